@@ -1,0 +1,316 @@
+"""Articles: Markdown files with YAML front matter under ``articles/``, validated on load.
+
+Loading never stops at a bad file: every problem is reported with the file, the field and
+the reason, and the good articles load regardless.  Files whose name starts with ``_`` are
+not articles (``_categories.yml``, ``_synonyms.yml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+import yaml
+
+from kb.errors import Problem
+from kb.text import slugify
+from kb.urls import article_url
+from kb.urls import category_url
+
+logger = logging.getLogger(__name__)
+
+STATUSES = ("published", "draft")
+AUDIENCES = ("public", "internal")
+LANGS = ("ar", "en")
+KNOWN_FIELDS = {
+    "title", "slug", "category", "tags", "lang", "audience", "status", "updated", "summary", "translation_of", "faq",
+}
+UNCATEGORIZED = "عام"
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    q: str
+    a: str
+
+    def to_dict(self) -> dict:
+        return {"q": self.q, "a": self.a}
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    slug: str
+    description: str = ""
+    order: int = 1000
+
+    @property
+    def url(self) -> str:
+        return category_url(self.slug)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as its file says, with defaults filled in."""
+
+    slug: str
+    title: str
+    body: str
+    path: Path
+    category: str = UNCATEGORIZED
+    category_slug: str = ""
+    tags: tuple[str, ...] = ()
+    lang: str = "ar"
+    audience: str = "public"
+    status: str = "published"
+    updated: dt.date | None = None
+    summary: str = ""
+    translation_of: str | None = None
+    faq: tuple[FaqEntry, ...] = ()
+    checksum: str = ""
+
+    @property
+    def url(self) -> str:
+        return article_url(self.slug)
+
+    @property
+    def is_public(self) -> bool:
+        """Customers may see it: published and meant for the public."""
+        return self.status == "published" and self.audience == "public"
+
+
+@dataclass
+class Catalog:
+    """Everything loaded from an articles folder."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)  # by display name
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Return (front matter YAML or None, body, line number where the YAML starts)."""
+    if not text.startswith("---"):
+        return None, text, 0
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return None, text, 0
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]).lstrip("\n"), 2
+    raise ValueError("front matter starts with '---' but has no closing '---' line")
+
+
+def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value).strip()
+    problems.append(Problem(file, name, f"must be text, got {type(value).__name__}"))
+    return None
+
+
+def _parse_faq(value, file: str, problems: list[Problem]) -> tuple[FaqEntry, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(Problem(file, "faq", "must be a list of {q, a} entries"))
+        return ()
+    entries = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict) or not item.get("q") or not item.get("a"):
+            problems.append(Problem(file, f"faq[{i}]", "each entry needs a non-empty 'q' and 'a'"))
+            continue
+        entries.append(FaqEntry(str(item["q"]).strip(), str(item["a"]).strip()))
+    return tuple(entries)
+
+
+def _parse_date(value, file: str, problems: list[Problem]) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        problems.append(Problem(file, "updated", f"must be a date like 2026-11-25, got {value!r}"))
+        return None
+
+
+def parse_article(text: str, path: Path, file: str, default_category: str | None = None) -> tuple[Article | None, list[Problem]]:
+    """Parse one article's text.  Returns the article (None if unusable) and its problems."""
+    problems: list[Problem] = []
+    try:
+        raw, body, yaml_line = split_front_matter(text)
+    except ValueError as exc:
+        return None, [Problem(file, "front matter", str(exc))]
+    if raw is None:
+        return None, [Problem(file, "front matter", "missing: the file must start with a '---' line, YAML, then '---'")]
+    try:
+        meta = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + yaml_line}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, "front matter", f"invalid YAML{where}: {reason}")]
+    if not isinstance(meta, dict):
+        return None, [Problem(file, "front matter", "must be a YAML mapping of field: value")]
+
+    for name in sorted(set(meta) - KNOWN_FIELDS):
+        problems.append(Problem(file, name, "unknown field (ignored)", severity="warning"))
+    title = _as_text(meta.get("title"), "title", problems, file)
+    if not title:
+        problems.append(Problem(file, "title", "is required"))
+        return None, problems
+    slug = _as_text(meta.get("slug"), "slug", problems, file) or path.stem
+    if slug != slug.strip() or "/" in slug or not slug or slug.startswith("_"):
+        problems.append(Problem(file, "slug", f"{slug!r} is not a valid slug (no '/', no leading '_')"))
+        return None, problems
+    category = _as_text(meta.get("category"), "category", problems, file) or default_category or UNCATEGORIZED
+    tags_value = meta.get("tags") or []
+    if isinstance(tags_value, str):
+        tags_value = [t.strip() for t in tags_value.split(",")]
+    if not isinstance(tags_value, list):
+        problems.append(Problem(file, "tags", "must be a list of words"))
+        tags_value = []
+    tags = tuple(str(t).strip() for t in tags_value if str(t).strip())
+
+    def choice(name: str, allowed: tuple[str, ...]) -> str:
+        value = _as_text(meta.get(name), name, problems, file) or allowed[0]
+        if value not in allowed:
+            problems.append(Problem(file, name, f"unknown {name} {value!r}; use one of: {', '.join(allowed)}"))
+            return allowed[0] if name != "status" else "draft"
+        return value
+
+    article = Article(
+        slug=slug,
+        title=title,
+        body=body,
+        path=path,
+        category=category,
+        category_slug=slugify(category),
+        tags=tags,
+        lang=choice("lang", LANGS),
+        audience=choice("audience", AUDIENCES),
+        status=choice("status", STATUSES),
+        updated=_parse_date(meta.get("updated"), file, problems),
+        summary=_as_text(meta.get("summary"), "summary", problems, file) or "",
+        translation_of=_as_text(meta.get("translation_of"), "translation_of", problems, file),
+        faq=_parse_faq(meta.get("faq"), file, problems),
+        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+    return article, problems
+
+
+def read_article_file(path: Path, root: Path) -> tuple[Article | None, list[Problem]]:
+    """Read and parse one file, reporting unreadable or non-UTF-8 files as problems."""
+    file = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(file, None, f"cannot read: {exc.strerror}")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(file, None, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8")]
+    return parse_article(text.replace("\r\n", "\n"), path, file)
+
+
+def article_paths(root: Path) -> list[Path]:
+    """Every article file under root, in a stable order (files starting with '_' excluded)."""
+    return sorted(
+        p for p in root.rglob("*.md")
+        if not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts)
+    )
+
+
+def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
+    """Read ``_categories.yml``: a list of {name, slug?, description?} in display order."""
+    path = root / "_categories.yml"
+    if not path.exists():
+        return {}, []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        return {}, [Problem("_categories.yml", None, f"invalid YAML: {exc}")]
+    if not isinstance(data, list):
+        return {}, [Problem("_categories.yml", None, "must be a list of {name, slug, description}")]
+    categories: dict[str, Category] = {}
+    problems: list[Problem] = []
+    for order, item in enumerate(data):
+        if not isinstance(item, dict) or not item.get("name"):
+            problems.append(Problem("_categories.yml", f"[{order + 1}]", "each entry needs a 'name'"))
+            continue
+        name = str(item["name"]).strip()
+        categories[name] = Category(
+            name=name,
+            slug=str(item.get("slug") or slugify(name)),
+            description=str(item.get("description") or ""),
+            order=order,
+        )
+    return categories, problems
+
+
+def load_articles(root: Path) -> Catalog:
+    """Load every article and the category list; collect every problem, skip bad files."""
+    root = Path(root)
+    catalog = Catalog()
+    if not root.is_dir():
+        catalog.problems.append(Problem(str(root), None, "articles folder does not exist"))
+        return catalog
+    catalog.categories, catalog.problems = load_categories(root)
+    seen_in: dict[str, str] = {}
+    for path in article_paths(root):
+        article, problems = read_article_file(path, root)
+        catalog.problems.extend(problems)
+        if article is None:
+            continue
+        file = str(path.relative_to(root))
+        if article.slug in seen_in:
+            catalog.problems.append(
+                Problem(file, "slug", f"duplicate slug {article.slug!r} (also used by {seen_in[article.slug]})")
+            )
+            continue
+        seen_in[article.slug] = file
+        catalog.articles[article.slug] = _with_category_slug(article, catalog.categories)
+    _check_links(catalog)
+    return catalog
+
+
+def _with_category_slug(article: Article, categories: dict[str, Category]) -> Article:
+    known = categories.get(article.category)
+    if known is None or known.slug == article.category_slug:
+        return article
+    from dataclasses import replace
+
+    return replace(article, category_slug=known.slug)
+
+
+def _check_links(catalog: Catalog) -> None:
+    for article in catalog.articles.values():
+        file = str(article.path.name)
+        if article.translation_of and article.translation_of not in catalog.articles:
+            catalog.problems.append(
+                Problem(file, "translation_of", f"no article with slug {article.translation_of!r}")
+            )
+        if catalog.categories and article.category not in catalog.categories:
+            catalog.problems.append(
+                Problem(file, "category", f"{article.category!r} is not listed in _categories.yml", severity="warning")
+            )
+
+
+def categories_in_use(catalog: Catalog) -> list[Category]:
+    """Categories of the loaded articles, in the order of _categories.yml, then by name."""
+    found: dict[str, Category] = {}
+    for article in catalog.articles.values():
+        found.setdefault(
+            article.category,
+            catalog.categories.get(article.category) or Category(article.category, article.category_slug),
+        )
+    return sorted(found.values(), key=lambda c: (c.order, c.name))

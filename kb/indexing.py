@@ -1,0 +1,193 @@
+"""Building and updating the indexes: the write side of ``KnowledgeBase``.
+
+Everything here runs under the store's writer lock.  Order of a change: Whoosh commit,
+then the vector file, then the manifest (written last, atomically): readers reload when the
+manifest changes, and ``kb index`` can always compare the manifest with ``articles/`` and
+repair whatever a crash left behind (or ``kb index --full`` rebuilds from the articles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from kb.articles import Article
+from kb.fsutil import atomic_write_json
+from kb.search import keyword
+from kb.search.cache import EmbeddingCache
+from kb.search.cache import text_hash
+from kb.search.embed import Embedder
+from kb.search.passages import Passage
+from kb.search.passages import article_passages
+from kb.search.passages import split_words
+from kb.search.store import SCHEMA_VERSION
+from kb.search.vector import VectorIndex
+from kb.search.vector import build_vector_index
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# e5 models see at most 512 tokens; Arabic runs ~1.6 tokens a word, so 220 words with a
+# 40-word overlap keeps every chunk (title and headings included) inside the limit.
+CHUNK_WORDS = 220
+CHUNK_OVERLAP = 40
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Manifest:
+    schema_version: int = SCHEMA_VERSION
+    analyzer_version: int = keyword.ANALYZER_VERSION
+    embedder: str | None = None
+    embedder_fingerprint: str | None = None
+    semantic_error: str | None = None
+    built_at: str = ""
+    updated_at: str = ""
+    articles: dict[str, dict] = field(default_factory=dict)  # slug -> {path, checksum, passages}
+    vectors: int = 0
+
+    @property
+    def passages(self) -> int:
+        return sum(a.get("passages", 0) for a in self.articles.values())
+
+    def save(self, generation: Path) -> None:
+        self.updated_at = _now()
+        atomic_write_json(generation / "manifest.json", self.__dict__)
+
+    @classmethod
+    def load(cls, generation: Path) -> Manifest | None:
+        try:
+            data = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def embedding_texts(article: Article, passage: Passage) -> list[str]:
+    """What the model reads for a passage: title + heading path + text, cut to fit the model."""
+    prefix = " › ".join([article.title, *passage.heading_path])
+    if passage.kind == "faq":
+        return [f"{passage.heading}\n{passage.text}"]
+    return [f"{prefix}\n{chunk}" for chunk in split_words(passage.text, CHUNK_WORDS, CHUNK_OVERLAP)] or [prefix]
+
+
+class VectorWork:
+    """Embeds the chunks of many articles at once, reusing cached vectors."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache, progress: Progress):
+        self.embedder = embedder
+        self.cache = cache
+        self.progress = progress
+
+    def embed(self, items: list[tuple[Article, list[Passage]]]) -> list[tuple[str, list[str], np.ndarray]]:
+        """(slug, chunk passage ids, vectors) for each article; only uncached texts hit the model."""
+        plan = []
+        for article, passages in items:
+            ids, texts = [], []
+            for passage in passages:
+                for text in embedding_texts(article, passage):
+                    ids.append(passage.id)
+                    texts.append(text)
+            plan.append((article.slug, ids, texts, [text_hash(t) for t in texts]))
+        all_hashes = list(dict.fromkeys(h for *_, hashes in plan for h in hashes))
+        known = self.cache.get_many(all_hashes)
+        missing = {h: t for _, _, texts, hashes in plan for t, h in zip(texts, hashes) if h not in known}
+        self._embed_missing(missing, known)
+        return [
+            (slug, ids, np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, self.embedder.dim), np.float32))
+            for slug, ids, _, hashes in plan
+        ]
+
+    def _embed_missing(self, missing: dict[str, str], known: dict[str, np.ndarray]) -> None:
+        keys = list(missing)
+        total = len(keys)
+        self.progress("embed", 0, total)
+        batch = max(1, getattr(self.embedder, "batch_size", 32))
+        for start in range(0, total, batch):
+            chunk = keys[start:start + batch]
+            vectors = self.embedder.embed_passages([missing[k] for k in chunk])
+            fresh = dict(zip(chunk, vectors))
+            self.cache.put_many(fresh)
+            known.update(fresh)
+            self.progress("embed", min(total, start + batch), total)
+
+
+def build_generation(generation: Path, articles: list[Article], embedder: Embedder | None,
+                     cache: EmbeddingCache | None, ann_threshold: int, semantic_error: str | None,
+                     progress: Progress = _no_progress) -> Manifest:
+    """Write a complete index (Whoosh + vectors + manifest) for these articles into generation."""
+    started = time.monotonic()
+    items = [(article, article_passages(article)) for article in articles]
+    ix = keyword.create_index(generation / "whoosh")
+    writer = ix.writer(limitmb=256)
+    try:
+        for done, (article, passages) in enumerate(items, 1):
+            for document in keyword.article_documents(article, passages):
+                writer.add_document(**document)
+            if done % 200 == 0 or done == len(items):
+                progress("keyword", done, len(items))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    manifest = Manifest(built_at=_now(), semantic_error=semantic_error)
+    if embedder is not None and cache is not None:
+        embedded = VectorWork(embedder, cache, progress).embed(items)
+        vectors = build_vector_index(embedder.dim, embedder.fingerprint, embedded, ann_threshold)
+        vectors.save(generation)
+        manifest.embedder = embedder.name
+        manifest.embedder_fingerprint = embedder.fingerprint
+        manifest.vectors = len(vectors)
+    manifest.articles = {a.slug: _manifest_entry(a, p) for a, p in items}
+    manifest.save(generation)
+    logger.info("built %d articles in %.1f s", len(items), time.monotonic() - started)
+    return manifest
+
+
+def _manifest_entry(article: Article, passages: list[Passage]) -> dict:
+    return {"path": str(article.path), "checksum": article.checksum, "passages": len(passages)}
+
+
+def apply_changes(generation: Path, manifest: Manifest, upserts: list[Article], deletes: list[str],
+                  embedder: Embedder | None, cache: EmbeddingCache | None,
+                  progress: Progress = _no_progress) -> Manifest:
+    """Update the live generation for some changed and some removed articles only."""
+    items = [(article, article_passages(article)) for article in upserts]
+    ix = keyword.open_index(generation / "whoosh")
+    writer = ix.writer(timeout=30.0)
+    try:
+        keyword.write_articles(writer, items, deletes)
+        writer.commit(merge=len(items) + len(deletes) > 50)
+    except BaseException:
+        writer.cancel()
+        raise
+    if embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint:
+        vectors = VectorIndex.load(generation) or VectorIndex(embedder.dim, embedder.fingerprint)
+        for slug in [*deletes, *(a.slug for a in upserts)]:
+            vectors.remove(slug)
+        for slug, ids, matrix in VectorWork(embedder, cache, progress).embed(items):
+            vectors.add(slug, ids, matrix)
+        vectors.save(generation)
+        manifest.vectors = len(vectors)
+    for slug in deletes:
+        manifest.articles.pop(slug, None)
+    for article, passages in items:
+        manifest.articles[article.slug] = _manifest_entry(article, passages)
+    manifest.save(generation)
+    return manifest

@@ -1,0 +1,396 @@
+"""``KnowledgeBase``: the Python API that the site, the agent API, the CLI and the
+benchmarks all use.  It owns the articles catalog and the indexes built from it.
+
+Reads are lock-free: each thread keeps its own Whoosh searcher, and the vector index is
+swapped as a whole.  Both are reopened when the index manifest changes on disk, whoever
+changed it (this process, ``kb index``, another server worker).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.articles import Article
+from kb.articles import Catalog
+from kb.articles import load_articles
+from kb.articles import read_article_file
+from kb.config import Settings
+from kb.config import load_settings
+from kb.errors import KbError
+from kb.hits import Hit
+from kb.indexing import Manifest
+from kb.indexing import Progress
+from kb.indexing import apply_changes
+from kb.indexing import build_generation
+from kb.search import keyword
+from kb.search.cache import EmbeddingCache
+from kb.search.embed import Embedder
+from kb.search.embed import make_embedder
+from kb.search.ranking import rank_articles
+from kb.search.snippets import make_snippet
+from kb.search.store import SCHEMA_VERSION
+from kb.search.store import IndexStore
+from kb.search.synonyms import SynonymTable
+from kb.search.synonyms import load_synonyms
+from kb.search.vector import VectorIndex
+from kb.urls import article_url
+
+logger = logging.getLogger(__name__)
+
+MODES = ("hybrid", "keyword", "semantic")
+
+
+@dataclass
+class _ReadState:
+    marker: tuple
+    generation: Path | None
+    index: Any  # whoosh index
+    vectors: VectorIndex | None
+    manifest: Manifest | None
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What ``kb index`` did."""
+
+    full: bool
+    added: int
+    changed: int
+    deleted: int
+    articles: int
+    passages: int
+    vectors: int
+    seconds: float
+    semantic: str  # "on" or the reason it is off
+    reason: str = ""
+
+
+class KnowledgeBase:
+    def __init__(self, articles_dir: Path | str, index_dir: Path | str, settings: Settings | None = None,
+                 embedder: Embedder | None | bool = None):
+        """`embedder`: an Embedder, None for the configured one (loaded lazily), False for keyword only."""
+        base = settings or load_settings()
+        self.settings = base.with_overrides(articles_dir=Path(articles_dir), index_dir=Path(index_dir))
+        self.articles_dir = self.settings.articles_dir
+        self.store = IndexStore(self.settings.index_dir)
+        self._embedder = embedder if embedder not in (None, False) else None
+        self._embedder_disabled = embedder is False
+        self._embedder_error: str | None = "disabled" if embedder is False else None
+        self._embedder_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._state: _ReadState | None = None
+        self._local = threading.local()
+        self.catalog: Catalog = load_articles(self.articles_dir)
+        self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
+        return cls(settings.articles_dir, settings.index_dir, settings=settings, embedder=embedder)
+
+    # -- the embedding model ---------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """The model, loaded on first use; None (with ``semantic_error`` set) if it cannot load."""
+        if self._embedder is None and not self._embedder_disabled and self._embedder_error is None:
+            with self._embedder_lock:
+                if self._embedder is None and self._embedder_error is None:
+                    try:
+                        self._embedder = make_embedder(self.settings)
+                    except KbError as exc:
+                        self._embedder_error = exc.message
+                        logger.error("semantic search is off, keyword search only: %s", exc.message)
+        return self._embedder
+
+    @property
+    def semantic_error(self) -> str | None:
+        self.embedder  # noqa: B018 - trigger the lazy load
+        return self._embedder_error
+
+    def _cache(self, embedder: Embedder | None) -> EmbeddingCache | None:
+        if embedder is None:
+            return None
+        return EmbeddingCache(self.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def build(self, progress: Progress | None = None) -> IndexReport:
+        """Full re-index into a new generation, swapped in atomically when complete."""
+        return self.index(full=True, progress=progress)
+
+    def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
+        """Bring the index up to date with articles/: only what changed, or everything with full."""
+        started = time.monotonic()
+        progress = progress or (lambda stage, done, total: None)
+        with self.store.write_lock():
+            self.catalog = load_articles(self.articles_dir)
+            articles = list(self.catalog.articles.values())
+            embedder = self.embedder
+            generation = self.store.current()
+            manifest = Manifest.load(generation) if generation else None
+            reason = self._rebuild_reason(manifest, embedder) if not full else "full rebuild requested"
+            if reason:
+                logger.info("full rebuild: %s", reason)
+                new_generation = self.store.new_generation()
+                try:
+                    manifest = build_generation(
+                        new_generation, articles, embedder, self._cache(embedder), self.settings.ann_threshold,
+                        self._embedder_error, progress,
+                    )
+                except BaseException:
+                    self.store.discard(new_generation)
+                    raise
+                self.store.activate(new_generation)
+                added, changed, deleted = len(articles), 0, 0
+            else:
+                assert manifest is not None and generation is not None
+                known = manifest.articles
+                upserts = [a for a in articles if known.get(a.slug, {}).get("checksum") != a.checksum]
+                deletes = [slug for slug in known if slug not in self.catalog.articles]
+                added = sum(1 for a in upserts if a.slug not in known)
+                changed, deleted = len(upserts) - added, len(deletes)
+                if upserts or deletes:
+                    manifest = apply_changes(generation, manifest, upserts, deletes, embedder, self._cache(embedder), progress)
+        return IndexReport(
+            full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
+            passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
+            semantic="on" if embedder is not None else f"off: {self._embedder_error}", reason=reason or "",
+        )
+
+    def _rebuild_reason(self, manifest: Manifest | None, embedder: Embedder | None) -> str | None:
+        if manifest is None:
+            return "no index yet"
+        if manifest.schema_version != SCHEMA_VERSION or manifest.analyzer_version != keyword.ANALYZER_VERSION:
+            return "the index format or the text analyzer changed"
+        fingerprint = embedder.fingerprint if embedder else None
+        if manifest.embedder_fingerprint != fingerprint:
+            if embedder is None:
+                return "the embedding model is unavailable; rebuilding keyword-only"
+            return f"the embedding model changed ({manifest.embedder or 'none'} -> {embedder.name}): re-embedding everything"
+        return None
+
+    def upsert(self, path: Path | str) -> Article:
+        """Index one article file now (added or changed), without a full rebuild."""
+        path = Path(path)
+        article, problems = read_article_file(path, self.articles_dir)
+        errors = [p for p in problems if p.severity == "error"]
+        if article is None or errors:
+            raise KbError("invalid_article", "; ".join(str(p) for p in errors or problems), field=errors[0].field if errors else None)
+        with self.store.write_lock():
+            generation, manifest = self._live_for_update()
+            other = self.catalog.articles.get(article.slug)
+            if other is not None and other.path.resolve() != path.resolve() and other.path.exists():
+                raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.path.name}", field="slug")
+            apply_changes(generation, manifest, [article], [], self.embedder, self._cache(self.embedder))
+            self.catalog.articles[article.slug] = article
+        return article
+
+    def delete(self, slug: str) -> bool:
+        """Remove one article from the indexes (the file itself is the caller's business)."""
+        with self.store.write_lock():
+            generation, manifest = self._live_for_update()
+            found = slug in manifest.articles
+            apply_changes(generation, manifest, [], [slug], self.embedder, self._cache(self.embedder))
+            self.catalog.articles.pop(slug, None)
+        return found
+
+    def _live_for_update(self) -> tuple[Path, Manifest]:
+        generation = self.store.current()
+        manifest = Manifest.load(generation) if generation else None
+        if generation is None or manifest is None or self._rebuild_reason(manifest, self.embedder):
+            raise KbError("no_index", f"No usable index in {self.store.root}: run 'kb index' first.", status=503)
+        return generation, manifest
+
+    def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
+        """Build the index if there is none (first start); otherwise leave it alone."""
+        generation = self.store.current()
+        if generation is not None and Manifest.load(generation) is not None:
+            return None
+        return self.index(progress=progress)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read_state(self) -> _ReadState:
+        marker = self.store.current_marker()
+        state = self._state
+        if state is not None and state.marker == marker:
+            return state
+        with self._state_lock:
+            state = self._state
+            if state is not None and state.marker == marker:
+                return state
+            generation = self.store.current()
+            if generation is None:
+                raise KbError("no_index", f"No index in {self.store.root}: run 'kb index' first.", status=503)
+            manifest = Manifest.load(generation)
+            vectors = None
+            if manifest and manifest.embedder_fingerprint and not self._embedder_disabled:
+                vectors = VectorIndex.load(generation)
+            self._state = _ReadState(marker, generation, keyword.open_index(generation / "whoosh"), vectors, manifest)
+            if manifest is not None and state is not None:
+                self._sync_catalog(manifest)
+            return self._state
+
+    def _sync_catalog(self, manifest: Manifest) -> None:
+        """Re-read the articles another process (re)indexed, so hits show their new metadata."""
+        for slug, entry in manifest.articles.items():
+            current = self.catalog.articles.get(slug)
+            if current is None or current.checksum != entry["checksum"]:
+                article, _ = read_article_file(Path(entry["path"]), self.articles_dir)
+                if article is not None:
+                    self.catalog.articles[slug] = article
+        for slug in [s for s in self.catalog.articles if s not in manifest.articles]:
+            self.catalog.articles.pop(slug, None)
+
+    def _searcher(self, state: _ReadState):
+        """This thread's Whoosh searcher for the current index state."""
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None and cached[0] is state:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        searcher = state.index.searcher(weighting=keyword.scoring_model())
+        self._local.searcher = (state, searcher)
+        return searcher
+
+    def synonyms(self) -> SynonymTable:
+        path = self.articles_dir / "_synonyms.yml"
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            mtime = 0.0
+        if self._synonyms[0] != mtime:
+            table, problems = load_synonyms(self.articles_dir)
+            for problem in problems:
+                logger.warning("synonyms: %s", problem)
+            self._synonyms = (mtime, table)
+        return self._synonyms[1]
+
+    def search(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
+               tags: list[str] | tuple[str, ...] | None = None, lang: str | None = None, include_drafts: bool = False,
+               include_internal: bool = False, offset: int = 0) -> list[Hit]:
+        """Hits for a customer's question, best first (see ``kb.hits.Hit``)."""
+        return self.search_page(query, mode, limit, category, tags, lang, include_drafts, include_internal, offset).hits
+
+    def search_page(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
+                    tags=None, lang: str | None = None, include_drafts: bool = False,
+                    include_internal: bool = False, offset: int = 0) -> SearchPage:
+        """Like :meth:`search`, plus the total number of matching articles and a "did you mean"."""
+        mode = mode or self.settings.search_mode
+        if mode not in MODES:
+            raise KbError("bad_mode", f"mode must be one of {', '.join(MODES)}", field="mode")
+        if not isinstance(query, str):
+            raise KbError("bad_query", "query must be text", field="q")
+        limit = max(1, min(int(limit), 100))
+        offset = max(0, int(offset))
+        filters = keyword.Filters(category, tuple(tags or ()), lang, include_drafts, include_internal)
+        state = self._read_state()
+        searcher = self._searcher(state)
+        embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
+        ranked = rank_articles(
+            query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
+            catalog=self.catalog.articles, synonyms=self.synonyms(), settings=self.settings, need=offset + limit,
+        )
+        page = ranked.articles[offset:offset + limit]
+        hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
+        suggestion = None
+        if len(ranked.articles) < 3 and ranked.query.words:
+            suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words)
+        return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode)
+
+    def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit:
+        article = self.catalog.articles[item.slug]
+        passage = item.passage
+        if passage is None and item.passage_id:
+            document = searcher.document(id="p:" + item.passage_id)
+            passage = document["passage"] if document else None
+        text = passage["text"] if passage else (article.summary or article.title)
+        faq = None
+        section = None
+        section_url = None
+        if passage:
+            if passage["kind"] == "faq":
+                entry = article.faq[passage["faq_index"]] if passage["faq_index"] < len(article.faq) else None
+                faq = entry.to_dict() if entry else None
+                section_url = article_url(article.slug, "faq")
+                section = passage["heading"]
+            elif passage["heading"]:
+                section = passage["heading"]
+                section_url = article_url(article.slug, passage["anchor"])
+        return Hit(
+            slug=article.slug, title=article.title, url=article.url, score=round(float(item.score), 6),
+            snippet=make_snippet(text, highlight_stems), section=section, section_url=section_url,
+            matched_by=item.matched_by, faq=faq, category=article.category, category_slug=article.category_slug,
+            summary=article.summary, lang=article.lang,
+        )
+
+    def related(self, slug: str, limit: int = 5, include_internal: bool = False) -> list[Article]:
+        """Semantic neighbours of an article (by its mean passage vector), public ones only by default."""
+        state = self._read_state()
+        if state.vectors is None or slug not in state.vectors.slugs():
+            return []
+        matrix = state.vectors.vectors_of(slug)
+        centre = matrix.mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-9)
+        filters = keyword.Filters(include_internal=include_internal)
+        seen: list[Article] = []
+        for entry, _ in state.vectors.search(centre, limit * 8 + len(matrix)):
+            article = self.catalog.articles.get(entry.slug)
+            if entry.slug == slug or article is None or not filters.allows(article) or article in seen:
+                continue
+            seen.append(article)
+            if len(seen) >= limit:
+                break
+        return seen
+
+    def autocomplete(self, prefix: str, limit: int = 8, include_internal: bool = False) -> list[Hit]:
+        """Search-as-you-type: keyword search on what is typed so far, last word as a prefix."""
+        prefix = prefix[: self.settings.max_query_chars]
+        hits = self.search(prefix, mode="keyword", limit=limit, include_internal=include_internal)
+        if hits or not prefix.strip():
+            return hits
+        state = self._read_state()
+        words = keyword.analyze_query(prefix, self.settings.max_query_chars).words
+        if not words:
+            return []
+        completions = keyword.vocabulary_prefix(self._searcher(state).reader(), words[-1], 3)
+        for completion in completions:
+            hits = self.search(" ".join([*words[:-1], completion]), mode="keyword", limit=limit, include_internal=include_internal)
+            if hits:
+                return hits
+        return []
+
+    def health(self) -> dict:
+        """Articles, passages, index age, embedding backend and whether semantic search is up."""
+        try:
+            state = self._read_state()
+        except KbError as exc:
+            return {"status": "no_index", "message": exc.message}
+        manifest = state.manifest or Manifest()
+        return {
+            "status": "ok",
+            "articles": len(manifest.articles),
+            "passages": manifest.passages,
+            "vectors": len(state.vectors) if state.vectors is not None else 0,
+            "index_built_at": manifest.built_at,
+            "index_updated_at": manifest.updated_at,
+            "embedding_backend": self.settings.embedding_backend,
+            "embedding_model": manifest.embedder,
+            "semantic": state.vectors is not None and self.embedder is not None,
+            "semantic_error": self._embedder_error or manifest.semantic_error,
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    total: int
+    did_you_mean: str | None
+    mode: str

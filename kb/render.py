@@ -1,0 +1,200 @@
+"""Markdown -> sanitized HTML, and Markdown -> sections (the unit that search returns).
+
+python-markdown does not sanitize (its docs say so), so every rendering goes through nh3
+(the Rust ammonia sanitizer) with an allowlist: a <script>, an ``onerror=`` or a
+``javascript:`` link in an article never reaches a browser.  Heading ids come from one
+function, :func:`kb.text.slugify`, through the toc extension; :func:`split_sections` takes
+the ids from that same toc, so a search hit's section link always lands on its heading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from xml.etree.ElementTree import Element
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from kb.text import slugify
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"dir", "lang", "title"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "code": {"class"},
+    "th": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+}
+_URL_SCHEMES = {"http", "https", "mailto"}
+# Blocks whose direction follows their own first strong character (Arabic or English).
+_AUTO_DIR_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "dt", "dd"}
+SECTION_LEVELS = (2, 3, 4)
+
+
+def _toc_slugify(value: str, separator: str) -> str:
+    return slugify(value, separator) or "section"
+
+
+class _DirectionTreeprocessor(Treeprocessor):
+    """dir="auto" on text blocks, dir="ltr" on code blocks, for mixed Arabic/English text."""
+
+    def run(self, root: Element) -> None:
+        for element in root.iter():
+            if "\x02" in (element.text or ""):
+                continue  # a placeholder for a stashed block (code, raw HTML): left unwrapped
+            if element.tag in _AUTO_DIR_TAGS and "dir" not in element.attrib:
+                element.set("dir", "auto")
+            elif element.tag == "pre":
+                element.set("dir", "ltr")
+
+
+class _DirectionExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_DirectionTreeprocessor(md), "kb_direction", 1)
+
+
+def _markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=["tables", "fenced_code", "sane_lists", "toc", _DirectionExtension()],
+        extension_configs={"toc": {"slugify": _toc_slugify, "toc_depth": "2-4"}},
+        output_format="html",
+    )
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only safe tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    toc: tuple[TocEntry, ...]
+
+
+def render_markdown(text: str) -> Rendered:
+    """Render article Markdown to sanitized HTML plus its table of contents."""
+    md = _markdown()
+    html = md.convert(text)
+    toc = tuple(_flatten_toc(md.toc_tokens))  # type: ignore[attr-defined]
+    return Rendered(html=sanitize_html(html), toc=toc)
+
+
+def _flatten_toc(tokens: list[dict]) -> list[TocEntry]:
+    entries: list[TocEntry] = []
+    for token in tokens:
+        entries.append(TocEntry(token["level"], token["id"], _plain(token["name"])))
+        entries.extend(_flatten_toc(token["children"]))
+    return entries
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading's part of an article: what a search hit points to.
+
+    ``heading`` is None for the text before the first heading (the introduction).
+    ``path`` is the chain of headings down to this one, for context in passages.
+    """
+
+    index: int
+    heading: str | None
+    anchor: str | None
+    level: int
+    path: tuple[str, ...]
+    text: str
+
+
+_ATX_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+def split_sections(body: str) -> list[Section]:
+    """Split an article body at its ##/###/#### headings into plain-text sections.
+
+    The anchors are the ones the toc extension gave the same headings while rendering, so
+    they are unique and identical to the ids on the page.
+    """
+    toc = [e for e in render_markdown(body).toc if e.level in SECTION_LEVELS]
+    chunks: list[tuple[int, str | None, list[str]]] = [(0, None, [])]
+    in_fence = False
+    for line in body.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _ATX_HEADING.match(line)
+        if match and len(match.group(1)) in SECTION_LEVELS:
+            chunks.append((len(match.group(1)), match.group(2), []))
+        else:
+            chunks[-1][2].append(line)
+    sections: list[Section] = []
+    trail: list[tuple[int, str]] = []
+    toc_iter = iter(toc)
+    for level, heading, lines in chunks:
+        anchor = None
+        title = None
+        if heading is not None:
+            entry = next(toc_iter, None)
+            title = entry.title if entry else _plain(heading)
+            anchor = entry.anchor if entry else slugify(title)
+            trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, title)]
+        text = markdown_to_text("\n".join(lines))
+        if heading is None and not text:
+            continue
+        sections.append(
+            Section(len(sections), title, anchor, level, tuple(t for _, t in trail), text)
+        )
+    return sections
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = {"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "br", "div", "dt", "dd"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data.replace("\n", " ") if self.lasttag not in ("pre", "code") else data)
+
+
+def _plain(html: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    return re.sub(r"[ \t]+", " ", "".join(extractor.parts)).strip()
+
+
+def markdown_to_text(text: str) -> str:
+    """The readable text of some Markdown: no markup, one line per block."""
+    if not text.strip():
+        return ""
+    html = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
+    lines = (line.strip(" |") for line in _plain(html).split("\n"))
+    return "\n".join(line.strip() for line in lines if line.strip())

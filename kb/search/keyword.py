@@ -1,0 +1,351 @@
+"""The keyword side: a Whoosh index of articles and passages, and safe query building.
+
+Whoosh 2.7.4 is frozen, so it stays behind this module.  Known hazards handled here:
+- no QueryParser: customer text is analyzed and turned into Term/Phrase objects directly,
+  so no input can raise a query-syntax error, and parsing cost is linear in length;
+- ``optimize=False`` on every search: the default block-max path can loop forever on some
+  OR queries (whoosh-community/whoosh#446, #461);
+- writers are only opened by ``KnowledgeBase`` while it holds the cross-process lock.
+
+One index holds two kinds of documents with separate field names, so that each kind's
+BM25F statistics (average field length, document frequency) stay its own: article
+documents (``title``, ``headings``, ``body``, ``faq_q``, ``faq_a``, ``tags``) rank articles,
+passage documents (``p_title``, ``p_heading``, ``p_body``) pick the passage that answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.analysis import Token
+from whoosh.analysis import Tokenizer
+from whoosh.fields import ID
+from whoosh.fields import KEYWORD
+from whoosh.fields import STORED
+from whoosh.fields import TEXT
+from whoosh.fields import Schema
+from whoosh.query import And
+from whoosh.query import Or
+from whoosh.query import Phrase
+from whoosh.query import Query
+from whoosh.query import Term
+
+from kb.articles import Article
+from kb.search.passages import Passage
+from kb.search.synonyms import SynonymTable
+from kb.text import is_stopword
+from kb.text import stem
+from kb.text import tokenize
+
+logger = logging.getLogger(__name__)
+
+ANALYZER_VERSION = 3
+
+# Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
+# more than body text.  Chosen on the first half of ../shared/eval queries.
+ARTICLE_FIELDS = {"title": 2.5, "headings": 1.5, "faq_q": 2.0, "tags": 1.5, "body": 1.0, "faq_a": 0.8}
+PASSAGE_FIELDS = {"p_title": 0.5, "p_heading": 1.5, "p_body": 1.0}
+PHRASE_BOOST = 1.5
+FUZZY_BOOST = 0.6
+SYNONYM_BOOST = 0.8
+
+
+class KbTokenizer(Tokenizer):
+    """normalize_arabic -> lowercase -> split words -> drop stop words -> light stem.
+
+    The same pipeline (kb.text) runs at query time; positions count the dropped stop
+    words so phrases keep their gaps.  ``stemming=False`` gives the surface vocabulary
+    used for "did you mean".
+    """
+
+    def __init__(self, stemming: bool = True):
+        self.stemming = stemming
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, KbTokenizer) and other.stemming == self.stemming
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for word in _words(value):
+            if is_stopword(word):
+                pos += 1
+                continue
+            token.text = stem(word) if self.stemming else word
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            pos += 1
+            yield token
+
+
+def _words(value: str) -> list[str]:
+    return tokenize(value)
+
+
+def make_schema() -> Schema:
+    text = TEXT(analyzer=KbTokenizer(), phrase=True)
+    return Schema(
+        id=ID(unique=True, stored=True),
+        kind=ID(stored=True),
+        slug=ID(stored=True),
+        lang=ID,
+        audience=ID,
+        status=ID,
+        category=ID,
+        tag=KEYWORD(commas=True),
+        updated=ID,
+        title=text,
+        headings=TEXT(analyzer=KbTokenizer(), phrase=False),
+        body=TEXT(analyzer=KbTokenizer(), phrase=True),
+        faq_q=TEXT(analyzer=KbTokenizer(), phrase=False),
+        faq_a=TEXT(analyzer=KbTokenizer(), phrase=False),
+        tags=TEXT(analyzer=KbTokenizer(), phrase=False),
+        spell=TEXT(analyzer=KbTokenizer(stemming=False), phrase=False),
+        p_title=TEXT(analyzer=KbTokenizer(), phrase=False),
+        p_heading=TEXT(analyzer=KbTokenizer(), phrase=False),
+        p_body=TEXT(analyzer=KbTokenizer(), phrase=True),
+        passage=STORED,
+    )
+
+
+def create_index(path: Path):
+    path.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(str(path), make_schema())
+
+
+def open_index(path: Path):
+    return whoosh_index.open_dir(str(path))
+
+
+def _filter_fields(article: Article) -> dict:
+    return {
+        "slug": article.slug,
+        "lang": article.lang,
+        "audience": article.audience,
+        "status": article.status,
+        "category": article.category_slug,
+        "tag": ",".join(t.replace(",", " ") for t in article.tags),
+        "updated": article.updated.isoformat() if article.updated else "",
+    }
+
+
+def article_documents(article: Article, passages: list[Passage]) -> Iterable[dict]:
+    """The Whoosh documents of one article: one for the article, one per passage."""
+    common = _filter_fields(article)
+    sections = [p for p in passages if p.kind == "section"]
+    yield {
+        **common,
+        "id": "a:" + article.slug,
+        "kind": "article",
+        "title": article.title,
+        "headings": "\n".join(p.heading for p in sections if p.heading),
+        "body": "\n".join([article.summary] + [p.text for p in sections]),
+        "faq_q": "\n".join(e.q for e in article.faq),
+        "faq_a": "\n".join(e.a for e in article.faq),
+        "tags": " ".join(article.tags),
+        "spell": "\n".join([article.title, *article.tags, *(p.heading or "" for p in passages), *(p.text for p in passages)]),
+    }
+    for passage in passages:
+        yield {
+            **common,
+            "id": "p:" + passage.id,
+            "kind": "passage",
+            "p_title": article.title,
+            "p_heading": passage.context,
+            "p_body": passage.text,
+            "passage": {
+                "id": passage.id,
+                "kind": passage.kind,
+                "heading": passage.heading,
+                "anchor": passage.anchor,
+                "path": list(passage.heading_path),
+                "text": passage.text,
+                "faq_index": passage.faq_index,
+            },
+        }
+
+
+def write_articles(writer, items: Iterable[tuple[Article, list[Passage]]], delete_slugs: Iterable[str] = ()) -> None:
+    """Replace the documents of the given articles and delete the given slugs, in one writer."""
+    for slug in delete_slugs:
+        writer.delete_by_term("slug", slug)
+    for article, passages in items:
+        writer.delete_by_term("slug", article.slug)
+        for document in article_documents(article, passages):
+            writer.add_document(**document)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Who may see what, and what the searcher asked to narrow to."""
+
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    include_drafts: bool = False
+    include_internal: bool = False
+
+    def query(self, kind: str) -> Query:
+        parts: list[Query] = [Term("kind", kind)]
+        if not self.include_drafts:
+            parts.append(Term("status", "published"))
+        if not self.include_internal:
+            parts.append(Term("audience", "public"))
+        if self.lang:
+            parts.append(Term("lang", self.lang))
+        if self.category:
+            parts.append(Term("category", self.category))
+        parts.extend(Term("tag", tag) for tag in self.tags)
+        return And(parts)
+
+    def allows(self, article: Article) -> bool:
+        """The same rule as :meth:`query`, for in-memory checks (semantic side)."""
+        return (
+            (self.include_drafts or article.status == "published")
+            and (self.include_internal or article.audience == "public")
+            and (not self.lang or article.lang == self.lang)
+            and (not self.category or article.category_slug == self.category)
+            and all(tag in article.tags for tag in self.tags)
+        )
+
+
+@dataclass(frozen=True)
+class AnalyzedQuery:
+    """A customer's question, analyzed once and reused by every step of a search."""
+
+    words: tuple[str, ...]  # normalized surface words, stop words removed
+    stems: tuple[str, ...]  # their stems, in order (duplicates kept for phrases)
+
+    @property
+    def unique_stems(self) -> list[str]:
+        return list(dict.fromkeys(self.stems))
+
+
+def analyze_query(text: str, max_chars: int) -> AnalyzedQuery:
+    """Cap the length (parsing cost grows with it), then run the index-time pipeline."""
+    words = tuple(w for w in tokenize(text[:max_chars]) if not is_stopword(w))[:64]
+    return AnalyzedQuery(words, tuple(stem(w) for w in words))
+
+
+def damerau_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal string alignment distance (a swap of two letters counts as one edit)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def near_terms(reader, field: str, term: str, max_results: int = 3) -> list[str]:
+    """Index terms one edit (two for long words) away from term, most frequent first."""
+    maxdist = 1 if len(term) < 8 else 2
+    candidates = [
+        t for t in reader.terms_within(field, term, 2, prefix=1)
+        if t != term and damerau_distance(term, t, maxdist) <= maxdist
+    ]
+    candidates.sort(key=lambda t: -reader.doc_frequency(field, t))
+    return candidates[:max_results]
+
+
+def typo_expansions(reader, stems: list[str]) -> dict[str, list[str]]:
+    """For query stems of 4+ letters that the index has never seen: close index terms."""
+    expansions = {}
+    for term in stems:
+        if len(term) >= 4 and not term.isdigit() and reader.doc_frequency("body", term) == 0 \
+                and reader.doc_frequency("title", term) == 0:
+            near = near_terms(reader, "body", term)
+            if near:
+                expansions[term] = near
+    return expansions
+
+
+def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable) -> Query | None:
+    """OR of the query's stems over the weighted article fields, plus phrase, typo and synonym bonuses."""
+    clauses: list[Query] = []
+    for term in query.unique_stems:
+        clauses.append(Or([Term(field, term, boost=weight) for field, weight in ARTICLE_FIELDS.items()]))
+        for near in expansions.get(term, ()):
+            clauses.append(Or([Term(field, near, boost=weight * FUZZY_BOOST) for field, weight in ARTICLE_FIELDS.items()]))
+    for alternative in synonyms.expansions(query.stems):
+        if len(alternative) == 1:
+            clauses.append(Or([Term(f, alternative[0], boost=w * SYNONYM_BOOST) for f, w in ARTICLE_FIELDS.items()]))
+        else:
+            clauses.append(Or([Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2) for f in ("title", "body")]))
+    if len(query.stems) >= 2:
+        clauses.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
+        clauses.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
+    return Or(clauses) if clauses else None
+
+
+def passage_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable) -> Query | None:
+    """The same question over the passage fields, to pick the passage that answers."""
+    terms = list(query.unique_stems)
+    for term in query.unique_stems:
+        terms.extend(expansions.get(term, ()))
+    for alternative in synonyms.expansions(query.stems):
+        terms.extend(alternative)
+    clauses: list[Query] = [
+        Or([Term(field, term, boost=weight) for field, weight in PASSAGE_FIELDS.items()]) for term in dict.fromkeys(terms)
+    ]
+    if len(query.stems) >= 2:
+        clauses.append(Phrase("p_body", list(query.stems), slop=2, boost=PHRASE_BOOST))
+    return Or(clauses) if clauses else None
+
+
+def scoring_model() -> scoring.BM25F:
+    return scoring.BM25F(B=0.75, K1=1.2)
+
+
+def search_articles(searcher, query: Query, filters: Filters, limit: int) -> list[tuple[str, float]]:
+    """(slug, score) of the best articles, best first."""
+    results = searcher.search(query, limit=limit, filter=filters.query("article"), optimize=False, terms=False)
+    return [(hit["slug"], hit.score) for hit in results]
+
+
+def search_passages(searcher, query: Query, filters: Filters, slugs: list[str] | None, limit: int) -> list[tuple[dict, str, float]]:
+    """(passage, slug, score) best first, optionally only within some articles."""
+    filter_query = filters.query("passage")
+    if slugs is not None:
+        if not slugs:
+            return []
+        filter_query = And([filter_query, Or([Term("slug", slug) for slug in slugs])])
+    results = searcher.search(query, limit=limit, filter=filter_query, optimize=False, terms=False)
+    return [(hit["passage"], hit["slug"], hit.score) for hit in results]
+
+
+def did_you_mean(reader, words: tuple[str, ...]) -> str | None:
+    """The query with unknown words replaced by the closest frequent index words, or None."""
+    corrected = []
+    changed = False
+    for word in words:
+        if len(word) >= 3 and not word.isdigit() and reader.doc_frequency("spell", word) == 0:
+            near = near_terms(reader, "spell", word, max_results=1)
+            if near:
+                corrected.append(near[0])
+                changed = True
+                continue
+        corrected.append(word)
+    return " ".join(corrected) if changed else None
+
+
+def vocabulary_prefix(reader, prefix: str, limit: int) -> list[str]:
+    """Index words starting with prefix, most frequent first (for search-as-you-type)."""
+    words = [w for w in reader.expand_prefix("spell", prefix)]
+    words.sort(key=lambda w: -reader.doc_frequency("spell", w))
+    return words[:limit]

@@ -1,0 +1,131 @@
+"""One search, start to end: both retrievers, fusion, grouping by article, best passage.
+
+Each side fetches ``fusion_candidates`` articles (txtai's "fetch extra, then fuse"), the
+filters apply on both sides before fusion, and the passage that answers is the one the
+two sides agree on most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kb.search import fusion
+from kb.search import keyword
+
+if TYPE_CHECKING:
+    from kb.articles import Article
+    from kb.config import Settings
+    from kb.search.embed import Embedder
+    from kb.search.synonyms import SynonymTable
+    from kb.search.vector import VectorIndex
+
+
+@dataclass(frozen=True)
+class RankedArticle:
+    slug: str
+    score: float
+    matched_by: str
+    passage: dict | None = None  # a stored keyword passage (has the text)
+    passage_id: str | None = None  # or only its id (semantic side)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    query: keyword.AnalyzedQuery
+    articles: list[RankedArticle]
+    highlight_stems: set[str]
+
+
+def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filters, catalog: dict[str, Article],
+                      want: int) -> tuple[list[tuple[str, float]], dict[str, str]]:
+    """(slug, best cosine) for the nearest allowed articles, and each one's best passage id."""
+    k = min(len(vectors), max(want * 4, 50))
+    while True:
+        best: dict[str, float] = {}
+        best_passage: dict[str, str] = {}
+        for entry, score in vectors.search(query_vector, k):
+            article = catalog.get(entry.slug)
+            if article is None or not filters.allows(article):
+                continue
+            if score > best.get(entry.slug, -2.0):
+                best[entry.slug] = score
+                best_passage[entry.slug] = entry.passage_id
+        # A narrow filter can leave too few: look further, up to the whole index.
+        if len(best) >= want or k >= len(vectors):
+            break
+        k = min(len(vectors), k * 4)
+    ranking = sorted(best.items(), key=lambda item: -item[1])[:want]
+    return ranking, best_passage
+
+
+def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
+                  embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
+                  settings: Settings, need: int) -> Ranked:
+    analyzed = keyword.analyze_query(query, settings.max_query_chars)
+    candidates = max(need, settings.fusion_candidates)
+    keyword_ranking: list[tuple[str, float]] = []
+    expansions: dict[str, list[str]] = {}
+    passage_query = None
+    if mode in ("keyword", "hybrid") and analyzed.stems:
+        expansions = keyword.typo_expansions(searcher.reader(), analyzed.unique_stems)
+        article_query = keyword.article_query(analyzed, expansions, synonyms)
+        passage_query = keyword.passage_query(analyzed, expansions, synonyms)
+        if article_query is not None:
+            keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates)
+    semantic_ranking: list[tuple[str, float]] = []
+    semantic_passages: dict[str, str] = {}
+    text = query[: settings.max_query_chars].strip()
+    if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and text:
+        query_vector = embedder.embed_query(text)
+        semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
+
+    fused = _fuse(mode, keyword_ranking, semantic_ranking, analyzed, settings)
+    in_keyword = {slug for slug, _ in keyword_ranking}
+    in_semantic = {slug for slug, _ in semantic_ranking}
+    page_slugs = [slug for slug, _ in fused[:need]]
+    keyword_passages = _best_keyword_passages(searcher, passage_query, filters, page_slugs) if passage_query else {}
+    ranked = []
+    for slug, score in fused:
+        matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
+        passage = keyword_passages.get(slug)
+        passage_id = None
+        if slug in semantic_passages and (passage is None or mode == "semantic" or _prefer_semantic(passage, semantic_passages[slug])):
+            passage, passage_id = None, semantic_passages[slug]
+        ranked.append(RankedArticle(slug, score, matched_by, passage, passage_id))
+    highlight = set(analyzed.stems)
+    for near in expansions.values():
+        highlight.update(near)
+    for alternative in synonyms.expansions(analyzed.stems):
+        highlight.update(alternative)
+    return Ranked(analyzed, ranked, highlight)
+
+
+def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
+    """Same passage, or the keyword one is only the intro: let the dense side pick."""
+    return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
+
+
+def _best_keyword_passages(searcher, passage_query, filters: keyword.Filters, slugs: list[str]) -> dict[str, dict]:
+    best: dict[str, dict] = {}
+    if not slugs:
+        return best
+    for passage, slug, _ in keyword.search_passages(searcher, passage_query, filters, slugs, limit=len(slugs) * 12):
+        best.setdefault(slug, passage)
+    return best
+
+
+def _fuse(mode: str, keyword_ranking, semantic_ranking, analyzed: keyword.AnalyzedQuery,
+          settings: Settings) -> list[tuple[str, float]]:
+    if mode == "keyword":
+        return list(keyword_ranking)
+    if mode == "semantic" or not keyword_ranking:
+        return list(semantic_ranking)
+    if not semantic_ranking:
+        return list(keyword_ranking)
+    if settings.fusion_method == "rrf":
+        return fusion.rrf(keyword_ranking, semantic_ranking, settings.rrf_k)
+    weight = settings.fusion_keyword_weight
+    if settings.fusion_method == "adaptive":
+        weight = fusion.adaptive_weight(keyword_ranking, semantic_ranking, weight)
+    return fusion.convex(keyword_ranking, semantic_ranking, weight)

@@ -1,0 +1,106 @@
+"""Where the indexes live on disk: generations, the CURRENT pointer, the writer lock.
+
+Layout (``index_dir``)::
+
+    CURRENT            name of the live generation, replaced atomically
+    gen-<n>/           whoosh/, vectors.bin, manifest.json
+    embeddings/        embedding cache (shared by generations)
+    write.lock         held by the one process that writes
+
+A full rebuild writes a new generation beside the live one and then swaps CURRENT, so a
+crash mid-build leaves the old index serving.  Incremental updates change the live
+generation under the lock; Whoosh commits and our own files are each atomic, and the
+manifest (written last) records what the generation holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+from kb.errors import KbError
+from kb.fsutil import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class IndexStore:
+    def __init__(self, index_dir: Path):
+        self.root = Path(index_dir)
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current(self) -> Path | None:
+        """The live generation's folder, or None if nothing was built yet."""
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / name
+        return path if path.is_dir() else None
+
+    def current_marker(self) -> tuple:
+        """Changes whenever CURRENT or the live manifest changes (cheap: two stats)."""
+        markers = []
+        for path in (self.current_file, (self.current() or self.root) / "manifest.json"):
+            try:
+                st = path.stat()
+                markers.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except FileNotFoundError:
+                markers.append(None)
+        return tuple(markers)
+
+    def new_generation(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        path = self.root / f"gen-{max(numbers, default=0) + 1}"
+        path.mkdir()
+        return path
+
+    def activate(self, generation: Path) -> None:
+        """Point CURRENT at generation (atomic), then drop generations older than the previous one."""
+        previous = self.current()
+        atomic_write_text(self.current_file, generation.name + "\n")
+        keep = {generation.name, previous.name if previous else ""}
+        for path in self.root.glob("gen-*"):
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def discard(self, generation: Path) -> None:
+        shutil.rmtree(generation, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float = 30.0):
+        """Hold the single-writer lock across processes; wait at most `timeout` seconds."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise KbError(
+                            "index_busy",
+                            f"Another process is writing the index in {self.root} and did not finish within "
+                            f"{timeout:.0f} s. Wait for it (a 'kb index' or a running server publishing) and try again.",
+                            status=503,
+                        ) from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)

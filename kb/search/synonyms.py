@@ -1,0 +1,77 @@
+"""Editor-kept synonyms: ``articles/_synonyms.yml``, a list of equivalence groups.
+
+Each group is a list of words or phrases that mean the same to a customer, e.g.
+``[استرجاع, استرداد, إرجاع, refund]``.  Entries are analyzed with the keyword pipeline,
+so a group matches whatever form the customer typed (with ال, with hamza or without).
+Expansion happens at query time: editing the file changes search at once, no re-index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+import yaml
+
+from kb.errors import Problem
+from kb.text import analyze
+
+FILE_NAME = "_synonyms.yml"
+
+
+@dataclass(frozen=True)
+class SynonymTable:
+    groups: tuple[tuple[tuple[str, ...], ...], ...] = field(default_factory=tuple)
+
+    def expansions(self, stems: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Stem sequences to add for a query: the other members of every group it mentions."""
+        found: list[tuple[str, ...]] = []
+        for group in self.groups:
+            if any(_contains(stems, entry) for entry in group):
+                found.extend(entry for entry in group if not _contains(stems, entry))
+        return list(dict.fromkeys(found))
+
+
+def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
+    n = len(entry)
+    return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))
+
+
+def parse_synonyms(text: str, file: str = FILE_NAME) -> tuple[SynonymTable, list[Problem]]:
+    """Parse and validate the synonyms YAML: a list of lists of strings."""
+    try:
+        data = yaml.safe_load(text) or []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return SynonymTable(), [Problem(file, None, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, list):
+        return SynonymTable(), [Problem(file, None, "must be a list of groups, each a list of words or phrases")]
+    groups = []
+    problems = []
+    for i, group in enumerate(data, 1):
+        if not isinstance(group, list) or len(group) < 2:
+            problems.append(Problem(file, f"group {i}", "must be a list of at least two words or phrases"))
+            continue
+        entries = []
+        for item in group:
+            stems = tuple(analyze(str(item)))
+            if not stems:
+                problems.append(Problem(file, f"group {i}", f"{item!r} has no searchable word (only stop words?)"))
+                continue
+            entries.append(stems)
+        if len(set(entries)) >= 2:
+            groups.append(tuple(dict.fromkeys(entries)))
+    return SynonymTable(tuple(groups)), problems
+
+
+def load_synonyms(articles_dir: Path) -> tuple[SynonymTable, list[Problem]]:
+    path = Path(articles_dir) / FILE_NAME
+    if not path.exists():
+        return SynonymTable(), []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return SynonymTable(), [Problem(FILE_NAME, None, f"cannot read: {exc}")]
+    return parse_synonyms(text)
