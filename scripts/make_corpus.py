@@ -26,18 +26,12 @@ import re
 import shutil
 import sys
 import time
+import types
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-# Run from the repo root as `python scripts/make_corpus.py`: sys.path[0] is scripts/, so
-# make the repo importable for kb.articles (the only part of kb this script uses).
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(_REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(_REPO_ROOT))
-
-from kb.articles import load_articles  # noqa: E402
-
 MARKER = "_corpus.json"  # written into every generated corpus; only such folders are replaced
 MIN_WORDS, MAX_WORDS = 300, 900
 SKIPPED_HEADINGS = re.compile(r"^(المصادر|المراجع|مصادر|مراجع|sources|references)\b", re.IGNORECASE)
@@ -69,8 +63,12 @@ CITIES = (
 )
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
 WEEKDAYS = ("الأحد", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس")
-EN_COMPANIES = ("Nakheel Store", "Horizon Telecom", "Oasis Trading", "Rayan Digital Bank", "Sahab Software", "Rowad Shipping")
-EN_PRODUCTS = ("the home internet plan", "the mobile app", "express delivery", "the loyalty program", "the digital wallet")
+EN_COMPANIES = (
+    "Nakheel Store", "Horizon Telecom", "Oasis Trading", "Rayan Digital Bank", "Sahab Software", "Rowad Shipping",
+)
+EN_PRODUCTS = (
+    "the home internet plan", "the mobile app", "express delivery", "the loyalty program", "the digital wallet",
+)
 EN_CHANNELS = ("WhatsApp", "live chat", "email", "phone", "X (Twitter)", "Instagram", "the contact form")
 EN_CITIES = ("Riyadh", "Jeddah", "Dubai", "Doha", "Kuwait City", "Amman", "Cairo", "Casablanca")
 
@@ -99,7 +97,7 @@ AR_EXAMPLES = (
     "يراجع مشرف الوردية في {company} عيّنة من {n2} محادثة كل {weekday} للتأكد من الالتزام بهذه الخطوات.",
     "إذا تجاوز وقت الانتظار {minutes} دقيقة على {channel}، يُصعَّد الطلب تلقائيًا إلى المشرف المناوب.",
     "تذكّر أن عملاء {product} يتوقعون ردًا خلال {hours} ساعات عمل على الأكثر عبر {channel}.",
-    "في استطلاع أجرته {company} في {month} {year}، قال {pct}% من العملاء إن سرعة الرد أهم عندهم من قناة التواصل نفسها.",
+    "في استطلاع أجراه فريق {company} في {month} {year}، قال {pct}% من العملاء إن سرعة الرد أهم عندهم من قناة التواصل نفسها.",
     "سجّل الطلب في نظام التذاكر برقم مرجعي (مثلًا TK-{ticket}) وأرفق ملخصًا قصيرًا للمحادثة.",
     "يعمل فريق الدعم في {city} من الساعة {hour} صباحًا حتى {hour2} مساءً، ويغطي فريق {city2} باقي الساعات.",
     "عند التواصل بخصوص {product}، اطلب من العميل رقم الحساب أو البريد المسجّل قبل مشاركة أي تفاصيل.",
@@ -131,8 +129,8 @@ AR_TITLES = (
     "كيف نطبّق {h1} في {company}؟", "{h1}: أسئلة وأجوبة لفريق {city}", "{title} ({channel})", "دليل {year}: {h1}",
 )
 EN_TITLES = ("{title}", "{title} — a {company} guide", "{h1}: a practical guide", "{h1} and {h2}", "{title} ({channel})")
-AR_LEADS = ("فيما يلي أهم ما يجب معرفته عن {h}.", "يلخّص هذا القسم الممارسات المتبعة في {h}.", "نعرض هنا النقاط الأساسية.")
-EN_LEADS = ("Here is what matters most about {h}.", "This section sums up our practice.", "The key points follow.")
+AR_LEADS = ("نعرض هنا النقاط الأساسية.", "يلخّص هذا القسم الممارسات المتبعة لدى فريقنا.", "إليك التفاصيل في الفقرات التالية.")
+EN_LEADS = ("Here is what matters most.", "This section sums up our practice.", "The key points follow.")
 AR_CONNECTORS = ("عمليًا، ", "باختصار، ", "وفي الواقع، ", "لذلك ", "ومن المهم أن نتذكر أن ")
 EN_CONNECTORS = ("In practice, ", "In short, ", "As a rule, ")
 
@@ -140,6 +138,7 @@ EN_CONNECTORS = ("In practice, ", "In short, ", "As a rule, ")
 EN_BANK = """
 ## Answering customers by email
 Email is the channel where customers expect a complete answer rather than a fast one. Read the whole message before replying and answer every question it asks. Use the customer's name and keep paragraphs short. Put the most important step first and highlight deadlines in bold. Proofread before you press send, because a typo makes the whole team look careless.
+
 - Thank the customer for writing.
 - Restate the issue in one sentence.
 - Explain the next step and when it will happen.
@@ -147,6 +146,7 @@ Email is the channel where customers expect a complete answer rather than a fast
 
 ## Handling an angry customer
 An angry customer is usually angry at the situation, not at you. Stay calm and do not take the words personally. Let the customer finish, then acknowledge the feeling before you talk about the fix. Apologise for the experience even when the company was not at fault. Offer a concrete next step and a time when you will follow up. If the issue is outside your authority, escalate it and tell the customer who will contact them.
+
 - Listen without interrupting.
 - Acknowledge the frustration.
 - Focus on what you can do.
@@ -157,6 +157,7 @@ Live chat customers expect an answer within a minute or two. Greet the customer 
 
 ## Responding on social media
 Replies on social media are public, so every word represents the brand. Answer quickly, acknowledge the problem openly and move the details to a private channel. Never argue in public or delete fair criticism. Monitor mentions of the brand, not only direct messages, so that no complaint goes unanswered.
+
 - Reply within the first hour.
 - Move account details to direct messages.
 - Thank customers for positive reviews too.
@@ -299,9 +300,31 @@ def english_bank_sources(categories: dict[str, str]) -> list[Source]:
     return sources
 
 
+def import_load_articles():
+    """kb.articles.load_articles, the only part of kb this script uses.
+
+    Run as `python scripts/make_corpus.py`, sys.path[0] is scripts/, so the repo root is added.
+    If the kb package itself fails to import (kb/__init__.py pulls in the search stack), kb is
+    registered as a bare package so that only kb.articles and its small helpers load.
+    """
+    if str(_REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(_REPO_ROOT))
+    try:
+        from kb.articles import load_articles
+    except Exception as exc:  # a half-edited search module must not stop corpus generation
+        print(f"warning: importing kb failed ({exc}); loading kb.articles on its own", file=sys.stderr)
+        for name in [n for n in sys.modules if n == "kb" or n.startswith("kb.")]:
+            del sys.modules[name]
+        package = types.ModuleType("kb")
+        package.__path__ = [str(_REPO_ROOT / "kb")]
+        sys.modules["kb"] = package
+        from kb.articles import load_articles
+    return load_articles
+
+
 def load_sources(articles_dir: Path) -> tuple[list[Source], int]:
     """Every usable source article, sorted by slug, and the number of load problems."""
-    catalog = load_articles(articles_dir)
+    catalog = import_load_articles()(articles_dir)
     for problem in catalog.errors:
         print(f"warning: {problem}", file=sys.stderr)
     sources = [source_from_article(catalog.articles[slug]) for slug in sorted(catalog.articles)]
@@ -314,9 +337,10 @@ def load_sources(articles_dir: Path) -> tuple[list[Source], int]:
 
 _INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _NUMBER_RANGES = {
+    # Arabic counted nouns: 3–10 take the plural (أيام، أشهر), 11+ the singular (دقيقة، محادثة).
     "n": (120, 4800), "n2": (11, 60), "few": (3, 10), "pct": (35, 79), "pct2": (80, 97), "minutes": (11, 45),
-    "hours": (3, 10), "months": (3, 10), "days": (3, 10), "ticket": (10000, 999999), "year": (2022, 2026), "day": (1, 28),
-    "hour": (7, 10), "hour2": (5, 11),
+    "hours": (3, 10), "months": (3, 10), "days": (3, 10), "ticket": (10000, 999999), "year": (2022, 2026),
+    "day": (1, 28), "hour": (7, 10), "hour2": (5, 11),
 }
 _WORD_CHOICES = {"month": MONTHS, "weekday": WEEKDAYS, "quarter": ("الأول", "الثاني", "الثالث", "الرابع")}
 
@@ -373,6 +397,7 @@ class Varier:
         self.rng = rng
         self.lang = lang
         self.vocab = VOCABS[lang]
+        self.used: set[str] = set()  # source blocks this article already contains
 
     def words(self, text: str) -> str:
         """Swap about half of the known words for a synonym or another entity of the same kind."""
@@ -426,6 +451,7 @@ class Varier:
         return "\n".join(head + [self.words(row) for row in body])
 
     def block(self, block: str) -> str:
+        self.used.add(block)
         kind = block_kind(block)
         if kind == "paragraph":
             return self.paragraph(block)
@@ -484,19 +510,23 @@ class Pools:
 
     def __init__(self, sources: list[Source]):
         self.templates: dict[str, list[Source]] = {}
-        self.sections: dict[tuple[str, str], list[Chunk]] = {}
+        self.sections: dict[tuple[str, str], list[Chunk]] = {}  # by (language, category or "*")
         self.faq: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.tags: dict[tuple[str, str], list[str]] = {}
+        # Every block unit (a lead-in stays with its list), by (language, category or "*"): padding material.
+        self.units: dict[tuple[str, str], list[list[str]]] = {}
         for source in sources:
             key = (source.lang, source.category)
             self.templates.setdefault(source.lang, []).append(source)
             self.sections.setdefault(key, []).extend(source.sections)
+            self.sections.setdefault((source.lang, "*"), []).extend(source.sections)
             self.faq.setdefault(key, []).extend(source.faq)
             tags = self.tags.setdefault(key, [])
             tags.extend(t for t in source.tags if t not in tags)
-
-    def all_sections(self, lang: str) -> list[Chunk]:
-        return [chunk for (pool_lang, _), chunks in self.sections.items() if pool_lang == lang for chunk in chunks]
+            for chunk in source.sections:
+                for piece in (chunk, *chunk.children):
+                    self.units.setdefault(key, []).extend(block_units(piece.blocks))
+                    self.units.setdefault((source.lang, "*"), []).extend(block_units(piece.blocks))
 
 
 def pick_sections(rng: random.Random, pools: Pools, template: Source, count: int) -> list[Chunk]:
@@ -504,7 +534,7 @@ def pick_sections(rng: random.Random, pools: Pools, template: Source, count: int
     picked = list(template.sections)
     if len(picked) > count:
         picked = [picked[i] for i in sorted(rng.sample(range(len(picked)), count))]
-    for pool in (pools.sections[(template.lang, template.category)], pools.all_sections(template.lang)):
+    for pool in (pools.sections[(template.lang, template.category)], pools.sections[(template.lang, "*")]):
         spare = [c for c in pool if all(c is not p for p in picked)]
         while len(picked) < count and spare:
             picked.insert(rng.randint(1, len(picked)), spare.pop(rng.randrange(len(spare))))
@@ -548,7 +578,7 @@ def build_section(varier: Varier, chunk: Chunk, word_limit: int, used: set[str])
             heading = varier.heading(child.heading, used, templated=False)
             section.children.append(Chunk(heading, vary_blocks(varier, child.blocks, word_limit // len(keep))))
     if not section.blocks:
-        section.blocks = [varier.fill(rng.choice(varier.vocab.leads), h=section.heading)]
+        section.blocks = [rng.choice(varier.vocab.leads)]
     return section
 
 
@@ -606,15 +636,19 @@ def body_words(draft: Draft) -> int:
 def fit_length(varier: Varier, pools: Pools, draft: Draft, target_words: int) -> None:
     """Pad articles up to about target_words with more source paragraphs; trim long ones."""
     rng = varier.rng
-    paragraphs = [b for c in pools.sections[(varier.lang, draft.category)] for b in c.blocks] or [""]
+    nearby = pools.units.get((varier.lang, draft.category), [])
+    anywhere = pools.units[(varier.lang, "*")]
     for _ in range(40):
         if body_words(draft) >= target_words:
             break
-        block = rng.choice(paragraphs)
+        unused = [u for u in nearby if u[0] not in varier.used] or [u for u in anywhere if u[0] not in varier.used]
+        if not unused and body_words(draft) >= MIN_WORDS:
+            break
         section = rng.choice(draft.sections)
-        section.blocks.append(varier.block(block) if block else varier.example())
+        unit = rng.choice(unused) if unused else [None]
+        section.blocks.extend(varier.block(block) if block else varier.example() for block in unit)
     for _ in range(200):
-        if body_words(draft) <= MAX_WORDS - 40:
+        if body_words(draft) <= MAX_WORDS - 60:
             break
         trim_once(draft)
 
@@ -672,6 +706,20 @@ def make_unique(varier: Varier, draft: Draft, seen: set[str]) -> None:
             key = passage_key(answer)
         draft.faq[i] = (question, answer)
         seen.add(key)
+    drop_over_length(draft)
+
+
+def drop_over_length(draft: Draft) -> None:
+    """Back under MAX_WORDS by dropping whole subsections or sections: cutting blocks could undo uniqueness."""
+    while body_words(draft) > MAX_WORDS:
+        children = [(s, c) for s in draft.sections for c in s.children]
+        if children:
+            section, child = children[-1]
+            section.children.remove(child)
+        elif len(draft.sections) > 2:
+            draft.sections.pop()
+        else:
+            return
 
 
 def _yaml_str(text: str) -> str:
@@ -765,21 +813,26 @@ def check_unique_passages(files: dict[str, str]) -> int:
     for path, text in files.items():
         for passage in split_passages(text):
             key = passage_key(passage)
-            assert key not in keys, f"duplicate passage in {path} and {keys[key]}: {passage[:80]!r}"
+            if key in keys:  # not `assert`: the check must also run under python -O
+                raise AssertionError(f"duplicate passage in {path} and {keys[key]}: {passage[:80]!r}")
             keys[key] = path
     return len(keys)
 
 
 def write_corpus(out: Path, files: dict[str, str], extra: dict[str, str]) -> None:
     """Write into a fresh sibling folder, then swap it in; only a generated corpus is replaced."""
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not (out / MARKER).exists():
         raise SystemExit(f"error: {out} is not empty and is not a generated corpus (no {MARKER}); choose another --out")
     staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    for relative, text in {**files, **extra}.items():
-        path = staging / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    try:
+        for relative, text in {**files, **extra}.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.replace(out, old)
@@ -796,7 +849,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="output folder (replaced if it is a generated corpus)")
     parser.add_argument("--count", type=int, default=10000, help="number of articles to generate")
     parser.add_argument("--seed", type=int, default=1, help="random seed; same seed and sources → same bytes")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -804,6 +860,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     sources, problems = load_sources(args.articles)
     arabic = [s for s in sources if s.lang == "ar"]
+    english = [s for s in sources if s.lang == "en" and not s.slug.startswith("en-bank-")]
     if not arabic:
         raise SystemExit(f"error: no usable Arabic articles with ## sections in {args.articles}")
     files, stats = generate(sources, args.count, args.seed)
@@ -811,11 +868,14 @@ def main(argv: list[str] | None = None) -> int:
     extra = {}
     if (args.articles / "_categories.yml").exists():
         extra["_categories.yml"] = (args.articles / "_categories.yml").read_text(encoding="utf-8")
-    manifest = {"seed": args.seed, "count": args.count, "sources": sorted(s.slug for s in arabic), "passages": unique}
+    manifest = {
+        "seed": args.seed, "count": args.count, "sources": sorted(s.slug for s in arabic + english), "passages": unique,
+    }
     extra[MARKER] = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
     write_corpus(args.out, files, extra)
     seconds = time.perf_counter() - started
-    print(f"sources: {len(arabic)} articles in {len({s.category for s in arabic})} categories ({problems} problems)")
+    print(f"sources: {len(arabic)} ar + {len(english)} en articles in {len({s.category for s in arabic})} categories "
+          f"({problems} load problems)")
     print(f"articles: {stats.articles} ({stats.english} en, {stats.drafts} draft, {stats.internal} internal, "
           f"{stats.faq} faq entries)")
     print(f"sections: {stats.sections} ## + {stats.subsections} ###; words: {stats.words} "

@@ -48,10 +48,10 @@ ANALYZER_VERSION = 3
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.
-ARTICLE_FIELDS = {"title": 2.5, "headings": 1.5, "faq_q": 2.0, "tags": 1.5, "body": 1.0, "faq_a": 0.8}
+ARTICLE_FIELDS = {"title": 1.0, "headings": 1.5, "faq_q": 2.0, "tags": 1.5, "body": 1.0, "faq_a": 0.8}
 PASSAGE_FIELDS = {"p_title": 0.5, "p_heading": 1.5, "p_body": 1.0}
 PHRASE_BOOST = 1.5
-FUZZY_BOOST = 0.6
+FUZZY_BOOST = 0.8
 SYNONYM_BOOST = 0.8
 
 
@@ -263,15 +263,26 @@ def near_terms(reader, field: str, term: str, max_results: int = 3) -> list[str]
     return candidates[:max_results]
 
 
-def typo_expansions(reader, stems: list[str]) -> dict[str, list[str]]:
-    """For query stems of 4+ letters that the index has never seen: close index terms."""
-    expansions = {}
-    for term in stems:
-        if len(term) >= 4 and not term.isdigit() and reader.doc_frequency("body", term) == 0 \
-                and reader.doc_frequency("title", term) == 0:
-            near = near_terms(reader, "body", term)
-            if near:
-                expansions[term] = near
+def typo_expansions(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
+    """Index stems close to the query's unknown words: typo tolerance.
+
+    Only words whose stem the index has never seen are expanded, so correct words keep
+    their precision.  Candidates come from two places: stems one edit away from the
+    query's stem, and stems of surface words one edit away from what was typed (a typo
+    often changes which prefix or suffix the stemmer strips, so the stems differ by more).
+    """
+    expansions: dict[str, list[str]] = {}
+    for word, term in zip(query.words, query.stems):
+        if term in expansions or len(term) < 3 or term.isdigit() or reader.doc_frequency("body", term):
+            continue
+        near = set(near_terms(reader, "body", term)) if len(term) >= 4 else set()
+        if len(word) >= 4:
+            for surface in near_terms(reader, "spell", word, max_results=3):
+                candidate = stem(surface)
+                if candidate != term and reader.doc_frequency("body", candidate):
+                    near.add(candidate)
+        if near:
+            expansions[term] = sorted(near, key=lambda t: (-reader.doc_frequency("body", t), t))[:4]
     return expansions
 
 
@@ -308,8 +319,15 @@ def passage_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
     return Or(clauses) if clauses else None
 
 
+# K1 below the textbook 1.2: customers' questions repeat few words, and rewarding
+# coverage of more distinct query words over repeats measured better (arcd first half:
+# nDCG@10 0.834 at K1=1.2, 0.842 at K1=0.7).
+BM25_K1 = 0.7
+BM25_B = 0.75
+
+
 def scoring_model() -> scoring.BM25F:
-    return scoring.BM25F(B=0.75, K1=1.2)
+    return scoring.BM25F(B=BM25_B, K1=BM25_K1)
 
 
 def search_articles(searcher, query: Query, filters: Filters, limit: int) -> list[tuple[str, float]]:

@@ -68,7 +68,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     expansions: dict[str, list[str]] = {}
     passage_query = None
     if mode in ("keyword", "hybrid") and analyzed.stems:
-        expansions = keyword.typo_expansions(searcher.reader(), analyzed.unique_stems)
+        expansions = keyword.typo_expansions(searcher.reader(), analyzed)
         article_query = keyword.article_query(analyzed, expansions, synonyms)
         passage_query = keyword.passage_query(analyzed, expansions, synonyms)
         if article_query is not None:
