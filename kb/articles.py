@@ -154,6 +154,8 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
         return None, [Problem(file, "front matter", "missing: the file must start with a '---' line, YAML, then '---'")]
     try:
         meta = yaml.safe_load(raw) or {}
+    except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 raises ValueError
+        return None, [Problem(file, "front matter", f"invalid value: {exc}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + yaml_line}" if mark is not None else ""

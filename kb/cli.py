@@ -1,0 +1,226 @@
+"""The ``kb`` command: check, import, index, search, serve (click, as Flask's CLI uses).
+
+Every command reads the same settings (defaults, kb.toml, KB_* variables) and takes the
+most common ones as options.  A ``KbError`` becomes a clear message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from kb.config import Settings
+from kb.config import load_settings
+from kb.errors import KbError
+
+
+def _settings(ctx: click.Context, **overrides) -> Settings:
+    base = dict(ctx.obj or {})
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return load_settings(base)
+
+
+def handle_errors(func):
+    """Turn KbError into click's error output (message, exit code 1), never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KbError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+@click.group(help="kb: an Arabic-first knowledge base with hybrid keyword + semantic search.")
+@click.option("--articles-dir", type=click.Path(path_type=Path), help="Articles folder (default: articles).")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (default: index).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder (default: data).")
+@click.option("-v", "--verbose", is_flag=True, help="Log more.")
+@click.pass_context
+def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {k: v for k, v in {"articles_dir": articles_dir, "index_dir": index_dir, "data_dir": data_dir}.items() if v}
+
+
+@cli.command(help="Validate every article, _categories.yml and _synonyms.yml; exit 1 on errors.")
+@click.pass_context
+@handle_errors
+def check(ctx: click.Context) -> None:
+    from kb.articles import load_articles
+    from kb.search.synonyms import load_synonyms
+
+    settings = _settings(ctx)
+    catalog = load_articles(settings.articles_dir)
+    _, synonym_problems = load_synonyms(settings.articles_dir)
+    problems = catalog.problems + synonym_problems
+    for problem in problems:
+        click.echo(f"{problem.severity}: {problem}", err=problem.severity == "error")
+    errors = [p for p in problems if p.severity == "error"]
+    click.echo(f"{len(catalog.articles)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings")
+    if errors:
+        sys.exit(1)
+
+
+@cli.command("import", help="Import text, Markdown or HTML files as draft articles (never overwrites).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--category", help="Category for the new articles.")
+@click.pass_context
+@handle_errors
+def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | None) -> None:
+    from kb.importer import import_files
+
+    settings = _settings(ctx)
+    results = import_files(files, settings.articles_dir, category=category)
+    failed = 0
+    for result in results:
+        if result.path is None:
+            failed += 1
+            click.echo(f"failed: {result.source}: {'; '.join(result.problems)}", err=True)
+            continue
+        click.echo(f"created: {result.path} (slug {result.slug}, title: {result.title})")
+        for problem in result.problems:
+            click.echo(f"  warning: {problem}")
+    click.echo(f"{len(results) - failed} imported as drafts, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+class ProgressPrinter:
+    """A one-line progress bar with items/s and an ETA (stderr, redrawn in place)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.started: dict[str, float] = {}
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        start = self.started.setdefault(stage, now)
+        if done < total and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - start, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        unit = "passages" if stage == "embed" else "articles"
+        line = f"\r{stage:8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit} {rate:6.1f}/s ETA {eta:5.0f} s"
+        self.stream.write(line + ("\n" if done >= total else ""))
+        self.stream.flush()
+
+
+@cli.command(help="Build or update the search indexes (only changed articles, or --full).")
+@click.option("--full", is_flag=True, help="Rebuild everything into a new index generation.")
+@click.pass_context
+@handle_errors
+def index(ctx: click.Context, full: bool) -> None:
+    from kb.knowledge import KnowledgeBase
+
+    settings = _settings(ctx)
+    knowledge = KnowledgeBase.from_settings(settings)
+    if knowledge.semantic_error:
+        click.echo(f"warning: semantic search is off, keyword index only: {knowledge.semantic_error}", err=True)
+    for problem in knowledge.catalog.errors:
+        click.echo(f"skipped: {problem}", err=True)
+    report = knowledge.index(full=full, progress=ProgressPrinter())
+    if report.reason:
+        click.echo(f"full rebuild: {report.reason}")
+    click.echo(
+        f"{report.articles} articles, {report.passages} passages, {report.vectors} vectors "
+        f"(added {report.added}, changed {report.changed}, deleted {report.deleted}) in {report.seconds:.1f} s; "
+        f"semantic search {report.semantic}"
+    )
+
+
+@cli.command(help="Search the articles from the terminal.")
+@click.argument("query")
+@click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), help="Default: the search_mode setting.")
+@click.option("--limit", default=10, show_default=True)
+@click.option("--category", help="Category slug to search in.")
+@click.option("--lang", type=click.Choice(["ar", "en"]))
+@click.option("--include-drafts", is_flag=True)
+@click.option("--include-internal", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+@handle_errors
+def search(ctx: click.Context, query: str, mode, limit, category, lang, include_drafts, include_internal, as_json) -> None:
+    import re
+    from html import unescape
+
+    from kb.knowledge import KnowledgeBase
+
+    settings = _settings(ctx)
+    knowledge = KnowledgeBase.from_settings(settings)
+    knowledge.ensure_index()
+    page = knowledge.search_page(query, mode=mode, limit=limit, category=category, lang=lang,
+                                 include_drafts=include_drafts, include_internal=include_internal)
+    if as_json:
+        click.echo(json.dumps({"query": query, "mode": page.mode, "total": page.total, "did_you_mean": page.did_you_mean,
+                               "results": [h.to_dict() for h in page.hits]}, ensure_ascii=False, indent=2))
+        return
+    if page.did_you_mean:
+        click.echo(f"هل تقصد: {page.did_you_mean}")
+    if not page.hits:
+        click.echo("no results")
+    for rank, hit in enumerate(page.hits, 1):
+        snippet = unescape(re.sub(r"</?mark>", "*", hit.snippet))
+        click.echo(f"{rank}. {hit.title}  [{hit.score:.3f} {hit.matched_by}]")
+        click.echo(f"   {hit.section_url or hit.url}" + (f"  § {hit.section}" if hit.section else ""))
+        click.echo(f"   {snippet}")
+
+
+@cli.command(help="Run the web site and API (waitress; --dev for Flask's reloader).")
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 5000).")
+@click.option("--dev", is_flag=True, help="Flask development server with the reloader.")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host, port, dev) -> None:
+    from kb.web import create_app
+
+    settings = _settings(ctx, host=host, port=port)
+    app = create_app(settings)
+    knowledge = app.extensions["kb"]
+    report = knowledge.ensure_index(progress=ProgressPrinter())
+    if report is not None:
+        click.echo(f"built the index: {report.articles} articles, {report.passages} passages; semantic search {report.semantic}")
+    if knowledge.semantic_error:
+        click.echo(f"warning: semantic search is off, keyword search only: {knowledge.semantic_error}", err=True)
+    click.echo(f"kb is serving {len(knowledge.catalog.articles)} articles on http://{settings.host}:{settings.port}")
+    if dev:
+        app.run(host=settings.host, port=settings.port, debug=True)
+        return
+    import waitress
+
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
+
+
+def register(command: click.Command) -> None:
+    """Let feature modules (users, API keys) add their commands to the group."""
+    cli.add_command(command)
+
+
+def _load_feature_commands() -> None:
+    import importlib
+
+    for module in ("kb.apikeys", "kb.users"):
+        try:
+            commands = importlib.import_module(module).CLI_COMMANDS
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for command in commands:
+            cli.add_command(command)
+
+
+_load_feature_commands()

