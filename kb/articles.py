@@ -32,6 +32,20 @@ KNOWN_FIELDS = {
 UNCATEGORIZED = "عام"
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so that :func:`_parse_date` validates them.
+
+    PyYAML builds dates itself and raises a bare ValueError on ``2026-13-45``, which would
+    reject the whole front matter and hide the file's other problems.
+    """
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class FaqEntry:
     q: str
@@ -136,8 +150,13 @@ def _parse_faq(value, file: str, problems: list[Problem]) -> tuple[FaqEntry, ...
 def _parse_date(value, file: str, problems: list[Problem]) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value.date() if isinstance(value, dt.datetime) else value
+    text = str(value).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:  # a timestamp such as "2026-11-25 10:00:00" or "2026-11-25T10:00:00Z" keeps its date
+        return dt.datetime.fromisoformat(text).date()
     except ValueError:
         problems.append(Problem(file, "updated", f"must be a date like 2026-11-25, got {value!r}"))
         return None
@@ -153,8 +172,8 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
     if raw is None:
         return None, [Problem(file, "front matter", "missing: the file must start with a '---' line, YAML, then '---'")]
     try:
-        meta = yaml.safe_load(raw) or {}
-    except ValueError as exc:  # PyYAML builds dates itself: 2026-13-45 raises ValueError
+        meta = yaml.load(raw, Loader=_FrontMatterLoader) or {}  # noqa: S506 - a SafeLoader
+    except ValueError as exc:  # an explicit tag (!!timestamp 2026-13-45, !!int x) fails to build
         return None, [Problem(file, "front matter", f"invalid value: {exc}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -281,7 +300,7 @@ def load_articles(root: Path) -> Catalog:
             continue
         seen_in[article.slug] = file
         catalog.articles[article.slug] = _with_category_slug(article, catalog.categories)
-    _check_links(catalog)
+    _check_links(catalog, root)
     return catalog
 
 
@@ -294,9 +313,9 @@ def _with_category_slug(article: Article, categories: dict[str, Category]) -> Ar
     return replace(article, category_slug=known.slug)
 
 
-def _check_links(catalog: Catalog) -> None:
+def _check_links(catalog: Catalog, root: Path) -> None:
     for article in catalog.articles.values():
-        file = str(article.path.name)
+        file = str(article.path.relative_to(root)) if article.path.is_relative_to(root) else str(article.path)
         if article.translation_of and article.translation_of not in catalog.articles:
             catalog.problems.append(
                 Problem(file, "translation_of", f"no article with slug {article.translation_of!r}")

@@ -133,7 +133,8 @@ def load_settings(
         env_name = "KB_" + name.upper()
         if env_name in environ:
             values[name] = environ[env_name]
-    values.update(overrides or {})
+    # None means 'not given' (an unset CLI option): it must not erase a lower layer's value.
+    values.update({name: value for name, value in (overrides or {}).items() if value is not None})
     return _validated(Settings(**_coerce_all(values)))
 
 

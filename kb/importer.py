@@ -59,10 +59,13 @@ class ImportedDocument:
     lang: str
     faq: tuple[FaqEntry, ...]
     dropped: int  # boilerplate lines, blocks and sentences removed
+    notes: tuple[str, ...] = ()  # what a reviewer should check, e.g. a guessed title
 
 
 @dataclass(frozen=True)
 class ImportResult:
+    """One input file's outcome; ``path`` is None when nothing was written (see ``problems``)."""
+
     source: Path
     path: Path | None
     slug: str | None
@@ -97,7 +100,8 @@ _SOCIAL = {"facebook", "twitter", "x", "whatsapp", "linkedin", "telegram", "pint
            "تلغرام", "تليجرام", "انستغرام", "انستجرام", "email", "print", "طباعه", "بريد"}
 _SHARE_WORDS = {"شارك", "شاركها", "شاركه", "مشاركه", "share", "tweet", "على", "علي", "عبر", "on", "via"}
 _LINE_JUNK = [re.compile(p) for p in (
-    r"^(شارك|شاركها|شاركه|مشاركه|share)( (المقال|المقاله|الموضوع|هذا المقال|هذه المقاله|this( post| article)?))?\s*[:：]?$",
+    r"^(شارك|شاركها|شاركه|مشاركه|share)"
+    r"( (المقال|المقاله|الموضوع|هذا المقال|هذه المقاله|this( post| article)?))?\s*[:：]?$",
     r"^(تابعنا|تابعونا|follow us)\b.{0,60}$",
     r"^((نشرت?|نشر في|نشر بتاريخ|تاريخ النشر|تم النشر|اخر تحديث|تاريخ التحديث)\b|published|posted on|last updated"
     r"|updated on|updated:)[^.!؟?]{0,50}\d[^.!؟?]{0,30}$",
@@ -114,9 +118,13 @@ _TOC_TITLE = re.compile(r"^(جدول المحتويات|المحتويات|مح�
 _RELATED_TITLE = re.compile(r"^(المنشورات ذات الصله|منشورات ذات صله|مقالات ذات صله|المقالات ذات الصله|مواضيع ذات صله"
                             r"|مقالات مشابهه|قد يعجبك ايضا|قد يهمك ايضا|اقرا ايضا|related posts|related articles"
                             r"|you may also like)\s*[:：]?$")
-_COMMENTS_START = re.compile(r"^(التعليقات|تعليقات|comments?|responses?|replies)\s*[:：(]?\s*\d*\)?(\s+(on|to|علي|حول|في)\s+.*)?$"
+# A bare "التعليقات" may title a help section about a comments feature: a count or a post
+# title ("التعليقات: 2 On …", "3 تعليقات") is what marks a page's comment thread.
+_COMMENTS_START = re.compile(r"^(التعليقات|تعليقات|comments?|responses?|replies)\s*([:：(]\s*)?"
+                             r"(\d+\)?(\s+(on|to|علي|حول|في)\s+.*)?|(on|to|علي|حول)\s+.*)$"
                              r"|^\d+\s+(تعليق|تعليقات|تعليقا|ردود|comments?|responses?|thoughts? on|replies)\b"
-                             r"|^(اترك|اضف|اكتب)\s+(تعليقا|تعليق|ردا|رد|تعليقك)|^(leave a (comment|reply)|post a comment)"
+                             r"|^(اترك|اضف|اكتب)\s+(تعليقا|تعليق|ردا|رد|تعليقك)"
+                             r"|^(leave a (comment|reply)|post a comment)"
                              r"|^(لا توجد تعليقات|كن اول من يعلق)")
 _COMMENTS_TITLE = re.compile(r"^(?:التعليقات|تعليقات|\d+\s+(?:تعليقات?|comments?|responses?|thoughts?|replies))"
                              r"\s*[:：]?\s*\(?\d*\)?\s+(?:on|to|على|حول|في)\s+[«“\"']?(.+?)[»”\"']?\s*$", re.I)
@@ -127,7 +135,8 @@ _CTA = re.compile(r"جرب(ها|ه)? (مجانا|الان)|ابدا (تجربت�
 _PROMPT = re.compile(r"شاركنا|شاركونا|تشاركها معنا|اخبرنا في التعليقات|اكتب لنا في التعليقات|اترك تعليقا"
                      r"|let us know in the comments|share your thoughts|leave a comment")
 _PROMO = re.compile(r"منشورنا|منشوراتنا|مدونتنا|مدونتي|منشوراتي|مقالاتي|لا تفوت (افضل|منشور|مقال|دليل)|عدم تفويت"
-                    r"|سيصلك جديد|ليصلك جديد|(راجع|اقرا) (مقالتنا|مقالنا)|اشترك في (النشره|القائمه البريديه|قناتنا|مدونتنا)|check out our (post|article|blog)")
+                    r"|سيصلك جديد|ليصلك جديد|(راجع|اقرا) (مقالتنا|مقالنا)"
+                    r"|اشترك في (النشره|القائمه البريديه|قناتنا|مدونتنا)|check out our (post|article|blog)")
 _FAQ_TITLE = re.compile(r"^(الاسئله الشائعه|اسئله شائعه|الاسئله المتكرره|اسئله متكرره|اسئله واجوبه|الاسئله والاجوبه"
                         r"|سوال وجواب|faq|frequently asked questions)\b.{0,30}$")
 _SOURCES_TITLE = re.compile(r"^(المصادر|المراجع|المصادر والمراجع|المراجع والمصادر|مصادر|مراجع|مصادر ومراجع)\s*[:：]?$")
@@ -135,8 +144,8 @@ _TITLE_PREFIX_ALONE = re.compile(r"^((بحث|مقال|مقاله|دراسه|ور
 _TITLE_PREFIX = re.compile(r"^(?:(?:بحث|مقال|مقالة|دراسة|تقرير)\s+)?(?:بعنوان|تحت عنوان)\s*[:：]?\s+")
 
 _Q = re.compile(r"^\s*(?:\*\*)?(?:س|سؤال|السؤال|Q|Question)\s*[0-9٠-٩]*\s*[:/：.)-]\s*(?:\*\*)?\s*(?P<text>\S.*)$", re.I)
-_A = re.compile(r"^\s*(?:\*\*)?(?:ج|جواب|الجواب|الإجابة|الاجابة|إجابة|اجابة|A|Answer)\s*[0-9٠-٩]*\s*[:/：.)-]\s*(?:\*\*)?"
-                r"\s*(?P<text>\S.*)$", re.I)
+_A = re.compile(r"^\s*(?:\*\*)?(?:ج|جواب|الجواب|الإجابة|الاجابة|إجابة|اجابة|A|Answer)\s*[0-9٠-٩]*\s*[:/：.)-]"
+                r"\s*(?:\*\*)?\s*(?P<text>\S.*)$", re.I)
 _A_INLINE = re.compile(r"(?<=[?؟])\s+(?:ج|جواب|الجواب|A)\s*[0-9٠-٩]*\s*[:/：]\s*")
 
 _BULLET = re.compile(r"^(?P<indent>[ \t]*)[-•*·▪◦●○■□➢►✓✔–]\s+(?P<text>\S.*)$")
@@ -207,6 +216,9 @@ def _repeated_lines(lines: Iterable[str]) -> set[str]:
 def clean_lines(lines: list[str]) -> tuple[list[str | None], int]:
     """Line-level cleaning before structure recovery; a removed line becomes None.
 
+    List items are only checked for share rows: 'بواسطة البريد' is a real item in a list of
+    contact channels, not a byline.
+
     Footers and placeholders must go first: left in, they split paragraphs and hide the
     "short line followed by a longer paragraph" shape that marks a heading.
     """
@@ -214,7 +226,9 @@ def clean_lines(lines: list[str]) -> tuple[list[str | None], int]:
     cleaned: list[str | None] = []
     for line in lines:
         stripped = line.strip()
-        if stripped and (stripped in repeated or _is_layout_junk(stripped) or is_boilerplate_line(stripped)):
+        is_item = bool(_BULLET.match(line) or _NUMBERED.match(line))
+        furniture = _is_social_line(_norm(stripped)) if is_item else is_boilerplate_line(stripped)
+        if stripped and (stripped in repeated or _is_layout_junk(stripped) or furniture):
             cleaned.append(None)
         else:
             cleaned.append(line.rstrip())
@@ -236,90 +250,107 @@ def _table_cells(line: str) -> tuple[str, ...]:
     return tuple(cell.strip() for cell in line.split("|"))
 
 
-def _read_blocks(lines: list[str | None], paragraph_mode: bool, markdown: bool) -> list[Block]:
-    """Group cleaned lines into blocks: items, tables, fences, headings (Markdown) and lines.
+class _LineReader:
+    """Groups cleaned lines into blocks: items, tables, fences, headings (Markdown) and lines.
 
     In paragraph mode (the text uses blank lines) the lines of one paragraph are joined; in
     line mode every line is its own unit.  ``after_gap`` remembers a removed line in between.
     """
-    blocks: list[Block] = []
-    paragraph: list[str] = []
-    gap = pending_gap = False
-    pending_bullet: int | None = None
 
-    def flush() -> None:
-        nonlocal gap
-        if paragraph:
-            blocks.append(Block("line", " ".join(paragraph), after_gap=gap))
-            paragraph.clear()
-            gap = False
+    def __init__(self, lines: list[str | None], paragraph_mode: bool, markdown: bool) -> None:
+        self.lines = lines
+        self.paragraph_mode = paragraph_mode
+        self.markdown = markdown
+        self.blocks: list[Block] = []
+        self.paragraph: list[str] = []
+        self.gap = False
+        self.pending_gap = False
+        self.bullet_indent: int | None = None  # a bullet glyph alone on the line before
+        self.i = 0
 
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if line is None or not line.strip():
-            flush()
-            pending_gap = pending_gap or line is None
-            continue
-        if not paragraph:
-            gap, pending_gap = pending_gap, False
+    def read(self) -> list[Block]:
+        while self.i < len(self.lines):
+            line = self.lines[self.i]
+            self.i += 1
+            if line is None or not line.strip():
+                self._flush()
+                self.pending_gap = self.pending_gap or line is None
+                continue
+            if not self.paragraph:
+                self.gap, self.pending_gap = self.pending_gap, False
+            if not self._structured(line):
+                self._text(line)
+        self._flush()
+        return self.blocks
+
+    def _structured(self, line: str) -> bool:
+        """Fences, tables, Markdown headings and quotes, list items: True when the line was one."""
         stripped = line.strip()
-        if markdown and _FENCE.match(line):
-            flush()
-            fence = [line]
-            while i < len(lines) and not _FENCE.match(lines[i] or ""):
-                fence.append(lines[i] or "")
-                i += 1
-            fence.append(lines[i] if i < len(lines) else "```")
-            i += 1
-            blocks.append(Block("raw", "\n".join(fence)))
-            continue
-        following = next((ln for ln in lines[i:i + 1] if ln is not None), "")
-        if "|" in stripped and _TABLE_SEPARATOR.match(following or ""):
-            flush()
-            rows = [_table_cells(stripped)]
-            i += 1
-            while i < len(lines) and lines[i] and "|" in lines[i]:
-                rows.append(_table_cells(lines[i]))
-                i += 1
-            blocks.append(Block("table", rows=tuple(rows)))
-            continue
-        heading = _MD_HEADING.match(stripped) if markdown else None
-        if heading:
-            flush()
-            blocks.append(Block("heading", heading.group(2), level=len(heading.group(1))))
-            continue
-        if markdown and stripped.startswith(">"):
-            flush()
-            blocks.append(Block("raw", stripped))
-            continue
-        if _BULLET_ALONE.match(line):
-            flush()
-            pending_bullet = len(line) - len(line.lstrip())
-            continue
-        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
-        if bullet or numbered or pending_bullet is not None:
-            flush()
-            match = bullet or numbered
-            indent = len(match.group("indent").expandtabs(4)) if match else pending_bullet or 0
-            text = match.group("text") if match else stripped
-            number = _to_int(numbered.group("number")) if numbered and not bullet else None
-            blocks.append(Block("item", text.strip(), number=number, indent=indent, after_gap=gap))
-            pending_bullet = None
-            gap = False
-            continue
-        if "|" in stripped:
-            stripped = stripped.strip("|").strip()
-        if not paragraph_mode:
-            blocks.append(Block("line", stripped, after_gap=gap))
-            gap = False
-        elif blocks and blocks[-1].kind == "item" and not paragraph and line[:1].isspace():
-            blocks[-1] = replace(blocks[-1], text=blocks[-1].text + " " + stripped)
+        following = self.lines[self.i] if self.i < len(self.lines) else None
+        if self.markdown and _FENCE.match(line):
+            self._add(Block("raw", self._fence(line)))
+        elif "|" in stripped and _TABLE_SEPARATOR.match(following or ""):
+            self._add(Block("table", rows=self._table(stripped)))
+        elif self.markdown and (heading := _MD_HEADING.match(stripped)):
+            self._add(Block("heading", heading.group(2), level=len(heading.group(1))))
+        elif self.markdown and stripped.startswith(">"):
+            self._add(Block("raw", stripped))
+        elif _BULLET_ALONE.match(line):
+            self._flush()
+            self.bullet_indent = len(line) - len(line.lstrip())
+        elif _BULLET.match(line) or _NUMBERED.match(line) or self.bullet_indent is not None:
+            self._add(self._item(line))
         else:
-            paragraph.append(stripped)
-    flush()
-    return blocks
+            return False
+        return True
+
+    def _fence(self, opening: str) -> str:
+        fence = [opening]
+        while self.i < len(self.lines) and not _FENCE.match(self.lines[self.i] or ""):
+            fence.append(self.lines[self.i] or "")
+            self.i += 1
+        fence.append(self.lines[self.i] or "```" if self.i < len(self.lines) else "```")
+        self.i += 1
+        return "\n".join(fence)
+
+    def _table(self, header: str) -> tuple[tuple[str, ...], ...]:
+        rows = [_table_cells(header)]
+        self.i += 1  # the |---|---| separator
+        while self.i < len(self.lines) and self.lines[self.i] and "|" in self.lines[self.i]:
+            rows.append(_table_cells(self.lines[self.i]))
+            self.i += 1
+        return tuple(rows)
+
+    def _item(self, line: str) -> Block:
+        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
+        match = bullet or numbered
+        indent = len(match.group("indent").expandtabs(4)) if match else self.bullet_indent or 0
+        text = match.group("text") if match else line.strip()
+        number = _to_int(numbered.group("number")) if numbered and not bullet else None
+        self.bullet_indent = None
+        return Block("item", text.strip(), number=number, indent=indent, after_gap=self.gap)
+
+    def _text(self, line: str) -> None:
+        # Stray pipes around a non-table line are table-layout leftovers ("title |").
+        stripped = line.strip().strip("|").strip() if "|" in line else line.strip()
+        previous = self.blocks[-1] if self.blocks else None
+        if not self.paragraph_mode:
+            self._add(Block("line", stripped, after_gap=self.gap))
+        elif previous is not None and previous.kind == "item" and not self.paragraph and line[:1].isspace():
+            self.blocks[-1] = replace(previous, text=previous.text + " " + stripped)  # a wrapped list item
+        else:
+            self.paragraph.append(stripped)
+
+    def _add(self, block: Block) -> None:
+        self._flush()
+        self.blocks.append(block)
+        self.gap = False
+
+    def _flush(self) -> None:
+        if self.paragraph:
+            self.blocks.append(Block("line", " ".join(self.paragraph), after_gap=self.gap))
+            self.paragraph.clear()
+            self.gap = False
 
 
 def _join_page_breaks(blocks: list[Block]) -> list[Block]:
@@ -400,7 +431,11 @@ def _numbered_headings(blocks: list[Block]) -> set[int]:
 
 
 def _is_line_heading(i: int, blocks: list[Block], numbered: set[int]) -> bool:
-    """The plain-text heading rules for the line at ``i`` (see the module docs of kb import)."""
+    """Is the short line at ``i`` a section title?  It is when what follows shows it:
+
+    a longer line of body text, a list or table, or a "N. heading"; a line ending with ':'
+    only when the next line is itself a lead-in ending with ':' (a lead-in alone is body).
+    """
     text = blocks[i].text
     if _SOURCES_TITLE.match(_norm(text)):
         return True
@@ -414,8 +449,7 @@ def _is_line_heading(i: int, blocks: list[Block], numbered: set[int]) -> bool:
         return following.kind == "line" and following.text.endswith((":", "："))
     if following.kind == "line":
         return len(following.text) > len(text) and _is_paragraph_like(following.text)
-    return following.kind in ("table",) or (following.kind == "item" and (i + 1) not in numbered) \
-        or (i + 1) in numbered
+    return following.kind in ("table", "item")  # a list, a table, or a numbered heading under it
 
 
 def _recover_structure(blocks: list[Block]) -> list[Block]:
@@ -445,7 +479,7 @@ def text_to_blocks(text: str, markdown: bool = False) -> tuple[list[Block], int]
     blank = sum(not line.strip() for line in raw_lines)
     paragraph_mode = blank >= 0.25 * (len(raw_lines) - blank)
     lines, dropped = clean_lines(raw_lines)
-    blocks = _nest_items(_join_page_breaks(_read_blocks(lines, paragraph_mode, markdown)))
+    blocks = _nest_items(_join_page_breaks(_LineReader(lines, paragraph_mode, markdown).read()))
     has_headings = any(b.kind == "heading" for b in blocks)
     if markdown and has_headings:
         return [replace(b, kind="paragraph") if b.kind == "line" else b for b in blocks], dropped
@@ -687,7 +721,8 @@ def _cut_comments(blocks: list[Block]) -> tuple[list[Block], int]:
     """A comment section (its header in the second half of the page) runs to the end."""
     for i in range(len(blocks) // 2, len(blocks)):
         block = blocks[i]
-        if block.kind in ("heading", "paragraph") and len(block.text) <= 120 and _COMMENTS_START.match(_norm(block.text)):
+        is_header = block.kind in ("heading", "paragraph") and len(block.text) <= 120
+        if is_header and _COMMENTS_START.match(_norm(block.text)):
             return blocks[:i], len(blocks) - i
     return blocks, 0
 
@@ -702,7 +737,8 @@ def _drop_titled_lists(blocks: list[Block]) -> tuple[list[Block], int]:
             dropped += 1
             continue
         norm = _norm(block.text)
-        skipping_items = block.kind in ("heading", "paragraph") and bool(_TOC_TITLE.match(norm) or _RELATED_TITLE.match(norm))
+        is_list_title = bool(_TOC_TITLE.match(norm) or _RELATED_TITLE.match(norm))
+        skipping_items = block.kind in ("heading", "paragraph") and is_list_title
         if skipping_items:
             dropped += 1
         else:
@@ -721,7 +757,8 @@ def _drop_ad_boxes(blocks: list[Block]) -> tuple[list[Block], int, set[str]]:
     brands: set[str] = set()
     for block in blocks:
         plain = _plain_inline(block.text)
-        if block.kind in ("heading", "paragraph") and len(plain) <= 60 and _CTA.search(_norm(plain)):
+        is_button = len(plain) <= 60 and not _SENTENCE_BREAK.search(plain.strip())
+        if block.kind in ("heading", "paragraph") and is_button and _CTA.search(_norm(plain)):
             dropped += 1
             items = 0
             while kept and kept[-1].kind == "item":
@@ -749,7 +786,7 @@ def _drop_sales_tail(blocks: list[Block], brands: set[str]) -> tuple[list[Block]
 
 
 def _is_furniture_block(block: Block, repeated: set[str]) -> bool:
-    """List items are only checked for share rows: 'بواسطة البريد' is a real item in a list of channels."""
+    """Furniture as a whole block; list items only as share rows (see :func:`clean_lines`)."""
     if block.kind == "item":
         return _is_social_line(_norm(block.text))
     return block.kind in ("heading", "paragraph") and (is_boilerplate_line(block.text) or block.text in repeated)
@@ -817,7 +854,9 @@ def _is_empty_faq_title(i: int, blocks: list[Block]) -> bool:
     if block.kind not in ("heading", "paragraph") or not _FAQ_TITLE.match(_norm(block.text)):
         return False
     following = blocks[i + 1] if i + 1 < len(blocks) else None
-    return following is None or (following.kind == "heading" and (block.kind == "paragraph" or following.level <= block.level))
+    if following is None:
+        return True
+    return following.kind == "heading" and (block.kind == "paragraph" or following.level <= block.level)
 
 
 def _clean_heading(text: str) -> str:
@@ -949,6 +988,9 @@ def convert_document(text: str, kind: str) -> ImportedDocument:
     blocks, faq = extract_faq(blocks)
     title, blocks, dropped_title = take_title(blocks, [h for h in hints if h])
     body = render_blocks(blocks)
+    notes = ()
+    if title and any(b.kind == "heading" and _clean_heading(b.text) == title for b in blocks):
+        notes = (f"no title line; proposed the first heading {title!r}, which stays in the body",)
     return ImportedDocument(
         title=title or None,
         body=body,
@@ -956,6 +998,7 @@ def convert_document(text: str, kind: str) -> ImportedDocument:
         lang=guess_lang((title or "") + body + " ".join(e.q + e.a for e in faq)),
         faq=faq,
         dropped=dropped + dropped_blocks + dropped_title,
+        notes=notes,
     )
 
 
@@ -1070,7 +1113,7 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
     if not doc.body.strip() and not doc.faq:
         return ImportResult(source, None, None, doc.title,
                             (f"empty after cleaning ({doc.dropped} boilerplate lines removed)",))
-    problems: list[str] = []
+    problems = list(doc.notes)
     title = doc.title
     if not title:
         title = source.stem

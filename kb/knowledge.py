@@ -9,6 +9,7 @@ changed it (this process, ``kb index``, another server worker).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from kb.urls import article_url
 logger = logging.getLogger(__name__)
 
 MODES = ("hybrid", "keyword", "semantic")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -288,6 +290,8 @@ class KnowledgeBase:
             raise KbError("bad_mode", f"mode must be one of {', '.join(MODES)}", field="mode")
         if not isinstance(query, str):
             raise KbError("bad_query", "query must be text", field="q")
+        # A lone surrogate (a JSON "\ud800" escape) is no text: the model cannot encode it.
+        query = _SURROGATES.sub("", query)
         limit = max(1, min(int(limit), 100))
         offset = max(0, int(offset))
         filters = keyword.Filters(category, tuple(tags or ()), lang, include_drafts, include_internal)

@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from kb.text import slugify
@@ -39,6 +40,8 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 # Blocks whose direction follows their own first strong character (Arabic or English).
 _AUTO_DIR_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "dt", "dd"}
 SECTION_LEVELS = (2, 3, 4)
+# What python-markdown leaves in a <p> for a stashed block (util.HTML_PLACEHOLDER).
+_BLOCK_PLACEHOLDER = re.compile("\x02wzxhzdk:\\d+\x03")
 
 
 def _toc_slugify(value: str, separator: str) -> str:
@@ -50,7 +53,7 @@ class _DirectionTreeprocessor(Treeprocessor):
 
     def run(self, root: Element) -> None:
         for element in root.iter():
-            if "\x02" in (element.text or ""):
+            if _BLOCK_PLACEHOLDER.fullmatch((element.text or "").strip()) and not len(element):
                 continue  # a placeholder for a stashed block (code, raw HTML): left unwrapped
             if element.tag in _AUTO_DIR_TAGS and "dir" not in element.attrib:
                 element.set("dir", "auto")
@@ -58,9 +61,19 @@ class _DirectionTreeprocessor(Treeprocessor):
                 element.set("dir", "ltr")
 
 
+class _CodeDirectionPostprocessor(Postprocessor):
+    """dir="ltr" on fenced code blocks: they come back from the stash as raw HTML, after the
+    tree processors ran, so the tree processor never sees their <pre>."""
+
+    def run(self, text: str) -> str:
+        return text.replace("<pre><code", '<pre dir="ltr"><code')
+
+
 class _DirectionExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_DirectionTreeprocessor(md), "kb_direction", 1)
+        # Below raw_html (30): runs once the stashed code blocks are back in the text.
+        md.postprocessors.register(_CodeDirectionPostprocessor(md), "kb_code_direction", 5)
 
 
 def _markdown() -> markdown.Markdown:
@@ -129,43 +142,68 @@ class Section:
 
 _ATX_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_SETEXT_H2 = re.compile(r"^ {0,3}-+[ \t]*$")
 
 
 def split_sections(body: str) -> list[Section]:
     """Split an article body at its ##/###/#### headings into plain-text sections.
 
     The anchors are the ones the toc extension gave the same headings while rendering, so
-    they are unique and identical to the ids on the page.
+    they are unique and identical to the ids on the page.  A heading line is paired with
+    the next toc entry of the same text; a line that looks like a heading but is none on
+    the page (inside raw HTML), and a heading the line scanner cannot see (one inside a
+    quote), never shift the anchors of the others: the first stays body text, the
+    second's text stays in the section before it.
     """
     toc = [e for e in render_markdown(body).toc if e.level in SECTION_LEVELS]
-    chunks: list[tuple[int, str | None, list[str]]] = [(0, None, [])]
+    chunks: list[tuple[TocEntry | None, list[str]]] = [(None, [])]
     in_fence = False
+    next_entry = 0
     for line in body.split("\n"):
         if _FENCE.match(line):
             in_fence = not in_fence
         match = None if in_fence else _ATX_HEADING.match(line)
+        previous = chunks[-1][1][-1] if chunks[-1][1] else ""
+        found = None
         if match and len(match.group(1)) in SECTION_LEVELS:
-            chunks.append((len(match.group(1)), match.group(2), []))
-        else:
-            chunks[-1][2].append(line)
+            found = _find_toc_entry(toc, next_entry, match.group(1), match.group(2))
+        elif not in_fence and _SETEXT_H2.match(line) and previous.strip():
+            found = _find_toc_entry(toc, next_entry, "##", previous.strip())
+            if found is not None:
+                chunks[-1][1].pop()  # the underlined line is the heading, not body text
+        if found is None:
+            chunks[-1][1].append(line)
+            continue
+        next_entry = found + 1
+        chunks.append((toc[found], []))
     sections: list[Section] = []
     trail: list[tuple[int, str]] = []
-    toc_iter = iter(toc)
-    for level, heading, lines in chunks:
-        anchor = None
-        title = None
-        if heading is not None:
-            entry = next(toc_iter, None)
-            title = entry.title if entry else _plain(heading)
-            anchor = entry.anchor if entry else slugify(title)
-            trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, title)]
+    for entry, lines in chunks:
+        if entry is not None:
+            trail = [(lvl, t) for lvl, t in trail if lvl < entry.level] + [(entry.level, entry.title)]
         text = markdown_to_text("\n".join(lines))
-        if heading is None and not text:
+        if entry is None and not text:
             continue
         sections.append(
-            Section(len(sections), title, anchor, level, tuple(t for _, t in trail), text)
+            Section(
+                len(sections),
+                entry.title if entry else None,
+                entry.anchor if entry else None,
+                entry.level if entry else 0,
+                tuple(t for _, t in trail),
+                text,
+            )
         )
     return sections
+
+
+def _find_toc_entry(toc: list[TocEntry], start: int, hashes: str, heading: str) -> int | None:
+    """Index of the first toc entry from start that is this heading line, or None."""
+    key = slugify(_plain(markdown.markdown(f"{hashes} {heading}")))
+    for i in range(start, len(toc)):
+        if toc[i].level == len(hashes) and slugify(toc[i].title) == key:
+            return i
+    return None
 
 
 class _TextExtractor(HTMLParser):

@@ -35,6 +35,12 @@ _LETTER_MAP = str.maketrans(
 # Words: runs of letters/digits (any script), joined by nothing else; Arabic punctuation
 # (، ؛ ؟) and everything that is not a word character split words.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A word as the reader wrote it: tashkeel, tatweel and zero-width joiners are marks, not
+# word characters, for the regex module; inside a word they must not split it
+# ("إِدارةُ" is one word to highlight, as "إدارة" is one word to index).
+_SURFACE_WORD = re.compile(
+    "(?:[^\\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640\u200c\u200d])+"
+)
 
 
 def strip_invisible(text: str) -> str:
@@ -63,7 +69,7 @@ def tokenize(text: str) -> list[str]:
 
 def word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every word in the *original* text, for highlighting what the reader sees."""
-    return [m.span() for m in _WORD.finditer(text)]
+    return [m.span() for m in _SURFACE_WORD.finditer(text)]
 
 
 def is_arabic(word: str) -> bool:

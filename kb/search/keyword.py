@@ -364,6 +364,7 @@ def did_you_mean(reader, words: tuple[str, ...]) -> str | None:
 
 def vocabulary_prefix(reader, prefix: str, limit: int) -> list[str]:
     """Index words starting with prefix, most frequent first (for search-as-you-type)."""
-    words = [w for w in reader.expand_prefix("spell", prefix)]
+    # Whoosh yields the raw (UTF-8 bytes) terms here, unlike lexicon-to-text elsewhere.
+    words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in reader.expand_prefix("spell", prefix)]
     words.sort(key=lambda w: -reader.doc_frequency("spell", w))
     return words[:limit]

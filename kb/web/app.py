@@ -1,35 +1,77 @@
-"""Application factory: settings -> KnowledgeBase + Database -> Flask app with blueprints."""
+"""Application factory: settings -> KnowledgeBase + Database -> Flask app with blueprints.
+
+One error handler serves every blueprint: requests under ``/api/`` always get the JSON
+error shape ``{"error": {"code", "message", "field"?}}``, everything else an Arabic HTML
+page (``templates/errors/``).  A blueprint may still register its own handlers; Flask
+tries those first for errors raised in its views.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import HTTPException
 
 from kb.config import Settings
 from kb.config import ensure_secret_key
 from kb.config import load_settings
 from kb.db import Database
+from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
+from kb.web import security
 
 logger = logging.getLogger(__name__)
+
+# Arabic titles for the HTTP errors a visitor can meet.
+ERROR_TITLES = {
+    400: "طلب غير صالح",
+    403: "غير مسموح",
+    404: "الصفحة غير موجودة",
+    405: "طريقة الطلب غير مسموحة",
+    413: "الطلب كبير جدًا",
+    429: "طلبات كثيرة",
+    500: "حدث خطأ غير متوقع",
+    503: "الخدمة غير متاحة مؤقتًا",
+}
+ERROR_MESSAGES = {
+    404: "ربما تغيّر عنوان الصفحة أو حُذفت. جرّب البحث عمّا تريد.",
+    413: "البيانات المرسلة أكبر من الحد المسموح.",
+    500: "نعتذر، حدث خطأ من جهتنا. أعد المحاولة بعد قليل، وإذا تكرر الخطأ فتواصل مع الدعم.",
+    503: "الخدمة غير متاحة الآن. أعد المحاولة بعد قليل.",
+}
 
 
 def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None = None,
                test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  Everything it uses hangs off ``app.extensions`` (no module globals):
     ``app.extensions["kb"]`` the KnowledgeBase, ``["kb_settings"]`` the Settings,
-    ``["kb_db"]`` the Database."""
+    ``["kb_db"]`` the Database, ``["kb_analytics"]`` the Analytics store."""
+    from kb.analytics import Analytics
+
     settings = settings or load_settings()
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=ensure_secret_key(settings), JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    app.config.update(
+        SECRET_KEY=ensure_secret_key(settings), JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=7 * 24 * 3600,  # static URLs carry a content hash (asset_url)
+    )
     app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
     app.extensions["kb_settings"] = settings
     app.extensions["kb"] = knowledge or KnowledgeBase.from_settings(settings)
     app.extensions["kb_db"] = Database(settings.database_path)
+    app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
+
+    security.init_app(app)
+    _init_templates(app, settings)
+    _init_error_handlers(app)
 
     from kb.web import api
     from kb.web import site
@@ -39,3 +81,78 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     return app
+
+
+def _init_templates(app: Flask, settings: Settings) -> None:
+    """Globals every template may use: site name, support link, lang, ``asset_url``."""
+    hashes: dict[str, str] = {}
+
+    def asset_url(filename: str) -> str:
+        """A static file's URL with a short content hash, so browsers may cache it for long."""
+        if filename not in hashes:
+            path = Path(app.static_folder or "") / filename
+            try:
+                hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            except OSError:
+                hashes[filename] = "0"
+        return url_for("static", filename=filename, v=hashes[filename])
+
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        site_name=settings.site_name,
+        support_contact=settings.support_contact,
+    )
+
+    @app.context_processor
+    def defaults() -> dict[str, Any]:
+        return {"lang": "ar"}
+
+
+def wants_json() -> bool:
+    """API requests get JSON errors, never HTML."""
+    return request.path.startswith("/api/")
+
+
+def _error_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def _init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(KbError)
+    def handle_kb_error(exc: KbError):
+        if exc.status >= 500:
+            logger.error("%s: %s", exc.code, exc.message)
+        headers = {}
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+        if wants_json():
+            return exc.to_dict(), exc.status, headers
+        return _error_page(exc.status, message=exc.message if exc.status < 500 else None), exc.status, headers
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        status = exc.code or 500
+        headers = {}
+        if getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        if wants_json():
+            return {"error": {"code": _error_code(exc), "message": exc.description or exc.name}}, status, headers
+        return _error_page(status), status, headers
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return {"error": {"code": "internal_error", "message": "An internal error occurred."}}, 500
+        return _error_page(500), 500
+
+
+def _error_page(status: int, message: str | None = None) -> str:
+    template = {404: "errors/404.html", 500: "errors/500.html"}.get(status, "errors/generic.html")
+    title = ERROR_TITLES.get(status) or ERROR_TITLES[500 if status >= 500 else 400]
+    try:
+        return render_template(template, status=status, title=title,
+                               message=message or ERROR_MESSAGES.get(status, ""))
+    except Exception:  # the error page itself must never fail
+        logger.exception("error page %s failed to render", status)
+        return f'<!doctype html><html lang="ar" dir="rtl"><meta charset="utf-8"><title>{status}</title><h1>{title}</h1></html>'

@@ -1,7 +1,154 @@
-"""Blueprint "staff" (/staff): sign-in, editor, publishing, reports (being built)."""
+"""Blueprint "staff" (/staff): sign-in, the article editor, publishing, admin pages, reports.
+
+The routes live in three modules that add to this one blueprint: ``staff_auth`` (sign-in,
+sign-out, own password), ``staff_editor`` (articles, revisions, trash, images, categories,
+synonyms) and ``staff_admin`` (users, API keys, audit log, reports).
+
+Every page here requires a signed-in, active staff account (``_require_sign_in``); admin
+pages add :func:`admin_required`.  On every request of the app, a valid staff session
+sets ``g.staff_user`` (the site then shows internal articles and drafts to staff), and a
+request for a renamed article or category URL is answered with a 301 to its new URL.
+Uploaded images are served at ``/media/<path>`` for the whole site.
+"""
 
 from __future__ import annotations
 
+import functools
+import time
+from urllib.parse import quote
+
 from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import send_file
+from flask import session
+from flask import url_for
+
+from kb import redirects
+from kb import users
+from kb.errors import KbError
+from kb.media import media_file
+from kb.publishing import Publisher
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+SESSION_HOURS = 12
+# Endpoints reachable without signing in.
+OPEN_ENDPOINTS = {"staff.login"}
+
+
+def db():
+    return current_app.extensions["kb_db"].connection()
+
+
+def publisher() -> Publisher:
+    return Publisher(current_app.extensions["kb"], db())
+
+
+def current_user() -> users.User | None:
+    return g.get("staff_user")
+
+
+def site_changed() -> None:
+    """Tell the site its public article list changed (it caches the grouping for a while)."""
+    try:
+        from kb.web.site import invalidate_public_catalog
+    except ImportError:  # the site blueprint without the cache
+        return
+    invalidate_public_catalog()
+
+
+def sign_in(user: users.User) -> None:
+    """Start a fresh session for user (a new session: nothing from before sign-in is kept)."""
+    session.clear()
+    session.permanent = True
+    session.update(staff_uid=user.id, staff_ver=user.session_version, staff_at=int(time.time()))
+
+
+def sign_out() -> None:
+    for key in ("staff_uid", "staff_ver", "staff_at"):
+        session.pop(key, None)
+
+
+def admin_required(view):
+    """Only admins; editors get 403 (the blueprint already requires sign-in)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None or not user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_app_request
+def _load_staff_user() -> None:
+    """Set g.staff_user for a valid, active, unexpired staff session (on every page of the app)."""
+    uid = session.get("staff_uid")
+    if uid is None:
+        return
+    user = users.get_user(db(), uid)
+    expired = time.time() - session.get("staff_at", 0) > SESSION_HOURS * 3600
+    if user is None or not user.active or user.session_version != session.get("staff_ver") or expired:
+        sign_out()
+        return
+    g.staff_user = user
+
+
+@bp.before_app_request
+def _redirect_renamed():
+    """301 from an article's or category's old URL (left by a rename) to the new one."""
+    if request.method not in ("GET", "HEAD") or not request.path.startswith(("/articles/", "/categories/")):
+        return None
+    parts = request.path.split("/")
+    if len(parts) != 3:
+        return None
+    if parts[1] == "articles" and parts[2] in current_app.extensions["kb"].catalog.articles:
+        return None
+    target = redirects.target(db(), request.path)
+    if target is None:
+        return None
+    query = request.query_string.decode("latin-1")
+    return redirect(quote(target, safe="/") + (f"?{query}" if query else ""), code=301)
+
+
+@bp.before_request
+def _require_sign_in():
+    if request.endpoint in OPEN_ENDPOINTS or current_user() is not None:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    raise KbError("sign_in_required", "سجّل الدخول أولًا.", status=401)
+
+
+@bp.after_request
+def _no_store(response):
+    """Staff pages carry drafts and CSRF tokens: never cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def serve_media(name: str):
+    """An uploaded image (``articles/_media/``), for the site and the editor."""
+    found = media_file(current_app.extensions["kb"].articles_dir, name)
+    if found is None:
+        abort(404)
+    path, mimetype = found
+    response = send_file(path, mimetype=mimetype, max_age=365 * 24 * 3600, conditional=True)
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.record_once
+def _add_media_route(state) -> None:
+    state.app.add_url_rule("/media/<path:name>", endpoint="media", view_func=serve_media)
+
+
+from kb.web import staff_admin  # noqa: E402,F401 - routes on bp
+from kb.web import staff_auth  # noqa: E402,F401
+from kb.web import staff_editor  # noqa: E402,F401

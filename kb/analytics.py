@@ -1,0 +1,203 @@
+"""Help-center analytics in SQLite: what customers search for, read, and find helpful.
+
+The site records; the staff reports read.  Tables come from ``kb/migrations/0001_analytics.sql``.
+No raw IP address is ever stored: votes carry a keyed hash of a random per-browser id
+(``kb.web.security.visitor_key``), searches and views carry nothing about the visitor.
+
+Every report takes ``days`` (look-back window; None for all time) and ``limit``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from kb.db import Database
+from kb.text import normalize_arabic
+
+MAX_QUERY_CHARS = 200
+MAX_COMMENT_CHARS = 500
+
+
+def normalize_query(query: str) -> str:
+    """The form searches are grouped by: Arabic-normalized, lowercased, single spaces."""
+    return re.sub(r"\s+", " ", normalize_arabic(query).lower()).strip()[:MAX_QUERY_CHARS]
+
+
+def _since(days: int | None) -> str:
+    if days is None:
+        return "0000"
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class QueryStat:
+    """One normalized query in a report: how often, how many results on average, clicks."""
+
+    query: str  # an example of how customers typed it
+    normalized: str
+    searches: int
+    avg_results: float
+    clicks: int
+    last_searched: str
+
+    @property
+    def click_rate(self) -> float:
+        return self.clicks / self.searches if self.searches else 0.0
+
+
+@dataclass(frozen=True)
+class ArticleVotes:
+    """An article's helpful votes, with the comments customers left."""
+
+    slug: str
+    helpful: int
+    not_helpful: int
+    comments: tuple[tuple[str, bool, str], ...] = ()  # (created_at, helpful, comment), newest first
+
+    @property
+    def votes(self) -> int:
+        return self.helpful + self.not_helpful
+
+    @property
+    def helpful_ratio(self) -> float:
+        return self.helpful / self.votes if self.votes else 0.0
+
+
+@dataclass(frozen=True)
+class ArticleViews:
+    slug: str
+    views: int
+
+
+class Analytics:
+    """Record and report help-center events; one instance per app, safe across threads."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self.db.connection()
+
+    # -- recording -------------------------------------------------------------------------
+
+    def record_search(self, query: str, result_count: int, category: str | None = None, source: str = "site") -> int | None:
+        """Log one search; returns its id (for :meth:`record_click`), None for an empty query."""
+        shown = re.sub(r"\s+", " ", query).strip()[:MAX_QUERY_CHARS]
+        normalized = normalize_query(shown)
+        if not normalized:
+            return None
+        cursor = self._conn.execute(
+            "INSERT INTO searches (query, normalized, result_count, category, source) VALUES (?, ?, ?, ?, ?)",
+            (shown, normalized, int(result_count), category or None, source),
+        )
+        return cursor.lastrowid
+
+    def record_click(self, search_id: int, slug: str, rank: int) -> bool:
+        """Note which result a search led to (the first click only counts)."""
+        cursor = self._conn.execute(
+            "UPDATE searches SET clicked_slug = ?, clicked_rank = ?, clicked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+            "WHERE id = ? AND clicked_slug IS NULL",
+            (slug, int(rank), int(search_id)),
+        )
+        return cursor.rowcount == 1
+
+    def record_view(self, slug: str) -> None:
+        self._conn.execute("INSERT INTO article_views (slug) VALUES (?)", (slug,))
+
+    def record_vote(self, slug: str, visitor: str, helpful: bool, comment: str | None = None) -> bool:
+        """One vote per visitor per article; False if this visitor already voted on it."""
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO votes (slug, helpful, comment, visitor) VALUES (?, ?, ?, ?)",
+            (slug, 1 if helpful else 0, _clean_comment(comment), visitor),
+        )
+        return cursor.rowcount == 1
+
+    def add_comment(self, slug: str, visitor: str, comment: str) -> bool:
+        """Attach a comment to the visitor's earlier vote (once; an existing comment is kept)."""
+        cleaned = _clean_comment(comment)
+        if not cleaned:
+            return False
+        cursor = self._conn.execute(
+            "UPDATE votes SET comment = ? WHERE slug = ? AND visitor = ? AND comment IS NULL",
+            (cleaned, slug, visitor),
+        )
+        return cursor.rowcount == 1
+
+    def vote_of(self, slug: str, visitor: str) -> dict | None:
+        """This visitor's vote on an article: {"helpful": bool, "comment": str|None}, or None."""
+        row = self._conn.execute("SELECT helpful, comment FROM votes WHERE slug = ? AND visitor = ?", (slug, visitor)).fetchone()
+        return {"helpful": bool(row["helpful"]), "comment": row["comment"]} if row else None
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def top_queries(self, days: int | None = 30, limit: int = 20) -> list[QueryStat]:
+        """The most frequent searches."""
+        return self._query_stats("", days, limit)
+
+    def zero_result_queries(self, days: int | None = 30, limit: int = 20) -> list[QueryStat]:
+        """Frequent searches that found nothing: the content gaps."""
+        return self._query_stats("AND result_count = 0", days, limit)
+
+    def _query_stats(self, condition: str, days: int | None, limit: int) -> list[QueryStat]:
+        rows = self._conn.execute(
+            f"""SELECT normalized, MAX(query) AS query, COUNT(*) AS searches, AVG(result_count) AS avg_results,
+                       COUNT(clicked_slug) AS clicks, MAX(created_at) AS last_searched
+                FROM searches WHERE created_at >= ? {condition}
+                GROUP BY normalized ORDER BY searches DESC, last_searched DESC LIMIT ?""",
+            (_since(days), int(limit)),
+        ).fetchall()
+        return [
+            QueryStat(row["query"], row["normalized"], row["searches"], float(row["avg_results"] or 0), row["clicks"],
+                      row["last_searched"])
+            for row in rows
+        ]
+
+    def most_viewed_articles(self, days: int | None = 30, limit: int = 10) -> list[ArticleViews]:
+        rows = self._conn.execute(
+            """SELECT slug, COUNT(*) AS views FROM article_views WHERE created_at >= ?
+               GROUP BY slug ORDER BY views DESC, slug LIMIT ?""",
+            (_since(days), int(limit)),
+        ).fetchall()
+        return [ArticleViews(row["slug"], row["views"]) for row in rows]
+
+    def least_helpful_articles(self, days: int | None = 90, limit: int = 20, min_votes: int = 1,
+                               comments_per_article: int = 10) -> list[ArticleVotes]:
+        """Articles with the most "not helpful" votes relative to all votes, with their comments."""
+        since = _since(days)
+        rows = self._conn.execute(
+            """SELECT slug, SUM(helpful) AS helpful, SUM(1 - helpful) AS not_helpful FROM votes
+               WHERE created_at >= ? GROUP BY slug HAVING COUNT(*) >= ? AND SUM(1 - helpful) > 0
+               ORDER BY CAST(SUM(1 - helpful) AS REAL) / COUNT(*) DESC, not_helpful DESC, slug LIMIT ?""",
+            (since, int(min_votes), int(limit)),
+        ).fetchall()
+        result = []
+        for row in rows:
+            comments = self._conn.execute(
+                """SELECT created_at, helpful, comment FROM votes
+                   WHERE slug = ? AND created_at >= ? AND comment IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT ?""",
+                (row["slug"], since, int(comments_per_article)),
+            ).fetchall()
+            result.append(ArticleVotes(
+                row["slug"], row["helpful"], row["not_helpful"],
+                tuple((c["created_at"], bool(c["helpful"]), c["comment"]) for c in comments),
+            ))
+        return result
+
+    def article_votes(self, slug: str) -> ArticleVotes:
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(helpful), 0) AS helpful, COALESCE(SUM(1 - helpful), 0) AS not_helpful FROM votes WHERE slug = ?",
+            (slug,),
+        ).fetchone()
+        return ArticleVotes(slug, row["helpful"], row["not_helpful"])
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    if comment is None:
+        return None
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", comment).strip()[:MAX_COMMENT_CHARS]
+    return cleaned or None

@@ -1,0 +1,193 @@
+"""API keys for the agent-assist API: create, list, revoke, verify, and the ``kb apikey`` commands.
+
+A key is ``kb_`` + 43 random URL-safe characters (``secrets.token_urlsafe(32)``: 256 bits),
+shown once when created.  Only its SHA-256 is stored (a fast hash is enough for a secret
+this long: there is nothing to brute-force), plus its first characters so staff can tell
+keys apart.  Verification looks the key up by that prefix and compares hashes with
+``hmac.compare_digest``.  Tables: ``kb/migrations/0002_api.sql``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from dataclasses import dataclass
+
+import click
+
+from kb.errors import KbError
+
+KEY_PREFIX = "kb_"
+PREFIX_CHARS = len(KEY_PREFIX) + 8
+MAX_NAME_CHARS = 100
+# last_used_at is refreshed at most this often, so a busy key does not write on every request.
+TOUCH_SECONDS = 60
+_COLUMNS = "id, name, prefix, created_at, revoked_at, last_used_at, rate_limit"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A stored key (never the secret itself)."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+    rate_limit: int | None  # requests per minute; None: the api_rate_limit setting
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _row_to_key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(**{name: row[name] for name in _COLUMNS.split(", ")})
+
+
+def create_key(db: sqlite3.Connection, name: str, rate_limit: int | None = None) -> tuple[ApiKey, str]:
+    """Store a new key; returns it and the secret (the only time the secret exists)."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise KbError("bad_name", f"A key needs a name of 1 to {MAX_NAME_CHARS} characters.", field="name")
+    if rate_limit is not None and rate_limit < 1:
+        raise KbError("bad_rate_limit", "rate_limit must be at least 1 request per minute.", field="rate_limit")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    cursor = db.execute(
+        "INSERT INTO api_keys (name, prefix, key_hash, rate_limit) VALUES (?, ?, ?, ?)",
+        (name, secret[:PREFIX_CHARS], hash_key(secret), rate_limit),
+    )
+    row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (cursor.lastrowid,)).fetchone()
+    return _row_to_key(row), secret
+
+
+def list_keys(db: sqlite3.Connection) -> list[ApiKey]:
+    """Every key, oldest first, revoked ones included."""
+    return [_row_to_key(row) for row in db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY id")]
+
+
+def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
+    """A key by its id or by (the start of) its prefix; KbError if none or several match."""
+    ident = ident.strip()
+    if ident.isdigit():
+        rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (int(ident),)).fetchall()
+    else:
+        pattern = ident[:PREFIX_CHARS].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE prefix LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
+    if not rows:
+        raise KbError("unknown_key", f"No API key {ident!r}: see 'kb apikey list' for ids and prefixes.", status=404)
+    if len(rows) > 1:
+        raise KbError("ambiguous_key", f"{ident!r} matches {len(rows)} keys: use the id from 'kb apikey list'.")
+    return _row_to_key(rows[0])
+
+
+def revoke_key(db: sqlite3.Connection, ident: str) -> ApiKey:
+    """Revoke a key (by id or prefix) from now on; revoking twice keeps the first date."""
+    key = find_key(db, ident)
+    db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), key.id))
+    return find_key(db, str(key.id))
+
+
+def verify_key(db: sqlite3.Connection, secret: str) -> ApiKey | None:
+    """The active key this secret belongs to, or None (unknown, malformed or revoked)."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) < PREFIX_CHARS + 8 or len(secret) > 200:
+        return None
+    wanted = hash_key(secret)
+    rows = db.execute(f"SELECT {_COLUMNS}, key_hash FROM api_keys WHERE prefix = ?", (secret[:PREFIX_CHARS],)).fetchall()
+    for row in rows:
+        if hmac.compare_digest(row["key_hash"], wanted):
+            key = _row_to_key(row)
+            if not key.active:
+                return None
+            _touch(db, key)
+            return key
+    return None
+
+
+def _touch(db: sqlite3.Connection, key: ApiKey) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    if key.last_used_at:
+        last = dt.datetime.strptime(key.last_used_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        if (now - last).total_seconds() < TOUCH_SECONDS:
+            return
+    db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now.strftime("%Y-%m-%dT%H:%M:%SZ"), key.id))
+
+
+# -- the `kb apikey` commands ----------------------------------------------------------------
+
+
+def _database(ctx: click.Context) -> sqlite3.Connection:
+    # Imported here: kb.cli loads this module's CLI_COMMANDS while it is being imported.
+    from kb.cli import _settings
+    from kb.db import Database
+
+    return Database(_settings(ctx).database_path).connection()
+
+
+def _clear_errors(func):
+    """KbError -> click's error output (message, exit code 1), never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KbError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+@click.group("apikey", help="Create, list and revoke keys for the agent-assist API (/api/v1).")
+def apikey_group() -> None:
+    pass
+
+
+@apikey_group.command("create", help="Create a key and print it once (only its hash is kept).")
+@click.option("--name", required=True, help="Who or what uses the key, e.g. the helpdesk's name.")
+@click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute (default: the api_rate_limit setting).")
+@click.pass_context
+@_clear_errors
+def create_command(ctx: click.Context, name: str, rate_limit: int | None) -> None:
+    key, secret = create_key(_database(ctx), name, rate_limit)
+    click.echo(secret)
+    click.echo(f"created key {key.id} ({key.prefix}...) for {key.name!r}; copy it now: it cannot be shown again.", err=True)
+
+
+@apikey_group.command("list", help="List keys: id, prefix, name, created, last used, revoked.")
+@click.pass_context
+@_clear_errors
+def list_command(ctx: click.Context) -> None:
+    keys = list_keys(_database(ctx))
+    if not keys:
+        click.echo("no API keys; create one with: kb apikey create --name NAME")
+        return
+    click.echo(f"{'id':>4}  {'prefix':{PREFIX_CHARS}}  {'created':20}  {'last used':20}  {'limit':>6}  {'status':8}  name")
+    for key in keys:
+        status = "active" if key.active else "revoked"
+        limit = str(key.rate_limit) if key.rate_limit else "-"
+        click.echo(f"{key.id:>4}  {key.prefix}  {key.created_at:20}  {key.last_used_at or '-':20}  {limit:>6}  {status:8}  {key.name}")
+
+
+@apikey_group.command("revoke", help="Revoke a key by its id or prefix; it stops working at once.")
+@click.argument("key")
+@click.pass_context
+@_clear_errors
+def revoke_command(ctx: click.Context, key: str) -> None:
+    revoked = revoke_key(_database(ctx), key)
+    click.echo(f"revoked key {revoked.id} ({revoked.prefix}...) {revoked.name!r} at {revoked.revoked_at}")
+
+
+CLI_COMMANDS = [apikey_group]

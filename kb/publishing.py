@@ -1,0 +1,353 @@
+"""Publishing: the editor's form (:mod:`kb.editing`) → an article file (atomically) → the indexes.
+
+``articles/`` stays the source of truth.  A save builds the front matter and body, checks
+them with the same parser the loader uses (:func:`kb.articles.parse_article`), writes the
+file with :func:`kb.fsutil.atomic_write_text` and then re-indexes that article only
+(``KnowledgeBase.upsert``), so the change is searchable when the request returns.
+
+Editing a published article does not touch the file until it is published again: the edit
+is kept as a *pending* revision in the database (:mod:`kb.revisions`).  A save carries the
+``base`` token of what the editor opened (file checksum + pending revision); if someone
+saved in between, the save is refused as a :class:`Conflict` and kept as a ``conflict``
+revision, so neither version is lost.  Deleting moves the file to ``articles/_trash/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb import audit
+from kb import redirects
+from kb import revisions
+from kb.articles import Article
+from kb.articles import parse_article
+from kb.editing import ArticleForm
+from kb.editing import ValidationFailed
+from kb.editing import build_text
+from kb.editing import field_errors
+from kb.editing import form_from_text
+from kb.editing import set_front_matter_field
+from kb.errors import KbError
+from kb.fsutil import atomic_write_text
+from kb.fsutil import fsync_dir
+from kb.text import slugify
+
+if TYPE_CHECKING:
+    from kb.knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+TRASH_DIR = "_trash"
+ACTIONS = ("draft", "publish")
+_thread_lock = threading.Lock()
+
+
+class Conflict(KbError):
+    """Someone saved this article after the editor opened it."""
+
+    def __init__(self, theirs: str, yours: str, token: str, revision_id: int, who: str | None):
+        super().__init__("edit_conflict", "عدّل شخص آخر هذا المقال بعد أن فتحته.", status=409)
+        self.theirs = theirs
+        self.yours = yours
+        self.token = token
+        self.revision_id = revision_id
+        self.who = who
+
+    @property
+    def diff(self) -> list[revisions.DiffLine]:
+        return revisions.diff(self.theirs, self.yours)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An article as the editor opens it: the file, and the pending edit if there is one."""
+
+    slug: str
+    path: Path
+    file_text: str
+    article: Article
+    form: ArticleForm
+    token: str
+    pending: revisions.Revision | None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    slug: str
+    state: str  # draft | published | pending
+    revision_id: int
+    index_error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrashItem:
+    id: int
+    slug: str
+    title: str
+    original_path: str
+    trash_path: str
+    deleted_by: str | None
+    deleted_at: str
+
+
+def file_checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Publisher:
+    """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase."""
+
+    def __init__(self, knowledge: KnowledgeBase, db: sqlite3.Connection):
+        self.knowledge = knowledge
+        self.db = db
+        self.articles_dir = Path(knowledge.articles_dir)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def article(self, slug: str) -> Article:
+        article = self.knowledge.catalog.articles.get(slug)
+        if article is None or not article.path.exists():
+            raise KbError("not_found", "المقال غير موجود.", status=404)
+        return article
+
+    def _file_text(self, path: Path) -> str:
+        return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+
+    def token(self, slug: str) -> str:
+        """What a save must match: the file's checksum and the pending revision's id."""
+        text = self._file_text(self.article(slug).path)
+        pending = revisions.pending(self.db, slug)
+        return f"{file_checksum(text)}:{pending.id if pending else 0}"
+
+    def open(self, slug: str) -> Opened:
+        article = self.article(slug)
+        text = self._file_text(article.path)
+        pending = revisions.pending(self.db, slug)
+        form = form_from_text(pending.text if pending else text, article.path)
+        token = f"{file_checksum(text)}:{pending.id if pending else 0}"
+        return Opened(slug, article.path, text, article, form, token, pending)
+
+    def new_path(self, form: ArticleForm) -> Path:
+        known = self.knowledge.catalog.categories.get(form.category)
+        folder = known.slug if known else (slugify(form.category) or "general")
+        return self.articles_dir / folder / f"{form.slug}.md"
+
+    # -- saving --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """One save at a time (threads here, processes through a lock file beside the index)."""
+        lock_path = self.knowledge.store.root / "publish.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with _thread_lock:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)
+
+    def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use) -> str:
+        errors = field_errors(form)
+        if "slug" not in errors and slug_in_use(form.slug):
+            errors["slug"] = "هذا الرابط مستخدم لمقال آخر."
+        text = build_text(form, status, path)
+        if not errors:
+            _, problems = parse_article(text, path, str(path.name))
+            for problem in problems:
+                if problem.severity == "error":
+                    errors.setdefault(problem.field or "body", problem.reason)
+        if errors:
+            raise ValidationFailed(errors)
+        return text
+
+    def _slug_taken(self, slug: str, own_path: Path | None = None) -> bool:
+        other = self.knowledge.catalog.articles.get(slug)
+        if other is not None and (own_path is None or other.path.resolve() != own_path.resolve()):
+            return True
+        return own_path is None and any(self.articles_dir.glob(f"*/{glob_escape(slug)}.md"))
+
+    def create(self, form: ArticleForm, action: str, user=None) -> SaveResult:
+        """A new article, written to its file as a draft or published."""
+        _check_action(action)
+        started = time.monotonic()
+        with self._locked():
+            path = self.new_path(form)
+            status = "published" if action == "publish" else "draft"
+            text = self._validated_text(form, status, path, lambda slug: self._slug_taken(slug) or path.exists())
+            atomic_write_text(path, text)
+            revision = revisions.add(self.db, form.slug, status, text, user, note="created")
+            redirects.remove(self.db, redirects.article_path(form.slug))
+            audit.record(self.db, "article_published" if action == "publish" else "article_created", form.slug, user)
+            index_error = self._index(path)
+        return SaveResult(form.slug, status, revision.id, index_error, time.monotonic() - started)
+
+    def save(self, slug: str, form: ArticleForm, action: str, base: str, user=None, note: str = "") -> SaveResult:
+        """Save an edit: a published article's draft stays pending; publishing writes the file."""
+        _check_action(action)
+        started = time.monotonic()
+        with self._locked():
+            article = self.article(slug)
+            current = self.token(slug)
+            live_status = article.status
+            pending_only = action == "draft" and live_status == "published"
+            # A pending edit is stored as it would go live, so its diff shows only what the editor changed.
+            status = "published" if action == "publish" or pending_only else "draft"
+            renaming = form.slug != slug and not pending_only
+            path = article.path.with_name(f"{form.slug}.md") if renaming else article.path
+            text = self._validated_text(
+                form, status, path,
+                lambda new: new != slug and (self._slug_taken(new) or (renaming and path.exists())),
+            )
+            if base != current:
+                self._conflict(slug, article, text, current, user)
+            if pending_only:
+                revision = revisions.add(self.db, slug, "pending", text, user, note=note)
+                audit.record(self.db, "draft_saved", slug, user, pending=True)
+                return SaveResult(slug, "pending", revision.id, None, time.monotonic() - started)
+            atomic_write_text(path, text)
+            if renaming:
+                self._finish_rename(article, path, form.slug, user)
+            revision = revisions.add(self.db, form.slug, status, text, user, note=note)
+            audit.record(self.db, "article_published" if action == "publish" else "draft_saved", form.slug, user)
+            index_error = self._index(path)
+        return SaveResult(form.slug, status, revision.id, index_error, time.monotonic() - started)
+
+    def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> None:
+        pending = revisions.pending(self.db, slug)
+        theirs = pending.text if pending else self._file_text(article.path)
+        last = revisions.history(self.db, slug, limit=1)
+        kept = revisions.add(self.db, slug, "conflict", yours, user, note="refused: changed since opened")
+        raise Conflict(theirs, yours, current, kept.id, last[0].user_email if last else None)
+
+    def _finish_rename(self, article: Article, new_path: Path, new_slug: str, user) -> None:
+        """The new file is written: remove the old one, move history, leave a redirect."""
+        old_slug = article.slug
+        article.path.unlink(missing_ok=True)
+        fsync_dir(article.path.parent)
+        self._unindex(old_slug)
+        revisions.rename(self.db, old_slug, new_slug)
+        redirects.add(self.db, redirects.article_path(old_slug), redirects.article_path(new_slug))
+        audit.record(self.db, "slug_renamed", new_slug, user, old=old_slug)
+
+    def _index(self, path: Path) -> str | None:
+        """Re-index one file; a failure is logged and reported, the saved file stays (kb index repairs)."""
+        try:
+            self.knowledge.upsert(path)
+        except Exception as exc:  # noqa: BLE001 - the file is saved; the watcher or kb index will retry
+            logger.exception("saved %s but could not index it", path)
+            return getattr(exc, "message", None) or str(exc)
+        return None
+
+    def _unindex(self, slug: str) -> None:
+        try:
+            self.knowledge.delete(slug)
+        except Exception:  # noqa: BLE001 - same as _index
+            logger.exception("could not remove %s from the index", slug)
+
+    def unpublish(self, slug: str, user=None) -> SaveResult:
+        """Take a published article offline (its file becomes a draft); a pending edit is kept."""
+        started = time.monotonic()
+        with self._locked():
+            article = self.article(slug)
+            if article.status != "published":
+                raise KbError("not_published", "المقال غير منشور.", status=400)
+            text = set_front_matter_field(self._file_text(article.path), "status", "draft")
+            atomic_write_text(article.path, text)
+            revision = revisions.add(self.db, slug, "unpublished", text, user)
+            audit.record(self.db, "article_unpublished", slug, user)
+            index_error = self._index(article.path)
+        return SaveResult(slug, "draft", revision.id, index_error, time.monotonic() - started)
+
+    def discard_pending(self, slug: str, user=None) -> None:
+        with self._locked():
+            article = self.article(slug)
+            revisions.add(self.db, slug, "discarded", self._file_text(article.path), user)
+            audit.record(self.db, "pending_discarded", slug, user)
+
+    def restore_revision(self, slug: str, revision_id: int, user=None) -> SaveResult:
+        """Bring an old revision back as a draft (the pending edit of a published article)."""
+        revision = revisions.get(self.db, revision_id)
+        if revision is None or revision.slug != slug:
+            raise KbError("not_found", "النسخة غير موجودة.", status=404)
+        article = self.article(slug)
+        form = replace(form_from_text(revision.text, article.path), slug=slug)
+        result = self.save(slug, form, "draft", self.token(slug), user, note=f"restored revision {revision_id}")
+        audit.record(self.db, "revision_restored", slug, user, revision=revision_id)
+        return result
+
+    # -- trash -----------------------------------------------------------------------------------
+
+    def delete(self, slug: str, user=None) -> TrashItem:
+        """Move the file to articles/_trash/ and take the article out of the indexes."""
+        with self._locked():
+            article = self.article(slug)
+            text = self._file_text(article.path)
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            target = self.articles_dir / TRASH_DIR / f"{slug}--{stamp}.md"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(article.path, target)
+            fsync_dir(target.parent)
+            fsync_dir(article.path.parent)
+            cursor = self.db.execute(
+                "INSERT INTO trash (slug, title, original_path, trash_path, deleted_by) VALUES (?, ?, ?, ?, ?)",
+                (slug, article.title, str(article.path.relative_to(self.articles_dir)),
+                 str(target.relative_to(self.articles_dir)), getattr(user, "email", None)),
+            )
+            revisions.add(self.db, slug, "deleted", text, user)
+            audit.record(self.db, "article_deleted", slug, user, trash=str(target.relative_to(self.articles_dir)))
+            self._unindex(slug)
+        return self.trash_item(cursor.lastrowid)  # type: ignore[arg-type,return-value]
+
+    def trash(self) -> list[TrashItem]:
+        return [TrashItem(**dict(row)) for row in self.db.execute("SELECT * FROM trash ORDER BY id DESC")]
+
+    def trash_item(self, trash_id: int) -> TrashItem | None:
+        row = self.db.execute("SELECT * FROM trash WHERE id = ?", (trash_id,)).fetchone()
+        return TrashItem(**dict(row)) if row else None
+
+    def restore_from_trash(self, trash_id: int, user=None) -> SaveResult:
+        """Put a deleted article back where it was (as it was: published or draft)."""
+        started = time.monotonic()
+        with self._locked():
+            item = self.trash_item(trash_id)
+            if item is None:
+                raise KbError("not_found", "العنصر غير موجود في سلة المحذوفات.", status=404)
+            source = self.articles_dir / item.trash_path
+            target = self.articles_dir / item.original_path
+            if target.exists() or self._slug_taken(item.slug):
+                raise KbError("slug_taken", f"يوجد الآن مقال بالرابط «{item.slug}»: غيّر رابطه أولًا ثم أعد المحاولة.", status=409)
+            text = self._file_text(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            fsync_dir(target.parent)
+            self.db.execute("DELETE FROM trash WHERE id = ?", (trash_id,))
+            revision = revisions.add(self.db, item.slug, "restored", text, user)
+            redirects.remove(self.db, redirects.article_path(item.slug))
+            audit.record(self.db, "article_restored", item.slug, user)
+            index_error = self._index(target)
+            status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
+        return SaveResult(item.slug, status, revision.id, index_error, time.monotonic() - started)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise KbError("bad_action", f"action must be one of {', '.join(ACTIONS)}", field="action")

@@ -1,0 +1,168 @@
+"""Editing ``articles/_categories.yml`` and ``articles/_synonyms.yml`` from the staff pages.
+
+Categories are edited as rows (name, slug, description) in display order.  Renaming a
+category rewrites the ``category:`` line of its articles (and of their pending edits);
+changing its slug leaves a permanent redirect from the old category URL.  Synonyms are
+edited as one group a line, words separated by commas, and saved back as YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from kb import audit
+from kb import redirects
+from kb import revisions
+from kb.articles import load_categories
+from kb.errors import KbError
+from kb.fsutil import atomic_write_text
+from kb.editing import ValidationFailed
+from kb.editing import set_front_matter_field
+from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE
+from kb.search.synonyms import parse_synonyms
+from kb.text import slugify
+
+if TYPE_CHECKING:
+    from kb.publishing import Publisher
+
+CATEGORIES_FILE = "_categories.yml"
+
+
+@dataclass
+class CategoryRow:
+    name: str
+    slug: str
+    description: str = ""
+    original_name: str = ""  # empty for a new row
+    original_slug: str = ""
+
+
+def read_categories(articles_dir: Path) -> list[CategoryRow]:
+    categories, problems = load_categories(Path(articles_dir))
+    if problems:
+        raise KbError("bad_categories", "; ".join(str(p) for p in problems))
+    return [CategoryRow(c.name, c.slug, c.description, c.name, c.slug)
+            for c in sorted(categories.values(), key=lambda c: c.order)]
+
+
+def rows_from_form(form) -> list[CategoryRow]:
+    """Rows from the form's parallel lists, sorted by their order numbers; empty rows dropped.
+
+    A row whose name and slug were both cleared is a removal.
+    """
+    columns = [form.getlist(k) for k in ("name", "slug", "description", "original_name", "original_slug")]
+    rows = [CategoryRow(*(v.strip() for v in values)) for values in zip(*columns)]
+    orders = form.getlist("order")
+
+    def position(item: tuple[int, CategoryRow]) -> tuple[float, int]:
+        index = item[0]
+        raw = orders[index].strip() if index < len(orders) else ""
+        return (float(raw) if raw.replace(".", "", 1).isdigit() else float("inf"), index)
+
+    ordered = [row for _, row in sorted(enumerate(rows), key=position)]
+    return [row for row in ordered if row.name or row.slug]
+
+
+def _check_rows(rows: list[CategoryRow]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    names: set[str] = set()
+    slugs: set[str] = set()
+    for i, row in enumerate(rows):
+        row.slug = row.slug or slugify(row.name)
+        if not row.name:
+            errors[f"name-{i}"] = "الاسم مطلوب."
+        elif row.name in names:
+            errors[f"name-{i}"] = "الاسم مكرر."
+        if slugify(row.slug) != row.slug:
+            errors[f"slug-{i}"] = f"رابط غير صالح؛ مثال صالح: «{slugify(row.slug) or 'category'}»."
+        elif row.slug in slugs:
+            errors[f"slug-{i}"] = "الرابط مكرر."
+        names.add(row.name)
+        slugs.add(row.slug)
+    return errors
+
+
+def save_categories(publisher: Publisher, rows: list[CategoryRow], user=None) -> int:
+    """Write _categories.yml, carry renames into the articles; returns how many articles changed."""
+    errors = _check_rows(rows)
+    if errors:
+        raise ValidationFailed(errors)
+    kept = {row.original_name for row in rows if row.original_name}
+    for article in publisher.knowledge.catalog.articles.values():
+        in_use = publisher.knowledge.catalog.categories.get(article.category)
+        if in_use is not None and article.category not in kept:
+            raise ValidationFailed({"rows": f"لا يمكن حذف التصنيف «{article.category}»: فيه مقالات (منها «{article.title}»)."})
+    renamed = {row.original_name: row.name for row in rows if row.original_name and row.original_name != row.name}
+    data = [{"name": r.name, "slug": r.slug, **({"description": r.description} if r.description else {})} for r in rows]
+    changed = 0
+    with publisher._locked():
+        atomic_write_text(publisher.articles_dir / CATEGORIES_FILE,
+                          yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000))
+        for article in list(publisher.knowledge.catalog.articles.values()):
+            if article.category in renamed:
+                _rename_in_article(publisher, article, renamed[article.category], user)
+                changed += 1
+        for row in rows:
+            if row.original_slug and row.original_slug != row.slug:
+                redirects.add(publisher.db, redirects.category_path(row.original_slug), redirects.category_path(row.slug))
+                audit.record(publisher.db, "category_renamed", row.slug, user, old_slug=row.original_slug, name=row.name)
+            redirects.remove(publisher.db, redirects.category_path(row.slug))
+        for old, new in renamed.items():
+            audit.record(publisher.db, "category_renamed", new, user, old_name=old)
+        audit.record(publisher.db, "categories_saved", CATEGORIES_FILE, user, categories=len(rows), articles_changed=changed)
+    publisher.knowledge.index()  # reloads the category list; re-indexes the rewritten articles only
+    return changed
+
+
+def _rename_in_article(publisher: Publisher, article, new_name: str, user) -> None:
+    text = set_front_matter_field(publisher._file_text(article.path), "category", new_name)
+    atomic_write_text(article.path, text)
+    revisions.add(publisher.db, article.slug, article.status, text, user, note="category renamed")
+    pending = revisions.pending(publisher.db, article.slug)
+    if pending is not None:
+        revisions.add(publisher.db, article.slug, "pending", set_front_matter_field(pending.text, "category", new_name),
+                      user, note="category renamed")
+
+
+# -- synonyms -----------------------------------------------------------------------------------
+
+
+def read_synonyms_lines(articles_dir: Path) -> str:
+    """The synonyms file as the editor shows it: comment lines, then one group a line."""
+    path = Path(articles_dir) / SYNONYMS_FILE
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    data = yaml.safe_load(text) or []
+    groups = [", ".join(str(item) for item in group) for group in data if isinstance(group, list)]
+    return "\n".join(comments + groups) + "\n"
+
+
+def lines_to_yaml(lines: str) -> str:
+    out = []
+    for line in lines.replace("\r\n", "\n").split("\n"):
+        if line.strip().startswith("#"):
+            out.append(line.strip())
+            continue
+        words = [w.strip() for w in re.split(r"[,،]", line) if w.strip()]
+        if words:
+            out.append("- " + yaml.safe_dump(words, allow_unicode=True, default_flow_style=True, width=10_000).strip())
+    return "\n".join(out) + "\n"
+
+
+def save_synonyms(publisher: Publisher, lines: str, user=None) -> int:
+    """Validate and write _synonyms.yml; search uses it at once.  Returns the number of groups."""
+    text = lines_to_yaml(lines)
+    table, problems = parse_synonyms(text)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValidationFailed({"synonyms": "؛ ".join(f"{p.field or ''} {p.reason}".strip() for p in errors)})
+    atomic_write_text(publisher.articles_dir / SYNONYMS_FILE, text)
+    audit.record(publisher.db, "synonyms_saved", SYNONYMS_FILE, user, groups=len(table.groups))
+    return len(table.groups)

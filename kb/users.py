@@ -1,0 +1,279 @@
+"""Staff accounts: creation, password hashing, sign-in with throttling, and the ``kb user`` commands.
+
+Passwords are hashed with scrypt (werkzeug) at N=2^15, r=8, p=3, one of OWASP's
+equivalent scrypt settings (32 MiB, ~0.3 s).  Failed sign-ins are kept in the database,
+so throttling holds across server processes and restarts: after ``MAX_FAILURES_PER_EMAIL``
+failures for one address (or ``MAX_FAILURES_PER_CLIENT`` from one client) within
+``THROTTLE_WINDOW`` seconds, sign-in is refused until the window has passed.
+Disabling a user or resetting a password bumps ``session_version``, which ends the
+user's open sessions.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass
+
+import click
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from kb import audit
+from kb.errors import KbError
+
+ROLES = ("editor", "admin")
+PASSWORD_METHOD = "scrypt:32768:8:3"
+MIN_PASSWORD_CHARS = 10
+THROTTLE_WINDOW = 15 * 60
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_CLIENT = 20
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    role: str
+    active: bool
+    session_version: int
+    created_at: str
+    last_login_at: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _user(row: sqlite3.Row | None) -> User | None:
+    if row is None:
+        return None
+    return User(row["id"], row["email"], row["role"], bool(row["active"]), row["session_version"],
+                row["created_at"], row["last_login_at"])
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the e-mail is unknown, so a wrong address costs the time of a wrong password."""
+    return generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise KbError("weak_password", f"كلمة المرور قصيرة: {MIN_PASSWORD_CHARS} أحرف على الأقل.", field="password")
+
+
+def create_user(db: sqlite3.Connection, email: str, password: str, role: str, actor=None) -> User:
+    """Add an account; the e-mail must be new and the password long enough."""
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise KbError("bad_email", "عنوان البريد الإلكتروني غير صالح.", field="email")
+    if role not in ROLES:
+        raise KbError("bad_role", f"الدور يجب أن يكون واحدًا من: {', '.join(ROLES)}.", field="role")
+    check_password_strength(password)
+    try:
+        cursor = db.execute(
+            "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?)",
+            (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
+        )
+    except sqlite3.IntegrityError:
+        raise KbError("email_taken", "يوجد مستخدم بهذا البريد الإلكتروني.", status=409, field="email") from None
+    audit.record(db, "user_created", email, actor, role=role)
+    return get_user(db, cursor.lastrowid)  # type: ignore[return-value]
+
+
+def get_user(db: sqlite3.Connection, user_id: int) -> User | None:
+    return _user(db.execute("SELECT * FROM staff_users WHERE id = ?", (user_id,)).fetchone())
+
+
+def find_user(db: sqlite3.Connection, email: str) -> User | None:
+    return _user(db.execute("SELECT * FROM staff_users WHERE email = ?", (email.strip(),)).fetchone())
+
+
+def list_users(db: sqlite3.Connection) -> list[User]:
+    return [_user(row) for row in db.execute("SELECT * FROM staff_users ORDER BY email")]  # type: ignore[misc]
+
+
+def _require(db: sqlite3.Connection, user_id: int) -> User:
+    user = get_user(db, user_id)
+    if user is None:
+        raise KbError("no_user", "المستخدم غير موجود.", status=404)
+    return user
+
+
+def set_active(db: sqlite3.Connection, user_id: int, active: bool, actor=None) -> User:
+    """Enable or disable an account; disabling also ends its sessions."""
+    user = _require(db, user_id)
+    if not active and actor is not None and getattr(actor, "id", None) == user.id:
+        raise KbError("self_disable", "لا يمكنك تعطيل حسابك أنت.", status=400)
+    if not active and user.is_admin and _other_active_admins(db, user.id) == 0:
+        raise KbError("last_admin", "لا يمكن تعطيل آخر مدير نشط.", status=400)
+    db.execute("UPDATE staff_users SET active = ?, session_version = session_version + ? WHERE id = ?",
+               (int(active), 0 if active else 1, user.id))
+    audit.record(db, "user_enabled" if active else "user_disabled", user.email, actor)
+    return _require(db, user_id)
+
+
+def set_role(db: sqlite3.Connection, user_id: int, role: str, actor=None) -> User:
+    user = _require(db, user_id)
+    if role not in ROLES:
+        raise KbError("bad_role", f"الدور يجب أن يكون واحدًا من: {', '.join(ROLES)}.", field="role")
+    if user.is_admin and role != "admin" and _other_active_admins(db, user.id) == 0:
+        raise KbError("last_admin", "لا يمكن إزالة دور آخر مدير نشط.", status=400)
+    db.execute("UPDATE staff_users SET role = ? WHERE id = ?", (role, user.id))
+    audit.record(db, "user_role_changed", user.email, actor, old=user.role, new=role)
+    return _require(db, user_id)
+
+
+def set_password(db: sqlite3.Connection, user_id: int, password: str, actor=None,
+                 action: str = "user_password_reset") -> User:
+    """Replace a password (reset by an admin, or changed by its owner); ends other sessions."""
+    user = _require(db, user_id)
+    check_password_strength(password)
+    db.execute(
+        "UPDATE staff_users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+        (generate_password_hash(password, method=PASSWORD_METHOD), user.id),
+    )
+    db.execute("DELETE FROM login_failures WHERE email = ?", (user.email,))
+    audit.record(db, action, user.email, actor)
+    return _require(db, user_id)
+
+
+def _other_active_admins(db: sqlite3.Connection, user_id: int) -> int:
+    row = db.execute("SELECT count(*) FROM staff_users WHERE role = 'admin' AND active = 1 AND id != ?", (user_id,))
+    return row.fetchone()[0]
+
+
+def seconds_locked(db: sqlite3.Connection, email: str, client: str, now: float | None = None) -> int:
+    """0 if a sign-in may be tried now, else the seconds until it may."""
+    now = time.time() if now is None else now
+    since = now - THROTTLE_WINDOW
+    db.execute("DELETE FROM login_failures WHERE at < ?", (since,))
+    waits = []
+    for column, value, limit in (("email", email.strip(), MAX_FAILURES_PER_EMAIL), ("client", client, MAX_FAILURES_PER_CLIENT)):
+        rows = db.execute(f"SELECT at FROM login_failures WHERE {column} = ? AND at >= ? ORDER BY at DESC LIMIT ?",
+                          (value, since, limit)).fetchall()
+        if len(rows) >= limit:
+            waits.append(int(rows[-1]["at"] + THROTTLE_WINDOW - now) + 1)
+    return max(waits, default=0)
+
+
+def authenticate(db: sqlite3.Connection, email: str, password: str, client: str, now: float | None = None) -> User:
+    """The user for these credentials, or KbError (wrong, disabled, or throttled: 429)."""
+    now = time.time() if now is None else now
+    email = email.strip()
+    wait = seconds_locked(db, email, client, now)
+    if wait:
+        audit.record(db, "sign_in_throttled", email)
+        error = KbError("throttled", f"محاولات دخول كثيرة. حاول مرة أخرى بعد {max(1, (wait + 59) // 60)} دقيقة.", status=429)
+        error.retry_after = wait  # type: ignore[attr-defined]
+        raise error
+    row = db.execute("SELECT * FROM staff_users WHERE email = ?", (email,)).fetchone()
+    valid = check_password_hash(row["password_hash"] if row else _dummy_hash(), password)
+    if row is None or not valid or not row["active"]:
+        db.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)", (email, client, now))
+        audit.record(db, "sign_in_failed", email, reason="disabled" if row is not None and valid else "bad_credentials")
+        raise KbError("bad_credentials", "البريد الإلكتروني أو كلمة المرور غير صحيحة.", status=401)
+    db.execute("DELETE FROM login_failures WHERE email = ?", (email,))
+    db.execute("UPDATE staff_users SET last_login_at = ? WHERE id = ?", (_now(), row["id"]))
+    user = _require(db, row["id"])
+    audit.record(db, "sign_in", user.email, user)
+    return user
+
+
+# -- kb user ... ------------------------------------------------------------------------------
+
+
+def _database(ctx: click.Context):
+    from kb.cli import _settings
+    from kb.db import Database
+
+    return Database(_settings(ctx).database_path).connection()
+
+
+def _cli_errors(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KbError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.group("user", help="Manage staff accounts (editors and admins).")
+def user_group() -> None:
+    pass
+
+
+@user_group.command("create", help="Add a staff account; the password is prompted (or read from stdin).")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_context
+@_cli_errors
+def create_command(ctx: click.Context, email: str, role: str, password_stdin: bool) -> None:
+    user = create_user(_database(ctx), email, _read_password(password_stdin), role)
+    click.echo(f"created {user.role} {user.email}")
+
+
+@user_group.command("list", help="List staff accounts.")
+@click.pass_context
+def list_command(ctx: click.Context) -> None:
+    users = list_users(_database(ctx))
+    for user in users:
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.email}\t{user.role}\t{state}\tlast sign-in: {user.last_login_at or 'never'}")
+    if not users:
+        click.echo("no users yet: kb user create EMAIL --role admin")
+
+
+def _set_active_command(active: bool):
+    @click.argument("email")
+    @click.pass_context
+    @_cli_errors
+    def command(ctx: click.Context, email: str) -> None:
+        db = _database(ctx)
+        user = find_user(db, email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        set_active(db, user.id, active)
+        click.echo(f"{'enabled' if active else 'disabled'} {user.email}")
+
+    return command
+
+
+user_group.command("disable", help="Disable an account (and end its sessions).")(_set_active_command(False))
+user_group.command("enable", help="Enable a disabled account.")(_set_active_command(True))
+
+
+@user_group.command("reset-password", help="Set a new password (prompted, or read from stdin).")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_context
+@_cli_errors
+def reset_password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    db = _database(ctx)
+    user = find_user(db, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    set_password(db, user.id, _read_password(password_stdin))
+    click.echo(f"password changed for {user.email}")
+
+
+CLI_COMMANDS = [user_group]

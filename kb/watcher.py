@@ -1,0 +1,110 @@
+"""Pick up article files changed outside the editor (a ``git pull`` into ``articles/``) while
+the server runs: a background thread compares the folder's file list and modification
+times every few seconds and, when anything changed, runs the incremental ``kb index``
+(``KnowledgeBase.index()``), which re-reads and re-indexes only the articles whose
+checksum changed.
+
+Polling rather than inotify: no extra dependency, works on network and container mounts,
+and a scan of a few thousand ``stat`` calls costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from kb.knowledge import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 3.0
+# Besides the articles: the files that change what the index or the site shows.
+_EXTRA_FILES = ("_categories.yml", "_synonyms.yml")
+
+Snapshot = dict[str, tuple[int, int]]  # relative path -> (mtime_ns, size)
+
+
+def snapshot(articles_dir: Path) -> Snapshot:
+    """Every article file (and the categories/synonyms files) with its mtime and size."""
+    root = Path(articles_dir)
+    found: Snapshot = {}
+    if not root.is_dir():
+        return found
+    for path in root.rglob("*.md"):
+        relative = path.relative_to(root)
+        if any(part.startswith(("_", ".")) for part in relative.parts):
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # removed while scanning
+            continue
+        found[str(relative)] = (stat.st_mtime_ns, stat.st_size)
+    for name in _EXTRA_FILES:
+        try:
+            stat = (root / name).stat()
+        except FileNotFoundError:
+            continue
+        found[name] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+class ArticleWatcher:
+    """Runs ``knowledge.index()`` whenever the articles folder changes."""
+
+    def __init__(self, knowledge: KnowledgeBase, interval: float = DEFAULT_INTERVAL, on_change=None):
+        self.knowledge = knowledge
+        self.interval = interval
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: Snapshot = snapshot(knowledge.articles_dir)
+
+    def check(self) -> bool:
+        """Scan once; re-index if something changed.  Returns whether it re-indexed."""
+        current = snapshot(self.knowledge.articles_dir)
+        if current == self._last:
+            return False
+        report = self.knowledge.index()
+        self._last = current
+        if report.added or report.changed or report.deleted:
+            logger.info("articles changed on disk: %d added, %d changed, %d deleted",
+                        report.added, report.changed, report.deleted)
+        if self.on_change is not None:
+            self.on_change()
+        return True
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - keep watching; the next scan retries
+                logger.exception("re-indexing changed articles failed; retrying in %.0f s", self.interval)
+
+    def start(self) -> ArticleWatcher:
+        self._thread = threading.Thread(target=self.run, name="kb-article-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def start_watcher(app: Flask, interval: float = DEFAULT_INTERVAL) -> ArticleWatcher:
+    """Start watching the app's articles folder (``kb serve`` calls this); kept in app.extensions."""
+
+    def refresh_site() -> None:
+        from kb.web.staff import site_changed
+
+        with app.app_context():
+            site_changed()
+
+    watcher = ArticleWatcher(app.extensions["kb"], interval, on_change=refresh_site).start()
+    app.extensions["kb_watcher"] = watcher
+    return watcher

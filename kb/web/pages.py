@@ -1,0 +1,244 @@
+"""What the help-center pages show, computed from the catalog: no Flask views here.
+
+``public_catalog()`` gathers what customers may see (public articles, categories with
+counts, FAQ entries, translations) once every few seconds rather than on every request,
+so the home and FAQ pages stay fast at 10k articles.  Article HTML is rendered once per
+article version (``rendered``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from functools import lru_cache
+from urllib.parse import quote
+
+from kb.articles import Article
+from kb.articles import Category
+from kb.articles import FaqEntry
+from kb.articles import categories_in_use
+from kb.render import Rendered
+from kb.render import render_markdown
+from kb.urls import absolute_url
+from kb.urls import article_url
+from kb.urls import category_url
+
+CATALOG_TTL_SECONDS = 10.0
+MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
+
+# Labels of the article page, which is Arabic or English like the article itself.
+LABELS = {
+    "ar": {
+        "home": "الرئيسية", "updated": "آخر تحديث", "toc": "في هذه المقالة", "faq": "أسئلة شائعة",
+        "related": "مقالات ذات صلة", "helpful": "هل كانت هذه المقالة مفيدة؟", "yes": "نعم", "no": "لا",
+        "thanks": "شكرًا لك على رأيك!", "sorry": "نأسف لأن المقالة لم تساعدك.",
+        "comment_label": "ما الذي كان ينقص المقالة؟ (اختياري)", "send": "أرسل التعليق",
+        "comment_thanks": "وصلنا تعليقك، شكرًا لك. سنستخدمه لتحسين المقالة.",
+        "need_help": "ما زلت تحتاج إلى مساعدة؟", "contact": "تواصل مع فريق الدعم",
+        "translation": "اقرأ هذه المقالة بالإنجليزية", "breadcrumbs": "مسار التنقل", "chars": "حرف كحد أقصى",
+    },
+    "en": {
+        "home": "Home", "updated": "Last updated", "toc": "In this article", "faq": "Frequently asked questions",
+        "related": "Related articles", "helpful": "Was this article helpful?", "yes": "Yes", "no": "No",
+        "thanks": "Thank you for your feedback!", "sorry": "We are sorry this article did not help.",
+        "comment_label": "What was missing? (optional)", "send": "Send comment",
+        "comment_thanks": "We received your comment, thank you. We will use it to improve this article.",
+        "need_help": "Still need help?", "contact": "Contact our support team",
+        "translation": "اقرأ هذه المقالة بالعربية", "breadcrumbs": "Breadcrumbs", "chars": "characters at most",
+    },
+}
+
+
+def format_date(value: dt.date | None, lang: str = "ar") -> str:
+    """'20 نوفمبر 2026' (or 'November 20, 2026')."""
+    if value is None:
+        return ""
+    if lang == "en":
+        return f"{MONTHS_EN[value.month - 1]} {value.day}, {value.year}"
+    return f"{value.day} {MONTHS_AR[value.month - 1]} {value.year}"
+
+
+@lru_cache(maxsize=1024)
+def _render(checksum: str, body: str) -> Rendered:
+    return render_markdown(body)
+
+
+def rendered(article: Article) -> Rendered:
+    """The article's sanitized HTML and table of contents, rendered once per version."""
+    return _render(article.checksum, article.body)
+
+
+@dataclass
+class PublicCatalog:
+    """What customers may see, grouped for the pages."""
+
+    articles: dict[str, Article] = field(default_factory=dict)
+    categories: list[tuple[Category, int]] = field(default_factory=list)  # (category, public article count)
+    by_category: dict[str, list[Article]] = field(default_factory=dict)  # category slug -> articles
+    translations: dict[str, list[Article]] = field(default_factory=dict)  # slug -> its other-language versions
+    faq: list[tuple[Category, list[tuple[Article, FaqEntry]]]] = field(default_factory=list)
+    recent: list[Article] = field(default_factory=list)  # newest first
+
+    def category(self, slug: str) -> Category | None:
+        return next((c for c, _ in self.categories if c.slug == slug), None)
+
+
+def build_public_catalog(articles: list[Article], all_categories: dict[str, Category]) -> PublicCatalog:
+    """Group the public articles for the pages (pure: a list in, a PublicCatalog out)."""
+    from kb.articles import Catalog
+
+    public = [a for a in articles if a.is_public]
+    public.sort(key=lambda a: (a.lang != "ar", a.title))
+    categories = categories_in_use(Catalog(articles={a.slug: a for a in public}, categories=all_categories))
+    by_category: dict[str, list[Article]] = {c.slug: [] for c in categories}
+    for article in public:
+        by_category.setdefault(article.category_slug, []).append(article)
+    translations: dict[str, list[Article]] = {}
+    by_slug = {a.slug: a for a in public}
+    for article in public:
+        other = by_slug.get(article.translation_of or "")
+        if other is not None and other.lang != article.lang:
+            translations.setdefault(article.slug, []).append(other)
+            translations.setdefault(other.slug, []).append(article)
+    faq = []
+    for category in categories:
+        entries = [(a, entry) for a in by_category.get(category.slug, []) for entry in a.faq]
+        if entries:
+            faq.append((category, entries))
+    recent = sorted(public, key=lambda a: (a.updated or dt.date.min, a.slug), reverse=True)
+    return PublicCatalog(
+        articles=by_slug,
+        categories=[(c, len(by_category.get(c.slug, []))) for c in categories],
+        by_category=by_category,
+        translations=translations,
+        faq=faq,
+        recent=recent,
+    )
+
+
+class PublicCatalogCache:
+    """``build_public_catalog`` of a KnowledgeBase's catalog, rebuilt at most every TTL seconds."""
+
+    def __init__(self, ttl: float = CATALOG_TTL_SECONDS):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._value: PublicCatalog | None = None
+        self._built_at = 0.0
+
+    def get(self, knowledge) -> PublicCatalog:
+        now = time.monotonic()
+        if self._value is None or now - self._built_at > self.ttl:
+            with self._lock:
+                if self._value is None or now - self._built_at > self.ttl:
+                    catalog = knowledge.catalog
+                    self._value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
+                    self._built_at = time.monotonic()
+        return self._value
+
+    def invalidate(self) -> None:
+        """Forget the cached grouping (after a publish), so the next page sees the change."""
+        with self._lock:
+            self._value = None
+
+
+# -- structured data (schema.org JSON-LD) -------------------------------------------------
+
+
+def breadcrumbs_jsonld(base_url: str, trail: list[tuple[str, str]]) -> dict:
+    """BreadcrumbList for [(name, path), ...]."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": name, "item": absolute_url(base_url, path)}
+            for i, (name, path) in enumerate(trail, 1)
+        ],
+    }
+
+
+def article_jsonld(base_url: str, article: Article, site_name: str) -> dict:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": article.title[:110],
+        "inLanguage": article.lang,
+        "mainEntityOfPage": absolute_url(base_url, article_url(article.slug)),
+        "publisher": {"@type": "Organization", "name": site_name},
+        "articleSection": article.category,
+    }
+    if article.summary:
+        data["description"] = article.summary
+    if article.updated:
+        data["dateModified"] = article.updated.isoformat()
+    if article.tags:
+        data["keywords"] = ", ".join(article.tags)
+    return data
+
+
+def faq_jsonld(entries: list[tuple[Article, FaqEntry]]) -> dict:
+    """schema.org FAQPage with every question and its answer."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [
+            {
+                "@type": "Question",
+                "name": entry.q,
+                "inLanguage": article.lang,
+                "acceptedAnswer": {"@type": "Answer", "text": entry.a},
+            }
+            for article, entry in entries
+        ],
+    }
+
+
+def sitemap_entries(public: PublicCatalog, base_url: str) -> list[dict]:
+    """One dict per URL: loc, lastmod (or None) and alternates [(lang, href)] for hreflang."""
+    entries = [
+        {"loc": absolute_url(base_url, "/"), "lastmod": None, "alternates": []},
+        {"loc": absolute_url(base_url, "/faq"), "lastmod": None, "alternates": []},
+    ]
+    for category, _ in public.categories:
+        entries.append({"loc": absolute_url(base_url, category_url(category.slug)), "lastmod": None, "alternates": []})
+    for category, _ in public.faq:
+        entries.append({"loc": absolute_url(base_url, "/faq/" + quote(category.slug, safe="")), "lastmod": None,
+                        "alternates": []})
+    for article in public.articles.values():
+        alternates = []
+        others = public.translations.get(article.slug, [])
+        if others:
+            alternates = [(a.lang, absolute_url(base_url, a.url)) for a in [article, *others]]
+        entries.append({
+            "loc": absolute_url(base_url, article.url),
+            "lastmod": article.updated.isoformat() if article.updated else None,
+            "alternates": alternates,
+        })
+    return entries
+
+
+def plural_ar(count: int, one: str, two: str, few: str, many: str) -> str:
+    """Arabic count phrase: 'مقالة واحدة', 'مقالتان', '3 مقالات', '11 مقالة'."""
+    if count == 1:
+        return one
+    if count == 2:
+        return two
+    if 3 <= count % 100 <= 10:
+        return f"{count} {few}"
+    return f"{count} {many}"
+
+
+def count_articles(count: int) -> str:
+    return plural_ar(count, "مقالة واحدة", "مقالتان", "مقالات", "مقالة")
+
+
+def count_results(count: int) -> str:
+    return plural_ar(count, "نتيجة واحدة", "نتيجتان", "نتائج", "نتيجة")
+
+
+def count_questions(count: int) -> str:
+    return plural_ar(count, "سؤال واحد", "سؤالان", "أسئلة", "سؤالًا")

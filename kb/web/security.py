@@ -1,0 +1,181 @@
+"""Web security shared by every blueprint: headers, cookies, CSRF, rate limits, client keys.
+
+``init_app(app)`` (called by the factory) sets:
+
+- security headers on every response: a Content-Security-Policy that allows only our own
+  scripts, styles, fonts and images (no inline code: JSON-LD blocks are data, which CSP
+  does not execute), ``nosniff``, a strict referrer policy and ``X-Frame-Options: DENY``;
+- session cookie flags: HttpOnly, SameSite=Lax, Secure when ``base_url`` is https;
+- CSRF protection for every state-changing request outside ``/api/`` (the API uses keys,
+  not cookies): the form field ``csrf_token`` or the header ``X-CSRF-Token`` must match the
+  token kept in the signed session.  Templates get it from the ``csrf_token()`` global.
+
+``RateLimiter`` and ``client_key()`` are for views that must be limited per client (site
+searches and votes here; the API may reuse them).  Raw IP addresses are never stored: the
+key is an HMAC of the address under the app's secret key.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+
+from flask import Flask
+from flask import current_app
+from flask import request
+from flask import session
+
+from kb.errors import KbError
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "font-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+_CSRF_SESSION_KEY = "_csrf"
+_VISITOR_SESSION_KEY = "_vid"
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, cookie flags and CSRF checks on ``app``."""
+    settings = app.extensions.get("kb_settings")
+    https = bool(settings and settings.base_url.lower().startswith("https://"))
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if https:
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config.setdefault("CSRF_ENABLED", True)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.before_request(_check_csrf)
+    app.after_request(_add_security_headers)
+
+
+def _add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def csrf_token() -> str:
+    """This visitor's CSRF token (created and kept in the session on first use)."""
+    token = session.get(_CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[_CSRF_SESSION_KEY] = token
+    return token
+
+
+def _check_csrf() -> None:
+    if request.method not in UNSAFE_METHODS or request.path.startswith("/api/"):
+        return
+    if not current_app.config.get("CSRF_ENABLED", True):
+        return
+    expected = session.get(_CSRF_SESSION_KEY)
+    sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
+    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
+        raise KbError(
+            "csrf_failed",
+            "انتهت صلاحية النموذج أو أُرسل من خارج الموقع. حدّث الصفحة ثم أعد المحاولة.",
+            status=400,
+        )
+
+
+def _keyed_hash(value: str, purpose: str) -> str:
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode("utf-8")
+    return hmac.new(secret, f"{purpose}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def client_key() -> str:
+    """A stable, non-reversible key for the requesting client (HMAC of its IP address)."""
+    return _keyed_hash(request.remote_addr or "unknown", "ip")
+
+
+def visitor_key(create: bool = True) -> str | None:
+    """A key for this browser (a random id in the signed session, hashed): one vote per visitor.
+
+    Returns None when the visitor has no id yet and ``create`` is False.
+    """
+    visitor = session.get(_VISITOR_SESSION_KEY)
+    if not visitor:
+        if not create:
+            return None
+        visitor = secrets.token_urlsafe(16)
+        session[_VISITOR_SESSION_KEY] = visitor
+    return _keyed_hash(visitor, "visitor")
+
+
+class RateLimiter:
+    """Allow at most ``limit_per_minute`` events per key in any sliding 60-second window.
+
+    In memory and per process (each server process counts on its own); thread-safe.
+    Keys that have been quiet for a minute are dropped so memory stays bounded.
+    """
+
+    WINDOW = 60.0
+
+    def __init__(self, limit_per_minute: int, clock=time.monotonic):
+        self.limit = max(1, int(limit_per_minute))
+        self._clock = clock
+        self._events: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = 0.0
+
+    def allow(self, key: str) -> bool:
+        """Count one event for ``key``; False (and not counted) if over the limit."""
+        now = self._clock()
+        with self._lock:
+            self._sweep(now)
+            events = self._events.setdefault(key, collections.deque())
+            while events and events[0] <= now - self.WINDOW:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            return True
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may send again (0 if it may now)."""
+        now = self._clock()
+        with self._lock:
+            events = self._events.get(key)
+            if not events or len(events) < self.limit:
+                return 0
+            return max(1, int(events[0] + self.WINDOW - now + 0.999))
+
+    def _sweep(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.WINDOW
+        stale = [key for key, events in self._events.items() if not events or events[-1] <= now - self.WINDOW]
+        for key in stale:
+            del self._events[key]
+
+
+def rate_limit(limiter: RateLimiter, scope: str) -> None:
+    """Raise a 429 ``KbError`` if this client is over ``limiter``'s limit for ``scope``."""
+    key = f"{scope}:{client_key()}"
+    if not limiter.allow(key):
+        error = KbError("rate_limited", "طلبات كثيرة في وقت قصير. انتظر دقيقة ثم أعد المحاولة.", status=429)
+        error.retry_after = limiter.retry_after(key)  # type: ignore[attr-defined]
+        raise error

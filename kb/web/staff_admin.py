@@ -1,0 +1,156 @@
+"""Admin pages: users, API keys, the audit log and the reports dashboard (routes on ``staff.bp``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from kb import apikeys
+from kb import audit
+from kb import users
+from kb.errors import KbError
+from kb.web.staff import admin_required
+from kb.web.staff import bp
+from kb.web.staff import current_user
+from kb.web.staff import db
+
+REPORT_DAYS = (7, 30, 90, 365)
+STALE_DAYS = 180
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users_page():
+    errors: dict[str, str] = {}
+    values = {"email": "", "role": "editor"}
+    if request.method == "POST":
+        values = {"email": request.form.get("email", "").strip(), "role": request.form.get("role", "editor")}
+        try:
+            user = users.create_user(db(), values["email"], request.form.get("password", ""), values["role"], current_user())
+        except KbError as exc:
+            errors[exc.field or "email"] = exc.message
+        else:
+            flash(f"أُضيف {user.email}.", "success")
+            return redirect(url_for("staff.users_page"))
+    page = render_template("staff/users.html", users=users.list_users(db()), errors=errors, values=values, roles=users.ROLES)
+    return page, 400 if errors else 200
+
+
+def _user_action(user_id: int, action):
+    try:
+        user = action()
+    except KbError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"حُدّث حساب {user.email}.", "success")
+    return redirect(url_for("staff.users_page"))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@admin_required
+def disable_user(user_id: int):
+    return _user_action(user_id, lambda: users.set_active(db(), user_id, False, current_user()))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@admin_required
+def enable_user(user_id: int):
+    return _user_action(user_id, lambda: users.set_active(db(), user_id, True, current_user()))
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def set_user_role(user_id: int):
+    return _user_action(user_id, lambda: users.set_role(db(), user_id, request.form.get("role", ""), current_user()))
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def reset_user_password(user_id: int):
+    return _user_action(user_id, lambda: users.set_password(db(), user_id, request.form.get("password", ""), current_user()))
+
+
+# -- API keys ------------------------------------------------------------------------------------
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@admin_required
+def api_keys():
+    created = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        rate = request.form.get("rate_limit", "").strip()
+        try:
+            key, secret = apikeys.create_key(db(), request.form.get("name", ""), int(rate) if rate.isdigit() else None)
+        except KbError as exc:
+            errors[exc.field or "name"] = exc.message
+        else:
+            audit.record(db(), "api_key_created", key.prefix, current_user(), name=key.name)
+            created = (key, secret)  # shown once, on this page only (never in a cookie or a redirect)
+    page = render_template("staff/api_keys.html", keys=apikeys.list_keys(db()), created=created, errors=errors)
+    return page, 400 if errors else 200
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@admin_required
+def revoke_api_key(key_id: int):
+    key = apikeys.revoke_key(db(), str(key_id))
+    audit.record(db(), "api_key_revoked", key.prefix, current_user(), name=key.name)
+    flash(f"أُلغي المفتاح «{key.name}».", "success")
+    return redirect(url_for("staff.api_keys"))
+
+
+# -- audit log and reports -----------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@admin_required
+def audit_page():
+    action = request.args.get("action") or None
+    user_email = request.args.get("user") or None
+    entries = audit.entries(db(), limit=500, action=action, user_email=user_email)
+    return render_template("staff/audit.html", entries=entries, action=action or "", user_email=user_email or "",
+                           labels=audit.ACTION_LABELS)
+
+
+@bp.get("/reports")
+@admin_required
+def reports():
+    days = request.args.get("days", 30, type=int)
+    days = days if days in REPORT_DAYS else 30
+    analytics = current_app.extensions["kb_analytics"]
+    catalog = current_app.extensions["kb"].catalog
+    cutoff = dt.date.today() - dt.timedelta(days=STALE_DAYS)
+    stale = sorted((a for a in catalog.articles.values() if a.status == "published" and (a.updated is None or a.updated < cutoff)),
+                   key=lambda a: a.updated or dt.date.min)
+    return render_template(
+        "staff/reports.html", days=days, report_days=REPORT_DAYS, stale_days=STALE_DAYS,
+        top=analytics.top_queries(days=days, limit=20), zero=analytics.zero_result_queries(days=days, limit=20),
+        unhelpful=analytics.least_helpful_articles(days=days, limit=20), feedback=agent_feedback(db(), days),
+        stale=stale[:50], articles=catalog.articles,
+    )
+
+
+def agent_feedback(connection: sqlite3.Connection, days: int, limit: int = 20) -> list[dict]:
+    """Per article: how often agents marked its suggestion useful / not useful (migration 0002)."""
+    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        rows = connection.execute(
+            """SELECT slug, SUM(useful) AS useful, SUM(1 - useful) AS not_useful, COUNT(*) AS total
+               FROM suggest_feedback WHERE created_at >= ? GROUP BY slug
+               ORDER BY CAST(SUM(1 - useful) AS REAL) / COUNT(*) DESC, total DESC, slug LIMIT ?""",
+            (since, limit),
+        ).fetchall()
+    except sqlite3.OperationalError:  # the agent API's tables are not there
+        return []
+    return [dict(row) for row in rows]

@@ -1,0 +1,76 @@
+"""Staff sign-in, sign-out and changing one's own password (routes on the staff blueprint)."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from werkzeug.security import check_password_hash
+
+from kb import audit
+from kb import users
+from kb.errors import KbError
+from kb.web.security import client_key
+from kb.web.staff import bp
+from kb.web.staff import current_user
+from kb.web.staff import db
+from kb.web.staff import sign_in
+from kb.web.staff import sign_out
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site under /staff/ or the site itself; never another host."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("staff.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("staff/login.html", next=request.args.get("next", ""), email="")
+    email = request.form.get("email", "").strip()
+    try:
+        user = users.authenticate(db(), email, request.form.get("password", ""), client_key())
+    except KbError as exc:
+        status = exc.status if exc.status in (401, 429) else 400
+        headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
+        page = render_template("staff/login.html", next=request.form.get("next", ""), email=email, error=exc.message)
+        return page, status, headers
+    sign_in(user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    audit.record(db(), "sign_out", current_user().email, current_user())
+    sign_out()
+    flash("سجّلت الخروج.", "info")
+    return redirect(url_for("staff.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    user = current_user()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        row = db().execute("SELECT password_hash FROM staff_users WHERE id = ?", (user.id,)).fetchone()
+        new = request.form.get("new_password", "")
+        if not check_password_hash(row["password_hash"], request.form.get("current_password", "")):
+            errors["current_password"] = "كلمة المرور الحالية غير صحيحة."
+        elif new != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = "كلمتا المرور غير متطابقتين."
+        else:
+            try:
+                updated = users.set_password(db(), user.id, new, actor=user, action="password_changed")
+            except KbError as exc:
+                errors["new_password"] = exc.message
+            else:
+                sign_in(updated)  # the change ended every session; keep this one
+                flash("غُيّرت كلمة المرور.", "success")
+                return redirect(url_for("staff.account"))
+    return render_template("staff/account.html", errors=errors), 400 if errors else 200

@@ -1,0 +1,192 @@
+/* kb help center: small progressive enhancements.  Every page works without this file.
+   - search-as-you-type suggestions (ARIA combobox + listbox) from /search/suggest
+   - the category filter submits on change
+   - "was this helpful?" votes and comments are sent without reloading the page
+   No inline scripts (the Content-Security-Policy forbids them); text is inserted with
+   textContent only, never as HTML. */
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  var DEBOUNCE_MS = 150;
+  var MIN_CHARS = 2;
+  var counter = 0;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function setupSuggest(field) {
+    var input = field.querySelector("input[name=q]");
+    if (!input) return;
+    var form = input.form;
+    var id = "suggestions-" + (++counter);
+    var list = el("ul", "suggestions");
+    list.id = id;
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "اقتراحات البحث");
+    list.hidden = true;
+    field.appendChild(list);
+    var status = el("p", "visually-hidden");
+    status.setAttribute("role", "status");
+    field.appendChild(status);
+
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", id);
+
+    var timer = null;
+    var sequence = 0;
+    var items = [];
+    var active = -1;
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function setActive(index) {
+      items.forEach(function (item, i) { item.setAttribute("aria-selected", i === index ? "true" : "false"); });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", items[index].id);
+        items[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function render(suggestions) {
+      list.textContent = "";
+      items = suggestions.map(function (s, i) {
+        var item = el("li", "suggestion");
+        item.id = id + "-" + i;
+        item.setAttribute("role", "option");
+        item.setAttribute("aria-selected", "false");
+        var link = el("a");
+        link.href = s.url;
+        link.tabIndex = -1;
+        var title = el("span", "suggestion-title", s.title);
+        title.dir = "auto";
+        title.lang = s.lang || "ar";
+        link.appendChild(title);
+        if (s.category || s.section) {
+          var meta = el("span", "suggestion-meta", s.category || "");
+          if (s.section) {
+            if (s.category) meta.appendChild(document.createTextNode(" · "));
+            meta.appendChild(el("bdi", "", s.section));  /* an English heading keeps its own direction */
+          }
+          link.appendChild(meta);
+        }
+        item.appendChild(link);
+        list.appendChild(item);
+        return item;
+      });
+      active = -1;
+      if (items.length) {
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+        status.textContent = items.length + " اقتراحات متاحة، استخدم الأسهم للتنقل";
+      } else {
+        close();
+        status.textContent = "";
+      }
+    }
+
+    function fetchSuggestions() {
+      var query = input.value.trim();
+      if (query.length < MIN_CHARS) { close(); return; }
+      var mine = ++sequence;
+      fetch("/search/suggest?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+        .then(function (data) {
+          if (mine !== sequence || document.activeElement !== input) return;
+          render(data.suggestions || []);
+        })
+        .catch(function () { /* suggestions are optional: the form still works */ });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(fetchSuggestions, DEBOUNCE_MS);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (list.hidden || !items.length) return;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        setActive((active + 1) % items.length);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        setActive(active <= 0 ? items.length - 1 : active - 1);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        window.location.href = items[active].querySelector("a").href;
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 200); });
+    if (form) form.addEventListener("submit", function () { sequence++; close(); });
+  }
+
+  function setupAutosubmit(select) {
+    select.addEventListener("change", function () { if (select.form) select.form.submit(); });
+  }
+
+  function setupFeedback(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) return;
+      event.preventDefault();
+      var data = new FormData(form);
+      var submitter = event.submitter;
+      if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+      var section = form.closest(".feedback");
+      Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = true; });
+      fetch(form.action, {
+        method: "POST",
+        body: data,
+        headers: { Accept: "application/json", "X-CSRF-Token": data.get("csrf_token") || "" },
+        credentials: "same-origin"
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (result) {
+          var vote = result.vote || {};
+          if (data.get("helpful")) {
+            var template = document.getElementById(vote.helpful ? "feedback-after-yes" : "feedback-after-no");
+            var heading = section.querySelector("h2");
+            section.textContent = "";
+            if (heading) section.appendChild(heading);
+            if (template) section.appendChild(template.content.cloneNode(true));
+            section.querySelectorAll("form[data-feedback]").forEach(setupFeedback);
+          } else {
+            var thanks = el("p", "feedback-thanks", form.getAttribute("data-thanks") || "شكرًا لك.");
+            thanks.setAttribute("role", "status");
+            form.replaceWith(thanks);
+          }
+          section.focus();
+        })
+        .catch(function () {
+          Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = false; });
+          var error = form.querySelector(".feedback-error") || el("p", "feedback-error");
+          error.setAttribute("role", "alert");
+          error.textContent = "تعذر إرسال رأيك الآن. أعد المحاولة بعد قليل.";
+          form.appendChild(error);
+        });
+    });
+  }
+
+  document.querySelectorAll("[data-suggest]").forEach(setupSuggest);
+  document.querySelectorAll("select[data-autosubmit]").forEach(setupAutosubmit);
+  document.querySelectorAll("form[data-feedback]").forEach(setupFeedback);
+})();

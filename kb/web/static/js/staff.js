@@ -1,0 +1,107 @@
+/* Staff pages: live Markdown preview, FAQ rows, image upload, confirmations, unsaved-changes guard.
+   Loaded as a same-origin file (the CSP forbids inline scripts); every POST carries the CSRF
+   token from <meta name="csrf-token">. Without JavaScript every form still works. */
+(function () {
+  "use strict";
+
+  var tokenMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = tokenMeta ? tokenMeta.getAttribute("content") : "";
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken, "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var message = data && data.error ? data.error.message : "تعذّر الطلب (" + response.status + ")";
+          throw new Error(message);
+        }
+        return data;
+      });
+    });
+  }
+
+  /* -- live preview ------------------------------------------------------------------ */
+  var source = document.querySelector("[data-preview-source]");
+  var target = document.querySelector("[data-preview-target]");
+  var previewUrl = document.body.getAttribute("data-preview-url") || "/staff/preview";
+  if (source && target) {
+    var timer = null;
+    var sent = 0;
+    var refresh = function () {
+      var mine = ++sent;
+      var form = new FormData();
+      form.append("body", source.value);
+      post(previewUrl, form).then(function (data) {
+        if (mine === sent) { target.innerHTML = data.html || ""; }  /* sanitized by the server (nh3) */
+      }).catch(function () { /* keep the last preview */ });
+    };
+    source.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 250);
+    });
+  }
+
+  /* -- FAQ rows ---------------------------------------------------------------------- */
+  var faqList = document.querySelector("[data-faq-list]");
+  var faqTemplate = document.getElementById("faq-row-template");
+  var faqAdd = document.querySelector("[data-faq-add]");
+  if (faqList && faqTemplate && faqAdd) {
+    faqAdd.hidden = false;
+    faqAdd.addEventListener("click", function () {
+      faqList.appendChild(faqTemplate.content.cloneNode(true));
+      var inputs = faqList.querySelectorAll('input[name="faq_q"]');
+      inputs[inputs.length - 1].focus();
+    });
+    faqList.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-faq-remove]");
+      if (!button) { return; }
+      var row = button.closest("[data-faq-row]");
+      if (row) { row.remove(); markDirty(); }
+    });
+  }
+
+  /* -- image upload: insert ![alt](url) at the cursor -------------------------------- */
+  var upload = document.querySelector("[data-image-upload]");
+  if (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var status = upload.querySelector("[data-upload-status]");
+      status.textContent = "جارٍ الرفع…";
+      post(upload.action, new FormData(upload)).then(function (data) {
+        status.textContent = "أُدرجت الصورة في النص.";
+        if (source) {
+          var at = source.selectionStart || source.value.length;
+          var text = "\n" + data.markdown + "\n";
+          source.value = source.value.slice(0, at) + text + source.value.slice(at);
+          source.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        upload.reset();
+      }).catch(function (error) {
+        status.textContent = error.message;
+      });
+    });
+  }
+
+  /* -- confirmations ----------------------------------------------------------------- */
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
+  /* -- warn before leaving with unsaved changes -------------------------------------- */
+  var editor = document.querySelector("form[data-editor]");
+  var dirty = false;
+  function markDirty() { dirty = true; }
+  if (editor) {
+    editor.addEventListener("input", markDirty);
+    editor.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  }
+})();

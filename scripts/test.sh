@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install everything (Python packages, and Debian's chromium for the browser tests when
+# running as root) and run the whole test suite.  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-core >/dev/null
+fi
+bash scripts/setup.sh --test
+set +e
+.venv/bin/python -m pytest -p no:cacheprovider "$@"
+status=$?
+set -e
+# pytest exits 5 when no test was collected: that is a failure for us, not a pass.
+exit $status

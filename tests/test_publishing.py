@@ -1,0 +1,404 @@
+"""kb.publishing, kb.revisions, kb.taxonomy, kb.media, kb.watcher: saving articles into files and indexes.
+
+Each test works on a private copy of the test articles and index (``fresh_kb``) with the
+real embedding model, so "searchable" means what it means in production.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kb import media
+from kb import redirects
+from kb import revisions
+from kb import taxonomy
+from kb.articles import read_article_file
+from kb.errors import KbError
+from kb.editing import ArticleForm
+from kb.publishing import Conflict
+from kb.editing import ValidationFailed
+from kb.editing import build_text
+from kb.editing import form_from_text
+from kb.editing import set_front_matter_field
+from kb.watcher import ArticleWatcher
+from staff_fixtures import article_text
+from staff_fixtures import publisher  # noqa: F401 - fixture
+from staff_fixtures import time_budget
+
+SLUG = "positive-language"  # published, public
+WORD = "زنجبيلية"  # a word no test article contains
+
+
+def new_form(**overrides) -> ArticleForm:
+    values = dict(
+        title="سياسة الشحن المجاني للطلبات",
+        slug="free-shipping",
+        category="الطلبات والاسترداد",
+        tags="شحن، توصيل",
+        summary="متى يكون الشحن مجانيًا.",
+        body=f"## الشروط\n\n- طلب فوق 200 ريال\n- عنوان داخل المدينة\n\nكلمة نادرة: {WORD}.",
+        faq=[("هل الشحن مجاني؟", "نعم للطلبات فوق 200 ريال.")],
+    )
+    values.update(overrides)
+    return ArticleForm(**values)
+
+
+def slugs(knowledge, query: str, **kwargs) -> list[str]:
+    return [hit.slug for hit in knowledge.search(query, mode="keyword", **kwargs)]
+
+
+# -- create, publish, draft ----------------------------------------------------------------------
+
+
+def test_publish_new_article_is_searchable_at_once(publisher):
+    """GIVEN a new article WHEN published THEN its file exists and keyword + semantic search find it."""
+    started = time.monotonic()
+    result = publisher.create(new_form(), "publish")
+    findable = "free-shipping" in slugs(publisher.knowledge, WORD)
+    elapsed = time.monotonic() - started
+    print(f"\npublish-to-searchable (service): {elapsed:.2f} s (load {os.getloadavg()[0]:.1f})")
+    assert findable and elapsed < time_budget(2.0)
+    assert result.state == "published" and result.index_error is None
+    path = publisher.articles_dir / "orders" / "free-shipping.md"
+    article, problems = read_article_file(path, publisher.articles_dir)
+    assert not [p for p in problems if p.severity == "error"]
+    assert article.status == "published" and article.tags == ("شحن", "توصيل") and article.faq[0].q == "هل الشحن مجاني؟"
+    semantic = [h.slug for h in publisher.knowledge.search("هل التوصيل بالمجان", mode="semantic", limit=3)]
+    assert "free-shipping" in semantic
+
+
+def test_new_draft_is_written_but_hidden_from_customers(publisher):
+    publisher.create(new_form(), "draft")
+    text = (publisher.articles_dir / "orders" / "free-shipping.md").read_text(encoding="utf-8")
+    assert "status: draft" in text
+    assert "free-shipping" not in slugs(publisher.knowledge, WORD)
+    assert "free-shipping" in slugs(publisher.knowledge, WORD, include_drafts=True)
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"title": ""}, "title"),
+    ({"slug": "bad slug/x"}, "slug"),
+    ({"slug": "_hidden"}, "slug"),
+    ({"slug": "positive-language"}, "slug"),  # taken
+    ({"category": ""}, "category"),
+    ({"lang": "fr"}, "lang"),
+    ({"audience": "everyone"}, "audience"),
+    ({"body": "   "}, "body"),
+    ({"faq": [("سؤال بلا جواب", "")]}, "faq"),
+])
+def test_validation_reports_the_field_and_writes_nothing(publisher, overrides, field):
+    before = sorted(p.name for p in publisher.articles_dir.rglob("*.md"))
+    with pytest.raises(ValidationFailed) as caught:
+        publisher.create(new_form(**overrides), "publish")
+    assert field in caught.value.errors
+    assert sorted(p.name for p in publisher.articles_dir.rglob("*.md")) == before
+
+
+# -- editing a published article -----------------------------------------------------------------
+
+
+def test_draft_of_published_article_stays_pending_until_published(publisher):
+    """GIVEN a published article WHEN an edit is saved as draft THEN the file and search keep the live version."""
+    opened = publisher.open(SLUG)
+    live_text = opened.file_text
+    edited = replace(opened.form, body=opened.form.body + f"\n\nفقرة جديدة فيها {WORD}.")
+    result = publisher.save(SLUG, edited, "draft", opened.token)
+    assert result.state == "pending"
+    assert opened.path.read_text(encoding="utf-8") == live_text
+    assert SLUG not in slugs(publisher.knowledge, WORD)
+    reopened = publisher.open(SLUG)
+    assert reopened.pending is not None and WORD in reopened.form.body
+
+    publisher.save(SLUG, reopened.form, "publish", reopened.token)
+    assert WORD in opened.path.read_text(encoding="utf-8")
+    assert SLUG in slugs(publisher.knowledge, WORD)
+    assert publisher.open(SLUG).pending is None
+
+
+def test_unpublish_keeps_pending_edit_and_hides_article(publisher):
+    opened = publisher.open(SLUG)
+    publisher.save(SLUG, replace(opened.form, summary="ملخص جديد"), "draft", opened.token)
+    publisher.unpublish(SLUG)
+    text = opened.path.read_text(encoding="utf-8")
+    assert "status: draft" in text and text.replace("status: draft", "status: published") == opened.file_text
+    assert SLUG not in slugs(publisher.knowledge, "اللغة الإيجابية")
+    assert publisher.open(SLUG).form.summary == "ملخص جديد"
+    with pytest.raises(KbError):
+        publisher.unpublish(SLUG)
+
+
+def test_save_keeps_front_matter_fields_the_form_does_not_show(publisher):
+    path = publisher.articles_dir / "communication" / "with-extra.md"
+    path.write_text(article_text("مقال فيه حقل إضافي", "نص.", translation_of=SLUG), encoding="utf-8")
+    publisher.knowledge.upsert(path)
+    opened = publisher.open("with-extra")
+    assert opened.form.extra == {"translation_of": SLUG}
+    publisher.save("with-extra", replace(opened.form, body="نص معدل."), "publish", opened.token)
+    article, _ = read_article_file(path, publisher.articles_dir)
+    assert article.translation_of == SLUG and article.body.strip() == "نص معدل."
+
+
+# -- conflicts -----------------------------------------------------------------------------------
+
+
+def test_second_save_of_the_same_version_is_a_conflict_and_nothing_is_lost(publisher):
+    """GIVEN two editors opened the same article WHEN both publish THEN the second is refused, both kept."""
+    first = publisher.open(SLUG)
+    second = publisher.open(SLUG)
+    publisher.save(SLUG, replace(first.form, summary="نسخة الأول"), "publish", first.token)
+    with pytest.raises(Conflict) as caught:
+        publisher.save(SLUG, replace(second.form, summary="نسخة الثاني"), "publish", second.token)
+    conflict = caught.value
+    assert "نسخة الأول" in conflict.theirs and "نسخة الثاني" in conflict.yours
+    assert any(line.kind == "add" and "نسخة الثاني" in line.text for line in conflict.diff)
+    assert "نسخة الأول" in first.path.read_text(encoding="utf-8")
+    kept = revisions.get(publisher.db, conflict.revision_id)
+    assert kept.state == "conflict" and "نسخة الثاني" in kept.text
+    # Saving again with the token the conflict page carries is a deliberate overwrite.
+    publisher.save(SLUG, replace(second.form, summary="نسخة الثاني"), "publish", conflict.token)
+    assert "نسخة الثاني" in first.path.read_text(encoding="utf-8")
+
+
+def test_pending_drafts_conflict_too(publisher):
+    first = publisher.open(SLUG)
+    second = publisher.open(SLUG)
+    publisher.save(SLUG, replace(first.form, summary="أ"), "draft", first.token)
+    with pytest.raises(Conflict):
+        publisher.save(SLUG, replace(second.form, summary="ب"), "draft", second.token)
+
+
+def test_file_changed_outside_the_editor_is_a_conflict(publisher):
+    opened = publisher.open(SLUG)
+    opened.path.write_text(opened.file_text.replace("اللغة الإيجابية", "اللغة اللطيفة", 1), encoding="utf-8")
+    with pytest.raises(Conflict) as caught:
+        publisher.save(SLUG, opened.form, "publish", opened.token)
+    assert "اللغة اللطيفة" in caught.value.theirs
+
+
+# -- revisions -----------------------------------------------------------------------------------
+
+
+def test_revisions_record_who_what_when_and_restore_as_draft(publisher):
+    user = type("U", (), {"id": 7, "email": "e@example.com"})()
+    opened = publisher.open(SLUG)
+    publisher.save(SLUG, replace(opened.form, summary="الملخص الأول"), "publish", opened.token, user)
+    opened = publisher.open(SLUG)
+    publisher.save(SLUG, replace(opened.form, summary="الملخص الثاني"), "publish", opened.token, user)
+    history = revisions.history(publisher.db, SLUG)
+    assert [r.state for r in history] == ["published", "published"]
+    assert history[0].user_email == "e@example.com" and history[0].created_at
+    lines = revisions.diff(history[1].text, history[0].text)
+    assert {("del", "summary: الملخص الأول"), ("add", "summary: الملخص الثاني")} <= {(l.kind, l.text) for l in lines}
+
+    result = publisher.restore_revision(SLUG, history[1].id, user)
+    assert result.state == "pending"  # published article: the restored text waits for publishing
+    assert publisher.open(SLUG).form.summary == "الملخص الأول"
+    assert "الملخص الثاني" in publisher.open(SLUG).file_text
+
+
+def test_revisions_survive_a_new_connection(publisher, fresh_dir):
+    from kb.db import Database
+
+    opened = publisher.open(SLUG)
+    publisher.save(SLUG, opened.form, "publish", opened.token)
+    again = Database(fresh_dir / "data" / "kb.sqlite3").connection()
+    assert len(revisions.history(again, SLUG)) == 1
+
+
+# -- delete, trash, restore ----------------------------------------------------------------------
+
+
+def test_delete_moves_to_trash_and_restore_brings_it_back(publisher):
+    path = publisher.open(SLUG).path
+    item = publisher.delete(SLUG)
+    assert not path.exists() and (publisher.articles_dir / item.trash_path).exists()
+    assert item.trash_path.startswith("_trash/")
+    assert SLUG not in slugs(publisher.knowledge, "اللغة الإيجابية")
+    assert SLUG not in publisher.knowledge.catalog.articles
+    assert [t.slug for t in publisher.trash()] == [SLUG]
+
+    publisher.restore_from_trash(item.id)
+    assert path.exists() and publisher.trash() == []
+    assert SLUG in slugs(publisher.knowledge, "اللغة الإيجابية")
+    assert [r.state for r in revisions.history(publisher.db, SLUG)] == ["restored", "deleted"]
+
+
+def test_restore_refuses_when_the_slug_was_reused(publisher):
+    item = publisher.delete(SLUG)
+    publisher.create(new_form(slug=SLUG, category="التواصل مع العملاء"), "publish")
+    with pytest.raises(KbError) as caught:
+        publisher.restore_from_trash(item.id)
+    assert caught.value.status == 409
+
+
+# -- renames -------------------------------------------------------------------------------------
+
+
+def test_slug_rename_moves_file_history_and_leaves_redirect(publisher):
+    opened = publisher.open(SLUG)
+    publisher.save(SLUG, opened.form, "draft", opened.token)  # a pending draft, to carry over
+    opened = publisher.open(SLUG)
+    result = publisher.save(SLUG, replace(opened.form, slug="kind-words"), "publish", opened.token)
+    assert result.slug == "kind-words"
+    assert not opened.path.exists() and opened.path.with_name("kind-words.md").exists()
+    assert "kind-words" in slugs(publisher.knowledge, "اللغة الإيجابية")
+    assert SLUG not in publisher.knowledge.catalog.articles
+    assert redirects.target(publisher.db, "/articles/positive-language") == "/articles/kind-words"
+    assert {r.slug for r in revisions.history(publisher.db, "kind-words")} == {"kind-words"}
+    assert revisions.history(publisher.db, SLUG) == []
+
+
+def test_redirect_chains_collapse_and_live_paths_lose_their_redirect(publisher):
+    db = publisher.db
+    redirects.add(db, "/articles/a", "/articles/b")
+    redirects.add(db, "/articles/b", "/articles/c")
+    assert redirects.target(db, "/articles/a") == "/articles/c"
+    redirects.add(db, "/articles/c", "/articles/a")  # renamed back: a is live again
+    assert redirects.target(db, "/articles/a") is None
+    assert redirects.target(db, "/articles/c") == "/articles/a"
+
+
+def test_category_rename_rewrites_articles_and_redirects(publisher):
+    rows = taxonomy.read_categories(publisher.articles_dir)
+    for row in rows:
+        if row.slug == "communication":
+            row.name, row.slug = "فن التواصل", "talking"
+    changed = taxonomy.save_categories(publisher, rows)
+    assert changed == 1
+    article = publisher.knowledge.catalog.articles[SLUG]
+    assert article.category == "فن التواصل" and article.category_slug == "talking"
+    assert "category: فن التواصل" in article.path.read_text(encoding="utf-8")
+    assert "فن التواصل" in publisher.knowledge.catalog.categories
+    assert redirects.target(publisher.db, "/categories/communication") == "/categories/talking"
+    assert SLUG in [h.slug for h in publisher.knowledge.search("اللغة الإيجابية", mode="keyword", category="talking")]
+
+
+def test_categories_in_use_cannot_be_removed(publisher):
+    rows = [r for r in taxonomy.read_categories(publisher.articles_dir) if r.slug != "communication"]
+    with pytest.raises(ValidationFailed):
+        taxonomy.save_categories(publisher, rows)
+
+
+def test_synonyms_editor_round_trip_changes_search(publisher):
+    lines = taxonomy.read_synonyms_lines(publisher.articles_dir)
+    assert lines.startswith("#") and "استرجاع, استرداد" in lines
+    assert slugs(publisher.knowledge, "قرنبيطة") == []
+    taxonomy.save_synonyms(publisher, lines + "قرنبيطة، اللغة الإيجابية\n")
+    assert "positive-language" in slugs(publisher.knowledge, "قرنبيطة")
+    with pytest.raises(ValidationFailed):
+        taxonomy.save_synonyms(publisher, "وحيدة\n")
+
+
+# -- files: crash safety, text round trips -------------------------------------------------------
+
+
+def test_save_interrupted_before_the_rename_leaves_the_old_file(publisher, monkeypatch):
+    """GIVEN a publish WHEN the process dies between writing the temp file and the rename
+    THEN the old file is intact, no temp file is left, and search still serves the old version."""
+    opened = publisher.open(SLUG)
+    before = opened.path.read_bytes()
+
+    def crash(src, dst):
+        raise OSError("simulated crash before rename")
+
+    monkeypatch.setattr("kb.fsutil.os.replace", crash)
+    with pytest.raises(OSError):
+        publisher.save(SLUG, replace(opened.form, body="نص جديد تمامًا " + WORD), "publish", opened.token)
+    monkeypatch.undo()
+    assert opened.path.read_bytes() == before
+    assert [p.name for p in opened.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert SLUG not in slugs(publisher.knowledge, WORD)
+    assert [r.state for r in revisions.history(publisher.db, SLUG)] == []
+
+
+def test_form_text_round_trip():
+    form = new_form(extra={"translation_of": "x"})
+    text = build_text(form, "draft", Path("orders/free-shipping.md"))
+    assert text.startswith("---\ntitle: سياسة الشحن المجاني للطلبات\n")
+    again = form_from_text(text, Path("orders/free-shipping.md"))
+    assert again == replace(form, tags="شحن, توصيل")
+
+
+def test_set_front_matter_field_changes_only_that_line():
+    text = "---\ntitle: \"x\"   # a comment\nstatus: published\ntags: [a, b]\n---\n\nbody: not front matter\n"
+    assert set_front_matter_field(text, "status", "draft") == text.replace("status: published", "status: draft")
+    assert "category: جديد\n---" in set_front_matter_field(text, "category", "جديد")
+
+
+# -- images --------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_image_upload_checks_content_and_size(tmp_path):
+    url = media.save_image(tmp_path, "My Photo!.PNG", PNG)
+    assert url.startswith("/media/") and url.endswith(".png") and "my-photo-" in url
+    path, mime = media.media_file(tmp_path, url.removeprefix("/media/"))
+    assert path.read_bytes() == PNG and mime == "image/png"
+    for name, data in [("x.png", b"<svg onload=alert(1)>"), ("x.png", b"<html>"), ("x.gif", b"")]:
+        with pytest.raises(KbError):
+            media.save_image(tmp_path, name, data)
+    with pytest.raises(KbError) as caught:
+        media.save_image(tmp_path, "big.png", PNG + b"\x00" * media.MAX_IMAGE_BYTES)
+    assert caught.value.status == 413
+    assert media.media_file(tmp_path, "../../etc/passwd") is None
+    assert media.media_file(tmp_path, "x.svg") is None
+
+
+# -- outside changes and concurrency -------------------------------------------------------------
+
+
+def test_watcher_picks_up_files_changed_outside_the_editor(publisher):
+    watcher = ArticleWatcher(publisher.knowledge, interval=0.1)
+    assert watcher.check() is False
+    path = publisher.articles_dir / "communication" / "pulled.md"
+    path.write_text(article_text("مقال وصل عبر git pull", f"فيه {WORD}."), encoding="utf-8")
+    assert watcher.check() is True
+    assert "pulled" in slugs(publisher.knowledge, WORD)
+    path.unlink()
+    assert watcher.check() is True
+    assert "pulled" not in slugs(publisher.knowledge, WORD)
+
+
+def test_watcher_thread_reindexes_in_the_background(publisher):
+    watcher = ArticleWatcher(publisher.knowledge, interval=0.1).start()
+    try:
+        path = publisher.articles_dir / "communication" / "pulled.md"
+        path.write_text(article_text("مقال وصل عبر git pull", f"فيه {WORD}."), encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while "pulled" not in slugs(publisher.knowledge, WORD) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "pulled" in slugs(publisher.knowledge, WORD)
+    finally:
+        watcher.stop()
+
+
+def test_searches_are_not_blocked_while_publishing(publisher):
+    """Searches in other threads keep answering (old results, then new) while an article is indexed."""
+    publisher.knowledge.search("اللغة الإيجابية")  # warm up this thread's searcher and the model
+    stop = threading.Event()
+    latencies: list[float] = []
+
+    def search_loop():
+        while not stop.is_set():
+            started = time.monotonic()
+            publisher.knowledge.search("اللغة الإيجابية", mode="keyword")
+            latencies.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=search_loop)
+    thread.start()
+    try:
+        started = time.monotonic()
+        publisher.create(new_form(), "publish")
+        publish_seconds = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+    assert len(latencies) >= 3
+    assert max(latencies) < max(0.5, publish_seconds / 2)

@@ -1,0 +1,147 @@
+"""kb.users: accounts, password hashing, throttled sign-in, and the ``kb user`` commands."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kb import audit
+from kb import users
+from kb.cli import cli
+from kb.db import Database
+from kb.errors import KbError
+
+
+@pytest.fixture
+def db(tmp_path):
+    return Database(tmp_path / "kb.sqlite3").connection()
+
+
+@pytest.fixture
+def fast(monkeypatch):
+    monkeypatch.setattr(users, "PASSWORD_METHOD", "scrypt:1024:8:1")
+
+
+def test_passwords_are_hashed_with_strong_scrypt(db):
+    user = users.create_user(db, "a@example.com", "correct horse battery", "editor")
+    stored = db.execute("SELECT password_hash FROM staff_users WHERE id = ?", (user.id,)).fetchone()[0]
+    assert stored.startswith("scrypt:32768:8:3$") and "correct horse" not in stored
+    assert users.authenticate(db, "A@Example.com", "correct horse battery", "client").id == user.id
+
+
+@pytest.mark.parametrize(("email", "password", "role", "code"), [
+    ("not-an-email", "long enough password", "editor", "bad_email"),
+    ("b@example.com", "short", "editor", "weak_password"),
+    ("b@example.com", "long enough password", "owner", "bad_role"),
+])
+def test_create_user_validates(db, fast, email, password, role, code):
+    with pytest.raises(KbError) as caught:
+        users.create_user(db, email, password, role)
+    assert caught.value.code == code
+
+
+def test_emails_are_unique_ignoring_case(db, fast):
+    users.create_user(db, "a@example.com", "long enough password", "editor")
+    with pytest.raises(KbError) as caught:
+        users.create_user(db, "A@EXAMPLE.com", "long enough password", "admin")
+    assert caught.value.status == 409
+
+
+def test_wrong_password_unknown_email_and_disabled_account_are_refused_alike(db, fast):
+    admin = users.create_user(db, "admin@example.com", "long enough password", "admin")
+    user = users.create_user(db, "a@example.com", "long enough password", "editor")
+    users.set_active(db, user.id, False, actor=admin)
+    for email, password in [("admin@example.com", "wrong password!!"), ("nobody@example.com", "x"),
+                            ("a@example.com", "long enough password")]:
+        with pytest.raises(KbError) as caught:
+            users.authenticate(db, email, password, "client")
+        assert (caught.value.status, caught.value.code) == (401, "bad_credentials")
+    actions = [e.action for e in audit.entries(db)]
+    assert actions.count("sign_in_failed") == 3 and "user_disabled" in actions
+
+
+def test_sign_in_is_throttled_after_repeated_failures(db, fast):
+    """GIVEN five wrong passwords for one address WHEN the right one comes THEN it is refused (429)
+    until the window has passed; other addresses are unaffected."""
+    users.create_user(db, "a@example.com", "long enough password", "editor")
+    users.create_user(db, "b@example.com", "long enough password", "editor")
+    now = 1_000_000.0
+    for i in range(users.MAX_FAILURES_PER_EMAIL):
+        with pytest.raises(KbError):
+            users.authenticate(db, "a@example.com", f"wrong {i}", f"client-{i}", now=now + i)
+    with pytest.raises(KbError) as caught:
+        users.authenticate(db, "a@example.com", "long enough password", "client-x", now=now + 10)
+    assert caught.value.status == 429 and caught.value.retry_after > 0
+    assert users.authenticate(db, "b@example.com", "long enough password", "client-x", now=now + 10)
+    later = now + users.THROTTLE_WINDOW + 10
+    assert users.authenticate(db, "a@example.com", "long enough password", "client-x", now=later)
+
+
+def test_one_client_trying_many_addresses_is_throttled(db, fast):
+    users.create_user(db, "a@example.com", "long enough password", "editor")
+    for i in range(users.MAX_FAILURES_PER_CLIENT):
+        with pytest.raises(KbError):
+            users.authenticate(db, f"guess{i}@example.com", "x", "attacker", now=1000.0 + i)
+    with pytest.raises(KbError) as caught:
+        users.authenticate(db, "a@example.com", "long enough password", "attacker", now=1100.0)
+    assert caught.value.status == 429
+    assert users.authenticate(db, "a@example.com", "long enough password", "office", now=1100.0)
+
+
+def test_password_reset_and_disable_end_sessions(db, fast):
+    user = users.create_user(db, "a@example.com", "long enough password", "editor")
+    reset = users.set_password(db, user.id, "another long password")
+    assert reset.session_version == user.session_version + 1
+    assert users.authenticate(db, "a@example.com", "another long password", "c")
+    admin = users.create_user(db, "admin@example.com", "long enough password", "admin")
+    disabled = users.set_active(db, reset.id, False, actor=admin)
+    assert disabled.session_version == reset.session_version + 1 and not disabled.active
+
+
+def test_the_last_active_admin_cannot_be_removed(db, fast):
+    admin = users.create_user(db, "admin@example.com", "long enough password", "admin")
+    with pytest.raises(KbError):
+        users.set_active(db, admin.id, False)
+    with pytest.raises(KbError):
+        users.set_role(db, admin.id, "editor")
+    with pytest.raises(KbError):  # nor yourself
+        other = users.create_user(db, "other@example.com", "long enough password", "admin")
+        users.set_active(db, other.id, False, actor=other)
+
+
+# -- the kb user commands ------------------------------------------------------------------------
+
+
+def run(tmp_path, *args, input=None):
+    return CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "user", *args], input=input)
+
+
+def test_cli_create_list_disable_enable_reset(tmp_path, fast):
+    result = run(tmp_path, "create", "boss@example.com", "--role", "admin", "--password-stdin",
+                 input="a long admin password\n")
+    assert result.exit_code == 0, result.output
+    assert "created admin boss@example.com" in result.output
+    assert run(tmp_path, "create", "ed@example.com", "--password-stdin", input="editor password 1\n").exit_code == 0
+    listing = run(tmp_path, "list").output
+    assert "boss@example.com\tadmin\tactive" in listing and "ed@example.com\teditor\tactive" in listing
+    assert run(tmp_path, "disable", "ed@example.com").exit_code == 0
+    assert "ed@example.com\teditor\tdisabled" in run(tmp_path, "list").output
+    assert run(tmp_path, "enable", "ed@example.com").exit_code == 0
+    assert run(tmp_path, "reset-password", "ed@example.com", "--password-stdin", input="new editor password\n").exit_code == 0
+    db = Database(tmp_path / "data" / "kb.sqlite3").connection()
+    assert users.authenticate(db, "ed@example.com", "new editor password", "c").role == "editor"
+
+
+def test_cli_prompts_for_the_password_twice(tmp_path, fast):
+    result = run(tmp_path, "create", "ed@example.com", input="editor password 1\neditor password 1\n")
+    assert result.exit_code == 0, result.output
+    mismatch = run(tmp_path, "create", "ed2@example.com",
+                   input="editor password 1\nsomething else\neditor password 2\neditor password 2\n")
+    assert mismatch.exit_code == 0 and "match" in mismatch.output
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path, fast):
+    weak = run(tmp_path, "create", "ed@example.com", "--password-stdin", input="short\n")
+    assert weak.exit_code == 1 and "10" in weak.output and "Traceback" not in weak.output
+    missing = run(tmp_path, "disable", "nobody@example.com")
+    assert missing.exit_code == 1 and "no user" in missing.output
