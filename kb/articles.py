@@ -299,12 +299,13 @@ def load_articles(root: Path) -> Catalog:
             )
             continue
         seen_in[article.slug] = file
-        catalog.articles[article.slug] = _with_category_slug(article, catalog.categories)
+        catalog.articles[article.slug] = with_category_slug(article, catalog.categories)
     _check_links(catalog, root)
     return catalog
 
 
-def _with_category_slug(article: Article, categories: dict[str, Category]) -> Article:
+def with_category_slug(article: Article, categories: dict[str, Category]) -> Article:
+    """Use the URL slug that _categories.yml gives the article's category, if it gives one."""
     known = categories.get(article.category)
     if known is None or known.slug == article.category_slug:
         return article

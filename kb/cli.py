@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import logging
 import sys
 import time
@@ -195,6 +196,10 @@ def serve(ctx: click.Context, host, port, dev) -> None:
         click.echo(f"built the index: {report.articles} articles, {report.passages} passages; semantic search {report.semantic}")
     if knowledge.semantic_error:
         click.echo(f"warning: semantic search is off, keyword search only: {knowledge.semantic_error}", err=True)
+    if not dev or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        from kb.watcher import start_watcher
+
+        start_watcher(app)  # picks up files changed outside the editor (a git pull)
     click.echo(f"kb is serving {len(knowledge.catalog.articles)} articles on http://{settings.host}:{settings.port}")
     if dev:
         app.run(host=settings.host, port=settings.port, debug=True)

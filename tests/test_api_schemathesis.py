@@ -8,8 +8,6 @@ the keyed operations must refuse a request without the key.
 
 from __future__ import annotations
 
-import collections
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
@@ -81,4 +79,6 @@ def test_api_matches_its_openapi_document(api_schema, api_key, method, path, mod
 
     statuses: list[int] = []
     check()
-    print(method, path, mode.value, sorted(collections.Counter(statuses).items()))
+    if mode is GenerationMode.POSITIVE and path not in ("/api/v1/feedback", "/api/v1/articles/{slug}"):
+        assert 200 in statuses, statuses  # random query ids and slugs are 404, everything else must work
+

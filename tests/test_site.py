@@ -233,6 +233,17 @@ def test_jsonld_blocks_are_valid_json(client, path):
     assert blocks and all(block["@context"] == "https://schema.org" for block in blocks)
 
 
+def test_jsonld_cannot_close_its_script_tag(app):
+    from flask import render_template
+
+    hostile = "</script><script>alert(1)</script>"
+    with app.test_request_context("/"):
+        page = render_template("base.html", jsonld=[{"@context": "https://schema.org", "name": hostile}])
+    assert hostile not in page
+    block = page.split('type="application/ld+json">')[1].split("</script>")[0]
+    assert json.loads(block)["name"] == hostile
+
+
 def test_faq_page_gathers_every_public_faq_entry(client, session_kb):
     response = client.get("/faq")
     public = [a for a in session_kb.catalog.articles.values() if a.is_public]

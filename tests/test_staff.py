@@ -60,8 +60,8 @@ def keyword_slugs(app, query: str) -> list[str]:
 
 
 def _sample_url(rule) -> str:
-    values = {name: ("1" if conv.__class__.__name__ == "IntegerConverter" else SLUG) for name, conv in rule._converters.items()}
-    return rule.rule.replace("<int:", "<").format(**values) if False else re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
+    """The rule's path with every variable filled (1 for ints, a slug otherwise)."""
+    return re.sub(r"<(\w+:)?(\w+)>", lambda m: "1" if m.group(1) == "int:" else SLUG, rule.rule)
 
 
 def test_every_staff_page_requires_sign_in(staff_app, anonymous):
@@ -88,6 +88,19 @@ def test_sign_in_sets_a_hardened_session_cookie_and_sign_out_ends_it(anonymous):
     anonymous.refresh_token("/staff/articles")
     assert anonymous.post("/staff/logout").status_code == 302
     assert anonymous.get("/staff/articles").status_code == 302
+
+
+def test_session_cookie_is_secure_when_served_over_https(fresh_kb, fresh_dir, cheap_hashing):
+    from conftest import make_settings
+    from kb.web import create_app
+
+    app = create_app(make_settings(fresh_dir, base_url="https://help.example.com"), knowledge=fresh_kb,
+                     test_config={"TESTING": True})
+    users.create_user(app.extensions["kb_db"].connection(), *EDITOR, role="editor")
+    client = StaffClient(app.test_client())
+    client.client.environ_base["wsgi.url_scheme"] = "https"
+    response = client.login(*EDITOR)
+    assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
 def test_wrong_password_shows_an_error_and_keeps_the_email(anonymous):
@@ -370,6 +383,14 @@ def test_image_upload_is_checked_and_served(editor, anonymous, staff_app):
                              headers={"X-CSRF-Token": editor.token}, content_type="multipart/form-data")
     assert bad.status_code == 415
     assert anonymous.get("/media/../kb.sqlite3").status_code == 404
+    big = png + b"\x00" * (3 * 1024 * 1024)  # over the app's 2 MB form limit, under the image limit
+    response = editor.client.post("/staff/media", data={"image": (io.BytesIO(big), "big.png")},
+                                  headers={"X-CSRF-Token": editor.token}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    huge = png + b"\x00" * (6 * 1024 * 1024)
+    response = editor.client.post("/staff/media", data={"image": (io.BytesIO(huge), "huge.png")},
+                                  headers={"X-CSRF-Token": editor.token}, content_type="multipart/form-data")
+    assert response.status_code == 413
 
 
 # -- admin pages ---------------------------------------------------------------------------------

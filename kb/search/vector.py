@@ -136,9 +136,9 @@ def build_vector_index(dim: int, fingerprint: str, items: list[tuple[str, list[s
         training = np.vstack([v for _, _, v in items])
         ivf.train(training)
         ivf.nprobe = nprobe
-        ivf.own_fields = True  # keep the quantizer alive with the index
+        # No own_fields = True: faiss's Python wrapper already keeps the quantizer alive with
+        # the index (add_ref_in_constructor), and both owning it freed it twice (a segfault).
         index = ivf
-        index.__dict__["_quantizer_ref"] = quantizer
     vectors = VectorIndex(dim, fingerprint, index)
     for slug, ids, matrix in items:
         vectors.add(slug, ids, matrix)

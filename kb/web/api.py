@@ -10,6 +10,7 @@ and log an unexpected one with the request's query id.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 import uuid
@@ -146,7 +147,7 @@ def _text(body, name: str, max_chars: int, required: bool = True) -> str | None:
 def _integer(value: Any, name: str, limits: tuple[int, int, int], from_text: bool = False) -> int:
     """A whole number in range: a JSON number, or digits in the query string (``from_text``)."""
     low, high, default = limits
-    if value is None or (from_text and value == ""):
+    if value is None:
         return default
     if from_text:
         value = int(value) if value.strip().lstrip("+-").isdigit() and value.isascii() else None
@@ -241,7 +242,7 @@ def search():
     query = _text(request.args, "q", settings.max_query_chars)
     limit = _integer(request.args.get("limit"), "limit", SEARCH_LIMITS, from_text=True)
     category = _text(request.args, "category", MAX_CATEGORY_CHARS, required=False)
-    lang = _lang(request.args.get("lang") or None)
+    lang = _lang(request.args.get("lang"))
     started = time.perf_counter()
     page = _knowledge().search_page(query, limit=limit, category=category or None, lang=lang)
     took_ms = (time.perf_counter() - started) * 1000
@@ -292,7 +293,20 @@ def article(slug: str):
 @bp.get("/health")
 def health():
     report = _knowledge().health()
-    return report, 200 if report.get("status") == "ok" else 503
+    if report.get("status") != "ok":
+        return report, 503
+    return {**report, "index_age_seconds": _age_seconds(report.get("index_updated_at") or report.get("index_built_at"))}
+
+
+def _age_seconds(timestamp: str | None) -> int | None:
+    """Seconds since an ISO 8601 time (the index's last change), None if unknown."""
+    try:
+        then = dt.datetime.fromisoformat(timestamp or "")
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=dt.timezone.utc)
+    return max(0, int((dt.datetime.now(dt.timezone.utc) - then).total_seconds()))
 
 
 @bp.get("/openapi.json")

@@ -204,6 +204,7 @@ def _schemas(settings: Settings) -> dict:
                 "vectors": {"type": "integer"},
                 "index_built_at": _nullable({"type": "string"}),
                 "index_updated_at": _nullable({"type": "string"}),
+                "index_age_seconds": _nullable({"type": "integer", "description": "Since the index last changed."}),
                 "embedding_backend": {"type": "string"},
                 "embedding_model": _nullable({"type": "string"}),
                 "semantic": {"type": "boolean", "description": "Whether semantic search is up."},

@@ -20,6 +20,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from kb import audit
 from kb import revisions
 from kb import taxonomy
 from kb.articles import AUDIENCES
@@ -229,8 +230,6 @@ def upload_image():
     if upload is None:
         raise KbError("no_file", "اختر صورة لرفعها.", field="image")
     url = save_image(_knowledge().articles_dir, upload.filename or "", upload.read())
-    from kb import audit
-
     audit.record(db(), "image_uploaded", url, current_user())
     alt = (request.form.get("alt") or "").strip().replace("]", "") or "صورة"
     return jsonify(url=url, markdown=f"![{alt}]({url})")

