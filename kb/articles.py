@@ -12,6 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -90,6 +91,11 @@ class Article:
     @property
     def url(self) -> str:
         return article_url(self.slug)
+
+    @cached_property
+    def word_count(self) -> int:
+        """Words in the body and FAQ answers: how much text keyword matching had to go on."""
+        return len(self.body.split()) + sum(len(e.a.split()) for e in self.faq)
 
     @property
     def is_public(self) -> bool:

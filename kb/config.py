@@ -50,7 +50,11 @@ class Settings:
     search_mode: str = setting(
         "hybrid", "Default search mode: hybrid, keyword or semantic.", choices=("hybrid", "keyword", "semantic")
     )
-    fusion_keyword_weight: float = setting(0.5, "Weight of the keyword side in hybrid score fusion (0-1).")
+    fusion_keyword_weight: float = setting(0.6, "Weight of the keyword side in hybrid score fusion (0-1).")
+    fusion_short_keyword_weight: float = setting(
+        0.1, "Keyword weight for short documents (FAQ-like, under fusion_short_words words) in adaptive fusion."
+    )
+    fusion_short_words: int = setting(30, "Documents shorter than this many words count as short in adaptive fusion.")
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))
@@ -108,8 +112,9 @@ def _validated(settings: Settings) -> Settings:
         value = getattr(settings, f.name)
         if choices and value not in choices:
             raise KbError("bad_setting", f"Setting {f.name!r} must be one of {', '.join(choices)}; got {value!r}", field=f.name)
-    if not 0.0 <= settings.fusion_keyword_weight <= 1.0:
-        raise KbError("bad_setting", "Setting 'fusion_keyword_weight' must be between 0 and 1", field="fusion_keyword_weight")
+    for name in ("fusion_keyword_weight", "fusion_short_keyword_weight"):
+        if not 0.0 <= getattr(settings, name) <= 1.0:
+            raise KbError("bad_setting", f"Setting {name!r} must be between 0 and 1", field=name)
     return settings
 
 

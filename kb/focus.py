@@ -130,18 +130,24 @@ _TRAILING_SIGNATURE = re.compile(
     r"|\s(?:[—–]|--)\s*[^\s\d]{2,}(?: [^\s\d]{2,})?"
     rf"|(?:{_A}خوكم|{_A}ختكم|{_A}لمخلص[ةه]?) \S+(?: \S+)?)\s*$",
 )
-_SIGNATURE_MAX_LINES = 4
-_SIGNATURE_MAX_CHARS = 40
+_SIGNATURE_MAX_LINES = 3
+_SIGNATURE_MAX_WORDS = 4
+
+
+def _looks_like_signature(lines: list[str]) -> bool:
+    """A name, a title, a phone number: a few short lines, no question."""
+    lines = [line for line in lines if line.strip()]
+    return len(lines) <= _SIGNATURE_MAX_LINES and all(
+        len(line.split()) <= _SIGNATURE_MAX_WORDS and not re.search(r"[?؟]", line) for line in lines
+    )
 
 
 def strip_signature(text: str) -> str:
     """Drop a sign-off line and the short lines after it (the name, title, phone)."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if i == 0 or not _SIGN_OFF_LINE.match(line):
-            continue
-        rest = [r for r in lines[i + 1:] if r.strip()]
-        if len(rest) <= _SIGNATURE_MAX_LINES and all(len(r.strip()) <= _SIGNATURE_MAX_CHARS for r in rest):
+        # The first line is never a sign-off: "Thanks!\n<the question>" keeps the question.
+        if i > 0 and _SIGN_OFF_LINE.match(line) and _looks_like_signature(lines[i + 1:]):
             lines = lines[:i]
             break
     return _TRAILING_SIGNATURE.sub("", "\n".join(lines).rstrip())

@@ -318,7 +318,8 @@ class KnowledgeBase:
         if passage is None and item.passage_id:
             document = searcher.document(id="p:" + item.passage_id)
             passage = document["passage"] if document else None
-        text = passage["text"] if passage else (article.summary or article.title)
+        # A heading with no text of its own (a '##' right before a '###') is a passage too.
+        text = passage["text"] if passage and passage["text"] else (article.summary or article.title)
         faq = None
         section = None
         section_url = None

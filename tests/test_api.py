@@ -60,6 +60,24 @@ def test_health_reports_index_and_semantic_search(client, session_kb):
     assert 0 <= health["index_age_seconds"] < 24 * 3600
 
 
+def test_without_an_index_health_and_suggest_are_json_503(tmp_path):
+    from conftest import make_settings
+
+    from kb import KnowledgeBase
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path)
+    (tmp_path / "articles").mkdir()
+    app = create_app(settings, knowledge=KnowledgeBase.from_settings(settings, embedder=False),
+                     test_config={"TESTING": True})
+    client = app.test_client()
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503 and response.get_json()["status"] == "no_index"
+    secret = create_key(app.extensions["kb_db"].connection(), "tests")[1]
+    assert_error(suggest(client, secret, message="عميل غاضب"), 503)
+    assert_error(client.get("/api/v1/search", query_string={"q": "عميل"}), 503)
+
+
 def test_search_returns_public_hits_with_took_ms(client):
     response = client.get("/api/v1/search", query_string={"q": "كيف أتعامل مع عميل غاضب", "limit": 3})
     assert response.status_code == 200

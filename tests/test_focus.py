@@ -89,6 +89,12 @@ def test_long_signature_like_tail_is_not_dropped():
     assert "ناقص قطعة" in clean_message(text)
 
 
+@pytest.mark.parametrize("text, kept", [("مرحبا\nشكرا\nهل وصل طلبي؟", "هل وصل طلبي؟"),
+                                        ("شكرا\nالطلب ما وصل", "الطلب ما وصل")])
+def test_content_after_a_thanks_line_is_kept(text, kept):
+    assert clean_message(text) == kept
+
+
 def test_only_noise_focuses_to_nothing():
     assert focus_message("مرحبا، رقم الطلب 98765 شكرا").text == ""
     assert focus_message("Hi! #123456 thanks").text == ""

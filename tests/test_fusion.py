@@ -111,13 +111,28 @@ def test_rrf_of_empty_rankings():
 # -- adaptive -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("base", [0.0, 0.3, 0.5, 1.0])
+def test_scale_by_max_keeps_ratios():
+    assert fusion.scale_by_max([("a", 10.0), ("b", 5.0), ("c", 0.0)]) == {"a": 1.0, "b": 0.5, "c": 0.0}
+    assert fusion.scale_by_max([]) == {}
+
+
 @pytest.mark.parametrize(
     ("keyword", "semantic"),
     [(KEYWORD, SEMANTIC), ([], SEMANTIC), (KEYWORD, []), ([("a", 1.0)], [("a", 0.5)]), ([], [])],
 )
-def test_adaptive_weight_is_a_weight(keyword, semantic, base):
-    weight = fusion.adaptive_weight(keyword, semantic, base)
-    assert 0.0 <= weight <= 1.0
-    fused = fusion.convex(keyword, semantic, weight)
+def test_adaptive_keeps_every_key(keyword, semantic):
+    fused = fusion.adaptive(keyword, semantic, {}, 0.6, 0.1, 30)
     assert {key for key, _ in fused} == {key for key, _ in [*keyword, *semantic]}
+    assert [score for _, score in fused] == sorted((score for _, score in fused), reverse=True)
+
+
+def test_adaptive_trusts_the_dense_side_for_short_documents():
+    """GIVEN two stored questions, one sharing words with the query, one meaning the same
+    WHEN the documents are short (FAQ-like)
+    THEN the dense side decides; with long documents the keyword side does."""
+    keyword = [("same-words", 20.0), ("same-meaning", 4.0)]
+    semantic = [("same-meaning", 0.95), ("same-words", 0.85)]
+    short = {"same-words": 8, "same-meaning": 9}
+    long = {"same-words": 300, "same-meaning": 300}
+    assert fusion.adaptive(keyword, semantic, short, 0.6, 0.1, 30)[0][0] == "same-meaning"
+    assert fusion.adaptive(keyword, semantic, long, 0.6, 0.1, 30)[0][0] == "same-words"

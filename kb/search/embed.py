@@ -78,7 +78,9 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer  # imports torch: only for this backend
 
         self._model = SentenceTransformer(model, device=None if device == "auto" else device)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 5 renamed the method (the old name warns, then goes away).
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.max_tokens = int(getattr(self._model, "max_seq_length", 512) or 512)
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix

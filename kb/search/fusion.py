@@ -2,12 +2,13 @@
 
 ``convex``: normalize each side with min-max over its candidates, then a weighted sum;
 a key missing from one side gets 0 there.  ``rrf``: reciprocal rank fusion, 1/(k + rank).
-``adaptive``: the convex fusion with a weight that moves toward the side that is more
-confident for this query (see :func:`adaptive_weight`).
+``adaptive``: score fusion with a keyword weight that depends on the matched document
+(see :func:`adaptive`).
 """
 
 from __future__ import annotations
 
+from typing import Mapping
 from typing import Sequence
 
 Ranking = Sequence[tuple[str, float]]
@@ -44,6 +45,34 @@ def rrf(keyword: Ranking, semantic: Ranking, k: int = 60) -> list[tuple[str, flo
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
-def adaptive_weight(keyword: Ranking, semantic: Ranking, base_weight: float) -> float:
-    """The keyword weight for this query (placeholder: the base weight; tuned below)."""
-    return base_weight
+def scale_by_max(ranking: Ranking) -> dict[str, float]:
+    """Scores divided by the best one: keeps how far below the best each hit is."""
+    if not ranking:
+        return {}
+    best = max(score for _, score in ranking)
+    if best <= 0:
+        return {key: 0.0 for key, _ in ranking}
+    return {key: score / best for key, score in ranking}
+
+
+def adaptive(keyword: Ranking, semantic: Ranking, lengths: Mapping[str, int], keyword_weight: float,
+             short_keyword_weight: float, short_length: int) -> list[tuple[str, float]]:
+    """Score fusion whose keyword weight depends on what matched.
+
+    Keyword scores are divided by the best keyword score (BM25 has no fixed range, and
+    min-max would turn the weakest of the candidates into a zero-information 0), dense
+    scores are min-max scaled (cosines of e5 bunch in a narrow band).  For a short
+    document (a stored question, an FAQ-like entry of fewer than ``short_length`` words)
+    word overlap says little about meaning, and the dense model is the better judge:
+    such documents get ``short_keyword_weight`` instead of ``keyword_weight``.  Measured
+    on ../shared/eval (first half of each collection): this keeps score fusion's gains on
+    paragraph collections and matches the dense model on FAQ question matching, where
+    every fixed fusion lost to it.
+    """
+    kw = scale_by_max(keyword)
+    sem = minmax(semantic)
+    fused = {}
+    for key in dict.fromkeys([*kw, *sem]):
+        weight = keyword_weight if lengths.get(key, short_length) >= short_length else short_keyword_weight
+        fused[key] = weight * kw.get(key, 0.0) + (1.0 - weight) * sem.get(key, 0.0)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))

@@ -80,7 +80,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
 
-    fused = _fuse(mode, keyword_ranking, semantic_ranking, analyzed, settings)
+    fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
     in_keyword = {slug for slug, _ in keyword_ranking}
     in_semantic = {slug for slug, _ in semantic_ranking}
     page_slugs = [slug for slug, _ in fused[:need]]
@@ -115,7 +115,7 @@ def _best_keyword_passages(searcher, passage_query, filters: keyword.Filters, sl
     return best
 
 
-def _fuse(mode: str, keyword_ranking, semantic_ranking, analyzed: keyword.AnalyzedQuery,
+def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
           settings: Settings) -> list[tuple[str, float]]:
     if mode == "keyword":
         return list(keyword_ranking)
@@ -125,7 +125,10 @@ def _fuse(mode: str, keyword_ranking, semantic_ranking, analyzed: keyword.Analyz
         return list(keyword_ranking)
     if settings.fusion_method == "rrf":
         return fusion.rrf(keyword_ranking, semantic_ranking, settings.rrf_k)
-    weight = settings.fusion_keyword_weight
     if settings.fusion_method == "adaptive":
-        weight = fusion.adaptive_weight(keyword_ranking, semantic_ranking, weight)
-    return fusion.convex(keyword_ranking, semantic_ranking, weight)
+        lengths = {slug: catalog[slug].word_count for slug, _ in [*keyword_ranking, *semantic_ranking] if slug in catalog}
+        return fusion.adaptive(
+            keyword_ranking, semantic_ranking, lengths, settings.fusion_keyword_weight,
+            settings.fusion_short_keyword_weight, settings.fusion_short_words,
+        )
+    return fusion.convex(keyword_ranking, semantic_ranking, settings.fusion_keyword_weight)

@@ -1,0 +1,265 @@
+"""The ``kb`` command (kb.cli), run in-process with click's CliRunner on temporary copies."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.articles import load_articles
+from kb.cli import ProgressPrinter
+from kb.cli import cli
+from conftest import SHARED
+
+TESTS = Path(__file__).resolve().parent
+BROKEN = TESTS / "data" / "broken"
+LAUNCH = TESTS.parent / "articles"
+SEEDS = SHARED / "seeds"
+REFUND_FILE = Path("orders") / "سياسة-الاسترداد.md"
+COMMANDS = ["check", "import", "index", "search", "serve"]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(tmp_path, monkeypatch):
+    """No kb.toml and no KB_* variable of the caller's shell may change what a command does."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("KB_") and name != "KB_SHARED_DIR":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def site(session_kb, tmp_path) -> Path:
+    """A copy of the test articles, no index yet, and the session's embedding cache (fast builds)."""
+    shutil.copytree(session_kb.articles_dir, tmp_path / "articles")
+    shutil.copytree(session_kb.store.root / "embeddings", tmp_path / "index" / "embeddings")
+    return tmp_path
+
+
+def kb(runner: CliRunner, base: Path, *args: str, env: dict[str, str] | None = None):
+    options = ["--articles-dir", str(base / "articles"), "--index-dir", str(base / "index"), "--data-dir", str(base / "data")]
+    return runner.invoke(cli, [*options, *args], env=env, catch_exceptions=False)
+
+
+# -- help ---------------------------------------------------------------------------------------------
+
+
+def test_group_help_lists_every_command(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+    assert "--articles-dir" in result.output and "--index-dir" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help(runner, command):
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Usage: cli {command}" in result.output or f"Usage: kb {command}" in result.output
+    assert cli.commands[command].help.split(";")[0].split("(")[0].strip()[:20] in result.output
+
+
+# -- kb check -------------------------------------------------------------------------------------------
+
+
+def test_check_passes_on_the_launch_articles(runner):
+    result = runner.invoke(cli, ["--articles-dir", str(LAUNCH), "check"])
+    assert result.exit_code == 0, result.output
+    count = len(load_articles(LAUNCH).articles)
+    assert f"{count} articles, 0 errors" in result.stdout
+
+
+def test_check_fails_on_broken_articles_listing_file_field_and_reason(runner):
+    result = runner.invoke(cli, ["--articles-dir", str(BROKEN), "check"])
+    assert result.exit_code == 1
+    for line in [
+        "error: bad-yaml.md: front matter: invalid YAML at line 2",
+        "error: bad-status.md: status: unknown status 'archived'",
+        "error: no-title.md: title: is required",
+        "error: no-front-matter.md: front matter: missing",
+        "error: latin1.md: not UTF-8",
+        "error: dup-b.md: slug: duplicate slug 'dup' (also used by dup-a.md)",
+        "error: bad-fields.md: updated: must be a date like 2026-11-25, got '2026-13-45'",
+        "error: bad-fields.md: faq[1]: each entry needs a non-empty 'q' and 'a'",
+    ]:
+        assert line in result.stderr, line
+    assert "8 errors" in result.stdout
+
+
+def test_check_reports_synonym_problems(runner, tmp_path):
+    shutil.copytree(LAUNCH, tmp_path / "articles")
+    (tmp_path / "articles" / "_synonyms.yml").write_text("- [وحيد]\n", encoding="utf-8")
+    result = runner.invoke(cli, ["--articles-dir", str(tmp_path / "articles"), "check"])
+    assert result.exit_code == 1
+    assert "_synonyms.yml: group 1: must be a list of at least two" in result.stderr
+
+
+# -- kb index --------------------------------------------------------------------------------------------
+
+
+def test_index_builds_then_updates_only_what_changed(runner, site):
+    """GIVEN articles and no index
+    WHEN kb index runs, runs again, runs after an edit, then runs with --full
+    THEN it builds, does nothing, updates one article, and rebuilds into a new generation."""
+    first = kb(runner, site, "index")
+    assert first.exit_code == 0, first.output
+    assert "full rebuild: no index yet" in first.stdout
+    assert "11 articles" in first.stdout and "(added 11, changed 0, deleted 0)" in first.stdout
+    assert "semantic search on" in first.stdout
+    generation = (site / "index" / "CURRENT").read_text(encoding="utf-8")
+
+    again = kb(runner, site, "index")
+    assert again.exit_code == 0
+    assert "(added 0, changed 0, deleted 0)" in again.stdout
+    assert "full rebuild" not in again.stdout
+
+    path = site / "articles" / REFUND_FILE
+    path.write_text(path.read_text(encoding="utf-8").replace("لمندوب الشحن", "لساعي الزنجبيل"), encoding="utf-8")
+    edited = kb(runner, site, "index")
+    assert "(added 0, changed 1, deleted 0)" in edited.stdout
+    assert (site / "index" / "CURRENT").read_text(encoding="utf-8") == generation
+
+    full = kb(runner, site, "index", "--full")
+    assert full.exit_code == 0
+    assert "full rebuild: full rebuild requested" in full.stdout
+    assert (site / "index" / "CURRENT").read_text(encoding="utf-8") != generation
+
+
+def test_index_skips_broken_articles_and_says_so(runner, site):
+    shutil.copy(BROKEN / "bad-yaml.md", site / "articles" / "bad-yaml.md")
+    result = kb(runner, site, "index")
+    assert result.exit_code == 0
+    assert "skipped: bad-yaml.md: front matter: invalid YAML" in result.stderr
+    assert "11 articles" in result.stdout
+
+
+def test_index_warns_when_the_model_cannot_load(runner, site):
+    env = {
+        "KB_EMBEDDING_BACKEND": "sentence-transformers",
+        "KB_EMBEDDING_MODEL": "/nonexistent/model",
+        "HF_HUB_OFFLINE": "1",
+    }
+    result = kb(runner, site, "index", env=env)
+    assert result.exit_code == 0, result.output
+    assert "warning: semantic search is off, keyword index only" in result.stderr
+    assert "/nonexistent/model" in result.stderr
+    assert "0 vectors" in result.stdout and "semantic search off:" in result.stdout
+    search = kb(runner, site, "search", "كم يستغرق استرداد المبلغ", "--json", env=env)
+    assert json.loads(search.stdout)["results"][0]["matched_by"] == "keyword"
+
+
+def test_kberror_becomes_a_message_and_exit_1(runner, site):
+    result = kb(runner, site, "index", env={"KB_SEARCH_MODE": "fuzzy"})
+    assert result.exit_code == 1
+    assert "Error: Setting 'search_mode' must be one of hybrid, keyword, semantic" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# -- kb search ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def indexed_site(runner, site) -> Path:
+    assert kb(runner, site, "index").exit_code == 0
+    return site
+
+
+def test_search_prints_ranked_hits_with_their_section(runner, indexed_site):
+    result = kb(runner, indexed_site, "search", "كم يستغرق استرداد المبلغ", "--mode", "keyword", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1. سياسة استرداد المبلغ وإرجاع المنتجات  [")
+    assert lines[0].endswith(" keyword]")
+    assert lines[1].strip().endswith("#faq  § كم يستغرق استرداد المبلغ؟")
+    assert "*المبلغ*" in lines[2] and "<mark>" not in result.stdout
+    assert not any(line.startswith("3.") for line in lines)
+
+
+def test_search_json(runner, indexed_site):
+    result = kb(runner, indexed_site, "search", "أريد أموالي", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["query"] == "أريد أموالي"
+    assert data["mode"] == "hybrid"
+    assert data["total"] >= len(data["results"]) > 0
+    assert "سياسة-الاسترداد" in [hit["slug"] for hit in data["results"][:3]]
+    assert {"slug", "title", "url", "score", "snippet", "section_url", "matched_by", "faq"} <= set(data["results"][0])
+
+
+def test_search_filters_and_visibility_options(runner, indexed_site):
+    def found(*options: str) -> list[str]:
+        result = kb(runner, indexed_site, "search", "التصعيد", "--mode", "keyword", "--json", *options)
+        return [hit["slug"] for hit in json.loads(result.stdout)["results"]]
+
+    assert "response-times-and-escalation-guide" not in found()
+    assert "response-times-and-escalation-guide" in found("--include-internal")
+    assert found("--lang", "en") == []
+    assert set(found("--category", "complaints-and-angry-customers")) <= {
+        "handling-angry-customers", "handling-customer-complaints", "responding-to-negative-reviews",
+    }
+
+
+def test_search_without_results_suggests_a_spelling(runner, indexed_site):
+    result = kb(runner, indexed_site, "search", "الاسترادد", "--mode", "keyword", "--category", "communication")
+    assert result.exit_code == 0
+    assert "هل تقصد: الاسترداد" in result.stdout
+    assert "no results" in result.stdout
+
+
+def test_search_builds_the_index_on_first_use(runner, site):
+    result = kb(runner, site, "search", "العميل الغاضب", "--mode", "keyword")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1. كيف تتعامل مع العميل الغاضب")
+    assert (site / "index" / "CURRENT").exists()
+
+
+# -- kb import --------------------------------------------------------------------------------------------
+
+
+def test_import_a_seed_as_a_draft_that_passes_check(runner, site):
+    seeds = sorted(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)
+    if not seeds:
+        pytest.fail(f"no seed files in {SEEDS} (set KB_SHARED_DIR to the shared folder)")
+    result = kb(runner, site, "import", str(seeds[0]), "--category", "الطلبات والاسترداد")
+    assert result.exit_code == 0, result.output
+    assert "1 imported as drafts, 0 failed" in result.stdout
+    [created] = (site / "articles" / "imported").glob("*.md")
+    assert f"created: {created}" in result.stdout
+    catalog = load_articles(site / "articles")
+    article = next(a for a in catalog.articles.values() if a.path == created)
+    assert article.status == "draft" and article.category == "الطلبات والاسترداد"
+    check = kb(runner, site, "check")
+    assert check.exit_code == 0, check.output
+    assert "12 articles, 0 errors" in check.stdout
+
+
+def test_import_of_a_missing_file_is_a_usage_error(runner, site):
+    result = runner.invoke(cli, ["--articles-dir", str(site / "articles"), "import", str(site / "nope.txt")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+# -- progress -------------------------------------------------------------------------------------------
+
+
+def test_progress_printer_draws_a_bar_and_ends_the_line():
+    stream = io.StringIO()
+    progress = ProgressPrinter(stream)
+    progress("embed", 0, 40)
+    progress("embed", 40, 40)
+    lines = stream.getvalue().split("\r")
+    assert "embed" in lines[-1] and "40/40 passages" in lines[-1] and lines[-1].endswith("\n")
+    assert "[" + "#" * 30 + "]" in lines[-1]
+    progress("keyword", 0, 0)  # nothing to do is no division by zero
+    assert "0/0 articles" in stream.getvalue()
