@@ -56,6 +56,9 @@ class Settings:
     )
     fusion_short_words: int = setting(30, "Documents shorter than this many words count as short in adaptive fusion.")
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
+    semantic_min_score: float = setting(
+        0.82, "Least cosine similarity for an article found by the semantic side alone (e5 rates unrelated text ~0.80)."
+    )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))
     ann_threshold: int = setting(200_000, "Vector count above which an approximate (IVF) index replaces exact search.")

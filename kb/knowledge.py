@@ -92,6 +92,7 @@ class KnowledgeBase:
         self._local = threading.local()
         self.catalog: Catalog = load_articles(self.articles_dir)
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
+        self._embedding_cache: EmbeddingCache | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
@@ -118,9 +119,12 @@ class KnowledgeBase:
         return self._embedder_error
 
     def _cache(self, embedder: Embedder | None) -> EmbeddingCache | None:
+        """The embedding cache of this model (one connection, kept; writers hold the lock)."""
         if embedder is None:
             return None
-        return EmbeddingCache(self.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+        if self._embedding_cache is None or self._embedding_cache.fingerprint != embedder.fingerprint:
+            self._embedding_cache = EmbeddingCache(self.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+        return self._embedding_cache
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -295,8 +299,11 @@ class KnowledgeBase:
             raise KbError("bad_query", "query must be text", field="q")
         # A lone surrogate (a JSON "\ud800" escape) is no text: the model cannot encode it.
         query = _SURROGATES.sub("", query)
-        limit = max(1, min(int(limit), 100))
-        offset = max(0, int(offset))
+        try:
+            limit = max(1, min(int(limit), 100))
+            offset = max(0, int(offset))
+        except (TypeError, ValueError):
+            raise KbError("bad_limit", "limit and offset must be whole numbers", field="limit") from None
         filters = keyword.Filters(category, tuple(tags or ()), lang, include_drafts, include_internal)
         state = self._read_state()
         searcher = self._searcher(state)

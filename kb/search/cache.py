@@ -22,6 +22,7 @@ class EmbeddingCache:
     def __init__(self, directory: Path, fingerprint: str, dim: int):
         directory.mkdir(parents=True, exist_ok=True)
         self.dim = dim
+        self.fingerprint = fingerprint
         self.path = directory / f"embeddings-{fingerprint}.sqlite3"
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -53,6 +53,9 @@ PASSAGE_FIELDS = {"p_title": 0.5, "p_heading": 1.5, "p_body": 1.0}
 PHRASE_BOOST = 1.5
 FUZZY_BOOST = 0.8
 SYNONYM_BOOST = 0.8
+# Typo tolerance looks up at most this many unknown words, each at most this long.
+MAX_TYPO_WORDS = 6
+MAX_TYPO_WORD = 24
 
 
 class KbTokenizer(Tokenizer):
@@ -272,9 +275,14 @@ def typo_expansions(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
     often changes which prefix or suffix the stemmer strips, so the stems differ by more).
     """
     expansions: dict[str, list[str]] = {}
+    tried = 0
     for word, term in zip(query.words, query.stems):
-        if term in expansions or len(term) < 3 or term.isdigit() or reader.doc_frequency("body", term):
+        if term in expansions or len(term) < 3 or len(word) > MAX_TYPO_WORD or term.isdigit() \
+                or reader.doc_frequency("body", term):
             continue
+        tried += 1
+        if tried > MAX_TYPO_WORDS:  # each lookup walks the vocabulary: bound the work per query
+            break
         near = set(near_terms(reader, "body", term)) if len(term) >= 4 else set()
         if len(word) >= 4:
             for surface in near_terms(reader, "spell", word, max_results=3):
@@ -351,8 +359,9 @@ def did_you_mean(reader, words: tuple[str, ...]) -> str | None:
     """The query with unknown words replaced by the closest frequent index words, or None."""
     corrected = []
     changed = False
-    for word in words:
-        if len(word) >= 3 and not word.isdigit() and reader.doc_frequency("spell", word) == 0:
+    for position, word in enumerate(words):
+        if position < MAX_TYPO_WORDS * 2 and 3 <= len(word) <= MAX_TYPO_WORD and not word.isdigit() \
+                and reader.doc_frequency("spell", word) == 0:
             near = near_terms(reader, "spell", word, max_results=1)
             if near:
                 corrected.append(near[0])

@@ -76,7 +76,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     semantic_ranking: list[tuple[str, float]] = []
     semantic_passages: dict[str, str] = {}
     text = query[: settings.max_query_chars].strip()
-    if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and text:
+    if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
 
@@ -86,8 +86,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     page_slugs = [slug for slug, _ in fused[:need]]
     keyword_passages = _best_keyword_passages(searcher, passage_query, filters, page_slugs) if passage_query else {}
     ranked = []
+    cosine = dict(semantic_ranking)
     for slug, score in fused:
         matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
+        if matched_by == "semantic" and cosine[slug] < settings.semantic_min_score:
+            continue  # nothing in common with the query but the model's baseline similarity
         passage = keyword_passages.get(slug)
         passage_id = None
         if slug in semantic_passages and (passage is None or mode == "semantic" or _prefer_semantic(passage, semantic_passages[slug])):
