@@ -6,7 +6,6 @@ most common ones as options.  A ``KbError`` becomes a clear message and exit cod
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import logging
@@ -16,28 +15,11 @@ from pathlib import Path
 
 import click
 
-from kb.config import Settings
-from kb.config import load_settings
-from kb.errors import KbError
+from kb.cli_support import handle_errors
+from kb.cli_support import settings_from
 
 
-def _settings(ctx: click.Context, **overrides) -> Settings:
-    base = dict(ctx.obj or {})
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return load_settings(base)
-
-
-def handle_errors(func):
-    """Turn KbError into click's error output (message, exit code 1), never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KbError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
+_settings = settings_from
 
 
 @click.group(help="kb: an Arabic-first knowledge base with hybrid keyword + semantic search.")

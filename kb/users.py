@@ -24,6 +24,8 @@ from werkzeug.security import generate_password_hash
 
 from kb import audit
 from kb.errors import KbError
+from kb.cli_support import database as _database
+from kb.cli_support import handle_errors as _cli_errors
 
 ROLES = ("editor", "admin")
 PASSWORD_METHOD = "scrypt:32768:8:3"
@@ -192,22 +194,6 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
 # -- kb user ... ------------------------------------------------------------------------------
 
 
-def _database(ctx: click.Context):
-    from kb.cli import _settings
-    from kb.db import Database
-
-    return Database(_settings(ctx).database_path).connection()
-
-
-def _cli_errors(func):
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KbError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -542,3 +542,24 @@ def test_static_assets_are_local_and_cacheable(client):
     assert "url(http" not in html(css) and "@import" not in html(css)
     font = client.get("/static/fonts/ibm-plex-sans-arabic-arabic-400-normal.woff2")
     assert font.status_code == 200 and font.data[:4] == b"wOF2"
+
+
+def test_public_catalog_is_rebuilt_when_the_catalog_changes(session_kb):
+    """GIVEN a cached grouping WHEN an article is added (or the cache is invalidated)
+    THEN the next read sees it; an unchanged catalog is not regrouped."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from kb.articles import Catalog
+    from kb.web.pages import PublicCatalogCache
+
+    articles = dict(session_kb.catalog.articles)
+    fake = SimpleNamespace(catalog=Catalog(articles=articles, categories=dict(session_kb.catalog.categories)))
+    cache = PublicCatalogCache()
+    first = cache.get(fake)
+    assert cache.get(fake) is first
+    articles["new-one"] = replace(session_kb.catalog.articles[ANGRY], slug="new-one")
+    assert "new-one" in cache.get(fake).articles
+    again = cache.get(fake)
+    cache.invalidate()
+    assert cache.get(fake) is not again

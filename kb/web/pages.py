@@ -26,7 +26,7 @@ from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
 
-CATALOG_TTL_SECONDS = 10.0
+CATALOG_TTL_SECONDS = 60.0
 MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
              "November", "December")
@@ -83,6 +83,7 @@ class PublicCatalog:
     translations: dict[str, list[Article]] = field(default_factory=dict)  # slug -> its other-language versions
     faq: list[tuple[Category, list[tuple[Article, FaqEntry]]]] = field(default_factory=list)
     recent: list[Article] = field(default_factory=list)  # newest first
+    rendered: dict[str, object] = field(default_factory=dict)  # page caches tied to this grouping (sitemap)
 
     def category(self, slug: str) -> Category | None:
         return next((c for c, _ in self.categories if c.slug == slug), None)
@@ -122,28 +123,68 @@ def build_public_catalog(articles: list[Article], all_categories: dict[str, Cate
 
 
 class PublicCatalogCache:
-    """``build_public_catalog`` of a KnowledgeBase's catalog, rebuilt at most every TTL seconds."""
+    """``build_public_catalog`` of a KnowledgeBase's catalog, rebuilt only when it may have changed.
+
+    At 10k articles a rebuild takes a few hundred milliseconds, so it is not done per request.
+    It is redone at once when the index changed (``kb index``, a publish: the store's marker
+    moves) or after :meth:`invalidate`; otherwise at most every ``ttl`` seconds, in a
+    background thread while requests keep the previous grouping.
+    """
 
     def __init__(self, ttl: float = CATALOG_TTL_SECONDS):
         self.ttl = ttl
         self._lock = threading.Lock()
         self._value: PublicCatalog | None = None
+        self._key: tuple | None = None
         self._built_at = 0.0
+        self._refreshing = False
+
+    @staticmethod
+    def _key_of(knowledge) -> tuple:
+        catalog = knowledge.catalog
+        store = getattr(knowledge, "store", None)
+        marker = store.current_marker() if store is not None else None
+        return (id(catalog), id(catalog.articles), len(catalog.articles), marker)
 
     def get(self, knowledge) -> PublicCatalog:
-        now = time.monotonic()
-        if self._value is None or now - self._built_at > self.ttl:
-            with self._lock:
-                if self._value is None or now - self._built_at > self.ttl:
-                    catalog = knowledge.catalog
-                    self._value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
-                    self._built_at = time.monotonic()
-        return self._value
+        key = self._key_of(knowledge)
+        value = self._value
+        if value is not None and key == self._key:
+            if time.monotonic() - self._built_at > self.ttl:
+                self._refresh_in_background(knowledge)
+            return value
+        with self._lock:
+            if self._value is None or self._key != key:
+                self._rebuild(knowledge, key)
+            return self._value  # type: ignore[return-value]
+
+    def _rebuild(self, knowledge, key: tuple) -> None:
+        catalog = knowledge.catalog
+        self._value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
+        self._key = key
+        self._built_at = time.monotonic()
+
+    def _refresh_in_background(self, knowledge) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+            self._built_at = time.monotonic()  # one refresh per period, even if it is slow
+
+        def refresh() -> None:
+            try:
+                with self._lock:
+                    self._rebuild(knowledge, self._key_of(knowledge))
+            finally:
+                self._refreshing = False
+
+        threading.Thread(target=refresh, name="kb-public-catalog", daemon=True).start()
 
     def invalidate(self) -> None:
         """Forget the cached grouping (after a publish), so the next page sees the change."""
         with self._lock:
             self._value = None
+            self._key = None
 
 
 # -- structured data (schema.org JSON-LD) -------------------------------------------------

@@ -345,8 +345,11 @@ def suggest():
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    entries = pages.sitemap_entries(public_catalog(), _settings().base_url)
-    xml = render_template("site/sitemap.xml", entries=entries)
+    public = public_catalog()
+    xml = public.rendered.get("sitemap")  # ~1 MB at 10k articles: built once per catalog version
+    if xml is None:
+        xml = render_template("site/sitemap.xml", entries=pages.sitemap_entries(public, _settings().base_url))
+        public.rendered["sitemap"] = xml
     return Response(xml, mimetype="application/xml")
 
 
