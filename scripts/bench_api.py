@@ -47,6 +47,10 @@ from kb.search.store import IndexStore  # noqa: E402
 GREETINGS = ["السلام عليكم", "مرحبا", "صباح الخير", "مساء الخير", "Hello", "أهلا", "هلا والله", "Hi team,", ""]
 SIGN_OFFS = ["شكرا", "مع التحية\nأحمد", "وشكرًا لكم", "Thanks,\nSara", "أخوكم محمد", "Regards,\nOmar", ""]
 ORDER_FORMS = ["رقم الطلب {n}", "الطلب رقم {n}", "order #{n}", "رقم التذكرة {n}", "Ticket #{n}", "رقم الطلب: {n}"]
+REMARKS = ["الموضوع مستعجل", "هذي ثاني مرة أكتب لكم", "صار لي أسبوع أنتظر الرد", "أرجو الرد اليوم",
+           "ما لقيت الجواب في الموقع", "جربت أتصل وما أحد رد", "It is urgent", "I already wrote yesterday",
+           "الله يخليكم ساعدوني", "محتاج حل سريع", "كلمت موظف قبل وما نفع", "ولدي صور إذا تحتاجونها",
+           "أنا عميل من سنين", "وش الحل؟", "please help", ""]
 REQUEST_TIMEOUT = 30.0
 
 
@@ -69,8 +73,8 @@ def load_messages(path: Path) -> list[dict]:
 
 
 class RequestFactory:
-    """Request n: message n % 80, an earlier message from another customer as context, and its
-    own greeting, order number and sign-off, so no two requests are the same."""
+    """Request n: message n % 80 with its own greeting, order number, sign-off and one of the
+    short remarks customers add, so no two requests (and few focused queries) are the same."""
 
     def __init__(self, messages: list[dict], seed: int = 7):
         self.messages = messages
@@ -82,17 +86,17 @@ class RequestFactory:
         with self.lock:
             n = next(self.counter)
             number = self.random.randrange(10_000, 10_000_000)
-        count = len(self.messages)
-        message = self.messages[n % count]
-        earlier = self.messages[(n % count + 1 + (n // count) % (count - 1)) % count]
+        message = self.messages[n % len(self.messages)]
+        cycle = n // len(self.messages)
         text = "\n".join(part for part in (
             GREETINGS[n % len(GREETINGS)],
             message["message"],
+            REMARKS[cycle % len(REMARKS)],
             ORDER_FORMS[(n // 3) % len(ORDER_FORMS)].format(n=number),
             SIGN_OFFS[(n // 7) % len(SIGN_OFFS)],
         ) if part)
-        conversation = [{"role": "customer", "text": earlier["message"]}, *message.get("conversation", [])]
-        return json.dumps({"message": text, "conversation": conversation, "limit": 5}, ensure_ascii=False).encode()
+        body = {"message": text, "conversation": message.get("conversation", []), "limit": 5}
+        return json.dumps(body, ensure_ascii=False).encode()
 
 
 @dataclass

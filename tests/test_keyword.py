@@ -386,8 +386,8 @@ def test_analyze_query_caps_length_and_words():
 
 def test_articles_with_no_searchable_words_build_no_query():
     empty = keyword.analyze_query("في من على", 500)
-    assert keyword.article_query(empty, {}, SynonymTable()) is None
-    assert keyword.passage_query(empty, {}, SynonymTable()) is None
+    assert keyword.article_query(empty, {}, SynonymTable(), []) is None
+    assert keyword.passage_terms(empty, {}, SynonymTable(), []) == {}
 
 
 def test_vocabulary_prefix_lists_frequent_words_first(reader):

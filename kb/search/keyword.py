@@ -9,13 +9,16 @@ Whoosh 2.7.4 is frozen, so it stays behind this module.  Known hazards handled h
 
 One index holds two kinds of documents with separate field names, so that each kind's
 BM25F statistics (average field length, document frequency) stay its own: article
-documents (``title``, ``headings``, ``body``, ``faq_q``, ``faq_a``, ``tags``) rank articles,
+documents (``title``; ``headings`` with FAQ questions and tags; ``body`` with FAQ answers) rank articles,
 passage documents (``p_title``, ``p_heading``, ``p_body``) pick the passage that answers.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import weakref
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -33,29 +36,39 @@ from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Phrase
 from whoosh.query import Query
+from whoosh.query import Require
 from whoosh.query import Term
 
 from kb.articles import Article
 from kb.search.passages import Passage
 from kb.search.synonyms import SynonymTable
+from kb.text import analyze as analyze_text
 from kb.text import is_stopword
 from kb.text import stem
 from kb.text import tokenize
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.
-ARTICLE_FIELDS = {"title": 1.0, "headings": 1.5, "faq_q": 2.0, "tags": 1.5, "body": 1.0, "faq_a": 0.8}
+# Three fields, not one per front-matter part: Whoosh's cost grows with the number of
+# (field, word) pairs in the OR, so headings, FAQ questions and tags share one field
+# ("what the article says it is about") and FAQ answers go with the body text.
+ARTICLE_FIELDS = {"title": 1.0, "headings": 1.5, "body": 1.0}
 PASSAGE_FIELDS = {"p_title": 0.5, "p_heading": 1.5, "p_body": 1.0}
 PHRASE_BOOST = 1.5
 FUZZY_BOOST = 0.8
 SYNONYM_BOOST = 0.8
 # Typo tolerance looks up at most this many unknown words, each at most this long.
-MAX_TYPO_WORDS = 6
+MAX_TYPO_WORDS = 3
 MAX_TYPO_WORD = 24
+# Query words found in more than this share of the articles are left out of the query
+# (unless nothing else is left): see prune_common_terms.
+COMMON_TERM_SHARE = 0.5
+MAX_QUERY_TERMS = 16
+PASSAGE_AVG_WORDS = 80
 
 
 class KbTokenizer(Tokenizer):
@@ -108,9 +121,6 @@ def make_schema() -> Schema:
         title=text,
         headings=TEXT(analyzer=KbTokenizer(), phrase=False),
         body=TEXT(analyzer=KbTokenizer(), phrase=True),
-        faq_q=TEXT(analyzer=KbTokenizer(), phrase=False),
-        faq_a=TEXT(analyzer=KbTokenizer(), phrase=False),
-        tags=TEXT(analyzer=KbTokenizer(), phrase=False),
         spell=TEXT(analyzer=KbTokenizer(stemming=False), phrase=False),
         p_title=TEXT(analyzer=KbTokenizer(), phrase=False),
         p_heading=TEXT(analyzer=KbTokenizer(), phrase=False),
@@ -149,11 +159,8 @@ def article_documents(article: Article, passages: list[Passage]) -> Iterable[dic
         "id": "a:" + article.slug,
         "kind": "article",
         "title": article.title,
-        "headings": "\n".join(p.heading for p in sections if p.heading),
-        "body": "\n".join([article.summary] + [p.text for p in sections]),
-        "faq_q": "\n".join(e.q for e in article.faq),
-        "faq_a": "\n".join(e.a for e in article.faq),
-        "tags": " ".join(article.tags),
+        "headings": "\n".join([*(p.heading for p in sections if p.heading), *(e.q for e in article.faq), *article.tags]),
+        "body": "\n".join([article.summary, *(p.text for p in sections), *(e.a for e in article.faq)]),
         "spell": "\n".join([article.title, *article.tags, *(p.heading or "" for p in passages), *(p.text for p in passages)]),
     }
     for passage in passages:
@@ -258,11 +265,16 @@ def damerau_distance(a: str, b: str, limit: int = 2) -> int:
 def near_terms(reader, field: str, term: str, max_results: int = 3) -> list[str]:
     """Index terms one edit (two for long words) away from term, most frequent first."""
     maxdist = 1 if len(term) < 8 else 2
-    candidates = [
-        t for t in reader.terms_within(field, term, 2, prefix=1)
-        if t != term and damerau_distance(term, t, maxdist) <= maxdist
-    ]
-    candidates.sort(key=lambda t: -reader.doc_frequency(field, t))
+    # A Levenshtein automaton of distance 2 walks much of the vocabulary (slow in Whoosh's
+    # pure Python); distance 1 plus the swaps of neighbouring letters, looked up directly,
+    # finds the same one-typo words far faster.
+    candidates = {t for t in reader.terms_within(field, term, maxdist, prefix=1) if t != term}
+    for i in range(len(term) - 1):
+        swapped = term[:i] + term[i + 1] + term[i] + term[i + 2:]
+        if swapped != term and reader.doc_frequency(field, swapped):
+            candidates.add(swapped)
+    candidates = [t for t in candidates if damerau_distance(term, t, maxdist) <= maxdist]
+    candidates.sort(key=lambda t: (-reader.doc_frequency(field, t), t))
     return candidates[:max_results]
 
 
@@ -294,10 +306,14 @@ def typo_expansions(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
     return expansions
 
 
-def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable) -> Query | None:
-    """OR of the query's stems over the weighted article fields, plus phrase, typo and synonym bonuses."""
+def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
+                  terms: list[str]) -> Query | None:
+    """OR of the query's stems over the weighted article fields, plus phrase, typo and synonym bonuses.
+
+    `terms` are the stems worth matching (see prune_common_terms); phrases use them all.
+    """
     clauses: list[Query] = []
-    for term in query.unique_stems:
+    for term in terms:
         clauses.append(Or([Term(field, term, boost=weight) for field, weight in ARTICLE_FIELDS.items()]))
         for near in expansions.get(term, ()):
             clauses.append(Or([Term(field, near, boost=weight * FUZZY_BOOST) for field, weight in ARTICLE_FIELDS.items()]))
@@ -312,19 +328,17 @@ def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
     return Or(clauses) if clauses else None
 
 
-def passage_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable) -> Query | None:
-    """The same question over the passage fields, to pick the passage that answers."""
-    terms = list(query.unique_stems)
+def passage_terms(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
+                  terms: list[str]) -> dict[str, float]:
+    """The stems that pick the passage that answers, with their weights."""
+    weights = {term: 1.0 for term in terms}
     for term in query.unique_stems:
-        terms.extend(expansions.get(term, ()))
+        for near in expansions.get(term, ()):
+            weights.setdefault(near, FUZZY_BOOST)
     for alternative in synonyms.expansions(query.stems):
-        terms.extend(alternative)
-    clauses: list[Query] = [
-        Or([Term(field, term, boost=weight) for field, weight in PASSAGE_FIELDS.items()]) for term in dict.fromkeys(terms)
-    ]
-    if len(query.stems) >= 2:
-        clauses.append(Phrase("p_body", list(query.stems), slop=2, boost=PHRASE_BOOST))
-    return Or(clauses) if clauses else None
+        for term in alternative:
+            weights.setdefault(term, SYNONYM_BOOST)
+    return weights
 
 
 # K1 below the textbook 1.2: customers' questions repeat few words, and rewarding
@@ -338,21 +352,78 @@ def scoring_model() -> scoring.BM25F:
     return scoring.BM25F(B=BM25_B, K1=BM25_K1)
 
 
+_ALLOWED_DOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def allowed_docs(searcher, filters: Filters, kind: str) -> set[int]:
+    """Document numbers that pass the filters, computed once per searcher.
+
+    Whoosh evaluates a filter query anew on every search (about as costly as the search
+    itself); a searcher sees a fixed index generation, so its answer can be kept.
+    """
+    cache = _ALLOWED_DOCS.setdefault(searcher, {})
+    key = (filters, kind)
+    docs = cache.get(key)
+    if docs is None:
+        docs = cache[key] = set(searcher.docs_for_query(filters.query(kind)))  # Whoosh wants a set
+    return docs
+
+
+def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_SHARE) -> list[str]:
+    """Drop stems found in most articles, as long as rarer ones remain.
+
+    A word in nearly every article (خدمة العملاء in a customer-service help center) hardly
+    changes BM25's ranking, but Whoosh walks every document that contains it: dropping it
+    keeps queries fast on large collections.
+    """
+    articles = max(1, reader.doc_frequency("kind", "article"))
+    frequency = {t: reader.doc_frequency("body", t) for t in stems}
+    rare = [t for t in stems if frequency[t] <= max_share * articles] or list(stems)
+    # A pasted essay: keep the most telling (rarest) words only.
+    return sorted(rare, key=lambda t: frequency[t])[:MAX_QUERY_TERMS] if len(rare) > MAX_QUERY_TERMS else rare
+
+
 def search_articles(searcher, query: Query, filters: Filters, limit: int) -> list[tuple[str, float]]:
     """(slug, score) of the best articles, best first."""
-    results = searcher.search(query, limit=limit, filter=filters.query("article"), optimize=False, terms=False)
+    allowed = allowed_docs(searcher, filters, "article")
+    if not allowed:
+        return []  # Whoosh reads an empty filter set as "no filter"
+    results = searcher.search(query, limit=limit, filter=allowed, optimize=False, terms=False)
     return [(hit["slug"], hit.score) for hit in results]
 
 
-def search_passages(searcher, query: Query, filters: Filters, slugs: list[str] | None, limit: int) -> list[tuple[dict, str, float]]:
-    """(passage, slug, score) best first, optionally only within some articles."""
-    filter_query = filters.query("passage")
-    if slugs is not None:
-        if not slugs:
-            return []
-        filter_query = And([filter_query, Or([Term("slug", slug) for slug in slugs])])
-    results = searcher.search(query, limit=limit, filter=filter_query, optimize=False, terms=False)
-    return [(hit["passage"], hit["slug"], hit.score) for hit in results]
+def best_passages(searcher, slugs: list[str], terms: dict[str, float]) -> dict[str, dict]:
+    """The best-matching passage of each article, scored with BM25 in Python.
+
+    Only the few articles on the page need a passage, so reading their stored passages
+    and scoring them here costs the same at 1k or 100k articles, where a Whoosh query
+    would walk every passage in the index that shares a word with the question.
+    `terms` maps stems to weights (typo and synonym alternatives weigh less).
+    """
+    reader = searcher.reader()
+    total = max(1, reader.doc_frequency("kind", "passage"))
+    idf = {}
+    for term, weight in terms.items():
+        df = reader.doc_frequency("p_body", term)
+        idf[term] = weight * math.log(1 + (total - df + 0.5) / (df + 0.5))
+    best: dict[str, dict] = {}
+    for slug in slugs:
+        top_score = 0.0
+        for document in searcher.documents(slug=slug):
+            passage = document.get("passage")
+            if not passage:
+                continue
+            counts = Counter(analyze_text(" ".join(passage["path"]) + " " + passage["text"]))
+            length = sum(counts.values())
+            score = 0.0
+            for term, term_idf in idf.items():
+                tf = counts.get(term, 0)
+                if tf:
+                    score += term_idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / PASSAGE_AVG_WORDS))
+            if score > top_score:
+                top_score = score
+                best[slug] = passage
+    return best
 
 
 def did_you_mean(reader, words: tuple[str, ...]) -> str | None:

@@ -66,11 +66,13 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
     expansions: dict[str, list[str]] = {}
-    passage_query = None
+    passage_terms: dict[str, float] = {}
     if mode in ("keyword", "hybrid") and analyzed.stems:
-        expansions = keyword.typo_expansions(searcher.reader(), analyzed)
-        article_query = keyword.article_query(analyzed, expansions, synonyms)
-        passage_query = keyword.passage_query(analyzed, expansions, synonyms)
+        reader = searcher.reader()
+        expansions = keyword.typo_expansions(reader, analyzed)
+        terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
+        article_query = keyword.article_query(analyzed, expansions, synonyms, terms)
+        passage_terms = keyword.passage_terms(analyzed, expansions, synonyms, terms)
         if article_query is not None:
             keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates)
     semantic_ranking: list[tuple[str, float]] = []
@@ -84,7 +86,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     in_keyword = {slug for slug, _ in keyword_ranking}
     in_semantic = {slug for slug, _ in semantic_ranking}
     page_slugs = [slug for slug, _ in fused[:need]]
-    keyword_passages = _best_keyword_passages(searcher, passage_query, filters, page_slugs) if passage_query else {}
+    keyword_passages = keyword.best_passages(searcher, page_slugs, passage_terms) if passage_terms else {}
     ranked = []
     cosine = dict(semantic_ranking)
     for slug, score in fused:
@@ -107,15 +109,6 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
 def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
     """Same passage, or the keyword one is only the intro: let the dense side pick."""
     return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
-
-
-def _best_keyword_passages(searcher, passage_query, filters: keyword.Filters, slugs: list[str]) -> dict[str, dict]:
-    best: dict[str, dict] = {}
-    if not slugs:
-        return best
-    for passage, slug, _ in keyword.search_passages(searcher, passage_query, filters, slugs, limit=len(slugs) * 12):
-        best.setdefault(slug, passage)
-    return best
 
 
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
