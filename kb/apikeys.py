@@ -10,7 +10,6 @@ keys apart.  Verification looks the key up by that prefix and compares hashes wi
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import secrets
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 
 import click
 
+from kb.cli_support import database as _database
+from kb.cli_support import handle_errors as _clear_errors
 from kb.errors import KbError
 
 KEY_PREFIX = "kb_"
@@ -127,27 +128,6 @@ def _touch(db: sqlite3.Connection, key: ApiKey) -> None:
 
 
 # -- the `kb apikey` commands ----------------------------------------------------------------
-
-
-def _database(ctx: click.Context) -> sqlite3.Connection:
-    # Imported here: kb.cli loads this module's CLI_COMMANDS while it is being imported.
-    from kb.cli import _settings
-    from kb.db import Database
-
-    return Database(_settings(ctx).database_path).connection()
-
-
-def _clear_errors(func):
-    """KbError -> click's error output (message, exit code 1), never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KbError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
 
 
 @click.group("apikey", help="Create, list and revoke keys for the agent-assist API (/api/v1).")

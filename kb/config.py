@@ -57,7 +57,9 @@ class Settings:
     fusion_short_words: int = setting(30, "Documents shorter than this many words count as short in adaptive fusion.")
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
     semantic_min_score: float = setting(
-        0.82, "Least cosine similarity for an article found by the semantic side alone (e5 rates unrelated text ~0.80)."
+        -1.0,
+        "When no keyword matches, the nearest article needs at least this cosine, else no results; "
+        "-1 uses the model's own value (0.82 for the bundled e5, none for other models).",
     )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))

@@ -81,6 +81,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
+        floor = settings.semantic_min_score if settings.semantic_min_score >= 0 else getattr(embedder, "min_relevant_score", 0.0)
+        if not keyword_ranking and semantic_ranking and semantic_ranking[0][1] < floor:
+            # Nothing shares a word with the query and even the nearest article is no closer
+            # than unrelated text usually is: an honest "no results" beats ten random ones.
+            semantic_ranking, semantic_passages = [], {}
 
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
     in_keyword = {slug for slug, _ in keyword_ranking}
@@ -88,11 +93,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     page_slugs = [slug for slug, _ in fused[:need]]
     keyword_passages = keyword.best_passages(searcher, page_slugs, passage_terms) if passage_terms else {}
     ranked = []
-    cosine = dict(semantic_ranking)
     for slug, score in fused:
         matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
-        if matched_by == "semantic" and cosine[slug] < settings.semantic_min_score:
-            continue  # nothing in common with the query but the model's baseline similarity
         passage = keyword_passages.get(slug)
         passage_id = None
         if slug in semantic_passages and (passage is None or mode == "semantic" or _prefer_semantic(passage, semantic_passages[slug])):
