@@ -82,9 +82,10 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
         floor = settings.semantic_min_score if settings.semantic_min_score >= 0 else getattr(embedder, "min_relevant_score", 0.0)
-        if not keyword_ranking and semantic_ranking and semantic_ranking[0][1] < floor:
-            # Nothing shares a word with the query and even the nearest article is no closer
-            # than unrelated text usually is: an honest "no results" beats ten random ones.
+        if semantic_ranking and semantic_ranking[0][1] < floor and not _any_known_word(searcher, analyzed):
+            # No word of the query occurs in any article and even the nearest article is no
+            # closer than unrelated text usually is (a cross-language paraphrase scores
+            # higher): an honest "no results" beats ten random ones.
             semantic_ranking, semantic_passages = [], {}
 
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
@@ -111,6 +112,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
 def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
     """Same passage, or the keyword one is only the intro: let the dense side pick."""
     return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
+
+
+def _any_known_word(searcher, analyzed: keyword.AnalyzedQuery) -> bool:
+    reader = searcher.reader()
+    return any(reader.doc_frequency("body", t) or reader.doc_frequency("title", t) for t in analyzed.unique_stems)
 
 
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
