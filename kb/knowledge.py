@@ -32,6 +32,7 @@ from kb.indexing import Progress
 from kb.indexing import apply_changes
 from kb.indexing import build_generation
 from kb.search import keyword
+from kb.search.bm25 import PostingsCache
 from kb.search.cache import EmbeddingCache
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
@@ -93,6 +94,7 @@ class KnowledgeBase:
         self.catalog: Catalog = load_articles(self.articles_dir)
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
         self._embedding_cache: EmbeddingCache | None = None
+        self._postings = PostingsCache()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
@@ -311,6 +313,7 @@ class KnowledgeBase:
         ranked = rank_articles(
             query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
             catalog=self.catalog.articles, synonyms=self.synonyms(), settings=self.settings, need=offset + limit,
+            postings=self._postings,
         )
         page = ranked.articles[offset:offset + limit]
         hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]

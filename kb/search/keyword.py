@@ -39,7 +39,12 @@ from whoosh.query import Query
 from whoosh.query import Require
 from whoosh.query import Term
 
+import numpy as np
+
 from kb.articles import Article
+from kb.search.bm25 import PostingsCache
+from kb.search.bm25 import bm25f_scores
+from kb.search.bm25 import top_documents
 from kb.search.passages import Passage
 from kb.search.synonyms import SynonymTable
 from kb.text import analyze as analyze_text
@@ -306,26 +311,41 @@ def typo_expansions(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
     return expansions
 
 
+@dataclass(frozen=True)
+class ArticleQuery:
+    """A question as weighted (field, stem) clauses, scored term at a time, plus phrase bonuses."""
+
+    terms: tuple[tuple[str, str, float], ...]
+    phrases: Query | None
+
+
 def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
-                  terms: list[str]) -> Query | None:
+                  terms: list[str]) -> ArticleQuery | None:
     """OR of the query's stems over the weighted article fields, plus phrase, typo and synonym bonuses.
 
     `terms` are the stems worth matching (see prune_common_terms); phrases use them all.
     """
-    clauses: list[Query] = []
+    clauses: list[tuple[str, str, float]] = []
+    phrases: list[Query] = []
+
+    def add(term: str, factor: float) -> None:
+        clauses.extend((field, term, weight * factor) for field, weight in ARTICLE_FIELDS.items())
+
     for term in terms:
-        clauses.append(Or([Term(field, term, boost=weight) for field, weight in ARTICLE_FIELDS.items()]))
+        add(term, 1.0)
         for near in expansions.get(term, ()):
-            clauses.append(Or([Term(field, near, boost=weight * FUZZY_BOOST) for field, weight in ARTICLE_FIELDS.items()]))
+            add(near, FUZZY_BOOST)
     for alternative in synonyms.expansions(query.stems):
         if len(alternative) == 1:
-            clauses.append(Or([Term(f, alternative[0], boost=w * SYNONYM_BOOST) for f, w in ARTICLE_FIELDS.items()]))
+            add(alternative[0], SYNONYM_BOOST)
         else:
-            clauses.append(Or([Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2) for f in ("title", "body")]))
+            phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2) for f in ("title", "body"))
     if len(query.stems) >= 2:
-        clauses.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
-        clauses.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
-    return Or(clauses) if clauses else None
+        phrases.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
+        phrases.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
+    if not clauses and not phrases:
+        return None
+    return ArticleQuery(tuple(clauses), Or(phrases) if phrases else None)
 
 
 def passage_terms(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
@@ -365,8 +385,22 @@ def allowed_docs(searcher, filters: Filters, kind: str) -> set[int]:
     key = (filters, kind)
     docs = cache.get(key)
     if docs is None:
-        docs = cache[key] = set(searcher.docs_for_query(filters.query(kind)))  # Whoosh wants a set
+        docs = cache[key] = {d for d in searcher.docs_for_query(filters.query(kind)) if not searcher.reader().is_deleted(d)}
     return docs
+
+
+def allowed_mask(searcher, filters: Filters, kind: str) -> np.ndarray:
+    """The same set as a boolean array over document numbers."""
+    cache = _ALLOWED_DOCS.setdefault(searcher, {})
+    key = (filters, kind, "mask")
+    mask = cache.get(key)
+    if mask is None:
+        mask = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
+        docs = allowed_docs(searcher, filters, kind)
+        if docs:
+            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+        cache[key] = mask
+    return mask
 
 
 def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_SHARE) -> list[str]:
@@ -383,13 +417,27 @@ def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_
     return sorted(rare, key=lambda t: frequency[t])[:MAX_QUERY_TERMS] if len(rare) > MAX_QUERY_TERMS else rare
 
 
-def search_articles(searcher, query: Query, filters: Filters, limit: int) -> list[tuple[str, float]]:
-    """(slug, score) of the best articles, best first."""
+def search_articles(searcher, query: ArticleQuery, filters: Filters, limit: int,
+                    postings: PostingsCache) -> list[tuple[str, float]]:
+    """(slug, score) of the best articles, best first (BM25F term at a time, see kb.search.bm25)."""
     allowed = allowed_docs(searcher, filters, "article")
     if not allowed:
-        return []  # Whoosh reads an empty filter set as "no filter"
-    results = searcher.search(query, limit=limit, filter=allowed, optimize=False, terms=False)
-    return [(hit["slug"], hit.score) for hit in results]
+        return []
+    scores = bm25f_scores(searcher, list(query.terms), postings, BM25_K1, BM25_B)
+    if query.phrases is not None:
+        for hit in searcher.search(query.phrases, limit=limit, filter=allowed, optimize=False, terms=False):
+            scores[hit.docnum] += hit.score
+    return [(_slug_of(searcher, docnum), score)
+            for docnum, score in top_documents(scores, allowed_mask(searcher, filters, "article"), limit)]
+
+
+def _slug_of(searcher, docnum: int) -> str:
+    cache = _ALLOWED_DOCS.setdefault(searcher, {})
+    slugs = cache.setdefault("slugs", {})
+    slug = slugs.get(docnum)
+    if slug is None:
+        slug = slugs[docnum] = searcher.stored_fields(docnum)["slug"]
+    return slug
 
 
 def best_passages(searcher, slugs: list[str], terms: dict[str, float]) -> dict[str, dict]:

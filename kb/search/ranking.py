@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from kb.search import fusion
 from kb.search import keyword
+from kb.search.bm25 import PostingsCache
 
 if TYPE_CHECKING:
     from kb.articles import Article
@@ -61,7 +62,7 @@ def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filte
 
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
-                  settings: Settings, need: int) -> Ranked:
+                  settings: Settings, need: int, postings: PostingsCache) -> Ranked:
     analyzed = keyword.analyze_query(query, settings.max_query_chars)
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
@@ -74,7 +75,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         article_query = keyword.article_query(analyzed, expansions, synonyms, terms)
         passage_terms = keyword.passage_terms(analyzed, expansions, synonyms, terms)
         if article_query is not None:
-            keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates)
+            keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates, postings)
     semantic_ranking: list[tuple[str, float]] = []
     semantic_passages: dict[str, str] = {}
     text = query[: settings.max_query_chars].strip()
