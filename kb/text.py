@@ -155,6 +155,13 @@ def analyze(text: str) -> list[str]:
     return [stem(w) for w in tokenize(text) if not is_stopword(w)]
 
 
+@lru_cache(maxsize=200_000)
+def analyze_word(word: str) -> str | None:
+    """The index term of one word as the reader wrote it, or None for a stop word (cached)."""
+    terms = analyze(word)
+    return terms[0] if terms else None
+
+
 def slugify(text: str, separator: str = "-") -> str:
     """A URL/anchor slug that keeps Arabic letters: 'إدارة الوقت!' -> 'إدارة-الوقت'.
 

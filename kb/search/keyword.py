@@ -73,6 +73,11 @@ MAX_TYPO_WORD = 24
 # (unless nothing else is left): see prune_common_terms.
 COMMON_TERM_SHARE = 0.5
 MAX_QUERY_TERMS = 16
+# A whole pasted message never occurs as a phrase; checking costs Whoosh a walk over the
+# documents that hold all its words.
+MAX_PHRASE_TERMS = 6
+PHRASE_RARE_DOCS = 50
+PHRASE_RARE_SHARE = 0.01
 PASSAGE_AVG_WORDS = 80
 
 
@@ -317,6 +322,7 @@ class ArticleQuery:
 
     terms: tuple[tuple[str, str, float], ...]
     phrases: Query | None
+    phrase_stems: tuple[str, ...] = ()
 
 
 def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
@@ -340,12 +346,12 @@ def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
             add(alternative[0], SYNONYM_BOOST)
         else:
             phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2) for f in ("title", "body"))
-    if len(query.stems) >= 2:
+    if 2 <= len(query.stems) <= MAX_PHRASE_TERMS:
         phrases.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
         phrases.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
     if not clauses and not phrases:
         return None
-    return ArticleQuery(tuple(clauses), Or(phrases) if phrases else None)
+    return ArticleQuery(tuple(clauses), Or(phrases) if phrases else None, tuple(dict.fromkeys(query.stems)))
 
 
 def passage_terms(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
@@ -424,11 +430,20 @@ def search_articles(searcher, query: ArticleQuery, filters: Filters, limit: int,
     if not allowed:
         return []
     scores = bm25f_scores(searcher, list(query.terms), postings, BM25_K1, BM25_B)
-    if query.phrases is not None:
+    if query.phrases is not None and _phrases_are_cheap(searcher.reader(), query.phrase_stems):
         for hit in searcher.search(query.phrases, limit=limit, filter=allowed, optimize=False, terms=False):
             scores[hit.docnum] += hit.score
     return [(_slug_of(searcher, docnum), score)
             for docnum, score in top_documents(scores, allowed_mask(searcher, filters, "article"), limit)]
+
+
+def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:
+    """Whoosh checks a phrase in every document holding all its words: worth it only when
+    one of them is rare (then those documents are few, and a phrase match means a lot)."""
+    if not stems:
+        return True
+    articles = max(1, reader.doc_frequency("kind", "article"))
+    return min(reader.doc_frequency("body", t) for t in stems) <= max(PHRASE_RARE_DOCS, PHRASE_RARE_SHARE * articles)
 
 
 def _slug_of(searcher, docnum: int) -> str:

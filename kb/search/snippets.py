@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kb.text import analyze
+from kb.text import analyze_word
 from kb.text import word_spans
 
 
@@ -17,8 +17,7 @@ def matched_spans(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
     """Spans of the words of text whose stem is one of the query's stems."""
     spans = []
     for start, end in word_spans(text):
-        stems = analyze(text[start:end])
-        if stems and stems[0] in query_stems:
+        if analyze_word(text[start:end]) in query_stems:
             spans.append((start, end))
     return spans
 
