@@ -8,8 +8,9 @@ a query is then a few vector operations.  The formula is Whoosh's own BM25F
 (idf = log(N / (df + 1)) + 1, per-field length normalization, query boosts summed over
 fields), so rankings match ``searcher.search`` on the same query.
 
-The arrays are cached per index segment and deletion state: an update adds a segment or
-deletes documents, which changes the key, so stale postings are never used.
+The arrays are cached per index segment (Whoosh segments are immutable; an update adds a
+segment and marks deletions).  Deleted documents keep their postings in the cache and are
+excluded by the allowed-documents mask, which is computed per searcher.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class PostingsCache:
         self.max_lists = max_lists
 
     def postings(self, leaf, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (_segment_key(leaf), field, term)
+        key = (leaf.segment().segment_id(), field, term)
         with self._lock:
             found = self._lists.get(key)
             if found is not None:
@@ -43,6 +44,9 @@ class PostingsCache:
         weights: list[float] = []
         if (field, term) in leaf:
             matcher = leaf.postings(field, term)
+            # Segments never change but for deletions; deleted documents keep their postings
+            # here and are masked out by the caller's allowed-documents mask.
+            matcher = getattr(matcher, "child", matcher) if type(matcher).__name__ == "FilterMatcher" else matcher
             if not _read_blocks(matcher, ids, weights):
                 while matcher.is_active():
                     ids.append(matcher.id())
@@ -90,10 +94,6 @@ def _read_blocks(matcher, ids: list[int], weights: list[float]) -> bool:
         weights.clear()
         matcher.reset()
         return False
-
-
-def _segment_key(leaf) -> tuple:
-    return leaf.segment().segment_id(), leaf.doc_count()
 
 
 def bm25f_scores(searcher, clauses: list[tuple[str, str, float]], cache: PostingsCache,

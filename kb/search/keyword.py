@@ -54,7 +54,7 @@ from kb.text import tokenize
 
 logger = logging.getLogger(__name__)
 
-ANALYZER_VERSION = 4
+ANALYZER_VERSION = 5
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.
@@ -189,6 +189,9 @@ def article_documents(article: Article, passages: list[Passage]) -> Iterable[dic
                 "path": list(passage.heading_path),
                 "text": passage.text,
                 "faq_index": passage.faq_index,
+                # Index terms of heading path + text, so picking the best passage at query
+                # time needs no text analysis.
+                "terms": " ".join(analyze_text(" ".join(passage.heading_path) + " " + passage.text)),
             },
         }
 
@@ -278,7 +281,11 @@ def near_terms(reader, field: str, term: str, max_results: int = 3) -> list[str]
     # A Levenshtein automaton of distance 2 walks much of the vocabulary (slow in Whoosh's
     # pure Python); distance 1 plus the swaps of neighbouring letters, looked up directly,
     # finds the same one-typo words far faster.
-    candidates = {t for t in reader.terms_within(field, term, maxdist, prefix=1) if t != term}
+    # Per segment: a multi-segment reader (after any update) falls back to a slow scan
+    # that computes an edit distance for every word sharing the first letter.
+    candidates = {
+        t for leaf, _ in reader.leaf_readers() for t in leaf.terms_within(field, term, maxdist, prefix=1) if t != term
+    }
     for i in range(len(term) - 1):
         swapped = term[:i] + term[i + 1] + term[i] + term[i + 2:]
         if swapped != term and reader.doc_frequency(field, swapped):
@@ -476,7 +483,7 @@ def best_passages(searcher, slugs: list[str], terms: dict[str, float]) -> dict[s
             passage = document.get("passage")
             if not passage:
                 continue
-            counts = Counter(analyze_text(" ".join(passage["path"]) + " " + passage["text"]))
+            counts = Counter(passage["terms"].split())
             length = sum(counts.values())
             score = 0.0
             for term, term_idf in idf.items():
