@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ import yaml
 
 from kb.articles import UNCATEGORIZED
 from kb.articles import load_articles
+from kb.fsutil import atomic_write_text
 from kb.text import slugify
 
 from ._convert import ImportedDocument
@@ -98,22 +97,6 @@ def _reserve_path(folder: Path, base: str, taken: set[str]) -> tuple[str, Path]:
     raise FileExistsError(f"no free slug for {base!r}")
 
 
-def _write_atomically(path: Path, content: str) -> None:
-    """Temp file in the same folder, flush + fsync, then os.replace: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def article_text(doc: ImportedDocument, title: str, category: str, today: dt.date) -> str:
     """The article file: YAML front matter (status: draft) and the Markdown body."""
     meta: dict = {"title": title, "category": category, "status": "draft", "lang": doc.lang, "updated": today}
@@ -146,7 +129,7 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
         folder.mkdir(parents=True, exist_ok=True)
         slug, path = _reserve_path(folder, make_slug(title, source.stem), taken)
         try:
-            _write_atomically(path, article_text(doc, title, category or UNCATEGORIZED, dt.date.today()))
+            atomic_write_text(path, article_text(doc, title, category or UNCATEGORIZED, dt.date.today()))
         except BaseException:
             path.unlink(missing_ok=True)
             raise

@@ -36,7 +36,6 @@ from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Phrase
 from whoosh.query import Query
-from whoosh.query import Require
 from whoosh.query import Term
 
 import numpy as np
