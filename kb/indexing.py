@@ -128,7 +128,7 @@ class VectorWork:
             self.progress("embed", min(total, start + batch), total)
 
 
-def build_generation(generation: Path, articles: list[Article], embedder: Embedder | None,
+def build_generation(generation: Path, articles_dir: Path, articles: list[Article], embedder: Embedder | None,
                      cache: EmbeddingCache | None, ann_threshold: int, semantic_error: str | None,
                      progress: Progress = _no_progress) -> Manifest:
     """Write a complete index (Whoosh + vectors + manifest) for these articles into generation."""
@@ -154,17 +154,25 @@ def build_generation(generation: Path, articles: list[Article], embedder: Embedd
         manifest.embedder = embedder.name
         manifest.embedder_fingerprint = embedder.fingerprint
         manifest.vectors = len(vectors)
-    manifest.articles = {a.slug: _manifest_entry(a, p) for a, p in items}
+    manifest.articles = {a.slug: _manifest_entry(articles_dir, a, p) for a, p in items}
     manifest.save(generation)
     logger.info("built %d articles in %.1f s", len(items), time.monotonic() - started)
     return manifest
 
 
-def _manifest_entry(article: Article, passages: list[Passage]) -> dict:
-    return {"path": str(article.path), "checksum": article.checksum, "passages": len(passages)}
+def _manifest_entry(articles_dir: Path, article: Article, passages: list[Passage]) -> dict:
+    """Paths are stored relative to the articles folder, so a copied or moved index still finds its files."""
+    path = article.path
+    stored = path.relative_to(articles_dir).as_posix() if path.is_relative_to(articles_dir) else str(path)
+    return {"path": stored, "checksum": article.checksum, "passages": len(passages)}
 
 
-def apply_changes(generation: Path, manifest: Manifest, upserts: list[Article], deletes: list[str],
+def manifest_article_path(articles_dir: Path, entry: dict) -> Path:
+    """The article file a manifest entry points at (older manifests stored absolute paths)."""
+    return articles_dir / entry["path"]
+
+
+def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upserts: list[Article], deletes: list[str],
                   embedder: Embedder | None, cache: EmbeddingCache | None,
                   progress: Progress = _no_progress) -> Manifest:
     """Update the live generation for some changed and some removed articles only."""
@@ -188,6 +196,6 @@ def apply_changes(generation: Path, manifest: Manifest, upserts: list[Article], 
     for slug in deletes:
         manifest.articles.pop(slug, None)
     for article, passages in items:
-        manifest.articles[article.slug] = _manifest_entry(article, passages)
+        manifest.articles[article.slug] = _manifest_entry(articles_dir, article, passages)
     manifest.save(generation)
     return manifest

@@ -31,6 +31,7 @@ from kb.indexing import Manifest
 from kb.indexing import Progress
 from kb.indexing import apply_changes
 from kb.indexing import build_generation
+from kb.indexing import manifest_article_path
 from kb.search import keyword
 from kb.search.bm25 import PostingsCache
 from kb.search.cache import EmbeddingCache
@@ -91,7 +92,8 @@ class KnowledgeBase:
         self._state_lock = threading.Lock()
         self._state: _ReadState | None = None
         self._local = threading.local()
-        self.catalog: Catalog = load_articles(self.articles_dir)
+        self._catalog: Catalog | None = None  # read on first use: `kb index` reads the folder itself
+        self._catalog_lock = threading.Lock()
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
         self._embedding_cache: EmbeddingCache | None = None
         self._postings = PostingsCache()
@@ -99,6 +101,19 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
         return cls(settings.articles_dir, settings.index_dir, settings=settings, embedder=embedder)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The articles as last read from the articles folder (read on first use)."""
+        if self._catalog is None:
+            with self._catalog_lock:
+                if self._catalog is None:
+                    self._catalog = load_articles(self.articles_dir)
+        return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        self._catalog = catalog
 
     # -- the embedding model ---------------------------------------------------------------
 
@@ -150,7 +165,7 @@ class KnowledgeBase:
                 new_generation = self.store.new_generation()
                 try:
                     manifest = build_generation(
-                        new_generation, articles, embedder, self._cache(embedder), self.settings.ann_threshold,
+                        new_generation, self.articles_dir, articles, embedder, self._cache(embedder), self.settings.ann_threshold,
                         self._embedder_error, progress,
                     )
                 except BaseException:
@@ -166,7 +181,9 @@ class KnowledgeBase:
                 added = sum(1 for a in upserts if a.slug not in known)
                 changed, deleted = len(upserts) - added, len(deletes)
                 if upserts or deletes:
-                    manifest = apply_changes(generation, manifest, upserts, deletes, embedder, self._cache(embedder), progress)
+                    manifest = apply_changes(
+                        generation, self.articles_dir, manifest, upserts, deletes, embedder, self._cache(embedder), progress,
+                    )
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
@@ -196,10 +213,11 @@ class KnowledgeBase:
             raise KbError("invalid_article", "; ".join(str(p) for p in errors or problems), field=errors[0].field if errors else None)
         with self.store.write_lock():
             generation, manifest = self._live_for_update()
-            other = self.catalog.articles.get(article.slug)
-            if other is not None and other.path.resolve() != path.resolve() and other.path.exists():
-                raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.path.name}", field="slug")
-            apply_changes(generation, manifest, [article], [], self.embedder, self._cache(self.embedder))
+            indexed = manifest.articles.get(article.slug)
+            other = manifest_article_path(self.articles_dir, indexed) if indexed else None
+            if other is not None and other.resolve() != path.resolve() and other.exists():
+                raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.name}", field="slug")
+            apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder, self._cache(self.embedder))
             self.catalog.articles[article.slug] = article
         return article
 
@@ -208,7 +226,7 @@ class KnowledgeBase:
         with self.store.write_lock():
             generation, manifest = self._live_for_update()
             found = slug in manifest.articles
-            apply_changes(generation, manifest, [], [slug], self.embedder, self._cache(self.embedder))
+            apply_changes(generation, self.articles_dir, manifest, [], [slug], self.embedder, self._cache(self.embedder))
             self.catalog.articles.pop(slug, None)
         return found
 
@@ -254,7 +272,7 @@ class KnowledgeBase:
         for slug, entry in manifest.articles.items():
             current = self.catalog.articles.get(slug)
             if current is None or current.checksum != entry["checksum"]:
-                article, _ = read_article_file(Path(entry["path"]), self.articles_dir)
+                article, _ = read_article_file(manifest_article_path(self.articles_dir, entry), self.articles_dir)
                 if article is not None:
                     self.catalog.articles[slug] = with_category_slug(article, self.catalog.categories)
         for slug in [s for s in self.catalog.articles if s not in manifest.articles]:

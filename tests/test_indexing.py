@@ -209,6 +209,26 @@ def test_another_knowledge_base_on_the_same_index_sees_the_changes(fresh_kb):
     assert REFUND not in reader.catalog.articles
 
 
+def test_a_moved_articles_folder_and_index_keep_working(fresh_kb, tmp_path):
+    """The manifest names files relative to the articles folder: copy both elsewhere and they still agree."""
+    moved = tmp_path / "moved"
+    shutil.copytree(fresh_kb.articles_dir, moved / "articles")
+    shutil.copytree(fresh_kb.settings.index_dir, moved / "index")
+    manifest = Manifest.load(IndexStore(moved / "index").current())
+    assert manifest.articles[REFUND]["path"] == REFUND_FILE.as_posix()
+    settings = fresh_kb.settings.with_overrides(articles_dir=moved / "articles", index_dir=moved / "index")
+    writer = KnowledgeBase.from_settings(settings, embedder=fresh_kb.embedder)
+    reader = KnowledgeBase.from_settings(settings, embedder=fresh_kb.embedder)
+    assert slugs(reader, "الشحن") == [REFUND]
+    report = writer.index()
+    assert (report.full, report.added, report.changed, report.deleted) == (False, 0, 0, 0)
+    path = moved / "articles" / REFUND_FILE
+    edit(path, 'title: "سياسة استرداد المبلغ وإرجاع المنتجات"', 'title: "سياسة الزنجبيل"')
+    writer.upsert(path)
+    hits = reader.search("زنجبيل", mode="keyword")
+    assert [(hit.slug, hit.title) for hit in hits] == [(REFUND, "سياسة الزنجبيل")]  # re-read from the moved folder
+
+
 # -- full rebuilds and crashes ---------------------------------------------------------------------------------
 
 
