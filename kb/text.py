@@ -115,7 +115,8 @@ def light_stem_arabic(word: str) -> str:
     return word
 
 
-_CLITIC_PREFIXES = ("ب", "ل", "ك", "ف")
+# Prepositions and conjunctions written joined to the next word: "بطلبي", "لجزيرة", "فسوف".
+CLITIC_LETTERS = ("ب", "ل", "ك", "ف")
 
 
 def stem_arabic(word: str) -> str:
@@ -124,7 +125,7 @@ def stem_arabic(word: str) -> str:
     Light10 removes "بال" but not "ب" glued to a word without the article; we strip it only
     when the rest is long enough, so that short roots stay intact.
     """
-    if len(word) >= 5 and word[0] in _CLITIC_PREFIXES and word[1:3] == "ال":
+    if len(word) >= 5 and word[0] in CLITIC_LETTERS and word[1:3] == "ال":
         word = word[1:]
     return light_stem_arabic(word)
 

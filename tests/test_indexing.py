@@ -483,6 +483,15 @@ def test_long_sections_are_cut_into_overlapping_chunks_that_name_their_heading()
     assert embedding_texts(article, faq) == ["سؤال؟\nجواب."]
 
 
+def test_a_question_whose_text_repeats_its_title_is_embedded_once():
+    question = Article(slug="q", title="كيف أسترد المبلغ؟", body="كيف  أسترد المبلغ؟\n", path=Path("q.md"))
+    [passage] = article_passages(question)
+    assert embedding_texts(question, passage) == ["كيف أسترد المبلغ؟"]
+    answer = Article(slug="a", title="كيف أسترد المبلغ؟", body="اطلب الاسترداد من صفحة الطلب.", path=Path("a.md"))
+    [passage] = article_passages(answer)
+    assert embedding_texts(answer, passage) == ["كيف أسترد المبلغ؟\nاطلب الاسترداد من صفحة الطلب."]
+
+
 @pytest.mark.parametrize(
     ("count", "max_words", "overlap", "chunks"),
     [(5, 10, 2, 1), (10, 10, 2, 1), (11, 10, 2, 2), (30, 10, 2, 4), (30, 10, 20, 21)],

@@ -203,6 +203,30 @@ def test_correct_words_are_not_expanded(reader):
     assert keyword.typo_expansions(reader, query) == {query.stems[1]: ["استرداد"]}
 
 
+def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
+    """Light10 strips "بال"/"لل" but keeps a bare "ل"/"ب" glued to a word without the article."""
+    query = keyword.analyze_query("لاسترداد مبلغ", 500)
+    assert query.stems[0] == "لاسترداد"  # unknown to the index as it is
+    assert keyword.typo_expansions(reader, query) == {"لاسترداد": ["استرداد"]}
+
+
+def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
+    """GIVEN an article that only writes "بجوجل" and one that writes "جوجل"
+    WHEN customers search either form
+    THEN both articles are found, and the one with the form they typed ranks first."""
+    knowledge = keyword_only_kb(
+        tmp_path,
+        {
+            "joined.md": article_file("ربط الحساب", "يمكنك تسجيل الدخول بجوجل من صفحة الحساب."),
+            "bare.md": article_file("خدمات البريد", "حساب جوجل يعمل مع البريد."),
+        },
+    )
+    assert slugs(knowledge, "جوجل") == ["bare", "joined"]
+    assert slugs(knowledge, "بجوجل") == ["joined"]  # a known word is not stripped
+    query = keyword.analyze_query("جوجل", 500)
+    assert keyword.clitic_forms(knowledge._searcher(knowledge._read_state()).reader(), query) == {"جوجل": ["بجوجل"]}
+
+
 @pytest.mark.parametrize(
     ("a", "b", "distance"),
     [

@@ -67,13 +67,15 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
     expansions: dict[str, list[str]] = {}
+    clitics: dict[str, list[str]] = {}
     passage_terms: dict[str, float] = {}
     if mode in ("keyword", "hybrid") and analyzed.stems:
         reader = searcher.reader()
         expansions = keyword.typo_expansions(reader, analyzed)
         terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
-        article_query = keyword.article_query(analyzed, expansions, synonyms, terms)
-        passage_terms = keyword.passage_terms(analyzed, expansions, synonyms, terms)
+        clitics = keyword.clitic_forms(reader, analyzed)
+        article_query = keyword.article_query(analyzed, expansions, synonyms, terms, clitics)
+        passage_terms = keyword.passage_terms(analyzed, expansions, synonyms, terms, clitics)
         if article_query is not None:
             keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates, postings)
     semantic_ranking: list[tuple[str, float]] = []
@@ -103,7 +105,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
             passage, passage_id = None, semantic_passages[slug]
         ranked.append(RankedArticle(slug, score, matched_by, passage, passage_id))
     highlight = set(analyzed.stems)
-    for near in expansions.values():
+    for near in [*expansions.values(), *clitics.values()]:
         highlight.update(near)
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)

@@ -29,7 +29,9 @@ from kb.fsutil import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# Bumped whenever what a generation holds changes, so existing indexes rebuild (embeddings
+# come from the cache unless their text changed).  2: a text repeating its title is embedded once.
+SCHEMA_VERSION = 2
 
 
 class IndexStore:
