@@ -43,6 +43,7 @@ from kb.config import load_settings  # noqa: E402
 from kb.db import Database  # noqa: E402
 from kb.indexing import Manifest  # noqa: E402
 from kb.search.store import IndexStore  # noqa: E402
+from benchlib import percentile  # noqa: E402
 
 GREETINGS = ["السلام عليكم", "مرحبا", "صباح الخير", "مساء الخير", "Hello", "أهلا", "هلا والله", "Hi team,", ""]
 SIGN_OFFS = ["شكرا", "مع التحية\nأحمد", "وشكرًا لكم", "Thanks,\nSara", "أخوكم محمد", "Regards,\nOmar", ""]
@@ -52,14 +53,6 @@ REMARKS = ["الموضوع مستعجل", "هذي ثاني مرة أكتب لك�
            "الله يخليكم ساعدوني", "محتاج حل سريع", "كلمت موظف قبل وما نفع", "ولدي صور إذا تحتاجونها",
            "أنا عميل من سنين", "وش الحل؟", "please help", ""]
 REQUEST_TIMEOUT = 30.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 # -- requests --------------------------------------------------------------------------------

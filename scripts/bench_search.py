@@ -40,34 +40,9 @@ from kb import KnowledgeBase  # noqa: E402
 from kb import load_settings  # noqa: E402
 from kb.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * p / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def load_questions() -> list[str]:
-    questions = []
-    for name, key in (("questions.jsonl", "question"), ("messages.jsonl", "message")):
-        path = ROOT / "scripts" / "data" / name
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    questions.append(json.loads(line)[key])
-    return list(dict.fromkeys(questions))
+from benchlib import load_questions  # noqa: E402
+from benchlib import percentile  # noqa: E402
+from benchlib import rss_mb  # noqa: E402
 
 
 class CountingEmbedder:

@@ -20,7 +20,6 @@ import http.client
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import percentile  # noqa: E402
 
 QUERIES = [
     "كيف أتعامل مع عميل غاضب",
@@ -149,11 +150,6 @@ def run(port: int, paths: list[str], clients: int) -> tuple[list[float], int, fl
     return latencies, failures[0], time.perf_counter() - started
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench-data" / "corpus-1k", help="articles folder")
@@ -196,8 +192,8 @@ def main() -> int:
                     paths = plan(kind, args.requests, articles, rng)
                     latencies, failures, wall = run(port, paths, clients)
                     failed += failures
-                    print(f"{kind:<8} {clients:>7} {len(latencies):>8} {statistics.median(latencies):>8.1f} "
-                          f"{percentile(latencies, 0.95):>8.1f} {max(latencies):>8.1f} {len(latencies) / wall:>7.1f} "
+                    print(f"{kind:<8} {clients:>7} {len(latencies):>8} {percentile(latencies, 50):>8.1f} "
+                          f"{percentile(latencies, 95):>8.1f} {max(latencies):>8.1f} {len(latencies) / wall:>7.1f} "
                           f"{failures:>5}")
         finally:
             server.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -9,6 +10,7 @@ from kb.search.vector import FILE_NAME
 from kb.search.vector import VectorEntry
 from kb.search.vector import VectorIndex
 from kb.search.vector import build_vector_index
+from kb.search.vector import ivf_nprobe
 
 DIM = 16
 
@@ -132,7 +134,13 @@ def test_large_collections_use_an_ivf_index_that_can_remove(rng, tmp_path):
     index.save(tmp_path)
     loaded = VectorIndex.load(tmp_path)
     assert loaded.kind == "ivf" and len(loaded) == 298
+    assert faiss.downcast_index(loaded.index).nprobe == 64  # saved with the index
     assert loaded.search(items[7][2][0], 1)[0][0].slug == "a7"
+
+
+@pytest.mark.parametrize(("nlist", "nprobe"), [(1, 1), (10, 10), (100, 25), (447, 111)])
+def test_ivf_searches_a_quarter_of_its_lists_and_at_least_16(nlist, nprobe):
+    assert ivf_nprobe(nlist) == nprobe
 
 
 def test_small_collections_stay_exact(rng):

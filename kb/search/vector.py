@@ -123,13 +123,24 @@ class VectorIndex:
         return cls(header["dim"], header["fingerprint"], index, entries, header["next_id"])
 
 
+# IVF shape, chosen with scripts/bench_ann.py on real passage vectors and questions: lists
+# of about sqrt(N) vectors each, and a quarter of them searched.
+NLIST_FACTOR = 1.0
+
+
+def ivf_nprobe(nlist: int) -> int:
+    """Lists searched per query: enough for recall@10 of about 0.95 against exact search."""
+    return max(1, min(nlist, max(16, nlist // 4)))
+
+
 def build_vector_index(dim: int, fingerprint: str, items: list[tuple[str, list[str], np.ndarray]],
-                       ann_threshold: int, nprobe: int = 16) -> VectorIndex:
+                       ann_threshold: int, nprobe: int | None = None, nlist_factor: float = NLIST_FACTOR) -> VectorIndex:
     """A new index holding all items ((slug, passage ids, vectors)); IVF above ann_threshold."""
     total = sum(len(ids) for _, ids, _ in items)
     index = None
     if total > ann_threshold:
-        nlist = int(4 * math.sqrt(total))
+        nlist = max(1, int(nlist_factor * math.sqrt(total)))
+        nprobe = nprobe or ivf_nprobe(nlist)
         quantizer = faiss.IndexFlatIP(dim)
         ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
