@@ -56,6 +56,8 @@ class Manifest:
     updated_at: str = ""
     articles: dict[str, dict] = field(default_factory=dict)  # slug -> {path, checksum, passages}
     vectors: int = 0
+    # Articles added or changed while the model was unavailable: keyword-indexed, no vectors yet.
+    pending_vectors: list[str] = field(default_factory=list)
 
     @property
     def passages(self) -> int:
@@ -192,6 +194,7 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
     except BaseException:
         writer.cancel()
         raise
+    pending = set(manifest.pending_vectors) - set(deletes)
     if embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint:
         vectors = VectorIndex.load(generation) or VectorIndex(embedder.dim, embedder.fingerprint)
         for slug in [*deletes, *(a.slug for a in upserts)]:
@@ -200,6 +203,18 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
             vectors.add(slug, ids, matrix)
         vectors.save(generation)
         manifest.vectors = len(vectors)
+        pending -= {a.slug for a in upserts}
+    elif embedder is None and manifest.embedder_fingerprint and (vectors := VectorIndex.load(generation)) is not None:
+        # The model is unavailable: keep every other article's vectors, drop the outdated
+        # ones, and remember which articles to embed once the model is back.
+        for slug in [*deletes, *(a.slug for a in upserts)]:
+            vectors.remove(slug)
+        vectors.save(generation)
+        manifest.vectors = len(vectors)
+        pending |= {a.slug for a in upserts}
+        logger.warning("embedding model unavailable: %d article(s) keyword-indexed only, until the next 'kb index' with the model",
+                       len(pending))
+    manifest.pending_vectors = sorted(pending)
     for slug in deletes:
         manifest.articles.pop(slug, None)
     for article, passages in items:

@@ -177,6 +177,9 @@ class KnowledgeBase:
                 assert manifest is not None and generation is not None
                 known = manifest.articles
                 upserts = [a for a in articles if known.get(a.slug, {}).get("checksum") != a.checksum]
+                if embedder is not None and manifest.pending_vectors:
+                    # Changed while the model was unavailable: embed them now.
+                    upserts += [a for a in articles if a.slug in manifest.pending_vectors and a not in upserts]
                 deletes = [slug for slug in known if slug not in self.catalog.articles]
                 added = sum(1 for a in upserts if a.slug not in known)
                 changed, deleted = len(upserts) - added, len(deletes)
@@ -195,10 +198,11 @@ class KnowledgeBase:
             return "no index yet"
         if manifest.schema_version != SCHEMA_VERSION or manifest.analyzer_version != keyword.ANALYZER_VERSION:
             return "the index format or the text analyzer changed"
-        fingerprint = embedder.fingerprint if embedder else None
-        if manifest.embedder_fingerprint != fingerprint:
-            if embedder is None:
-                return "the embedding model is unavailable; rebuilding keyword-only"
+        if embedder is None:
+            # Without a model the vectors cannot be recomputed: keep them (updates set the
+            # changed articles aside in the manifest until the model is back).
+            return None
+        if manifest.embedder_fingerprint != embedder.fingerprint:
             return f"the embedding model changed ({manifest.embedder or 'none'} -> {embedder.name}): re-embedding everything"
         return None
 
@@ -421,6 +425,7 @@ class KnowledgeBase:
             "embedding_model": manifest.embedder,
             "semantic": state.vectors is not None and self.embedder is not None,
             "semantic_error": self._embedder_error or manifest.semantic_error,
+            "articles_without_vectors": len(manifest.pending_vectors),
         }
 
 

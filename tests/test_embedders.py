@@ -200,3 +200,48 @@ def test_sentence_transformers_backend_powers_semantic_search(minilm, tmp_path):
     assert "responding-to-negative-reviews-en" not in [
         hit.slug for hit in knowledge.search("a shopper trashed us with a one-star rating", mode="keyword")
     ]
+
+
+def test_index_updates_without_the_model_keep_the_other_vectors(unavailable_model_kb, session_kb):
+    """GIVEN an index built with the model
+    WHEN the model cannot load, one article changes and one is deleted, and the index is updated
+    THEN nothing is rebuilt, the untouched article keeps its vectors, the changed one waits,
+    and the next update with the model embeds just that one."""
+    settings = unavailable_model_kb.settings
+    with_model = KnowledgeBase.from_settings(settings, embedder=session_kb.embedder)
+    built = with_model.build()
+    assert built.vectors > 0
+    refund = settings.articles_dir / "سياسة-الاسترداد.md"
+    refund.write_text(refund.read_text(encoding="utf-8") + "\nكلمة زنجبيل جديدة.\n", encoding="utf-8")
+    (settings.articles_dir / "handling-customer-complaints.md").unlink()
+
+    report = unavailable_model_kb.index()
+    assert not report.full and (report.changed, report.deleted) == (1, 1)
+    assert report.semantic.startswith("off:")
+    health = unavailable_model_kb.health()
+    assert health["articles_without_vectors"] == 1
+    assert health["vectors"] > 0
+    assert [h.slug for h in unavailable_model_kb.search("زنجبيل", mode="keyword")] == ["سياسة-الاسترداد"]
+
+    reader = KnowledgeBase.from_settings(settings, embedder=session_kb.embedder)
+    assert {h.slug for h in reader.search("العميل الغاضب", mode="semantic")} == {"handling-angry-customers"}
+    embedder = CountingEmbedder(session_kb.embedder)
+    report = KnowledgeBase.from_settings(settings, embedder=embedder).index()
+    assert not report.full and report.changed == 1
+    assert reader.health()["articles_without_vectors"] == 0
+    assert "سياسة-الاسترداد" in {h.slug for h in reader.search("زنجبيل", mode="semantic")}
+    assert embedder.embedded > 0  # the changed article only: the others came from the index
+
+
+class CountingEmbedder:
+    def __init__(self, inner):
+        self.inner, self.embedded = inner, 0
+        self.name, self.fingerprint, self.dim = inner.name, inner.fingerprint, inner.dim
+        self.max_tokens, self.min_relevant_score = inner.max_tokens, inner.min_relevant_score
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed_passages(texts)
