@@ -209,6 +209,10 @@ def _schemas(settings: Settings) -> dict:
                 "embedding_model": _nullable({"type": "string"}),
                 "semantic": {"type": "boolean", "description": "Whether semantic search is up."},
                 "semantic_error": _nullable({"type": "string"}),
+                "articles_without_vectors": {
+                    "type": "integer",
+                    "description": "Articles indexed while the model was unavailable: found by keyword only until the next index update with the model.",
+                },
             },
         },
     }
