@@ -289,7 +289,7 @@ class KnowledgeBase:
             return cached[1]
         if cached is not None:
             cached[1].close()
-        searcher = state.index.searcher(weighting=keyword.scoring_model())
+        searcher = keyword.KeywordSearcher(state.index.searcher(weighting=keyword.scoring_model()))
         self._local.searcher = (state, searcher)
         return searcher
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import weakref
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,35 +412,50 @@ def scoring_model() -> scoring.BM25F:
     return scoring.BM25F(B=BM25_B, K1=BM25_K1)
 
 
-_ALLOWED_DOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class KeywordSearcher:
+    """A Whoosh searcher plus what it has learned about the index state it sees.
 
-
-def allowed_docs(searcher, filters: Filters, kind: str) -> set[int]:
-    """Document numbers that pass the filters, computed once per searcher.
-
-    Whoosh evaluates a filter query anew on every search (about as costly as the search
-    itself); a searcher sees a fixed index generation, so its answer can be kept.
+    A searcher sees one fixed state of the index, so the documents each filter allows and
+    each document's slug can be kept for as long as it lives (Whoosh evaluates a filter
+    query anew on every search, about as costly as the search itself).  Everything else
+    (``reader()``, ``search()``, ``stored_fields()`` ...) is the Whoosh searcher's own.
     """
-    cache = _ALLOWED_DOCS.setdefault(searcher, {})
-    key = (filters, kind)
-    docs = cache.get(key)
-    if docs is None:
-        docs = cache[key] = {d for d in searcher.docs_for_query(filters.query(kind)) if not searcher.reader().is_deleted(d)}
-    return docs
 
+    def __init__(self, searcher):
+        self.whoosh = searcher
+        self._allowed: dict[tuple[Filters, str], set[int]] = {}
+        self._masks: dict[tuple[Filters, str], np.ndarray] = {}
+        self._slugs: dict[int, str] = {}
 
-def allowed_mask(searcher, filters: Filters, kind: str) -> np.ndarray:
-    """The same set as a boolean array over document numbers."""
-    cache = _ALLOWED_DOCS.setdefault(searcher, {})
-    key = (filters, kind, "mask")
-    mask = cache.get(key)
-    if mask is None:
-        mask = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
-        docs = allowed_docs(searcher, filters, kind)
-        if docs:
-            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
-        cache[key] = mask
-    return mask
+    def __getattr__(self, name: str):
+        return getattr(self.whoosh, name)
+
+    def allowed_docs(self, filters: Filters, kind: str) -> set[int]:
+        """Document numbers of this kind ("article" or "passage") that pass the filters."""
+        key = (filters, kind)
+        docs = self._allowed.get(key)
+        if docs is None:
+            reader = self.whoosh.reader()
+            docs = self._allowed[key] = {d for d in self.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
+        return docs
+
+    def allowed_mask(self, filters: Filters, kind: str) -> np.ndarray:
+        """The same set as a boolean array over document numbers."""
+        key = (filters, kind)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.whoosh.reader().doc_count_all(), dtype=bool)
+            docs = self.allowed_docs(filters, kind)
+            if docs:
+                mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+            self._masks[key] = mask
+        return mask
+
+    def slug_of(self, docnum: int) -> str:
+        slug = self._slugs.get(docnum)
+        if slug is None:
+            slug = self._slugs[docnum] = self.whoosh.stored_fields(docnum)["slug"]
+        return slug
 
 
 def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_SHARE) -> list[str]:
@@ -458,18 +472,18 @@ def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_
     return sorted(rare, key=lambda t: frequency[t])[:MAX_QUERY_TERMS] if len(rare) > MAX_QUERY_TERMS else rare
 
 
-def search_articles(searcher, query: ArticleQuery, filters: Filters, limit: int,
+def search_articles(searcher: KeywordSearcher, query: ArticleQuery, filters: Filters, limit: int,
                     postings: PostingsCache) -> list[tuple[str, float]]:
     """(slug, score) of the best articles, best first (BM25F term at a time, see kb.search.bm25)."""
-    allowed = allowed_docs(searcher, filters, "article")
+    allowed = searcher.allowed_docs(filters, "article")
     if not allowed:
         return []
     scores = bm25f_scores(searcher, list(query.terms), postings, BM25_K1, BM25_B)
     if query.phrases is not None and _phrases_are_cheap(searcher.reader(), query.phrase_stems):
         for hit in searcher.search(query.phrases, limit=limit, filter=allowed, optimize=False, terms=False):
             scores[hit.docnum] += hit.score
-    return [(_slug_of(searcher, docnum), score)
-            for docnum, score in top_documents(scores, allowed_mask(searcher, filters, "article"), limit)]
+    return [(searcher.slug_of(docnum), score)
+            for docnum, score in top_documents(scores, searcher.allowed_mask(filters, "article"), limit)]
 
 
 def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:
@@ -481,16 +495,7 @@ def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:
     return min(reader.doc_frequency("body", t) for t in stems) <= max(PHRASE_RARE_DOCS, PHRASE_RARE_SHARE * articles)
 
 
-def _slug_of(searcher, docnum: int) -> str:
-    cache = _ALLOWED_DOCS.setdefault(searcher, {})
-    slugs = cache.setdefault("slugs", {})
-    slug = slugs.get(docnum)
-    if slug is None:
-        slug = slugs[docnum] = searcher.stored_fields(docnum)["slug"]
-    return slug
-
-
-def best_passages(searcher, slugs: list[str], terms: dict[str, float]) -> dict[str, dict]:
+def best_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, float]) -> dict[str, dict]:
     """The best-matching passage of each article, scored with BM25 in Python.
 
     Only the few articles on the page need a passage, so reading their stored passages
