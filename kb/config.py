@@ -53,9 +53,9 @@ class Settings:
     )
     fusion_keyword_weight: float = setting(0.6, "Weight of the keyword side in hybrid score fusion (0-1).")
     fusion_short_keyword_weight: float = setting(
-        0.1, "Keyword weight for short documents (FAQ-like, under fusion_short_words words) in adaptive fusion."
+        0.02, "Keyword weight for short documents (a stored question, under fusion_short_words words) in adaptive fusion."
     )
-    fusion_short_words: int = setting(30, "Documents shorter than this many words count as short in adaptive fusion.")
+    fusion_short_words: int = setting(12, "Documents shorter than this many words count as short in adaptive fusion.")
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
     semantic_min_score: float = setting(
         -1.0,
