@@ -179,7 +179,8 @@ class KnowledgeBase:
                 upserts = [a for a in articles if known.get(a.slug, {}).get("checksum") != a.checksum]
                 if embedder is not None and manifest.pending_vectors:
                     # Changed while the model was unavailable: embed them now.
-                    upserts += [a for a in articles if a.slug in manifest.pending_vectors and a not in upserts]
+                    waiting = set(manifest.pending_vectors) - {a.slug for a in upserts}
+                    upserts += [a for a in articles if a.slug in waiting]
                 deletes = [slug for slug in known if slug not in self.catalog.articles]
                 added = sum(1 for a in upserts if a.slug not in known)
                 changed, deleted = len(upserts) - added, len(deletes)
