@@ -31,6 +31,7 @@ from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
 from kb.search.vector import VectorIndex
 from kb.search.vector import build_vector_index
+from kb.search.vector import fit_vector_index
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +183,11 @@ def manifest_article_path(articles_dir: Path, entry: dict) -> Path:
 
 
 def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upserts: list[Article], deletes: list[str],
-                  embedder: Embedder | None, cache: EmbeddingCache | None,
+                  embedder: Embedder | None, cache: EmbeddingCache | None, ann_threshold: int,
                   progress: Progress = _no_progress) -> Manifest:
-    """Update the live generation for some changed and some removed articles only."""
+    """Update the live generation for some changed and some removed articles only.
+
+    The vector index also changes kind here when its size crosses ann_threshold."""
     items = [(article, article_passages(article)) for article in upserts]
     ix = keyword.open_index(generation / "whoosh")
     writer = ix.writer(timeout=30.0)
@@ -201,6 +204,7 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
             vectors.remove(slug)
         for slug, ids, matrix in VectorWork(embedder, cache, progress).embed(items):
             vectors.add(slug, ids, matrix)
+        vectors = fit_vector_index(vectors, ann_threshold)
         vectors.save(generation)
         manifest.vectors = len(vectors)
         pending -= {a.slug for a in upserts}
@@ -209,6 +213,7 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
         # ones, and remember which articles to embed once the model is back.
         for slug in [*deletes, *(a.slug for a in upserts)]:
             vectors.remove(slug)
+        vectors = fit_vector_index(vectors, ann_threshold)
         vectors.save(generation)
         manifest.vectors = len(vectors)
         pending |= {a.slug for a in upserts}
@@ -221,3 +226,17 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
         manifest.articles[article.slug] = _manifest_entry(articles_dir, article, passages)
     manifest.save(generation)
     return manifest
+
+
+def refit_vectors(generation: Path, manifest: Manifest, ann_threshold: int) -> bool:
+    """Rebuild the live vector index as the other kind if its size is now on the other side
+    of ann_threshold (the setting changed); True if it did."""
+    vectors = VectorIndex.load(generation) if manifest.vectors else None
+    if vectors is None:
+        return False
+    fitted = fit_vector_index(vectors, ann_threshold)
+    if fitted is vectors:
+        return False
+    fitted.save(generation)
+    manifest.save(generation)
+    return True

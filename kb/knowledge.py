@@ -32,6 +32,7 @@ from kb.indexing import Progress
 from kb.indexing import apply_changes
 from kb.indexing import build_generation
 from kb.indexing import manifest_article_path
+from kb.indexing import refit_vectors
 from kb.search import keyword
 from kb.search.bm25 import PostingsCache
 from kb.search.cache import EmbeddingCache
@@ -186,8 +187,11 @@ class KnowledgeBase:
                 changed, deleted = len(upserts) - added, len(deletes)
                 if upserts or deletes:
                     manifest = apply_changes(
-                        generation, self.articles_dir, manifest, upserts, deletes, embedder, self._cache(embedder), progress,
+                        generation, self.articles_dir, manifest, upserts, deletes, embedder, self._cache(embedder),
+                        self.settings.ann_threshold, progress,
                     )
+                else:
+                    refit_vectors(generation, manifest, self.settings.ann_threshold)
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
@@ -222,7 +226,8 @@ class KnowledgeBase:
             other = manifest_article_path(self.articles_dir, indexed) if indexed else None
             if other is not None and other.resolve() != path.resolve() and other.exists():
                 raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.name}", field="slug")
-            apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder, self._cache(self.embedder))
+            apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder, self._cache(self.embedder),
+                          self.settings.ann_threshold)
             self.catalog.articles[article.slug] = article
         return article
 
@@ -231,7 +236,8 @@ class KnowledgeBase:
         with self.store.write_lock():
             generation, manifest = self._live_for_update()
             found = slug in manifest.articles
-            apply_changes(generation, self.articles_dir, manifest, [], [slug], self.embedder, self._cache(self.embedder))
+            apply_changes(generation, self.articles_dir, manifest, [], [slug], self.embedder, self._cache(self.embedder),
+                          self.settings.ann_threshold)
             self.catalog.articles.pop(slug, None)
         return found
 

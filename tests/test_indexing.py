@@ -30,6 +30,7 @@ from kb.search.passages import article_passages
 from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
+from kb.search.vector import VectorIndex
 from conftest import make_settings
 
 REFUND = "سياسة-الاسترداد"
@@ -227,6 +228,25 @@ def test_a_moved_articles_folder_and_index_keep_working(fresh_kb, tmp_path):
     writer.upsert(path)
     hits = reader.search("زنجبيل", mode="keyword")
     assert [(hit.slug, hit.title) for hit in hits] == [(REFUND, "سياسة الزنجبيل")]  # re-read from the moved folder
+
+
+def test_crossing_ann_threshold_turns_the_live_vectors_into_ivf_without_embedding(fresh_kb):
+    """GIVEN an index built with exact vector search
+    WHEN ann_threshold is lowered below its size and the index is brought up to date
+    THEN the vector index becomes IVF, rebuilt from its own vectors, and semantic search still works."""
+    before = VectorIndex.load(fresh_kb.store.current())
+    assert before.kind == "flat"
+    settings = fresh_kb.settings.with_overrides(ann_threshold=len(before) // 2)
+    knowledge = KnowledgeBase.from_settings(settings, embedder=fresh_kb.embedder)
+    report = knowledge.index()
+    assert not report.full and (report.added, report.changed) == (0, 0)
+    after = VectorIndex.load(knowledge.store.current())
+    assert after.kind == "ivf" and len(after) == len(before)
+    assert REFUND in slugs(knowledge, "أريد أموالي", mode="semantic")
+    path = knowledge.articles_dir / REFUND_FILE
+    edit(path, 'title: "سياسة استرداد المبلغ وإرجاع المنتجات"', 'title: "سياسة الاسترداد"')
+    knowledge.upsert(path)
+    assert VectorIndex.load(knowledge.store.current()).kind == "ivf"
 
 
 # -- full rebuilds and crashes ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from kb.search.vector import FILE_NAME
 from kb.search.vector import VectorEntry
 from kb.search.vector import VectorIndex
 from kb.search.vector import build_vector_index
+from kb.search.vector import fit_vector_index
 from kb.search.vector import ivf_nprobe
 
 DIM = 16
@@ -141,6 +142,19 @@ def test_large_collections_use_an_ivf_index_that_can_remove(rng, tmp_path):
 @pytest.mark.parametrize(("nlist", "nprobe"), [(1, 1), (10, 10), (100, 25), (447, 111)])
 def test_ivf_searches_a_quarter_of_its_lists_and_at_least_16(nlist, nprobe):
     assert ivf_nprobe(nlist) == nprobe
+
+
+def test_an_index_that_crosses_the_threshold_changes_kind_without_losing_anything(rng):
+    items = [(f"a{i}", [f"a{i}#s0", f"a{i}#s1"], unit_vectors(rng, 2)) for i in range(60)]
+    exact = build_vector_index(DIM, "fp", items, ann_threshold=1000)
+    assert fit_vector_index(exact, ann_threshold=1000) is exact
+    ivf = fit_vector_index(exact, ann_threshold=100)
+    assert ivf.kind == "ivf" and len(ivf) == 120
+    assert sorted(ivf.items(), key=lambda item: item[0])[5][:2] == ("a13", ["a13#s0", "a13#s1"])
+    assert ivf.search(items[13][2][1], 1)[0][0] == VectorEntry("a13#s1", "a13")
+    back = fit_vector_index(ivf, ann_threshold=1000)
+    assert back.kind == "flat" and len(back) == 120
+    assert np.allclose(back.vectors_of("a7"), items[7][2], atol=1e-6)
 
 
 def test_small_collections_stay_exact(rng):

@@ -83,6 +83,13 @@ class VectorIndex:
         scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
         return [(self.entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in self.entries]
 
+    def items(self) -> list[tuple[str, list[str], np.ndarray]]:
+        """Everything held, as (slug, passage ids, vectors): what build_vector_index takes."""
+        return [
+            (slug, [self.entries[vid].passage_id for vid in self._by_slug[slug]], self.vectors_of(slug))
+            for slug in sorted(self._by_slug)
+        ]
+
     def vectors_of(self, slug: str) -> np.ndarray:
         ids = self._by_slug.get(slug, [])
         if not ids:
@@ -154,3 +161,13 @@ def build_vector_index(dim: int, fingerprint: str, items: list[tuple[str, list[s
     for slug, ids, matrix in items:
         vectors.add(slug, ids, matrix)
     return vectors
+
+
+def fit_vector_index(vectors: VectorIndex, ann_threshold: int) -> VectorIndex:
+    """The same vectors in the kind of index their number calls for: exact up to
+    ann_threshold, IVF above.  An index that grew (or shrank) across the threshold through
+    updates is rebuilt from its own vectors, without embedding anything."""
+    if (len(vectors) > ann_threshold) == (vectors.kind == "ivf"):
+        return vectors
+    logger.info("%d vectors: rebuilding the vector index as %s", len(vectors), "IVF" if len(vectors) > ann_threshold else "exact")
+    return build_vector_index(vectors.dim, vectors.fingerprint, vectors.items(), ann_threshold)
