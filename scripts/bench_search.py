@@ -40,6 +40,7 @@ from kb import KnowledgeBase  # noqa: E402
 from kb import load_settings  # noqa: E402
 from kb.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
+from kb.search.vector import VectorIndex  # noqa: E402
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
@@ -113,7 +114,8 @@ def bench_keyword_only(name: str, corpus: Path, prebuilt: Path, questions: list[
     return result
 
 
-def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questions: list[str]) -> dict:
+def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questions: list[str],
+               keyword_build: bool = True) -> dict:
     result: dict = {"size": name}
     settings = load_settings({"data_dir": ROOT / "bench-data" / "data"}, environ={})
     # Bring the prebuilt index up to date (a no-op when it is; the first time, or after a
@@ -126,10 +128,9 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
         articles = scratch / "articles"
         shutil.copytree(corpus, articles)
 
-        ms, report = timed(KnowledgeBase(articles, scratch / "kw-index", settings, embedder=False).index, full=True)
-        result["keyword_build_s"] = ms / 1000
-        result["articles"] = report.articles
-        result["passages"] = report.passages
+        if keyword_build:
+            ms, report = timed(KnowledgeBase(articles, scratch / "kw-index", settings, embedder=False).index, full=True)
+            result["keyword_build_s"] = ms / 1000
 
         index = scratch / "index"
         shutil.copytree(prebuilt, index)
@@ -139,6 +140,9 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
         ms, report = timed(knowledge.index)
         result["noop_reindex_s"] = ms / 1000
         result["noop_reindex_embedded"] = embedder.passages
+        result["articles"], result["passages"], result["vectors"] = report.articles, report.passages, report.vectors
+        live = VectorIndex.load(knowledge.store.current())
+        result["vector_index"] = live.kind if live is not None else "none"
 
         sample = random.Random(7).sample(sorted(knowledge.catalog.articles.values(), key=lambda a: a.slug), 20)
         texts = [t for a in sample for p in article_passages(a) for t in embedding_texts(a, p)][:200]
@@ -170,14 +174,15 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
 
 def print_report(results: list[dict]) -> None:
     print()
-    print("| size | articles | passages | keyword build s | full build+embed s | embed passages/s | upsert ms (passages embedded / article passages) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| size | articles | passages | vectors (index) | keyword build s | full build+embed s | embed passages/s | upsert ms (passages embedded / article passages) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if "embed_p50_ms" not in r:
             continue
         full = f"{r['full_build_with_embeddings_s']:.1f}" if "full_build_with_embeddings_s" in r else "-"
+        build = f"{r['keyword_build_s']:.1f}" if "keyword_build_s" in r else "-"
         print(
-            f"| {r['size']} | {r['articles']} | {r['passages']} | {r['keyword_build_s']:.1f} | {full} | "
+            f"| {r['size']} | {r['articles']} | {r['passages']} | {r['vectors']} ({r['vector_index']}) | {build} | {full} | "
             f"{r['embed_passages_per_s']:.1f} | {r['upsert_ms']:.0f} ({r['upsert_embedded']} / {r['upsert_article_passages']}) | "
             f"{r['noop_reindex_embedded']} | "
             f"{r['keyword_p50_ms']:.1f} / {r['keyword_p95_ms']:.1f} / {r['keyword_p99_ms']:.1f} | "
@@ -221,13 +226,15 @@ def main(argv: list[str] | None = None) -> int:
                              "its keyword index is kept in bench-data/kwindex-NAME")
     parser.add_argument("--full-embed", action="append", default=[], metavar="NAME",
                         help="also time a full build with embeddings from an empty cache for this size (e.g. 1k)")
+    parser.add_argument("--no-keyword-build", action="append", default=[], metavar="NAME",
+                        help="skip timing a keyword-only full build for this size (e.g. 10k: --keyword-only measures it)")
     args = parser.parse_args(argv)
     questions = load_questions()
     results = []
     for spec in args.size:
         name, _, corpus = spec.partition("=")
         prebuilt = ROOT / "bench-data" / f"index-{name}"
-        result = bench_size(name, Path(corpus), prebuilt, name in args.full_embed, questions)
+        result = bench_size(name, Path(corpus), prebuilt, name in args.full_embed, questions, name not in args.no_keyword_build)
         print(json.dumps(result), flush=True)
         results.append(result)
     for spec in args.keyword_only:
