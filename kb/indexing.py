@@ -59,6 +59,7 @@ class Manifest:
     vectors: int = 0
     # Articles added or changed while the model was unavailable: keyword-indexed, no vectors yet.
     pending_vectors: list[str] = field(default_factory=list)
+    vector_kind: str = ""  # "flat" or "ivf": lets an update tell whether to refit without loading the vectors
 
     @property
     def passages(self) -> int:
@@ -163,7 +164,7 @@ def build_generation(generation: Path, articles_dir: Path, articles: list[Articl
         vectors.save(generation)
         manifest.embedder = embedder.name
         manifest.embedder_fingerprint = embedder.fingerprint
-        manifest.vectors = len(vectors)
+        manifest.vectors, manifest.vector_kind = len(vectors), vectors.kind
     manifest.articles = {a.slug: _manifest_entry(articles_dir, a, p) for a, p in items}
     manifest.save(generation)
     logger.info("built %d articles in %.1f s", len(items), time.monotonic() - started)
@@ -198,27 +199,27 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
         writer.cancel()
         raise
     pending = set(manifest.pending_vectors) - set(deletes)
-    if embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint:
-        vectors = VectorIndex.load(generation) or VectorIndex(embedder.dim, embedder.fingerprint)
+    can_embed = embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint
+    # Without a model, keep every other article's vectors, drop the outdated ones, and
+    # remember which articles to embed once the model is back.
+    keep_only = embedder is None and bool(manifest.embedder_fingerprint)
+    vectors = VectorIndex.load(generation) if can_embed or keep_only else None
+    if can_embed and vectors is None:
+        vectors = VectorIndex(embedder.dim, embedder.fingerprint)
+    if vectors is not None:
         for slug in [*deletes, *(a.slug for a in upserts)]:
             vectors.remove(slug)
-        for slug, ids, matrix in VectorWork(embedder, cache, progress).embed(items):
-            vectors.add(slug, ids, matrix)
+        if can_embed:
+            for slug, ids, matrix in VectorWork(embedder, cache, progress).embed(items):
+                vectors.add(slug, ids, matrix)
+            pending -= {a.slug for a in upserts}
+        else:
+            pending |= {a.slug for a in upserts}
+            logger.warning("embedding model unavailable: %d article(s) keyword-indexed only, until the next 'kb index' "
+                           "with the model", len(pending))
         vectors = fit_vector_index(vectors, ann_threshold)
         vectors.save(generation)
-        manifest.vectors = len(vectors)
-        pending -= {a.slug for a in upserts}
-    elif embedder is None and manifest.embedder_fingerprint and (vectors := VectorIndex.load(generation)) is not None:
-        # The model is unavailable: keep every other article's vectors, drop the outdated
-        # ones, and remember which articles to embed once the model is back.
-        for slug in [*deletes, *(a.slug for a in upserts)]:
-            vectors.remove(slug)
-        vectors = fit_vector_index(vectors, ann_threshold)
-        vectors.save(generation)
-        manifest.vectors = len(vectors)
-        pending |= {a.slug for a in upserts}
-        logger.warning("embedding model unavailable: %d article(s) keyword-indexed only, until the next 'kb index' with the model",
-                       len(pending))
+        manifest.vectors, manifest.vector_kind = len(vectors), vectors.kind
     manifest.pending_vectors = sorted(pending)
     for slug in deletes:
         manifest.articles.pop(slug, None)
@@ -231,12 +232,14 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
 def refit_vectors(generation: Path, manifest: Manifest, ann_threshold: int) -> bool:
     """Rebuild the live vector index as the other kind if its size is now on the other side
     of ann_threshold (the setting changed); True if it did."""
-    vectors = VectorIndex.load(generation) if manifest.vectors else None
+    if not manifest.vectors or manifest.vector_kind == ("ivf" if manifest.vectors > ann_threshold else "flat"):
+        return False  # already the right kind: no need to read the vectors
+    vectors = VectorIndex.load(generation)
     if vectors is None:
         return False
     fitted = fit_vector_index(vectors, ann_threshold)
-    if fitted is vectors:
-        return False
-    fitted.save(generation)
+    manifest.vector_kind = fitted.kind
+    if fitted is not vectors:
+        fitted.save(generation)
     manifest.save(generation)
-    return True
+    return fitted is not vectors
