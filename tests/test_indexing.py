@@ -25,12 +25,12 @@ from kb.fsutil import atomic_write_text
 from kb.indexing import CHUNK_WORDS
 from kb.indexing import Manifest
 from kb.indexing import embedding_texts
+from kb.indexing import load_vectors
 from kb.search.cache import EmbeddingCache
 from kb.search.passages import article_passages
 from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
-from kb.search.vector import VectorIndex
 from conftest import make_settings
 
 REFUND = "سياسة-الاسترداد"
@@ -210,6 +210,82 @@ def test_another_knowledge_base_on_the_same_index_sees_the_changes(fresh_kb):
     assert REFUND not in reader.catalog.articles
 
 
+def test_an_upsert_appends_to_the_vector_journal_and_leaves_the_snapshot_alone(fresh_kb):
+    """GIVEN a live index and a second reader that already holds its vectors
+    WHEN an article is added
+    THEN only a journal record is written (the snapshot file is untouched), the manifest
+    counts the new vectors, and the reader applies the record to the index it holds."""
+    reader = KnowledgeBase.from_settings(fresh_kb.settings, embedder=fresh_kb.embedder)
+    assert "tracking" not in slugs(reader, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
+    held = reader._read_state().vectors
+    generation = fresh_kb.store.current()
+    before = Manifest.load(generation)
+    snapshot = (generation / before.vector_snapshot).stat()
+    path = fresh_kb.articles_dir / "orders" / "tracking.md"
+    path.write_text(NEW_ARTICLE, encoding="utf-8")
+    fresh_kb.upsert(path)
+    after = Manifest.load(generation)
+    assert after.vector_snapshot == before.vector_snapshot and after.vector_journal_bytes > 0
+    assert (generation / before.vector_snapshot).stat().st_mtime_ns == snapshot.st_mtime_ns
+    assert after.vectors == before.vectors + after.articles["tracking"]["vectors"] == len(load_vectors(generation))
+    assert "tracking" in slugs(reader, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
+    assert reader._read_state().vectors is held  # applied in place, not loaded again
+    fresh_kb.delete("tracking")
+    assert "tracking" not in slugs(reader, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
+    assert Manifest.load(generation).vectors == before.vectors
+
+
+def test_a_writer_that_crashes_before_its_manifest_changes_nothing_readers_see(fresh_kb, monkeypatch):
+    """GIVEN a live index
+    WHEN an upsert dies after appending its vectors but before writing the manifest
+    THEN readers still see the old vectors (the record is not committed), and the next
+    'kb index' redoes the article and cuts the torn record off."""
+    generation = fresh_kb.store.current()
+    committed = Manifest.load(generation).vector_journal_bytes
+    path = fresh_kb.articles_dir / "orders" / "tracking.md"
+    path.write_text(NEW_ARTICLE, encoding="utf-8")
+
+    def crash(self, generation):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Manifest, "save", crash)
+        with pytest.raises(OSError, match="Input/output"):
+            fresh_kb.upsert(path)
+    journal = generation / Manifest.load(generation).vector_files(generation).journal_path.name
+    assert journal.stat().st_size > committed  # the uncommitted record is there ...
+    reader = KnowledgeBase.from_settings(fresh_kb.settings, embedder=fresh_kb.embedder)
+    assert "tracking" not in reader._read_state().vectors.slugs()  # ... and ignored
+    report = fresh_kb.index()
+    assert report.added == 1
+    manifest = Manifest.load(generation)
+    assert journal.stat().st_size == manifest.vector_journal_bytes
+    assert "tracking" in load_vectors(generation).slugs()
+    assert "tracking" in slugs(reader, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
+
+
+def test_a_long_journal_is_folded_into_a_new_snapshot(fresh_kb, monkeypatch):
+    """GIVEN a journal that has grown past the compaction size
+    WHEN the next change is written
+    THEN snapshot and journal become one new snapshot, search gives the same results, and
+    readers holding the old one load the new one."""
+    monkeypatch.setattr("kb.search.vector_files.COMPACT_MIN_BYTES", 0)
+    monkeypatch.setattr("kb.search.vector_files.COMPACT_SHARE", 0.0)
+    reader = KnowledgeBase.from_settings(fresh_kb.settings, embedder=fresh_kb.embedder)
+    query = "أين طلبي وكيف أتتبع الشحنة"
+    reader.search(query, mode="semantic")
+    generation = fresh_kb.store.current()
+    first = Manifest.load(generation).vector_snapshot
+    path = fresh_kb.articles_dir / "orders" / "tracking.md"
+    path.write_text(NEW_ARTICLE, encoding="utf-8")
+    fresh_kb.upsert(path)
+    manifest = Manifest.load(generation)
+    assert manifest.vector_snapshot != first and manifest.vector_journal_bytes == 0
+    assert len(load_vectors(generation)) == manifest.vectors
+    assert "tracking" in slugs(reader, query, mode="semantic")
+    assert slugs(reader, query, mode="semantic") == slugs(fresh_kb, query, mode="semantic")
+
+
 def test_a_moved_articles_folder_and_index_keep_working(fresh_kb, tmp_path):
     """The manifest names files relative to the articles folder: copy both elsewhere and they still agree."""
     moved = tmp_path / "moved"
@@ -234,19 +310,19 @@ def test_crossing_ann_threshold_turns_the_live_vectors_into_ivf_without_embeddin
     """GIVEN an index built with exact vector search
     WHEN ann_threshold is lowered below its size and the index is brought up to date
     THEN the vector index becomes IVF, rebuilt from its own vectors, and semantic search still works."""
-    before = VectorIndex.load(fresh_kb.store.current())
+    before = load_vectors(fresh_kb.store.current())
     assert before.kind == "flat"
     settings = fresh_kb.settings.with_overrides(ann_threshold=len(before) // 2)
     knowledge = KnowledgeBase.from_settings(settings, embedder=fresh_kb.embedder)
     report = knowledge.index()
     assert not report.full and (report.added, report.changed) == (0, 0)
-    after = VectorIndex.load(knowledge.store.current())
+    after = load_vectors(knowledge.store.current())
     assert after.kind == "ivf" and len(after) == len(before)
     assert REFUND in slugs(knowledge, "أريد أموالي", mode="semantic")
     path = knowledge.articles_dir / REFUND_FILE
     edit(path, 'title: "سياسة استرداد المبلغ وإرجاع المنتجات"', 'title: "سياسة الاسترداد"')
     knowledge.upsert(path)
-    assert VectorIndex.load(knowledge.store.current()).kind == "ivf"
+    assert load_vectors(knowledge.store.current()).kind == "ivf"
 
 
 # -- full rebuilds and crashes ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
+from kb.indexing import load_vectors
 from kb.search.vector import FILE_NAME
 from kb.search.vector import VectorEntry
 from kb.search.vector import VectorIndex
@@ -166,7 +167,7 @@ def test_session_vectors_round_trip_with_real_embeddings(session_kb, tmp_path):
     """GIVEN the session index's real vectors
     WHEN they are saved elsewhere and loaded again
     THEN a real query gets the same passages with the same scores."""
-    original = VectorIndex.load(session_kb.store.current())
+    original = load_vectors(session_kb.store.current())
     assert len(original) == session_kb.health()["vectors"] > 0
     original.save(tmp_path)
     loaded = VectorIndex.load(tmp_path)

@@ -3,7 +3,7 @@
 Layout (``index_dir``)::
 
     CURRENT            name of the live generation, replaced atomically
-    gen-<n>/           whoosh/, vectors.bin, manifest.json
+    gen-<n>/           whoosh/, vectors-<k>.bin (+ .journal), manifest.json
     embeddings/        embedding cache (shared by generations)
     write.lock         held by the one process that writes
 
@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 # Bumped whenever what a generation holds changes, so existing indexes rebuild (embeddings
 # come from the cache unless their text changed).  2: a text repeating its title is embedded once.
-SCHEMA_VERSION = 2
+# 3: vector changes go to a journal beside the snapshot.
+SCHEMA_VERSION = 3
 
 
 class IndexStore:

@@ -3,11 +3,13 @@
 Exact inner-product search (``IndexIDMap2`` over ``IndexFlatIP``) by default: about 1 ms
 at 10k vectors here, and exact.  Above ``ann_threshold`` vectors a rebuild uses an IVF
 index with a hash-table direct map instead (HNSW cannot remove vectors; IVF can).
-faiss searches are thread-safe, changes are not: ``KnowledgeBase`` changes the index only
-under its lock, and readers swap in a new object rather than see a half-changed one.
+faiss searches are thread-safe, changes are not: every search holds the index's read
+lock and every change its write lock, so a live index can take an article's new vectors
+while other threads search it.
 
-Saved as one file (``vectors.bin``: a JSON header with the id map, then the serialized
-faiss index), written atomically, so the id map and the vectors can never disagree.
+A snapshot is one file (a JSON header with the id map, then the serialized faiss index),
+written atomically, so the id map and the vectors can never disagree.  Changes after the
+snapshot go to a journal beside it (``kb.search.vector_files``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import faiss
 import numpy as np
 
 from kb.fsutil import atomic_write_bytes
+from kb.rwlock import ReadWriteLock
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class VectorIndex:
         self._by_slug: dict[str, list[int]] = {}
         for vid, entry in self.entries.items():
             self._by_slug.setdefault(entry.slug, []).append(vid)
+        self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
@@ -55,9 +59,33 @@ class VectorIndex:
         return "ivf" if "IVF" in type(faiss.downcast_index(self.index)).__name__ else "flat"
 
     def slugs(self) -> set[str]:
-        return set(self._by_slug)
+        with self._lock.reading():
+            return set(self._by_slug)
+
+    def count_of(self, slug: str) -> int:
+        with self._lock.reading():
+            return len(self._by_slug.get(slug, ()))
 
     def add(self, slug: str, passage_ids: list[str], vectors: np.ndarray) -> None:
+        with self._lock.writing():
+            self._add(slug, passage_ids, vectors)
+
+    def remove(self, slug: str) -> int:
+        """Remove every vector of one article; returns how many were removed."""
+        with self._lock.writing():
+            return self._remove(slug)
+
+    def replace(self, changes: list[tuple[str, list[str], np.ndarray]]) -> None:
+        """Give each listed article exactly these vectors (none: the article is gone), as one change.
+
+        Replaying the same change twice gives the same index, so a journal record that was
+        already folded into a snapshot does no harm when applied again."""
+        with self._lock.writing():
+            for slug, passage_ids, vectors in changes:
+                self._remove(slug)
+                self._add(slug, passage_ids, vectors)
+
+    def _add(self, slug: str, passage_ids: list[str], vectors: np.ndarray) -> None:
         if not passage_ids:
             return
         ids = np.arange(self.next_id, self.next_id + len(passage_ids), dtype=np.int64)
@@ -67,8 +95,7 @@ class VectorIndex:
             self.entries[vid] = VectorEntry(pid, slug)
             self._by_slug.setdefault(slug, []).append(vid)
 
-    def remove(self, slug: str) -> int:
-        """Remove every vector of one article; returns how many were removed."""
+    def _remove(self, slug: str) -> int:
         ids = self._by_slug.pop(slug, [])
         if ids:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
@@ -78,19 +105,26 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[VectorEntry, float]]:
         """The k nearest passages (inner product = cosine on normalized vectors), best first."""
-        if len(self) == 0 or k <= 0:
-            return []
-        scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
-        return [(self.entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in self.entries]
+        with self._lock.reading():
+            if len(self) == 0 or k <= 0:
+                return []
+            scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
+            entries = self.entries
+            return [(entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in entries]
 
     def items(self) -> list[tuple[str, list[str], np.ndarray]]:
         """Everything held, as (slug, passage ids, vectors): what build_vector_index takes."""
-        return [
-            (slug, [self.entries[vid].passage_id for vid in self._by_slug[slug]], self.vectors_of(slug))
-            for slug in sorted(self._by_slug)
-        ]
+        with self._lock.reading():
+            return [
+                (slug, [self.entries[vid].passage_id for vid in self._by_slug[slug]], self._vectors_of(slug))
+                for slug in sorted(self._by_slug)
+            ]
 
     def vectors_of(self, slug: str) -> np.ndarray:
+        with self._lock.reading():
+            return self._vectors_of(slug)
+
+    def _vectors_of(self, slug: str) -> np.ndarray:
         ids = self._by_slug.get(slug, [])
         if not ids:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -99,35 +133,41 @@ class VectorIndex:
     # -- persistence ---------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        header = json.dumps(
-            {
-                "dim": self.dim,
-                "fingerprint": self.fingerprint,
-                "next_id": self.next_id,
-                "entries": {str(k): [v.passage_id, v.slug] for k, v in self.entries.items()},
-            },
-            ensure_ascii=False,
-        ).encode("utf-8")
-        body = faiss.serialize_index(self.index).tobytes()
+        with self._lock.reading():
+            header = json.dumps(
+                {
+                    "dim": self.dim,
+                    "fingerprint": self.fingerprint,
+                    "next_id": self.next_id,
+                    "entries": {str(k): [v.passage_id, v.slug] for k, v in self.entries.items()},
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
+            body = faiss.serialize_index(self.index).tobytes()
         return _MAGIC + struct.pack("<Q", len(header)) + header + body
 
-    def save(self, directory: Path) -> None:
-        atomic_write_bytes(Path(directory) / FILE_NAME, self.to_bytes())
-
     @classmethod
-    def load(cls, directory: Path) -> VectorIndex | None:
-        path = Path(directory) / FILE_NAME
-        if not path.exists():
-            return None
-        data = path.read_bytes()
+    def from_bytes(cls, data: bytes, source: str = "vector file") -> VectorIndex:
         if not data.startswith(_MAGIC):
-            raise ValueError(f"{path} is not a kb vector file")
+            raise ValueError(f"{source} is not a kb vector file")
         offset = len(_MAGIC)
         (length,) = struct.unpack("<Q", data[offset:offset + 8])
         header = json.loads(data[offset + 8:offset + 8 + length])
-        index = faiss.deserialize_index(np.frombuffer(data[offset + 8 + length:], dtype=np.uint8))
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8, offset=offset + 8 + length))
         entries = {int(k): VectorEntry(v[0], v[1]) for k, v in header["entries"].items()}
         return cls(header["dim"], header["fingerprint"], index, entries, header["next_id"])
+
+    def save(self, directory: Path, name: str = FILE_NAME) -> None:
+        atomic_write_bytes(Path(directory) / name, self.to_bytes())
+
+    @classmethod
+    def load(cls, directory: Path, name: str = FILE_NAME) -> VectorIndex | None:
+        path = Path(directory) / name
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return cls.from_bytes(data, str(path))
 
 
 # IVF shape, chosen with scripts/bench_ann.py on real passage vectors and questions: lists
