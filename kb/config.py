@@ -57,6 +57,10 @@ class Settings:
     )
     fusion_short_words: int = setting(12, "Documents shorter than this many words count as short in adaptive fusion.")
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
+    proximity_weight: float = setting(
+        0.1, "Bonus for the question's words close together (share of them within 10 index terms) when the "
+             "first 10 keyword and hybrid results are re-ordered; 0 turns it off."
+    )
     semantic_min_score: float = setting(
         -1.0,
         "When no keyword matches, the nearest article needs at least this cosine, else no results; "
@@ -123,6 +127,8 @@ def _validated(settings: Settings) -> Settings:
     for name in ("fusion_keyword_weight", "fusion_short_keyword_weight"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise KbError("bad_setting", f"Setting {name!r} must be between 0 and 1", field=name)
+    if settings.proximity_weight < 0:
+        raise KbError("bad_setting", "Setting 'proximity_weight' must be 0 or more", field="proximity_weight")
     return settings
 
 

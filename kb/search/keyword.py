@@ -43,6 +43,7 @@ from kb.articles import Article
 from kb.search.bm25 import PostingsCache
 from kb.search.bm25 import bm25f_scores
 from kb.search.bm25 import top_documents
+from kb.search import proximity
 from kb.search.passages import Passage
 from kb.search.synonyms import SynonymTable
 from kb.text import CLITIC_LETTERS
@@ -495,8 +496,19 @@ def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:
     return min(reader.doc_frequency("body", t) for t in stems) <= max(PHRASE_RARE_DOCS, PHRASE_RARE_SHARE * articles)
 
 
-def best_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, float]) -> dict[str, dict]:
-    """The best-matching passage of each article, scored with BM25 in Python.
+@dataclass(frozen=True)
+class PassageMatches:
+    """For each article looked at: the passage that answers best, and how close together
+    the question's words are in it (``kb.search.proximity``)."""
+
+    passages: dict[str, dict]
+    coverage: dict[str, float]
+
+
+def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, float],
+                   stems: tuple[str, ...] = (), alternatives: dict[str, list[str]] | None = None) -> PassageMatches:
+    """The best-matching passage of each article, scored with BM25 in Python, and the best
+    window coverage of the query's words (`stems`, with their `alternatives`) over its passages.
 
     Only the few articles on the page need a passage, so reading their stored passages
     and scoring them here costs the same at 1k or 100k articles, where a Whoosh query
@@ -506,18 +518,25 @@ def best_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, 
     reader = searcher.reader()
     total = max(1, reader.doc_frequency("kind", "passage"))
     idf = {}
+    known = {}
     for term, weight in terms.items():
         df = reader.doc_frequency("p_body", term)
         idf[term] = weight * math.log(1 + (total - df + 0.5) / (df + 0.5))
+        # Words the passages do not have at all (but in headings) weigh nothing for proximity.
+        known[term] = idf[term] if df or reader.doc_frequency("p_heading", term) else 0.0
+    slots = proximity.query_slots(stems, alternatives or {}, known)
     best: dict[str, dict] = {}
+    coverage: dict[str, float] = {}
     for slug in slugs:
         top_score = 0.0
+        top_coverage = 0.0
         for document in searcher.documents(slug=slug):
             passage = document.get("passage")
             if not passage:
                 continue
-            counts = Counter(passage["terms"].split())
-            length = sum(counts.values())
+            words = passage["terms"].split()
+            counts = Counter(words)
+            length = len(words)
             score = 0.0
             for term, term_idf in idf.items():
                 tf = counts.get(term, 0)
@@ -526,7 +545,10 @@ def best_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, 
             if score > top_score:
                 top_score = score
                 best[slug] = passage
-    return best
+            if slots and score > 0:
+                top_coverage = max(top_coverage, proximity.window_coverage(words, slots))
+        coverage[slug] = top_coverage
+    return PassageMatches(best, coverage)
 
 
 def did_you_mean(reader, words: tuple[str, ...]) -> str | None:

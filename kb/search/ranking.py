@@ -1,8 +1,9 @@
 """One search, start to end: both retrievers, fusion, grouping by article, best passage.
 
 Each side fetches ``fusion_candidates`` articles (txtai's "fetch extra, then fuse"), the
-filters apply on both sides before fusion, and the passage that answers is the one the
-two sides agree on most.
+filters apply on both sides before fusion, the first page is re-ordered by how close
+together the question's words are in each article (``kb.search.proximity``), and the
+passage that answers is the one the two sides agree on most.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kb.search import fusion
 from kb.search import keyword
+from kb.search import proximity
 from kb.search.bm25 import PostingsCache
 
 if TYPE_CHECKING:
@@ -94,8 +96,15 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
     in_keyword = {slug for slug, _ in keyword_ranking}
     in_semantic = {slug for slug, _ in semantic_ranking}
-    page_slugs = [slug for slug, _ in fused[:need]]
-    keyword_passages = keyword.best_passages(searcher, page_slugs, passage_terms) if passage_terms else {}
+    keyword_passages: dict[str, dict] = {}
+    if passage_terms:
+        looked_at = [slug for slug, _ in fused[:max(need, proximity.DEPTH)]]
+        alternatives = {stem: [*expansions.get(stem, ()), *clitics.get(stem, ())] for stem in analyzed.unique_stems}
+        matches = keyword.match_passages(searcher, looked_at, passage_terms, analyzed.stems, alternatives)
+        keyword_passages = matches.passages
+        if mode != "semantic" and settings.proximity_weight > 0:
+            fused = proximity.rerank(fused, _long_only(matches.coverage, catalog, settings.fusion_short_words),
+                                     settings.proximity_weight)
     ranked = []
     for slug, score in fused:
         matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
@@ -110,6 +119,12 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)
     return Ranked(analyzed, ranked, highlight)
+
+
+def _long_only(coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:
+    """Proximity counts for paragraphs, not for short documents (a stored question), where
+    every word is close to every other and the dense model is the better judge."""
+    return {slug: value for slug, value in coverage.items() if slug in catalog and catalog[slug].word_count >= short_words}
 
 
 def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
