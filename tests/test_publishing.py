@@ -18,6 +18,7 @@ from kb import media
 from kb import redirects
 from kb import revisions
 from kb import taxonomy
+from kb.articles import article_paths
 from kb.articles import read_article_file
 from kb.errors import KbError
 from kb.editing import ArticleForm
@@ -27,6 +28,7 @@ from kb.editing import build_text
 from kb.editing import form_from_text
 from kb.editing import set_front_matter_field
 from kb.watcher import ArticleWatcher
+from kb.watcher import snapshot
 from staff_fixtures import article_text
 from staff_fixtures import publisher  # noqa: F401 - fixture
 from staff_fixtures import time_budget
@@ -364,6 +366,22 @@ def test_watcher_picks_up_files_changed_outside_the_editor(publisher):
     path.unlink()
     assert watcher.check() is True
     assert "pulled" not in slugs(publisher.knowledge, WORD)
+
+
+def test_watcher_snapshot_sees_exactly_the_article_files(tmp_path):
+    """The scan lists what load_articles reads (nested folders; '_' and '.' names skipped),
+    plus the categories and synonyms files, and notices an edit in place."""
+    root = tmp_path / "articles"
+    for relative in ("a.md", "sub/b.md", "sub/deeper/c.md", "_drafts/x.md", ".git/y.md", "sub/_z.md", "notes.txt"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("x", encoding="utf-8")
+    (root / "_categories.yml").write_text("[]", encoding="utf-8")
+    found = snapshot(root)
+    expected = {str(p.relative_to(root)) for p in article_paths(root)} | {"_categories.yml"}
+    assert set(found) == expected == {"a.md", os.path.join("sub", "b.md"), os.path.join("sub", "deeper", "c.md"), "_categories.yml"}
+    (root / "sub" / "b.md").write_text("longer text", encoding="utf-8")
+    assert snapshot(root) != found
+    assert snapshot(tmp_path / "missing") == {}
 
 
 def test_watcher_thread_reindexes_in_the_background(publisher):
