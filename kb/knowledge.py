@@ -34,7 +34,6 @@ from kb.indexing import build_generation
 from kb.indexing import manifest_article_path
 from kb.indexing import refit_vectors
 from kb.search import keyword
-from kb.search.bm25 import PostingsCache
 from kb.search.cache import EmbeddingCache
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
@@ -44,6 +43,7 @@ from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
+from kb.search.segments import SegmentCaches
 from kb.search.vector import VectorIndex
 from kb.urls import article_url
 
@@ -97,7 +97,7 @@ class KnowledgeBase:
         self._catalog_lock = threading.Lock()
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
         self._embedding_cache: EmbeddingCache | None = None
-        self._postings = PostingsCache()
+        self._segments = SegmentCaches()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
@@ -273,7 +273,10 @@ class KnowledgeBase:
             vectors = None
             if manifest and manifest.vector_snapshot and not self._embedder_disabled:
                 vectors = self._live_vectors(state, generation, manifest)
-            self._state = _ReadState(marker, generation, keyword.open_index(generation / "whoosh"), vectors, manifest)
+            index = keyword.open_index(generation / "whoosh")
+            self._state = _ReadState(marker, generation, index, vectors, manifest)
+            with index.reader() as reader:
+                self._segments.keep_only(reader)
             if manifest is not None and state is not None:
                 self._sync_catalog(manifest)
             return self._state
@@ -356,13 +359,13 @@ class KnowledgeBase:
         ranked = rank_articles(
             query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
             catalog=self.catalog.articles, synonyms=self.synonyms(), settings=self.settings, need=offset + limit,
-            postings=self._postings,
+            caches=self._segments,
         )
         page = ranked.articles[offset:offset + limit]
         hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
         suggestion = None
         if len(ranked.articles) < 3 and ranked.query.words:
-            suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words)
+            suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
         return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode)
 
     def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit:

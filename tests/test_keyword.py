@@ -16,6 +16,7 @@ from whoosh.query import Every
 from kb import KnowledgeBase
 from kb.render import render_markdown
 from kb.search import keyword
+from kb.search.vocabulary import Vocabulary
 from kb.search.snippets import best_window
 from kb.search.snippets import make_snippet
 from kb.search.snippets import matched_spans
@@ -188,8 +189,8 @@ def test_one_typo_in_a_long_word_still_finds_the_article(session_kb, reader, typ
 
 def test_did_you_mean_keeps_the_correct_words(reader):
     words = keyword.analyze_query("سياسة الاسترادد 2026 ab", 500).words
-    assert keyword.did_you_mean(reader, words) == "سياسه الاسترداد 2026 ab"
-    assert keyword.did_you_mean(reader, ("سياسه", "الاسترداد")) is None
+    assert keyword.did_you_mean(reader, words, Vocabulary()) == "سياسه الاسترداد 2026 ab"
+    assert keyword.did_you_mean(reader, ("سياسه", "الاسترداد"), Vocabulary()) is None
 
 
 def test_no_suggestion_when_the_query_finds_plenty(session_kb):
@@ -200,14 +201,14 @@ def test_no_suggestion_when_the_query_finds_plenty(session_kb):
 
 def test_correct_words_are_not_expanded(reader):
     query = keyword.analyze_query("الاسترداد الاسترادد", 500)
-    assert keyword.typo_expansions(reader, query) == {query.stems[1]: ["استرداد"]}
+    assert keyword.typo_expansions(reader, query, Vocabulary()) == {query.stems[1]: ["استرداد"]}
 
 
 def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
     """Light10 strips "بال"/"لل" but keeps a bare "ل"/"ب" glued to a word without the article."""
     query = keyword.analyze_query("لاسترداد مبلغ", 500)
     assert query.stems[0] == "لاسترداد"  # unknown to the index as it is
-    assert keyword.typo_expansions(reader, query) == {"لاسترداد": ["استرداد"]}
+    assert keyword.typo_expansions(reader, query, Vocabulary()) == {"لاسترداد": ["استرداد"]}
 
 
 def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kb.search import fusion
 from kb.search import keyword
 from kb.search import proximity
-from kb.search.bm25 import PostingsCache
+from kb.search.segments import SegmentCaches
 
 if TYPE_CHECKING:
     from kb.articles import Article
@@ -43,17 +43,21 @@ class Ranked:
 def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filters, catalog: dict[str, Article],
                       want: int) -> tuple[list[tuple[str, float]], dict[str, str]]:
     """(slug, best cosine) for the nearest allowed articles, and each one's best passage id."""
-    k = min(len(vectors), max(want * 4, 50))
+    # Articles have several passages each: ask for enough passages to cover `want` articles
+    # in one search (a second, four times larger search costs more than a generous first one).
+    per_article = len(vectors) / max(1, vectors.article_count)
+    k = min(len(vectors), max(50, int(want * per_article * 2)))
     while True:
         best: dict[str, float] = {}
         best_passage: dict[str, str] = {}
-        for entry, score in vectors.search(query_vector, k):
-            article = catalog.get(entry.slug)
+        for slug, passage_id, score in vectors.nearest_articles(query_vector, k):
+            article = catalog.get(slug)
             if article is None or not filters.allows(article):
                 continue
-            if score > best.get(entry.slug, -2.0):
-                best[entry.slug] = score
-                best_passage[entry.slug] = entry.passage_id
+            best[slug] = score
+            best_passage[slug] = passage_id
+            if len(best) >= want:
+                break
         # A narrow filter can leave too few: look further, up to the whole index.
         if len(best) >= want or k >= len(vectors):
             break
@@ -64,7 +68,7 @@ def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filte
 
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
-                  settings: Settings, need: int, postings: PostingsCache) -> Ranked:
+                  settings: Settings, need: int, caches: SegmentCaches) -> Ranked:
     analyzed = keyword.analyze_query(query, settings.max_query_chars)
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
@@ -73,13 +77,13 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     passage_terms: dict[str, float] = {}
     if mode in ("keyword", "hybrid") and analyzed.stems:
         reader = searcher.reader()
-        expansions = keyword.typo_expansions(reader, analyzed)
+        expansions = keyword.typo_expansions(reader, analyzed, caches.vocabulary)
         terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
         clitics = keyword.clitic_forms(reader, analyzed)
         article_query = keyword.article_query(analyzed, expansions, synonyms, terms, clitics)
         passage_terms = keyword.passage_terms(analyzed, expansions, synonyms, terms, clitics)
         if article_query is not None:
-            keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates, postings)
+            keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates, caches.postings)
     semantic_ranking: list[tuple[str, float]] = []
     semantic_passages: dict[str, str] = {}
     text = query[: settings.max_query_chars].strip()
@@ -100,7 +104,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if passage_terms:
         looked_at = [slug for slug, _ in fused[:max(need, proximity.DEPTH)]]
         alternatives = {stem: [*expansions.get(stem, ()), *clitics.get(stem, ())] for stem in analyzed.unique_stems}
-        matches = keyword.match_passages(searcher, looked_at, passage_terms, analyzed.stems, alternatives)
+        matches = keyword.match_passages(searcher, looked_at, passage_terms, caches.passages, analyzed.stems, alternatives)
         keyword_passages = matches.passages
         if mode != "semantic" and settings.proximity_weight > 0:
             fused = proximity.rerank(fused, _long_only(matches.coverage, catalog, settings.fusion_short_words),

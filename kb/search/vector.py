@@ -20,6 +20,7 @@ import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import faiss
 import numpy as np
@@ -47,8 +48,14 @@ class VectorIndex:
         self.entries: dict[int, VectorEntry] = entries or {}
         self.next_id = next_id
         self._by_slug: dict[str, list[int]] = {}
+        # vector id -> article number (-1: removed), so the best passage of each article
+        # among thousands of nearest passages is found with numpy, not a Python loop.
+        self._owner = np.full(max(16, next_id), -1, dtype=np.int32)
+        self._article_numbers: dict[str, int] = {}
+        self._article_slugs: list[str] = []
         for vid, entry in self.entries.items():
             self._by_slug.setdefault(entry.slug, []).append(vid)
+            self._own(vid, entry.slug)
         self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
@@ -61,6 +68,10 @@ class VectorIndex:
     def slugs(self) -> set[str]:
         with self._lock.reading():
             return set(self._by_slug)
+
+    @property
+    def article_count(self) -> int:
+        return len(self._by_slug)
 
     def count_of(self, slug: str) -> int:
         with self._lock.reading():
@@ -94,6 +105,18 @@ class VectorIndex:
         for vid, pid in zip(ids.tolist(), passage_ids):
             self.entries[vid] = VectorEntry(pid, slug)
             self._by_slug.setdefault(slug, []).append(vid)
+            self._own(vid, slug)
+
+    def _own(self, vid: int, slug: str) -> None:
+        number = self._article_numbers.get(slug)
+        if number is None:
+            number = self._article_numbers[slug] = len(self._article_slugs)
+            self._article_slugs.append(slug)
+        if vid >= len(self._owner):
+            grown = np.full(max(vid + 1, 2 * len(self._owner)), -1, dtype=np.int32)
+            grown[: len(self._owner)] = self._owner
+            self._owner = grown
+        self._owner[vid] = number
 
     def _remove(self, slug: str) -> int:
         ids = self._by_slug.pop(slug, [])
@@ -101,6 +124,7 @@ class VectorIndex:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
             for vid in ids:
                 self.entries.pop(vid, None)
+            self._owner[np.asarray(ids, dtype=np.int64)] = -1
         return len(ids)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[VectorEntry, float]]:
@@ -111,6 +135,27 @@ class VectorIndex:
             scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
             entries = self.entries
             return [(entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in entries]
+
+    def nearest_articles(self, query: np.ndarray, k: int) -> Iterator[tuple[str, str, float]]:
+        """(slug, best passage id, its cosine) of every article among the k nearest
+        passages, best first: each article once, by its best passage.  Lazy, so a caller
+        that needs only the first few articles pays only for those."""
+        with self._lock.reading():
+            if len(self) == 0 or k <= 0:
+                return
+            scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
+            ids, scores = ids[0], scores[0]
+            ids, scores = ids[ids >= 0], scores[ids >= 0]
+            owners = self._owner[ids]
+            live = owners >= 0
+            ids, scores, owners = ids[live], scores[live], owners[live]
+            _, first = np.unique(owners, return_index=True)  # results are best first
+            first.sort()
+        slugs, entries = self._article_slugs, self.entries
+        for i in first.tolist():
+            entry = entries.get(int(ids[i]))  # None: removed since the search
+            if entry is not None:
+                yield slugs[owners[i]], entry.passage_id, float(scores[i])
 
     def items(self) -> list[tuple[str, list[str], np.ndarray]]:
         """Everything held, as (slug, passage ids, vectors): what build_vector_index takes."""
