@@ -228,22 +228,6 @@ def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
     assert keyword.clitic_forms(knowledge._searcher(knowledge._read_state()).reader(), query) == {"جوجل": ["بجوجل"]}
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "distance"),
-    [
-        ("استرداد", "استرداد", 0),
-        ("استرداد", "استرادد", 1),  # a swap counts once
-        ("استرداد", "استرجاد", 1),
-        ("استرداد", "استرد", 2),
-        ("استرداد", "است", 3),  # capped at limit + 1
-        ("abc", "ab", 1),
-        ("", "", 0),
-    ],
-)
-def test_damerau_distance(a, b, distance):
-    assert keyword.damerau_distance(a, b, limit=2) == distance
-
-
 # -- filters ------------------------------------------------------------------------------------------
 
 

@@ -265,23 +265,6 @@ def analyze_query(text: str, max_chars: int) -> AnalyzedQuery:
     return AnalyzedQuery(words, tuple(stem(w) for w in words))
 
 
-def damerau_distance(a: str, b: str, limit: int = 2) -> int:
-    """Optimal string alignment distance (a swap of two letters counts as one edit)."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
 def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_results: int = 3) -> list[str]:
     """Index terms one edit (or one swap of neighbouring letters) away from term, most frequent first.
 

@@ -1,0 +1,136 @@
+"""kb.search.vocabulary and kb.search.segments: what is kept per Whoosh segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.search import keyword
+from kb.search.segments import PassageCache
+from kb.search.segments import SegmentCaches
+from kb.search.vector import VectorIndex
+from kb.search.vocabulary import Vocabulary
+from kb.search.vocabulary import edits1
+from test_keyword import article_file
+from test_keyword import keyword_only_kb
+
+
+def damerau_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal string alignment distance (a swap of two letters counts as one edit): the oracle for edits1."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("استرداد", "استرداد", 0),
+        ("استرداد", "استرادد", 1),  # a swap counts once
+        ("استرداد", "استرجاد", 1),
+        ("استرداد", "استرد", 2),
+        ("استرداد", "است", 3),  # capped at limit + 1
+        ("abc", "ab", 1),
+        ("", "", 0),
+    ],
+)
+def test_damerau_distance(a, b, distance):
+    assert damerau_distance(a, b, limit=2) == distance
+
+
+@pytest.mark.parametrize("word", ["سياسه", "abc", "استرداد"])
+def test_edits1_is_every_string_one_edit_or_swap_away(word):
+    alphabet = "".join(sorted(set(word + "xyzب")))
+    found = edits1(word, alphabet, keep_first=False)
+    assert word not in found
+    assert all(damerau_distance(word, other, 1) == 1 for other in found)
+    # every deletion, substitution and insertion with these letters, and every swap
+    for i in range(len(word)):
+        assert word[:i] + word[i + 1:] in found
+        assert word[:i] + "x" + word[i + 1:] in found
+    assert word + "z" in found and "z" + word in found
+    assert word[1] + word[0] + word[2:] in found
+
+
+def test_edits1_keeps_the_first_letter_unless_two_letters_swap():
+    found = edits1("بطاقه", "بطاقهx", keep_first=True)
+    assert "xطاقه" not in found and "طاقه" not in found and "xبطاقه" not in found
+    assert "طباقه" in found  # a swap of the first two letters
+    assert "بطاه" in found and "بطاقهx" in found
+
+
+@pytest.fixture
+def small_kb(tmp_path):
+    return keyword_only_kb(tmp_path, {
+        "refund.md": article_file("الاسترداد", "## طلب الاسترداد\n\nاسترداد المبلغ خلال سبعة أيام.\n\n## الشحن\n\nالشحن مجاني."),
+        "reviews.md": article_file("Reviews", "A good reputation comes from answering every review.", lang="en"),
+    })
+
+
+def test_vocabulary_finds_index_terms_one_edit_away(small_kb):
+    state = small_kb._read_state()
+    reader = small_kb._searcher(state).reader()
+    vocabulary = Vocabulary()
+    assert "reputation" in vocabulary.near(reader, "spell", "reputaton")
+    assert "استرداد" in vocabulary.near(reader, "body", "استردا")
+    assert vocabulary.near(reader, "body", "كمبيوتر") == set()
+    assert keyword.near_terms(reader, "spell", "reputatoin", vocabulary) == ["reputation"]
+    assert vocabulary.near(reader, "no-such-field", "x") == set()
+
+
+def test_caches_forget_segments_that_are_gone(small_kb):
+    """After an update merges segments away, what was read from them is dropped."""
+    small_kb.search("استرداد", mode="keyword")
+    small_kb.search("reputaton", mode="keyword")
+    caches: SegmentCaches = small_kb._segments
+    before = {key[0] for key in caches.vocabulary._fields} | {key[0] for key in caches.passages._items}
+    assert before
+    small_kb.build()  # a new generation: new segments
+    small_kb.search("استرداد", mode="keyword")
+    after = {key[0] for key in caches.vocabulary._fields} | {key[0] for key in caches.passages._items}
+    assert after and not (before & after)
+
+
+def test_passage_cache_returns_the_stored_passage_and_its_terms(small_kb):
+    state = small_kb._read_state()
+    searcher = small_kb._searcher(state)
+    cache = PassageCache(max_passages=2)
+    numbers = list(searcher.document_numbers(slug="refund"))
+    stored = [cache.get(searcher, n) for n in numbers]
+    passages = [s for s in stored if s is not None]
+    assert len(passages) == len(numbers) - 1  # the article's own document has no passage
+    for item in passages:
+        assert item.terms == item.passage["terms"].split() and sum(item.counts.values()) == len(item.terms)
+    assert len(cache._items) == 2  # bounded
+    assert cache.get(searcher, numbers[-1]) is stored[-1]  # the most recent one is kept
+
+
+def test_nearest_articles_gives_each_article_once_by_its_best_passage():
+    rng = np.random.default_rng(5)
+    index = VectorIndex(8, "fp")
+    vectors = rng.standard_normal((9, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for i, slug in enumerate(["a", "b", "c"]):
+        index.add(slug, [f"{slug}#{j}" for j in range(3)], vectors[3 * i:3 * i + 3])
+    query = vectors[4]  # b#1 itself
+    found = list(index.nearest_articles(query, 9))
+    assert [slug for slug, _, _ in found][0] == "b" and found[0][1] == "b#1"
+    assert sorted(slug for slug, _, _ in found) == ["a", "b", "c"]
+    exact = {slug: max(float(v @ query) for v in vectors[3 * i:3 * i + 3]) for i, slug in enumerate("abc")}
+    for slug, _, score in found:
+        assert score == pytest.approx(exact[slug], abs=1e-5)
+    assert [s for _, _, s in found] == sorted((s for _, _, s in found), reverse=True)
+    index.remove("b")
+    assert "b" not in {slug for slug, _, _ in index.nearest_articles(query, 9)}
+    index.add("b", ["b#new"], vectors[4:5])
+    assert next(iter(index.nearest_articles(query, 9)))[:2] == ("b", "b#new")
