@@ -248,6 +248,21 @@ class KnowledgeBase:
             raise KbError("no_index", f"No usable index in {self.store.root}: run 'kb index' first.", status=503)
         return generation, manifest
 
+    def warm_up(self) -> None:
+        """Load now what the first searches would otherwise wait for: the index, the
+        catalog, the model and the typo vocabularies (about a second at 10k articles)."""
+        try:
+            state = self._read_state()
+        except KbError:
+            return  # no index yet: nothing to warm
+        reader = self._searcher(state).reader()
+        for leaf, _ in reader.leaf_readers():
+            for field in ("body", "spell"):
+                self._segments.vocabulary.of(leaf, field)
+        self.catalog  # noqa: B018 - read it now
+        if state.vectors is not None and self.embedder is not None:
+            self.embedder.embed_query("warm up")
+
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Build the index if there is none (first start); otherwise leave it alone."""
         generation = self.store.current()

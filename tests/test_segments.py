@@ -93,12 +93,30 @@ def test_caches_forget_segments_that_are_gone(small_kb):
     small_kb.search("استرداد", mode="keyword")
     small_kb.search("reputaton", mode="keyword")
     caches: SegmentCaches = small_kb._segments
-    before = {key[0] for key in caches.vocabulary._fields} | {key[0] for key in caches.passages._items}
+
+    def segments() -> set[str]:
+        return {key[0] for key in [*caches.vocabulary._fields, *caches.passages._items, *caches.postings._lists]}
+
+    before = segments()
     assert before
     small_kb.build()  # a new generation: new segments
     small_kb.search("استرداد", mode="keyword")
-    after = {key[0] for key in caches.vocabulary._fields} | {key[0] for key in caches.passages._items}
+    after = segments()
     assert after and not (before & after)
+
+
+def test_postings_cache_is_bounded_in_bytes(small_kb):
+    state = small_kb._read_state()
+    reader = small_kb._searcher(state).reader()
+    leaf = reader.leaf_readers()[0][0]
+    cache = SegmentCaches().postings
+    ids, weights = cache.postings(leaf, "body", "استرداد")
+    one = ids.nbytes + weights.nbytes
+    assert len(ids) >= 1 and cache.nbytes == one
+    cache.max_bytes = one  # room for one list of this size
+    cache.postings(leaf, "body", "شحن")
+    assert len(cache._lists) == 1 and cache.nbytes <= max(one, cache.nbytes)
+    assert ("body", "شحن") == next(iter(cache._lists))[1:]
 
 
 def test_passage_cache_returns_the_stored_passage_and_its_terms(small_kb):
@@ -134,3 +152,13 @@ def test_nearest_articles_gives_each_article_once_by_its_best_passage():
     assert "b" not in {slug for slug, _, _ in index.nearest_articles(query, 9)}
     index.add("b", ["b#new"], vectors[4:5])
     assert next(iter(index.nearest_articles(query, 9)))[:2] == ("b", "b#new")
+
+
+def test_warm_up_reads_the_typo_vocabularies_before_the_first_search(small_kb, tmp_path):
+    fresh = type(small_kb).from_settings(small_kb.settings, embedder=False)
+    assert not fresh._segments.vocabulary._fields
+    fresh.warm_up()
+    fields = {key[1] for key in fresh._segments.vocabulary._fields}
+    assert fields == {"body", "spell"}
+    empty = type(small_kb).from_settings(small_kb.settings.with_overrides(index_dir=tmp_path / "none"), embedder=False)
+    empty.warm_up()  # no index yet: nothing to do, no error

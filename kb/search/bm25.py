@@ -22,16 +22,21 @@ from collections import OrderedDict
 import numpy as np
 
 _MAX_CACHED_LISTS = 20_000
+# A common word's list at 10k articles holds thousands of postings (12 bytes each): bound
+# the memory, not only the number of lists.
+_MAX_CACHED_BYTES = 96 * 1024 * 1024
 
 
 class PostingsCache:
-    """(segment, live docs, field, term) -> (doc ids, term frequencies); bounded LRU."""
+    """(segment, field, term) -> (doc ids, term frequencies); LRU bounded in lists and bytes."""
 
-    def __init__(self, max_lists: int = _MAX_CACHED_LISTS):
+    def __init__(self, max_lists: int = _MAX_CACHED_LISTS, max_bytes: int = _MAX_CACHED_BYTES):
         self._lists: OrderedDict = OrderedDict()
         self._lengths: dict = {}
         self._lock = threading.Lock()
         self.max_lists = max_lists
+        self.max_bytes = max_bytes
+        self.nbytes = 0
 
     def postings(self, leaf, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         key = (leaf.segment().segment_id(), field, term)
@@ -54,10 +59,22 @@ class PostingsCache:
                     matcher.next()
         found = (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32))
         with self._lock:
-            self._lists[key] = found
-            while len(self._lists) > self.max_lists:
-                self._lists.popitem(last=False)
+            if key not in self._lists:
+                self._lists[key] = found
+                self.nbytes += found[0].nbytes + found[1].nbytes
+            while len(self._lists) > self.max_lists or (self.nbytes > self.max_bytes and len(self._lists) > 1):
+                _, (ids_, weights_) = self._lists.popitem(last=False)
+                self.nbytes -= ids_.nbytes + weights_.nbytes
         return found
+
+    def forget_except(self, segment_ids: set[str]) -> None:
+        """Drop the lists and lengths of segments no longer in the index (merged away)."""
+        with self._lock:
+            for key in [k for k in self._lists if k[0] not in segment_ids]:
+                ids, weights = self._lists.pop(key)
+                self.nbytes -= ids.nbytes + weights.nbytes
+            for key in [k for k in self._lengths if k[0] not in segment_ids]:
+                del self._lengths[key]
 
     def lengths(self, leaf, field: str) -> np.ndarray:
         """Field length of every document of a segment (0 for documents without the field)."""

@@ -89,5 +89,6 @@ class SegmentCaches:
     def keep_only(self, reader) -> None:
         """Forget what was read from segments this reader no longer has (merged away)."""
         live = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+        self.postings.forget_except(live)
         self.vocabulary.forget_except(live)
         self.passages.forget_except(live)
