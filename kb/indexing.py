@@ -209,7 +209,7 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
     writer = ix.writer(timeout=30.0)
     try:
         keyword.write_articles(writer, items, deletes)
-        writer.commit(merge=len(items) + len(deletes) > 50)
+        writer.commit()  # merges small segments (Whoosh MERGE_SMALL): one per publish would pile up
     except BaseException:
         writer.cancel()
         raise

@@ -328,7 +328,7 @@ class KnowledgeBase:
             return cached[1]
         if cached is not None:
             cached[1].close()
-        searcher = keyword.KeywordSearcher(state.index.searcher(weighting=keyword.scoring_model()))
+        searcher = keyword.KeywordSearcher(state.index.searcher(weighting=keyword.scoring_model()), self._segments)
         self._local.searcher = (state, searcher)
         return searcher
 

@@ -12,8 +12,9 @@ measures, in one process and one run:
 - full keyword build time (Whoosh only) and full build with embeddings (at the sizes given
   with ``--full-embed``, from an empty embedding cache);
 - embedding throughput (passages/s) on a sample of the corpus's passages;
-- incremental update of one changed article (``KnowledgeBase.upsert``) and how many
-  passages that embedded;
+- incremental update of one changed article (``KnowledgeBase.upsert``, five articles one
+  after the other: median and slowest), how many passages each embedded, and the first
+  search after it here and in a second reader that already held the index;
 - keyword, query-embedding and hybrid latency p50/p95/p99 over distinct real questions
   (scripts/data/questions.jsonl and messages.jsonl), reused searcher, no result cache;
 - process memory (RSS) with the index loaded.
@@ -44,6 +45,9 @@ from kb.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
+
+
+UPSERTS = 5
 
 
 class CountingEmbedder:
@@ -154,13 +158,27 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
             ms, report = timed(empty_cache.index, full=True)
             result["full_build_with_embeddings_s"] = ms / 1000
 
+        # Publish UPSERTS articles one after the other: each changes one section (one passage to
+        # embed), then a search in this process (which reloads the changed index) and one in a
+        # second process-like reader that already holds the index.
+        reader = KnowledgeBase(articles, index, settings, embedder=embedder.inner)
+        reader.search(questions[0], mode="hybrid")
+        upserts, embedded, first_search, other_reader = [], [], [], []
+        for number, target in enumerate(sample[:UPSERTS]):
+            text = target.path.read_text(encoding="utf-8")
+            target.path.write_text(text.replace("\n## ", f"\nجملة جديدة للاختبار رقم {number} عن سياسة الاسترداد.\n\n## ", 1),
+                                   encoding="utf-8")
+            before = embedder.passages
+            upserts.append(timed(knowledge.upsert, target.path)[0])
+            embedded.append(embedder.passages - before)
+            first_search.append(timed(knowledge.search, questions[number + 1], mode="hybrid")[0])
+            other_reader.append(timed(reader.search, questions[number + 1], mode="hybrid")[0])
+        result["upsert_ms"] = statistics.median(upserts)
+        result["upsert_max_ms"] = max(upserts)
+        result["upsert_embedded"] = max(embedded)
+        result["first_search_after_upsert_ms"] = statistics.median(first_search)
+        result["other_reader_search_after_upsert_ms"] = statistics.median(other_reader)
         target = sample[0]
-        text = target.path.read_text(encoding="utf-8")
-        target.path.write_text(text.replace("\n## ", "\nجملة جديدة للاختبار عن سياسة الاسترداد.\n\n## ", 1), encoding="utf-8")
-        before = embedder.passages
-        ms, _ = timed(knowledge.upsert, target.path)
-        result["upsert_ms"] = ms
-        result["upsert_embedded"] = embedder.passages - before
         result["upsert_article_passages"] = len(article_passages(KnowledgeBase(articles, index, settings, embedder=False).catalog.articles[target.slug]))
 
         rows = latency_rows(knowledge, questions)
@@ -174,8 +192,8 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
 
 def print_report(results: list[dict]) -> None:
     print()
-    print("| size | articles | passages | vectors (index) | keyword build s | full build+embed s | embed passages/s | upsert ms (passages embedded / article passages) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| size | articles | passages | vectors (index) | keyword build s | full build+embed s | embed passages/s | upsert ms, median of 5 (passages embedded / article passages) | first search after it ms (this process / another reader) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if "embed_p50_ms" not in r:
             continue
@@ -183,7 +201,8 @@ def print_report(results: list[dict]) -> None:
         build = f"{r['keyword_build_s']:.1f}" if "keyword_build_s" in r else "-"
         print(
             f"| {r['size']} | {r['articles']} | {r['passages']} | {r['vectors']} ({r['vector_index']}) | {build} | {full} | "
-            f"{r['embed_passages_per_s']:.1f} | {r['upsert_ms']:.0f} ({r['upsert_embedded']} / {r['upsert_article_passages']}) | "
+            f"{r['embed_passages_per_s']:.1f} | {r['upsert_ms']:.0f}, max {r['upsert_max_ms']:.0f} ({r['upsert_embedded']} / {r['upsert_article_passages']}) | "
+            f"{r['first_search_after_upsert_ms']:.0f} / {r['other_reader_search_after_upsert_ms']:.0f} | "
             f"{r['noop_reindex_embedded']} | "
             f"{r['keyword_p50_ms']:.1f} / {r['keyword_p95_ms']:.1f} / {r['keyword_p99_ms']:.1f} | "
             f"{r['embed_p50_ms']:.1f} / {r['embed_p95_ms']:.1f} / {r['embed_p99_ms']:.1f} | "
@@ -208,7 +227,7 @@ def print_report(results: list[dict]) -> None:
             continue
         checks = [
             ("keyword p95 <= 20 ms", r["keyword_p95_ms"], 20.0),
-            ("upsert of one article <= 1000 ms", r["upsert_ms"], 1000.0),
+            ("upsert of one article <= 1000 ms (slowest of 5)", r["upsert_max_ms"], 1000.0),
             ("hybrid p95 <= keyword p95 + embed p95 + 10 ms", r["hybrid_p95_ms"], r["keyword_p95_ms"] + r["embed_p95_ms"] + 10),
             ("RSS <= 1500 MB", r["rss_mb"], 1500.0),
             ("re-index embeds only the changed article", r["upsert_embedded"], float(r["upsert_article_passages"] + 0.5)),

@@ -162,3 +162,23 @@ def test_warm_up_reads_the_typo_vocabularies_before_the_first_search(small_kb, t
     assert fields == {"body", "spell"}
     empty = type(small_kb).from_settings(small_kb.settings.with_overrides(index_dir=tmp_path / "none"), embedder=False)
     empty.warm_up()  # no index yet: nothing to do, no error
+
+
+@pytest.mark.parametrize("filters", [keyword.Filters(), keyword.Filters(lang="en"), keyword.Filters(include_drafts=True, include_internal=True),
+                                     keyword.Filters(category="no-such-category")])
+def test_filter_masks_match_whoosh_after_updates_and_deletions(small_kb, filters):
+    """GIVEN an index changed by an upsert and a delete (a new segment, deleted documents)
+    WHEN a new searcher computes which documents a filter allows from the per-segment masks
+    THEN it allows exactly what Whoosh's own filter query finds among the live documents."""
+    path = small_kb.articles_dir / "refund.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nجملة جديدة.\n", encoding="utf-8")
+    small_kb.upsert(path)
+    small_kb.delete("reviews")
+    state = small_kb._read_state()
+    searcher = small_kb._searcher(state)
+    reader = searcher.reader()
+    assert len(reader.leaf_readers()) >= 2 and any(leaf.has_deletions() for leaf, _ in reader.leaf_readers())
+    for kind in ("article", "passage"):
+        expected = {d for d in searcher.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
+        assert searcher.allowed_docs(filters, kind) == expected
+        assert set(np.flatnonzero(searcher.allowed_mask(filters, kind)).tolist()) == expected

@@ -46,6 +46,8 @@ from kb.search.bm25 import top_documents
 from kb.search import proximity
 from kb.search.passages import Passage
 from kb.search.segments import PassageCache
+from kb.search.segments import SegmentCaches
+from kb.search.segments import allowed_mask
 from kb.search.synonyms import SynonymTable
 from kb.search.vocabulary import Vocabulary
 from kb.text import CLITIC_LETTERS
@@ -223,18 +225,22 @@ class Filters:
     include_drafts: bool = False
     include_internal: bool = False
 
-    def query(self, kind: str) -> Query:
-        parts: list[Query] = [Term("kind", kind)]
+    def terms(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """The (field, value) pairs a document of this kind must all have."""
+        parts = [("kind", kind)]
         if not self.include_drafts:
-            parts.append(Term("status", "published"))
+            parts.append(("status", "published"))
         if not self.include_internal:
-            parts.append(Term("audience", "public"))
+            parts.append(("audience", "public"))
         if self.lang:
-            parts.append(Term("lang", self.lang))
+            parts.append(("lang", self.lang))
         if self.category:
-            parts.append(Term("category", self.category))
-        parts.extend(Term("tag", tag) for tag in self.tags)
-        return And(parts)
+            parts.append(("category", self.category))
+        parts.extend(("tag", tag) for tag in self.tags)
+        return tuple(parts)
+
+    def query(self, kind: str) -> Query:
+        return And([Term(field_name, value) for field_name, value in self.terms(kind)])
 
     def allows(self, article: Article) -> bool:
         """The same rule as :meth:`query`, for in-memory checks (semantic side)."""
@@ -398,8 +404,9 @@ class KeywordSearcher:
     (``reader()``, ``search()``, ``stored_fields()`` ...) is the Whoosh searcher's own.
     """
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, caches: SegmentCaches | None = None):
         self.whoosh = searcher
+        self.caches = caches or SegmentCaches()
         self._allowed: dict[tuple[Filters, str], set[int]] = {}
         self._masks: dict[tuple[Filters, str], np.ndarray] = {}
         self._slugs: dict[int, str] = {}
@@ -412,20 +419,16 @@ class KeywordSearcher:
         key = (filters, kind)
         docs = self._allowed.get(key)
         if docs is None:
-            reader = self.whoosh.reader()
-            docs = self._allowed[key] = {d for d in self.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
+            docs = self._allowed[key] = set(np.flatnonzero(self.allowed_mask(filters, kind)).tolist())
         return docs
 
     def allowed_mask(self, filters: Filters, kind: str) -> np.ndarray:
-        """The same set as a boolean array over document numbers."""
+        """The same set as a boolean array over document numbers (per segment, from the cache)."""
         key = (filters, kind)
         mask = self._masks.get(key)
         if mask is None:
-            mask = np.zeros(self.whoosh.reader().doc_count_all(), dtype=bool)
-            docs = self.allowed_docs(filters, kind)
-            if docs:
-                mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
-            self._masks[key] = mask
+            mask = self._masks[key] = allowed_mask(self.whoosh.reader(), filters.terms(kind), self.caches.filters,
+                                                   self.caches.postings)
         return mask
 
     def slug_of(self, docnum: int) -> str:
@@ -452,15 +455,15 @@ def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_
 def search_articles(searcher: KeywordSearcher, query: ArticleQuery, filters: Filters, limit: int,
                     postings: PostingsCache) -> list[tuple[str, float]]:
     """(slug, score) of the best articles, best first (BM25F term at a time, see kb.search.bm25)."""
-    allowed = searcher.allowed_docs(filters, "article")
-    if not allowed:
+    allowed = searcher.allowed_mask(filters, "article")
+    if not allowed.any():
         return []
     scores = bm25f_scores(searcher, list(query.terms), postings, BM25_K1, BM25_B)
     if query.phrases is not None and _phrases_are_cheap(searcher.reader(), query.phrase_stems):
-        for hit in searcher.search(query.phrases, limit=limit, filter=allowed, optimize=False, terms=False):
+        phrase_filter = searcher.allowed_docs(filters, "article")
+        for hit in searcher.search(query.phrases, limit=limit, filter=phrase_filter, optimize=False, terms=False):
             scores[hit.docnum] += hit.score
-    return [(searcher.slug_of(docnum), score)
-            for docnum, score in top_documents(scores, searcher.allowed_mask(filters, "article"), limit)]
+    return [(searcher.slug_of(docnum), score) for docnum, score in top_documents(scores, allowed, limit)]
 
 
 def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:

@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
 
+import numpy as np
+
 from kb.search.bm25 import PostingsCache
 from kb.search.vocabulary import Vocabulary
 
@@ -69,6 +71,51 @@ class PassageCache:
                 del self._items[key]
 
 
+class FilterMasks:
+    """(segment, filter terms) -> which of the segment's documents have all those terms.
+
+    A filter ("published, public, this category") is the same documents of a segment for
+    as long as the segment lives; only deletions change, and they are applied by the
+    caller.  Computed from the terms' posting lists (kb.search.bm25), so a new searcher
+    after an update pays for the new small segment only, not for the whole index again."""
+
+    def __init__(self) -> None:
+        self._masks: dict[tuple, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def mask(self, leaf, terms: tuple[tuple[str, str], ...], postings: PostingsCache) -> np.ndarray:
+        key = (leaf.segment().segment_id(), terms)
+        found = self._masks.get(key)
+        if found is None:
+            found = np.ones(leaf.doc_count_all(), dtype=bool)
+            for field_name, value in terms:
+                has = np.zeros(leaf.doc_count_all(), dtype=bool)
+                ids, _ = postings.postings(leaf, field_name, value)
+                has[ids] = True
+                found &= has
+            with self._lock:
+                self._masks[key] = found
+        return found
+
+    def forget_except(self, segment_ids: set[str]) -> None:
+        with self._lock:
+            for key in [k for k in self._masks if k[0] not in segment_ids]:
+                del self._masks[key]
+
+
+def allowed_mask(reader, terms: tuple[tuple[str, str], ...], masks: FilterMasks, postings: PostingsCache) -> np.ndarray:
+    """Over the reader's document numbers: documents with all the terms, not deleted."""
+    parts = []
+    for leaf, _ in reader.leaf_readers():
+        part = masks.mask(leaf, terms, postings)
+        if leaf.has_deletions():
+            part = part.copy()
+            deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
+            part[deleted[deleted < len(part)]] = False
+        parts.append(part)
+    return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, dtype=bool))
+
+
 def _leaf_of(reader, docnum: int):
     """The segment reader holding a global document number, and the number within it."""
     leaves = reader.leaf_readers()
@@ -85,6 +132,7 @@ class SegmentCaches:
     postings: PostingsCache = field(default_factory=PostingsCache)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     passages: PassageCache = field(default_factory=PassageCache)
+    filters: FilterMasks = field(default_factory=FilterMasks)
 
     def keep_only(self, reader) -> None:
         """Forget what was read from segments this reader no longer has (merged away)."""
@@ -92,3 +140,4 @@ class SegmentCaches:
         self.postings.forget_except(live)
         self.vocabulary.forget_except(live)
         self.passages.forget_except(live)
+        self.filters.forget_except(live)
