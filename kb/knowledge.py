@@ -1,9 +1,10 @@
 """``KnowledgeBase``: the Python API that the site, the agent API, the CLI and the
 benchmarks all use.  It owns the articles catalog and the indexes built from it.
 
-Reads are lock-free: each thread keeps its own Whoosh searcher, and the vector index is
-swapped as a whole.  Both are reopened when the index manifest changes on disk, whoever
-changed it (this process, ``kb index``, another server worker).
+Reads take a Whoosh searcher from a small pool (``kb.search.searchers``) and search the
+vector index under its read lock.  Both follow the index manifest on disk, whoever changed
+it (this process, ``kb index``, another server worker): Whoosh is reopened, the vectors take
+the new journal records (or the new snapshot).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
+from kb.search.searchers import SearcherPool
 from kb.search.segments import SegmentCaches
 from kb.search.vector import VectorIndex
 from kb.urls import article_url
@@ -60,6 +62,7 @@ class _ReadState:
     index: Any  # whoosh index
     vectors: VectorIndex | None
     manifest: Manifest | None
+    searchers: SearcherPool
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,6 @@ class KnowledgeBase:
         self._embedder_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._state: _ReadState | None = None
-        self._local = threading.local()
         self._catalog: Catalog | None = None  # read on first use: `kb index` reads the folder itself
         self._catalog_lock = threading.Lock()
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
@@ -255,10 +257,10 @@ class KnowledgeBase:
             state = self._read_state()
         except KbError:
             return  # no index yet: nothing to warm
-        reader = self._searcher(state).reader()
-        for leaf, _ in reader.leaf_readers():
-            for field in ("body", "spell"):
-                self._segments.vocabulary.of(leaf, field)
+        with self._searching(state) as searcher:
+            for leaf, _ in searcher.reader().leaf_readers():
+                for field in ("body", "spell"):
+                    self._segments.vocabulary.of(leaf, field)
         self.catalog  # noqa: B018 - read it now
         if state.vectors is not None and self.embedder is not None:
             self.embedder.embed_query("warm up")
@@ -289,7 +291,11 @@ class KnowledgeBase:
             if manifest and manifest.vector_snapshot and not self._embedder_disabled:
                 vectors = self._live_vectors(state, generation, manifest)
             index = keyword.open_index(generation / "whoosh")
-            self._state = _ReadState(marker, generation, index, vectors, manifest)
+            searchers = SearcherPool(lambda: keyword.KeywordSearcher(index.searcher(weighting=keyword.scoring_model()),
+                                                                     self._segments))
+            self._state = _ReadState(marker, generation, index, vectors, manifest, searchers)
+            if state is not None:
+                state.searchers.close()
             with index.reader() as reader:
                 self._segments.keep_only(reader)
             if manifest is not None and state is not None:
@@ -321,16 +327,9 @@ class KnowledgeBase:
         for slug in [s for s in self.catalog.articles if s not in manifest.articles]:
             self.catalog.articles.pop(slug, None)
 
-    def _searcher(self, state: _ReadState):
-        """This thread's Whoosh searcher for the current index state."""
-        cached = getattr(self._local, "searcher", None)
-        if cached is not None and cached[0] is state:
-            return cached[1]
-        if cached is not None:
-            cached[1].close()
-        searcher = keyword.KeywordSearcher(state.index.searcher(weighting=keyword.scoring_model()), self._segments)
-        self._local.searcher = (state, searcher)
-        return searcher
+    def _searching(self, state: _ReadState):
+        """A Whoosh searcher of this index state, for this thread alone while the block runs."""
+        return state.searchers.searcher()
 
     def synonyms(self) -> SynonymTable:
         path = self.articles_dir / "_synonyms.yml"
@@ -369,18 +368,18 @@ class KnowledgeBase:
             raise KbError("bad_limit", "limit and offset must be whole numbers", field="limit") from None
         filters = keyword.Filters(category, tuple(tags or ()), lang, include_drafts, include_internal)
         state = self._read_state()
-        searcher = self._searcher(state)
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
-        ranked = rank_articles(
-            query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
-            catalog=self.catalog.articles, synonyms=self.synonyms(), settings=self.settings, need=offset + limit,
-            caches=self._segments,
-        )
-        page = ranked.articles[offset:offset + limit]
-        hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
-        suggestion = None
-        if len(ranked.articles) < 3 and ranked.query.words:
-            suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
+        catalog, synonyms = self.catalog.articles, self.synonyms()
+        with self._searching(state) as searcher:
+            ranked = rank_articles(
+                query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
+                catalog=catalog, synonyms=synonyms, settings=self.settings, need=offset + limit, caches=self._segments,
+            )
+            page = ranked.articles[offset:offset + limit]
+            hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
+            suggestion = None
+            if len(ranked.articles) < 3 and ranked.query.words:
+                suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
         return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode)
 
     def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit:
@@ -439,7 +438,8 @@ class KnowledgeBase:
         words = keyword.analyze_query(prefix, self.settings.max_query_chars).words
         if not words:
             return []
-        completions = keyword.vocabulary_prefix(self._searcher(state).reader(), words[-1], 3)
+        with self._searching(state) as searcher:
+            completions = keyword.vocabulary_prefix(searcher.reader(), words[-1], 3)
         for completion in completions:
             hits = self.search(" ".join([*words[:-1], completion]), mode="keyword", limit=limit, include_internal=include_internal)
             if hits:

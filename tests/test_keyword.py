@@ -225,7 +225,8 @@ def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
     assert slugs(knowledge, "جوجل") == ["bare", "joined"]
     assert slugs(knowledge, "بجوجل") == ["joined"]  # a known word is not stripped
     query = keyword.analyze_query("جوجل", 500)
-    assert keyword.clitic_forms(knowledge._searcher(knowledge._read_state()).reader(), query) == {"جوجل": ["بجوجل"]}
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        assert keyword.clitic_forms(searcher.reader(), query) == {"جوجل": ["بجوجل"]}
 
 
 # -- filters ------------------------------------------------------------------------------------------

@@ -77,9 +77,14 @@ def small_kb(tmp_path):
     })
 
 
-def test_vocabulary_finds_index_terms_one_edit_away(small_kb):
-    state = small_kb._read_state()
-    reader = small_kb._searcher(state).reader()
+@pytest.fixture
+def searcher(small_kb):
+    with small_kb._searching(small_kb._read_state()) as held:
+        yield held
+
+
+def test_vocabulary_finds_index_terms_one_edit_away(searcher):
+    reader = searcher.reader()
     vocabulary = Vocabulary()
     assert "reputation" in vocabulary.near(reader, "spell", "reputaton")
     assert "استرداد" in vocabulary.near(reader, "body", "استردا")
@@ -105,9 +110,8 @@ def test_caches_forget_segments_that_are_gone(small_kb):
     assert after and not (before & after)
 
 
-def test_postings_cache_is_bounded_in_bytes(small_kb):
-    state = small_kb._read_state()
-    reader = small_kb._searcher(state).reader()
+def test_postings_cache_is_bounded_in_bytes(searcher):
+    reader = searcher.reader()
     leaf = reader.leaf_readers()[0][0]
     cache = SegmentCaches().postings
     ids, weights = cache.postings(leaf, "body", "استرداد")
@@ -119,9 +123,7 @@ def test_postings_cache_is_bounded_in_bytes(small_kb):
     assert ("body", "شحن") == next(iter(cache._lists))[1:]
 
 
-def test_passage_cache_returns_the_stored_passage_and_its_terms(small_kb):
-    state = small_kb._read_state()
-    searcher = small_kb._searcher(state)
+def test_passage_cache_returns_the_stored_passage_and_its_terms(searcher):
     cache = PassageCache(max_passages=2)
     numbers = list(searcher.document_numbers(slug="refund"))
     stored = [cache.get(searcher, n) for n in numbers]
@@ -174,11 +176,10 @@ def test_filter_masks_match_whoosh_after_updates_and_deletions(small_kb, filters
     path.write_text(path.read_text(encoding="utf-8") + "\nجملة جديدة.\n", encoding="utf-8")
     small_kb.upsert(path)
     small_kb.delete("reviews")
-    state = small_kb._read_state()
-    searcher = small_kb._searcher(state)
-    reader = searcher.reader()
-    assert len(reader.leaf_readers()) >= 2 and any(leaf.has_deletions() for leaf, _ in reader.leaf_readers())
-    for kind in ("article", "passage"):
-        expected = {d for d in searcher.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
-        assert searcher.allowed_docs(filters, kind) == expected
-        assert set(np.flatnonzero(searcher.allowed_mask(filters, kind)).tolist()) == expected
+    with small_kb._searching(small_kb._read_state()) as searcher:
+        reader = searcher.reader()
+        assert len(reader.leaf_readers()) >= 2 and any(leaf.has_deletions() for leaf, _ in reader.leaf_readers())
+        for kind in ("article", "passage"):
+            expected = {d for d in searcher.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
+            assert searcher.allowed_docs(filters, kind) == expected
+            assert set(np.flatnonzero(searcher.allowed_mask(filters, kind)).tolist()) == expected

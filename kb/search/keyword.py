@@ -5,7 +5,8 @@ Whoosh 2.7.4 is frozen, so it stays behind this module.  Known hazards handled h
   so no input can raise a query-syntax error, and parsing cost is linear in length;
 - ``optimize=False`` on every search: the default block-max path can loop forever on some
   OR queries (whoosh-community/whoosh#446, #461);
-- writers are only opened by ``KnowledgeBase`` while it holds the cross-process lock.
+- writers are only opened by ``KnowledgeBase`` while it holds the cross-process lock;
+- every searcher copied the mapped segment's files into memory: ``kb.search.whoosh_fixes``.
 
 One index holds two kinds of documents with separate field names, so that each kind's
 BM25F statistics (average field length, document frequency) stay its own: article
@@ -40,6 +41,7 @@ from whoosh.query import Term
 import numpy as np
 
 from kb.articles import Article
+from kb.search import whoosh_fixes
 from kb.search.bm25 import PostingsCache
 from kb.search.bm25 import bm25f_scores
 from kb.search.bm25 import top_documents
@@ -58,6 +60,7 @@ from kb.text import stem
 from kb.text import tokenize
 
 logger = logging.getLogger(__name__)
+whoosh_fixes.apply()
 
 ANALYZER_VERSION = 5
 
