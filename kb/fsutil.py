@@ -6,10 +6,13 @@ articles, index manifests and vector files alike.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
+from typing import Iterator
 
 
 def fsync_dir(path: Path) -> None:
@@ -20,8 +23,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace path with data so that readers see the old or the new content, never half.
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A file to write path's new content into; it replaces path only when the block ends
+    without an error (fsync, rename, fsync of the folder), so readers see the old or the
+    new content, never half.  For large content written in pieces (a vector snapshot).
 
     `mode` is set on the temporary file before the rename (mkstemp creates it 0600).
     """
@@ -30,7 +36,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -42,6 +48,12 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             pass
         raise
     fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace path with data so that readers see the old or the new content, never half."""
+    with atomic_writer(path, mode) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
