@@ -39,13 +39,13 @@ from kb.search.cache import EmbeddingCache
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
 from kb.search.ranking import rank_articles
+from kb.search.searchers import SearcherPool
+from kb.search.segments import SegmentCaches
 from kb.search.snippets import make_snippet
 from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
-from kb.search.searchers import SearcherPool
-from kb.search.segments import SegmentCaches
 from kb.search.vector import VectorIndex
 from kb.urls import article_url
 
