@@ -44,6 +44,7 @@ from kb.db import Database  # noqa: E402
 from kb.indexing import Manifest  # noqa: E402
 from kb.search.store import IndexStore  # noqa: E402
 from benchlib import percentile  # noqa: E402
+from benchlib import standin_warning  # noqa: E402
 
 GREETINGS = ["السلام عليكم", "مرحبا", "صباح الخير", "مساء الخير", "Hello", "أهلا", "هلا والله", "Hi team,", ""]
 SIGN_OFFS = ["شكرا", "مع التحية\nأحمد", "وشكرًا لكم", "Thanks,\nSara", "أخوكم محمد", "Regards,\nOmar", ""]
@@ -336,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     corpus, index_dir = args.corpus.resolve(), args.index_dir.resolve()
     levels_wanted = [int(c) for c in args.concurrency.split(",")]
     manifest = check_index(corpus, index_dir)
+    warning = standin_warning(index_dir)
+    if warning:
+        print(warning, flush=True)
     factory = RequestFactory(load_messages(args.messages))
 
     work = Path(tempfile.mkdtemp(prefix="kb-bench-"))

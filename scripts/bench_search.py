@@ -45,6 +45,7 @@ from kb.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
+from benchlib import standin_warning  # noqa: E402
 
 
 UPSERTS = 5
@@ -121,6 +122,10 @@ def bench_keyword_only(name: str, corpus: Path, prebuilt: Path, questions: list[
 def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questions: list[str],
                keyword_build: bool = True) -> dict:
     result: dict = {"size": name}
+    warning = standin_warning(prebuilt)
+    if warning:
+        print(f"[{name}] {warning}", flush=True)
+        result["standin_vectors"] = True
     settings = load_settings({"data_dir": ROOT / "bench-data" / "data"}, environ={})
     # Bring the prebuilt index up to date (a no-op when it is; the first time, or after a
     # format change, a rebuild that takes its embeddings from the cache where it can).
@@ -200,7 +205,8 @@ def print_report(results: list[dict]) -> None:
         full = f"{r['full_build_with_embeddings_s']:.1f}" if "full_build_with_embeddings_s" in r else "-"
         build = f"{r['keyword_build_s']:.1f}" if "keyword_build_s" in r else "-"
         print(
-            f"| {r['size']} | {r['articles']} | {r['passages']} | {r['vectors']} ({r['vector_index']}) | {build} | {full} | "
+            f"| {r['size']}{' (stand-in vectors)' if r.get('standin_vectors') else ''} | {r['articles']} | {r['passages']} | "
+            f"{r['vectors']} ({r['vector_index']}) | {build} | {full} | "
             f"{r['embed_passages_per_s']:.1f} | {r['upsert_ms']:.0f}, max {r['upsert_max_ms']:.0f} ({r['upsert_embedded']} / {r['upsert_article_passages']}) | "
             f"{r['first_search_after_upsert_ms']:.0f} / {r['other_reader_search_after_upsert_ms']:.0f} | "
             f"{r['noop_reindex_embedded']} | "

@@ -37,3 +37,14 @@ def load_questions() -> list[str]:
                 if line.strip():
                     questions.append(json.loads(line)[key])
     return list(dict.fromkeys(questions))
+
+
+STANDIN_MARKER = "STANDIN-VECTORS"
+
+
+def standin_warning(index_dir: Path) -> str | None:
+    """A warning to print if this index's vectors are stand-ins (scripts/standin_vectors.py)."""
+    if (Path(index_dir) / STANDIN_MARKER).exists():
+        return (f"NOTE: {index_dir} holds stand-in vectors (each passage's first words, embedded): "
+                "its speed and memory numbers are real, its search quality is not")
+    return None
