@@ -8,7 +8,6 @@ nothing is embedded twice).
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from kb import load_settings
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 ROOT = TESTS.parent
-SHARED = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared"))
+SEEDS = DATA / "seeds"  # copies of the launch content's raw sources (../shared/seeds)
 OUTPUT = ROOT / "test-output"
 
 

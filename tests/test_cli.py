@@ -14,12 +14,11 @@ from click.testing import CliRunner
 from kb.articles import load_articles
 from kb.cli import ProgressPrinter
 from kb.cli import cli
-from conftest import SHARED
+from conftest import SEEDS
 
 TESTS = Path(__file__).resolve().parent
 BROKEN = TESTS / "data" / "broken"
 LAUNCH = TESTS.parent / "articles"
-SEEDS = SHARED / "seeds"
 REFUND_FILE = Path("orders") / "سياسة-الاسترداد.md"
 COMMANDS = ["check", "import", "index", "search", "serve"]
 
@@ -29,7 +28,7 @@ def clean_environment(tmp_path, monkeypatch):
     """No kb.toml and no KB_* variable of the caller's shell may change what a command does."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
-        if name.startswith("KB_") and name != "KB_SHARED_DIR":
+        if name.startswith("KB_"):
             monkeypatch.delenv(name)
 
 
@@ -230,7 +229,7 @@ def test_search_builds_the_index_on_first_use(runner, site):
 def test_import_a_seed_as_a_draft_that_passes_check(runner, site):
     seeds = sorted(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)
     if not seeds:
-        pytest.fail(f"no seed files in {SEEDS} (set KB_SHARED_DIR to the shared folder)")
+        pytest.fail(f"no seed files in {SEEDS}")
     result = kb(runner, site, "import", str(seeds[0]), "--category", "الطلبات والاسترداد")
     assert result.exit_code == 0, result.output
     assert "1 imported as drafts, 0 failed" in result.stdout

@@ -1,7 +1,7 @@
 """kb import: the five real seed documents, an HTML page, and the ways a file can be bad.
 
-The seeds are copies of web pages and a converted PDF from /work/shared/seeds (or
-$KB_SHARED_DIR/seeds).  Each test names the boilerplate that really occurs in its seed, so a
+The seeds are copies of web pages and a converted PDF (tests/data/seeds, copied from the
+launch content's sources in ../shared/seeds).  Each test names the boilerplate that really occurs in its seed, so a
 change to the heuristics that lets it back in, or eats real content, fails here.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 from pathlib import Path
 
@@ -26,11 +25,7 @@ from kb.render import render_markdown
 DATA = Path(__file__).parent / "data" / "import"
 
 
-def _shared_dir() -> Path:
-    return Path(os.environ.get("KB_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
-
-
-SEEDS_DIR = _shared_dir() / "seeds"
+SEEDS_DIR = Path(__file__).parent / "data" / "seeds"
 SEED_NAMES = {
     "online": "000_ecc861044229edd7.txt",
     "skills21": "001_38dd69dd34f8abf7.txt",
@@ -38,11 +33,6 @@ SEED_NAMES = {
     "research": "003_d80dfc2ad4d41e9b.txt",
     "blog": "004_1b568a0aa1d6f42d.txt",
 }
-needs_seeds = pytest.mark.skipif(
-    not SEEDS_DIR.is_dir(), reason=f"seed documents not found in {SEEDS_DIR} (set KB_SHARED_DIR)"
-)
-
-
 def seed(name: str) -> Path:
     return SEEDS_DIR / SEED_NAMES[name]
 
@@ -50,8 +40,6 @@ def seed(name: str) -> Path:
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     """All five seeds imported once into a fresh articles folder: name -> (result, article)."""
-    if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed documents not found in {SEEDS_DIR} (set KB_SHARED_DIR)")
     articles_dir = tmp_path_factory.mktemp("articles")
     results = import_files([seed(name) for name in SEED_NAMES], articles_dir)
     catalog = load_articles(articles_dir)
@@ -61,7 +49,6 @@ def imported(tmp_path_factory):
     return {"dir": articles_dir, "catalog": catalog, "seeds": by_name}
 
 
-@needs_seeds
 def test_every_seed_becomes_a_loadable_draft(imported):
     assert imported["catalog"].errors == []
     for name, (result, article) in imported["seeds"].items():
@@ -81,7 +68,6 @@ def test_every_seed_becomes_a_loadable_draft(imported):
     assert len({r.slug for r, _ in imported["seeds"].values()}) == 5
 
 
-@needs_seeds
 @pytest.mark.parametrize(
     ("name", "title"),
     [
@@ -110,7 +96,6 @@ BOILERPLATE = {
 }
 
 
-@needs_seeds
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_boilerplate_is_gone(imported, name):
     _, article = imported["seeds"][name]
@@ -132,7 +117,6 @@ KEPT = {
 }
 
 
-@needs_seeds
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_real_content_is_kept(imported, name):
     _, article = imported["seeds"][name]
@@ -159,7 +143,6 @@ HEADINGS = {
 }
 
 
-@needs_seeds
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_headings_are_recovered_from_real_section_titles(imported, name):
     _, article = imported["seeds"][name]
@@ -183,7 +166,6 @@ LIST_ITEMS = {
 }
 
 
-@needs_seeds
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_list_items_are_recovered(imported, name):
     _, article = imported["seeds"][name]
@@ -193,7 +175,6 @@ def test_list_items_are_recovered(imported, name):
     assert not any(line.strip() in {"-", "•", "*"} for line in lines), "a bare bullet line is left"
 
 
-@needs_seeds
 def test_seed_with_numbered_question_answer_pairs_gets_faq(imported):
     _, article = imported["seeds"]["online"]
     assert len(article.faq) == 5
@@ -205,14 +186,12 @@ def test_seed_with_numbered_question_answer_pairs_gets_faq(imported):
         assert imported["seeds"][name][1].faq == ()
 
 
-@needs_seeds
 def test_research_paper_page_footer_does_not_split_a_paragraph(imported):
     """GIVEN a PDF page footer in mid-sentence THEN the two halves are one paragraph again."""
     _, article = imported["seeds"]["research"]
     assert "دعنا نقول ان وكيل يواجه مشكلة خارة النطاق" in article.body
 
 
-@needs_seeds
 @pytest.mark.parametrize("name", SEED_NAMES)
 def test_imported_body_renders_with_its_sections(imported, name):
     _, article = imported["seeds"][name]
@@ -222,7 +201,6 @@ def test_imported_body_renders_with_its_sections(imported, name):
     assert "<li" in rendered.html
 
 
-@needs_seeds
 def test_importing_the_same_file_twice_never_overwrites(tmp_path):
     """GIVEN a seed already imported WHEN it is imported again THEN a new slug, the first file untouched."""
     first = import_files([seed("skills21")], tmp_path)[0]
@@ -239,7 +217,6 @@ def test_importing_the_same_file_twice_never_overwrites(tmp_path):
     assert not [p for p in (tmp_path / "imported").iterdir() if p.name.startswith(".")], "temp file left behind"
 
 
-@needs_seeds
 def test_slug_never_collides_with_an_existing_article(tmp_path):
     """GIVEN articles elsewhere using the slug (as file name and as front-matter slug) THEN import skips both."""
     slug = make_slug("21 مهارات خدمة العملاء يجب أن يمتلكها كل موظف", "x")
