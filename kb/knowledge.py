@@ -386,8 +386,7 @@ class KnowledgeBase:
         article = self.catalog.articles[item.slug]
         passage = item.passage
         if passage is None and item.passage_id:
-            document = searcher.document(id="p:" + item.passage_id)
-            passage = document["passage"] if document else None
+            passage = self._segments.passages.find(searcher, item.slug, item.passage_id)
         # A heading with no text of its own (a '##' right before a '###') is a passage too.
         text = passage["text"] if passage and passage["text"] else (article.summary or article.title)
         faq = None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kb.search import keyword
-from kb.search.segments import PassageCache
+from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.vector import VectorIndex
 from kb.search.vocabulary import Vocabulary
@@ -123,16 +123,41 @@ def test_postings_cache_is_bounded_in_bytes(searcher):
     assert ("body", "شحن") == next(iter(cache._lists))[1:]
 
 
-def test_passage_cache_returns_the_stored_passage_and_its_terms(searcher):
-    cache = PassageCache(max_passages=2)
+def test_article_passages_are_the_stored_passages_with_their_terms(searcher):
+    cache = ArticlePassages(max_passages=2)
     numbers = list(searcher.document_numbers(slug="refund"))
-    stored = [cache.get(searcher, n) for n in numbers]
-    passages = [s for s in stored if s is not None]
-    assert len(passages) == len(numbers) - 1  # the article's own document has no passage
-    for item in passages:
-        assert item.terms == item.passage["terms"].split() and sum(item.counts.values()) == len(item.terms)
-    assert len(cache._items) == 2  # bounded
-    assert cache.get(searcher, numbers[-1]) is stored[-1]  # the most recent one is kept
+    stored = [searcher.stored_fields(n).get("passage") for n in numbers]
+    expected = [p for p in stored if p is not None]
+    assert len(expected) == len(numbers) - 1  # the article's own document has no passage
+    found = cache.of(searcher, "refund")
+    assert [p.passage["id"] for p in found] == [p["id"] for p in expected]  # document order
+    for item, raw in zip(found, expected):
+        assert item.terms == tuple(raw["terms"].split()) and sum(item.counts.values()) == len(item.terms)
+        assert "terms" not in item.passage and item.passage["text"] == raw["text"]
+    assert cache.of(searcher, "refund") == found and len(cache._items) == 1  # kept: one entry
+    assert cache.find(searcher, "refund", expected[-1]["id"])["text"] == expected[-1]["text"]
+    assert cache.find(searcher, "refund", "no-such-passage") is None
+    assert cache.of(searcher, "no-such-article") == []
+    assert cache.of(searcher, "reviews")  # another article pushes the first out: bounded in passages
+    assert "refund" not in {key[1] for key in cache._items} and cache._sizes <= 2
+
+
+def test_article_passages_leave_out_documents_deleted_since_they_were_kept(small_kb):
+    """GIVEN an article's passages kept from one segment
+    WHEN the article is changed (its old documents deleted in that segment, new ones in a new segment)
+    THEN a new searcher gets only the new passages, once each, and the old segment's entry is reused."""
+    small_kb.search("استرداد", mode="keyword")
+    with small_kb._searching(small_kb._read_state()) as searcher:
+        before = [p.passage["text"] for p in small_kb._segments.passages.of(searcher, "refund")]
+    assert any("سبعة" in t for t in before)
+    path = small_kb.articles_dir / "refund.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("سبعة أيام", "عشرة أيام"), encoding="utf-8")
+    small_kb.upsert(path)
+    with small_kb._searching(small_kb._read_state()) as searcher:
+        assert any(leaf.has_deletions() for leaf, _ in searcher.reader().leaf_readers())
+        texts = [p.passage["text"] for p in small_kb._segments.passages.of(searcher, "refund")]
+    assert any("عشرة" in t for t in texts) and not any("سبعة" in t for t in texts)
+    assert len(texts) == len(before)
 
 
 def test_nearest_articles_gives_each_article_once_by_its_best_passage():
@@ -183,3 +208,17 @@ def test_filter_masks_match_whoosh_after_updates_and_deletions(small_kb, filters
             expected = {d for d in searcher.whoosh.docs_for_query(filters.query(kind)) if not reader.is_deleted(d)}
             assert searcher.allowed_docs(filters, kind) == expected
             assert set(np.flatnonzero(searcher.allowed_mask(filters, kind)).tolist()) == expected
+
+
+def test_typo_candidates_keep_to_the_word_script_and_are_remembered_per_index_state(searcher):
+    """An Arabic word's edits use Arabic letters, a Latin word's the others; the candidates of
+    a word are kept for the segments they were found in, and forgotten with them."""
+    reader = searcher.reader()
+    vocabulary = Vocabulary()
+    assert vocabulary.near(reader, "body", "استردا") == {"استرداد"}
+    assert vocabulary.near(reader, "spell", "reputaton") == {"reputation"}
+    assert len(vocabulary._near) == 2
+    vocabulary._near[next(iter(vocabulary._near))] = frozenset({"remembered"})
+    assert vocabulary.near(reader, "body", "استردا") == {"remembered"}  # the kept answer, not recomputed
+    vocabulary.forget_except(set())
+    assert not vocabulary._near

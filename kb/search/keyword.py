@@ -47,7 +47,7 @@ from kb.search.bm25 import bm25f_scores
 from kb.search.bm25 import top_documents
 from kb.search import proximity
 from kb.search.passages import Passage
-from kb.search.segments import PassageCache
+from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.segments import allowed_mask
 from kb.search.synonyms import SynonymTable
@@ -487,7 +487,7 @@ class PassageMatches:
     coverage: dict[str, float]
 
 
-def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, float], passages: PassageCache,
+def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str, float], passages: ArticlePassages,
                    stems: tuple[str, ...] = (), alternatives: dict[str, list[str]] | None = None) -> PassageMatches:
     """The best-matching passage of each article, scored with BM25 in Python, and the best
     window coverage of the query's words (`stems`, with their `alternatives`) over its passages.
@@ -512,10 +512,7 @@ def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str,
     for slug in slugs:
         top_score = 0.0
         top_coverage = 0.0
-        for docnum in searcher.document_numbers(slug=slug):
-            stored = passages.get(searcher, docnum)
-            if stored is None:
-                continue  # the article's own document
+        for stored in passages.of(searcher, slug):
             passage, words, counts = stored.passage, stored.terms, stored.counts
             length = len(words)
             score = 0.0

@@ -4,12 +4,13 @@ A Whoosh segment never changes after it is written (an update adds a segment and
 deletions), so whatever is read from one can be kept for as long as it exists: posting
 lists (``kb.search.bm25.PostingsCache``), vocabularies for typo lookups
 (``kb.search.vocabulary.Vocabulary``) and the stored passages of the articles a search
-puts on its first page (:class:`PassageCache`).  ``KnowledgeBase`` owns one
+puts on its first page (:class:`ArticlePassages`).  ``KnowledgeBase`` owns one
 :class:`SegmentCaches` and tells it which segments are still live when the index changes.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter
 from collections import OrderedDict
@@ -21,54 +22,87 @@ import numpy as np
 from kb.search.bm25 import PostingsCache
 from kb.search.vocabulary import Vocabulary
 
-# Stored passages kept (about 3 KB each with their parsed terms): the articles that keep
-# coming back on first pages.
-MAX_CACHED_PASSAGES = 4096
+# Stored passages kept (about 4 KB each with their parsed terms, so some 64 MB): the
+# articles that keep coming back on first pages.  At 10k articles the first pages of 80
+# different customer messages looked at about 7,000 passages.
+MAX_CACHED_PASSAGES = 16384
 
 
 @dataclass(frozen=True)
 class StoredPassage:
-    """A passage document's stored ``passage`` field, its index terms in order and counted."""
+    """A passage document's stored ``passage`` field (without its ``terms`` string), and its
+    index terms in order (interned: the same few thousand words recur in every passage) and
+    counted."""
 
     passage: dict
-    terms: list[str]
-    counts: Counter
+    terms: tuple[str, ...]
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, stored: dict) -> StoredPassage:
+        passage = dict(stored)
+        terms = tuple(sys.intern(term) for term in passage.pop("terms", "").split())
+        return cls(passage, terms, dict(Counter(terms)))
 
 
-class PassageCache:
-    """(segment, document) -> StoredPassage, bounded LRU.
+class ArticlePassages:
+    """(segment, article slug) -> the article's stored passages in that segment, bounded LRU.
 
-    Reading a stored document costs Whoosh a decompression and an unpickling (about 15 µs),
-    and splitting and counting its terms as much again, for each of the 60-90 passages of
-    the ten articles a search looks at."""
+    A search reads the passages of the ten or so articles on its first page.  Finding an
+    article's documents through Whoosh (a term query on ``slug``) and reading each one's
+    stored fields (a decompression and an unpickling) cost about 0.3 ms an article; kept
+    here, the next search that looks at the article pays a dictionary lookup.  Entries
+    keep deleted documents' passages (segments are immutable, deletions only grow), and
+    ``of`` leaves out the ones deleted in the reader it is given."""
 
     def __init__(self, max_passages: int = MAX_CACHED_PASSAGES):
         self._items: OrderedDict = OrderedDict()
+        self._sizes = 0
         self._lock = threading.Lock()
         self.max_passages = max_passages
 
-    def get(self, searcher, docnum: int) -> StoredPassage | None:
-        """The passage stored in global document docnum of this searcher (None: an article document)."""
-        leaf, local = _leaf_of(searcher.reader(), docnum)
-        key = (leaf.segment().segment_id(), local)
+    def of(self, searcher, slug: str) -> list[StoredPassage]:
+        """The article's live passages in document order (its own article document left out)."""
+        found: list[StoredPassage] = []
+        for leaf, _ in searcher.reader().leaf_readers():
+            entry = self._entry(leaf, slug)
+            if entry and leaf.has_deletions():
+                found.extend(passage for local, passage in entry if not leaf.is_deleted(local))
+            else:
+                found.extend(passage for _, passage in entry)
+        return found
+
+    def find(self, searcher, slug: str, passage_id: str) -> dict | None:
+        """One passage of the article by its id (the semantic side names passages by id)."""
+        return next((p.passage for p in self.of(searcher, slug) if p.passage["id"] == passage_id), None)
+
+    def _entry(self, leaf, slug: str) -> tuple[tuple[int, StoredPassage], ...]:
+        key = (leaf.segment().segment_id(), slug)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        passage = searcher.stored_fields(docnum).get("passage")
-        terms = passage["terms"].split() if passage else []
-        found = StoredPassage(passage, terms, Counter(terms)) if passage else None
+        entry = []
+        if ("slug", slug) in leaf:
+            for local in leaf.postings("slug", slug).all_ids():
+                stored = leaf.stored_fields(local).get("passage")
+                if stored is not None:
+                    entry.append((local, StoredPassage.of(stored)))
+        found = tuple(entry)
         with self._lock:
-            self._items[key] = found
-            while len(self._items) > self.max_passages:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = found
+                self._sizes += max(1, len(found))
+            while self._sizes > self.max_passages and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._sizes -= max(1, len(dropped))
         return found
 
     def forget_except(self, segment_ids: set[str]) -> None:
         with self._lock:
             for key in [k for k in self._items if k[0] not in segment_ids]:
-                del self._items[key]
+                self._sizes -= max(1, len(self._items.pop(key)))
 
 
 class FilterMasks:
@@ -116,22 +150,11 @@ def allowed_mask(reader, terms: tuple[tuple[str, str], ...], masks: FilterMasks,
     return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.zeros(0, dtype=bool))
 
 
-def _leaf_of(reader, docnum: int):
-    """The segment reader holding a global document number, and the number within it."""
-    leaves = reader.leaf_readers()
-    if len(leaves) == 1:
-        return leaves[0][0], docnum - leaves[0][1]
-    for leaf, offset in reversed(leaves):
-        if docnum >= offset:
-            return leaf, docnum - offset
-    raise IndexError(docnum)
-
-
 @dataclass
 class SegmentCaches:
     postings: PostingsCache = field(default_factory=PostingsCache)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
-    passages: PassageCache = field(default_factory=PassageCache)
+    passages: ArticlePassages = field(default_factory=ArticlePassages)
     filters: FilterMasks = field(default_factory=FilterMasks)
 
     def keep_only(self, reader) -> None:
