@@ -1,0 +1,152 @@
+"""The in-domain and off-topic evaluation sets in scripts/data (see scripts/data/README.md).
+
+These files are the yardstick for search quality on the help center itself, so a wrong gold slug,
+a duplicate or a lopsided split between the tuning half and the held-out half silently skews every
+number reported from them.  Validated against the real launch articles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kb.articles import load_articles
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "scripts" / "data"
+SHARED_EVAL = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared")) / "eval"
+DIALECTS = {"gulf": 30, "levantine": 30, "egyptian": 30, "english": 10, "maghrebi": 0}
+SOURCES = {"arcd", "nsurl_q2q", "written"}
+# Words no off-topic question may contain: the sets are screened so that none is about customer service.
+IN_DOMAIN_WORDS = re.compile(r"عميل|عملاء|زبون|زبائن|زباين|خدمة|شكوى|شكاو|موظف|customer|support|complain", re.IGNORECASE)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        assert line.strip(), f"{path.name}:{number}: blank line"
+        rows.append(json.loads(line))
+    return rows
+
+
+def normalized(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_articles(ROOT / "articles")
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return read_jsonl(DATA / "helpcenter_questions.jsonl")
+
+
+@pytest.fixture(scope="module")
+def off_topic():
+    return read_jsonl(DATA / "offtopic_questions.jsonl")
+
+
+def balanced(rows: list[dict], field: str) -> None:
+    """Every group has the same share in the tuning half and the held-out half (within one question)."""
+    middle = len(rows) // 2
+    first, second = Counter(r[field] for r in rows[:middle]), Counter(r[field] for r in rows[middle:])
+    for group in first | second:
+        assert abs(first[group] - second[group]) <= 1, f"{field}={group}: {first[group]} vs {second[group]} per half"
+
+
+def test_question_shape(questions):
+    keys = {"id", "question", "gold", "dialect", "kind", "note"}
+    for number, row in enumerate(questions, 1):
+        assert set(row) == keys, f"line {number}: keys {sorted(row)}"
+        assert row["id"] == f"hc-{number:03d}", f"line {number}: id {row['id']}"
+        assert isinstance(row["question"], str) and row["question"].strip(), row["id"]
+        assert isinstance(row["gold"], list) and row["gold"], f"{row['id']}: gold must be a non-empty list"
+        assert len(set(row["gold"])) == len(row["gold"]), f"{row['id']}: repeated gold slug"
+        assert row["dialect"] in DIALECTS, f"{row['id']}: dialect {row['dialect']!r}"
+        assert row["kind"] in {"customer", "agent"}, f"{row['id']}: kind {row['kind']!r}"
+        assert row["note"].strip(), f"{row['id']}: empty note"
+
+
+def test_counts_per_dialect_and_halves(questions):
+    counts = Counter(row["dialect"] for row in questions)
+    for dialect, minimum in DIALECTS.items():
+        assert counts[dialect] >= minimum, f"{dialect}: {counts[dialect]} questions, want at least {minimum}"
+    assert len(questions) >= 100
+    balanced(questions, "dialect")
+    assert set(Counter(row["kind"] for row in questions)) == {"customer", "agent"}
+
+
+def test_no_duplicate_questions(questions, off_topic):
+    seen: dict[str, str] = {}
+    for row in questions + off_topic:
+        key = normalized(row["question"])
+        assert key not in seen, f"{row['id']} repeats {seen[key]}"
+        seen[key] = row["id"]
+
+
+def test_gold_articles_exist_and_are_searchable(questions, catalog):
+    """Searches run without drafts, so a draft can never be the right answer."""
+    for row in questions:
+        for slug in row["gold"]:
+            assert slug in catalog.articles, f"{row['id']}: no article with slug {slug!r}"
+            assert catalog.articles[slug].status == "published", f"{row['id']}: {slug} is not published"
+
+
+def test_gold_is_in_the_readers_language(questions, catalog):
+    """English questions expect the English translation where one exists; dialect questions the Arabic original."""
+    english_of = {a.translation_of: a.slug for a in catalog.articles.values() if a.translation_of and a.lang == "en"}
+    for row in questions:
+        langs = {catalog.articles[slug].lang for slug in row["gold"]}
+        if row["dialect"] == "english":
+            for slug in row["gold"]:
+                assert slug not in english_of, f"{row['id']}: expects {slug}, which has English {english_of.get(slug)}"
+        else:
+            assert langs == {"ar"}, f"{row['id']}: an Arabic question with gold {row['gold']}"
+
+
+def test_questions_cover_the_launch_articles(questions, catalog):
+    searchable = {slug for slug, a in catalog.articles.items() if a.status == "published"}
+    covered = {slug for row in questions for slug in row["gold"]}
+    missing = sorted(searchable - covered)
+    assert len(covered & searchable) >= 0.9 * len(searchable), f"no question for {missing}"
+
+
+def test_questions_do_not_copy_article_wording(questions, catalog):
+    """Questions paraphrase the need; a copied title or FAQ question would measure string matching."""
+    copied = {normalized(a.title): slug for slug, a in catalog.articles.items()}
+    copied |= {normalized(entry.q): slug for slug, a in catalog.articles.items() for entry in a.faq}
+    for row in questions:
+        assert normalized(row["question"]) not in copied, f"{row['id']} copies {copied[normalized(row['question'])]}"
+
+
+def test_off_topic_shape_and_balance(off_topic):
+    for number, row in enumerate(off_topic, 1):
+        assert row["id"] == f"off-{number:03d}", f"line {number}: id {row['id']}"
+        assert row["source"] in SOURCES, f"{row['id']}: source {row['source']!r}"
+        assert isinstance(row["question"], str) and row["question"].strip(), row["id"]
+        assert row["kind"].strip(), row["id"]
+        expected = {"id", "question", "source", "kind"} | ({"source_id"} if row["source"] != "written" else set())
+        assert set(row) == expected, f"{row['id']}: keys {sorted(row)}"
+    assert len(off_topic) >= 320
+    balanced(off_topic, "source")
+
+
+def test_off_topic_is_not_about_customer_service(off_topic):
+    for row in off_topic:
+        assert not IN_DOMAIN_WORDS.search(row["question"]), f"{row['id']} is about the help center's own topic"
+
+
+@pytest.mark.skipif(not SHARED_EVAL.is_dir(), reason="../shared/eval is not here")
+def test_off_topic_questions_come_from_their_collections(off_topic):
+    for source in ("arcd", "nsurl_q2q"):
+        texts = {row["id"]: row["question"] for row in read_jsonl(SHARED_EVAL / source / "queries.jsonl")}
+        for row in (r for r in off_topic if r["source"] == source):
+            assert row["source_id"] in texts, f"{row['id']}: no {source} query {row['source_id']}"
+            assert normalized(row["question"]) in normalized(texts[row["source_id"]]), row["id"]
