@@ -5,8 +5,10 @@
 
 Prints Recall@1/5/10, MRR@10 and nDCG@10 for the first half of each collection's queries
 (file order: the half we tune on), the second half (held out) and all queries, so that
-over-fitting shows.  Indexes are built once per collection under bench-data/eval-index/
-(the embedding cache there makes reruns fast).
+over-fitting shows; each part also per dialect when the queries have a `dialect` field (dial2msa).
+"no results" is the share of queries that got no result at all: a question from these collections
+always has its answer there, so it must stay near 0.  Indexes are built once per collection under
+bench-data/eval-index/ (the embedding cache there makes reruns fast).
 """
 
 from __future__ import annotations
@@ -74,8 +76,20 @@ def evaluate(kb: KnowledgeBase, queries: list[dict], mode: str) -> tuple[list[di
     started = time.monotonic()
     for query in queries:
         hits = kb.search(query["question"], mode=mode, limit=10, include_drafts=True, include_internal=True)
-        rows.append(metrics([h.slug for h in hits], set(query["gold"])))
+        rows.append({**metrics([h.slug for h in hits], set(query["gold"])), "no results": float(not hits)})
     return rows, (time.monotonic() - started) / max(1, len(queries))
+
+
+def parts(queries: list[dict], rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """First half (tuned on), second half (held out) and all; each also per dialect when queries name one."""
+    half = len(rows) // 2
+    spans = {"first": range(half), "second": range(half, len(rows)), "all": range(len(rows))}
+    dialects = sorted({q["dialect"] for q in queries if q.get("dialect")})
+    out = []
+    for part, span in spans.items():
+        out.append((part, [rows[i] for i in span]))
+        out.extend((f"{part} {d}", [rows[i] for i in span if queries[i].get("dialect") == d]) for d in dialects)
+    return [(part, part_rows) for part, part_rows in out if part_rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
     collections = args.collection or sorted(p.name for p in args.eval_dir.iterdir() if (p / "articles").is_dir())
     modes = args.mode or ["keyword", "semantic", "hybrid"]
-    print(f"| collection | queries | mode | part | nDCG@10 | MRR@10 | R@1 | R@5 | R@10 | ms/query |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| collection | queries | mode | part | nDCG@10 | MRR@10 | R@1 | R@5 | R@10 | no results | ms/query |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in collections:
         folder = args.eval_dir / name
         queries_path = folder / args.queries
@@ -102,15 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         kb = open_collection(folder, args.work, args.rebuild)
         for mode in modes:
             rows, seconds = evaluate(kb, queries, mode)
-            half = len(rows) // 2
-            parts = {"first": rows[:half], "second": rows[half:], "all": rows}
-            for part, part_rows in parts.items():
-                if args.half and part != args.half:
+            for part, part_rows in parts(queries, rows):
+                if args.half and part.split()[0] != args.half:
                     continue
                 m = average(part_rows)
                 print(
                     f"| {name} | {args.queries} | {mode} | {part} | {m['nDCG@10']:.3f} | {m['MRR@10']:.3f} | "
-                    f"{m['R@1']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} | {seconds * 1000:.1f} |",
+                    f"{m['R@1']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} | {m['no results']:.3f} | {seconds * 1000:.1f} |",
                     flush=True,
                 )
     return 0
