@@ -5,8 +5,9 @@ equivalent scrypt settings (32 MiB, ~0.3 s).  Failed sign-ins are kept in the da
 so throttling holds across server processes and restarts: after ``MAX_FAILURES_PER_EMAIL``
 failures for one address (or ``MAX_FAILURES_PER_CLIENT`` from one client) within
 ``THROTTLE_WINDOW`` seconds, sign-in is refused until the window has passed.
-Disabling a user or resetting a password bumps ``session_version``, which ends the
-user's open sessions.
+Disabling a user, changing its role or its password ends every one of its sessions
+(:mod:`kb.staff_sessions`), in every server process.  Passwords have at least
+``MIN_PASSWORD_CHARS`` (12, as OWASP ASVS 2.1.1 asks) characters.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from kb import audit
+from kb import staff_sessions
 from kb.errors import KbError
 from kb.cli_support import database as _database
 from kb.cli_support import handle_errors as _cli_errors
 
 ROLES = ("editor", "admin")
 PASSWORD_METHOD = "scrypt:32768:8:3"
-MIN_PASSWORD_CHARS = 10
+MIN_PASSWORD_CHARS = 12
 THROTTLE_WINDOW = 15 * 60
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
@@ -42,7 +44,6 @@ class User:
     email: str
     role: str
     active: bool
-    session_version: int
     created_at: str
     last_login_at: str | None
 
@@ -54,8 +55,7 @@ class User:
 def _user(row: sqlite3.Row | None) -> User | None:
     if row is None:
         return None
-    return User(row["id"], row["email"], row["role"], bool(row["active"]), row["session_version"],
-                row["created_at"], row["last_login_at"])
+    return User(row["id"], row["email"], row["role"], bool(row["active"]), row["created_at"], row["last_login_at"])
 
 
 def _now() -> str:
@@ -69,8 +69,14 @@ def _dummy_hash() -> str:
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse a password shorter than ``MIN_PASSWORD_CHARS`` characters (spaces count)."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise KbError("weak_password", f"كلمة المرور قصيرة: {MIN_PASSWORD_CHARS} أحرف على الأقل.", field="password")
+        raise KbError(
+            "weak_password",
+            f"كلمة المرور قصيرة ({len(password)} من {MIN_PASSWORD_CHARS}): اجعلها {MIN_PASSWORD_CHARS} حرفًا على الأقل؛"
+            " عبارة من عدة كلمات أسهل في التذكر.",
+            field="password",
+        )
 
 
 def create_user(db: sqlite3.Connection, email: str, password: str, role: str, actor=None) -> User:
@@ -118,32 +124,39 @@ def set_active(db: sqlite3.Connection, user_id: int, active: bool, actor=None) -
         raise KbError("self_disable", "لا يمكنك تعطيل حسابك أنت.", status=400)
     if not active and user.is_admin and _other_active_admins(db, user.id) == 0:
         raise KbError("last_admin", "لا يمكن تعطيل آخر مدير نشط.", status=400)
-    db.execute("UPDATE staff_users SET active = ?, session_version = session_version + ? WHERE id = ?",
-               (int(active), 0 if active else 1, user.id))
+    db.execute("UPDATE staff_users SET active = ? WHERE id = ?", (int(active), user.id))
+    if not active:
+        staff_sessions.end_all(db, user.id)
     audit.record(db, "user_enabled" if active else "user_disabled", user.email, actor)
     return _require(db, user_id)
 
 
 def set_role(db: sqlite3.Connection, user_id: int, role: str, actor=None) -> User:
+    """Change an account's role; its sessions end, so the new rights apply from the next sign-in."""
     user = _require(db, user_id)
     if role not in ROLES:
         raise KbError("bad_role", f"الدور يجب أن يكون واحدًا من: {', '.join(ROLES)}.", field="role")
     if user.is_admin and role != "admin" and _other_active_admins(db, user.id) == 0:
         raise KbError("last_admin", "لا يمكن إزالة دور آخر مدير نشط.", status=400)
+    if role == user.role:
+        return user
     db.execute("UPDATE staff_users SET role = ? WHERE id = ?", (role, user.id))
+    staff_sessions.end_all(db, user.id)
     audit.record(db, "user_role_changed", user.email, actor, old=user.role, new=role)
     return _require(db, user_id)
 
 
 def set_password(db: sqlite3.Connection, user_id: int, password: str, actor=None,
                  action: str = "user_password_reset") -> User:
-    """Replace a password (reset by an admin, or changed by its owner); ends other sessions."""
+    """Replace a password (reset by an admin, or changed by its owner); ends every session of
+    the account (a user changing their own password is given a new one by the caller)."""
     user = _require(db, user_id)
     check_password_strength(password)
     db.execute(
-        "UPDATE staff_users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?",
+        "UPDATE staff_users SET password_hash = ? WHERE id = ?",
         (generate_password_hash(password, method=PASSWORD_METHOD), user.id),
     )
+    staff_sessions.end_all(db, user.id)
     db.execute("DELETE FROM login_failures WHERE email = ?", (user.email,))
     audit.record(db, action, user.email, actor)
     return _require(db, user_id)

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb import audit
+from kb import staff_sessions
 from kb import users
 from kb.cli import cli
 from kb.db import Database
@@ -38,6 +39,19 @@ def test_create_user_validates(db, fast, email, password, role, code):
     with pytest.raises(KbError) as caught:
         users.create_user(db, email, password, role)
     assert caught.value.code == code
+
+
+def test_passwords_need_twelve_characters(db, fast):
+    """ASVS 2.1.1: at least 12 characters; the message says how many there were and the minimum."""
+    assert users.MIN_PASSWORD_CHARS == 12
+    with pytest.raises(KbError) as caught:
+        users.create_user(db, "a@example.com", "elevenchars", "editor")
+    assert caught.value.code == "weak_password" and caught.value.field == "password"
+    assert "11" in caught.value.message and "12" in caught.value.message
+    user = users.create_user(db, "a@example.com", "twelve chars", "editor")
+    with pytest.raises(KbError):
+        users.set_password(db, user.id, "x" * 11)
+    assert users.set_password(db, user.id, "كلمة مرور طويلة").id == user.id
 
 
 def test_emails_are_unique_ignoring_case(db, fast):
@@ -88,14 +102,40 @@ def test_one_client_trying_many_addresses_is_throttled(db, fast):
     assert users.authenticate(db, "a@example.com", "long enough password", "office", now=1100.0)
 
 
-def test_password_reset_and_disable_end_sessions(db, fast):
-    user = users.create_user(db, "a@example.com", "long enough password", "editor")
-    reset = users.set_password(db, user.id, "another long password")
-    assert reset.session_version == user.session_version + 1
-    assert users.authenticate(db, "a@example.com", "another long password", "c")
+def test_password_reset_role_change_and_disable_end_every_session(db, fast):
+    """GIVEN two live sessions of a user WHEN an admin changes the password, the role, or
+    disables the account THEN both sessions are gone; other users' sessions stay."""
     admin = users.create_user(db, "admin@example.com", "long enough password", "admin")
-    disabled = users.set_active(db, reset.id, False, actor=admin)
-    assert disabled.session_version == reset.session_version + 1 and not disabled.active
+    user = users.create_user(db, "a@example.com", "long enough password", "editor")
+    admin_session = staff_sessions.start(db, admin.id)
+    changes = [
+        lambda: users.set_password(db, user.id, "another long password", actor=admin),
+        lambda: users.set_role(db, user.id, "admin", actor=admin),
+        lambda: users.set_active(db, user.id, False, actor=admin),
+    ]
+    for change in changes:
+        sessions = [staff_sessions.start(db, user.id), staff_sessions.start(db, user.id)]
+        assert [staff_sessions.user_id_for(db, s) for s in sessions] == [user.id, user.id]
+        change()
+        assert [staff_sessions.user_id_for(db, s) for s in sessions] == [None, None]
+        assert staff_sessions.count(db, user.id) == 0
+    assert staff_sessions.user_id_for(db, admin_session) == admin.id
+    assert not users.get_user(db, user.id).active
+
+
+def test_a_session_is_refused_once_expired_or_ended_and_only_its_hash_is_stored(db, fast):
+    user = users.create_user(db, "a@example.com", "long enough password", "editor")
+    session_id = staff_sessions.start(db, user.id, hours=1, now=1000.0)
+    assert staff_sessions.user_id_for(db, session_id, now=1000.0 + 3599) == user.id
+    assert staff_sessions.user_id_for(db, session_id, now=1000.0 + 3600) is None
+    stored = [row[0] for row in db.execute("SELECT id_hash FROM staff_sessions")]
+    assert stored and session_id not in stored
+    live = staff_sessions.start(db, user.id)
+    assert staff_sessions.count(db, user.id) == 1  # the expired row was purged
+    staff_sessions.end(db, live)
+    assert staff_sessions.user_id_for(db, live) is None
+    for bogus in (None, "", 42, ["x"], "not-a-session"):
+        assert staff_sessions.user_id_for(db, bogus) is None
 
 
 def test_the_last_active_admin_cannot_be_removed(db, fast):
@@ -142,6 +182,6 @@ def test_cli_prompts_for_the_password_twice(tmp_path, fast):
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, fast):
     weak = run(tmp_path, "create", "ed@example.com", "--password-stdin", input="short\n")
-    assert weak.exit_code == 1 and "10" in weak.output and "Traceback" not in weak.output
+    assert weak.exit_code == 1 and "12" in weak.output and "Traceback" not in weak.output
     missing = run(tmp_path, "disable", "nobody@example.com")
     assert missing.exit_code == 1 and "no user" in missing.output

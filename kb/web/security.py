@@ -10,6 +10,9 @@
   not cookies): the form field ``csrf_token`` or the header ``X-CSRF-Token`` must match the
   token kept in the signed session.  Templates get it from the ``csrf_token()`` global.
 
+``safe_redirect_target()`` is the one check every ``next=`` goes through before it becomes
+a ``Location``.
+
 ``RateLimiter`` and ``client_key()`` are for views that must be limited per client (site
 searches and votes here; the API may reuse them).  Raw IP addresses are never stored: the
 key is an HMAC of the address under the app's secret key.
@@ -23,6 +26,10 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
+from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask import current_app
@@ -54,6 +61,15 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _CSRF_SESSION_KEY = "_csrf"
 _VISITOR_SESSION_KEY = "_vid"
+MAX_REDIRECT_CHARS = 2048
+# A target still percent-encoded after this many decodings is no link a person wrote.
+_REDIRECT_DECODE_ROUNDS = 4
+# Characters left as they are when a target is made ASCII for the Location header.
+_URI_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
+# Unicode categories never allowed in a redirect target: controls, format characters
+# (bidi marks), and separators.  Browsers drop tabs and newlines inside URLs and strip
+# leading spaces and controls, which turns "/<TAB>/evil.example" into "//evil.example".
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 
 def init_app(app: Flask) -> None:
@@ -99,6 +115,37 @@ def _check_csrf() -> None:
             "انتهت صلاحية النموذج أو أُرسل من خارج الموقع. حدّث الصفحة ثم أعد المحاولة.",
             status=400,
         )
+
+
+def safe_redirect_target(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path on this site, else ``fallback``: the check for every ``next=``.
+
+    Accepted: a string that starts with exactly one "/" and, as written and after each
+    round of percent-decoding, has no scheme or host, no second leading slash, no
+    backslash (browsers read "\\" as "/"), and no control, format or whitespace
+    character.  The result is ASCII (other characters percent-encoded), so it is always
+    a valid ``Location`` header: no ``next=`` can cause a 500.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_REDIRECT_CHARS:
+        return fallback
+    current = target
+    for _ in range(_REDIRECT_DECODE_ROUNDS):
+        if not _is_site_path(current):
+            return fallback
+        decoded = unquote(current)
+        if decoded == current:
+            return quote(target, safe=_URI_SAFE)
+        current = decoded
+    return fallback
+
+
+def _is_site_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return False
+    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
 
 
 def _keyed_hash(value: str, purpose: str) -> str:

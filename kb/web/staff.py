@@ -14,7 +14,6 @@ Uploaded images are served at ``/media/<path>`` for the whole site.
 from __future__ import annotations
 
 import functools
-import time
 from urllib.parse import quote
 
 from flask import Blueprint
@@ -28,6 +27,7 @@ from flask import session
 from flask import url_for
 
 from kb import redirects
+from kb import staff_sessions
 from kb import users
 from kb.errors import KbError
 from kb.media import media_file
@@ -35,7 +35,8 @@ from kb.publishing import Publisher
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-SESSION_HOURS = 12
+SESSION_HOURS = staff_sessions.SESSION_HOURS
+_SESSION_KEY = "staff_sid"
 # Endpoints reachable without signing in.
 OPEN_ENDPOINTS = {"staff.login"}
 
@@ -62,15 +63,19 @@ def site_changed() -> None:
 
 
 def sign_in(user: users.User) -> None:
-    """Start a fresh session for user (a new session: nothing from before sign-in is kept)."""
+    """Start a fresh session for user (a new session: nothing from before sign-in is kept).
+
+    The cookie holds only the id of a session row (:mod:`kb.staff_sessions`), which every
+    request checks, so the session can be ended on the server."""
     session.clear()
     session.permanent = True
-    session.update(staff_uid=user.id, staff_ver=user.session_version, staff_at=int(time.time()))
+    session[_SESSION_KEY] = staff_sessions.start(db(), user.id, hours=SESSION_HOURS)
 
 
 def sign_out() -> None:
-    for key in ("staff_uid", "staff_ver", "staff_at"):
-        session.pop(key, None)
+    """End this browser's session on the server (a copy of the cookie stops working too)."""
+    staff_sessions.end(db(), session.pop(_SESSION_KEY, None))
+    g.pop("staff_user", None)
 
 
 def admin_required(view):
@@ -88,14 +93,17 @@ def admin_required(view):
 
 @bp.before_app_request
 def _load_staff_user() -> None:
-    """Set g.staff_user for a valid, active, unexpired staff session (on every page of the app)."""
-    uid = session.get("staff_uid")
-    if uid is None:
+    """Set g.staff_user for a live session of an active account (on every page of the app).
+
+    A session ended on the server (sign-out, password or role change, disabled account,
+    expiry), by any process, is forgotten here: the visitor is anonymous again."""
+    session_id = session.get(_SESSION_KEY)
+    if session_id is None:
         return
-    user = users.get_user(db(), uid)
-    expired = time.time() - session.get("staff_at", 0) > SESSION_HOURS * 3600
-    if user is None or not user.active or user.session_version != session.get("staff_ver") or expired:
-        sign_out()
+    user_id = staff_sessions.user_id_for(db(), session_id)
+    user = users.get_user(db(), user_id) if user_id is not None else None
+    if user is None:
+        session.pop(_SESSION_KEY, None)
         return
     g.staff_user = user
 

@@ -20,6 +20,7 @@ from kb.web.staff import admin_required
 from kb.web.staff import bp
 from kb.web.staff import current_user
 from kb.web.staff import db
+from kb.web.staff import sign_in
 
 REPORT_DAYS = (7, 30, 90, 365)
 STALE_DAYS = 180
@@ -42,16 +43,22 @@ def users_page():
         else:
             flash(f"أُضيف {user.email}.", "success")
             return redirect(url_for("staff.users_page"))
-    page = render_template("staff/users.html", users=users.list_users(db()), errors=errors, values=values, roles=users.ROLES)
+    page = render_template("staff/users.html", users=users.list_users(db()), errors=errors, values=values, roles=users.ROLES,
+                           min_password_chars=users.MIN_PASSWORD_CHARS)
     return page, 400 if errors else 200
 
 
-def _user_action(user_id: int, action):
+def _user_action(user_id: int, action, keep_own_session: bool = False):
+    """Run an account change and report it.  The change may end the account's sessions;
+    with ``keep_own_session`` an admin who changed their own account gets a new one."""
+    signed_in = current_user()
     try:
         user = action()
     except KbError as exc:
         flash(exc.message, "error")
     else:
+        if keep_own_session and signed_in is not None and signed_in.id == user.id:
+            sign_in(user)
         flash(f"حُدّث حساب {user.email}.", "success")
     return redirect(url_for("staff.users_page"))
 
@@ -77,7 +84,8 @@ def set_user_role(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @admin_required
 def reset_user_password(user_id: int):
-    return _user_action(user_id, lambda: users.set_password(db(), user_id, request.form.get("password", ""), current_user()))
+    return _user_action(user_id, lambda: users.set_password(db(), user_id, request.form.get("password", ""), current_user()),
+                        keep_own_session=True)
 
 
 # -- API keys ------------------------------------------------------------------------------------

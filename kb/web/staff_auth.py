@@ -13,6 +13,7 @@ from kb import audit
 from kb import users
 from kb.errors import KbError
 from kb.web.security import client_key
+from kb.web.security import safe_redirect_target
 from kb.web.staff import bp
 from kb.web.staff import current_user
 from kb.web.staff import db
@@ -21,10 +22,8 @@ from kb.web.staff import sign_out
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site under /staff/ or the site itself; never another host."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("staff.index")
+    """Where to go after signing in: ``next`` if it is a path on this site, else the staff home."""
+    return safe_redirect_target(target, url_for("staff.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,7 +69,8 @@ def account():
             except KbError as exc:
                 errors["new_password"] = exc.message
             else:
-                sign_in(updated)  # the change ended every session; keep this one
+                sign_in(updated)  # the change ended every session, this one too: issue a new one
                 flash("غُيّرت كلمة المرور.", "success")
                 return redirect(url_for("staff.account"))
-    return render_template("staff/account.html", errors=errors), 400 if errors else 200
+    page = render_template("staff/account.html", errors=errors, min_password_chars=users.MIN_PASSWORD_CHARS)
+    return page, 400 if errors else 200
