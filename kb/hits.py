@@ -13,7 +13,9 @@ class Hit:
     ``snippet`` is HTML-escaped text with matched words in ``<mark>``: safe to put into a
     page as it is.  ``section``/``section_url`` name the heading of the best passage (None
     when the best passage is the introduction).  ``faq`` is the matching FAQ entry, if the
-    best passage was one of the article's FAQ answers.
+    best passage was one of the article's FAQ answers.  ``translations`` are the other
+    language versions of the article (``{lang, slug, url, title}``): a translated pair is
+    one hit, in the reader's language, linking to the other (``kb.search.languages``).
     """
 
     slug: str
@@ -29,6 +31,7 @@ class Hit:
     category_slug: str = ""
     summary: str = ""
     lang: str = "ar"
+    translations: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -38,6 +38,7 @@ from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
+from kb.search.languages import translation_link
 from kb.search.ranking import rank_articles
 from kb.search.searchers import SearcherPool
 from kb.search.segments import SegmentCaches
@@ -406,6 +407,7 @@ class KnowledgeBase:
             snippet=make_snippet(text, highlight_stems), section=section, section_url=section_url,
             matched_by=item.matched_by, faq=faq, category=article.category, category_slug=article.category_slug,
             summary=article.summary, lang=article.lang,
+            translations=tuple(translation_link(self.catalog.articles[s]) for s in item.translations if s in self.catalog.articles),
         )
 
     def related(self, slug: str, limit: int = 5, include_internal: bool = False) -> list[Article]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from kb.search import fusion
 from kb.search import keyword
+from kb.search import languages
 from kb.search import proximity
 from kb.search.segments import SegmentCaches
 
@@ -31,6 +32,7 @@ class RankedArticle:
     matched_by: str
     passage: dict | None = None  # a stored keyword passage (has the text)
     passage_id: str | None = None  # or only its id (semantic side)
+    translations: tuple[str, ...] = ()  # its versions in other languages (kb.search.languages)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         highlight.update(near)
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)
-    return Ranked(analyzed, ranked, highlight)
+    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters), highlight)
 
 
 def _long_only(coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:

@@ -84,6 +84,20 @@ def _schemas(settings: Settings) -> dict:
         "category_slug": {"type": "string"},
         "summary": {"type": "string"},
         "lang": {"type": "string", "enum": ["ar", "en"]},
+        "translations": {
+            "type": "array",
+            "description": "The article in other languages (a translated pair is one hit, in the question's language).",
+            "items": {
+                "type": "object",
+                "required": ["lang", "slug", "url", "title"],
+                "properties": {
+                    "lang": {"type": "string", "enum": ["ar", "en"]},
+                    "slug": {"type": "string"},
+                    "url": {"type": "string"},
+                    "title": {"type": "string"},
+                },
+            },
+        },
     }
     return {
         "Error": {

@@ -1,0 +1,173 @@
+"""One language at a time: the reader's language first, each translated article once.
+
+A help center in two languages keeps an article and its translation side by side
+(``translation_of`` in the front matter).  Both sides of a search find both of them: the
+multilingual model puts a question and its translation close together, and synonym groups
+that cross languages (``[العميل, customer]``) match words of either.  Left alone, an Arabic
+question about an angry customer can open with the English translation's FAQ.  So, after
+ranking (:func:`group_by_language`):
+
+- the question's language is read from its script (:func:`detect_language`), unless the
+  searcher asked for one language (the ``lang`` filter), which then wins;
+- a translated pair shows once, in the reader's language, at the place and with the score of
+  whichever of the two ranked better, and links to the other version (``translations``);
+- articles in the other language that have no version in the reader's language come after
+  every article in the reader's language.  They are kept, not dropped: in an Arabic-first
+  help center most articles have no English version, and an English question whose only
+  answer is an Arabic article is better served by that article (bilingual agents, readers
+  who paste it into a translator) than by an empty page.  What answers at all is decided
+  before (the no-answer cut); this module only orders what answers.
+
+Pure functions over values: no index, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kb.search.keyword import Filters
+from kb.search.passages import article_passages
+from kb.text import ARABIC_STOPWORDS
+from kb.text import ENGLISH_STOPWORDS
+from kb.text import normalize_arabic
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+
+    from kb.articles import Article
+    from kb.search.ranking import RankedArticle
+
+LANGUAGES = ("ar", "en")
+
+# Arabic script: the Arabic block, its supplement and extended-A, and presentation forms.
+_ARABIC_LETTER = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_WORD = re.compile(rf"[{_ARABIC_LETTER}]+|[^\W_]+", re.UNICODE)
+_ARABIC = re.compile(rf"[{_ARABIC_LETTER}]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+# Arabizi: Arabic typed in Latin letters with digits for the sounds Latin lacks
+# ("3ayez", "7aga", "ma3lesh", "2olt"): a digit inside or at the edge of a letter run.
+# A digit before a letter, at least three letters: "mp3", "win7" and "5G" stay English.
+_ARABIZI = re.compile(r"^(?=(?:\d*[a-zA-Z]){3})[a-zA-Z]*(?:[2356789][a-zA-Z]+)+$")
+# A Latin word inside Arabic text is most often a product, brand or acronym ("iPhone",
+# "WhatsApp", "CRM", "Zendesk"): capitalized or mixed case, it says less about the language.
+_NAME_LIKE = re.compile(r"^(?:[A-Z][\w.+-]*|[a-z]+[A-Z][\w.+-]*)$")
+# Function words frame a sentence: "كيف" or "how" says more about its language than a noun.
+FUNCTION_WORD_WEIGHT = 2.0
+NAME_WEIGHT = 0.5
+
+
+def detect_language(text: str) -> str | None:
+    """``"ar"``, ``"en"``, or None when the text has no letters (digits, symbols, empty).
+
+    Each word votes for its script: Arabic-script words (and Arabizi, Arabic written in
+    Latin letters with digits) for Arabic, other Latin words for English; digits vote for
+    nothing.  Function words ("هل", "كيف", "what", "the") count double, so the frame of
+    the sentence decides; a capitalized Latin word inside Arabic text (a brand or product
+    name) counts half.  A tie goes to Arabic: a reader who types Arabic words
+    at all reads Arabic, while Arabic readers often type English terms.
+    """
+    arabic = english = 0.0
+    words = _WORD.findall(text or "")
+    has_arabic = any(_ARABIC.search(word) for word in words)
+    for word in words:
+        if word.isdigit():
+            continue  # Western or Arabic-Indic digits: no language
+        if _ARABIC.search(word):
+            arabic += FUNCTION_WORD_WEIGHT if normalize_arabic(word) in ARABIC_STOPWORDS else 1.0
+        elif _ARABIZI.match(word):
+            arabic += 1.0
+        elif _LATIN.search(word):
+            if word.lower() in ENGLISH_STOPWORDS:
+                english += FUNCTION_WORD_WEIGHT
+            elif has_arabic and _NAME_LIKE.match(word):
+                english += NAME_WEIGHT
+            else:
+                english += 1.0
+    if not arabic and not english:
+        return None
+    return "ar" if arabic >= english else "en"
+
+
+def translation_groups(catalog: Mapping[str, Article]) -> dict[str, tuple[str, ...]]:
+    """For every article that has a version in another language: all versions, sorted.
+
+    Links go from a translation to its original (``translation_of``); a link to a missing
+    article or to one in the same language makes no pair (``kb check`` reports the first).
+    """
+    members: dict[str, set[str]] = {}
+    for article in catalog.values():
+        original = catalog.get(article.translation_of or "")
+        if original is None or original.lang == article.lang:
+            continue
+        group = members.get(original.slug, {original.slug}) | members.get(article.slug, {article.slug})
+        for slug in group:
+            members[slug] = group
+    return {slug: tuple(sorted(group)) for slug, group in members.items()}
+
+
+def group_by_language(ranked: Sequence[RankedArticle], query: str, catalog: Mapping[str, Article],
+                      filters: Filters) -> list[RankedArticle]:
+    """The ranked articles with each translated pair once, the reader's language first.
+
+    Each article that has a version in another language carries the slugs of the versions
+    the searcher may see (``translations``), for "also in English" links.
+    """
+    reader = filters.lang or detect_language(query)
+    groups = translation_groups(catalog) if any(a.translation_of for a in catalog.values()) else {}
+    by_slug = {item.slug: item for item in ranked}
+    visible = Filters(include_drafts=filters.include_drafts, include_internal=filters.include_internal)
+    shown: set[tuple[str, ...]] = set()
+    first: list[RankedArticle] = []
+    later: list[RankedArticle] = []
+    for item in ranked:
+        group = groups.get(item.slug)
+        if group is not None:
+            if group in shown:
+                continue  # the better-ranked version already stands for the pair
+            shown.add(group)
+            item = _in_language(item, group, reader, by_slug, catalog, filters)
+            others = tuple(s for s in group if s != item.slug and s in catalog and visible.allows(catalog[s]))
+            item = replace(item, translations=others)
+        article = catalog.get(item.slug)
+        in_reader_language = reader is None or article is None or article.lang == reader
+        (first if in_reader_language else later).append(item)
+    return first + later
+
+
+def _in_language(item: RankedArticle, group: tuple[str, ...], reader: str | None,
+                 by_slug: Mapping[str, RankedArticle], catalog: Mapping[str, Article], filters: Filters) -> RankedArticle:
+    """The pair's entry in the reader's language, with the better (this item's) score."""
+    if reader is None or catalog[item.slug].lang == reader:
+        return item
+    version = next((s for s in group if s in catalog and catalog[s].lang == reader and filters.allows(catalog[s])), None)
+    if version is None:
+        return item
+    ranked_too = by_slug.get(version)
+    if ranked_too is not None:
+        # Its own best passage answers in the reader's language; the pair's score and rank.
+        return replace(ranked_too, score=item.score, matched_by=_joined(item.matched_by, ranked_too.matched_by))
+    return replace(item, slug=version, passage=None, passage_id=_counterpart_passage(item, catalog[item.slug], catalog[version]))
+
+
+def _joined(one: str, other: str) -> str:
+    return one if one == other else "both"
+
+
+def _counterpart_passage(item: RankedArticle, source: Article, version: Article) -> str | None:
+    """The same passage in the other version, when the two are built alike (same sections
+    and FAQ entries, as a translation usually is); else None (the summary is shown)."""
+    passage_id = item.passage["id"] if item.passage else item.passage_id
+    if not passage_id or "#" not in passage_id:
+        return None
+    kinds = [p.id.split("#", 1)[1] for p in article_passages(source)]
+    if kinds != [p.id.split("#", 1)[1] for p in article_passages(version)]:
+        return None
+    return f"{version.slug}#{passage_id.split('#', 1)[1]}"
+
+
+def translation_link(article: Article) -> dict:
+    """What a hit says about another version of its article."""
+    return {"lang": article.lang, "slug": article.slug, "url": article.url, "title": article.title}

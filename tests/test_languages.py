@@ -1,0 +1,209 @@
+"""One language at a time: kb.search.languages, then the launch articles with the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb import KnowledgeBase
+from kb.articles import Article
+from kb.articles import FaqEntry
+from kb.search.keyword import Filters
+from kb.search.languages import detect_language
+from kb.search.languages import group_by_language
+from kb.search.languages import translation_groups
+from kb.search.ranking import RankedArticle
+
+from conftest import ROOT
+from conftest import make_settings
+
+LAUNCH = ROOT / "articles"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("كيف أتعامل مع عميل غاضب؟", "ar"),
+    ("العميل متنرفز وعمال يزعق، اعمل ايه", "ar"),
+    ("how do I handle an angry customer?", "en"),
+    ("Customer keeps shouting at me", "en"),
+    # Latin brand names, product names and acronyms inside Arabic text
+    ("ما الفرق بين Zendesk و Freshdesk؟", "ar"),
+    ("ما هو CRM وكيف أستخدمه مع WhatsApp", "ar"),
+    ("عايز اعمل refund للاوردر", "ar"),
+    ("refund ازاي", "ar"),
+    # Arabic words inside an English sentence
+    ("what does العميل mean in Arabic", "en"),
+    ("How do I say شكرا to a customer", "en"),
+    # Arabizi: Arabic in Latin letters with digits
+    ("3ayez a3mel refund", "ar"),
+    # digits vote for nothing; English with version numbers stays English
+    ("طلبي رقم ٥٥٢١٠٠ تأخر 3 أيام", "ar"),
+    ("my order 12345 is late, mp3 player on win7", "en"),
+    # diacritics and tatweel
+    ("كَيْفَ أُرْضِي العـــميل", "ar"),
+    # nothing to go on
+    ("12345", None),
+    ("٥٥٢١٠٠", None),
+    ("", None),
+    ("?!…", None),
+])
+def test_detect_language(text, expected):
+    assert detect_language(text) == expected
+
+
+def _article(slug: str, lang: str = "ar", translation_of: str | None = None, **fields) -> Article:
+    return Article(slug=slug, title=slug, body=fields.pop("body", "text"), path=Path(f"{slug}.md"), lang=lang,
+                   translation_of=translation_of, **fields)
+
+
+def _catalog(*articles: Article) -> dict[str, Article]:
+    return {a.slug: a for a in articles}
+
+
+CATALOG = _catalog(
+    _article("angry"), _article("angry-en", "en", "angry"),
+    _article("reviews"), _article("reviews-en", "en", "reviews"),
+    _article("tone"), _article("english-only", "en"), _article("draft-en", "en", "tone", status="draft"),
+)
+
+
+def _ranked(*slugs: str) -> list[RankedArticle]:
+    return [RankedArticle(slug, 1.0 - i / 10, "both", passage_id=f"{slug}#s1") for i, slug in enumerate(slugs)]
+
+
+def test_translation_groups_pair_each_article_with_its_other_language_versions():
+    groups = translation_groups(CATALOG)
+    assert groups["angry"] == groups["angry-en"] == ("angry", "angry-en")
+    assert groups["tone"] == ("draft-en", "tone")
+    assert "english-only" not in groups
+
+
+def test_translation_groups_ignore_missing_and_same_language_links():
+    catalog = _catalog(_article("a"), _article("b", "ar", "a"), _article("c", "en", "gone"))
+    assert translation_groups(catalog) == {}
+
+
+def test_an_arabic_question_shows_the_pair_once_in_arabic_with_the_better_score():
+    """GIVEN the English translation ranked first and its Arabic original third
+    WHEN an Arabic question is grouped
+    THEN the Arabic original takes the first place and score, linking to the English one."""
+    result = group_by_language(_ranked("angry-en", "tone", "angry"), "عميل غاضب", CATALOG, Filters())
+    assert [r.slug for r in result] == ["angry", "tone"]
+    assert result[0].score == pytest.approx(1.0)
+    assert result[0].passage_id == "angry#s1"  # its own passage, not the translation's
+    assert result[0].translations == ("angry-en",)
+
+
+def test_an_english_question_gets_the_english_version_first():
+    result = group_by_language(_ranked("angry", "reviews", "angry-en"), "angry customer", CATALOG, Filters())
+    assert [r.slug for r in result] == ["angry-en", "reviews-en"]
+    assert result[0].translations == ("angry",)
+    assert result[1].translations == ("reviews",)
+
+
+def test_a_version_missing_from_the_ranking_stands_in_for_its_pair():
+    """The reader's version was not among the candidates: it takes the pair's place, and
+    the translation's passage maps to the same passage of an article built alike."""
+    catalog = _catalog(
+        _article("faq", faq=(FaqEntry("س؟", "ج"), FaqEntry("س٢؟", "ج٢"))),
+        _article("faq-en", "en", "faq", faq=(FaqEntry("q?", "a"), FaqEntry("q2?", "a2"))),
+    )
+    ranked = [RankedArticle("faq-en", 0.9, "semantic", passage_id="faq-en#f1")]
+    [item] = group_by_language(ranked, "سؤال", catalog, Filters())
+    assert (item.slug, item.score, item.passage_id, item.translations) == ("faq", 0.9, "faq#f1", ("faq-en",))
+
+
+def test_other_language_articles_without_a_pair_come_after_the_readers_language():
+    result = group_by_language(_ranked("english-only", "tone", "reviews"), "كيف ارد", CATALOG, Filters())
+    assert [r.slug for r in result] == ["tone", "reviews", "english-only"]
+
+
+def test_drafts_are_neither_shown_nor_linked_unless_asked_for():
+    ranked = _ranked("tone")
+    [item] = group_by_language(ranked, "tone of voice", CATALOG, Filters())
+    assert (item.slug, item.translations) == ("tone", ())
+    [item] = group_by_language(ranked, "tone of voice", CATALOG, Filters(include_drafts=True))
+    assert (item.slug, item.translations) == ("draft-en", ("tone",))
+
+
+def test_an_explicit_language_filter_wins_over_the_question():
+    """lang=ar with an English question: the Arabic versions, still linking to English."""
+    ranked = _ranked("angry", "reviews")  # what a lang=ar search can return
+    result = group_by_language(ranked, "angry customer", CATALOG, Filters(lang="ar"))
+    assert [(r.slug, r.translations) for r in result] == [("angry", ("angry-en",)), ("reviews", ("reviews-en",))]
+
+
+def test_a_question_without_letters_keeps_the_order_and_folds_pairs_into_the_better_one():
+    result = group_by_language(_ranked("angry-en", "tone", "angry", "english-only"), "12345", CATALOG, Filters())
+    assert [r.slug for r in result] == ["angry-en", "tone", "english-only"]
+
+
+# -- the launch articles, the real model ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def launch_kb(tmp_path_factory) -> KnowledgeBase:
+    """The bundled launch articles (two of them have English translations), indexed once."""
+    base = tmp_path_factory.mktemp("launch")
+    settings = make_settings(base, articles_dir=LAUNCH)
+    knowledge = KnowledgeBase.from_settings(settings)
+    knowledge.build()
+    return knowledge
+
+
+PAIRS = {"responding-to-negative-reviews": "responding-to-negative-reviews-en", "positive-language": "positive-language-en"}
+
+
+@pytest.mark.parametrize("question", [
+    "كيف أرد على تقييم سلبي على الإنترنت؟",
+    "واحد كتب ريفيو سلبي عنا في تويتر شو نعمل",
+    "ايش الكلمات اللي ما لازم أقولها للعميل",
+    "ازاي ارد على العميل بلغة ايجابية",
+])
+def test_an_arabic_question_ranks_arabic_articles_and_shows_each_pair_once(launch_kb, question):
+    hits = launch_kb.search(question, limit=10)
+    slugs = [h.slug for h in hits]
+    assert not any(s in PAIRS.values() for s in slugs), "an English translation in an Arabic question's results"
+    assert all(h.lang == "ar" for h in hits)
+    for hit in hits:
+        if hit.slug in PAIRS:
+            assert [t["slug"] for t in hit.translations] == [PAIRS[hit.slug]]
+            assert hit.translations[0]["lang"] == "en" and hit.translations[0]["url"].endswith(PAIRS[hit.slug])
+    assert slugs[0] in PAIRS  # the question is about one of the translated articles
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How do I respond to a negative review online?", "responding-to-negative-reviews-en"),
+    ("should I delete bad comments about our company", "responding-to-negative-reviews-en"),
+    ("which words should I avoid when replying to a customer", "positive-language-en"),
+])
+def test_an_english_question_gets_the_english_article_first(launch_kb, question, expected):
+    hits = launch_kb.search(question, limit=10)
+    assert hits[0].slug == expected
+    assert [t["lang"] for t in hits[0].translations] == ["ar"]
+    english = [i for i, h in enumerate(hits) if h.lang == "en"]
+    assert english == list(range(len(english))), "English articles first for an English question"
+    assert not {h.slug for h in hits} & set(PAIRS)  # the Arabic originals are folded into them
+
+
+def test_the_language_filter_keeps_to_one_language_and_still_links_the_other(launch_kb):
+    hits = launch_kb.search("negative review", lang="ar", limit=5)
+    assert hits and all(h.lang == "ar" for h in hits)
+    assert hits[0].slug == "responding-to-negative-reviews"
+    assert hits[0].translations[0]["slug"] == "responding-to-negative-reviews-en"
+
+
+def test_a_reference_list_is_never_the_answering_section(launch_kb):
+    """The launch articles end with "## المصادر" lists: never the passage or the snippet,
+    while the articles stay findable by their other sections."""
+    questions = [
+        "ما هي خدمة العملاء", "زبون معصب شو بعمل", "خدمة العملاء على وسائل التواصل الاجتماعي",
+        "Harvard Business Review customer experience", "مصادر عن خدمة العملاء", "المصادر",
+        "AI customer service task complexity", "Forbes future of customer service",
+    ]
+    seen = set()
+    for question in questions:
+        for hit in launch_kb.search(question, limit=10):
+            seen.add(hit.slug)
+            assert hit.section != "المصادر", (question, hit.slug)
+            assert "Harvard Business Review" not in hit.snippet and "MIS Quarterly" not in hit.snippet
+    assert {"what-is-customer-service", "social-media-customer-service"} <= seen
