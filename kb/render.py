@@ -138,6 +138,7 @@ class Section:
     level: int
     path: tuple[str, ...]
     text: str
+    markdown: str = ""  # the section's own Markdown (links and all), for structural checks
 
 
 _ATX_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -192,6 +193,7 @@ def split_sections(body: str) -> list[Section]:
                 entry.level if entry else 0,
                 tuple(t for _, t in trail),
                 text,
+                "\n".join(lines).strip(),
             )
         )
     return sections
