@@ -7,6 +7,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from kb.articles import load_articles
 from kb.render import markdown_to_text
@@ -15,6 +18,10 @@ from kb.render import sanitize_html
 from kb.render import split_sections
 from kb.text import slugify
 
+# Tag names the sanitizer knows about, kept or dropped, and the ones that change how HTML is parsed.
+_TAG_NAMES = {"b", "i", "em", "strong", "a", "code", "pre", "div", "p", "table", "td", "details", "img", "br", "h2",
+              "script", "style", "textarea", "title", "iframe", "svg", "math", "noscript", "template", "xmp", "plaintext",
+              "select", "option", "form", "object", "noembed", "noframes"}
 TESTS = Path(__file__).resolve().parent
 ARTICLE_FOLDERS = [TESTS / "data" / "articles", TESTS.parent / "articles"]
 
@@ -253,3 +260,116 @@ def test_empty_introduction_is_skipped_but_empty_sections_are_kept():
 )
 def test_markdown_to_text(markdown, text):
     assert markdown_to_text(markdown) == text
+
+
+# -- raw HTML never hides text ----------------------------------------------------------------------
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of some sanitized HTML, as the browser's parser reads it."""
+
+    class _Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.hidden = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("script", "style", "template")
+            self.parts.append(" ")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("script", "style", "template") and self.hidden > 0
+            self.parts.append(" ")
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.parts.append(data)
+
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def words(text: str) -> list[str]:
+    return text.replace("|", " ").split()
+
+
+def indexed_words(body: str) -> list[str]:
+    """The words search indexes for an article body: each section's heading, then its text."""
+    return [w for s in split_sections(body) for w in words(f"{s.heading or ''} {s.text}")]
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "قبل <script> بعد النص المخفي",
+        "قبل <style> بعد النص المخفي",
+        "قبل\n\n<script>\n\nبعد النص المخفي\n\n## عنوان لاحق\n\nفقرة أخيرة",
+        "قبل\n\n<style>\nbody{}\n\n## عنوان لاحق\n\nفقرة أخيرة",
+        "if a<b and c>d then the rest stays plain",
+        "a<b>d stays plain to the end\n\nnext paragraph",
+        "write to <email> or <اسم>, then </3 and <?php echo ?> and <!-- unclosed",
+        "<iframe src='x'>\n\nafter the frame\n\n## next",
+        "نص <textarea> بعده <title> ثم <noscript> ثم <xmp> ثم <plaintext> النهاية",
+    ],
+)
+def test_text_after_markup_the_sanitizer_drops_is_shown_and_indexed(markdown):
+    """GIVEN prose with a tag the sanitizer drops (the issue's bare <script>, <style>, a<b … c>d)
+    WHEN rendered THEN every word written is on the page, nothing is bold or hidden, and
+    search indexes exactly the page's words."""
+    html = render_markdown(markdown).html
+    shown = words(visible_text(html))
+    source_words = [w for w in words(markdown) if w.isalpha()]
+    for word in source_words:
+        assert word in " ".join(shown), (word, html)
+    assert "<b>" not in html and "<script" not in html.lower() and "<style" not in html.lower()
+    assert shown == indexed_words(markdown)
+
+
+def test_markup_the_sanitizer_keeps_is_still_markup():
+    html = render_markdown('نص <b>غامق</b> و<kbd>Ctrl</kbd>\n\n<details open><summary>س</summary>\nج\n</details>').html
+    tags = {tag for tag, _ in _Elements(html).tags}
+    assert {"b", "kbd", "details", "summary"} <= tags and "&lt;" not in html
+
+
+def test_a_comment_is_hidden_on_the_page_and_from_search():
+    html = render_markdown("قبل <!-- ملاحظة داخلية --> بعد").html
+    assert "ملاحظة" not in html and words(visible_text(html)) == ["قبل", "بعد"]
+    assert markdown_to_text("قبل <!-- ملاحظة داخلية --> بعد") == "قبل بعد"
+
+
+TAG_LIKE = st.one_of(
+    st.text(max_size=30).map(lambda t: f"<{t}>"),
+    st.text(max_size=30).map(lambda t: f"<{t}"),
+    st.tuples(st.sampled_from(sorted(_TAG_NAMES)), st.text(max_size=20), st.booleans()).map(
+        lambda p: f"<{'/' if p[2] else ''}{p[0]}{' ' + p[1] if p[1] else ''}>"),
+)
+PROSE_WORDS = st.lists(st.sampled_from(["الشحن", "مجاني", "refund", "order", "خلال", "days", "أيام", "فوق"]),
+                       min_size=1, max_size=6)
+
+
+@given(before=PROSE_WORDS, tag=TAG_LIKE, after=PROSE_WORDS, heading=st.booleans())
+@settings(max_examples=400, deadline=None, database=None)
+def test_property_words_after_any_tag_survive_and_search_sees_the_page(before, tag, after, heading):
+    """For any prose with any tag-like string in it, the words after it are on the page, in
+    order, and the words search indexes are the page's words."""
+    tail = " ".join(after) + " zzend"
+    body = " ".join(before) + " " + tag + " " + tail + ("\n\n## عنوان\n\nخاتمة" if heading else "")
+    html = render_markdown(body).html
+    shown = words(visible_text(html))
+    assert " ".join(shown).find(tail) >= 0 or _in_order(after + ["zzend"], shown), (body, html)
+    assert shown == indexed_words(body), (body, html)
+
+
+def _in_order(expected: list[str], shown: list[str]) -> bool:
+    """The expected words appear in shown in this order (a tag's text may stick to a word)."""
+    text = " ".join(shown)
+    position = 0
+    for word in expected:
+        position = text.find(word, position)
+        if position < 0:
+            return False
+        position += len(word)
+    return True
