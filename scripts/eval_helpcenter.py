@@ -47,14 +47,15 @@ def open_helpcenter(articles: Path, work: Path, rebuild: bool) -> KnowledgeBase:
 
 
 def run(kb: KnowledgeBase, questions: list[dict], mode: str) -> list[dict]:
-    """One row per question: the slugs found (best first) and, for in-domain questions, the first gold rank."""
+    """One row per question: the slugs found (best first), their scores (for calibrating a "no answer" cut)
+    and, for in-domain questions, the rank of the first right article."""
     rows = []
     for question in questions:
         hits = kb.search(question["question"], mode=mode, limit=10, include_drafts=False, include_internal=True)
         slugs = [hit.slug for hit in hits]
         gold = set(question.get("gold", ()))
         rank = next((i + 1 for i, slug in enumerate(slugs) if slug in gold), None)
-        rows.append({**question, "mode": mode, "found": slugs, "rank": rank})
+        rows.append({**question, "mode": mode, "found": slugs, "scores": [round(hit.score, 4) for hit in hits], "rank": rank})
     return rows
 
 
