@@ -139,18 +139,119 @@ def _looks_like_signature(lines: list[str]) -> bool:
     lines = [line for line in lines if line.strip()]
     return len(lines) <= _SIGNATURE_MAX_LINES and all(
         len(line.split()) <= _SIGNATURE_MAX_WORDS and not re.search(r"[?؟]", line) for line in lines
-    )
+    ) or all(_signature_line_kind(line.strip()) for line in lines)
+
+
+# -- signature blocks without a sign-off ------------------------------------------------------
+# Agents and business customers end with a block: a name, a job title, a company, contact
+# lines ("أحمد\nمشرف الدعم - شركة المثال\nهاتف 0551234567").  Each line is short and has
+# no question; the block counts when it has contact details or a job title with the
+# company, or two such lines (a name and a title, a title and a company).  A name alone
+# proves nothing ("وين الطلب" is two words too).
+
+_CONTACT_LINE = re.compile(
+    rf"{_EMAIL.pattern}|(?:https?://|www\.)\S+|(?<![\w+])\+?\d[\d ().-]{{6,}}\d(?!\w)"
+    r"|^\s*(?:[وب]?(?:ال)?(?:هاتف|جوال|موبايل|تلفون|تليفون|واتس(?:اب)?|فاكس|تحويل[ةه]|ايميل|إيميل|البريد(?: الإلكتروني)?"
+    r"|الموقع|ص\.ب|صندوق بريد|العنوان)"
+    r"|tel|phone|mobile|mob|cell|fax|ext|e-?mail|web(?:site)?|whats ?app|address|p\.?o\.? box|linkedin)\b\s*[:：.]?",
+    re.IGNORECASE,
+)
+_COMPANY = re.compile(
+    r"(?<!\w)(?:[وب]?(?:ال)?(?:شرك[ةه]|مؤسس[ةه]|مجموع[ةه]|متجر|مكتب|مصنع|بنك|مستشفى|جامع[ةه])"
+    r"|co\.|company|ltd\.?|llc|inc\.?|corp\.?|corporation|gmbh|plc|group|est\.|limited|s\.?a\.?r\.?l)(?!\w)",
+    re.IGNORECASE,
+)
+_ROLE = re.compile(
+    r"(?<!\w)(?:[وب]?(?:ال)?(?:مدير[ةه]?|مشرف[ةه]?|موظف[ةه]?|مسؤول[ةه]?|مسئول[ةه]?|أخصائي[ةه]?|اخصائي[ةه]?|ممثل[ةه]?"
+    r"|رئيس[ةه]?|قسم|فريق|إدار[ةه]|ادار[ةه]|منسق[ةه]?|مهندس[ةه]?|محاسب[ةه]?|مستشار[ةه]?|وكيل[ةه]?|نائب|مندوب[ةه]?"
+    r"|أمين|امين|سكرتير[ةه]?|مساعد[ةه]?|المبيعات|الدعم|العمليات|التسويق|الموارد البشري[ةه])"
+    r"|manager|supervisor|agent|specialist|officer|director|head|lead|team|department|dept\.?|representative"
+    r"|coordinator|engineer|consultant|executive|assistant|associate|analyst|advisor|adviser|ceo|cto|coo|cfo"
+    r"|founder|owner|president|vp|support|sales|operations|customer (?:service|success|care))(?!\w)",
+    re.IGNORECASE,
+)
+_NAME_TITLE = r"(?:م|د|أ|ا|eng|dr|mr|mrs|ms|prof)\.|المهندس[ةه]?|الدكتور[ةه]?|الأستاذ[ةه]?|الاستاذ[ةه]?"
+# Words a title or company line may contain ("Head of Support at Acme", "مدير في شركة").
+_TITLE_SMALL_WORDS = frozenset("في لدى of at and & the for - – — | / , ، :".split())
+_SIGNATURE_LINE_WORDS = 8
+# Question words of the dialects (most are no stop words): a line with one asks something.
+_QUESTION_WORDS = frozenset(tokenize(
+    "وين فين ليش ليه لويش شو ايش إيش وش ويش شنو شنهو اش كيف كيفاش ازاي إزاي اشلون شلون متى امتى إمتى ايمتى وقتاش"
+    " قديش قداش بكام بكم كم مين منو شكون علاش لماذا ماذا هل فاش"
+))
+_QUESTION_MARK = re.compile(r"[?؟]")
+
+
+def _signature_line_kind(line: str) -> str | None:
+    """"contact", "title" (job and company), "company", "role", "name", "signoff", or None."""
+    if _QUESTION_MARK.search(line) or len(tokenize(line)) > _SIGNATURE_LINE_WORDS:
+        return None
+    if _CONTACT_LINE.search(line):
+        return "contact"
+    if _SIGN_OFF_LINE.match(line):
+        return "signoff"
+    words = [w for w in re.split(r"[\s,،:|/]+", re.sub(_NAME_TITLE, " ", line, flags=re.IGNORECASE)) if w.strip("-–—&.")]
+    if any((is_stopword(w) or w in _QUESTION_WORDS) and w not in _TITLE_SMALL_WORDS for w in tokenize(" ".join(words))):
+        return None  # "ما رد علي", "is not working": a sentence, not a title
+    company, role = _COMPANY.search(line), _ROLE.search(line)
+    if company and role:
+        return "title"  # "مشرف الدعم - شركة المثال", "Support Specialist | Globex Corp"
+    if company:
+        return "company"
+    if role:
+        return "role"
+    latin = [w for w in words if re.match(r"[A-Za-z]", w)]
+    if 1 <= len(words) <= 4 and all(w[0].isupper() for w in latin) and not any(ch.isdigit() for ch in line):
+        return "name"
+    return None
+
+
+def _signature_block_start(lines: list[str]) -> int | None:
+    """Index of the first line of the trailing signature block, or None if there is none."""
+    block: list[tuple[int, str]] = []  # (line index, kind), last line first
+    for i in range(len(lines) - 1, -1, -1):
+        if not lines[i].strip():
+            continue
+        kind = _signature_line_kind(lines[i].strip())
+        if kind is None:
+            break
+        block.append((i, kind))
+        if kind == "signoff":
+            break  # the sign-off opens the block
+    first_content = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if block and block[-1][0] == first_content:
+        block.pop()  # the message's first line stays, whatever it looks like
+    if not block:
+        return None
+    start = block[-1][0]
+    kinds = [kind for _, kind in block]
+    found = set(kinds)
+    # Alone, a company line can be content ("شركة الشحن أرامكس") and a job title can be
+    # the subject ("مدير الفرع"); next to a name or each other they are a signature.
+    strong = found & {"contact", "title"} or (found & {"company", "role"} and len(kinds) > 1) or \
+        ("signoff" in found and len(kinds) > 1)
+    return start if strong else None
 
 
 def strip_signature(text: str) -> str:
-    """Drop a sign-off line and the short lines after it (the name, title, phone)."""
+    """Drop a signature: a sign-off line and the short lines after it (the name, title,
+    phone), or a trailing block of name, job title, company and contact lines without one.
+
+    The message's first line always stays: it is the question more often than a name."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
         # The first line is never a sign-off: "Thanks!\n<the question>" keeps the question.
-        if i > 0 and _SIGN_OFF_LINE.match(line) and _looks_like_signature(lines[i + 1:]):
+        if i > 0 and (_SIGN_OFF_LINE.match(line) or _SIGNATURE_DELIMITER.match(line)) and _looks_like_signature(lines[i + 1:]):
             lines = lines[:i]
             break
+    start = _signature_block_start(lines)
+    if start is not None:
+        lines = lines[:start]
     return _TRAILING_SIGNATURE.sub("", "\n".join(lines).rstrip())
+
+
+# "-- " on a line of its own: the e-mail convention for "a signature follows".
+_SIGNATURE_DELIMITER = re.compile(r"^\s*(?:--|__+|—)\s*$")
 
 
 def strip_pleasantries(text: str) -> str:
@@ -187,6 +288,7 @@ def _tidy(text: str) -> str:
 def clean_message(text: str) -> str:
     """One message without greetings, thanks, signatures, identifiers or emoji, on one line."""
     text = _prepare(text)
+    text = strip_signature(text)  # first: its phone and e-mail lines are how a signature is recognized
     text = strip_identifiers(text)
     text = strip_pleasantries(text)
     return _tidy(text)

@@ -141,3 +141,69 @@ def test_only_noise_latest_message_falls_back_to_the_context():
 @pytest.mark.parametrize("text", ["", "   ", "!!!", "😡😡", "\u200f\u200e", "#", "@", "http://", "ـــ"])
 def test_degenerate_input_does_not_raise(text):
     assert isinstance(focus_message(text, [text]).text, str)
+
+
+# -- signature blocks ------------------------------------------------------------------------
+
+QUESTION_AR = "العميل غاضب جدا لأن طلبه تأخر، كيف أتعامل معه؟"
+QUESTION_EN = "How do I handle a customer who wants a refund after 30 days?"
+
+
+@pytest.mark.parametrize("signature", [
+    # name, title - company, phone: no sign-off line
+    "أحمد\nمشرف الدعم - شركة المثال\nهاتف 0551234567",
+    "أحمد الشمري\nمشرف الدعم\nشركة المثال للتجارة",
+    "م. خالد العتيبي\nمدير العمليات\nمؤسسة النخيل للتجارة\nجوال: ٠٥٥١٢٣٤٥٦٧",
+    "د. منى الحربي | أخصائية خدمة العملاء | مجموعة الأفق",
+    "سارة\nفريق خدمة العملاء\nsara@example.com",
+    "ريم القحطاني\nقسم المبيعات\nتحويلة 2231",
+    # with a sign-off line before, longer than three lines
+    "مع خالص التحية،\nأحمد الشمري\nمشرف الدعم - شركة المثال\nهاتف: 0551234567\nجوال: 0509876543\nahmad@example.com",
+    "أخوكم فهد\nقسم خدمة العملاء\nشركة الاتصالات",
+    "وتقبلوا فائق الاحترام\nعبدالله\nمسؤول الحسابات\nwww.example.sa",
+    # the e-mail "-- " delimiter
+    "--\nسارة\nفريق خدمة العملاء",
+    # English
+    "John Smith\nCustomer Support Lead\nAcme Inc.\n+1 555 123 4567\njohn.smith@acme.com\nwww.acme.com",
+    "Sarah Lee | Support Specialist | Globex Corp\nT: +44 20 7946 0958",
+    "Thanks\nMaria Garcia\nTier 2 Support Agent\nInitech LLC\nExt. 4412",
+    "Best regards,\nOmar Haddad\nHead of Customer Care\nNorthwind Traders Ltd\nMobile: +971 50 123 4567",
+    "Dr. Lina K.\nOperations Manager",
+    "Kind regards\nK. Mansour\nSales Department | Contoso Group\nlinkedin.com/in/kmansour",
+])
+@pytest.mark.parametrize("question", [QUESTION_AR, QUESTION_EN])
+def test_signature_blocks_are_removed(question, signature):
+    assert clean_message(f"{question}\n{signature}") == question
+    assert clean_message(f"{question}\n\n{signature}\n") == question
+
+
+@pytest.mark.parametrize("text", [
+    # the question itself is short lines; names, roles and companies are its subject
+    "الطلب ما وصل لحد الحين\nوين الطلب",
+    "طلبت استرجاع المبلغ\nمشرف الدعم ما رد علي",
+    "كيف ارد على عميل زعلان\nمدير الفرع",  # a lone job title may be the subject
+    "العميل يقول إن شركة الشحن أضاعت الطلب، ماذا أفعل\nشركة الشحن أرامكس",  # a lone company too
+    "طلبي متأخر\nوين الطلب\nمشرف الدعم",
+    "what should I do\nThe customer is angry",
+    "Support team\nMy order never arrived",
+    "My manager\nwants a report of the complaints",
+    "Can I give the customer my supervisor's number?",
+    "عميل غاضب يصرخ على الهاتف",
+    "هل أعطي العميل رقم هاتف المشرف؟\nوكيف أحول المكالمة؟",
+    "Customer Support Lead\nHow do I escalate a ticket?",
+])
+def test_messages_that_only_look_like_signatures_are_kept(text):
+    kept = clean_message(text)
+    assert kept == " ".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def test_the_first_line_is_never_a_signature():
+    """A one-line message that looks like a name or a title is the question."""
+    assert clean_message("مشرف الدعم - شركة المثال") == "مشرف الدعم - شركة المثال"
+    assert clean_message("Acme Inc.\nJohn Smith\nSupport Lead") == "Acme Inc."
+
+
+def test_a_signature_no_longer_drives_the_focused_query():
+    message = "السلام عليكم\nعميلنا متنرفز من التأخير وش أسوي؟\nأحمد\nمشرف الدعم - شركة المثال\nهاتف 0551234567"
+    focused = focus_message(message)
+    assert focused.text == "عميلنا متنرفز من التأخير وش أسوي؟"
