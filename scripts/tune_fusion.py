@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from eval_helpcenter import open_helpcenter  # noqa: E402
 from eval_retrieval import DEFAULT_EVAL  # noqa: E402
 from eval_retrieval import load_queries  # noqa: E402
 from eval_retrieval import metrics  # noqa: E402
@@ -36,22 +37,31 @@ from kb.search import fusion  # noqa: E402
 from kb.search import proximity  # noqa: E402
 from kb.search import ranking  # noqa: E402
 
+HELPCENTER = "helpcenter"  # the launch articles (articles/) and scripts/data/helpcenter_questions.jsonl
 SETS = [("arcd", "queries.jsonl"), ("mlqa_ar_dev", "queries.jsonl"), ("nsurl_q2q", "queries.jsonl"),
-        ("arcd", "queries_typos.jsonl")]
+        ("arcd", "queries_typos.jsonl"), ("dial2msa", "queries.jsonl"), (HELPCENTER, "helpcenter_questions.jsonl")]
 
 
-def collect(eval_dir: Path, work: Path, out: Path) -> None:
+def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, queries_file in SETS:
-        kb = open_collection(eval_dir / name, work, rebuild=False)
+        if only and name not in only:
+            continue
+        if name == HELPCENTER:
+            # As scripts/eval_helpcenter.py searches: the launch articles, published ones, internal included.
+            kb = open_helpcenter(ROOT / "articles", work / HELPCENTER, rebuild=False)
+            queries_path, drafts = ROOT / "scripts" / "data" / queries_file, False
+        else:
+            kb = open_collection(eval_dir / name, work, rebuild=False)
+            queries_path, drafts = eval_dir / name / queries_file, True
         captured: list[dict] = []
         original_fuse, original_rerank, depth = ranking._fuse, proximity.rerank, proximity.DEPTH
 
-        def capture(mode, keyword_ranking, semantic_ranking, catalog, settings):
+        def capture(mode, keyword_ranking, semantic_ranking, catalog, settings, profile=None):
             lengths = {slug: catalog[slug].word_count for slug, _ in [*keyword_ranking, *semantic_ranking] if slug in catalog}
             captured.append({"keyword": list(keyword_ranking), "semantic": list(semantic_ranking), "lengths": lengths,
-                             "coverage": {}})
-            return original_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
+                             "coverage": {}, "profile": profile})
+            return original_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile)
 
         def capture_coverage(fused, coverage, weight, depth=depth):
             captured[-1]["coverage"] = dict(coverage)
@@ -60,11 +70,12 @@ def collect(eval_dir: Path, work: Path, out: Path) -> None:
         ranking._fuse, proximity.rerank, proximity.DEPTH = capture, capture_coverage, 30
         rows = []
         try:
-            for query in load_queries(eval_dir / name / queries_file):
+            for query in load_queries(queries_path):
                 captured.clear()
-                kb.search(query["question"], mode="hybrid", limit=10, include_drafts=True, include_internal=True)
-                inputs = captured[0] if captured else {"keyword": [], "semantic": [], "lengths": {}, "coverage": {}}
-                rows.append({**inputs, "gold": set(query["gold"])})
+                kb.search(query["question"], mode="hybrid", limit=10, include_drafts=drafts, include_internal=True)
+                inputs = captured[0] if captured else {"keyword": [], "semantic": [], "lengths": {}, "coverage": {},
+                                                       "profile": None}
+                rows.append({**inputs, "gold": set(query["gold"]), "group": query.get("dialect")})
         finally:
             ranking._fuse, proximity.rerank, proximity.DEPTH = original_fuse, original_rerank, depth
         path = out / f"{name}-{queries_file.split('.')[0]}.pkl"
@@ -81,7 +92,7 @@ def settings_fuse(**overrides) -> Fuse:
 
     def fuse(row: dict) -> list[tuple[str, float]]:
         catalog = {slug: _Length(n) for slug, n in row["lengths"].items()}
-        fused = ranking._fuse("hybrid", row["keyword"], row["semantic"], catalog, settings)
+        fused = ranking._fuse("hybrid", row["keyword"], row["semantic"], catalog, settings, row.get("profile"))
         if settings.proximity_weight <= 0:
             return fused
         coverage = ranking._long_only(row["coverage"], catalog, settings.fusion_short_words)
@@ -121,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench-data" / "fusion-cache")
     parser.add_argument("--collect", action="store_true", help="run every question once and keep the fusion inputs")
     parser.add_argument("--variant", action="append", help="variant name (repeatable); default: all")
+    parser.add_argument("--set", action="append", help="with --collect: only these collections (repeatable)")
     args = parser.parse_args(argv)
     if args.collect:
-        collect(args.eval_dir, args.work, args.cache)
+        collect(args.eval_dir, args.work, args.cache, args.set)
     data = {path.stem: pickle.loads(path.read_bytes()) for path in sorted(args.cache.glob("*.pkl"))}
     table = variants()
     names = args.variant or list(table)

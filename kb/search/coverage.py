@@ -1,0 +1,157 @@
+"""How much of a question the keyword side can actually see: the per-question match profile.
+
+Hybrid fusion used to give the keyword side a fixed weight per collection.  That weight
+is right for a question whose words the articles use, and wrong for a customer writing in
+dialect or chat style: there the few words the index knows are the ones every article
+shares (عميل، خدمة، دعم), and BM25 ranks on them alone.  The profile says, for each of the
+question's words (stop words left out), how it was found in this collection and how much
+it weighs (its IDF here), so fusion can let the dense side lead when little of the
+question was found.
+
+How a word is found, best first (``CREDITS`` says how much each kind counts):
+``exact``   the typed word itself occurs in the articles;
+``stem``    only its stem does (another form of the same word);
+``clitic``  it does once a joined preposition is taken off ("لجزيرة" -> "جزيرة");
+``synonym`` an editors' synonym of it does (a different word meaning the same);
+``typo``    only a word one edit away does (a guess: maybe the word meant, maybe not);
+``missing`` nothing: a dialect word, a name the articles never use.
+
+Everything here is computed from what ``kb.search.ranking`` already looked up (the analyzed
+query, its typo expansions, the synonyms table); ``matched_share`` and the fusion weight
+are pure arithmetic, so the profile can be captured once and re-weighted offline
+(``scripts/tune_fusion.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Mapping
+
+from kb.text import CLITIC_LETTERS
+from kb.text import stem as stem_word
+
+if TYPE_CHECKING:
+    from kb.search.keyword import AnalyzedQuery
+    from kb.search.synonyms import SynonymTable
+
+# How much a query word found each way counts toward the matched share.  A stem match is
+# nearly as good as the word itself; a joined preposition is a sure reading; a synonym is
+# the editors' word for it; a typo candidate is only a guess.  Measured on the first halves
+# of ../shared/eval and the help-center questions (scripts/tune_fusion.py).
+CREDITS: Mapping[str, float] = {
+    "exact": 1.0,
+    "stem": 0.9,
+    "clitic": 0.8,
+    "synonym": 0.6,
+    "typo": 0.5,
+    "missing": 0.0,
+}
+_FIELDS = ("body", "headings", "title")
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One distinct word of the question: its stem, its weight (IDF here) and how it was found."""
+
+    stem: str
+    weight: float
+    how: str
+
+
+@dataclass(frozen=True)
+class MatchProfile:
+    """The question's words as the keyword side sees them in this collection."""
+
+    terms: tuple[TermMatch, ...] = ()
+    articles: int = 0  # collection size the weights were computed on
+
+    def matched_share(self, credits: Mapping[str, float] = CREDITS) -> float:
+        """Share of the question's weight the keyword side found, each kind counted by its credit.
+
+        1.0 when every word occurs as typed; near 0 when only common words were found.  A
+        question with no weighted word at all (every word a stop word) counts as fully
+        matched: there is nothing the dense side would see better.
+        """
+        total = sum(term.weight for term in self.terms)
+        if total <= 0:
+            return 1.0
+        return sum(term.weight * credits.get(term.how, 0.0) for term in self.terms) / total
+
+    def kinds(self) -> dict[str, float]:
+        """Share of the question's weight found each way (sums to 1 over the kinds present)."""
+        total = sum(term.weight for term in self.terms) or 1.0
+        shares: dict[str, float] = {}
+        for term in self.terms:
+            shares[term.how] = shares.get(term.how, 0.0) + term.weight / total
+        return shares
+
+    def matched_rarity(self) -> float:
+        """Mean weight of the found words over the largest weight possible here (0-1):
+        high when the words found are rare in this collection (they single articles out),
+        low when they are words every article uses."""
+        found = [term.weight for term in self.terms if term.how != "missing"]
+        ceiling = idf(self.articles, 0)
+        return sum(found) / len(found) / ceiling if found and ceiling > 0 else 0.0
+
+
+def idf(articles: int, frequency: int) -> float:
+    """BM25's IDF with a floor at zero: log(1 + (N - df + 0.5) / (df + 0.5))."""
+    return math.log(1.0 + (max(articles - frequency, 0) + 0.5) / (frequency + 0.5))
+
+
+def match_profile(reader, query: AnalyzedQuery, expansions: Mapping[str, list[str]],
+                  synonyms: SynonymTable) -> MatchProfile:
+    """Each distinct query word's IDF in this collection and the best way it was found.
+
+    `reader` answers ``doc_frequency(field, term)`` (the searcher's caching reader: these are
+    the same look-ups the query building made); `expansions` are ``keyword.typo_expansions``.
+    """
+    articles = max(1, reader.doc_frequency("kind", "article"))
+
+    def frequency(term: str) -> int:
+        return max(reader.doc_frequency(field, term) for field in _FIELDS)
+
+    by_synonym = _found_through_synonyms(query.stems, synonyms, frequency)
+    seen: set[str] = set()
+    terms: list[TermMatch] = []
+    for word, term in zip(query.words, query.stems):
+        if term in seen:
+            continue
+        seen.add(term)
+        df = frequency(term)
+        if df:
+            how = "exact" if reader.doc_frequency("spell", word) else "stem"
+        elif term in by_synonym:
+            how = "synonym"
+        elif expansions.get(term):
+            how = "clitic" if _unjoined(word) in expansions[term] else "typo"
+        else:
+            how = "missing"
+        # A word the articles lack is weighed as if one article had it: rare, but not
+        # heavier than the rarest real word (unknown words are often misspellings).
+        terms.append(TermMatch(term, idf(articles, max(df, 1)), how))
+    return MatchProfile(tuple(terms), articles)
+
+
+def _unjoined(word: str) -> str | None:
+    return stem_word(word[1:]) if len(word) >= 4 and word[0] in CLITIC_LETTERS else None
+
+
+def _found_through_synonyms(stems: tuple[str, ...], synonyms: SynonymTable, frequency) -> set[str]:
+    """Query stems that belong to a synonym entry whose group has another entry in the articles."""
+    found: set[str] = set()
+    for group in synonyms.groups:
+        present = [entry for entry in group if _contains(stems, entry)]
+        if not present:
+            continue
+        if any(entry not in present and all(frequency(term) for term in entry) for entry in group):
+            for entry in present:
+                found.update(entry)
+    return found
+
+
+def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
+    n = len(entry)
+    return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))
