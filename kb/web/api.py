@@ -159,21 +159,26 @@ def _integer(value: Any, name: str, limits: tuple[int, int, int], from_text: boo
     return value
 
 
-def _lang(value: Any) -> str | None:
-    if value is None:
+def _lang(fields) -> str | None:
+    """The ``lang`` filter: absent is None (every language); null or another value is a 400,
+    as the OpenAPI document says (a string from the enum)."""
+    if "lang" not in fields:
         return None
+    value = fields.get("lang")
     if not isinstance(value, str) or value not in LANGS:
-        raise KbError("bad_field", f"'lang' must be one of: {', '.join(LANGS)}.", field="lang")
+        raise KbError("bad_field", f"'lang' must be one of: {', '.join(LANGS)} (leave it out for every language).",
+                      field="lang")
     return value
 
 
 def _boolean(body: dict, name: str, default: bool | None = None) -> bool:
-    """A true/false field; null or absent is ``default`` (required when there is none)."""
-    value = body.get(name)
-    if value is None and default is not None:
+    """A true/false field; absent is ``default`` (required when there is none); null is a 400."""
+    if name not in body and default is not None:
         return default
+    value = body.get(name)
     if not isinstance(value, bool):
-        raise KbError("missing_field" if value is None else "bad_field", f"'{name}' must be true or false.", field=name)
+        code = "missing_field" if name not in body else "bad_field"
+        raise KbError(code, f"'{name}' must be true or false.", field=name)
     return value
 
 
@@ -206,7 +211,7 @@ def suggest():
     message = _text(body, "message", settings.max_message_chars)
     conversation = _conversation(body, settings.max_message_chars)
     limit = _integer(body.get("limit"), "limit", SUGGEST_LIMITS)
-    lang = _lang(body.get("lang"))
+    lang = _lang(body)
     category = _text(body, "category", MAX_CATEGORY_CHARS, required=False)
     include_internal = _boolean(body, "include_internal", default=False)
     g.query_id = assist.new_query_id()
@@ -219,6 +224,7 @@ def suggest():
         "query_id": result.query_id,
         "took_ms": round(took_ms, 1),
         "focused_query": result.focused.text,
+        "reason": result.reason,
         "suggestions": [hit.to_dict() for hit in result.hits],
     }
 
@@ -242,7 +248,7 @@ def search():
     query = _text(request.args, "q", settings.max_query_chars)
     limit = _integer(request.args.get("limit"), "limit", SEARCH_LIMITS, from_text=True)
     category = _text(request.args, "category", MAX_CATEGORY_CHARS, required=False)
-    lang = _lang(request.args.get("lang"))
+    lang = _lang(request.args)
     started = time.perf_counter()
     page = _knowledge().search_page(query, limit=limit, category=category or None, lang=lang)
     took_ms = (time.perf_counter() - started) * 1000
@@ -254,6 +260,7 @@ def search():
         "took_ms": round(took_ms, 1),
         "total": page.total,
         "did_you_mean": page.did_you_mean,
+        "reason": page.reason,
         "results": [hit.to_dict() for hit in page.hits],
     }
 
