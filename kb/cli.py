@@ -194,6 +194,9 @@ def serve(ctx: click.Context, host, port, dev) -> None:
         return
     import waitress
 
+    from kb.log_limits import limit_queue_warnings
+
+    limit_queue_warnings()  # waitress warns of a queued request per request under load: once a minute
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
 
 
