@@ -248,10 +248,22 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
     return article, problems
 
 
-def read_article_file(path: Path, root: Path) -> tuple[Article | None, list[Problem]]:
-    """Read and parse one file, reporting unreadable or non-UTF-8 files as problems."""
+def too_large(size: int, max_bytes: int) -> str:
+    """The error for an article over the size limit (the ``max_article_bytes`` setting)."""
+    return (f"the article is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.1f} MB (setting max_article_bytes): "
+            "split it into several articles")
+
+
+def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> tuple[Article | None, list[Problem]]:
+    """Read and parse one file, reporting unreadable, too large or non-UTF-8 files as problems.
+
+    A file over `max_bytes` is not read at all: indexing 20 MB would hold the index for
+    minutes and embedding it would take most of an hour."""
     file = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
+        size = path.stat().st_size
+        if max_bytes and size > max_bytes:
+            return None, [Problem(file, None, too_large(size, max_bytes))]
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(file, None, f"cannot read: {exc.strerror}")]
@@ -297,8 +309,9 @@ def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
     return categories, problems
 
 
-def load_articles(root: Path) -> Catalog:
-    """Load every article and the category list; collect every problem, skip bad files."""
+def load_articles(root: Path, max_bytes: int | None = None) -> Catalog:
+    """Load every article and the category list; collect every problem, skip bad files
+    (and files over `max_bytes`, the ``max_article_bytes`` setting)."""
     root = Path(root)
     catalog = Catalog()
     if not root.is_dir():
@@ -307,7 +320,7 @@ def load_articles(root: Path) -> Catalog:
     catalog.categories, catalog.problems = load_categories(root)
     seen_in: dict[str, str] = {}
     for path in article_paths(root):
-        article, problems = read_article_file(path, root)
+        article, problems = read_article_file(path, root, max_bytes)
         catalog.problems.extend(problems)
         if article is None:
             continue

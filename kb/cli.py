@@ -42,7 +42,7 @@ def check(ctx: click.Context) -> None:
     from kb.search.synonyms import load_synonyms
 
     settings = _settings(ctx)
-    catalog = load_articles(settings.articles_dir)
+    catalog = load_articles(settings.articles_dir, settings.max_article_bytes)
     _, synonym_problems = load_synonyms(settings.articles_dir)
     problems = catalog.problems + synonym_problems
     for problem in problems:
@@ -174,9 +174,15 @@ def serve(ctx: click.Context, host, port, dev) -> None:
     settings = _settings(ctx, host=host, port=port)
     app = create_app(settings)
     knowledge = app.extensions["kb"]
-    report = knowledge.ensure_index(progress=ProgressPrinter())
-    if report is not None:
-        click.echo(f"built the index: {report.articles} articles, {report.passages} passages; semantic search {report.semantic}")
+    from kb.publishing import clean_up_articles
+    from kb.watcher import ArticleWatcher
+
+    watcher = ArticleWatcher(knowledge, reconciled=True)  # its snapshot predates the reconcile: nothing is missed
+    removed = clean_up_articles(knowledge)
+    started = knowledge.start(progress=ProgressPrinter())  # reconcile with articles/, clean up, start the vector worker
+    if removed:
+        click.echo(f"removed {len(removed)} temp file(s) of interrupted article writes: {', '.join(removed[:5])}")
+    click.echo(f"{started.summary()}; semantic search {started.index.semantic}")
     if knowledge.semantic_error:
         click.echo(f"warning: semantic search is off, keyword search only: {knowledge.semantic_error}", err=True)
     knowledge.warm_up()
@@ -187,7 +193,7 @@ def serve(ctx: click.Context, host, port, dev) -> None:
     if not dev or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         from kb.watcher import start_watcher
 
-        start_watcher(app)  # picks up files changed outside the editor (a git pull)
+        start_watcher(app, watcher=watcher)  # picks up files changed outside the editor (a git pull)
     click.echo(f"kb is serving {len(knowledge.catalog.articles)} articles on http://{settings.host}:{settings.port}")
     if dev:
         app.run(host=settings.host, port=settings.port, debug=True)

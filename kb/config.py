@@ -98,6 +98,9 @@ SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def _coerce(name: str, value: Any) -> Any:
+    max_article_bytes: int = setting(
+        1_000_000, "Largest article file indexed and accepted by the editor (bytes); larger ones are an error in kb check."
+    )
     """Turn a raw value (a string from the environment, a TOML value) into the field's type."""
     if name not in SETTING_FIELDS:
         raise KbError("unknown_setting", f"Unknown setting {name!r}. Known settings: {', '.join(SETTING_FIELDS)}", field=name)

@@ -23,6 +23,7 @@ import numpy as np
 from kb.articles import Article
 from kb.errors import KbError
 from kb.fsutil import atomic_write_json
+from kb.fsutil import fsync_files
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.cache import text_hash
@@ -66,6 +67,8 @@ class Manifest:
     # Articles added or changed while the model was unavailable: keyword-indexed, no vectors yet.
     pending_vectors: list[str] = field(default_factory=list)
     vector_kind: str = ""  # "flat" or "ivf": lets an update tell whether to refit without loading the vectors
+    # The "no answer" threshold measured for these articles and this model (kb.search.calibration).
+    answer_calibration: dict = field(default_factory=dict)
 
     @property
     def passages(self) -> int:
@@ -118,8 +121,9 @@ class VectorWork:
         self.cache = cache
         self.progress = progress
 
-    def embed(self, items: list[tuple[Article, list[Passage]]]) -> list[tuple[str, list[str], np.ndarray]]:
-        """(slug, chunk passage ids, vectors) for each article; only uncached texts hit the model."""
+    @staticmethod
+    def _plan(items: list[tuple[Article, list[Passage]]]) -> list[tuple[str, list[str], list[str], list[str]]]:
+        """(slug, chunk passage ids, chunk texts, their hashes) for each article."""
         plan = []
         for article, passages in items:
             ids, texts = [], []
@@ -128,14 +132,33 @@ class VectorWork:
                     ids.append(passage.id)
                     texts.append(text)
             plan.append((article.slug, ids, texts, [text_hash(t) for t in texts]))
+        return plan
+
+    def _stack(self, hashes: list[str], known: dict[str, np.ndarray]) -> np.ndarray:
+        return np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, self.embedder.dim), np.float32)
+
+    def embed(self, items: list[tuple[Article, list[Passage]]]) -> list[Change]:
+        """(slug, chunk passage ids, vectors) for each article; only uncached texts hit the model."""
+        plan = self._plan(items)
         all_hashes = list(dict.fromkeys(h for *_, hashes in plan for h in hashes))
         known = self.cache.get_many(all_hashes)
         missing = {h: t for _, _, texts, hashes in plan for t, h in zip(texts, hashes) if h not in known}
         self._embed_missing(missing, known)
-        return [
-            (slug, ids, np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, self.embedder.dim), np.float32))
-            for slug, ids, _, hashes in plan
-        ]
+        return [(slug, ids, self._stack(hashes, known)) for slug, ids, _, hashes in plan]
+
+    def cached(self, items: list[tuple[Article, list[Passage]]]) -> tuple[list[Change], list[str]]:
+        """The vectors of the articles whose every chunk is cached (nothing reaches the
+        model: a publish may take them inside its request), and the slugs of the others."""
+        plan = self._plan(items)
+        known = self.cache.get_many(list(dict.fromkeys(h for *_, hashes in plan for h in hashes)))
+        ready: list[Change] = []
+        missing: list[str] = []
+        for slug, ids, _, hashes in plan:
+            if all(h in known for h in hashes):
+                ready.append((slug, ids, self._stack(hashes, known)))
+            else:
+                missing.append(slug)
+        return ready, missing
 
     def _embed_missing(self, missing: dict[str, str], known: dict[str, np.ndarray]) -> None:
         keys = list(missing)
@@ -169,6 +192,7 @@ def build_generation(generation: Path, articles_dir: Path, articles: list[Articl
     except BaseException:
         writer.cancel()
         raise
+    fsync_files(generation / "whoosh")
     manifest = Manifest(built_at=_now(), semantic_error=semantic_error)
     if embedder is not None and cache is not None:
         embedded = VectorWork(embedder, cache, progress).embed(items)
@@ -200,10 +224,15 @@ def manifest_article_path(articles_dir: Path, entry: dict) -> Path:
 
 def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upserts: list[Article], deletes: list[str],
                   embedder: Embedder | None, cache: EmbeddingCache | None, ann_threshold: int,
-                  progress: Progress = _no_progress) -> Manifest:
+                  progress: Progress = _no_progress, defer_vectors: bool = False) -> Manifest:
     """Update the live generation for some changed and some removed articles only.
 
-    The vector index also changes kind here when its size crosses ann_threshold."""
+    With `defer_vectors` (a publish, the watcher) nothing reaches the model here: articles
+    whose every chunk is in the embedding cache get their vectors at once, the others are
+    keyword-indexed now and listed in ``pending_vectors`` (their old vectors dropped, so
+    semantic search never answers with text that is gone) until
+    :func:`attach_vectors` adds them.  The vector index also changes kind here when its
+    size crosses ann_threshold."""
     items = [(article, article_passages(article)) for article in upserts]
     ix = keyword.open_index(generation / "whoosh")
     writer = ix.writer(timeout=30.0)
@@ -213,30 +242,89 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
     except BaseException:
         writer.cancel()
         raise
+    fsync_files(generation / "whoosh")  # Whoosh itself never fsyncs: a power loss could lose the commit
     pending = set(manifest.pending_vectors) - set(deletes)
     counts: dict[str, int] = {}
     if manifest.embedder_fingerprint:
         nothing = np.zeros((0, 0), dtype=np.float32)  # an article with no vectors left
         changes: list[Change] = [(slug, [], nothing) for slug in deletes]
         if embedder is not None and cache is not None and manifest.embedder_fingerprint == embedder.fingerprint:
-            changes += VectorWork(embedder, cache, progress).embed(items)
-            pending -= {a.slug for a in upserts}
+            work = VectorWork(embedder, cache, progress)
+            if defer_vectors:
+                ready, later = work.cached(items)
+            else:
+                ready, later = work.embed(items), []
+            changes += ready + [(slug, [], nothing) for slug in later]
+            pending = (pending - {slug for slug, _, _ in ready}) | set(later)
         else:
-            # Without the model: keep every other article's vectors, drop the outdated ones,
-            # and remember which articles to embed once the model is back.
+            # Without the model (or with another model than the index's): keep every other
+            # article's vectors, drop the outdated ones, and remember which articles to embed
+            # once the model is back (or the background re-embedding reaches them).
             changes += [(a.slug, [], nothing) for a in upserts]
             pending |= {a.slug for a in upserts}
-            logger.warning("embedding model unavailable: %d article(s) keyword-indexed only, until the next 'kb index' "
-                           "with the model", len(pending))
+            if upserts:
+                logger.warning("embedding model unavailable: %d article(s) keyword-indexed only until their vectors "
+                               "are embedded", len(pending))
         counts = {slug: len(ids) for slug, ids, _ in changes}
-        manifest.vectors += sum(counts.values()) - sum(manifest.articles.get(s, {}).get("vectors", 0) for s in counts)
-        files = manifest.vector_files(generation).append(changes)
-        manifest.set_vector_files(_fold_if_due(files, manifest, ann_threshold))
+        _append_vectors(generation, manifest, changes, counts, ann_threshold)
     manifest.pending_vectors = sorted(pending)
     for slug in deletes:
         manifest.articles.pop(slug, None)
     for article, passages in items:
         manifest.articles[article.slug] = _manifest_entry(articles_dir, article, passages, counts.get(article.slug, 0))
+    manifest.save(generation)
+    return manifest
+
+
+def _append_vectors(generation: Path, manifest: Manifest, changes: list[Change], counts: dict[str, int],
+                    ann_threshold: int) -> None:
+    manifest.vectors += sum(counts.values()) - sum(manifest.articles.get(s, {}).get("vectors", 0) for s in counts)
+    files = manifest.vector_files(generation).append(changes)
+    manifest.set_vector_files(_fold_if_due(files, manifest, ann_threshold))
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Vectors computed outside the write lock for one article as it was read (its checksum)."""
+
+    slug: str
+    checksum: str
+    passage_ids: list[str]
+    vectors: np.ndarray
+
+
+def attach_vectors(generation: Path, manifest: Manifest, embedded: list[Embedded], ann_threshold: int) -> list[str]:
+    """Add the vectors of pending articles (embedded outside the lock); an article changed
+    or deleted since it was read is skipped (its newer version is pending).  Saves the
+    manifest; returns the slugs attached."""
+    fresh = [e for e in embedded if e.slug in manifest.pending_vectors
+             and manifest.articles.get(e.slug, {}).get("checksum") == e.checksum]
+    if not fresh or not manifest.embedder_fingerprint:
+        return []
+    changes: list[Change] = [(e.slug, e.passage_ids, e.vectors) for e in fresh]
+    counts = {e.slug: len(e.passage_ids) for e in fresh}
+    _append_vectors(generation, manifest, changes, counts, ann_threshold)
+    for slug, count in counts.items():
+        manifest.articles[slug]["vectors"] = count
+    manifest.pending_vectors = sorted(set(manifest.pending_vectors) - set(counts))
+    manifest.save(generation)
+    return sorted(counts)
+
+
+def replace_vectors(generation: Path, manifest: Manifest, embedder: Embedder, embedded: list[Embedded],
+                    ann_threshold: int) -> Manifest:
+    """Swap the generation's vectors for a new model's (the background re-embedding):
+    a new snapshot from `embedded` (computed outside the lock); articles changed since
+    they were read, or not embedded, become pending.  Keyword data is untouched."""
+    fresh = {e.slug: e for e in embedded if manifest.articles.get(e.slug, {}).get("checksum") == e.checksum}
+    items = [(e.slug, e.passage_ids, e.vectors) for e in fresh.values()]
+    vectors = build_vector_index(embedder.dim, embedder.fingerprint, items, ann_threshold)
+    manifest.set_vector_files(manifest.vector_files(generation).write_snapshot(vectors))
+    manifest.embedder, manifest.embedder_fingerprint = embedder.name, embedder.fingerprint
+    manifest.vectors, manifest.vector_kind, manifest.semantic_error = len(vectors), vectors.kind, None
+    for slug, entry in manifest.articles.items():
+        entry["vectors"] = len(fresh[slug].passage_ids) if slug in fresh else 0
+    manifest.pending_vectors = sorted(slug for slug in manifest.articles if slug not in fresh)
     manifest.save(generation)
     return manifest
 

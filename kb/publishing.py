@@ -3,7 +3,13 @@
 ``articles/`` stays the source of truth.  A save builds the front matter and body, checks
 them with the same parser the loader uses (:func:`kb.articles.parse_article`), writes the
 file with :func:`kb.fsutil.atomic_write_text` and then re-indexes that article only
-(``KnowledgeBase.upsert``), so the change is searchable when the request returns.
+(``KnowledgeBase.upsert``), so the change is searchable by keyword when the request
+returns; its vectors follow in the background (``kb.backfill``).  The file, the revision
+row (SQLite ``synchronous=FULL`` for the publish's writes) and the index change are all
+on disk before the editor is told the article is saved: a crash or a power loss right
+after the acknowledgement loses nothing.  If the index cannot be reached (busy, failing),
+the save still stands, the editor is told the article is not searchable yet, and the
+vector worker retries the index update until it succeeds.
 
 Editing a published article does not touch the file until it is published again: the edit
 is kept as a *pending* revision in the database (:mod:`kb.revisions`).  A save carries the
@@ -34,6 +40,7 @@ from kb import redirects
 from kb import revisions
 from kb.articles import Article
 from kb.articles import parse_article
+from kb.db import durable
 from kb.editing import ArticleForm
 from kb.editing import ValidationFailed
 from kb.editing import build_text
@@ -43,6 +50,8 @@ from kb.editing import set_front_matter_field
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.fsutil import fsync_dir
+from kb.fsutil import stale_temp_files
+from kb.media import MEDIA_DIR
 from kb.text import slugify
 
 if TYPE_CHECKING:
@@ -89,8 +98,9 @@ class SaveResult:
     slug: str
     state: str  # draft | published | pending
     revision_id: int
-    index_error: str | None = None
+    index_error: str | None = None  # the file is saved but not searchable yet (retried in the background)
     seconds: float = 0.0
+    vectors_pending: bool = False  # searchable by keyword; semantic search catches up in the background
 
 
 @dataclass(frozen=True)
@@ -150,22 +160,20 @@ class Publisher:
 
     @contextlib.contextmanager
     def _locked(self):
-        """One save at a time (threads here, processes through a lock file beside the index)."""
-        lock_path = self.knowledge.store.root / "publish.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with _thread_lock:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)
+        """One save at a time (threads here, processes through a lock file beside the index);
+        its database writes are durable (fsynced) before the block ends."""
+        with publish_lock(self.knowledge.store.root), durable(self.db):
+            yield
 
     def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use) -> str:
         errors = field_errors(form)
         if "slug" not in errors and slug_in_use(form.slug):
             errors["slug"] = "هذا الرابط مستخدم لمقال آخر."
         text = build_text(form, status, path)
+        size, limit = len(text.encode("utf-8")), self.knowledge.settings.max_article_bytes
+        if limit and size > limit:
+            errors["body"] = (f"المقال أكبر من الحد المسموح ({size / 1e6:.1f} ميغابايت، والحد {limit / 1e6:.1f}): "
+                              "قسّمه إلى عدة مقالات.")
         if not errors:
             _, problems = parse_article(text, path, str(path.name))
             for problem in problems:
@@ -194,7 +202,7 @@ class Publisher:
             redirects.remove(self.db, redirects.article_path(form.slug))
             audit.record(self.db, "article_published" if action == "publish" else "article_created", form.slug, user)
             index_error = self._index(path)
-        return SaveResult(form.slug, status, revision.id, index_error, time.monotonic() - started)
+        return self._result(form.slug, status, revision.id, index_error, started)
 
     def save(self, slug: str, form: ArticleForm, action: str, base: str, user=None, note: str = "") -> SaveResult:
         """Save an edit: a published article's draft stays pending; publishing writes the file."""
@@ -225,7 +233,7 @@ class Publisher:
             revision = revisions.add(self.db, form.slug, status, text, user, note=note)
             audit.record(self.db, "article_published" if action == "publish" else "draft_saved", form.slug, user)
             index_error = self._index(path)
-        return SaveResult(form.slug, status, revision.id, index_error, time.monotonic() - started)
+        return self._result(form.slug, status, revision.id, index_error, started)
 
     def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> None:
         pending = revisions.pending(self.db, slug)
@@ -247,13 +255,21 @@ class Publisher:
         audit.record(self.db, "slug_renamed", new_slug, user, old=old_slug)
 
     def _index(self, path: Path) -> str | None:
-        """Re-index one file; a failure is logged and reported, the saved file stays (kb index repairs)."""
+        """Re-index one file; a failure is logged and reported, the saved file stays and the
+        vector worker retries the update until it reaches the index."""
         try:
             self.knowledge.upsert(path)
-        except Exception as exc:  # noqa: BLE001 - the file is saved; the watcher or kb index will retry
-            logger.exception("saved %s but could not index it", path)
-            return getattr(exc, "message", None) or str(exc)
+        except Exception as exc:  # noqa: BLE001 - the file is saved; retried in the background
+            reason = getattr(exc, "message", None) or str(exc)
+            logger.exception("saved %s but could not index it yet; retrying in the background", path)
+            self.knowledge.vector_worker.retry_later(path, reason)
+            self.knowledge.start_vector_worker()
+            return reason
         return None
+
+    def _result(self, slug: str, state: str, revision_id: int, index_error: str | None, started: float) -> SaveResult:
+        pending = index_error is None and self.knowledge.index_status(slug) == "keyword_only"
+        return SaveResult(slug, state, revision_id, index_error, time.monotonic() - started, pending)
 
     def _unindex(self, slug: str) -> None:
         try:
@@ -273,7 +289,7 @@ class Publisher:
             revision = revisions.add(self.db, slug, "unpublished", text, user)
             audit.record(self.db, "article_unpublished", slug, user)
             index_error = self._index(article.path)
-        return SaveResult(slug, "draft", revision.id, index_error, time.monotonic() - started)
+        return self._result(slug, "draft", revision.id, index_error, started)
 
     def discard_pending(self, slug: str, user=None) -> None:
         with self._locked():
@@ -343,7 +359,56 @@ class Publisher:
             audit.record(self.db, "article_restored", item.slug, user)
             index_error = self._index(target)
             status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
-        return SaveResult(item.slug, status, revision.id, index_error, time.monotonic() - started)
+        return self._result(item.slug, status, revision.id, index_error, started)
+
+
+@contextlib.contextmanager
+def publish_lock(index_root: Path, wait: bool = True):
+    """The lock every article write of the editor holds (threads, and processes through
+    ``publish.lock`` beside the index).  With `wait` False, yields False at once if taken."""
+    lock_path = Path(index_root) / "publish.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    if not _thread_lock.acquire(blocking=wait):
+        yield False
+        return
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+    finally:
+        _thread_lock.release()
+
+
+# Images are written without the publish lock: only temp files older than this are stale.
+_MEDIA_TEMP_AGE = 600.0
+
+
+def clean_up_articles(knowledge: KnowledgeBase) -> list[str]:
+    """Remove the temp files of article writes a crash interrupted (``.<name>.md.<random>.tmp``),
+    at start, before serving.  Only while holding the publish lock (nobody can be writing
+    them then); nothing is touched if another process holds it."""
+    root = Path(knowledge.articles_dir)
+    removed: list[str] = []
+    with publish_lock(knowledge.store.root, wait=False) as ours:
+        if not ours:
+            return removed
+        now = time.time()
+        for path in stale_temp_files(root, recursive=True):
+            relative = path.relative_to(root)
+            if relative.parts[0] == MEDIA_DIR and now - path.stat().st_mtime < _MEDIA_TEMP_AGE:
+                continue
+            path.unlink(missing_ok=True)
+            removed.append(relative.as_posix())
+    if removed:
+        logger.warning("removed %d temp file(s) of interrupted article writes: %s", len(removed), ", ".join(removed[:10]))
+    return removed
 
 
 def glob_escape(text: str) -> str:

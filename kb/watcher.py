@@ -2,7 +2,10 @@
 the server runs: a background thread compares the folder's file list and modification
 times every few seconds and, when anything changed, runs the incremental ``kb index``
 (``KnowledgeBase.index()``), which re-reads and re-indexes only the articles whose
-checksum changed.
+checksum changed.  Its first pass always runs that comparison (unless the caller just did,
+as ``kb serve`` does at start), so changes made while nothing was watching are found too.
+It only keyword-indexes: embedding is left to the vector worker (``kb.backfill``), so a
+huge article never holds the index's write lock while a publish waits.
 
 Polling rather than inotify: no extra dependency, works on network and container mounts,
 and a scan of a few thousand ``stat`` calls costs milliseconds.
@@ -71,20 +74,23 @@ def _add(found: Snapshot, relative: str, entry: os.DirEntry) -> None:
 class ArticleWatcher:
     """Runs ``knowledge.index()`` whenever the articles folder changes."""
 
-    def __init__(self, knowledge: KnowledgeBase, interval: float = DEFAULT_INTERVAL, on_change=None):
+    def __init__(self, knowledge: KnowledgeBase, interval: float = DEFAULT_INTERVAL, on_change=None,
+                 reconciled: bool = False):
+        """`reconciled`: the index was just compared with the folder (``KnowledgeBase.start``);
+        otherwise the first pass does it."""
         self.knowledge = knowledge
         self.interval = interval
         self.on_change = on_change
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last: Snapshot = snapshot(knowledge.articles_dir)
+        self._last: Snapshot = snapshot(knowledge.articles_dir) if reconciled else {}
 
     def check(self) -> bool:
         """Scan once; re-index if something changed.  Returns whether it re-indexed."""
         current = snapshot(self.knowledge.articles_dir)
         if current == self._last:
             return False
-        report = self.knowledge.index()
+        report = self.knowledge.index(background=True)
         self._last = current
         if report.added or report.changed or report.deleted:
             logger.info("articles changed on disk: %d added, %d changed, %d deleted",
@@ -94,7 +100,9 @@ class ArticleWatcher:
         return True
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        first = True
+        while first or not self._stop.wait(self.interval):
+            first = False
             try:
                 self.check()
             except Exception:  # noqa: BLE001 - keep watching; the next scan retries
@@ -111,8 +119,11 @@ class ArticleWatcher:
             self._thread.join(timeout)
 
 
-def start_watcher(app: Flask, interval: float = DEFAULT_INTERVAL) -> ArticleWatcher:
-    """Start watching the app's articles folder (``kb serve`` calls this); kept in app.extensions."""
+def start_watcher(app: Flask, interval: float = DEFAULT_INTERVAL, watcher: ArticleWatcher | None = None) -> ArticleWatcher:
+    """Start watching the app's articles folder (``kb serve`` calls this); kept in app.extensions.
+
+    `watcher`: one made before the start-up reconcile (its snapshot then predates it, so
+    nothing changed in between is missed)."""
 
     def refresh_site() -> None:
         from kb.web.staff import site_changed
@@ -120,6 +131,9 @@ def start_watcher(app: Flask, interval: float = DEFAULT_INTERVAL) -> ArticleWatc
         with app.app_context():
             site_changed()
 
-    watcher = ArticleWatcher(app.extensions["kb"], interval, on_change=refresh_site).start()
+    if watcher is None:
+        watcher = ArticleWatcher(app.extensions["kb"], interval)
+    watcher.on_change = refresh_site
+    watcher.start()
     app.extensions["kb_watcher"] = watcher
     return watcher

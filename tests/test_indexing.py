@@ -113,7 +113,10 @@ def test_upsert_of_a_new_file_adds_the_article(fresh_kb):
     path = fresh_kb.articles_dir / "orders" / "tracking.md"
     path.write_text(NEW_ARTICLE, encoding="utf-8")
     fresh_kb.upsert(path)
-    assert slugs(fresh_kb, "الكركديه") == ["tracking"]
+    assert slugs(fresh_kb, "الكركديه") == ["tracking"]  # by keyword at once
+    assert fresh_kb.health()["semantic_caught_up"] is False  # its vectors follow in the background
+    assert fresh_kb.catch_up_vectors()
+    assert fresh_kb.health()["semantic_caught_up"] is True
     assert "tracking" in [hit.slug for hit in fresh_kb.search("أين طلبي وكيف أتتبع الشحنة", mode="semantic")]
     assert fresh_kb.health()["articles"] == 12
 
@@ -123,6 +126,7 @@ def test_upsert_replaces_the_old_vectors(fresh_kb):
     path = fresh_kb.articles_dir / REFUND_FILE
     edit(path, "## مدة الاسترداد", "## المدة")
     fresh_kb.upsert(path)
+    fresh_kb.catch_up_vectors()
     after = fresh_kb.health()
     assert after["vectors"] == health["vectors"]  # same passages, same count: old ones removed
     hits = fresh_kb.search("كم تستغرق إعادة المال إلى البطاقة", mode="semantic")
@@ -224,6 +228,7 @@ def test_an_upsert_appends_to_the_vector_journal_and_leaves_the_snapshot_alone(f
     path = fresh_kb.articles_dir / "orders" / "tracking.md"
     path.write_text(NEW_ARTICLE, encoding="utf-8")
     fresh_kb.upsert(path)
+    fresh_kb.catch_up_vectors()
     after = Manifest.load(generation)
     assert after.vector_snapshot == before.vector_snapshot and after.vector_journal_bytes > 0
     assert (generation / before.vector_snapshot).stat().st_mtime_ns == snapshot.st_mtime_ns
@@ -279,6 +284,7 @@ def test_a_long_journal_is_folded_into_a_new_snapshot(fresh_kb, monkeypatch):
     path = fresh_kb.articles_dir / "orders" / "tracking.md"
     path.write_text(NEW_ARTICLE, encoding="utf-8")
     fresh_kb.upsert(path)
+    fresh_kb.catch_up_vectors()
     manifest = Manifest.load(generation)
     assert manifest.vector_snapshot != first and manifest.vector_journal_bytes == 0
     assert len(load_vectors(generation)) == manifest.vectors
@@ -522,8 +528,9 @@ def test_embedding_cache_reuses_vectors_and_a_model_change_re_embeds_everything(
 
     other_model = CountingEmbedder(session_kb.embedder, fingerprint="another-model-0001")
     second = KnowledgeBase.from_settings(settings, embedder=other_model)
-    report = second.index()
-    assert report.full and "embedding model changed" in report.reason
+    report = second.index()  # re-embeds into the live generation (outside the write lock), no keyword rebuild
+    assert not report.full and "embedding model changed" in report.reason
+    assert report.vectors == texts and report.pending_vectors == 0
     assert other_model.embedded == texts
     assert second.index().changed == 0
     assert other_model.embedded == texts

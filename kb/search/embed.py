@@ -132,8 +132,13 @@ class SentenceTransformerEmbedder:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
-        self.name = f"sentence-transformers {model}"
-        self.fingerprint = _fingerprint("st", model, query_prefix, passage_prefix, self.dim)
+        import sentence_transformers
+
+        version = getattr(sentence_transformers, "__version__", "")
+        self.name = f"sentence-transformers {version} {model}"
+        # The package version is part of it: an upgrade may change the vectors (pooling,
+        # tokenization), and kb re-embeds rather than mix old and new ones.
+        self.fingerprint = _fingerprint("st", version, model, query_prefix, passage_prefix, self.dim)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.fsutil import fsync_dir
+from kb.fsutil import stale_temp_files
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,42 @@ class IndexStore:
 
     def discard(self, generation: Path) -> None:
         shutil.rmtree(generation, ignore_errors=True)
+
+    def clean_up(self) -> list[str]:
+        """Remove what interrupted writers left: temp files of atomic writes and the
+        generations of full builds that never became CURRENT.  Returns what it removed.
+
+        Runs only if it gets the write lock at once: a process holding it may be building
+        one of those generations right now (then nothing is touched; the next start
+        cleans).  Kept: the live generation and the newest one before it (readers that
+        opened it before the swap may still be loading it)."""
+        if not self.root.is_dir():
+            return []
+        try:
+            with self.write_lock(timeout=0):
+                return self._clean_up_locked()
+        except KbError:
+            logger.info("%s: another process is writing the index; leaving its files alone", self.root)
+            return []
+
+    def _clean_up_locked(self) -> list[str]:
+        removed: list[Path] = []
+        live = self.current()
+        numbers = {p: int(p.name[4:]) for p in self.root.glob("gen-*") if p.is_dir() and p.name[4:].isdigit()}
+        live_number = numbers.get(live, -1) if live is not None else -1
+        older = [n for n in numbers.values() if n < live_number]
+        keep = {live_number, max(older, default=-1)}
+        for path, number in sorted(numbers.items(), key=lambda item: item[1]):
+            if number not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        for folder in [self.root, *(p for p in numbers if p.exists())]:
+            for path in stale_temp_files(folder):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        if removed:
+            fsync_dir(self.root)
+        return [str(p.relative_to(self.root)) for p in removed]
 
     @contextlib.contextmanager
     def write_lock(self, timeout: float = 30.0):

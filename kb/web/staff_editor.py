@@ -30,6 +30,7 @@ from kb.media import MAX_IMAGE_BYTES
 from kb.media import save_image
 from kb.editing import ArticleForm
 from kb.publishing import Conflict
+from kb.publishing import file_checksum
 from kb.editing import ValidationFailed
 from kb.render import render_markdown
 from kb.text import normalize_arabic
@@ -68,11 +69,25 @@ def articles():
     else:
         found.sort(key=lambda a: (a.updated or dt.date.min, a.title), reverse=True)
     categories = sorted({a.category for a in catalog.articles.values()} | set(catalog.categories))
+    _flash_index_health()
     return render_template(
         "staff/articles.html", articles=found, args=args, pending=pending, categories=categories,
         status_filters=STATUS_FILTERS, updated_filters=UPDATED_FILTERS, lang_labels=LANG_LABELS,
         total=len(catalog.articles),
     )
+
+
+def _flash_index_health() -> None:
+    """The staff landing page says when semantic search is off (another model made the
+    index's vectors, or the model cannot load) and how far the background re-embedding is."""
+    report = _knowledge().health()
+    if report.get("status") != "ok" or not report.get("semantic_error"):
+        return
+    background = report.get("background") or {}
+    progress = ""
+    if background.get("task") == "re-embedding" and background.get("total"):
+        progress = f" إعادة حساب المتجهات في الخلفية: {background['done']} من {background['total']} مقال."
+    flash(f"البحث بالمعنى متوقف مؤقتًا، والبحث بالكلمات يعمل: {report['semantic_error']}.{progress}", "info")
 
 
 def _matches(article, args: dict, pending: set[str]) -> bool:
@@ -117,8 +132,10 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
     catalog = _knowledge().catalog
     categories = list(dict.fromkeys([*sorted(catalog.categories, key=lambda n: catalog.categories[n].order),
                                      *sorted({a.category for a in catalog.articles.values()})]))
+    index_status = _knowledge().index_status(slug, file_checksum(opened.file_text)) if opened else None
     page = render_template(
         "staff/editor.html", form=form, slug=slug, opened=opened, errors=errors or {}, conflict=conflict,
+        index_status=index_status, semantic_note=_knowledge().health().get("semantic_error") if opened else None,
         token=token or (opened.token if opened else ""), categories=categories, langs=LANGS, audiences=AUDIENCES,
         lang_labels=LANG_LABELS, audience_labels=AUDIENCE_LABELS, max_image_mb=MAX_IMAGE_BYTES // (1024 * 1024),
         preview_html=render_markdown(form.body).html if form.body.strip() else "",
@@ -170,8 +187,14 @@ def save_article(slug: str):
 
 
 def _flash_saved(result) -> None:
-    if result.state == "published":
-        flash(f"نُشر المقال، وصار في نتائج البحث خلال {result.seconds:.1f} ث.", "success")
+    """Say "searchable" only when the index has the article: a failed index update is
+    retried in the background, and the editor page shows when it got there."""
+    if result.state == "published" and result.index_error:
+        flash("نُشر المقال وحُفظ، لكنه لم يصل إلى نتائج البحث بعد: يُعاد تحديث الفهرس تلقائيًا.", "info")
+        site_changed()
+    elif result.state == "published":
+        semantic = " والبحث بالمعنى يلحق به خلال ثوانٍ" if result.vectors_pending else ""
+        flash(f"نُشر المقال، وصار في نتائج البحث خلال {result.seconds:.1f} ث{semantic}.", "success")
         site_changed()
     elif result.state == "pending":
         flash("حُفظت التعديلات كمسودة. النسخة المنشورة باقية كما هي حتى تنشر.", "success")
@@ -179,7 +202,7 @@ def _flash_saved(result) -> None:
         flash("حُفظت المسودة. لا يراها العملاء حتى تنشرها.", "success")
         site_changed()
     if result.index_error:
-        flash(f"حُفظ الملف، لكن تحديث فهرس البحث تعذّر ({result.index_error}). سيُعاد تلقائيًا.", "error")
+        flash(f"تعذّر تحديث فهرس البحث الآن ({result.index_error}). المقال محفوظ، ويُعاد التحديث تلقائيًا حتى ينجح.", "error")
 
 
 @bp.post("/articles/<slug>/unpublish")

