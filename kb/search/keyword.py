@@ -359,11 +359,13 @@ def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
             add(near, FUZZY_BOOST)
         for joined in clitics.get(term, ()):
             add(joined, CLITIC_BOOST)
-    for alternative in synonyms.expansions(query.stems):
+    for alternative, weight in synonyms.weighted_expansions(query.stems):
+        if not weight:
+            continue
         if len(alternative) == 1:
-            add(alternative[0], SYNONYM_BOOST)
+            add(alternative[0], SYNONYM_BOOST * weight)
         else:
-            phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2) for f in ("title", "body"))
+            phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2 * weight) for f in ("title", "body"))
     if 2 <= len(query.stems) <= MAX_PHRASE_TERMS:
         phrases.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
         phrases.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
@@ -381,9 +383,9 @@ def passage_terms(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
             weights.setdefault(near, FUZZY_BOOST)
         for joined in (clitics or {}).get(term, ()):
             weights.setdefault(joined, CLITIC_BOOST)
-    for alternative in synonyms.expansions(query.stems):
-        for term in alternative:
-            weights.setdefault(term, SYNONYM_BOOST)
+    for alternative, weight in synonyms.weighted_expansions(query.stems):
+        for term in alternative if weight else ():
+            weights.setdefault(term, SYNONYM_BOOST * weight)
     return weights
 
 
