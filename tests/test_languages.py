@@ -9,11 +9,17 @@ import pytest
 from kb import KnowledgeBase
 from kb.articles import Article
 from kb.articles import FaqEntry
+from kb.search.keyword import SYNONYM_BOOST
 from kb.search.keyword import Filters
+from kb.search.keyword import analyze_query
+from kb.search.keyword import passage_terms
 from kb.search.languages import detect_language
 from kb.search.languages import group_by_language
 from kb.search.languages import translation_groups
 from kb.search.ranking import RankedArticle
+from kb.search.synonyms import CROSS_SCRIPT_WEIGHT
+from kb.search.synonyms import parse_synonyms
+from kb.text import analyze
 
 from conftest import ROOT
 from conftest import make_settings
@@ -153,6 +159,48 @@ def test_an_explicit_language_filter_wins_over_the_question():
 def test_a_question_without_letters_keeps_the_order_and_folds_pairs_into_the_better_one():
     result = group_by_language(_ranked("angry-en", "tone", "angry", "english-only"), "12345", CATALOG, Filters())
     assert [r.slug for r in result] == ["angry-en", "tone", "english-only"]
+
+
+# -- synonyms that cross languages ---------------------------------------------------------
+
+SYNONYMS = """
+- [العميل, الزبون, customer, client]
+- [استرجاع, استرداد, refund]
+- [وقت الاستجابة, response time]
+"""
+
+
+def _expansions(question: str) -> dict[str, float]:
+    table, problems = parse_synonyms(SYNONYMS)
+    assert not problems
+    return {" ".join(entry): weight for entry, weight in table.weighted_expansions(tuple(analyze(question)))}
+
+
+def test_latin_synonyms_count_less_for_an_arabic_question():
+    weights = _expansions("العميل يريد استرجاع المبلغ")
+    assert weights[analyze("الزبون")[0]] == 1.0
+    assert weights[analyze("customer")[0]] == weights[analyze("refund")[0]] == CROSS_SCRIPT_WEIGHT < 1.0
+    assert " ".join(analyze("response time")) not in weights  # a group the question did not name
+
+
+def test_arabic_synonyms_stay_whole_for_an_english_question():
+    """Most articles of an Arabic-first help center exist only in Arabic: the Arabic members
+    are an English question's way to them."""
+    weights = _expansions("the customer wants a refund")
+    assert weights[analyze("العميل")[0]] == weights[analyze("استرجاع")[0]] == weights[analyze("client")[0]] == 1.0
+
+
+def test_a_question_naming_a_group_in_both_scripts_gets_both():
+    weights = _expansions("العميل customer")
+    assert set(weights.values()) == {1.0}
+
+
+def test_keyword_queries_carry_the_synonym_weights():
+    table, _ = parse_synonyms(SYNONYMS)
+    query = analyze_query("العميل غاضب", 500)
+    terms = passage_terms(query, {}, table, query.unique_stems)
+    assert terms[analyze("الزبون")[0]] == SYNONYM_BOOST
+    assert terms[analyze("customer")[0]] == pytest.approx(SYNONYM_BOOST * CROSS_SCRIPT_WEIGHT)
 
 
 # -- the launch articles, the real model ----------------------------------------------------
