@@ -32,6 +32,7 @@ class Suggestions:
     query_id: str
     focused: FocusedQuery
     hits: list[Hit]
+    reason: str | None = None  # "no_answer": nothing published answers the message
 
 
 def customer_texts(conversation: Sequence[str | dict]) -> list[str]:
@@ -54,11 +55,11 @@ def suggest(knowledge: KnowledgeBase, message: str, conversation: Sequence[str |
             query_id: str | None = None) -> Suggestions:
     """The best published articles for the latest message, the earlier ones adding context."""
     focused = focus_message(message, customer_texts(conversation), knowledge.settings.max_query_chars)
-    hits: list[Hit] = []
-    if focused.text:
-        hits = knowledge.search(focused.text, limit=limit, lang=lang, category=category,
-                                include_internal=include_internal)
-    return Suggestions(query_id or new_query_id(), focused, hits)
+    if not focused.text:
+        return Suggestions(query_id or new_query_id(), focused, [], "no_answer")
+    page = knowledge.search_page(focused.text, limit=limit, lang=lang, category=category,
+                                 include_internal=include_internal)
+    return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason)
 
 
 def record_query(db: sqlite3.Connection, suggestions: Suggestions, api_key_id: int | None, message_chars: int,

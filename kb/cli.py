@@ -123,6 +123,14 @@ def index(ctx: click.Context, full: bool) -> None:
         f"(added {report.added}, changed {report.changed}, deleted {report.deleted}) in {report.seconds:.1f} s; "
         f"semantic search {report.semantic}"
     )
+    cut = knowledge.answer_cut()
+    if cut.source == "setting":
+        click.echo(f"no-answer threshold: {cut.threshold:.4f} (answer_threshold setting; calibrated: "
+                   f"{report.answer_threshold if report.answer_threshold is not None else 'none'})")
+    elif report.answer_threshold is not None:
+        click.echo(f"no-answer threshold: {report.answer_threshold:.4f} (calibrated for these articles and this model)")
+    else:
+        click.echo("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)")
 
 
 @cli.command(help="Search the articles from the terminal.")

@@ -224,6 +224,7 @@ def suggest():
         "query_id": result.query_id,
         "took_ms": round(took_ms, 1),
         "focused_query": result.focused.text,
+        "reason": result.reason,
         "suggestions": [hit.to_dict() for hit in result.hits],
     }
 
@@ -259,6 +260,7 @@ def search():
         "took_ms": round(took_ms, 1),
         "total": page.total,
         "did_you_mean": page.did_you_mean,
+        "reason": page.reason,
         "results": [hit.to_dict() for hit in page.hits],
     }
 

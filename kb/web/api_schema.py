@@ -150,11 +150,12 @@ def _schemas(settings: Settings) -> dict:
         },
         "SuggestResponse": {
             "type": "object",
-            "required": ["query_id", "took_ms", "focused_query", "suggestions"],
+            "required": ["query_id", "took_ms", "focused_query", "reason", "suggestions"],
             "properties": {
                 "query_id": {"type": "string", "description": "Send it back with /feedback."},
                 "took_ms": {"type": "number"},
                 "focused_query": {"type": "string", "description": "What was searched for, after focusing."},
+                "reason": _ref("NoResultsReason"),
                 "suggestions": {"type": "array", "items": _ref("Hit")},
             },
         },
@@ -174,15 +175,24 @@ def _schemas(settings: Settings) -> dict:
         },
         "SearchResponse": {
             "type": "object",
-            "required": ["query", "took_ms", "total", "did_you_mean", "results"],
+            "required": ["query", "took_ms", "total", "did_you_mean", "reason", "results"],
             "properties": {
                 "query": {"type": "string"},
                 "took_ms": {"type": "number"},
-                "total": {"type": "integer", "description": "Matching articles in all."},
+                "total": {"type": "integer", "description": "Articles that answer the question, in all (not the collection size)."},
                 "did_you_mean": _nullable({"type": "string"}),
+                "reason": _ref("NoResultsReason"),
                 "results": {"type": "array", "items": _ref("Hit")},
             },
         },
+        "NoResultsReason": _nullable({
+            "type": "string",
+            "enum": ["no_answer", None],
+            "description": "Why the list is empty: `no_answer` when nothing in the collection answers the question "
+                           "(its nearest passage is no closer than unrelated questions come, and no article holds its "
+                           "rare words; the threshold is calibrated by `kb index`, see `answer_threshold` in /health); "
+                           "null when there are results.",
+        }),
         "Article": {
             "type": "object",
             "required": ["slug", "title", "url", "category", "lang", "audience", "status", "markdown", "html", "faq"],
@@ -227,6 +237,17 @@ def _schemas(settings: Settings) -> dict:
                     "type": "integer",
                     "description": "Articles indexed while the model was unavailable: found by keyword only until the next index update with the model.",
                 },
+                "answer_threshold": _nullable({
+                    "type": "number",
+                    "description": "Best passage cosine a question needs to get results (null: no dense cut, keyword "
+                                   "evidence decides).",
+                }),
+                "answer_threshold_source": {"type": "string", "enum": ["calibrated", "setting", "none"]},
+                "answer_calibration": _nullable({
+                    "type": "object",
+                    "description": "What `kb index` measured: threshold, spread, probe and pseudo-question counts and "
+                                   "quantiles, model fingerprint.",
+                }),
             },
         },
     }

@@ -1,0 +1,180 @@
+"""The calibrated "no answer" (kb.search.calibration), with the real model on the test articles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kb import KnowledgeBase
+from kb.search import calibration
+from tests.conftest import make_settings
+
+# Written for these tests (not from any evaluation set): nothing in a customer-service help center answers them.
+OFFTOPIC = [
+    "كم عدد أقمار كوكب زحل",
+    "وصفة المقلوبة الفلسطينية بالزهرة",
+    "شو أحسن فريق بالدوري الإسباني",
+    "how tall is mount kilimanjaro",
+    "qzxv plmok wertyu",
+]
+# Dialect questions the test articles answer, with the article that answers them.
+IN_DOMAIN = [
+    ("عميل معصب وش اسوي معاه", "handling-angry-customers"),
+    ("ازاي ارد على زبون بيزعق في التليفون", "handling-angry-customers"),
+    ("كيف بدي رد على حدا كتب تقييم سيء عنا", "responding-to-negative-reviews"),
+    ("how do i answer a bad review", "responding-to-negative-reviews-en"),
+]
+
+
+def test_index_calibrates_a_threshold_between_offtopic_and_own_questions(session_kb):
+    calibrated = calibration.Calibration.from_dict(session_kb._read_state().manifest.answer_calibration)
+    assert calibrated is not None
+    assert calibrated.fingerprint == session_kb.embedder.fingerprint
+    assert calibrated.probes == len(calibration.load_probes()) >= 150
+    assert calibrated.threshold == pytest.approx(min(calibrated.offtopic_quantile, calibrated.inside_quantile), abs=1e-4)
+    assert 0 < calibrated.spread < 1
+
+
+def test_health_reports_the_threshold_and_where_it_comes_from(client, session_kb):
+    body = client.get("/api/v1/health").get_json()
+    assert body["answer_threshold_source"] == "calibrated"
+    assert body["answer_threshold"] == pytest.approx(session_kb.answer_cut().threshold, abs=1e-4)
+    assert body["answer_calibration"]["probes"] >= 150
+
+
+@pytest.mark.parametrize("question", OFFTOPIC)
+def test_offtopic_question_gets_no_results_and_a_reason(client, question):
+    body = client.get("/api/v1/search", query_string={"q": question}).get_json()
+    assert body["results"] == [] and body["total"] == 0
+    assert body["reason"] == "no_answer"
+
+
+@pytest.mark.parametrize(("question", "slug"), IN_DOMAIN)
+def test_dialect_question_still_gets_its_article(client, question, slug):
+    body = client.get("/api/v1/search", query_string={"q": question}).get_json()
+    assert body["reason"] is None
+    assert slug in [hit["slug"] for hit in body["results"][:3]]
+
+
+def test_result_count_is_the_articles_that_answer_not_the_collection(session_kb):
+    page = session_kb.search_page("عميل معصب وش اسوي معاه")
+    public = sum(1 for article in session_kb.catalog.articles.values() if article.is_public)
+    assert 0 < page.total < public
+
+
+def test_site_shows_the_no_results_page_with_contact_support(client):
+    html = client.get("/search", query_string={"q": OFFTOPIC[0]}).get_data(as_text=True)
+    assert 'class="no-results"' in html and 'class="no-answer"' in html
+    assert "mailto:help@example.com" in html
+    assert 'class="results"' not in html
+
+
+def test_no_answer_counts_as_a_zero_result_search(app, client):
+    client.get("/search", query_string={"q": OFFTOPIC[1]})
+    zero = app.extensions["kb_analytics"].zero_result_queries(days=1)
+    assert any(stat.query == OFFTOPIC[1] for stat in zero)
+
+
+def test_suggest_says_why_it_has_nothing(client, app):
+    from kb.apikeys import create_key
+
+    secret = create_key(app.extensions["kb_db"].connection(), "no-answer test")[1]
+    response = client.post("/api/v1/suggest", json={"message": OFFTOPIC[2]}, headers={"Authorization": f"Bearer {secret}"})
+    body = response.get_json()
+    assert body["suggestions"] == [] and body["reason"] == "no_answer"
+
+
+def test_the_setting_overrides_the_calibration(session_kb):
+    strict = KnowledgeBase(session_kb.articles_dir, session_kb.settings.index_dir,
+                           session_kb.settings.with_overrides(answer_threshold=0.999), embedder=session_kb.embedder)
+    assert strict.answer_cut().source == "setting"
+    assert strict.search_page(IN_DOMAIN[0][0]).reason == "no_answer"
+    lenient = KnowledgeBase(session_kb.articles_dir, session_kb.settings.index_dir,
+                            session_kb.settings.with_overrides(answer_threshold=0.0), embedder=session_kb.embedder)
+    assert lenient.search(OFFTOPIC[0])
+
+
+def test_kb_index_prints_the_threshold(fresh_dir, session_kb, monkeypatch):
+    from kb.cli import cli
+
+    monkeypatch.chdir(fresh_dir)
+    result = CliRunner().invoke(cli, ["--articles-dir", str(fresh_dir / "articles"), "--index-dir",
+                                      str(fresh_dir / "index"), "--data-dir", str(fresh_dir / "data"), "index"])
+    assert result.exit_code == 0, result.output
+    assert f"no-answer threshold: {session_kb.answer_cut().threshold:.4f} (calibrated" in result.output
+
+
+SECRET_WORD = "زنفليطوس"
+
+
+def _hidden_article(kb: KnowledgeBase, name: str, front: str) -> None:
+    path = kb.articles_dir / "orders" / f"{name}.md"
+    path.write_text(f"---\ntitle: \"ملاحظات {name}\"\n{front}\n---\n\nكلمة {SECRET_WORD} تظهر هنا فقط. "
+                    f"{SECRET_WORD} مع خدمة العملاء.\n", encoding="utf-8")
+    kb.upsert(path)
+
+
+def test_words_only_in_drafts_or_internal_articles_do_not_change_public_results(fresh_kb):
+    """GIVEN public searches for a word the collection lacks (alone and with other words)
+    WHEN a draft and an internal article with that word are added
+    THEN the public results and their count stay exactly the same (none for the word alone),
+    while a search that includes drafts and internal articles finds them."""
+    questions = [SECRET_WORD, f"{SECRET_WORD} خدمة العملاء", f"ما معنى {SECRET_WORD} عند العميل الغاضب"]
+
+    def public_results():
+        return [(mode, {hit.slug for hit in page.hits}, page.total)
+                for question in questions for mode in ("hybrid", "keyword")
+                for page in [fresh_kb.search_page(question, mode=mode, limit=100)]]
+
+    before = public_results()
+    _hidden_article(fresh_kb, "draft-note", "status: draft")
+    _hidden_article(fresh_kb, "internal-note", "audience: internal")
+    assert public_results() == before
+    assert fresh_kb.search_page(SECRET_WORD).total == 0
+    found = {hit.slug for hit in fresh_kb.search(SECRET_WORD, include_drafts=True, include_internal=True)}
+    assert {"draft-note", "internal-note"} <= found
+
+
+def test_did_you_mean_never_offers_a_word_only_drafts_have(fresh_kb):
+    _hidden_article(fresh_kb, "draft-note", "status: draft")
+    typo = SECRET_WORD[:-1] + "ث"
+    assert fresh_kb.search_page(typo).did_you_mean is None
+    assert fresh_kb.search_page(typo, include_drafts=True).did_you_mean == SECRET_WORD
+
+
+def test_keyword_evidence_counts_only_allowed_articles(fresh_kb):
+    from kb.search import keyword
+
+    _hidden_article(fresh_kb, "draft-note", "status: draft")
+    state = fresh_kb._read_state()
+    query = keyword.analyze_query(f"{SECRET_WORD} العميل", 500)
+    with fresh_kb._searching(state) as searcher:
+        public = calibration.keyword_evidence(searcher, query, keyword.Filters(), fresh_kb._segments.postings)
+        everything = calibration.keyword_evidence(searcher, query, keyword.Filters(include_drafts=True),
+                                                  fresh_kb._segments.postings)
+    assert "draft-note" not in public.shares and public.best_rare() == 0
+    assert "draft-note" in everything.rare and everything.shares["draft-note"] > 0.5
+
+
+def test_choose_threshold_stays_under_the_collections_own_questions():
+    offtopic = np.linspace(0.70, 0.90, 101)
+    covered = np.linspace(0.80, 0.95, 101)  # an encyclopedia: its own questions overlap the probes
+    threshold, spread = calibration.choose_threshold(offtopic, covered)
+    assert threshold == pytest.approx(np.quantile(covered, calibration.INSIDE_QUANTILE))
+    apart = np.linspace(0.86, 0.95, 101)
+    threshold, _ = calibration.choose_threshold(offtopic, apart)
+    assert threshold == pytest.approx(np.quantile(offtopic, calibration.OFFTOPIC_QUANTILE))
+    assert spread == pytest.approx(np.median(covered) - np.median(offtopic))
+
+
+def test_answering_rules():
+    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    none = calibration.KeywordEvidence({}, frozenset())
+    assert calibration.answering([("a", 0.83), ("b", 0.80)], none, cut) is None
+    assert calibration.answering([("a", 0.86), ("b", 0.845), ("c", 0.82)], none, cut) == {"a", "b"}
+    strong = calibration.KeywordEvidence({"a": 1.0, "c": 0.6}, frozenset({"a", "c"}))
+    assert calibration.answering([("a", 0.82), ("b", 0.80)], strong, cut) == {"a", "c"}
+    assert calibration.answering([], strong, cut) is None
+    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.4}, frozenset()), cut) is None
+    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.9, "b": 0.5, "c": 0.2}, frozenset()), cut) == {"a", "b"}
