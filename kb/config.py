@@ -61,10 +61,10 @@ class Settings:
         0.1, "Bonus for the question's words close together (share of them within 10 index terms) when the "
              "first 10 keyword and hybrid results are re-ordered; 0 turns it off."
     )
-    semantic_min_score: float = setting(
+    answer_threshold: float = setting(
         -1.0,
-        "When no keyword matches, the nearest article needs at least this cosine, else no results; "
-        "-1 uses the model's own value (0.82 for the bundled e5, none for other models).",
+        "Best passage cosine a question needs to get results (less when one article holds its rare words); "
+        "-1 uses the threshold `kb index` calibrated for these articles and this model.",
     )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))
