@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kb.search import calibration
 from kb.search import fusion
 from kb.search import keyword
 from kb.search import languages
@@ -40,6 +41,7 @@ class Ranked:
     query: keyword.AnalyzedQuery
     articles: list[RankedArticle]
     highlight_stems: set[str]
+    answered: bool = True  # False: the cut found nothing here that answers (kb.search.calibration)
 
 
 def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filters, catalog: dict[str, Article],
@@ -70,7 +72,9 @@ def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filte
 
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
-                  settings: Settings, need: int, caches: SegmentCaches) -> Ranked:
+                  settings: Settings, need: int, caches: SegmentCaches,
+                  cut: calibration.AnswerCut | None = None) -> Ranked:
+    """Every article that answers, best first; `cut` decides which do (None: every match)."""
     analyzed = keyword.analyze_query(query, settings.max_query_chars)
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
@@ -92,14 +96,12 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
-        floor = settings.semantic_min_score if settings.semantic_min_score >= 0 else getattr(embedder, "min_relevant_score", 0.0)
-        if semantic_ranking and semantic_ranking[0][1] < floor and not _any_known_word(searcher, analyzed):
-            # No word of the query occurs in any article and even the nearest article is no
-            # closer than unrelated text usually is (a cross-language paraphrase scores
-            # higher): an honest "no results" beats ten random ones.
-            semantic_ranking, semantic_passages = [], {}
+    dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
+    answer = _answering(searcher, analyzed, filters, semantic_ranking if dense_ran else None, caches, cut)
 
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
+    if answer is not None:
+        fused = [(slug, score) for slug, score in fused if slug in answer]
     in_keyword = {slug for slug, _ in keyword_ranking}
     in_semantic = {slug for slug, _ in semantic_ranking}
     keyword_passages: dict[str, dict] = {}
@@ -124,7 +126,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         highlight.update(near)
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)
-    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters), highlight)
+    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters), highlight, bool(ranked))
 
 
 def _long_only(coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:
@@ -138,9 +140,15 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
     return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
 
 
-def _any_known_word(searcher, analyzed: keyword.AnalyzedQuery) -> bool:
-    reader = searcher.reader()
-    return any(reader.doc_frequency("body", t) or reader.doc_frequency("title", t) for t in analyzed.unique_stems)
+def _answering(searcher, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
+               caches: SegmentCaches, cut: calibration.AnswerCut | None) -> set[str] | None:
+    """The articles that answer (kb.search.calibration), all of them without a cut; an empty
+    set when nothing here answers.  Computed after the filters: a word of a draft or an
+    internal article is no evidence for a public search."""
+    if cut is None:
+        return None
+    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings)
+    return calibration.answering(semantic_ranking, evidence, cut) or set()
 
 
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
