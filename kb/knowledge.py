@@ -36,6 +36,10 @@ from kb.indexing import manifest_article_path
 from kb.indexing import refit_vectors
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
+from kb.search.calibration import AnswerCut
+from kb.search.calibration import Calibration
+from kb.search.calibration import answer_cut
+from kb.search.calibration import calibrate
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
 from kb.search.languages import translation_link
@@ -80,6 +84,7 @@ class IndexReport:
     seconds: float
     semantic: str  # "on" or the reason it is off
     reason: str = ""
+    answer_threshold: float | None = None  # the calibrated "no answer" cosine (kb.search.calibration)
 
 
 class KnowledgeBase:
@@ -195,11 +200,34 @@ class KnowledgeBase:
                     )
                 else:
                     refit_vectors(generation, manifest, self.settings.ann_threshold)
+        manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
             semantic="on" if embedder is not None else f"off: {self._embedder_error}", reason=reason or "",
+            answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
+
+    def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
+        """Measure the "no answer" threshold (kb.search.calibration) when the articles or the
+        model changed since the last measurement, and keep it in the manifest.  Measured
+        outside the write lock (probe vectors come from the embedding cache after the first time)."""
+        embedder = self.embedder
+        held = Calibration.from_dict(manifest.answer_calibration)
+        if embedder is None or manifest.pending_vectors or manifest.embedder_fingerprint != embedder.fingerprint:
+            return manifest
+        if held is not None and held.fingerprint == embedder.fingerprint and not changed:
+            return manifest
+        generation = self.store.current()
+        vectors = manifest.vector_files(generation).load() if generation is not None else None
+        result = calibrate(embedder, self._cache(embedder), vectors, self.catalog.articles.values()) if vectors else None
+        with self.store.write_lock():
+            generation = self.store.current()
+            manifest = (Manifest.load(generation) if generation is not None else None) or manifest
+            manifest.answer_calibration = result.to_dict() if result else {}
+            if generation is not None:
+                manifest.save(generation)
+        return manifest
 
     def _rebuild_reason(self, manifest: Manifest | None, embedder: Embedder | None) -> str | None:
         if manifest is None:
@@ -375,13 +403,27 @@ class KnowledgeBase:
             ranked = rank_articles(
                 query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
                 catalog=catalog, synonyms=synonyms, settings=self.settings, need=offset + limit, caches=self._segments,
+                cut=self.answer_cut(state),
             )
             page = ranked.articles[offset:offset + limit]
             hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
             suggestion = None
             if len(ranked.articles) < 3 and ranked.query.words:
                 suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
-        return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode)
+                if suggestion and not rank_articles(
+                    query=suggestion, mode="keyword", filters=filters, searcher=searcher, vectors=None, embedder=None,
+                    catalog=catalog, synonyms=synonyms, settings=self.settings, need=1, caches=self._segments,
+                    cut=self.answer_cut(state),
+                ).answered:
+                    suggestion = None  # a correction only drafts or internal articles would answer is no suggestion
+        return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode,
+                          reason=None if ranked.answered else "no_answer")
+
+    def answer_cut(self, state: _ReadState | None = None) -> AnswerCut:
+        """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""
+        manifest = (state or self._read_state()).manifest or Manifest()
+        return answer_cut(self.settings.answer_threshold, Calibration.from_dict(manifest.answer_calibration),
+                          manifest.embedder_fingerprint)
 
     def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit:
         article = self.catalog.articles[item.slug]
@@ -466,7 +508,15 @@ class KnowledgeBase:
             "semantic": state.vectors is not None and self.embedder is not None,
             "semantic_error": self._embedder_error or manifest.semantic_error,
             "articles_without_vectors": len(manifest.pending_vectors),
+            **self._answer_health(state),
         }
+
+    def _answer_health(self, state: _ReadState) -> dict:
+        cut = self.answer_cut(state)
+        calibration = Calibration.from_dict((state.manifest or Manifest()).answer_calibration)
+        return {"answer_threshold": None if cut.threshold is None else round(cut.threshold, 4),
+                "answer_threshold_source": cut.source,
+                "answer_calibration": calibration.to_dict() if calibration else None}
 
 
 @dataclass(frozen=True)
@@ -475,3 +525,4 @@ class SearchPage:
     total: int
     did_you_mean: str | None
     mode: str
+    reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)

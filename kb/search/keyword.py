@@ -46,12 +46,17 @@ from kb.search.bm25 import PostingsCache
 from kb.search.bm25 import bm25f_scores
 from kb.search.bm25 import top_documents
 from kb.search import proximity
+from kb.search.dialect import DialectLexicon
+from kb.search.dialect import load_builtin as load_dialect_lexicon
+from kb.search.dialect import map_words
+from kb.search.dialect import verb_cores
 from kb.search.passages import Passage
 from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.segments import allowed_mask
 from kb.search.synonyms import SynonymTable
 from kb.search.vocabulary import Vocabulary
+from kb.search.vocabulary import typo_likelihood
 from kb.text import CLITIC_LETTERS
 from kb.text import analyze as analyze_text
 from kb.text import is_arabic
@@ -81,6 +86,13 @@ CLITIC_BOOST = 0.2
 # Typo tolerance looks up at most this many unknown words, each at most this long.
 MAX_TYPO_WORDS = 3
 MAX_TYPO_WORD = 24
+# A typo candidate must be at least this likely an edit (kb.search.vocabulary.typo_likelihood):
+# for words of up to SHORT_TYPO_WORD letters only neighbour keys, confused letters, swaps
+# and doubled letters; for longer ones any edit but an unrelated letter.
+SHORT_TYPO_WORD = 4
+MIN_TYPO_STEM = 3  # stems this short are never typo-expanded
+SHORT_WORD_TYPO = 0.6
+LONG_WORD_TYPO = 0.35
 # Query words found in more than this share of the articles are left out of the query
 # (unless nothing else is left): see prune_common_terms.
 COMMON_TERM_SHARE = 0.5
@@ -260,29 +272,52 @@ class Filters:
 class AnalyzedQuery:
     """A customer's question, analyzed once and reused by every step of a search."""
 
-    words: tuple[str, ...]  # normalized surface words, stop words removed
+    words: tuple[str, ...]  # normalized surface words (dialect forms as their MSA words), stop words removed
     stems: tuple[str, ...]  # their stems, in order (duplicates kept for phrases)
+    # Stems the dialect lexicon gave: known words, never typo-expanded.
+    from_lexicon: frozenset[str] = frozenset()
+    # Stem -> weaker alternative stems the dialect lexicon gave ("جوال" -> "هاتف").
+    alternatives: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (dialect form, its MSA words or "" for no weight), in the order found.
+    dialect: tuple[tuple[str, str], ...] = ()
 
     @property
     def unique_stems(self) -> list[str]:
         return list(dict.fromkeys(self.stems))
 
 
-def analyze_query(text: str, max_chars: int) -> AnalyzedQuery:
-    """Cap the length (parsing cost grows with it), then run the index-time pipeline."""
-    words = tuple(w for w in tokenize(text[:max_chars]) if not is_stopword(w))[:64]
-    return AnalyzedQuery(words, tuple(stem(w) for w in words))
+def analyze_query(text: str, max_chars: int, lexicon: DialectLexicon | None = None) -> AnalyzedQuery:
+    """Cap the length (parsing cost grows with it), then run the index-time pipeline, with
+    dialect forms replaced by their MSA words (``kb.search.dialect``; the built-in lexicon
+    when none is given): normalize -> split words -> dialect lexicon -> drop stop words -> stem."""
+    mapped = map_words(tokenize(text[:max_chars]), load_dialect_lexicon() if lexicon is None else lexicon)
+    return AnalyzedQuery(mapped.words, mapped.stems, mapped.from_lexicon,
+                         tuple((term, others) for term, others in mapped.alternatives.items()), mapped.mapped)
 
 
-def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_results: int = 3) -> list[str]:
-    """Index terms one edit (or one swap of neighbouring letters) away from term, most frequent first.
+def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_results: int = 3,
+               min_likelihood: float | None = None) -> list[str]:
+    """Index terms one likely edit (or swap of neighbouring letters) away from term, likeliest and
+    most frequent first: each candidate scores its edit's likelihood times log(2 + document frequency),
+    and edits less likely than `min_likelihood` (default: by the term's length) are no typos.
 
     One edit for every length: the edit-2 automaton Whoosh offers for words of 8+ letters
     walked much of the vocabulary in pure Python (up to 30 ms a word).  Dropping it moved
     hybrid nDCG@10 on ../shared/eval by at most 0.001 (arcd 0.8751 -> 0.8747, arcd typos
     0.8289 -> 0.8281, mlqa_ar_dev 0.8146 -> 0.8153, nsurl_q2q unchanged)."""
-    candidates = vocabulary.near(reader, field, term)
-    return sorted(candidates, key=lambda t: (-reader.doc_frequency(field, t), t))[:max_results]
+    scored = []
+    least = min_typo_likelihood(term) if min_likelihood is None else min_likelihood
+    for candidate in vocabulary.near(reader, field, term):
+        likelihood = typo_likelihood(term, candidate)
+        if likelihood >= least:
+            scored.append((likelihood * math.log(2 + reader.doc_frequency(field, candidate)), candidate))
+    return [candidate for _, candidate in sorted(scored, key=lambda item: (-item[0], item[1]))[:max_results]]
+
+
+def min_typo_likelihood(word: str) -> float:
+    """The least likely edit still taken for a typo of word: the shorter the word, the more
+    of its neighbours are real words of their own, so only the likeliest edits count."""
+    return SHORT_WORD_TYPO if len(word) <= SHORT_TYPO_WORD else LONG_WORD_TYPO
 
 
 def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dict[str, list[str]]:
@@ -297,19 +332,28 @@ def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dic
     """
     expansions: dict[str, list[str]] = {}
     tried = 0
+    for term, others in query.alternatives:
+        expansions[term] = list(others)
     for word, term in zip(query.words, query.stems):
-        if term in expansions or len(term) < 3 or len(word) > MAX_TYPO_WORD or term.isdigit() \
-                or reader.doc_frequency("body", term):
+        if term in expansions or term in query.from_lexicon or len(term) < 3 or len(word) > MAX_TYPO_WORD \
+                or term.isdigit() or reader.doc_frequency("body", term):
             continue
         unjoined = stem(word[1:]) if len(word) >= 4 and word[0] in CLITIC_LETTERS else term
         if unjoined != term and reader.doc_frequency("body", unjoined):
             expansions[term] = [unjoined]
             continue
+        cores = [stem(core) for core in verb_cores(word)]
+        known = [core for core in cores if core != term and reader.doc_frequency("body", core)]
+        if known:  # a dialect verb form: "ماوصلش" is وصل negated, no typo
+            expansions[term] = known[:1]
+            continue
         tried += 1
         if tried > MAX_TYPO_WORDS:  # bound the work a long message can ask for
             break
-        near = set(near_terms(reader, "body", term, vocabulary)) if len(term) >= 4 else set()
-        if len(word) >= 4:
+        # A short word's neighbours are mostly real words of their own: stems of up to
+        # MIN_TYPO_STEM letters are looked up only through the (longer) word as typed.
+        near = set(near_terms(reader, "body", term, vocabulary)) if len(term) > MIN_TYPO_STEM else set()
+        if len(word) > MIN_TYPO_STEM:
             for surface in near_terms(reader, "spell", word, vocabulary, max_results=3):
                 candidate = stem(surface)
                 if candidate != term and reader.doc_frequency("body", candidate):

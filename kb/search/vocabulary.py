@@ -9,6 +9,10 @@ Arabic letters only, those of a Latin word the other letters (a mixed-script "ty
 index term, and half the alphabet halves the work), and the last few thousand words'
 candidates are kept per index state: the same unknown words (dialect, brand names) come
 back in message after message.
+
+Being one edit away is not enough to be a typo: "معصب" (Gulf for angry) is one letter from
+"منصب" (a post), "بدي" from "بدء".  ``typo_likelihood`` weighs each edit by how people
+really mistype (``kb.search.keyword.near_terms`` keeps only likely ones).
 """
 
 from __future__ import annotations
@@ -95,3 +99,98 @@ class Vocabulary:
 
 def _decoded(term) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+# -- how likely an edit is a typo -------------------------------------------------------------
+
+# The Arabic (101) and QWERTY keyboards, letters as kb.text.normalize_arabic leaves them
+# (ى -> ي, ة -> ه; the "لا" key is left out).  Neighbours: left and right on the row, and
+# the two keys touching from the row above and below (rows are staggered).
+_KEY_ROWS = (
+    ("ضصثقفغعهخحجد", "شسيبلاتنمكط", "ئءؤر يهوزظ"),
+    ("qwertyuiop", "asdfghjkl", "zxcvbnm"),
+)
+# Letters readers confuse by sound or spelling (hamza seats, emphatic and plain pairs,
+# interdentals and their dialect reflexes, ة written ت), once folded by normalize_arabic.
+_CONFUSED = (
+    "اء", "اؤ", "ائ", "ءؤ", "ءئ", "ئؤ", "ئي", "ؤو", "اع", "ءع", "هح", "هت", "ضظ", "ضد", "ظز", "ذز", "ذد", "ذظ",
+    "ثس", "ثت", "سص", "صض", "تط", "دط", "قك", "قء", "قغ", "جغ", "خغ", "يا", "وا",
+)
+_LONG_VOWELS = set("اويء")
+
+
+def _neighbours() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for rows in _KEY_ROWS:
+        for r, row in enumerate(rows):
+            for i, key in enumerate(row):
+                near = {row[j] for j in (i - 1, i + 1) if 0 <= j < len(row)}
+                for other in (r - 1, r + 1):
+                    if 0 <= other < len(rows):
+                        shift = 0 if other < r else -1
+                        near.update(rows[other][j] for j in (i + shift, i + shift + 1) if 0 <= j < len(rows[other]))
+                found.setdefault(key, set()).update(near - {" ", key})
+    return found
+
+
+_NEAR_KEYS = _neighbours()
+_CONFUSED_PAIRS = {frozenset(pair) for pair in _CONFUSED}
+
+# Likelihood of each kind of edit (0-1), from how typos are made: a key's neighbour, letters
+# confused by sound or spelling, two letters swapped, a letter dropped (most often a long
+# vowel, a hamza or one of a doubled pair) or doubled.  Anything else (an unrelated
+# consonant swapped in, a random letter added) rarely is a typo and changes the word's
+# consonant skeleton: it is what turns a dialect word into an unrelated MSA word.
+CONFUSED_LETTER = 0.8
+NEIGHBOUR_KEY = 0.6
+SWAPPED = 0.6
+DOUBLED = 0.7
+DROPPED_VOWEL = 0.6
+DROPPED_LETTER = 0.4
+EXTRA_VOWEL = 0.4
+EXTRA_NEIGHBOUR = 0.5
+UNRELATED = 0.1
+
+
+def typo_likelihood(typed: str, candidate: str) -> float:
+    """How likely it is that someone meaning `candidate` typed `typed` (one edit or swap apart).
+
+    Returns 0.0 when the two are not one edit apart."""
+    if len(typed) == len(candidate):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, candidate)) if a != b]
+        if len(diffs) == 1:
+            wrong, meant = typed[diffs[0]], candidate[diffs[0]]
+            if frozenset((wrong, meant)) in _CONFUSED_PAIRS:
+                return CONFUSED_LETTER
+            return NEIGHBOUR_KEY if wrong in _NEAR_KEYS.get(meant, ()) else UNRELATED
+        if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and typed[diffs[0]] == candidate[diffs[1]] \
+                and typed[diffs[1]] == candidate[diffs[0]]:
+            return SWAPPED
+        return 0.0
+    if len(typed) + 1 == len(candidate):  # a letter of the meant word was dropped
+        i = _first_difference(typed, candidate)
+        if typed != candidate[:i] + candidate[i + 1:]:
+            return 0.0
+        letter = candidate[i]
+        if letter in candidate[max(0, i - 1):i] or letter in candidate[i + 1:i + 2]:
+            return DOUBLED
+        return DROPPED_VOWEL if letter in _LONG_VOWELS else DROPPED_LETTER
+    if len(typed) == len(candidate) + 1:  # an extra letter was typed
+        i = _first_difference(candidate, typed)
+        if candidate != typed[:i] + typed[i + 1:]:
+            return 0.0
+        letter = typed[i]
+        beside = typed[max(0, i - 1):i] + typed[i + 1:i + 2]
+        if letter in beside:
+            return DOUBLED
+        if any(letter in _NEAR_KEYS.get(other, ()) for other in beside):
+            return EXTRA_NEIGHBOUR
+        return EXTRA_VOWEL if letter in _LONG_VOWELS else UNRELATED
+    return 0.0
+
+
+def _first_difference(shorter: str, longer: str) -> int:
+    for i, letter in enumerate(shorter):
+        if longer[i] != letter:
+            return i
+    return len(shorter)

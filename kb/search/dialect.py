@@ -1,0 +1,364 @@
+"""The dialect lexicon: what a customer's Egyptian, Gulf, Levantine or Maghrebi word means in MSA.
+
+Customers write the way they speak ("ليش ما وصل طلبي", "عايز أرجع الفلوس", "بدي غيّر
+الجوال"); articles are in Modern Standard Arabic.  The keyword side only finds what the
+article spells the same way, and typo tolerance used to turn an unknown dialect word into
+an unrelated index word one letter away.  The lexicon maps each dialect form to its MSA
+form(s), or marks it as carrying no search weight (a pure function word, dropped like a
+stop word).  It applies to the question only: articles stay as written, the dense model
+sees the customer's own text (it reads dialect), and editing the lexicon needs no re-index.
+
+Two files, one format (a YAML list of entries, see ``data/dialect_lexicon.yml``):
+
+- the built-in lexicon, ``kb/search/data/dialect_lexicon.yml``, shipped with kb;
+- the editors' own ``articles/_dialect.yml`` (optional): its forms are added to the
+  built-in ones and win over them, so an editor can add a word or change what one means.
+
+An entry::
+
+    - msa: أريد                 # the MSA form (first) and single-word alternatives: [هاتف, جوال]
+      egy: [عايز, عاوز]        # forms per dialect: egy, glf, lev, mgr, or any (several dialects)
+      glf: [ابغى, ابي]
+    - weight: none              # no search weight (instead of msa)
+      any: [يعني, والله]
+    - msa: أبي                   # keep: the form is also an MSA word: it stays, and the MSA
+      keep: true                 # forms are added as weaker alternatives
+      glf: [ابي]
+
+Forms are compared after the keyword pipeline's normalization (hamza forms, ى/ي, ة/ه,
+diacritics and tatweel do not matter); a form may be up to three words ("مش عارف").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from functools import cached_property
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from kb.errors import Problem
+from kb.text import is_stopword
+from kb.text import stem
+from kb.text import tokenize
+
+FILE_NAME = "_dialect.yml"
+BUILTIN_PATH = Path(__file__).resolve().parent / "data" / "dialect_lexicon.yml"
+BUILTIN_NAME = "dialect_lexicon.yml"
+# Dialect codes as the files and the staff page use them (MADAR's regional groups).
+DIALECTS = {"egy": "مصرية", "glf": "خليجية", "lev": "شامية", "mgr": "مغاربية", "any": "عدة لهجات"}
+MAX_FORM_WORDS = 3
+_ENTRY_KEYS = {"msa", "weight", "keep", "note", *DIALECTS}
+# A letter held down ("زعلاااان", "ليييش"): Arabic never writes one letter three times in a row.
+_ELONGATION = re.compile(r"([\u0621-\u064a])\1{2,}")
+# Letters dialect writers add for sounds MSA lacks (Maghrebi ڨ/ڤ for g/v, Gulf چ for ch,
+# Persian گ/پ): folded to the MSA letter they stand for, so one form covers both spellings.
+_DIALECT_LETTERS = str.maketrans({"ڨ": "ق", "ڤ": "ف", "چ": "ج", "گ": "ك", "پ": "ب"})
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What one dialect form stands for in a question."""
+
+    msa: tuple[str, ...]  # normalized MSA words of the main form; () = no search weight
+    alternatives: tuple[str, ...] = ()  # normalized single-word alternatives
+    keep: bool = False  # the form is an MSA word too: keep it, MSA forms become alternatives
+    dialects: tuple[str, ...] = ()
+    source: str = BUILTIN_NAME
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry as written in a lexicon file (for the staff page and for merging)."""
+
+    msa: tuple[str, ...]  # as written; () = no search weight
+    forms: tuple[tuple[str, str], ...]  # (dialect code, form as written)
+    keep: bool = False
+    note: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DialectLexicon:
+    entries: tuple[Entry, ...] = ()
+    meanings: dict[tuple[str, ...], Meaning] = field(default_factory=dict)
+
+    @cached_property
+    def longest(self) -> int:
+        """Words in the longest form (matching tries the longest first)."""
+        return max((len(form) for form in self.meanings), default=0)
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        """The first word of every form: most words of a question are none, and need one look-up."""
+        return frozenset(form[0] for form in self.meanings)
+
+    def counts(self) -> dict[str, int]:
+        """How many forms each dialect code has (a form of several dialects counts for each)."""
+        counts = {code: 0 for code in DIALECTS}
+        for meaning in self.meanings.values():
+            for code in meaning.dialects:
+                counts[code] += 1
+        return counts
+
+    def merged(self, local: DialectLexicon) -> DialectLexicon:
+        """This lexicon with the local one's forms added; a local form replaces a built-in one."""
+        if not local.meanings:
+            return self
+        return DialectLexicon(self.entries + local.entries, {**self.meanings, **local.meanings})
+
+    def match(self, words: list[str], start: int) -> tuple[int, Meaning] | None:
+        """The longest form at words[start:], as (number of words, meaning), or None.
+
+        A form also matches with a letter held down ("ليييش"), and a form that carries
+        weight also with the conjunction و joined to it ("وعايز", "وليش").  Not ف: too
+        many words start with it ("فيجي" is Fiji, not ف + يجي); and not for no-weight
+        forms: "ولي", "والي" are MSA words (guardian, governor), not و + لي."""
+        first = _squeezed(words[start])
+        unjoined = first[1:] if first.startswith("و") and len(first) >= 4 else None
+        if first not in self.first_words and unjoined not in self.first_words:
+            return None
+        for size in range(min(self.longest, len(words) - start), 0, -1):
+            key = (first, *(_squeezed(w) for w in words[start + 1:start + size]))
+            meaning = self.meanings.get(key)
+            if meaning is None and unjoined:
+                joined = self.meanings.get((unjoined, *key[1:]))
+                meaning = joined if joined is not None and joined.msa else None
+            if meaning is not None:
+                return size, meaning
+        return None
+
+
+@dataclass(frozen=True)
+class MappedWords:
+    """A question's words after the lexicon: what the keyword side searches for."""
+
+    words: tuple[str, ...]  # normalized words, stop words and no-weight forms removed
+    stems: tuple[str, ...]
+    from_lexicon: frozenset[str]  # stems the lexicon gave (never typo-expanded)
+    alternatives: dict[str, tuple[str, ...]]  # stem -> alternative stems the lexicon gave
+    mapped: tuple[tuple[str, str], ...]  # (dialect form, its MSA or "") as found, for explaining
+
+
+def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -> MappedWords:
+    """Replace dialect forms in tokenized text by their MSA words and drop stop words.
+
+    Pipeline per position: longest lexicon form (with a joined و/ف, elongation squeezed)
+    -> its MSA words (or nothing, for no-weight forms; or the form itself plus MSA
+    alternatives, for ``keep`` forms) -> otherwise the word itself unless it is a stop word.
+    """
+    words: list[str] = []
+    from_lexicon: set[str] = set()
+    alternatives: dict[str, tuple[str, ...]] = {}
+    mapped: list[tuple[str, str]] = []
+    position = 0
+    while position < len(tokens) and len(words) < max_words:
+        found = lexicon.match(tokens, position) if lexicon.meanings else None
+        if found is None:
+            word = _squeezed(tokens[position])
+            if not is_stopword(word):
+                words.append(word)
+            position += 1
+            continue
+        size, meaning = found
+        form = " ".join(tokens[position:position + size])
+        position += size
+        mapped.append((form, " ".join(meaning.msa)))
+        if meaning.keep:
+            main = [w for w in tokens[position - size:position] if not is_stopword(w)]
+            extra = meaning.msa + meaning.alternatives
+        else:
+            main = [w for w in meaning.msa if not is_stopword(w)]
+            extra = meaning.alternatives
+        if not main:
+            continue
+        words.extend(main)
+        from_lexicon.update(stem(w) for w in main)
+        others = tuple(dict.fromkeys(stem(w) for w in extra if not is_stopword(w) and stem(w) != stem(main[0])))
+        if others:
+            alternatives[stem(main[0])] = tuple(dict.fromkeys(alternatives.get(stem(main[0]), ()) + others))
+    words = words[:max_words]
+    return MappedWords(tuple(words), tuple(stem(w) for w in words), frozenset(from_lexicon), alternatives,
+                       tuple(mapped))
+
+
+# Dialect verb morphology the lexicon cannot list word by word (Habash 2010, ch. on dialects):
+# negation as a circumfix, ما...ش / م...ش ("ماوصلش", "مفهمتش"); progressive and future
+# prefixes before the imperfect, ب/بي/بت/بن (Egyptian, Levantine), ه/ح (Egyptian,
+# Levantine future), ك/كا (Moroccan), ن...و (Maghrebi first person plural).
+_NEGATED = re.compile(r"^ما?([\u0621-\u064a]{3,})ش$")
+_TENSE_PREFIX = re.compile(r"^(?:ب|ه|ح|ك|كا)([يتنا][\u0621-\u064a]{2,})$")
+
+
+def verb_cores(word: str) -> list[str]:
+    """The MSA-looking verbs inside a dialect verb form, most stripped last:
+    "ماوصلش" -> ["وصل"], "مبيشتغلش" -> ["بيشتغل", "يشتغل"], "هيوصل" -> ["يوصل"].
+
+    Only for words the index does not know (``kb.search.keyword.typo_expansions``): many MSA
+    words look like these patterns too ("بيان", "هيكل"), and those are found as they are."""
+    cores = []
+    negated = _NEGATED.match(word)
+    if negated:
+        word = negated.group(1)
+        cores.append(word)
+    tense = _TENSE_PREFIX.match(word)
+    if tense:
+        cores.append(tense.group(1))
+    return cores
+
+
+def _squeezed(word: str) -> str:
+    return _ELONGATION.sub(r"\1", word.translate(_DIALECT_LETTERS))
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(_squeezed(w) for w in tokenize(text))
+
+
+# -- reading and checking lexicon files ----------------------------------------------------------
+
+
+def parse_lexicon(text: str, file: str = FILE_NAME) -> tuple[DialectLexicon, list[Problem]]:
+    """Parse and validate a lexicon file; every problem names the file, the entry's line and what is wrong."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return DialectLexicon(), [Problem(file, None, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}")]
+    if root is None:
+        return DialectLexicon(), []
+    if not isinstance(root, yaml.SequenceNode):
+        return DialectLexicon(), [Problem(file, f"line {root.start_mark.line + 1}",
+                                          "must be a list of entries (- msa: ..., egy: [...])")]
+    entries: list[Entry] = []
+    meanings: dict[tuple[str, ...], Meaning] = {}
+    problems: list[Problem] = []
+    for node in root.value:
+        line = node.start_mark.line + 1
+        entry, entry_problems = _parse_entry(node, file, line)
+        problems.extend(entry_problems)
+        if entry is None:
+            continue
+        entries.append(entry)
+        for code, form in entry.forms:
+            key = _key(form)
+            earlier = meanings.get(key)
+            if earlier is not None and earlier.line != line:
+                problems.append(Problem(file, f"line {line}", f"{form!r} is already an entry at line {earlier.line}"))
+                continue
+            if earlier is not None:  # the same form listed for several dialects of one entry
+                meanings[key] = Meaning(earlier.msa, earlier.alternatives, earlier.keep,
+                                        tuple(dict.fromkeys((*earlier.dialects, code))), file, line)
+                continue
+            meanings[key] = Meaning(_key(entry.msa[0]) if entry.msa else (), tuple(_key(a)[0] for a in entry.msa[1:]),
+                                    entry.keep, (code,), file, line)
+    return DialectLexicon(tuple(entries), meanings), problems
+
+
+def _parse_entry(node, file: str, line: int) -> tuple[Entry | None, list[Problem]]:
+    where = f"line {line}"
+    if not isinstance(node, yaml.MappingNode):
+        return None, [Problem(file, where, "an entry must be a mapping such as {msa: أريد, egy: [عايز]}")]
+    data = yaml.safe_load(yaml.serialize(node))
+    problems = [Problem(file, where, f"unknown key {key!r} (allowed: {', '.join(sorted(_ENTRY_KEYS))})")
+                for key in data if key not in _ENTRY_KEYS]
+    msa = _strings(data.get("msa"))
+    no_weight = data.get("weight") is not None
+    if no_weight and data.get("weight") != "none":
+        problems.append(Problem(file, where, "weight can only be 'none' (a form with no search weight)"))
+    if msa is None:
+        problems.append(Problem(file, where, "msa must be a word or phrase, or a list of them"))
+    elif bool(msa) == no_weight:
+        problems.append(Problem(file, where, "give either msa (the MSA form) or weight: none, not both or neither"))
+    keep = data.get("keep", False)
+    if not isinstance(keep, bool) or (keep and no_weight):
+        problems.append(Problem(file, where, "keep must be true or false, and needs an msa form"))
+    for alternative in (msa or [])[1:]:
+        if len(_key(alternative)) != 1:
+            problems.append(Problem(file, where, f"MSA alternative {alternative!r} must be one word"))
+    if msa and not _key(msa[0]):
+        problems.append(Problem(file, where, f"MSA form {msa[0]!r} has no word in it"))
+    forms: list[tuple[str, str]] = []
+    for code in DIALECTS:
+        values = _strings(data.get(code))
+        if values is None:
+            problems.append(Problem(file, where, f"{code} must be a word or a list of words"))
+            continue
+        for form in values:
+            size = len(_key(form))
+            if not 1 <= size <= MAX_FORM_WORDS:
+                problems.append(Problem(file, where, f"form {form!r} must be one to {MAX_FORM_WORDS} words"))
+            else:
+                forms.append((code, form))
+    if not forms and not any(p.reason.startswith("form") for p in problems):
+        problems.append(Problem(file, where, f"no dialect forms: list them under {', '.join(DIALECTS)}"))
+    if problems:
+        return None, problems
+    return Entry(tuple(msa or ()), tuple(forms), keep, str(data.get("note") or ""), line), []
+
+
+def _strings(value) -> list[str] | None:
+    """A string or a list of strings as a list; None when it is something else."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return [str(v) for v in value]
+    return None
+
+
+def load_builtin(path: Path = BUILTIN_PATH) -> DialectLexicon:
+    """The lexicon shipped with kb, parsed once per file version (a bad built-in file is a
+    bug, caught by the tests: it raises)."""
+    return _parsed_builtin(Path(path), _mtime(Path(path)))
+
+
+@lru_cache(maxsize=2)
+def _parsed_builtin(path: Path, mtime: float) -> DialectLexicon:
+    lexicon, problems = parse_lexicon(path.read_text(encoding="utf-8"), path.name)
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems))
+    return lexicon
+
+
+def load_local(articles_dir: Path) -> tuple[DialectLexicon, list[Problem]]:
+    """The editors' ``articles/_dialect.yml`` (empty when there is none)."""
+    path = Path(articles_dir) / FILE_NAME
+    if not path.exists():
+        return DialectLexicon(), []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return DialectLexicon(), [Problem(FILE_NAME, None, f"cannot read: {exc}")]
+    return parse_lexicon(text, FILE_NAME)
+
+
+class LexiconFiles:
+    """The built-in lexicon merged with an articles folder's local one, re-read when either
+    file's mtime changes (like ``KnowledgeBase.synonyms()``).  One per knowledge base."""
+
+    def __init__(self, articles_dir: Path, builtin_path: Path = BUILTIN_PATH):
+        self.articles_dir = Path(articles_dir)
+        self.builtin_path = builtin_path
+        self._kept: tuple[tuple[float, float], DialectLexicon, list[Problem]] | None = None
+
+    def current(self) -> tuple[DialectLexicon, list[Problem]]:
+        stamps = (_mtime(self.builtin_path), _mtime(self.articles_dir / FILE_NAME))
+        kept = self._kept
+        if kept is None or kept[0] != stamps:
+            local, problems = load_local(self.articles_dir)
+            kept = self._kept = (stamps, load_builtin(self.builtin_path).merged(local), problems)
+        return kept[1], kept[2]
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
