@@ -16,7 +16,9 @@ import yaml
 
 from kb.errors import Problem
 from kb.text import is_arabic
-from kb.text import analyze
+from kb.search.dialect import load_builtin as load_dialect_lexicon
+from kb.search.dialect import map_words
+from kb.text import tokenize
 
 FILE_NAME = "_synonyms.yml"
 
@@ -91,7 +93,9 @@ def parse_synonyms(text: str, file: str = FILE_NAME) -> tuple[SynonymTable, list
             continue
         entries = []
         for item in group:
-            stems = tuple(analyze(str(item)))
+            # Through the dialect lexicon, as questions are: a group that names a dialect
+            # form ("مصاري") must match the MSA words the question is searched with.
+            stems = map_words(tokenize(str(item)), load_dialect_lexicon()).stems
             if not stems:
                 problems.append(Problem(file, f"group {i}", f"{item!r} has no searchable word (only stop words?)"))
                 continue
