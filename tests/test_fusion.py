@@ -136,3 +136,54 @@ def test_adaptive_trusts_the_dense_side_for_short_documents():
     long = {"same-words": 300, "same-meaning": 300}
     assert fusion.adaptive(keyword, semantic, short, 0.6, 0.1, 30)[0][0] == "same-meaning"
     assert fusion.adaptive(keyword, semantic, long, 0.6, 0.1, 30)[0][0] == "same-words"
+
+
+# -- coverage: keyword weight by how much of the question matched -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [(0.0, 0.2), (0.3, 0.2), (0.55, 0.4), (0.8, 0.6), (1.0, 0.6)],
+)
+def test_matched_weight_ramps_from_the_floor_to_the_full_weight(share, expected):
+    assert fusion.matched_weight(share, 0.6, 0.2, 0.3, 0.8) == pytest.approx(expected)
+
+
+def test_matched_weight_never_raises_a_weight_below_the_floor():
+    """Short documents' keyword weight (0.02) is below the floor: matching less keeps it, never raises it."""
+    assert fusion.matched_weight(0.0, 0.02, 0.2, 0.3, 0.8) == pytest.approx(0.02)
+    assert fusion.matched_weight(1.0, 0.02, 0.2, 0.3, 0.8) == pytest.approx(0.02)
+
+
+def test_matched_weight_with_a_step_instead_of_a_ramp():
+    assert fusion.matched_weight(0.49, 0.6, 0.2, 0.5, 0.5) == pytest.approx(0.2)
+    assert fusion.matched_weight(0.5, 0.6, 0.2, 0.5, 0.5) == pytest.approx(0.6)
+
+
+def test_by_coverage_of_a_fully_matched_question_is_adaptive_fusion():
+    lengths = {"a": 300, "b": 300, "c": 5, "d": 300}
+    assert fusion.by_coverage(KEYWORD, SEMANTIC, lengths, 1.0, 0.6, 0.02, 12, 0.2, 0.3, 0.8) == approx_items(
+        fusion.adaptive(KEYWORD, SEMANTIC, lengths, 0.6, 0.02, 12))
+
+
+def test_by_coverage_lets_the_dense_side_lead_when_little_of_the_question_matched():
+    """GIVEN an article sharing only the question's common words (first on the keyword side)
+    and the article the question means (first on the dense side)
+    WHEN most of the question's weight was matched THEN the keyword side decides;
+    WHEN little was (a dialect question) THEN the dense side does."""
+    keyword = [("shares-common-words", 10.0), ("means-the-same", 6.0), ("other", 1.0)]
+    semantic = [("means-the-same", 0.90), ("shares-common-words", 0.86), ("other", 0.80)]
+    lengths = dict.fromkeys(["shares-common-words", "means-the-same", "other"], 400)
+
+    def first(share: float) -> str:
+        return fusion.by_coverage(keyword, semantic, lengths, share, 0.6, 0.02, 12, 0.2, 0.3, 0.8)[0][0]
+
+    assert first(1.0) == "shares-common-words"
+    assert first(0.2) == "means-the-same"
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_by_coverage_keeps_every_key_best_first(share):
+    fused = fusion.by_coverage(KEYWORD, SEMANTIC, {}, share, 0.6, 0.02, 12, 0.2, 0.3, 0.8)
+    assert {key for key, _ in fused} == {"a", "b", "c", "d"}
+    assert [score for _, score in fused] == sorted((score for _, score in fused), reverse=True)

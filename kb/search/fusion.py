@@ -3,7 +3,8 @@
 ``convex``: normalize each side with min-max over its candidates, then a weighted sum;
 a key missing from one side gets 0 there.  ``rrf``: reciprocal rank fusion, 1/(k + rank).
 ``adaptive``: score fusion with a keyword weight that depends on the matched document
-(see :func:`adaptive`).
+(see :func:`adaptive`).  ``coverage``: the same, with the keyword weights scaled by how
+much of the question the keyword side matched (see :func:`by_coverage`).
 """
 
 from __future__ import annotations
@@ -76,3 +77,38 @@ def adaptive(keyword: Ranking, semantic: Ranking, lengths: Mapping[str, int], ke
         weight = keyword_weight if lengths.get(key, short_length) >= short_length else short_keyword_weight
         fused[key] = weight * kw.get(key, 0.0) + (1.0 - weight) * sem.get(key, 0.0)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def matched_weight(share: float, full_weight: float, floor_weight: float, low: float, high: float) -> float:
+    """The keyword side's weight for a question of which `share` (0-1) the keyword side matched.
+
+    ``floor_weight`` up to a share of ``low``, ``full_weight`` from ``high`` on, linear in
+    between.  A floor above the full weight is lowered to it: matching less never makes the
+    keyword side count more.
+    """
+    floor_weight = min(floor_weight, full_weight)
+    if share >= high:
+        return full_weight
+    if share <= low or high <= low:
+        return floor_weight
+    return floor_weight + (full_weight - floor_weight) * (share - low) / (high - low)
+
+
+def by_coverage(keyword: Ranking, semantic: Ranking, lengths: Mapping[str, int], share: float,
+                keyword_weight: float, short_keyword_weight: float, short_length: int,
+                floor_weight: float, low: float, high: float) -> list[tuple[str, float]]:
+    """:func:`adaptive` score fusion, its keyword weights scaled by how much of the question matched.
+
+    `share` is the question's matched share (``kb.search.coverage``): the IDF-weighted
+    share of its words the keyword side found, each way of finding one counting less than
+    the word itself.  A question whose words the articles use keeps the full weights; a
+    dialect or chat-style question, of which only the words every article shares were
+    found, lets the dense side lead (``floor_weight``).  Measured on the first halves of
+    ../shared/eval and the help-center questions (scripts/tune_fusion.py).
+    """
+    return adaptive(
+        keyword, semantic, lengths,
+        matched_weight(share, keyword_weight, floor_weight, low, high),
+        matched_weight(share, short_keyword_weight, floor_weight, low, high),
+        short_length,
+    )
