@@ -24,12 +24,14 @@ from kb.articles import Catalog
 from kb.articles import load_articles
 from kb.articles import with_category_slug
 from kb.articles import read_article_file
+from kb.backfill import VectorWorker
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
 from kb.hits import Hit
 from kb.indexing import Manifest
 from kb.indexing import Progress
+from kb.indexing import VectorWork
 from kb.indexing import apply_changes
 from kb.indexing import build_generation
 from kb.indexing import manifest_article_path
@@ -42,6 +44,7 @@ from kb.search.calibration import answer_cut
 from kb.search.calibration import calibrate
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
+from kb.search.passages import article_passages
 from kb.search.languages import translation_link
 from kb.search.ranking import rank_articles
 from kb.search.searchers import SearcherPool
@@ -74,7 +77,7 @@ class _ReadState:
 class IndexReport:
     """What ``kb index`` did."""
 
-    full: bool
+    full: bool  # a new generation was built
     added: int
     changed: int
     deleted: int
@@ -83,7 +86,8 @@ class IndexReport:
     vectors: int
     seconds: float
     semantic: str  # "on" or the reason it is off
-    reason: str = ""
+    reason: str = ""  # why everything was rebuilt (full) or re-embedded
+    pending_vectors: int = 0  # articles searchable by keyword only so far (the vector worker is on them)
     answer_threshold: float | None = None  # the calibrated "no answer" cosine (kb.search.calibration)
 
 
@@ -91,6 +95,26 @@ class KnowledgeBase:
     def __init__(self, articles_dir: Path | str, index_dir: Path | str, settings: Settings | None = None,
                  embedder: Embedder | None | bool = None):
         """`embedder`: an Embedder, None for the configured one (loaded lazily), False for keyword only."""
+@dataclass(frozen=True)
+class StartReport:
+    """What :meth:`KnowledgeBase.start` did before serving."""
+
+    index: IndexReport  # the reconcile (or the first build)
+    removed: tuple[str, ...]  # temp files and half-built generations left by interrupted writes
+    built: bool  # there was no index: built from scratch
+
+    def summary(self) -> str:
+        r = self.index
+        what = ("built the index" if self.built else
+                f"index reconciled with the articles folder: {r.added} added, {r.changed} changed, {r.deleted} deleted")
+        text = f"{what}; {r.articles} articles, {r.passages} passages"
+        if r.pending_vectors:
+            text += f"; {r.pending_vectors} article(s) searchable by keyword while their vectors are embedded"
+        if self.removed:
+            text += f"; removed {len(self.removed)} file(s) left by interrupted writes"
+        return text
+
+
         base = settings or load_settings()
         self.settings = base.with_overrides(articles_dir=Path(articles_dir), index_dir=Path(index_dir))
         self.articles_dir = self.settings.articles_dir
@@ -112,12 +136,14 @@ class KnowledgeBase:
         return cls(settings.articles_dir, settings.index_dir, settings=settings, embedder=embedder)
 
     @property
+        self.vector_worker = VectorWorker(self)
+        self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
     def catalog(self) -> Catalog:
         """The articles as last read from the articles folder (read on first use)."""
         if self._catalog is None:
             with self._catalog_lock:
                 if self._catalog is None:
-                    self._catalog = load_articles(self.articles_dir)
+                    self._catalog = load_articles(self.articles_dir, self.settings.max_article_bytes)
         return self._catalog
 
     @catalog.setter
@@ -158,17 +184,32 @@ class KnowledgeBase:
         """Full re-index into a new generation, swapped in atomically when complete."""
         return self.index(full=True, progress=progress)
 
-    def index(self, full: bool = False, progress: Progress | None = None) -> IndexReport:
-        """Bring the index up to date with articles/: only what changed, or everything with full."""
+    def index(self, full: bool = False, progress: Progress | None = None, background: bool = False) -> IndexReport:
+        """Bring the index up to date with articles/: only what changed, or everything with full.
+
+        Changed articles are keyword-indexed under the write lock; their passages are
+        embedded outside it (publishes meanwhile wait milliseconds, not minutes): here, after
+        the keyword update, or with `background` (the watcher, the start-up reconcile) by
+        the vector worker.  In the background a model change never starts a rebuild: the
+        worker re-embeds while search stays keyword-only."""
         started = time.monotonic()
         progress = progress or (lambda stage, done, total: None)
         with self.store.write_lock():
-            self.catalog = load_articles(self.articles_dir)
+            self.catalog = load_articles(self.articles_dir, self.settings.max_article_bytes)
             articles = list(self.catalog.articles.values())
-            embedder = self.embedder
             generation = self.store.current()
             manifest = Manifest.load(generation) if generation else None
-            reason = self._rebuild_reason(manifest, embedder) if not full else "full rebuild requested"
+        embedder = self.embedder
+        if full and embedder is not None:
+            # Fill the embedding cache first, without the lock; the build then reads it.
+            articles = list(load_articles(self.articles_dir, self.settings.max_article_bytes).articles.values())
+            cache = EmbeddingCache(self.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+            try:
+                VectorWork(embedder, cache, progress).embed([(a, article_passages(a)) for a in articles])
+            finally:
+                cache.close()
+            reason = "full rebuild requested" if full else self._format_reason(manifest)
+            model_change = None if reason else self._model_reason(manifest, embedder)
             if reason:
                 logger.info("full rebuild: %s", reason)
                 new_generation = self.store.new_generation()
@@ -186,17 +227,13 @@ class KnowledgeBase:
                 assert manifest is not None and generation is not None
                 known = manifest.articles
                 upserts = [a for a in articles if known.get(a.slug, {}).get("checksum") != a.checksum]
-                if embedder is not None and manifest.pending_vectors:
-                    # Changed while the model was unavailable: embed them now.
-                    waiting = set(manifest.pending_vectors) - {a.slug for a in upserts}
-                    upserts += [a for a in articles if a.slug in waiting]
                 deletes = [slug for slug in known if slug not in self.catalog.articles]
                 added = sum(1 for a in upserts if a.slug not in known)
                 changed, deleted = len(upserts) - added, len(deletes)
                 if upserts or deletes:
                     manifest = apply_changes(
                         generation, self.articles_dir, manifest, upserts, deletes, embedder, self._cache(embedder),
-                        self.settings.ann_threshold, progress,
+                        self.settings.ann_threshold, progress, defer_vectors=True,
                     )
                 else:
                     refit_vectors(generation, manifest, self.settings.ann_threshold)
@@ -204,8 +241,18 @@ class KnowledgeBase:
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
-            semantic="on" if embedder is not None else f"off: {self._embedder_error}", reason=reason or "",
+            semantic="on" if embedder is not None else f"off: {self._embedder_error}",
+            reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
+        if manifest.pending_vectors or (embedder is not None and manifest.embedder_fingerprint != embedder.fingerprint):
+            if background:
+                self.start_vector_worker()
+            elif embedder is not None:
+                waiting = set(manifest.pending_vectors) - {a.slug for a in upserts} if not reason else set()
+                self.vector_worker.run_once(progress)
+                manifest = Manifest.load(self.store.current()) or manifest
+                # Articles left without vectors earlier (the model was unavailable) count as changed: re-indexed now.
+                changed += len(waiting - set(manifest.pending_vectors))
         )
 
     def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
@@ -229,12 +276,18 @@ class KnowledgeBase:
                 manifest.save(generation)
         return manifest
 
-    def _rebuild_reason(self, manifest: Manifest | None, embedder: Embedder | None) -> str | None:
+    @staticmethod
+    def _format_reason(manifest: Manifest | None) -> str | None:
+        """Why the keyword side must be rebuilt (no index, another format or analyzer)."""
         if manifest is None:
             return "no index yet"
         if manifest.schema_version != SCHEMA_VERSION or manifest.analyzer_version != keyword.ANALYZER_VERSION:
             return "the index format or the text analyzer changed"
-        if embedder is None:
+        return None
+
+    @staticmethod
+    def _model_reason(manifest: Manifest | None, embedder: Embedder | None) -> str | None:
+        if manifest is None or embedder is None:
             # Without a model the vectors cannot be recomputed: keep them (updates set the
             # changed articles aside in the manifest until the model is back).
             return None
@@ -245,7 +298,7 @@ class KnowledgeBase:
     def upsert(self, path: Path | str) -> Article:
         """Index one article file now (added or changed), without a full rebuild."""
         path = Path(path)
-        article, problems = read_article_file(path, self.articles_dir)
+        article, problems = read_article_file(path, self.articles_dir, self.settings.max_article_bytes)
         if article is not None:
             article = with_category_slug(article, self.catalog.categories)
         errors = [p for p in problems if p.severity == "error"]
@@ -257,8 +310,8 @@ class KnowledgeBase:
             other = manifest_article_path(self.articles_dir, indexed) if indexed else None
             if other is not None and other.resolve() != path.resolve() and other.exists():
                 raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.name}", field="slug")
-            apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder, self._cache(self.embedder),
-                          self.settings.ann_threshold)
+            manifest = apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder,
+                                     self._cache(self.embedder), self.settings.ann_threshold, defer_vectors=True)
             self.catalog.articles[article.slug] = article
         return article
 
@@ -266,6 +319,8 @@ class KnowledgeBase:
         """Remove one article from the indexes (the file itself is the caller's business)."""
         with self.store.write_lock():
             generation, manifest = self._live_for_update()
+        if article.slug in manifest.pending_vectors:
+            self.start_vector_worker()  # searchable by keyword now; its vectors follow in the background
             found = slug in manifest.articles
             apply_changes(generation, self.articles_dir, manifest, [], [slug], self.embedder, self._cache(self.embedder),
                           self.settings.ann_threshold)
@@ -275,7 +330,7 @@ class KnowledgeBase:
     def _live_for_update(self) -> tuple[Path, Manifest]:
         generation = self.store.current()
         manifest = Manifest.load(generation) if generation else None
-        if generation is None or manifest is None or self._rebuild_reason(manifest, self.embedder):
+        if generation is None or manifest is None or self._format_reason(manifest):
             raise KbError("no_index", f"No usable index in {self.store.root}: run 'kb index' first.", status=503)
         return generation, manifest
 
@@ -285,6 +340,70 @@ class KnowledgeBase:
         try:
             state = self._read_state()
         except KbError:
+    def start_vector_worker(self) -> VectorWorker:
+        """Start (once) the thread that embeds pending articles and re-embeds for a new model."""
+        return self.vector_worker.start()
+
+    def catch_up_vectors(self, timeout: float = 120.0) -> bool:
+        """Embed what is pending now, in this thread if no worker is at it (tests, scripts);
+        True once every indexed article has its vectors from the configured model."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.vector_worker.run_once()
+            generation = self.store.current()
+            manifest = Manifest.load(generation) if generation else None
+            embedder = self.embedder
+            if manifest is None or embedder is None:
+                return False
+            if not manifest.pending_vectors and manifest.embedder_fingerprint == embedder.fingerprint:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)  # another process's worker holds vectors.lock
+
+    def close(self) -> None:
+        self.vector_worker.stop()
+
+    def start(self, progress: Progress | None = None) -> StartReport:
+        """Before serving: build the index if there is none, remove what interrupted writers
+        left (temp files, half-built generations), bring the index in line with the articles
+        folder (files added, changed, deleted or renamed while the server was down, or a
+        publish a crash cut short) and start the vector worker, which embeds whatever is
+        pending (a crash may have left some) or re-embeds for a new model."""
+        removed = self.store.clean_up()
+        built = self.ensure_index(progress)
+        report = built or self.index(progress=progress, background=True)
+        self.start_vector_worker()
+        if removed:
+            logger.warning("removed %d file(s) left by interrupted writes: %s", len(removed), ", ".join(removed[:10]))
+        if not built and (report.added or report.changed or report.deleted):
+            logger.warning("the index was behind the articles folder: %d added, %d changed, %d deleted (now indexed)",
+                           report.added, report.changed, report.deleted)
+        return StartReport(report, tuple(removed), built is not None)
+
+    def index_status(self, slug: str, checksum: str | None = None) -> str:
+        """Where an article stands in the live index, for the editor: ``searchable`` (keyword
+        and semantic), ``keyword_only`` (its vectors are being embedded), ``not_indexed``
+        (absent, or the index holds another version than `checksum`)."""
+        generation = self.store.current()
+        manifest = Manifest.load(generation) if generation else None
+        entry = manifest.articles.get(slug) if manifest else None
+        if entry is None or (checksum is not None and entry.get("checksum") != checksum):
+            return "not_indexed"
+        if slug in manifest.pending_vectors or self._vectors_unusable(manifest):
+            return "keyword_only"
+        return "searchable"
+
+    def _vectors_unusable(self, manifest: Manifest) -> str | None:
+        """Why the manifest's vectors cannot answer this process's queries, or None."""
+        if self._embedder_disabled or not manifest.vector_snapshot:
+            return None
+        embedder = self.embedder
+        if embedder is None or manifest.embedder_fingerprint == embedder.fingerprint:
+            return None
+        return (f"the index's vectors were made by {manifest.embedder or 'another model'}, this server embeds with "
+                f"{embedder.name}: keyword search only until the background re-embedding finishes")
+
             return  # no index yet: nothing to warm
         with self._searching(state) as searcher:
             for leaf, _ in searcher.reader().leaf_readers():
@@ -317,7 +436,12 @@ class KnowledgeBase:
                 raise KbError("no_index", f"No index in {self.store.root}: run 'kb index' first.", status=503)
             manifest = Manifest.load(generation)
             vectors = None
-            if manifest and manifest.vector_snapshot and not self._embedder_disabled:
+            mismatch = self._vectors_unusable(manifest) if manifest else None
+            if mismatch and mismatch != self._model_mismatch:
+                logger.error("semantic search is off: %s", mismatch)
+                self.start_vector_worker()
+            self._model_mismatch = mismatch
+            if manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch:
                 vectors = self._live_vectors(state, generation, manifest)
             index = keyword.open_index(generation / "whoosh")
             searchers = SearcherPool(lambda: keyword.KeywordSearcher(index.searcher(weighting=keyword.scoring_model()),
@@ -406,7 +530,7 @@ class KnowledgeBase:
                 cut=self.answer_cut(state),
             )
             page = ranked.articles[offset:offset + limit]
-            hits = [self._make_hit(searcher, item, ranked.highlight_stems) for item in page]
+            hits = [hit for item in page if (hit := self._make_hit(searcher, item, ranked.highlight_stems)) is not None]
             suggestion = None
             if len(ranked.articles) < 3 and ranked.query.words:
                 suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
@@ -425,8 +549,13 @@ class KnowledgeBase:
         return answer_cut(self.settings.answer_threshold, Calibration.from_dict(manifest.answer_calibration),
                           manifest.embedder_fingerprint)
 
-    def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit:
-        article = self.catalog.articles[item.slug]
+    def _make_hit(self, searcher, item, highlight_stems: set[str]) -> Hit | None:
+        """The hit for a ranked article; None if its file is gone (deleted or renamed on disk
+        and not re-indexed yet): it is dropped, and the watcher or the next start removes it."""
+        article = self.catalog.articles.get(item.slug)
+        if article is None:
+            logger.warning("search found %r, which is no longer in the articles folder: hit dropped", item.slug)
+            return None
         passage = item.passage
         if passage is None and item.passage_id:
             passage = self._segments.passages.find(searcher, item.slug, item.passage_id)
@@ -506,12 +635,14 @@ class KnowledgeBase:
             "embedding_backend": self.settings.embedding_backend,
             "embedding_model": manifest.embedder,
             "semantic": state.vectors is not None and self.embedder is not None,
-            "semantic_error": self._embedder_error or manifest.semantic_error,
+            "semantic_error": self._embedder_error or unusable or manifest.semantic_error,
             "articles_without_vectors": len(manifest.pending_vectors),
             **self._answer_health(state),
         }
 
     def _answer_health(self, state: _ReadState) -> dict:
+        worker = self.vector_worker.status
+        unusable = self._vectors_unusable(manifest)
         cut = self.answer_cut(state)
         calibration = Calibration.from_dict((state.manifest or Manifest()).answer_calibration)
         return {"answer_threshold": None if cut.threshold is None else round(cut.threshold, 4),
@@ -524,5 +655,8 @@ class SearchPage:
     hits: list[Hit]
     total: int
     did_you_mean: str | None
+            # Every indexed article has its vectors: semantic search has caught up with the publishes.
+            "semantic_caught_up": not manifest.pending_vectors and not unusable and state.vectors is not None,
+            "background": worker.to_dict(),
     mode: str
     reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)

@@ -67,7 +67,8 @@ from kb.text import tokenize
 logger = logging.getLogger(__name__)
 whoosh_fixes.apply()
 
-ANALYZER_VERSION = 5
+# 6: reference lists, link lists and tables of contents are no longer passages (kb.search.passages).
+ANALYZER_VERSION = 6
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.
