@@ -91,10 +91,6 @@ class IndexReport:
     answer_threshold: float | None = None  # the calibrated "no answer" cosine (kb.search.calibration)
 
 
-class KnowledgeBase:
-    def __init__(self, articles_dir: Path | str, index_dir: Path | str, settings: Settings | None = None,
-                 embedder: Embedder | None | bool = None):
-        """`embedder`: an Embedder, None for the configured one (loaded lazily), False for keyword only."""
 @dataclass(frozen=True)
 class StartReport:
     """What :meth:`KnowledgeBase.start` did before serving."""
@@ -115,6 +111,10 @@ class StartReport:
         return text
 
 
+class KnowledgeBase:
+    def __init__(self, articles_dir: Path | str, index_dir: Path | str, settings: Settings | None = None,
+                 embedder: Embedder | None | bool = None):
+        """`embedder`: an Embedder, None for the configured one (loaded lazily), False for keyword only."""
         base = settings or load_settings()
         self.settings = base.with_overrides(articles_dir=Path(articles_dir), index_dir=Path(index_dir))
         self.articles_dir = self.settings.articles_dir
@@ -130,14 +130,14 @@ class StartReport:
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
         self._embedding_cache: EmbeddingCache | None = None
         self._segments = SegmentCaches()
+        self.vector_worker = VectorWorker(self)
+        self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
         return cls(settings.articles_dir, settings.index_dir, settings=settings, embedder=embedder)
 
     @property
-        self.vector_worker = VectorWorker(self)
-        self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
     def catalog(self) -> Catalog:
         """The articles as last read from the articles folder (read on first use)."""
         if self._catalog is None:
@@ -194,11 +194,6 @@ class StartReport:
         worker re-embeds while search stays keyword-only."""
         started = time.monotonic()
         progress = progress or (lambda stage, done, total: None)
-        with self.store.write_lock():
-            self.catalog = load_articles(self.articles_dir, self.settings.max_article_bytes)
-            articles = list(self.catalog.articles.values())
-            generation = self.store.current()
-            manifest = Manifest.load(generation) if generation else None
         embedder = self.embedder
         if full and embedder is not None:
             # Fill the embedding cache first, without the lock; the build then reads it.
@@ -208,6 +203,11 @@ class StartReport:
                 VectorWork(embedder, cache, progress).embed([(a, article_passages(a)) for a in articles])
             finally:
                 cache.close()
+        with self.store.write_lock():
+            self.catalog = load_articles(self.articles_dir, self.settings.max_article_bytes)
+            articles = list(self.catalog.articles.values())
+            generation = self.store.current()
+            manifest = Manifest.load(generation) if generation else None
             reason = "full rebuild requested" if full else self._format_reason(manifest)
             model_change = None if reason else self._model_reason(manifest, embedder)
             if reason:
@@ -237,13 +237,6 @@ class StartReport:
                     )
                 else:
                     refit_vectors(generation, manifest, self.settings.ann_threshold)
-        manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
-        return IndexReport(
-            full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
-            passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
-            semantic="on" if embedder is not None else f"off: {self._embedder_error}",
-            reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
-            answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         if manifest.pending_vectors or (embedder is not None and manifest.embedder_fingerprint != embedder.fingerprint):
             if background:
                 self.start_vector_worker()
@@ -253,6 +246,13 @@ class StartReport:
                 manifest = Manifest.load(self.store.current()) or manifest
                 # Articles left without vectors earlier (the model was unavailable) count as changed: re-indexed now.
                 changed += len(waiting - set(manifest.pending_vectors))
+        manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
+        return IndexReport(
+            full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
+            passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
+            semantic="on" if embedder is not None else f"off: {self._embedder_error}",
+            reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
+            answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
 
     def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
@@ -313,14 +313,14 @@ class StartReport:
             manifest = apply_changes(generation, self.articles_dir, manifest, [article], [], self.embedder,
                                      self._cache(self.embedder), self.settings.ann_threshold, defer_vectors=True)
             self.catalog.articles[article.slug] = article
+        if article.slug in manifest.pending_vectors:
+            self.start_vector_worker()  # searchable by keyword now; its vectors follow in the background
         return article
 
     def delete(self, slug: str) -> bool:
         """Remove one article from the indexes (the file itself is the caller's business)."""
         with self.store.write_lock():
             generation, manifest = self._live_for_update()
-        if article.slug in manifest.pending_vectors:
-            self.start_vector_worker()  # searchable by keyword now; its vectors follow in the background
             found = slug in manifest.articles
             apply_changes(generation, self.articles_dir, manifest, [], [slug], self.embedder, self._cache(self.embedder),
                           self.settings.ann_threshold)
@@ -334,12 +334,6 @@ class StartReport:
             raise KbError("no_index", f"No usable index in {self.store.root}: run 'kb index' first.", status=503)
         return generation, manifest
 
-    def warm_up(self) -> None:
-        """Load now what the first searches would otherwise wait for: the index, the
-        catalog, the model and the typo vocabularies (about a second at 10k articles)."""
-        try:
-            state = self._read_state()
-        except KbError:
     def start_vector_worker(self) -> VectorWorker:
         """Start (once) the thread that embeds pending articles and re-embeds for a new model."""
         return self.vector_worker.start()
@@ -404,6 +398,12 @@ class StartReport:
         return (f"the index's vectors were made by {manifest.embedder or 'another model'}, this server embeds with "
                 f"{embedder.name}: keyword search only until the background re-embedding finishes")
 
+    def warm_up(self) -> None:
+        """Load now what the first searches would otherwise wait for: the index, the
+        catalog, the model and the typo vocabularies (about a second at 10k articles)."""
+        try:
+            state = self._read_state()
+        except KbError:
             return  # no index yet: nothing to warm
         with self._searching(state) as searcher:
             for leaf, _ in searcher.reader().leaf_readers():
@@ -625,6 +625,8 @@ class StartReport:
         except KbError as exc:
             return {"status": "no_index", "message": exc.message}
         manifest = state.manifest or Manifest()
+        worker = self.vector_worker.status
+        unusable = self._vectors_unusable(manifest)
         return {
             "status": "ok",
             "articles": len(manifest.articles),
@@ -637,12 +639,13 @@ class StartReport:
             "semantic": state.vectors is not None and self.embedder is not None,
             "semantic_error": self._embedder_error or unusable or manifest.semantic_error,
             "articles_without_vectors": len(manifest.pending_vectors),
+            # Every indexed article has its vectors: semantic search has caught up with the publishes.
+            "semantic_caught_up": not manifest.pending_vectors and not unusable and state.vectors is not None,
+            "background": worker.to_dict(),
             **self._answer_health(state),
         }
 
     def _answer_health(self, state: _ReadState) -> dict:
-        worker = self.vector_worker.status
-        unusable = self._vectors_unusable(manifest)
         cut = self.answer_cut(state)
         calibration = Calibration.from_dict((state.manifest or Manifest()).answer_calibration)
         return {"answer_threshold": None if cut.threshold is None else round(cut.threshold, 4),
@@ -655,8 +658,5 @@ class SearchPage:
     hits: list[Hit]
     total: int
     did_you_mean: str | None
-            # Every indexed article has its vectors: semantic search has caught up with the publishes.
-            "semantic_caught_up": not manifest.pending_vectors and not unusable and state.vectors is not None,
-            "background": worker.to_dict(),
     mode: str
     reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)
