@@ -81,11 +81,6 @@ def test_property_the_accepted_target_is_the_fallback_or_a_plain_site_path(targe
 # -- over HTTP ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def data_dir(session_kb, tmp_path):
-    return tmp_path
-
-
 def _make_app(session_kb, base):
     from kb.web import create_app
 
