@@ -248,3 +248,15 @@ def test_a_short_password_is_refused_with_the_minimum_named(two_apps):
     response = admin.post("/staff/users", {"email": "new@example.com", "password": "elevenchars", "role": "editor"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "12" in html and 'minlength="12"' in html
+
+
+def test_signing_out_of_every_other_session_keeps_this_one(two_apps):
+    first, second = two_apps
+    here = _signed_in(first, EDITOR)
+    laptop, phone = _signed_in(second, EDITOR), _signed_in(first, EDITOR)
+    page = here.get("/staff/account").get_data(as_text=True)
+    assert "جلسات أخرى مفتوحة لحسابك (في متصفح أو جهاز آخر): 2." in page
+    here.refresh_token("/staff/account")
+    assert here.post("/staff/account/sessions/end-others").status_code == 302
+    assert _works(here) and not _works(laptop) and not _works(phone)
+    assert "لا جلسات مفتوحة" in here.get("/staff/account").get_data(as_text=True)

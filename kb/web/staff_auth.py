@@ -10,6 +10,7 @@ from flask import url_for
 from werkzeug.security import check_password_hash
 
 from kb import audit
+from kb import staff_sessions
 from kb import users
 from kb.errors import KbError
 from kb.web.security import client_key
@@ -72,5 +73,17 @@ def account():
                 sign_in(updated)  # the change ended every session, this one too: issue a new one
                 flash("غُيّرت كلمة المرور.", "success")
                 return redirect(url_for("staff.account"))
-    page = render_template("staff/account.html", errors=errors, min_password_chars=users.MIN_PASSWORD_CHARS)
+    page = render_template("staff/account.html", errors=errors, min_password_chars=users.MIN_PASSWORD_CHARS,
+                           other_sessions=max(0, staff_sessions.count(db(), user.id) - 1))
     return page, 400 if errors else 200
+
+
+@bp.post("/account/sessions/end-others")
+def end_other_sessions():
+    """Sign out everywhere else (a lost phone, a shared computer): every session but this one ends."""
+    user = current_user()
+    ended = max(0, staff_sessions.end_all(db(), user.id) - 1)
+    sign_in(user)
+    audit.record(db(), "sign_out", user.email, user, other_sessions=ended)
+    flash(f"أُنهيت الجلسات الأخرى ({ended}).", "success")
+    return redirect(url_for("staff.account"))
