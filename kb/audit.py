@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "categories_saved": "تعديل التصنيفات",
     "category_renamed": "تغيير اسم أو رابط تصنيف",
     "synonyms_saved": "تعديل المترادفات",
+    "dialect_saved": "تعديل كلمات اللهجات",
     "image_uploaded": "رفع صورة",
     "user_created": "إضافة مستخدم",
     "user_disabled": "تعطيل مستخدم",

@@ -34,17 +34,19 @@ def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
     ctx.obj = {k: v for k, v in {"articles_dir": articles_dir, "index_dir": index_dir, "data_dir": data_dir}.items() if v}
 
 
-@cli.command(help="Validate every article, _categories.yml and _synonyms.yml; exit 1 on errors.")
+@cli.command(help="Validate every article, _categories.yml, _synonyms.yml and _dialect.yml; exit 1 on errors.")
 @click.pass_context
 @handle_errors
 def check(ctx: click.Context) -> None:
     from kb.articles import load_articles
+    from kb.search.dialect import load_local as load_dialect
     from kb.search.synonyms import load_synonyms
 
     settings = _settings(ctx)
     catalog = load_articles(settings.articles_dir, settings.max_article_bytes)
     _, synonym_problems = load_synonyms(settings.articles_dir)
-    problems = catalog.problems + synonym_problems
+    _, dialect_problems = load_dialect(settings.articles_dir)
+    problems = catalog.problems + synonym_problems + dialect_problems
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}", err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]

@@ -54,6 +54,8 @@ from kb.search.store import SCHEMA_VERSION
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
+from kb.search.dialect import DialectLexicon
+from kb.search.dialect import LexiconFiles
 from kb.search.vector import VectorIndex
 from kb.urls import article_url
 
@@ -128,6 +130,7 @@ class KnowledgeBase:
         self._catalog: Catalog | None = None  # read on first use: `kb index` reads the folder itself
         self._catalog_lock = threading.Lock()
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
+        self._dialect = LexiconFiles(self.articles_dir)
         self._embedding_cache: EmbeddingCache | None = None
         self._segments = SegmentCaches()
         self.vector_worker = VectorWorker(self)
@@ -497,6 +500,11 @@ class KnowledgeBase:
             self._synonyms = (mtime, table)
         return self._synonyms[1]
 
+    def dialect(self) -> DialectLexicon:
+        """The dialect lexicon questions are read with: the built-in one plus the editors'
+        ``_dialect.yml``, re-read when either changes (kb.search.dialect)."""
+        return self._dialect.current()
+
     def search(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
                tags: list[str] | tuple[str, ...] | None = None, lang: str | None = None, include_drafts: bool = False,
                include_internal: bool = False, offset: int = 0) -> list[Hit]:
@@ -522,12 +530,12 @@ class KnowledgeBase:
         filters = keyword.Filters(category, tuple(tags or ()), lang, include_drafts, include_internal)
         state = self._read_state()
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
-        catalog, synonyms = self.catalog.articles, self.synonyms()
+        catalog, synonyms, dialect = self.catalog.articles, self.synonyms(), self.dialect()
         with self._searching(state) as searcher:
             ranked = rank_articles(
                 query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
                 catalog=catalog, synonyms=synonyms, settings=self.settings, need=offset + limit, caches=self._segments,
-                cut=self.answer_cut(state),
+                cut=self.answer_cut(state), dialect=dialect,
             )
             page = ranked.articles[offset:offset + limit]
             hits = [hit for item in page if (hit := self._make_hit(searcher, item, ranked.highlight_stems)) is not None]
@@ -537,7 +545,7 @@ class KnowledgeBase:
                 if suggestion and not rank_articles(
                     query=suggestion, mode="keyword", filters=filters, searcher=searcher, vectors=None, embedder=None,
                     catalog=catalog, synonyms=synonyms, settings=self.settings, need=1, caches=self._segments,
-                    cut=self.answer_cut(state),
+                    cut=self.answer_cut(state), dialect=dialect,
                 ).answered:
                     suggestion = None  # a correction only drafts or internal articles would answer is no suggestion
         return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode,
@@ -607,7 +615,7 @@ class KnowledgeBase:
         if hits or not prefix.strip():
             return hits
         state = self._read_state()
-        words = keyword.analyze_query(prefix, self.settings.max_query_chars).words
+        words = keyword.analyze_query(prefix, self.settings.max_query_chars, self.dialect()).words
         if not words:
             return []
         with self._searching(state) as searcher:

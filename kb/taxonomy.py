@@ -1,9 +1,11 @@
-"""Editing ``articles/_categories.yml`` and ``articles/_synonyms.yml`` from the staff pages.
+"""Editing ``articles/_categories.yml``, ``_synonyms.yml`` and ``_dialect.yml`` from the staff pages.
 
 Categories are edited as rows (name, slug, description) in display order.  Renaming a
 category rewrites the ``category:`` line of its articles (and of their pending edits);
 changing its slug leaves a permanent redirect from the old category URL.  Synonyms are
-edited as one group a line, words separated by commas, and saved back as YAML.
+edited as one group a line, words separated by commas, and saved back as YAML.  The dialect
+lexicon's local file is edited as the YAML it is (entries have several parts), next to
+a read-only view of the built-in lexicon.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.editing import ValidationFailed
 from kb.editing import set_front_matter_field
+from kb.search.dialect import FILE_NAME as DIALECT_FILE
+from kb.search.dialect import Entry
+from kb.search.dialect import load_builtin as load_dialect_builtin
+from kb.search.dialect import parse_lexicon as parse_dialect
 from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.search.synonyms import parse_synonyms
 from kb.text import slugify
@@ -166,3 +172,55 @@ def save_synonyms(publisher: Publisher, lines: str, user=None) -> int:
     atomic_write_text(publisher.articles_dir / SYNONYMS_FILE, text)
     audit.record(publisher.db, "synonyms_saved", SYNONYMS_FILE, user, groups=len(table.groups))
     return len(table.groups)
+
+
+# -- dialect lexicon ----------------------------------------------------------------------------
+
+# What the editor shows when there is no _dialect.yml yet: the format, as comments.
+DIALECT_STARTER = """\
+# كلمات اللهجات الخاصة بهذا المركز، تضاف إلى القائمة المدمجة وتتقدّم عليها.
+# كل مدخل: الفصحى (msa) ثم الصيغ حسب اللهجة: egy مصرية، glf خليجية، lev شامية، mgr مغاربية، any عدة لهجات.
+# - msa: أريد
+#   glf: [ابغى, ابي]
+# - msa: [هاتف, جوال]        # الأولى هي الأساس والبقية بدائل من كلمة واحدة
+#   egy: [موبايل]
+# - weight: none             # كلمات بلا وزن في البحث (تُحذف مثل أدوات الربط)
+#   any: [يعني]
+# - msa: أبي                  # keep: الكلمة فصيحة أيضًا فتبقى، وتضاف الفصحى بديلًا
+#   keep: true
+#   glf: [ابي]
+"""
+
+
+@dataclass(frozen=True)
+class DialectOverview:
+    """What the staff page shows of the dialect lexicon."""
+
+    builtin: tuple[Entry, ...]
+    builtin_counts: dict[str, int]
+    local_counts: dict[str, int]
+    local_text: str
+
+
+def read_dialect(articles_dir: Path) -> DialectOverview:
+    """The built-in lexicon (read-only) and the editors' _dialect.yml as its text."""
+    builtin = load_dialect_builtin()
+    path = Path(articles_dir) / DIALECT_FILE
+    local_text = path.read_text(encoding="utf-8") if path.exists() else DIALECT_STARTER
+    local, _ = parse_dialect(local_text)
+    return DialectOverview(builtin.entries, builtin.counts(), local.counts(), local_text)
+
+
+def save_dialect(publisher: Publisher, text: str, user=None) -> int:
+    """Validate and write _dialect.yml (the text as typed, comments kept); search uses it at
+    once.  Returns the number of entries.  Every problem names the line it is on."""
+    text = text.replace("\r\n", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    lexicon, problems = parse_dialect(text)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValidationFailed({"dialect": "؛ ".join(f"{p.field or ''}: {p.reason}".strip(": ") for p in errors)})
+    atomic_write_text(publisher.articles_dir / DIALECT_FILE, text)
+    audit.record(publisher.db, "dialect_saved", DIALECT_FILE, user, entries=len(lexicon.entries))
+    return len(lexicon.entries)

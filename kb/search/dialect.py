@@ -31,6 +31,7 @@ diacritics and tatweel do not matter); a form may be up to three words ("مش ع
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from dataclasses import field
@@ -44,6 +45,8 @@ from kb.errors import Problem
 from kb.text import is_stopword
 from kb.text import stem
 from kb.text import tokenize
+
+logger = logging.getLogger(__name__)
 
 FILE_NAME = "_dialect.yml"
 BUILTIN_PATH = Path(__file__).resolve().parent / "data" / "dialect_lexicon.yml"
@@ -80,6 +83,10 @@ class Entry:
     keep: bool = False
     note: str = ""
     line: int = 0
+
+    def forms_of(self, code: str) -> list[str]:
+        """This entry's forms for one dialect code (for showing the entry)."""
+        return [form for dialect, form in self.forms if dialect == code]
 
 
 @dataclass(frozen=True)
@@ -341,20 +348,25 @@ def load_local(articles_dir: Path) -> tuple[DialectLexicon, list[Problem]]:
 
 class LexiconFiles:
     """The built-in lexicon merged with an articles folder's local one, re-read when either
-    file's mtime changes (like ``KnowledgeBase.synonyms()``).  One per knowledge base."""
+    file's mtime changes (like ``KnowledgeBase.synonyms()``).  One per knowledge base.
+
+    A local file with problems is logged once per version and its good entries still apply
+    (``kb check`` and the staff page refuse to save a bad one)."""
 
     def __init__(self, articles_dir: Path, builtin_path: Path = BUILTIN_PATH):
         self.articles_dir = Path(articles_dir)
         self.builtin_path = builtin_path
-        self._kept: tuple[tuple[float, float], DialectLexicon, list[Problem]] | None = None
+        self._kept: tuple[tuple[float, float], DialectLexicon] | None = None
 
-    def current(self) -> tuple[DialectLexicon, list[Problem]]:
+    def current(self) -> DialectLexicon:
         stamps = (_mtime(self.builtin_path), _mtime(self.articles_dir / FILE_NAME))
         kept = self._kept
         if kept is None or kept[0] != stamps:
             local, problems = load_local(self.articles_dir)
-            kept = self._kept = (stamps, load_builtin(self.builtin_path).merged(local), problems)
-        return kept[1], kept[2]
+            for problem in problems:
+                logger.warning("dialect lexicon: %s", problem)
+            kept = self._kept = (stamps, load_builtin(self.builtin_path).merged(local))
+        return kept[1]
 
 
 def _mtime(path: Path) -> float:

@@ -21,6 +21,7 @@ from kb.search.segments import SegmentCaches
 if TYPE_CHECKING:
     from kb.articles import Article
     from kb.config import Settings
+    from kb.search.dialect import DialectLexicon
     from kb.search.embed import Embedder
     from kb.search.synonyms import SynonymTable
     from kb.search.vector import VectorIndex
@@ -73,9 +74,10 @@ def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filte
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
                   settings: Settings, need: int, caches: SegmentCaches,
-                  cut: calibration.AnswerCut | None = None) -> Ranked:
-    """Every article that answers, best first; `cut` decides which do (None: every match)."""
-    analyzed = keyword.analyze_query(query, settings.max_query_chars)
+                  cut: calibration.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
+    """Every article that answers, best first; `cut` decides which do (None: every match).
+    `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
+    analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
     expansions: dict[str, list[str]] = {}

@@ -33,6 +33,7 @@ from kb.publishing import Conflict
 from kb.publishing import file_checksum
 from kb.editing import ValidationFailed
 from kb.render import render_markdown
+from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
 from kb.text import slugify
 from kb.web.staff import bp
@@ -340,11 +341,34 @@ def _category_counts() -> dict[str, int]:
 def synonyms():
     articles_dir = _knowledge().articles_dir
     if request.method == "GET":
-        return render_template("staff/synonyms.html", lines=taxonomy.read_synonyms_lines(articles_dir), errors={})
+        return _synonyms_page(lines=taxonomy.read_synonyms_lines(articles_dir))
     lines = request.form.get("synonyms", "")
     try:
         groups = taxonomy.save_synonyms(publisher(), lines, current_user())
     except ValidationFailed as exc:
-        return render_template("staff/synonyms.html", lines=lines, errors=exc.errors), 400
+        return _synonyms_page(lines=lines, errors=exc.errors), 400
     flash(f"حُفظت المترادفات ({groups} مجموعة)، ويستعملها البحث من الآن.", "success")
     return redirect(url_for("staff.synonyms"))
+
+
+@bp.route("/synonyms/dialect", methods=["POST"])
+def dialect():
+    text = request.form.get("dialect", "")
+    try:
+        entries = taxonomy.save_dialect(publisher(), text, current_user())
+    except ValidationFailed as exc:
+        return _synonyms_page(dialect_text=text, dialect_errors=exc.errors), 400
+    flash(f"حُفظت كلمات اللهجات ({entries} مدخل)، ويستعملها البحث من الآن.", "success")
+    return redirect(url_for("staff.synonyms") + "#dialect")
+
+
+def _synonyms_page(lines: str | None = None, errors: dict | None = None, dialect_text: str | None = None,
+                   dialect_errors: dict | None = None) -> str:
+    """The synonyms page: the synonyms form, and the dialect lexicon (built-in, read-only; local, editable)."""
+    articles_dir = _knowledge().articles_dir
+    overview = taxonomy.read_dialect(articles_dir)
+    return render_template(
+        "staff/synonyms.html", lines=taxonomy.read_synonyms_lines(articles_dir) if lines is None else lines,
+        errors=errors or {}, dialect=overview, dialect_text=overview.local_text if dialect_text is None else dialect_text,
+        dialect_errors=dialect_errors or {}, dialect_names=DIALECT_NAMES,
+    )
