@@ -197,8 +197,7 @@ class VectorWorker:
             self._cache = EmbeddingCache(self.knowledge.store.root / "embeddings", embedder.fingerprint, embedder.dim)
         return self._cache
 
-    def _embed(self, generation: Path, manifest: Manifest, slug: str, embedder: Embedder,
-               progress: Progress | None) -> Embedded | None:
+    def _embed(self, generation: Path, manifest: Manifest, slug: str, embedder: Embedder) -> Embedded | None:
         """One article's vectors, from its file as it is now (None if it is gone or was
         re-saved since the manifest was read: its next version is pending then)."""
         entry = manifest.articles.get(slug)
@@ -209,7 +208,7 @@ class VectorWorker:
                                        self.knowledge.settings.max_article_bytes)
         if article is None or article.checksum != entry["checksum"]:
             return None
-        work = VectorWork(embedder, self._embedding_cache(embedder), progress or (lambda *_: None))
+        work = VectorWork(embedder, self._embedding_cache(embedder), lambda *_: None)
         [(_, ids, vectors)] = work.embed([(article, article_passages(article))])
         return Embedded(slug, article.checksum, ids, vectors)
 
@@ -222,7 +221,9 @@ class VectorWorker:
             if self._stop.is_set():
                 break
             self.status = Status("embedding", done, len(slugs), len(self._retry))
-            embedded = self._embed(generation, manifest, slug, embedder, progress)
+            if progress is not None:
+                progress("vectors", done, len(slugs))
+            embedded = self._embed(generation, manifest, slug, embedder)
             if embedded is not None:
                 ready.append(embedded)
             if len(ready) >= ATTACH_EVERY or (ready and done == len(slugs) - 1):
@@ -230,6 +231,8 @@ class VectorWorker:
                 ready = []
         if ready:
             attached += self._attach(generation, ready)
+        if progress is not None:
+            progress("vectors", len(slugs), len(slugs))
         if attached:
             logger.info("semantic search caught up with %d article(s)", attached)
         return attached
@@ -256,7 +259,9 @@ class VectorWorker:
             if self._stop.is_set():
                 return 0  # the cache keeps what was embedded: the next start resumes quickly
             self.status = Status("re-embedding", done, len(slugs), len(self._retry))
-            item = self._embed(generation, manifest, slug, embedder, progress)
+            if progress is not None:
+                progress("re-embed", done, len(slugs))
+            item = self._embed(generation, manifest, slug, embedder)
             if item is not None:
                 embedded.append(item)
         knowledge = self.knowledge
@@ -267,6 +272,9 @@ class VectorWorker:
             if latest is None:
                 return 0
             replace_vectors(generation, latest, embedder, embedded, knowledge.settings.ann_threshold)
+        if progress is not None:
+            progress("re-embed", len(slugs), len(slugs))
+        self.wake()  # articles changed meanwhile are pending now
         logger.warning("re-embedding with %s finished: %d articles in %.0f s; semantic search is back",
                        embedder.name, len(embedded), time.monotonic() - started)
         return len(embedded)

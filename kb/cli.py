@@ -119,12 +119,15 @@ def index(ctx: click.Context, full: bool) -> None:
         click.echo(f"skipped: {problem}", err=True)
     report = knowledge.index(full=full, progress=ProgressPrinter())
     if report.reason:
-        click.echo(f"full rebuild: {report.reason}")
+        click.echo(f"{'full rebuild' if report.full else 'vectors re-embedded'}: {report.reason}")
     click.echo(
         f"{report.articles} articles, {report.passages} passages, {report.vectors} vectors "
         f"(added {report.added}, changed {report.changed}, deleted {report.deleted}) in {report.seconds:.1f} s; "
         f"semantic search {report.semantic}"
     )
+    if report.pending_vectors:
+        click.echo(f"{report.pending_vectors} article(s) searchable by keyword only until their vectors are embedded "
+                   "(by the next 'kb index' with the model, or a running server)")
     cut = knowledge.answer_cut()
     if cut.source == "setting":
         click.echo(f"no-answer threshold: {cut.threshold:.4f} (answer_threshold setting; calibrated: "

@@ -441,8 +441,11 @@ class KnowledgeBase:
             vectors = None
             mismatch = self._vectors_unusable(manifest) if manifest else None
             if mismatch and mismatch != self._model_mismatch:
+                # The vector worker of a serving process (started by start()) re-embeds; a
+                # one-off reader (kb search) just answers by keyword.
                 logger.error("semantic search is off: %s", mismatch)
-                self.start_vector_worker()
+                if self.vector_worker.running:
+                    self.vector_worker.wake()
             self._model_mismatch = mismatch
             if manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch:
                 vectors = self._live_vectors(state, generation, manifest)

@@ -19,6 +19,15 @@ measures, in one process and one run:
   (scripts/data/questions.jsonl and messages.jsonl), reused searcher, no result cache;
 - process memory (RSS) with the index loaded.
 
+``--publish NAME=CORPUS`` measures the editor's publish instead (``Publisher.create`` of a
+new 10-section article, five in a row, on a copy of the corpus and its prebuilt index
+``bench-data/index-<NAME>``, or ``--publish-index``): the time to the acknowledgement,
+until a keyword search finds the new article's word, and until its vectors are in the
+index; then the same without the durability of issue 19 (no fsync of the Whoosh commit,
+SQLite ``synchronous=NORMAL``), when the code has it, to show what durability costs.
+The measurement uses only ``Publisher``, ``KnowledgeBase.search`` and the manifest, so
+the script also runs against an older checkout (copy it into that tree's ``scripts/``).
+
 Targets (issues 3 and 4) are printed beside the numbers with their ratios.
 """
 
@@ -49,6 +58,8 @@ from benchlib import standin_warning  # noqa: E402
 
 
 UPSERTS = 5
+PUBLISHES = 5
+SECTION_WORDS = 80
 
 
 class CountingEmbedder:
@@ -195,6 +206,97 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
     return result
 
 
+def _new_article_body(corpus_texts: list[str], number: int, word: str) -> str:
+    """Ten sections of real corpus prose (80 words each) plus a word no article holds."""
+    rng = random.Random(number)
+    sections = []
+    for section in range(10):
+        words = rng.choice(corpus_texts).split()
+        start = rng.randrange(max(1, len(words) - SECTION_WORDS))
+        sections.append(f"## القسم {section + 1}\n\n{' '.join(words[start:start + SECTION_WORDS])}")
+    return "\n\n".join(sections) + f"\n\nكلمة الاختبار: {word}.\n"
+
+
+def _publish_series(knowledge, publisher, corpus_texts: list[str], category: str, tag: str) -> dict[str, list[float]]:
+    from kb.editing import ArticleForm
+    from kb.indexing import Manifest
+
+    times: dict[str, list[float]] = {"ack": [], "keyword": [], "semantic": []}
+    for number in range(PUBLISHES):
+        word = f"kbpub{tag}{'abcdefghij'[number]}"
+        form = ArticleForm(title=f"مقال جديد للقياس {tag} {number}", slug=f"bench-{tag}-{number}", category=category,
+                           body=_new_article_body(corpus_texts, number, word))
+        started = time.perf_counter()
+        result = publisher.create(form, "publish")
+        times["ack"].append(time.perf_counter() - started)
+        assert result.index_error is None, result.index_error
+        while form.slug not in [hit.slug for hit in knowledge.search(word, mode="keyword")]:
+            time.sleep(0.005)
+        times["keyword"].append(time.perf_counter() - started)
+        deadline = started + 600
+        while time.perf_counter() < deadline:
+            entry = (Manifest.load(knowledge.store.current()).articles.get(form.slug) or {})
+            if entry.get("vectors", 0) > 0:
+                break
+            time.sleep(0.02)
+        times["semantic"].append(time.perf_counter() - started)
+    return times
+
+
+def bench_publish(name: str, corpus: Path, prebuilt: Path) -> dict:
+    """Publish new 10-section articles through the editor's Publisher (file, revision row, index)."""
+    from kb.db import Database
+    from kb.publishing import Publisher
+
+    result: dict = {"size": name}
+    warning = standin_warning(prebuilt)
+    if warning:
+        print(f"[{name}] {warning}", flush=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "bench-data") as scratch:
+        scratch = Path(scratch)
+        articles, index = scratch / "articles", scratch / "index"
+        shutil.copytree(corpus, articles)
+        shutil.copytree(prebuilt, index)
+        settings = load_settings({"data_dir": scratch / "data"}, environ={})
+        knowledge = KnowledgeBase(articles, index, settings)
+        ms, report = timed(knowledge.index)
+        if report.full or report.added or report.changed:
+            print(f"[{name}] brought the index copy up to date in {ms / 1000:.0f} s ({report.reason or 'changes'})", flush=True)
+        catalog = knowledge.catalog.articles.values()
+        corpus_texts = [a.body for a in catalog if len(a.body.split()) > SECTION_WORDS]
+        category = next(iter(catalog)).category
+        publisher = Publisher(knowledge, Database(settings.database_path).connection())
+        knowledge.search("warm up", mode="keyword")
+        result["articles"] = len(knowledge.catalog.articles)
+        result["durable"] = _publish_series(knowledge, publisher, corpus_texts, category, "d")
+        import kb.indexing
+        import kb.publishing
+
+        if hasattr(kb.publishing, "durable") and hasattr(kb.indexing, "fsync_files"):
+            import contextlib
+
+            kb.indexing.fsync_files = lambda folder: None
+            kb.publishing.durable = lambda db: contextlib.nullcontext(db)
+            result["not_durable"] = _publish_series(knowledge, publisher, corpus_texts, category, "n")
+        close = getattr(knowledge, "close", None)
+        if close is not None:
+            close()
+    return result
+
+
+def print_publish_report(results: list[dict]) -> None:
+    print()
+    print("| collection | publishes | acknowledged p50 / max s | keyword-searchable p50 / max s | vectors in p50 / max s | "
+          "acknowledged p50 without fsync / synchronous=FULL s |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        d = r["durable"]
+        loose = r.get("not_durable")
+        cells = [f"{statistics.median(d[k]):.3f} / {max(d[k]):.3f}" for k in ("ack", "keyword", "semantic")]
+        loose_cell = f"{statistics.median(loose['ack']):.3f}" if loose else "–"
+        print(f"| {r['size']} ({r['articles']} articles) | {len(d['ack'])} | {' | '.join(cells)} | {loose_cell} |")
+
+
 def print_report(results: list[dict]) -> None:
     print()
     print("| size | articles | passages | vectors (index) | keyword build s | full build+embed s | embed passages/s | upsert ms, median of 5 (passages embedded / article passages) | first search after it ms (this process / another reader) | no-op reindex embedded | keyword p50/p95/p99 ms | query-embed p50/p95/p99 ms | hybrid p50/p95/p99 ms | RSS MB |")
@@ -253,7 +355,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time a full build with embeddings from an empty cache for this size (e.g. 1k)")
     parser.add_argument("--no-keyword-build", action="append", default=[], metavar="NAME",
                         help="skip timing a keyword-only full build for this size (e.g. 10k: --keyword-only measures it)")
+    parser.add_argument("--publish", action="append", default=[], metavar="NAME=CORPUS",
+                        help="measure publish -> searchable through the editor's Publisher instead (repeatable)")
+    parser.add_argument("--publish-index", action="append", default=[], metavar="NAME=INDEX",
+                        help="the prebuilt index for a --publish collection (default bench-data/index-NAME)")
     args = parser.parse_args(argv)
+    if args.publish:
+        indexes = dict(spec.partition("=")[::2] for spec in args.publish_index)
+        published = []
+        for spec in args.publish:
+            name, _, corpus = spec.partition("=")
+            prebuilt = Path(indexes.get(name) or ROOT / "bench-data" / f"index-{name}")
+            result = bench_publish(name, Path(corpus), prebuilt)
+            print(json.dumps(result), flush=True)
+            published.append(result)
+        print_publish_report(published)
+        return 0
     questions = load_questions()
     results = []
     for spec in args.size:

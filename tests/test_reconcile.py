@@ -242,13 +242,14 @@ def test_a_model_change_serves_keyword_only_and_re_embeds_in_the_background(fres
     model = OtherModel(fresh_kb.embedder, gate)
     server = restarted(fresh_kb, embedder=model)
     caplog.set_level(logging.INFO)
+    server.start()  # what kb serve does before serving
     hits = server.search("الاسترداد", mode="hybrid")
     assert hits and {hit.matched_by for hit in hits} == {"keyword"}
     assert any("semantic search is off" in r.getMessage() and "another model" in r.getMessage() for r in caplog.records)
     health = server.health()
     assert health["semantic"] is False and "keyword search only" in health["semantic_error"]
-    assert server.vector_worker.running  # opened the index: the re-embedding started by itself
-    assert model.started.wait(30)
+    assert server.vector_worker.running
+    assert model.started.wait(30)  # the re-embedding started by itself
     assert server.health()["background"]["task"] == "re-embedding"
 
     # Meanwhile the watcher and a publish work, keyword first, no rebuild:
@@ -279,6 +280,7 @@ def test_the_staff_page_says_semantic_search_is_off_while_re_embedding(fresh_kb,
 
     gate = threading.Event()
     server = restarted(fresh_kb, embedder=OtherModel(fresh_kb.embedder, gate))
+    server.start()
     app = create_app(make_settings(fresh_dir), knowledge=server, test_config={"TESTING": True})
     users.create_user(app.extensions["kb_db"].connection(), *EDITOR, role="editor")
     client = StaffClient(app.test_client())
