@@ -189,6 +189,27 @@ def test_padded_message_gets_the_same_top_suggestion_as_the_bare_question(client
     assert padded_body["suggestions"][0]["slug"] == bare_body["suggestions"][0]["slug"] == "responding-to-negative-reviews"
 
 
+def test_a_translated_article_is_one_hit_in_the_questions_language_with_a_link_to_the_other(client, key):
+    english = client.get("/api/v1/search", query_string={"q": "How do I respond to a negative review?"}).get_json()
+    slugs = [hit["slug"] for hit in english["results"]]
+    assert slugs[0] == "responding-to-negative-reviews-en" and "responding-to-negative-reviews" not in slugs
+    assert english["results"][0]["translations"] == [{
+        "lang": "ar", "slug": "responding-to-negative-reviews", "url": "/articles/responding-to-negative-reviews",
+        "title": "الرد على التقييمات السلبية والشكاوى العلنية على الإنترنت",
+    }]
+    arabic = suggest(client, key, message="كيف أرد على تقييم سلبي كتبه عميل على الإنترنت؟").get_json()
+    slugs = [hit["slug"] for hit in arabic["suggestions"]]
+    assert slugs[0] == "responding-to-negative-reviews" and "responding-to-negative-reviews-en" not in slugs
+    assert [t["slug"] for t in arabic["suggestions"][0]["translations"]] == ["responding-to-negative-reviews-en"]
+
+
+def test_a_signature_block_without_a_sign_off_does_not_reach_the_search(client, key):
+    body = suggest(client, key, message="عميل كتب تقييم سلبي عنا على الإنترنت، كيف أرد عليه؟\nأحمد الشمري\n"
+                                        "مشرف الدعم - شركة المثال\nهاتف 0551234567").get_json()
+    assert body["focused_query"] == "عميل كتب تقييم سلبي عنا على الإنترنت، كيف أرد عليه؟"
+    assert body["suggestions"][0]["slug"] == "responding-to-negative-reviews"
+
+
 def test_follow_up_message_uses_the_earlier_customer_messages(client, key):
     conversation = [
         {"role": "customer", "text": "أريد استرداد المبلغ وإرجاع المنتج، رقم الطلب 12077"},
@@ -359,7 +380,7 @@ def test_unexpected_error_is_json_500_and_the_trace_is_logged_with_the_query_id(
     def broken(*args, **kwargs):
         raise RuntimeError("index exploded")
 
-    monkeypatch.setattr(app.extensions["kb"], "search", broken)
+    monkeypatch.setattr(app.extensions["kb"], "search_page", broken)
     with caplog.at_level(logging.ERROR):
         response = suggest(client, key, message="عميل غاضب")
     error = assert_error(response, 500)

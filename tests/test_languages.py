@@ -248,11 +248,15 @@ def test_an_english_question_gets_the_english_article_first(launch_kb, question,
     assert not {h.slug for h in hits} & set(PAIRS)  # the Arabic originals are folded into them
 
 
-def test_the_language_filter_keeps_to_one_language_and_still_links_the_other(launch_kb):
-    hits = launch_kb.search("negative review", lang="ar", limit=5)
+def test_the_language_filter_wins_over_the_question_and_still_links_the_other(launch_kb):
+    hits = launch_kb.search("How do I respond to a negative review online?", lang="ar", limit=5)
     assert hits and all(h.lang == "ar" for h in hits)
     assert hits[0].slug == "responding-to-negative-reviews"
     assert hits[0].translations[0]["slug"] == "responding-to-negative-reviews-en"
+    hits = launch_kb.search("كيف أرد على تقييم سلبي على الإنترنت؟", lang="en", limit=5)
+    assert hits and all(h.lang == "en" for h in hits)
+    assert hits[0].slug == "responding-to-negative-reviews-en"
+    assert hits[0].translations[0]["slug"] == "responding-to-negative-reviews"
 
 
 def test_a_reference_list_is_never_the_answering_section(launch_kb):
@@ -270,3 +274,11 @@ def test_a_reference_list_is_never_the_answering_section(launch_kb):
             assert hit.section != "المصادر", (question, hit.slug)
             assert "Harvard Business Review" not in hit.snippet and "MIS Quarterly" not in hit.snippet
     assert {"what-is-customer-service", "social-media-customer-service"} <= seen
+
+
+def test_the_site_shows_a_translated_pair_once_with_a_link_to_the_other_language(client):
+    page = client.get("/search", query_string={"q": "كيف أرد على تقييم سلبي على الإنترنت؟"}).get_data(as_text=True)
+    assert page.count('href="/articles/responding-to-negative-reviews-en"') == 1  # the link, not a result
+    assert 'hreflang="en"' in page and "Also in English" in page
+    english = client.get("/search", query_string={"q": "How do I respond to a negative review?"}).get_data(as_text=True)
+    assert 'hreflang="ar"' in english and "متوفر بالعربية" in english
