@@ -170,11 +170,26 @@ def test_choose_threshold_stays_under_the_collections_own_questions():
 
 def test_answering_rules():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    none = calibration.KeywordEvidence({}, frozenset())
-    assert calibration.answering([("a", 0.83), ("b", 0.80)], none, cut) is None
-    assert calibration.answering([("a", 0.86), ("b", 0.845), ("c", 0.82)], none, cut) == {"a", "b"}
+    common = calibration.KeywordEvidence({"a": 0.1, "b": 0.1}, frozenset())  # only words every article has
+    assert calibration.answering([("a", 0.83), ("b", 0.80)], common, cut) is None
+    assert calibration.answering([("a", 0.90), ("b", 0.85), ("c", 0.83)], common, cut) == {"a", "b"}  # floor: 2 margins
     strong = calibration.KeywordEvidence({"a": 1.0, "c": 0.6}, frozenset({"a", "c"}))
     assert calibration.answering([("a", 0.82), ("b", 0.80)], strong, cut) == {"a", "c"}
     assert calibration.answering([], strong, cut) is None
+
+
+def test_unknown_words_need_more_and_another_language_less():
+    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    nothing = calibration.KeywordEvidence({}, frozenset())
+    assert calibration.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
+    assert calibration.answering([("a", 0.88)], nothing, cut) == {"a"}
+    common = calibration.KeywordEvidence({"a": 0.1}, frozenset())
+    assert calibration.answering([("a", 0.82)], common, cut) is None
+    assert calibration.answering([("a", 0.82)], common, cut, cross_language=True) == {"a"}
+
+
+def test_keyword_only_rules():
+    cut = calibration.AnswerCut(None, 0.03, "none")
     assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.4}, frozenset()), cut) is None
-    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.9, "b": 0.5, "c": 0.2}, frozenset()), cut) == {"a", "b"}
+    both = calibration.KeywordEvidence({"a": 0.9, "b": 0.5, "c": 0.2}, frozenset())
+    assert calibration.answering(None, both, cut) == {"a", "b"}

@@ -175,7 +175,7 @@ def test_article_page_has_everything_a_reader_needs(client, session_kb):
 
 
 def test_article_headings_match_search_section_links(client, session_kb):
-    hits = session_kb.search("كيف أهدئ عميلا غاضبا", limit=5)
+    hits = session_kb.search("كيف أرد على تقييم سلبي", limit=5)
     hit = next(h for h in hits if h.section_url and "#faq" not in h.section_url)
     anchor = unquote(hit.section_url.split("#", 1)[1])
     assert f'id="{anchor}"' in html(client.get(hit.url))
@@ -315,7 +315,7 @@ def test_search_results_keep_the_query_and_highlight_the_match(client):
     text = html(response)
     assert 'value="العميل الغاضب"' in text
     assert "<mark>" in text
-    assert "نتائج عن" in text or "نتيجة" in text
+    assert 'class="result-count"' in text  # "نتيجتان", "3 نتائج" ...: only the articles that answer
     assert 'class="result-section"' in text and "section=" in text
     assert parse(response).meta["robots"] == "noindex"
     assert ANGRY in slugs_linked(parse(response))
