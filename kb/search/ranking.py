@@ -99,7 +99,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
-    answer = _answering(searcher, analyzed, filters, semantic_ranking if dense_ran else None, caches, cut)
+    answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut)
 
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
     if answer is not None:
@@ -142,15 +142,18 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
     return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
 
 
-def _answering(searcher, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
-               caches: SegmentCaches, cut: calibration.AnswerCut | None) -> set[str] | None:
+def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
+               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search."""
     if cut is None:
         return None
     evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings)
-    return calibration.answering(semantic_ranking, evidence, cut) or set()
+    nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
+    question_language = languages.detect_language(query)
+    cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
+    return calibration.answering(semantic_ranking, evidence, cut, cross_language) or set()
 
 
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
