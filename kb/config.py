@@ -55,7 +55,9 @@ class Settings:
     fusion_short_keyword_weight: float = setting(
         0.02, "Keyword weight for short documents (a stored question, under fusion_short_words words) in adaptive fusion."
     )
-    fusion_short_words: int = setting(12, "Documents shorter than this many words count as short in adaptive fusion.")
+    fusion_short_words: int = setting(
+        10, "Documents shorter than this many words count as short in adaptive and coverage fusion (a stored question)."
+    )
     fusion_candidates: int = setting(100, "Passages fetched from each side before fusion.")
     proximity_weight: float = setting(
         0.1, "Bonus for the question's words close together (share of them within 10 index terms) when the "
@@ -67,7 +69,22 @@ class Settings:
         "-1 uses the threshold `kb index` calibrated for these articles and this model.",
     )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
-    fusion_method: str = setting("adaptive", "Hybrid fusion: adaptive, convex or rrf.", choices=("adaptive", "convex", "rrf"))
+    fusion_method: str = setting(
+        "coverage", "Hybrid fusion: coverage (adaptive, weighted by how much of the question matched), adaptive, "
+                    "convex or rrf.", choices=("coverage", "adaptive", "convex", "rrf")
+    )
+    fusion_keyword_floor: float = setting(
+        0.2, "Keyword weight in coverage fusion for a question of which the keyword side matched at most "
+             "fusion_match_low (a dialect or chat-style question): the dense side leads."
+    )
+    fusion_match_low: float = setting(
+        0.3, "Matched share of a question (its IDF-weighted words found as typed, or less through stems, "
+             "dialect forms, synonyms or typos) up to which coverage fusion uses fusion_keyword_floor."
+    )
+    fusion_match_full: float = setting(
+        0.6, "Matched share from which coverage fusion gives the keyword side its full weight "
+             "(fusion_keyword_weight, or fusion_short_keyword_weight for short documents); linear in between."
+    )
     ann_threshold: int = setting(
         20_000, "Vector count above which an approximate (IVF) index replaces exact search (about 2.5 ms exact at 20k here)."
     )
@@ -83,6 +100,9 @@ class Settings:
     api_rate_limit: int = setting(120, "Requests per minute allowed for one API key.")
     site_rate_limit: int = setting(60, "Searches or votes per minute allowed for one visitor.")
     max_message_chars: int = setting(4000, "Longest customer message accepted by the suggest API.")
+    max_article_bytes: int = setting(
+        1_000_000, "Largest article file indexed and accepted by the editor (bytes); larger ones are an error in kb check."
+    )
     threads: int = setting(8, "Worker threads of the production web server.")
 
     def with_overrides(self, **overrides: Any) -> Settings:
@@ -98,9 +118,6 @@ SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def _coerce(name: str, value: Any) -> Any:
-    max_article_bytes: int = setting(
-        1_000_000, "Largest article file indexed and accepted by the editor (bytes); larger ones are an error in kb check."
-    )
     """Turn a raw value (a string from the environment, a TOML value) into the field's type."""
     if name not in SETTING_FIELDS:
         raise KbError("unknown_setting", f"Unknown setting {name!r}. Known settings: {', '.join(SETTING_FIELDS)}", field=name)
@@ -127,9 +144,12 @@ def _validated(settings: Settings) -> Settings:
         value = getattr(settings, f.name)
         if choices and value not in choices:
             raise KbError("bad_setting", f"Setting {f.name!r} must be one of {', '.join(choices)}; got {value!r}", field=f.name)
-    for name in ("fusion_keyword_weight", "fusion_short_keyword_weight"):
+    for name in ("fusion_keyword_weight", "fusion_short_keyword_weight", "fusion_keyword_floor", "fusion_match_low",
+                 "fusion_match_full"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise KbError("bad_setting", f"Setting {name!r} must be between 0 and 1", field=name)
+    if settings.fusion_match_low > settings.fusion_match_full:
+        raise KbError("bad_setting", "Setting 'fusion_match_low' must not be above fusion_match_full", field="fusion_match_low")
     if settings.proximity_weight < 0:
         raise KbError("bad_setting", "Setting 'proximity_weight' must be 0 or more", field="proximity_weight")
     return settings

@@ -34,6 +34,8 @@ from eval_retrieval import open_collection  # noqa: E402
 
 from kb.config import load_settings  # noqa: E402
 from kb.search import fusion  # noqa: E402
+from kb.search import keyword  # noqa: E402
+from kb.search import languages  # noqa: E402
 from kb.search import proximity  # noqa: E402
 from kb.search import ranking  # noqa: E402
 
@@ -52,8 +54,12 @@ def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None
             kb = open_helpcenter(ROOT / "articles", work / HELPCENTER, rebuild=False)
             queries_path, drafts = ROOT / "scripts" / "data" / queries_file, False
         else:
+            if not (eval_dir / name / "articles").is_dir():
+                # Indexing an empty folder would empty the collection's index: stop instead.
+                raise SystemExit(f"{eval_dir / name / 'articles'} is not a folder: give --eval-dir")
             kb = open_collection(eval_dir / name, work, rebuild=False)
             queries_path, drafts = eval_dir / name / queries_file, True
+        filters = keyword.Filters(include_drafts=drafts, include_internal=True)
         captured: list[dict] = []
         original_fuse, original_rerank, depth = ranking._fuse, proximity.rerank, proximity.DEPTH
 
@@ -75,11 +81,15 @@ def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None
                 kb.search(query["question"], mode="hybrid", limit=10, include_drafts=drafts, include_internal=True)
                 inputs = captured[0] if captured else {"keyword": [], "semantic": [], "lengths": {}, "coverage": {},
                                                        "profile": None}
-                rows.append({**inputs, "gold": set(query["gold"]), "group": query.get("dialect")})
+                rows.append({**inputs, "gold": set(query["gold"]), "group": query.get("dialect"),
+                             "question": query["question"]})
         finally:
             ranking._fuse, proximity.rerank, proximity.DEPTH = original_fuse, original_rerank, depth
+        # A collection with translated pairs is grouped by language after ranking
+        # (kb.search.languages), with the fused scores: keep what that needs.
+        catalog = kb.catalog.articles if any(a.translation_of for a in kb.catalog.articles.values()) else None
         path = out / f"{name}-{queries_file.split('.')[0]}.pkl"
-        path.write_bytes(pickle.dumps(rows))
+        path.write_bytes(pickle.dumps({"rows": rows, "catalog": catalog, "filters": filters}))
         print(f"# {path}: {len(rows)} questions", file=sys.stderr)
 
 
@@ -101,6 +111,27 @@ def settings_fuse(**overrides) -> Fuse:
     return fuse
 
 
+def trade_off(below: float = 0.8) -> Fuse:
+    """The new default, but a question of which less than `below` matched counts as dialect for short documents."""
+    settings = load_settings()
+
+    def fuse(row: dict) -> list[tuple[str, float]]:
+        profile = row.get("profile")
+        if not row["keyword"] or not row["semantic"] or profile is None:
+            return settings_fuse()(row)
+        share = profile.matched_share()
+        fused = fusion.by_coverage(
+            row["keyword"], row["semantic"], row["lengths"], share, settings.fusion_keyword_weight,
+            settings.fusion_short_keyword_weight, settings.fusion_short_words, settings.fusion_keyword_floor,
+            settings.fusion_match_low, settings.fusion_match_full, dialect=profile.reads_dialect or share < below,
+        )
+        catalog = {slug: _Length(n) for slug, n in row["lengths"].items()}
+        coverage = ranking._long_only(row["coverage"], catalog, settings.fusion_short_words)
+        return proximity.rerank(fused, coverage, settings.proximity_weight)
+
+    return fuse
+
+
 class _Length:
     def __init__(self, words: int):
         self.word_count = words
@@ -108,21 +139,51 @@ class _Length:
 
 def variants() -> dict[str, Fuse]:
     return {
-        "current": settings_fuse(),
-        "no proximity": settings_fuse(proximity_weight=0),
-        "proximity 0.05": settings_fuse(proximity_weight=0.05),
-        "proximity 0.15": settings_fuse(proximity_weight=0.15),
+        # The default until 2026-12-05 (README "Search quality"), as it was.
+        "old default (adaptive)": settings_fuse(fusion_method="adaptive", fusion_short_words=12),
+        "new default": settings_fuse(),
+        # Reaches dial2msa >= 0.880, at a cost on nsurl_q2q (see README): short documents also
+        # get the long-document weight when less than 0.8 of the question matched.
+        "trade-off: short docs below 0.8 matched": trade_off(),
+        "convex 0.5": settings_fuse(fusion_method="convex", fusion_keyword_weight=0.5),
+        "rrf": settings_fuse(fusion_method="rrf"),
         "reference": lambda row: fusion.convex(row["keyword"], row["semantic"], 0.5),
         "keyword": lambda row: list(row["keyword"]) or list(row["semantic"]),
         "semantic": lambda row: list(row["semantic"]),
     }
 
 
-def evaluate(rows: list[dict], fuse: Fuse) -> tuple[float, float, float]:
-    scores = [metrics([slug for slug, _ in fuse(row)[:10]], row["gold"])["nDCG@10"] for row in rows]
-    half = len(scores) // 2
-    mean = lambda xs: sum(xs) / max(1, len(xs))  # noqa: E731
-    return mean(scores[:half]), mean(scores[half:]), mean(scores)
+def ranked_slugs(fused: list[tuple[str, float]], row: dict, captured: dict) -> list[str]:
+    """The first page's slugs, grouped by language as ``rank_articles`` ends (when the collection has translations)."""
+    if captured["catalog"] is None:
+        return [slug for slug, _ in fused[:10]]
+    items = [ranking.RankedArticle(slug, score, "both") for slug, score in fused]
+    grouped = languages.group_by_language(items, row["question"], captured["catalog"], captured["filters"])
+    return [item.slug for item in grouped[:10]]
+
+
+def scores(captured: dict, fuse: Fuse) -> list[dict[str, float]]:
+    """Per question: nDCG@10, and whether a right article is first / in the first three."""
+    out = []
+    for row in captured["rows"]:
+        found = ranked_slugs(fuse(row), row, captured)
+        out.append({"nDCG@10": metrics(found, row["gold"])["nDCG@10"],
+                    "top-1": float(bool(found[:1]) and found[0] in row["gold"]),
+                    "top-3": float(bool(set(found[:3]) & row["gold"]))})
+    return out
+
+
+def parts(rows: list, groups: list[str | None]) -> dict[str, list]:
+    """First half (tuned on), second half (held out), all, then each group (dialect) if any."""
+    half = len(rows) // 2
+    out = {"first": rows[:half], "second": rows[half:], "all": rows}
+    for group in dict.fromkeys(g for g in groups if g):
+        out[group] = [r for r, g in zip(rows, groups) if g == group]
+    return out
+
+
+def mean(rows: list[dict], key: str) -> float:
+    return sum(r[key] for r in rows) / max(1, len(rows))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,14 +200,30 @@ def main(argv: list[str] | None = None) -> int:
     data = {path.stem: pickle.loads(path.read_bytes()) for path in sorted(args.cache.glob("*.pkl"))}
     table = variants()
     names = args.variant or list(table)
+    print("nDCG@10, first half / second half / **all**\n")
     print("| variant | " + " | ".join(data) + " |")
     print("|---" * (len(data) + 1) + "|")
+    results = {name: {set_name: scores(captured, table[name]) for set_name, captured in data.items()} for name in names}
     for name in names:
         cells = []
-        for rows in data.values():
-            first, second, whole = evaluate(rows, table[name])
-            cells.append(f"{first:.4f} / {second:.4f} / **{whole:.4f}**")
+        for set_name in data:
+            split = parts(results[name][set_name], [])
+            cells.append(" / ".join(f"{mean(split[p], 'nDCG@10'):.4f}" for p in ("first", "second")) +
+                         f" / **{mean(split['all'], 'nDCG@10'):.4f}**")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    for set_name, captured in data.items():
+        groups = [row.get("group") for row in captured["rows"]]
+        if not any(groups):
+            continue
+        print(f"\n{set_name}: nDCG@10 / top-1 / top-3 by part and group\n")
+        headers = list(parts(groups, groups))
+        print("| variant | " + " | ".join(headers) + " |")
+        print("|---" * (len(headers) + 1) + "|")
+        for name in names:
+            split = parts(results[name][set_name], groups)
+            cells = [f"{mean(split[h], 'nDCG@10'):.3f} / {mean(split[h], 'top-1'):.2f} / {mean(split[h], 'top-3'):.2f}"
+                     for h in headers]
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     return 0
 
 

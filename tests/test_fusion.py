@@ -187,3 +187,18 @@ def test_by_coverage_keeps_every_key_best_first(share):
     fused = fusion.by_coverage(KEYWORD, SEMANTIC, {}, share, 0.6, 0.02, 12, 0.2, 0.3, 0.8)
     assert {key for key, _ in fused} == {"a", "b", "c", "d"}
     assert [score for _, score in fused] == sorted((score for _, score in fused), reverse=True)
+
+
+def test_by_coverage_gives_short_documents_the_long_weight_for_a_dialect_question():
+    """GIVEN short documents (stored sentences), one sharing the question's rare words, one the dense side prefers
+    WHEN the question is MSA THEN the dense side decides (short-document rule);
+    WHEN it is dialect read through the lexicon THEN the keyword side counts as for long documents."""
+    keyword = [("shares-rare-words", 9.0), ("dense-favourite", 1.0)]
+    semantic = [("dense-favourite", 0.90), ("shares-rare-words", 0.88), ("other", 0.80)]
+    lengths = {"shares-rare-words": 9, "dense-favourite": 8, "other": 10}
+
+    def first(dialect: bool) -> str:
+        return fusion.by_coverage(keyword, semantic, lengths, 0.9, 0.6, 0.02, 12, 0.2, 0.3, 0.8, dialect=dialect)[0][0]
+
+    assert first(False) == "dense-favourite"
+    assert first(True) == "shares-rare-words"

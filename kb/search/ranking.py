@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.search import calibration
+from kb.search import coverage
 from kb.search import fusion
 from kb.search import keyword
 from kb.search import languages
@@ -83,9 +84,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     expansions: dict[str, list[str]] = {}
     clitics: dict[str, list[str]] = {}
     passage_terms: dict[str, float] = {}
+    profile = coverage.MatchProfile()
     if mode in ("keyword", "hybrid") and analyzed.stems:
         reader = searcher.reader()
         expansions = keyword.typo_expansions(reader, analyzed, caches.vocabulary)
+        profile = coverage.match_profile(reader, analyzed, expansions, synonyms)
         terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
         clitics = keyword.clitic_forms(reader, analyzed)
         article_query = keyword.article_query(analyzed, expansions, synonyms, terms, clitics)
@@ -101,7 +104,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
     answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut)
 
-    fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings)
+    fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile)
     if answer is not None:
         fused = [(slug, score) for slug, score in fused if slug in answer]
     in_keyword = {slug for slug, _ in keyword_ranking}
@@ -156,8 +159,8 @@ def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: k
     return calibration.answering(semantic_ranking, evidence, cut, cross_language) or set()
 
 
-def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article],
-          settings: Settings) -> list[tuple[str, float]]:
+def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article], settings: Settings,
+          profile: coverage.MatchProfile | None = None) -> list[tuple[str, float]]:
     if mode == "keyword":
         return list(keyword_ranking)
     if mode == "semantic" or not keyword_ranking:
@@ -166,8 +169,15 @@ def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Artic
         return list(keyword_ranking)
     if settings.fusion_method == "rrf":
         return fusion.rrf(keyword_ranking, semantic_ranking, settings.rrf_k)
+    lengths = {slug: catalog[slug].word_count for slug, _ in [*keyword_ranking, *semantic_ranking] if slug in catalog}
+    if settings.fusion_method == "coverage":
+        return fusion.by_coverage(
+            keyword_ranking, semantic_ranking, lengths, profile.matched_share() if profile else 1.0,
+            settings.fusion_keyword_weight, settings.fusion_short_keyword_weight, settings.fusion_short_words,
+            settings.fusion_keyword_floor, settings.fusion_match_low, settings.fusion_match_full,
+            dialect=profile.reads_dialect if profile else False,
+        )
     if settings.fusion_method == "adaptive":
-        lengths = {slug: catalog[slug].word_count for slug, _ in [*keyword_ranking, *semantic_ranking] if slug in catalog}
         return fusion.adaptive(
             keyword_ranking, semantic_ranking, lengths, settings.fusion_keyword_weight,
             settings.fusion_short_keyword_weight, settings.fusion_short_words,
