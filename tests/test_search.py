@@ -59,6 +59,26 @@ def test_keyword_mode_hits_are_matched_by_keyword(session_kb):
     assert {hit.matched_by for hit in session_kb.search("العميل الغاضب", mode="keyword")} == {"keyword"}
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "عندي عميل معصب حيل ويرفع صوته علي، شلون اتصرف معه؟",  # Gulf
+        "العميل متعصب جدا وبيزعق، اعمل معاه ايه عشان يهدى؟",  # Egyptian
+        "في زبون عم يصرّخ علي وكتير معصّب، شو لازم اعمل؟",  # Levantine
+        "زبونة متضايقة مرة من خدمتنا وتهاوش بالتلفون، كيف اهديها؟",  # Gulf, a woman customer
+    ],
+)
+def test_a_dialect_question_about_an_angry_customer_finds_that_article_first(session_kb, question):
+    """GIVEN a question in dialect about an angry customer, of which the articles know only a
+    few words (عميل، خدمة and the lexicon's غاضب; the rest is dialect)
+    WHEN it is searched in the default mode
+    THEN the angry-customer article comes first: the few words every article shares do not
+    pull another article (or the English translation) above it (coverage fusion lets the
+    dense side lead when little of the question matched)."""
+    hits = session_kb.search(question)
+    assert hits[0].slug == ANGRY
+
+
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
 @pytest.mark.parametrize("query", ["العميل الغاضب", "كم يستغرق استرداد المبلغ", "how to answer a bad review"])
 def test_hits_are_best_first_and_link_to_real_anchors(session_kb, mode, query):
