@@ -71,8 +71,58 @@ def test_publish_new_article_is_searchable_at_once(publisher):
     article, problems = read_article_file(path, publisher.articles_dir)
     assert not [p for p in problems if p.severity == "error"]
     assert article.status == "published" and article.tags == ("شحن", "توصيل") and article.faq[0].q == "هل الشحن مجاني؟"
+    assert result.vectors_pending  # its new passages are embedded in the background, after the acknowledgement
+    assert publisher.knowledge.catch_up_vectors()
+    assert publisher.knowledge.index_status("free-shipping") == "searchable"
     semantic = [h.slug for h in publisher.knowledge.search("هل التوصيل بالمجان", mode="semantic", limit=3)]
     assert "free-shipping" in semantic
+
+
+def test_an_article_over_the_size_limit_is_refused_with_a_clear_error(publisher):
+    """The editor refuses a body over max_article_bytes (1 MB by default), says so beside the
+    body field, and writes nothing."""
+    huge = new_form(body="## قسم\n\n" + "كلمة طويلة جدا " * 80_000)
+    with pytest.raises(ValidationFailed) as refused:
+        publisher.create(huge, "publish")
+    assert "أكبر من الحد المسموح" in refused.value.errors["body"] and "1.0" in refused.value.errors["body"]
+    assert not (publisher.articles_dir / "orders" / "free-shipping.md").exists()
+
+
+def test_a_publish_that_cannot_reach_the_index_is_retried_until_it_is_searchable(publisher, monkeypatch):
+    """GIVEN another process holding the index's write lock longer than a publish waits
+    WHEN an article is published
+    THEN the file and its revision are saved, the result says the index update failed (the
+    editor then does not call it searchable), and once the lock is free the background
+    worker indexes it without anyone publishing again."""
+    from kb.search.store import IndexStore
+
+    knowledge = publisher.knowledge
+    original = knowledge.store.write_lock
+    monkeypatch.setattr(knowledge.store, "write_lock", lambda timeout=30.0: original(timeout=min(timeout, 0.3)))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with IndexStore(knowledge.store.root).write_lock():
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    try:
+        result = publisher.create(new_form(), "publish")
+        assert result.index_error and "Another process is writing the index" in result.index_error
+        assert (publisher.articles_dir / "orders" / "free-shipping.md").exists()
+        assert revisions.history(publisher.db, "free-shipping")[0].state == "published"
+        assert knowledge.index_status("free-shipping") == "not_indexed"
+        assert slugs(knowledge, WORD) == []
+    finally:
+        release.set()
+        holder.join(10)
+    deadline = time.monotonic() + time_budget(30)
+    while "free-shipping" not in slugs(knowledge, WORD) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "free-shipping" in slugs(knowledge, WORD)
 
 
 def test_new_draft_is_written_but_hidden_from_customers(publisher):
