@@ -74,7 +74,7 @@ class Settings:
                     "convex or rrf.", choices=("coverage", "adaptive", "convex", "rrf")
     )
     fusion_keyword_floor: float = setting(
-        0.2, "Keyword weight in coverage fusion for a question of which the keyword side matched at most "
+        0.1, "Keyword weight in coverage fusion for a question of which the keyword side matched at most "
              "fusion_match_low (a dialect or chat-style question): the dense side leads."
     )
     fusion_match_low: float = setting(
@@ -82,7 +82,7 @@ class Settings:
              "dialect forms, synonyms or typos) up to which coverage fusion uses fusion_keyword_floor."
     )
     fusion_match_full: float = setting(
-        0.6, "Matched share from which coverage fusion gives the keyword side its full weight "
+        0.5, "Matched share from which coverage fusion gives the keyword side its full weight "
              "(fusion_keyword_weight, or fusion_short_keyword_weight for short documents); linear in between."
     )
     ann_threshold: int = setting(
