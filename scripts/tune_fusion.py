@@ -1,17 +1,25 @@
 """Try hybrid fusion settings in seconds on rankings captured once per question.
 
     python scripts/tune_fusion.py --collect            # run every question once, keep the inputs of fusion
+    python scripts/tune_fusion.py --collect --set dial2msa --set helpcenter   # only some sets
     python scripts/tune_fusion.py                      # compare the fusion variants below
-    python scripts/tune_fusion.py --variant current --variant reference
+    python scripts/tune_fusion.py --variant "old default (adaptive)" --variant "new default"
 
 ``--collect`` runs ``KnowledgeBase.search`` (hybrid) for every question of every collection
-in ``../shared/eval`` (and the typo questions of arcd), and records what ``kb.search.ranking``
-hands to fusion: the keyword ranking, the semantic ranking and the article lengths, and the
-proximity coverage of the first 30 fused articles (``kb.search.proximity``).  The variants
-are then evaluated offline: nDCG@10 on the first half (tune on it), the second half (held
-out) and all questions.  Only the order of the first page matters to nDCG, so the current
-settings give what eval_retrieval.py gives (a variant whose top 10 reaches beyond the
-current top 30 sees no proximity there).
+in ``../shared/eval`` (and the typo questions of arcd), and of the help-center questions
+(scripts/data/helpcenter_questions.jsonl on articles/, searched as scripts/eval_helpcenter.py
+does), and records what ``kb.search.ranking`` hands to fusion: the keyword ranking, the
+semantic ranking, the article lengths, the question's match profile (``kb.search.coverage``:
+each word's IDF and how it was found, so credits and ramps can be re-weighted offline), and
+the proximity coverage of the first 30 fused articles (``kb.search.proximity``).  The
+variants are then evaluated offline: nDCG@10 on the first half (tune on it), the second half
+(held out) and all questions; for sets whose questions carry a group (dial2msa's and the
+help center's ``dialect``) also nDCG@10 / top-1 / top-3 per group.  A collection with
+translated pairs is grouped by language after fusion, as ``rank_articles`` ends
+(``kb.search.languages``).  Only the order of the first page matters, so the current settings
+give what eval_retrieval.py gives (a variant whose top 10 reaches beyond the current top 30
+sees no proximity there); the no-answer cut is not applied (it decides whether a question is
+answered, not the order).
 """
 
 from __future__ import annotations
