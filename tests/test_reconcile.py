@@ -156,6 +156,7 @@ def _leave_crash_debris(knowledge: KnowledgeBase) -> dict[str, Path]:
         "manifest_tmp": generation / ".manifest.json.ab12cd_3.tmp",
         "current_tmp": root / ".CURRENT.zz9yx8w7.tmp",
         "snapshot_tmp": generation / ".vectors-2.bin.q1w2e3r4.tmp",
+        "whoosh_toc_tmp": generation / "whoosh" / "_MAIN_1.toc.1733389123.456",  # Whoosh's own temp name
         "half_built": half_built,
     }
     for name, path in debris.items():
@@ -174,7 +175,8 @@ def test_start_removes_temp_files_and_half_built_generations(fresh_kb):
     report = server.start()
     server.close()
     assert sorted(report.removed) == sorted(["gen-99", f"{live.name}/.manifest.json.ab12cd_3.tmp",
-                                             ".CURRENT.zz9yx8w7.tmp", f"{live.name}/.vectors-2.bin.q1w2e3r4.tmp"])
+                                             ".CURRENT.zz9yx8w7.tmp", f"{live.name}/.vectors-2.bin.q1w2e3r4.tmp",
+                                             f"{live.name}/whoosh/_MAIN_1.toc.1733389123.456"])
     assert not any(path.exists() for path in debris.values())
     assert keep.exists()
     assert fresh_kb.store.current() == live

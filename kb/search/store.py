@@ -20,6 +20,7 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 # come from the cache unless their text changed).  2: a text repeating its title is embedded once.
 # 3: vector changes go to a journal beside the snapshot.
 SCHEMA_VERSION = 3
+_WHOOSH_TOC_TEMP = re.compile(r"^_.+_\d+\.toc\.\d+(\.\d+)?$")
 
 
 class IndexStore:
@@ -116,6 +118,13 @@ class IndexStore:
             for path in stale_temp_files(folder):
                 path.unlink(missing_ok=True)
                 removed.append(path)
+            # Whoosh writes its table of contents as "<toc>.<time>" and renames it: a writer
+            # killed in between leaves that file (its unreferenced segments Whoosh removes itself).
+            whoosh = folder / "whoosh"
+            for path in whoosh.glob("*.toc.*") if whoosh.is_dir() else ():
+                if _WHOOSH_TOC_TEMP.match(path.name):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
         if removed:
             fsync_dir(self.root)
         return [str(p.relative_to(self.root)) for p in removed]
