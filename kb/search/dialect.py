@@ -154,8 +154,9 @@ class MappedWords:
 def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -> MappedWords:
     """Replace dialect forms in tokenized text by their MSA words and drop stop words.
 
-    Pipeline per position: longest lexicon form (with a joined و/ف, elongation squeezed)
-    -> its MSA words (or nothing, for no-weight forms; or the form itself plus MSA
+    Pipeline per position: longest lexicon form (with a joined و, elongation squeezed)
+    -> its MSA words, with the MSA alternatives and the one-word form itself as weaker
+    alternatives (or nothing, for no-weight forms; or the form itself plus the MSA forms as
     alternatives, for ``keep`` forms) -> otherwise the word itself unless it is a stop word.
     """
     words: list[str] = []
@@ -180,7 +181,9 @@ def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -
             extra = meaning.msa + meaning.alternatives
         else:
             main = [w for w in meaning.msa if not is_stopword(w)]
-            extra = meaning.alternatives
+            # The form itself stays a weak alternative: an article may quote the customer's
+            # word ("موبايل"), and a form that is also a rarer MSA word is not lost.
+            extra = meaning.alternatives + (tuple(tokens[position - 1:position]) if size == 1 else ())
         if not main:
             continue
         words.extend(main)
