@@ -103,8 +103,10 @@ class StartReport:
 
     def summary(self) -> str:
         r = self.index
-        what = ("built the index" if self.built else
-                f"index reconciled with the articles folder: {r.added} added, {r.changed} changed, {r.deleted} deleted")
+        if self.built or r.full:
+            what = f"built the index ({r.reason})" if r.reason else "built the index"
+        else:
+            what = f"index reconciled with the articles folder: {r.added} added, {r.changed} changed, {r.deleted} deleted"
         text = f"{what}; {r.articles} articles, {r.passages} passages"
         if r.pending_vectors:
             text += f"; {r.pending_vectors} article(s) searchable by keyword while their vectors are embedded"
@@ -373,7 +375,7 @@ class KnowledgeBase:
         self.start_vector_worker()
         if removed:
             logger.warning("removed %d file(s) left by interrupted writes: %s", len(removed), ", ".join(removed[:10]))
-        if not built and (report.added or report.changed or report.deleted):
+        if not built and not report.full and (report.added or report.changed or report.deleted):
             logger.warning("the index was behind the articles folder: %d added, %d changed, %d deleted (now indexed)",
                            report.added, report.changed, report.deleted)
         return StartReport(report, tuple(removed), built is not None)
