@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Iterable
+from typing import Mapping
 
 import numpy as np
 
@@ -150,12 +151,19 @@ RARE_SHARE = 0.1  # a word in at most this share of the allowed articles is rare
 MAX_EVIDENCE_TERMS = 24  # a pasted essay: its first words say enough
 
 
-def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings) -> KeywordEvidence:
+ALTERNATIVE_CREDIT = 0.5  # a word found only as a typo candidate or another form counts half
+
+
+def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings,
+                     alternatives: Mapping[str, Iterable[str]] | None = None) -> KeywordEvidence:
     """Each allowed article's share of the question's weight (see :class:`KeywordEvidence`).
 
     Only articles the filters allow are counted, for the frequencies as well as for the
     matches: a word found only in a draft or an internal article is, for a public search,
-    a word the collection does not have."""
+    a word the collection does not have.  `alternatives` (typo candidates, joined-letter
+    forms, per query stem) count ALTERNATIVE_CREDIT in an article that has one of them but
+    not the word itself: "بالصرطان" still says something about an article on cancer."""
+    alternatives = alternatives or {}
     stems = query.unique_stems[:MAX_EVIDENCE_TERMS]
     allowed = searcher.allowed_mask(filters, "article")
     articles = int(allowed.sum())
@@ -165,15 +173,11 @@ def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: F
     matched = np.zeros(len(allowed), dtype=np.float64)
     total = 0.0
     for stem in stems:
-        present = np.zeros(len(allowed), dtype=bool)
-        for leaf, offset in reader.leaf_readers():
-            for field in _ARTICLE_FIELDS:
-                ids, _ = postings.postings(leaf, field, stem)
-                if len(ids):
-                    present[ids + offset] = True
-        present &= allowed
-        weight = idf(articles, int(present.sum()))
+        present = _having(reader, postings, [stem], allowed)
+        near = _having(reader, postings, [t for t in alternatives.get(stem, ()) if t != stem], allowed) & ~present
+        weight = idf(articles, int((present | near).sum()))
         matched[present] += weight
+        matched[near] += ALTERNATIVE_CREDIT * weight
         total += weight
     if total <= 0:
         return KeywordEvidence({}, frozenset())
@@ -182,6 +186,18 @@ def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: F
     shares = {searcher.slug_of(int(d)): float(matched[d] / total) for d in docs}
     rare = frozenset(searcher.slug_of(int(d)) for d in docs if matched[d] >= rare_weight - 1e-9)
     return KeywordEvidence(shares, rare)
+
+
+def _having(reader, postings, terms: list[str], allowed: np.ndarray) -> np.ndarray:
+    """Allowed article documents with any of the terms in their title, headings or body."""
+    present = np.zeros(len(allowed), dtype=bool)
+    for term in terms:
+        for leaf, offset in reader.leaf_readers():
+            for field in _ARTICLE_FIELDS:
+                ids, _ = postings.postings(leaf, field, term)
+                if len(ids):
+                    present[ids + offset] = True
+    return present & allowed
 
 
 # -- calibration (index time) ------------------------------------------------------------------
