@@ -26,6 +26,8 @@ from kb.search.store import IndexStore
 from kb.watcher import ArticleWatcher
 from staff_fixtures import article_text
 from staff_fixtures import cheap_hashing  # noqa: F401 - fixture
+from staff_fixtures import editor  # noqa: F401 - fixture
+from staff_fixtures import staff_app  # noqa: F401 - fixture
 
 REFUND = "سياسة-الاسترداد"
 REFUND_FILE = Path("orders") / "سياسة-الاسترداد.md"
@@ -375,3 +377,19 @@ def test_the_size_limit_is_a_setting(fresh_kb):
     problems = [p for p in server.catalog.problems if "max_article_bytes" in p.reason]
     assert problems and all(p.severity == "error" for p in problems)
     assert len(server.catalog.articles) < len(fresh_kb.catalog.articles)
+
+
+# -- the editor says where a publish stands ------------------------------------------------------------
+
+
+def test_the_editor_says_when_a_publish_is_searchable_and_when_semantic_search_caught_up(staff_app, editor):
+    form = {"title": "سياسة الشحن المجاني", "slug": "free-shipping", "category": "الطلبات والاسترداد", "lang": "ar",
+            "audience": "public", "body": f"## الشروط\n\nطلب فوق 200 ريال. كلمة نادرة: {NEW_WORD}.", "action": "publish"}
+    response = editor.post("/staff/articles/new", form)
+    assert response.status_code == 302
+    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "نُشر المقال، وصار في نتائج البحث" in page
+    assert 'data-index-status="keyword_only"' in page or 'data-index-status="searchable"' in page
+    assert staff_app.extensions["kb"].catch_up_vectors()
+    page = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-index-status="searchable"' in page and "بالكلمات وبالمعنى" in page
