@@ -191,6 +191,6 @@ def test_unknown_words_need_more_and_another_language_less():
 
 def test_keyword_only_rules():
     cut = calibration.AnswerCut(None, 0.03, "none")
-    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.4}, frozenset()), cut) is None
-    both = calibration.KeywordEvidence({"a": 0.9, "b": 0.5, "c": 0.2}, frozenset())
+    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.1}, frozenset()), cut) is None
+    both = calibration.KeywordEvidence({"a": 0.9, "b": 0.4, "c": 0.2}, frozenset())
     assert calibration.answering(None, both, cut) == {"a", "b"}

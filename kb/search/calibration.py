@@ -282,7 +282,15 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
 
 # -- the decision (search time) ------------------------------------------------------------------
 
-KEYWORD_ONLY_SHARE = 0.5  # without a dense side: one article must hold half the question's weight
+# Without a dense side the words are all there is, and a word-for-word match is what keyword
+# mode promises: one article must hold this share of the question's weight (the weakest 1 %
+# of mlqa and arcd questions hold about 0.2; half the off-topic questions on the launch
+# articles hold under 0.15), and the others at least a third of what that one holds.
+KEYWORD_ONLY_SHARE = 0.15
+KEYWORD_ONLY_RELATIVE = 1 / 3
+# With a dense side, an article outside the cosine floor still answers when it holds this
+# share of the question's weight, a rare word among it.
+STRONG_SHARE = 0.5
 DEFAULT_SPREAD = 0.06  # a set threshold with no calibration to take the model's scale from
 
 
@@ -323,16 +331,16 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     about that much further than a paraphrase).  The articles that answer are then those
     within two margins (the calibrated spread) of the best cosine and at most one margin
     under the adjusted threshold (arcd: a stricter floor cut 13 of 600 right articles out of
-    the first ten), and those holding at least KEYWORD_ONLY_SHARE of the question's weight with
-    a rare word among it.  Without a dense side, the question is answered when one article
-    holds KEYWORD_ONLY_SHARE of its weight, and the articles holding at least half as much
-    as that one answer.  (First half of scripts/data/helpcenter_questions.jsonl and
+    the first ten), and those holding at least STRONG_SHARE of the question's weight with a
+    rare word among it.  Without a dense side, the question is answered when one article
+    holds KEYWORD_ONLY_SHARE of its weight, and the articles holding at least a third as
+    much as that one answer.  (First half of scripts/data/helpcenter_questions.jsonl and
     offtopic_questions.jsonl on the launch articles: 96.5 % answered, 95.0 % rejected.)
     """
     if semantic is None:
         if evidence.best < KEYWORD_ONLY_SHARE:
             return None
-        return {slug for slug, share in evidence.shares.items() if share >= evidence.best / 2}
+        return {slug for slug, share in evidence.shares.items() if share >= evidence.best * KEYWORD_ONLY_RELATIVE}
     if cut.threshold is None:
         floor = (semantic[0][1] - 2 * cut.margin) if semantic else 0.0
         return {slug for slug, score in semantic if score >= floor} | set(evidence.shares) or None
@@ -348,5 +356,5 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
         return None
     floor = max(needed - cut.margin, best - 2 * cut.margin)
     keep = {slug for slug, score in semantic if score >= floor}
-    keep |= {slug for slug in evidence.rare if evidence.shares[slug] >= KEYWORD_ONLY_SHARE}
+    keep |= {slug for slug in evidence.rare if evidence.shares[slug] >= STRONG_SHARE}
     return keep
