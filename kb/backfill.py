@@ -90,6 +90,7 @@ class VectorWorker:
         self._cache: EmbeddingCache | None = None
         self.status = Status()
         self.last_error: str | None = None
+        self._settled: tuple | None = None  # the index state a pass last found nothing to do in
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -139,6 +140,9 @@ class VectorWorker:
             if not ours:
                 return 0  # another process's worker is on it
             self._retry_publishes()
+            marker = self.knowledge.store.current_marker()
+            if marker == self._settled and not self._retry:
+                return 0  # nothing changed since a pass found nothing to do (a 10k manifest is 2 MB of JSON)
             embedder = self.knowledge.embedder
             if embedder is None or self._stop.is_set():
                 return 0
@@ -151,6 +155,7 @@ class VectorWorker:
                     return self._reembed(generation, manifest, embedder, progress)
                 if manifest.pending_vectors:
                     return self._embed_pending(generation, manifest, embedder, progress)
+                self._settled = marker
                 return 0
             finally:
                 self.status = Status(retrying=len(self._retry))
