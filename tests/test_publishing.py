@@ -71,7 +71,8 @@ def test_publish_new_article_is_searchable_at_once(publisher):
     article, problems = read_article_file(path, publisher.articles_dir)
     assert not [p for p in problems if p.severity == "error"]
     assert article.status == "published" and article.tags == ("شحن", "توصيل") and article.faq[0].q == "هل الشحن مجاني؟"
-    assert result.vectors_pending  # its new passages are embedded in the background, after the acknowledgement
+    # Its new passages are embedded in the background, after the acknowledgement (the worker may already be done).
+    assert result.vectors_pending or publisher.knowledge.index_status("free-shipping") == "searchable"
     assert publisher.knowledge.catch_up_vectors()
     assert publisher.knowledge.index_status("free-shipping") == "searchable"
     semantic = [h.slug for h in publisher.knowledge.search("هل التوصيل بالمجان", mode="semantic", limit=3)]
