@@ -181,7 +181,7 @@ def test_answering_rules():
 
 def test_unknown_words_need_more_and_another_language_less():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    nothing = calibration.KeywordEvidence({}, frozenset())
+    nothing = calibration.KeywordEvidence({}, frozenset(), known=False)
     assert calibration.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
     assert calibration.answering([("a", 0.88)], nothing, cut) == {"a"}
     common = calibration.KeywordEvidence({"a": 0.1}, frozenset())

@@ -102,9 +102,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
-    near_forms = {stem: [*expansions.get(stem, ()), *clitics.get(stem, ())] for stem in analyzed.unique_stems}
-    answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut,
-                        near_forms)
+    answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut)
 
     fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile)
     if answer is not None:
@@ -148,14 +146,13 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 
 
 def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
-               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
-               near_forms: dict[str, list[str]]) -> set[str] | None:
+               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search."""
     if cut is None:
         return None
-    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings, near_forms)
+    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     question_language = languages.detect_language(query)
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
