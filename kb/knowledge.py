@@ -547,12 +547,15 @@ class KnowledgeBase:
             suggestion = None
             if len(ranked.articles) < 3 and ranked.query.words:
                 suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
+                visible = keyword.Filters(include_drafts=include_drafts, include_internal=include_internal)
                 if suggestion and not rank_articles(
-                    query=suggestion, mode="keyword", filters=filters, searcher=searcher, vectors=None, embedder=None,
+                    query=suggestion, mode="keyword", filters=visible, searcher=searcher, vectors=None, embedder=None,
                     catalog=catalog, synonyms=synonyms, settings=self.settings, need=1, caches=self._segments,
                     cut=self.answer_cut(state), dialect=dialect,
                 ).answered:
-                    suggestion = None  # a correction only drafts or internal articles would answer is no suggestion
+                    # A correction only drafts or internal articles would answer is no suggestion (any
+                    # category or language will do: the site offers to search them all).
+                    suggestion = None
         return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode,
                           reason=None if ranked.answered else "no_answer")
 
