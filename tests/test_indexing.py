@@ -106,6 +106,7 @@ def test_upsert_changes_results_without_a_rebuild(fresh_kb):
     assert hit.section == "خطوات طلب الإرجاع"
     assert "<mark>الزنجبيل</mark>" in hit.snippet
     assert generations(fresh_kb) == before
+    assert fresh_kb.catch_up_vectors()  # (kb index would count an article it gives vectors to as changed)
     assert fresh_kb.index().changed == 0  # the manifest already knows the new checksum
 
 
