@@ -134,10 +134,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters), highlight, bool(ranked))
 
 
-def _long_only(coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:
+def _long_only(proximity_coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:
     """Proximity counts for paragraphs, not for short documents (a stored question), where
     every word is close to every other and the dense model is the better judge."""
-    return {slug: value for slug, value in coverage.items() if slug in catalog and catalog[slug].word_count >= short_words}
+    return {slug: value for slug, value in proximity_coverage.items()
+            if slug in catalog and catalog[slug].word_count >= short_words}
 
 
 def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
