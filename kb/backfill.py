@@ -122,6 +122,9 @@ class VectorWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self.knowledge.store.root.is_dir():
+                logger.info("%s is gone: the vector worker stops", self.knowledge.store.root)
+                return
             try:
                 self.run_once()
                 self.last_error = None
