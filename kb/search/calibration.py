@@ -26,12 +26,17 @@ collection whose articles *are* general knowledge (an encyclopedia) keeps answer
 general-knowledge questions.  Query vectors of probes and pseudo-questions are kept in the
 embedding cache, so a re-calibration after an edit costs a few faiss searches.
 
-**The decision** (:func:`decide`, per search, after the filters): the best passage cosine
-among the *allowed* articles is the main signal.  Keyword evidence counts too, but only
-from allowed articles: when one allowed article contains most of the question's weight
-(IDF over the allowed articles, so words every article uses weigh nothing, and words the
-collection lacks weigh most), the dense side may fall a margin short.  Without a dense side
-(keyword mode, or no model) the keyword evidence decides alone.
+**The decision** (:func:`answering`, per search, after the filters): the best passage
+cosine among the *allowed* articles is the main signal.  Keyword evidence counts too, but
+only from allowed articles: when one allowed article contains most of the question's
+weight (IDF over the allowed articles, so words every article uses weigh nothing, and
+words the collection lacks weigh most), the dense side may fall up to a margin short;
+when no allowed article has any of its words (keyboard noise), it needs a margin more.
+The margin is half the calibrated spread between pseudo-questions and probes, so it
+scales with the model too.  Without a dense side (keyword mode, or no model) the keyword
+evidence decides alone.
+
+Measured (bundled e5): launch articles threshold 0.838, arcd 0.840, dial2msa 0.842.
 """
 
 from __future__ import annotations
