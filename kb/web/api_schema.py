@@ -243,6 +243,25 @@ def _schemas(settings: Settings) -> dict:
                                    "evidence decides).",
                 }),
                 "answer_threshold_source": {"type": "string", "enum": ["calibrated", "setting", "none"]},
+                "semantic_caught_up": {
+                    "type": "boolean",
+                    "description": "True when every published article's vectors are in: semantic search has caught "
+                                   "up with the last publish (publishes are searchable by keyword at once, their "
+                                   "vectors follow in the background).",
+                },
+                "background": {
+                    "type": "object",
+                    "description": "The background vector worker: what it is doing and how far it is.",
+                    "properties": {
+                        "task": {"type": "string", "enum": ["idle", "embedding", "re-embedding"],
+                                 "description": "embedding: new or changed passages; re-embedding: everything, for a "
+                                                "new model."},
+                        "done": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "publishes_waiting": {"type": "integer",
+                                              "description": "Publishes that could not reach the index yet and are retried."},
+                    },
+                },
                 "answer_calibration": _nullable({
                     "type": "object",
                     "description": "What `kb index` measured: threshold, spread, probe and pseudo-question counts and "
