@@ -9,6 +9,8 @@ nothing is embedded twice).
 from __future__ import annotations
 
 import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,36 @@ def fresh_dir(session_kb, session_dir, tmp_path) -> Path:
 @pytest.fixture
 def fresh_kb(session_kb, fresh_dir) -> KnowledgeBase:
     return KnowledgeBase.from_settings(make_settings(fresh_dir), embedder=session_kb.embedder)
+
+
+@contextmanager
+def another_writer(index_dir: Path, hold_for: float = 30.0):
+    """Another writer (a separate IndexStore, as another process would have) holds the index's
+    write lock until the yielded event is set (or ``hold_for`` seconds pass)."""
+    from kb.search.store import IndexStore
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with IndexStore(index_dir).write_lock():
+            held.set()
+            release.wait(hold_for)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join(10)
+
+
+@pytest.fixture
+def held_lock(fresh_kb):
+    """The fresh index's write lock, held by another writer until the test sets the event."""
+    with another_writer(fresh_kb.store.root) as release:
+        yield release
 
 
 @pytest.fixture

@@ -414,24 +414,6 @@ def test_no_index_yet(tmp_path):
 # -- one writer at a time; readers never wait ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def held_lock(fresh_kb):
-    """Another writer (a separate IndexStore, as another process would have) holds the lock."""
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with IndexStore(fresh_kb.store.root).write_lock():
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert held.wait(10)
-    yield release
-    release.set()
-    holder.join(10)
-
-
 def short_lock_timeout(knowledge: KnowledgeBase, monkeypatch, seconds: float) -> None:
     original = knowledge.store.write_lock
     monkeypatch.setattr(knowledge.store, "write_lock", lambda timeout=30.0: original(timeout=seconds))

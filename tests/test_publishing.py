@@ -29,6 +29,7 @@ from kb.editing import form_from_text
 from kb.editing import set_front_matter_field
 from kb.watcher import ArticleWatcher
 from kb.watcher import snapshot
+from conftest import another_writer
 from staff_fixtures import article_text
 from staff_fixtures import publisher  # noqa: F401 - fixture
 from staff_fixtures import time_budget
@@ -95,31 +96,16 @@ def test_a_publish_that_cannot_reach_the_index_is_retried_until_it_is_searchable
     THEN the file and its revision are saved, the result says the index update failed (the
     editor then does not call it searchable), and once the lock is free the background
     worker indexes it without anyone publishing again."""
-    from kb.search.store import IndexStore
-
     knowledge = publisher.knowledge
     original = knowledge.store.write_lock
     monkeypatch.setattr(knowledge.store, "write_lock", lambda timeout=30.0: original(timeout=min(timeout, 0.3)))
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with IndexStore(knowledge.store.root).write_lock():
-            held.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert held.wait(10)
-    try:
+    with another_writer(knowledge.store.root, hold_for=60):
         result = publisher.create(new_form(), "publish")
         assert result.index_error and "Another process is writing the index" in result.index_error
         assert (publisher.articles_dir / "orders" / "free-shipping.md").exists()
         assert revisions.history(publisher.db, "free-shipping")[0].state == "published"
         assert knowledge.index_status("free-shipping") == "not_indexed"
         assert slugs(knowledge, WORD) == []
-    finally:
-        release.set()
-        holder.join(10)
     deadline = time.monotonic() + time_budget(30)
     while "free-shipping" not in slugs(knowledge, WORD) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import another_writer
 from conftest import make_settings
 from kb import KnowledgeBase
 from kb.cli import cli
@@ -188,22 +189,9 @@ def test_start_removes_temp_files_and_half_built_generations(fresh_kb):
 def test_clean_up_leaves_a_build_in_progress_alone(fresh_kb):
     """Another process holds the write lock (it may be building gen-99 right now): nothing is removed."""
     debris = _leave_crash_debris(fresh_kb)
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with IndexStore(fresh_kb.store.root).write_lock():
-            held.set()
-            release.wait(30)
-
-    holder = threading.Thread(target=hold, daemon=True)
-    holder.start()
-    assert held.wait(10)
-    try:
+    with another_writer(fresh_kb.store.root):
         assert IndexStore(fresh_kb.store.root).clean_up() == []
         assert debris["half_built"].exists() and debris["manifest_tmp"].exists()
-    finally:
-        release.set()
-        holder.join(10)
     assert "gen-99" in IndexStore(fresh_kb.store.root).clean_up()
 
 
