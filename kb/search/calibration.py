@@ -48,18 +48,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Iterable
+from typing import Mapping
 
 import numpy as np
 
 from kb.search.cache import text_hash
+from kb.search.coverage import CREDITS
 
 if TYPE_CHECKING:
     from kb.articles import Article
     from kb.search.cache import EmbeddingCache
+    from kb.search.coverage import MatchProfile
     from kb.search.embed import Embedder
     from kb.search.keyword import AnalyzedQuery
     from kb.search.keyword import Filters
     from kb.search.keyword import KeywordSearcher
+    from kb.search.synonyms import SynonymTable
     from kb.search.vector import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -142,7 +146,10 @@ class KeywordEvidence:
 
     shares: dict[str, float]
     rare: frozenset[str]
-    known: bool = True  # some allowed article has one of the question's words
+    # Some allowed article has one of the question's words in a sure form: as typed, its
+    # stem, its dialect reading, a joined form or a synonym.  A typo candidate alone is not
+    # enough: keyboard noise has one-edit neighbours too ("سشيب لاتنم").
+    known: bool = True
 
     @property
     def best(self) -> float:
@@ -156,35 +163,121 @@ RARE_SHARE = 0.1  # a word in at most this share of the allowed articles is rare
 MAX_EVIDENCE_TERMS = 24  # a pasted essay: its first words say enough
 
 
-def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings) -> KeywordEvidence:
+@dataclass(frozen=True)
+class EvidenceWord:
+    """One distinct word of the question and the forms the keyword search looked for it in:
+    each form is the index stems an article must all have (one, or a synonym phrase's words)
+    and the credit a match that way earns (``coverage.CREDITS``: the word itself counts most,
+    a typo candidate or a synonym less)."""
+
+    stem: str
+    forms: tuple[tuple[tuple[str, ...], float, bool], ...]  # (stems, credit, a guess: a typo candidate)
+
+
+def evidence_words(query: AnalyzedQuery, profile: MatchProfile | None, expansions: Mapping[str, list[str]],
+                   clitics: Mapping[str, list[str]], synonyms: SynonymTable | None) -> tuple[EvidenceWord, ...]:
+    """The question's words with everything the keyword search ran for them, from what
+    ``kb.search.ranking`` already looked up: the typo and joined-preposition expansions
+    (``keyword.typo_expansions``, which also carry the dialect lexicon's alternatives), the
+    joined forms of known words (``keyword.clitic_forms``) and the editors' synonyms.  How
+    each word was found (``coverage.match_profile``) says what its expansions are: a joined
+    preposition taken off, or a typo guess.  Without a profile, only the words themselves."""
+    kinds = {term.stem: term.how for term in profile.terms} if profile is not None else {}
+    lexicon = dict(query.alternatives)
+    by_synonym = _synonym_forms(query.stems, synonyms) if synonyms is not None else {}
+    words = []
+    for stem in query.unique_stems[:MAX_EVIDENCE_TERMS]:
+        how = kinds.get(stem, "exact")
+        forms: dict[tuple[str, ...], tuple[float, bool]] = {}
+
+        def add(terms: tuple[str, ...], credit: float, guess: bool = False) -> None:
+            if credit > forms.get(terms, (0.0, False))[0]:
+                forms[terms] = (credit, guess)
+
+        add((stem,), CREDITS[how] if how in ("exact", "stem", "dialect") else CREDITS["exact"])
+        for near in expansions.get(stem, ()):
+            kind = "dialect" if near in lexicon.get(stem, ()) else ("clitic" if how == "clitic" else "typo")
+            add((near,), CREDITS[kind], kind == "typo")
+        for joined in clitics.get(stem, ()):
+            add((joined,), CREDITS["clitic"])
+        for terms, weight in by_synonym.get(stem, ()):
+            add(terms, CREDITS["synonym"] * weight)
+        words.append(EvidenceWord(stem, tuple((terms, credit, guess) for terms, (credit, guess) in forms.items())))
+    return tuple(words)
+
+
+def _synonym_forms(stems: tuple[str, ...], synonyms: SynonymTable) -> dict[str, list[tuple[tuple[str, ...], float]]]:
+    """For each query stem in a synonym entry the question names, the group's other entries
+    (with ``SynonymTable.weighted_expansions``' weight: a Latin member for an Arabic question counts less)."""
+    weights = dict(synonyms.weighted_expansions(stems))
+    forms: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+    for group in synonyms.groups:
+        named = [entry for entry in group if _contains(stems, entry)]
+        for entry in named:
+            for other in group:
+                if other not in named and weights.get(other):
+                    for stem in entry:
+                        forms.setdefault(stem, []).append((other, weights[other]))
+    return forms
+
+
+def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
+    n = len(entry)
+    return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))
+
+
+def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings,
+                     words: tuple[EvidenceWord, ...] | None = None) -> KeywordEvidence:
     """Each allowed article's share of the question's weight (see :class:`KeywordEvidence`).
+
+    `words`: what the keyword search looked for (:func:`evidence_words`); None counts the
+    question's own stems only.  A word weighs its IDF over the allowed articles (a word
+    they lack weighs most).  An article that has it in some form earns the best of
+    ``credit * min(word's weight, the form's own IDF)`` over the forms it has: a typo
+    candidate or a synonym counts less than the word, and only as much as the form itself
+    is rare here, so an off-topic word whose one-edit neighbour is a word every article
+    uses ("سعر" -> "شعر") earns next to nothing, while "بالصرطان" -> "سرطان" earns most.
 
     Only articles the filters allow are counted, for the frequencies as well as for the
     matches: a word found only in a draft or an internal article is, for a public search,
-    a word the collection does not have.  Only the words themselves (their stems) count:
-    crediting typo candidates, even at half weight or only for ``known``, let 0.6-1.2 % more
-    off-topic questions through on the launch articles (first half) for 2 of 250 arcd
-    questions answered."""
-    stems = query.unique_stems[:MAX_EVIDENCE_TERMS]
+    a word the collection does not have."""
+    if words is None:
+        words = tuple(EvidenceWord(stem, (((stem,), 1.0, False),)) for stem in query.unique_stems[:MAX_EVIDENCE_TERMS])
     allowed = searcher.allowed_mask(filters, "article")
     articles = int(allowed.sum())
-    if not stems or not articles:
+    if not words or not articles:
         return KeywordEvidence({}, frozenset(), known=False)
     reader = searcher.reader()
+    present: dict[str, np.ndarray] = {}
+
+    def having(term: str) -> np.ndarray:
+        if term not in present:
+            present[term] = _having(reader, postings, term, allowed)
+        return present[term]
+
     matched = np.zeros(len(allowed), dtype=np.float64)
     total = 0.0
-    for stem in stems:
-        present = _having(reader, postings, stem, allowed)
-        weight = idf(articles, int(present.sum()))
-        matched[present] += weight
+    known = False
+    for word in words:
+        weight = idf(articles, int(having(word.stem).sum()))
         total += weight
+        earned = np.zeros(len(allowed), dtype=np.float64)
+        for terms, credit, guess in word.forms:
+            found = having(terms[0]).copy()
+            for term in terms[1:]:
+                found &= having(term)
+            if found.any():
+                value = credit * min(weight, idf(articles, int(found.sum())))
+                earned[found] = np.maximum(earned[found], value)
+                known = known or not guess
+        matched += earned
     if total <= 0:
         return KeywordEvidence({}, frozenset(), known=False)
     rare_weight = idf(articles, max(1, math.ceil(RARE_SHARE * articles)))
     docs = np.flatnonzero(matched > 0)
     shares = {searcher.slug_of(int(d)): float(matched[d] / total) for d in docs}
     rare = frozenset(searcher.slug_of(int(d)) for d in docs if matched[d] >= rare_weight - 1e-9)
-    return KeywordEvidence(shares, rare, bool(shares))
+    return KeywordEvidence(shares, rare, known)
 
 
 def _having(reader, postings, term: str, allowed: np.ndarray) -> np.ndarray:
@@ -289,6 +382,14 @@ KEYWORD_ONLY_RELATIVE = 1 / 3
 # With a dense side, an article outside the cosine floor still answers when it holds this
 # share of the question's weight, a rare word among it.
 STRONG_SHARE = 0.5
+# How many margins the threshold comes down for an article holding `share` of the question's
+# weight (a rare word among it): LOWERING_SCALE * share², at most MAX_LOWERING.  A few words in
+# common earn little (0.3 of the weight: a quarter margin), a question found mostly in one
+# article earns one margin from a share of 0.63.  Linear (one margin at 1.0) lost arcd with
+# one typo a question 8.2 % of its first half to the cut; this curve 6.5 %, and rejects as
+# many off-topic help-center questions (95.7 % of the first half, was 94.4 %).
+LOWERING_SCALE = 2.5
+MAX_LOWERING = 2.0
 DEFAULT_SPREAD = 0.06  # a set threshold with no calibration to take the model's scale from
 
 
@@ -314,7 +415,7 @@ def answer_cut(setting: float, calibration: Calibration | None, fingerprint: str
 
 
 def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidence, cut: AnswerCut,
-              cross_language: bool = False) -> set[str] | None:
+              cross_language: bool = False, unembedded: Iterable[str] = ()) -> set[str] | None:
     """The articles that answer, or None when the question has no answer here.
 
     `semantic`: (slug, best passage cosine) of the nearest allowed articles, best first, or
@@ -322,8 +423,9 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     question is in another language than its nearest article.
 
     With a dense side, the best cosine must reach the threshold, adjusted by ``margin``:
-    lowered in proportion to the best allowed article's share of the question's rare-word
-    weight; raised by one margin when no allowed article has any of the question's words
+    lowered by :func:`lowering` of the best allowed article's share of the question's weight
+    (a rare word among it; the share counts typo candidates, dialect readings, joined forms and
+    synonyms, each at its credit, see :func:`keyword_evidence`); raised by one margin when no allowed article has any of the question's words
     (keyboard noise, or a subject the articles never name); lowered by one margin for a
     question in another language than its nearest article (the model puts a translation
     about that much further than a paraphrase).  The articles that answer are then those
@@ -334,25 +436,44 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     holds KEYWORD_ONLY_SHARE of its weight, and the articles holding at least a third as
     much as that one answer.  (First half of scripts/data/helpcenter_questions.jsonl and
     offtopic_questions.jsonl on the launch articles: 96.5 % answered, 95.0 % rejected.)
+
+    `unembedded`: articles the keyword side found that have no vectors yet (a publish is
+    searchable by keyword first, its vectors follow, ``kb.backfill``).  The dense side cannot
+    see them, so they are judged on their words alone, as in keyword mode, whatever the
+    cosines of the others say.
     """
     if semantic is None:
-        if evidence.best < KEYWORD_ONLY_SHARE:
-            return None
-        return {slug for slug, share in evidence.shares.items() if share >= evidence.best * KEYWORD_ONLY_RELATIVE}
+        return _by_words(evidence, evidence.shares) or None
+    by_words = _by_words(evidence, unembedded)
     if cut.threshold is None:
         floor = (semantic[0][1] - 2 * cut.margin) if semantic else 0.0
         return {slug for slug, score in semantic if score >= floor} | set(evidence.shares) or None
     if not semantic:
-        return None
+        return by_words or None
     best = semantic[0][1]
-    needed = cut.threshold - cut.margin * evidence.best_rare()
+    needed = cut.threshold - cut.margin * lowering(evidence.best_rare())
     if not evidence.known:
         needed = cut.threshold + cut.margin
     if cross_language:
         needed -= cut.margin
     if best < needed:
-        return None
+        return by_words or None
     floor = max(needed - cut.margin, best - 2 * cut.margin)
     keep = {slug for slug, score in semantic if score >= floor}
     keep |= {slug for slug in evidence.rare if evidence.shares[slug] >= STRONG_SHARE}
-    return keep
+    return keep | by_words
+
+
+def lowering(share: float) -> float:
+    """Margins the dense threshold comes down for keyword evidence holding `share` (0-1), see LOWERING_SCALE."""
+    return min(MAX_LOWERING, LOWERING_SCALE * share * share)
+
+
+def _by_words(evidence: KeywordEvidence, slugs: Iterable[str]) -> set[str]:
+    """Of `slugs`, the articles that answer on keyword evidence alone: the question is answered
+    when one allowed article holds KEYWORD_ONLY_SHARE of its weight, and then every article
+    holding at least KEYWORD_ONLY_RELATIVE of the best share answers."""
+    if evidence.best < KEYWORD_ONLY_SHARE:
+        return set()
+    least = evidence.best * KEYWORD_ONLY_RELATIVE
+    return {slug for slug in slugs if evidence.shares.get(slug, 0.0) >= least}
