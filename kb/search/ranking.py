@@ -102,9 +102,14 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         query_vector = embedder.embed_query(text)
         semantic_ranking, semantic_passages = semantic_articles(vectors, query_vector, filters, catalog, candidates)
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
-    answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut)
+    # Articles published a moment ago are searchable by keyword before their vectors are in.
+    unembedded = {slug for slug, _ in keyword_ranking if not vectors.count_of(slug)} if dense_ran else set()
+    words = calibration.evidence_words(analyzed, profile, expansions, clitics, synonyms)
+    answer = _answering(searcher, query, analyzed, filters, semantic_ranking if dense_ran else None, catalog, caches, cut,
+                        words, unembedded)
 
-    fused = _fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile)
+    fused = _unknown_dense(_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile), keyword_ranking,
+                           unembedded)
     if answer is not None:
         fused = [(slug, score) for slug, score in fused if slug in answer]
     in_keyword = {slug for slug, _ in keyword_ranking}
@@ -147,17 +152,33 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 
 
 def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
-               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None) -> set[str] | None:
+               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
+               words: tuple[calibration.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset()) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
-    internal article is no evidence for a public search."""
+    internal article is no evidence for a public search.  `words`: what the keyword side
+    searched for (the question's words and their typo, dialect, joined and synonym forms)."""
     if cut is None:
         return None
-    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings)
+    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     question_language = languages.detect_language(query)
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
-    return calibration.answering(semantic_ranking, evidence, cut, cross_language) or set()
+    return calibration.answering(semantic_ranking, evidence, cut, cross_language, unembedded) or set()
+
+
+def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: set[str]) -> list[tuple[str, float]]:
+    """Fusion reads a missing dense score as 0; for an article without vectors yet it is
+    unknown, not low: such an article is scored by its keyword standing alone (its keyword
+    score over the best one), so a fresh publish the question names is not buried under
+    articles the dense side merely finds near."""
+    if not unembedded or not fused:
+        return fused
+    by_words = fusion.scale_by_max(keyword_ranking)
+    scores = dict(fused)
+    for slug in unembedded & scores.keys():
+        scores[slug] = max(scores[slug], by_words.get(slug, 0.0))
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article], settings: Settings,
