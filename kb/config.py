@@ -85,6 +85,11 @@ class Settings:
         0.5, "Matched share from which coverage fusion gives the keyword side its full weight "
              "(fusion_keyword_weight, or fusion_short_keyword_weight for short documents); linear in between."
     )
+    dense_msa_reading: str = setting(
+        "max", "Dense side of a dialect question: max also embeds its MSA reading (dialect lexicon forms replaced "
+               "by their MSA words) and keeps each article's better cosine; off embeds the question as written only.",
+        choices=("max", "off"),
+    )
     ann_threshold: int = setting(
         20_000, "Vector count above which an approximate (IVF) index replaces exact search (about 2.5 ms exact at 20k here)."
     )

@@ -81,18 +81,35 @@ def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None
             captured[-1]["coverage"] = dict(coverage)
             return original_rerank(fused, coverage, weight, depth)
 
+        original_semantic = ranking.semantic_articles
+        dense_calls: list[tuple] = []
+
+        def capture_semantic(vectors, query_vector, filters, catalog, want):
+            # The question's own ranking, then (a dialect question) its MSA reading's, and
+            # for comparison the ranking of the two vectors' mean.
+            found = original_semantic(vectors, query_vector, filters, catalog, want)
+            dense_calls.append((query_vector, found[0]))
+            if len(dense_calls) == 2:
+                mean = dense_calls[0][0] + dense_calls[1][0]
+                mean = mean / max(1e-12, float((mean * mean).sum()) ** 0.5)
+                dense_calls.append((mean, original_semantic(vectors, mean, filters, catalog, want)[0]))
+            return found
+
         ranking._fuse, proximity.rerank, proximity.DEPTH = capture, capture_coverage, 30
+        ranking.semantic_articles = capture_semantic
         rows = []
         try:
             for query in load_queries(queries_path):
                 captured.clear()
+                dense_calls.clear()
                 kb.search(query["question"], mode="hybrid", limit=10, include_drafts=drafts, include_internal=True)
                 inputs = captured[0] if captured else {"keyword": [], "semantic": [], "lengths": {}, "coverage": {},
                                                        "profile": None}
                 rows.append({**inputs, "gold": set(query["gold"]), "group": query.get("dialect"),
-                             "question": query["question"]})
+                             "question": query["question"], "dense": [found for _, found in dense_calls]})
         finally:
             ranking._fuse, proximity.rerank, proximity.DEPTH = original_fuse, original_rerank, depth
+            ranking.semantic_articles = original_semantic
         # A collection with translated pairs is grouped by language after ranking
         # (kb.search.languages), with the fused scores: keep what that needs.
         catalog = kb.catalog.articles if any(a.translation_of for a in kb.catalog.articles.values()) else None
@@ -145,6 +162,19 @@ class _Length:
         self.word_count = words
 
 
+def with_dense(choose: Callable[[list], list], fuse: Fuse | None = None) -> Fuse:
+    """`fuse` (the current settings) on another semantic ranking: ``choose`` picks it from the
+    captured dense rankings (the question's, its MSA reading's and their mean vector's, the
+    last two only for a question the dialect lexicon changed)."""
+    fuse = fuse or settings_fuse()
+
+    def run(row: dict) -> list[tuple[str, float]]:
+        dense = row.get("dense") or []
+        return fuse({**row, "semantic": choose(dense)} if dense else row)
+
+    return run
+
+
 def variants() -> dict[str, Fuse]:
     return {
         # The default until 2026-12-05 (README "Search quality"), as it was.
@@ -153,6 +183,10 @@ def variants() -> dict[str, Fuse]:
         # Reaches dial2msa >= 0.880, at a cost on nsurl_q2q (see README): short documents also
         # get the long-document weight when less than 0.8 of the question matched.
         "trade-off: short docs below 0.8 matched": trade_off(),
+        # The dense side of a dialect question (ranking.dense_articles, setting dense_msa_reading).
+        "dense: question as written": with_dense(lambda dense: dense[0]),
+        "dense: MSA reading only": with_dense(lambda dense: dense[1] if len(dense) > 1 else dense[0]),
+        "dense: mean of the two vectors": with_dense(lambda dense: dense[2] if len(dense) > 2 else dense[0]),
         "convex 0.5": settings_fuse(fusion_method="convex", fusion_keyword_weight=0.5),
         "rrf": settings_fuse(fusion_method="rrf"),
         "reference": lambda row: fusion.convex(row["keyword"], row["semantic"], 0.5),

@@ -6,6 +6,7 @@ All against the session index of tests/data/articles, built once with the real b
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from urllib.parse import unquote
 
 import pytest
@@ -13,6 +14,10 @@ import pytest
 from kb import Hit
 from kb import KbError
 from kb.render import render_markdown
+from kb.search.dialect import load_builtin as load_dialect_lexicon
+from kb.search.embed import msa_reading
+from kb.search.ranking import telling_synonyms
+from kb.search.synonyms import SynonymTable
 
 REFUND = "سياسة-الاسترداد"
 ANGRY = "handling-angry-customers"
@@ -77,6 +82,65 @@ def test_a_dialect_question_about_an_angry_customer_finds_that_article_first(ses
     dense side lead when little of the question matched)."""
     hits = session_kb.search(question)
     assert hits[0].slug == ANGRY
+
+
+@pytest.mark.parametrize(
+    ("question", "reading"),
+    [
+        ("الزبون زعلان حيل ويهاوش، وش اسوي؟", "الزبون غاضب حيل ويهاوش افعل"),  # Gulf: dialect words replaced
+        ("عايز أرجّع فلوسي", "اريد أرجّع مال"),  # words the lexicon lacks stay as written (hamza, shadda)
+        ("يعني ليش ما وصل طلبي", "يعني لماذا ما وصل طلبي"),  # a no-weight form stays: the model reads it
+    ],
+)
+def test_msa_reading_replaces_dialect_forms_and_keeps_the_rest(question, reading):
+    assert msa_reading(question, load_dialect_lexicon()) == reading
+
+
+@pytest.mark.parametrize("question", ["كيف أسترد المبلغ؟", "متى يصل الطلب حتى الآن", "how do I get a refund"])
+def test_msa_reading_of_a_question_without_dialect_forms_is_none(question):
+    """Nothing to replace (MSA stop words the lexicon lists as dialect forms, حتى and متى,
+    keep their MSA meaning): the dense side embeds the question once."""
+    assert msa_reading(question, load_dialect_lexicon()) is None
+
+
+def test_the_dense_side_also_reads_a_dialect_question_in_msa(session_kb, monkeypatch):
+    """GIVEN a Gulf question about an angry customer whose words the model reads poorly
+    (زعلان حيل, يهاوش, وش اسوي)
+    WHEN it is searched in the default mode, its MSA reading embedded as well
+    THEN the angry-customer article comes first; the question as written alone finds nothing
+    near enough to answer."""
+    question = "الزبون زعلان حيل ويهاوش، وش اسوي؟"
+    assert session_kb.settings.dense_msa_reading == "max"
+    hits = session_kb.search(question)
+    assert hits and hits[0].slug == ANGRY
+    monkeypatch.setattr(session_kb, "settings", replace(session_kb.settings, dense_msa_reading="off"))
+    written = session_kb.search(question)
+    assert not written or written[0].slug != ANGRY
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("قياس رضا العملاء في خدمة العملاء", "measuring-satisfaction-and-customer-feedback"),
+        ("الرد على البريد الإلكتروني في خدمة العملاء", "email-and-live-chat-support"),
+    ],
+)
+def test_synonyms_of_words_every_article_uses_do_not_outrank_the_telling_words(session_kb, question, slug):
+    """GIVEN a question that names its subject and "خدمة العملاء", which nearly every test
+    article uses (its synonyms "الدعم الفني", "دعم العملاء" are in other articles' titles)
+    WHEN it is searched by keyword
+    THEN the article about its subject comes first, not one whose title holds a synonym of
+    the common words."""
+    assert session_kb.search(question, mode="keyword")[0].slug == slug
+
+
+def test_telling_synonyms_drops_groups_named_only_by_common_words():
+    table = SynonymTable(((("خدم", "عملاء"), ("دعم", "فن")), (("غاضب",), ("منزعج",)), (("فاتور",), ("invoic",))))
+    stems = ("قياس", "رضا", "خدم", "عملاء", "غاضب")
+    kept = telling_synonyms(table, stems, ["قياس", "رضا", "غاضب"])
+    assert kept.groups == table.groups[1:]  # the unnamed invoice group stays: it expands nothing
+    # A question of common words only keeps them as terms, and so its groups.
+    assert telling_synonyms(table, ("خدم", "عملاء"), ["خدم", "عملاء"]) is table
 
 
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
