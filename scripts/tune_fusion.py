@@ -11,7 +11,9 @@ in ``../shared/eval`` (and the typo questions of arcd), and of the help-center q
 does), and records what ``kb.search.ranking`` hands to fusion: the keyword ranking, the
 semantic ranking, the article lengths, the question's match profile (``kb.search.coverage``:
 each word's IDF and how it was found, so credits and ramps can be re-weighted offline), and
-the proximity coverage of the first 30 fused articles (``kb.search.proximity``).  The
+the proximity coverage of the first 30 fused articles (``kb.search.proximity``), and the
+dense rankings of the question as written and, for a question the dialect lexicon changed,
+of its MSA reading and of the two vectors' mean (``ranking.dense_articles``).  The
 variants are then evaluated offline: nDCG@10 on the first half (tune on it), the second half
 (held out) and all questions; for sets whose questions carry a group (dial2msa's and the
 help center's ``dialect``) also nDCG@10 / top-1 / top-3 per group.  A collection with
