@@ -140,6 +140,8 @@ def test_dialect_money_words_find_the_refund_article(session_kb):
 
 
 def test_the_dense_side_sees_the_customer_s_own_words(session_kb, monkeypatch):
+    """The model always reads the question as typed; with dense_msa_reading = "max" (the
+    default) it also reads the lexicon's MSA reading, and with "off" only the typed words."""
     seen = []
     embedder = session_kb.embedder
     original = embedder.embed_query
@@ -149,8 +151,14 @@ def test_the_dense_side_sees_the_customer_s_own_words(session_kb, monkeypatch):
         return original(text)
 
     monkeypatch.setattr(embedder, "embed_query", spy)
-    session_kb.search("العميل معصب وش اسوي", mode="hybrid")
-    assert seen and set(seen) == {"العميل معصب وش اسوي"}
+    question = "العميل معصب وش اسوي"
+    session_kb.search(question, mode="hybrid")
+    assert seen[0] == question and len(seen) == 2
+    assert "غاضب" in seen[1] and "معصب" not in seen[1]
+    seen.clear()
+    monkeypatch.setattr(session_kb, "settings", session_kb.settings.with_overrides(dense_msa_reading="off"))
+    session_kb.search(question, mode="hybrid")
+    assert seen == [question]
 
 
 # -- typo tolerance weighs how likely an edit is -----------------------------------------------------
