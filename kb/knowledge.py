@@ -452,12 +452,13 @@ class KnowledgeBase:
             if manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch:
                 vectors = self._live_vectors(state, generation, manifest)
             index = keyword.open_index(generation / "whoosh")
-            searchers = SearcherPool(lambda: keyword.KeywordSearcher(index.searcher(weighting=keyword.scoring_model()),
-                                                                     self._segments))
+            searchers = SearcherPool(lambda: keyword.KeywordSearcher(
+                keyword.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
+                self._segments))
             self._state = _ReadState(marker, generation, index, vectors, manifest, searchers)
             if state is not None:
                 state.searchers.close()
-            with index.reader() as reader:
+            with keyword.opened_despite_commits(index.reader) as reader:
                 self._segments.keep_only(reader)
             if manifest is not None and state is not None:
                 self._sync_catalog(manifest)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from typing import Iterable
+from typing import TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
@@ -169,8 +172,29 @@ def create_index(path: Path):
     return whoosh_index.create_in(str(path), make_schema())
 
 
+T = TypeVar("T")
+
+# Whoosh removes the table of contents and segment files of the commit it replaces.  A
+# reader that listed the folder just before a writer's commit can then find its files gone
+# (FileNotFoundError: the crash test hit this under concurrent publishes, a 500 in the
+# editor); opening again finds the newer commit.
+OPEN_ATTEMPTS = 10
+
+
+def opened_despite_commits(open_files: Callable[[], T]) -> T:
+    """``open_files()``, tried again when a concurrent commit removed the files it was opening."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return open_files()
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_index(path: Path):
-    return whoosh_index.open_dir(str(path))
+    return opened_despite_commits(lambda: whoosh_index.open_dir(str(path)))
 
 
 def _filter_fields(article: Article) -> dict:
