@@ -62,6 +62,8 @@ import numpy as np
 
 from kb.search.cache import text_hash
 from kb.search.coverage import CREDITS
+from kb.search.coverage import idf
+from kb.search.synonyms import names_entry
 
 if TYPE_CHECKING:
     from kb.articles import Article
@@ -138,11 +140,6 @@ def best_cosines(vectors: VectorIndex, query_vectors: np.ndarray, exclude: list[
                 scores[i] = score
                 break
     return scores
-
-
-def idf(articles: int, frequency: int) -> float:
-    """BM25's IDF: log(1 + (N - df + 0.5) / (df + 0.5)); a word no article has weighs most."""
-    return math.log(1.0 + (max(articles - frequency, 0) + 0.5) / (frequency + 0.5))
 
 
 @dataclass(frozen=True)
@@ -222,18 +219,13 @@ def _synonym_forms(stems: tuple[str, ...], synonyms: SynonymTable) -> dict[str, 
     weights = dict(synonyms.weighted_expansions(stems))
     forms: dict[str, list[tuple[tuple[str, ...], float]]] = {}
     for group in synonyms.groups:
-        named = [entry for entry in group if _contains(stems, entry)]
+        named = [entry for entry in group if names_entry(stems, entry)]
         for entry in named:
             for other in group:
                 if other not in named and weights.get(other):
                     for stem in entry:
                         forms.setdefault(stem, []).append((other, weights[other]))
     return forms
-
-
-def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
-    n = len(entry)
-    return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))
 
 
 def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings,

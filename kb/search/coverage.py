@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Mapping
 
+from kb.search.synonyms import names_entry
 from kb.text import CLITIC_LETTERS
 from kb.text import stem as stem_word
 
@@ -160,15 +161,10 @@ def _found_through_synonyms(stems: tuple[str, ...], synonyms: SynonymTable, freq
     """Query stems that belong to a synonym entry whose group has another entry in the articles."""
     found: set[str] = set()
     for group in synonyms.groups:
-        present = [entry for entry in group if _contains(stems, entry)]
+        present = [entry for entry in group if names_entry(stems, entry)]
         if not present:
             continue
         if any(entry not in present and all(frequency(term) for term in entry) for entry in group):
             for entry in present:
                 found.update(entry)
     return found
-
-
-def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
-    n = len(entry)
-    return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))

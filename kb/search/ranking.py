@@ -21,6 +21,7 @@ from kb.search import proximity
 from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
+from kb.search.synonyms import names_entry
 
 if TYPE_CHECKING:
     from kb.articles import Article
@@ -114,8 +115,7 @@ def telling_synonyms(synonyms: SynonymTable, stems: tuple[str, ...], terms: list
     kept = set(terms)
 
     def telling(group: tuple[tuple[str, ...], ...]) -> bool:
-        named = [entry for entry in group
-                 if any(stems[i:i + len(entry)] == entry for i in range(len(stems) - len(entry) + 1))]
+        named = [entry for entry in group if names_entry(stems, entry)]
         return not named or any(stem in kept for entry in named for stem in entry)
 
     groups = tuple(group for group in synonyms.groups if telling(group))

@@ -31,8 +31,8 @@ class SynonymTable:
         """Stem sequences to add for a query: the other members of every group it mentions."""
         found: list[tuple[str, ...]] = []
         for group in self.groups:
-            if any(_contains(stems, entry) for entry in group):
-                found.extend(entry for entry in group if not _contains(stems, entry))
+            if any(names_entry(stems, entry) for entry in group):
+                found.extend(entry for entry in group if not names_entry(stems, entry))
         return list(dict.fromkeys(found))
 
     def weighted_expansions(self, stems: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
@@ -50,7 +50,7 @@ class SynonymTable:
         """
         found: dict[tuple[str, ...], float] = {}
         for group in self.groups:
-            named = [entry for entry in group if _contains(stems, entry)]
+            named = [entry for entry in group if names_entry(stems, entry)]
             if not named:
                 continue
             scripts = {_script(entry) for entry in named}
@@ -70,7 +70,8 @@ def _script(entry: tuple[str, ...]) -> str:
     return "arabic" if any(is_arabic(stem) for stem in entry) else "latin"
 
 
-def _contains(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
+def names_entry(stems: tuple[str, ...], entry: tuple[str, ...]) -> bool:
+    """Whether the question's stems hold the synonym entry (one word or a phrase) in order."""
     n = len(entry)
     return any(stems[i:i + n] == entry for i in range(len(stems) - n + 1))
 
