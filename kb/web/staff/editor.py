@@ -1,5 +1,5 @@
 """The article editor: list, create, edit, publish, unpublish, delete/restore, revisions,
-live preview, image upload, and the categories and synonyms editors (routes on ``staff.bp``).
+live preview, image upload, and the categories and synonyms editors (views of the staff blueprint, routed in ``kb.web.staff``).
 
 Views parse the form, make one call into :class:`kb.publishing.Publisher` (or
 :mod:`kb.taxonomy`), then redirect or re-render.  A refused save (validation or conflict)
@@ -36,11 +36,10 @@ from kb.render import render_markdown
 from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
 from kb.text import slugify
-from kb.web.staff import bp
-from kb.web.staff import current_user
-from kb.web.staff import db
-from kb.web.staff import publisher
-from kb.web.staff import site_changed
+from kb.web.staff.access import current_user
+from kb.web.staff.access import db
+from kb.web.staff.access import publisher
+from kb.web.staff.access import site_changed
 
 STALE_DAYS = 180
 STATUS_FILTERS = {"": "كل الحالات", "published": "منشور", "draft": "مسودة", "pending": "تعديل غير منشور",
@@ -54,12 +53,10 @@ def _knowledge():
     return current_app.extensions["kb"]
 
 
-@bp.get("/")
 def index():
     return redirect(url_for("staff.articles"))
 
 
-@bp.get("/articles")
 def articles():
     args = {k: request.args.get(k, "").strip() for k in ("q", "status", "category", "lang", "updated")}
     catalog = _knowledge().catalog
@@ -144,13 +141,11 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
     return page, status
 
 
-@bp.get("/articles/new")
 def new_article():
     title = request.args.get("title", "").strip()[:200]
     return _editor(ArticleForm(title=title, slug=slugify(title), category=request.args.get("category", "")))
 
 
-@bp.post("/articles/new")
 def create_article():
     form = ArticleForm.from_form(request.form)
     if not form.slug:
@@ -164,13 +159,11 @@ def create_article():
     return redirect(url_for("staff.edit_article", slug=result.slug))
 
 
-@bp.get("/articles/<slug>/edit")
 def edit_article(slug: str):
     opened = publisher().open(slug)
     return _editor(opened.form, slug=slug)
 
 
-@bp.post("/articles/<slug>/edit")
 def save_article(slug: str):
     form = ArticleForm.from_form(request.form)
     if not form.slug:
@@ -206,7 +199,6 @@ def _flash_saved(result) -> None:
         flash(f"تعذّر تحديث فهرس البحث الآن ({result.index_error}). المقال محفوظ، ويُعاد التحديث تلقائيًا حتى ينجح.", "error")
 
 
-@bp.post("/articles/<slug>/unpublish")
 def unpublish_article(slug: str):
     publisher().unpublish(slug, current_user())
     site_changed()
@@ -214,14 +206,12 @@ def unpublish_article(slug: str):
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
-@bp.post("/articles/<slug>/discard")
 def discard_pending(slug: str):
     publisher().discard_pending(slug, current_user())
     flash("تُجوهلت التعديلات غير المنشورة.", "info")
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
-@bp.post("/articles/<slug>/delete")
 def delete_article(slug: str):
     item = publisher().delete(slug, current_user())
     site_changed()
@@ -229,7 +219,6 @@ def delete_article(slug: str):
     return redirect(url_for("staff.articles"))
 
 
-@bp.get("/articles/<slug>/preview")
 def preview_article(slug: str):
     """The article as the editor would publish it (the pending edit if there is one)."""
     opened = publisher().open(slug)
@@ -238,7 +227,6 @@ def preview_article(slug: str):
                            body_html=render_markdown(form.body).html, robots="noindex")
 
 
-@bp.post("/preview")
 def live_preview():
     """Markdown → the site's sanitized HTML, for the editor's live preview pane."""
     body = request.form.get("body")
@@ -247,7 +235,6 @@ def live_preview():
     return jsonify(html=render_markdown(str(body)).html)
 
 
-@bp.post("/media")
 def upload_image():
     request.max_content_length = MAX_IMAGE_BYTES + 64 * 1024
     upload = request.files.get("image")
@@ -262,7 +249,6 @@ def upload_image():
 # -- history and trash ---------------------------------------------------------------------------
 
 
-@bp.get("/articles/<slug>/revisions")
 def article_revisions(slug: str):
     history = revisions.history(db(), slug)
     if not history and slug not in _knowledge().catalog.articles:
@@ -271,7 +257,6 @@ def article_revisions(slug: str):
     return render_template("staff/revisions.html", slug=slug, article=article, history=history)
 
 
-@bp.get("/revisions/<int:revision_id>")
 def revision_diff(revision_id: int):
     revision = revisions.get(db(), revision_id)
     if revision is None:
@@ -282,7 +267,6 @@ def revision_diff(revision_id: int):
     return render_template("staff/diff.html", revision=revision, against=against, lines=lines)
 
 
-@bp.post("/articles/<slug>/revisions/<int:revision_id>/restore")
 def restore_revision(slug: str, revision_id: int):
     result = publisher().restore_revision(slug, revision_id, current_user())
     if result.state == "pending":
@@ -292,12 +276,10 @@ def restore_revision(slug: str, revision_id: int):
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
-@bp.get("/trash")
 def trash():
     return render_template("staff/trash.html", items=publisher().trash())
 
 
-@bp.post("/trash/<int:trash_id>/restore")
 def restore_from_trash(trash_id: int):
     try:
         result = publisher().restore_from_trash(trash_id, current_user())
@@ -314,7 +296,6 @@ def restore_from_trash(trash_id: int):
 # -- categories and synonyms ------------------------------------------------------------------
 
 
-@bp.route("/categories", methods=["GET", "POST"])
 def categories():
     articles_dir = _knowledge().articles_dir
     if request.method == "GET":
@@ -337,7 +318,6 @@ def _category_counts() -> dict[str, int]:
     return counts
 
 
-@bp.route("/synonyms", methods=["GET", "POST"])
 def synonyms():
     articles_dir = _knowledge().articles_dir
     if request.method == "GET":
@@ -351,7 +331,6 @@ def synonyms():
     return redirect(url_for("staff.synonyms"))
 
 
-@bp.route("/synonyms/dialect", methods=["POST"])
 def dialect():
     text = request.form.get("dialect", "")
     try:

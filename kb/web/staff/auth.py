@@ -15,11 +15,10 @@ from kb import users
 from kb.errors import KbError
 from kb.web.security import client_key
 from kb.web.security import safe_redirect_target
-from kb.web.staff import bp
-from kb.web.staff import current_user
-from kb.web.staff import db
-from kb.web.staff import sign_in
-from kb.web.staff import sign_out
+from kb.web.staff.access import current_user
+from kb.web.staff.access import db
+from kb.web.staff.access import sign_in
+from kb.web.staff.access import sign_out
 
 
 def _safe_next(target: str | None) -> str:
@@ -27,7 +26,6 @@ def _safe_next(target: str | None) -> str:
     return safe_redirect_target(target, url_for("staff.index"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         if current_user() is not None:
@@ -45,7 +43,6 @@ def login():
     return redirect(_safe_next(request.form.get("next")))
 
 
-@bp.post("/logout")
 def logout():
     audit.record(db(), "sign_out", current_user().email, current_user())
     sign_out()
@@ -53,7 +50,6 @@ def logout():
     return redirect(url_for("staff.login"))
 
 
-@bp.route("/account", methods=["GET", "POST"])
 def account():
     user = current_user()
     errors: dict[str, str] = {}
@@ -78,7 +74,6 @@ def account():
     return page, 400 if errors else 200
 
 
-@bp.post("/account/sessions/end-others")
 def end_other_sessions():
     """Sign out everywhere else (a lost phone, a shared computer): every session but this one ends."""
     user = current_user()

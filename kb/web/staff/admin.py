@@ -1,4 +1,4 @@
-"""Admin pages: users, API keys, the audit log and the reports dashboard (routes on ``staff.bp``)."""
+"""Admin pages: users, API keys, the audit log and the reports dashboard (views of the staff blueprint, routed in ``kb.web.staff``)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from kb import apikeys
 from kb import audit
 from kb import users
 from kb.errors import KbError
-from kb.web.staff import admin_required
-from kb.web.staff import bp
-from kb.web.staff import current_user
-from kb.web.staff import db
-from kb.web.staff import sign_in
+from kb.web.staff.access import admin_required
+from kb.web.staff.access import current_user
+from kb.web.staff.access import db
+from kb.web.staff.access import sign_in
 
 REPORT_DAYS = (7, 30, 90, 365)
 STALE_DAYS = 180
@@ -29,7 +28,6 @@ STALE_DAYS = 180
 # -- users ---------------------------------------------------------------------------------------
 
 
-@bp.route("/users", methods=["GET", "POST"])
 @admin_required
 def users_page():
     errors: dict[str, str] = {}
@@ -63,25 +61,21 @@ def _user_action(user_id: int, action, keep_own_session: bool = False):
     return redirect(url_for("staff.users_page"))
 
 
-@bp.post("/users/<int:user_id>/disable")
 @admin_required
 def disable_user(user_id: int):
     return _user_action(user_id, lambda: users.set_active(db(), user_id, False, current_user()))
 
 
-@bp.post("/users/<int:user_id>/enable")
 @admin_required
 def enable_user(user_id: int):
     return _user_action(user_id, lambda: users.set_active(db(), user_id, True, current_user()))
 
 
-@bp.post("/users/<int:user_id>/role")
 @admin_required
 def set_user_role(user_id: int):
     return _user_action(user_id, lambda: users.set_role(db(), user_id, request.form.get("role", ""), current_user()))
 
 
-@bp.post("/users/<int:user_id>/password")
 @admin_required
 def reset_user_password(user_id: int):
     return _user_action(user_id, lambda: users.set_password(db(), user_id, request.form.get("password", ""), current_user()),
@@ -91,7 +85,6 @@ def reset_user_password(user_id: int):
 # -- API keys ------------------------------------------------------------------------------------
 
 
-@bp.route("/api-keys", methods=["GET", "POST"])
 @admin_required
 def api_keys():
     created = None
@@ -109,7 +102,6 @@ def api_keys():
     return page, 400 if errors else 200
 
 
-@bp.post("/api-keys/<int:key_id>/revoke")
 @admin_required
 def revoke_api_key(key_id: int):
     key = apikeys.revoke_key(db(), str(key_id))
@@ -121,7 +113,6 @@ def revoke_api_key(key_id: int):
 # -- audit log and reports -----------------------------------------------------------------------
 
 
-@bp.get("/audit")
 @admin_required
 def audit_page():
     action = request.args.get("action") or None
@@ -131,7 +122,6 @@ def audit_page():
                            labels=audit.ACTION_LABELS)
 
 
-@bp.get("/reports")
 @admin_required
 def reports():
     days = request.args.get("days", 30, type=int)

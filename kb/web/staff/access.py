@@ -1,14 +1,13 @@
-"""Blueprint "staff" (/staff): sign-in, the article editor, publishing, admin pages, reports.
+"""Who is signed in, and what the staff views share: the session, the database, the publisher.
 
-The routes live in three modules that add to this one blueprint: ``staff_auth`` (sign-in,
-sign-out, own password), ``staff_editor`` (articles, revisions, trash, images, categories,
-synonyms) and ``staff_admin`` (users, API keys, audit log, reports).
+The staff route modules (``auth``, ``editor``, ``admin``) import from here and never from
+each other or from the package, so there is no import circle; ``kb.web.staff`` creates
+the blueprint and attaches the request hooks defined here.
 
-Every page here requires a signed-in, active staff account (``_require_sign_in``); admin
-pages add :func:`admin_required`.  On every request of the app, a valid staff session
-sets ``g.staff_user`` (the site then shows internal articles and drafts to staff), and a
-request for a renamed article or category URL is answered with a 301 to its new URL.
-Uploaded images are served at ``/media/<path>`` for the whole site.
+Every staff page requires a signed-in, active staff account (:func:`require_sign_in`);
+admin pages add :func:`admin_required`.  On every request of the app, a valid staff
+session sets ``g.staff_user`` (the site then shows internal articles and drafts to staff),
+and a request for a renamed article or category URL is answered with a 301 to its new URL.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import functools
 from urllib.parse import quote
 
-from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import g
@@ -32,8 +30,6 @@ from kb import users
 from kb.errors import KbError
 from kb.media import media_file
 from kb.publishing import Publisher
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 SESSION_HOURS = staff_sessions.SESSION_HOURS
 _SESSION_KEY = "staff_sid"
@@ -91,8 +87,7 @@ def admin_required(view):
     return wrapped
 
 
-@bp.before_app_request
-def _load_staff_user() -> None:
+def load_staff_user() -> None:
     """Set g.staff_user for a live session of an active account (on every page of the app).
 
     A session ended on the server (sign-out, password or role change, disabled account,
@@ -108,8 +103,7 @@ def _load_staff_user() -> None:
     g.staff_user = user
 
 
-@bp.before_app_request
-def _redirect_renamed():
+def redirect_renamed():
     """301 from an article's or category's old URL (left by a rename) to the new one."""
     if request.method not in ("GET", "HEAD") or not request.path.startswith(("/articles/", "/categories/")):
         return None
@@ -125,8 +119,8 @@ def _redirect_renamed():
     return redirect(quote(target, safe="/") + (f"?{query}" if query else ""), code=301)
 
 
-@bp.before_request
-def _require_sign_in():
+def require_sign_in():
+    """Staff pages need a signed-in account: a page asks to sign in, a form post gets 401."""
     if request.endpoint in OPEN_ENDPOINTS or current_user() is not None:
         return None
     if request.method in ("GET", "HEAD"):
@@ -134,8 +128,7 @@ def _require_sign_in():
     raise KbError("sign_in_required", "سجّل الدخول أولًا.", status=401)
 
 
-@bp.after_request
-def _no_store(response):
+def no_store(response):
     """Staff pages carry drafts and CSRF tokens: never cached."""
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -150,13 +143,3 @@ def serve_media(name: str):
     response = send_file(path, mimetype=mimetype, max_age=365 * 24 * 3600, conditional=True)
     response.headers["Content-Disposition"] = "inline"
     return response
-
-
-@bp.record_once
-def _add_media_route(state) -> None:
-    state.app.add_url_rule("/media/<path:name>", endpoint="media", view_func=serve_media)
-
-
-from kb.web import staff_admin  # noqa: E402,F401 - routes on bp
-from kb.web import staff_auth  # noqa: E402,F401
-from kb.web import staff_editor  # noqa: E402,F401
