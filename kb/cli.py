@@ -46,13 +46,27 @@ def check(ctx: click.Context) -> None:
     catalog = load_articles(settings.articles_dir, settings.max_article_bytes)
     _, synonym_problems = load_synonyms(settings.articles_dir)
     _, dialect_problems = load_dialect(settings.articles_dir)
-    problems = catalog.problems + synonym_problems + dialect_problems
+    problems = catalog.problems + synonym_problems + dialect_problems + _external_image_problems(catalog, settings)
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}", err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]
     click.echo(f"{len(catalog.articles)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings")
     if errors:
         sys.exit(1)
+
+
+def _external_image_problems(catalog, settings) -> list:
+    """A warning per image on another site: the page shows a link instead (kb.render)."""
+    from kb.errors import Problem
+    from kb.render import external_image_urls
+
+    root = settings.articles_dir
+    return [
+        Problem(str(a.path.relative_to(root)) if a.path.is_relative_to(root) else str(a.path), "body",
+                f"image {url} is on another site: readers see a link, not the image "
+                "(upload it in the editor, or copy it under the articles folder)", severity="warning")
+        for a in catalog.articles.values() for url in external_image_urls(a.body)
+    ]
 
 
 @cli.command("import", help="Import text, Markdown or HTML files as draft articles (never overwrites).")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from xml.etree.ElementTree import Element
 
@@ -49,6 +50,9 @@ _ALLOWED_ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
 _URL_SCHEMES = {"http", "https", "mailto"}
+# An <img> as nh3 writes it: every attribute value double-quoted, any '"' inside escaped.
+_SANITIZED_IMG = re.compile(r'<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
+_SANITIZED_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 # Blocks whose direction follows their own first strong character (Arabic or English).
 _AUTO_DIR_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "dt", "dd"}
 SECTION_LEVELS = (2, 3, 4)
@@ -228,6 +232,7 @@ class TocEntry:
 class Rendered:
     html: str
     toc: tuple[TocEntry, ...]
+    external_images: tuple[str, ...] = ()  # image URLs on other sites, shown as links (see below)
 
 
 def render_markdown(text: str) -> Rendered:
@@ -235,7 +240,46 @@ def render_markdown(text: str) -> Rendered:
     md = _markdown()
     html = md.convert(text)
     toc = tuple(_flatten_toc(md.toc_tokens))  # type: ignore[attr-defined]
-    return Rendered(html=sanitize_html(html), toc=toc)
+    html, external = link_external_images(sanitize_html(html))
+    return Rendered(html=html, toc=toc, external_images=external)
+
+
+def is_external(url: str) -> bool:
+    """Whether a URL points at another site: it has a scheme, or starts with two slashes
+    (browsers read a backslash as a slash)."""
+    return bool(re.match(r"^\s*(?:[a-z][a-z0-9+.-]*:|[/\\]{2})", url, re.I))
+
+
+def link_external_images(html: str) -> tuple[str, tuple[str, ...]]:
+    """Each image on another site becomes a link to it, labelled with its alt text.
+
+    The site's Content-Security-Policy loads images from the site itself only, so the
+    browser would show a broken image.  Loading them would also tell another server
+    who reads which article (each reader's address and the page), and an image there can
+    change or vanish without the editors knowing.  A visible link keeps what the author
+    meant reachable; the editor and ``kb check`` tell the author to upload the image.
+    Returns the rewritten HTML and the external URLs, in order.
+    """
+    found: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        attributes = dict(_SANITIZED_ATTRIBUTE.findall(match.group(1)))
+        src = attributes.get("src", "")
+        if not is_external(html_unescape(src)):
+            return match.group(0)
+        found.append(html_unescape(src))
+        label = attributes.get("alt") or attributes.get("title") or src
+        return (f'<a class="external-image" href="{src}" rel="noopener noreferrer" dir="auto">'
+                f'<span class="external-image-label">{label}</span></a>')
+
+    return _SANITIZED_IMG.sub(replace, html), tuple(found)
+
+
+def external_image_urls(body: str) -> tuple[str, ...]:
+    """The images of an article's Markdown that are on other sites (for ``kb check``)."""
+    if "//" not in body and ":" not in body:
+        return ()
+    return render_markdown(body).external_images
 
 
 def _flatten_toc(tokens: list[dict]) -> list[TocEntry]:

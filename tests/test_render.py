@@ -12,6 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from kb.articles import load_articles
+from kb.render import external_image_urls
 from kb.render import markdown_to_text
 from kb.render import render_markdown
 from kb.render import sanitize_html
@@ -373,3 +374,37 @@ def _in_order(expected: list[str], shown: list[str]) -> bool:
             return False
         position += len(word)
     return True
+
+
+# -- images on other sites ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("markdown, url", [
+    ("![شعار الشركة](https://cdn.example.com/logo.png)", "https://cdn.example.com/logo.png"),
+    ('<img src="http://example.com/a.png?x=1&y=2" alt="diagram">', "http://example.com/a.png?x=1&y=2"),
+    ("![](//example.com/p.png)", "//example.com/p.png"),
+    ("- بند ![رسم](https://example.org/r.svg \"عنوان\")", "https://example.org/r.svg"),
+])
+def test_an_external_image_becomes_a_visible_link(markdown, url):
+    """GIVEN an image on another site (which the CSP would block: a broken image)
+    THEN the page shows a link to it, labelled, and the URL is reported for the author."""
+    rendered = render_markdown(markdown)
+    assert "<img" not in rendered.html
+    assert 'class="external-image"' in rendered.html
+    assert rendered.external_images == (url,)
+    assert external_image_urls(markdown) == (url,)
+    label = visible_text(rendered.html).strip()
+    assert label  # never an empty link: alt text, title or the address itself
+
+
+def test_local_and_data_free_images_stay_images():
+    rendered = render_markdown("![صورة](/media/2026/11/a.png) and ![x](images/b.png)")
+    assert rendered.html.count("<img") == 2
+    assert rendered.external_images == ()
+    assert external_image_urls("نص بلا صور") == ()
+
+
+def test_an_external_image_label_cannot_inject_markup():
+    rendered = render_markdown('<img src="https://e.example/x.png" alt="&quot;><script>alert(1)</script>">')
+    assert "<script" not in rendered.html
+    assert rendered.external_images == ("https://e.example/x.png",)
