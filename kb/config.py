@@ -104,6 +104,10 @@ class Settings:
     )
     api_rate_limit: int = setting(120, "Requests per minute allowed for one API key.")
     site_rate_limit: int = setting(60, "Searches or votes per minute allowed for one visitor.")
+    page_cache_seconds: int = setting(
+        0, "Seconds a shared cache (CDN, proxy) may serve a public page without asking again; the views it serves "
+           "are not counted. 0: caches ask every time and get 304 Not Modified while the page is unchanged."
+    )
     max_message_chars: int = setting(4000, "Longest customer message accepted by the suggest API.")
     max_article_bytes: int = setting(
         1_000_000, "Largest article file indexed and accepted by the editor (bytes); larger ones are an error in kb check."

@@ -25,6 +25,7 @@ from kb.config import load_settings
 from kb.db import Database
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
+from kb.web import caching
 from kb.web import security
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
 
     security.init_app(app)
+    caching.init_app(app)
     _init_templates(app, settings)
     _init_error_handlers(app)
 

@@ -9,6 +9,8 @@
 - CSRF protection for every state-changing request outside ``/api/`` (the API uses keys,
   not cookies): the form field ``csrf_token`` or the header ``X-CSRF-Token`` must match the
   token kept in the signed session.  Templates get it from the ``csrf_token()`` global.
+  Views marked :func:`public_form` (an anonymous reader's vote) are checked by origin
+  instead, so reading an article never needs a cookie (see :func:`is_same_origin`).
 
 ``safe_redirect_target()`` is the one check every ``next=`` goes through before it becomes
 a ``Location``.
@@ -102,11 +104,44 @@ def csrf_token() -> str:
     return token
 
 
+def public_form(view):
+    """Mark a view whose form any reader may send without a session (the article vote).
+
+    A session-bound token would put a cookie on every reader of every article, and a page
+    with a cookie cannot be kept by a shared cache.  For these views the request must come
+    from this site instead: the browser's ``Sec-Fetch-Site``, else ``Origin``, else
+    ``Referer`` must name this site (OWASP's "verifying origin with standard headers").
+    What such a form can do is small (one anonymous vote, rate-limited).
+    """
+    view.kb_public_form = True
+    return view
+
+
+def is_same_origin() -> bool:
+    """Whether the browser says this request comes from a page of this site.
+
+    A request with none of the headers comes from no browser page (curl, a script): no
+    reader's browser can be made to send it, which is what CSRF is about."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site:
+        return fetch_site in ("same-origin", "none")
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        return True
+    return urlsplit(source).netloc.lower() == request.host.lower()
+
+
 def _check_csrf() -> None:
     if request.method not in UNSAFE_METHODS or request.path.startswith("/api/"):
         return
     if not current_app.config.get("CSRF_ENABLED", True):
         return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "kb_public_form", False):
+        if is_same_origin():
+            return
+        raise KbError("csrf_failed", "أُرسل النموذج من خارج الموقع. افتح الصفحة من الموقع نفسه ثم أعد المحاولة.",
+                      status=400)
     expected = session.get(_CSRF_SESSION_KEY)
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):

@@ -33,6 +33,7 @@ from kb.urls import article_url
 from kb.urls import category_url
 from kb.web import pages
 from kb.web.security import RateLimiter
+from kb.web.security import public_form
 from kb.web.security import rate_limit
 from kb.web.security import visitor_key
 
@@ -188,12 +189,13 @@ def article(slug: str):
         related = []
     visitor = visitor_key(create=False)
     vote = _analytics().vote_of(found.slug, visitor) if visitor else None
+    votes = _analytics().article_votes(found.slug)
     if found.is_public and not _is_reload(found):
         _analytics().record_view(found.slug)
     trail = [("الرئيسية", "/"), (found.category, category_url(found.category_slug)), (found.title, found.url)]
     return render_template(
         "site/article.html", article=found, lang=found.lang, t=pages.LABELS[found.lang], body_html=rendered.html,
-        toc=[e for e in rendered.toc if e.level in (2, 3)], related=related, vote=vote,
+        toc=[e for e in rendered.toc if e.level in (2, 3)], related=related, vote=vote, votes=votes,
         translations=public.translations.get(found.slug, []),
         updated=pages.format_date(found.updated, found.lang), canonical_url=_canonical(found.url),
         meta_description=found.summary or found.title, max_comment=MAX_COMMENT_CHARS,
@@ -209,6 +211,7 @@ def _is_reload(article: Article) -> bool:
 
 
 @bp.post("/articles/<slug>/feedback")
+@public_form
 def feedback(slug: str):
     found = _kb().catalog.articles.get(slug)
     if found is None or not found.is_public:
@@ -264,12 +267,22 @@ def category_faq(slug: str):
 
 
 def _paginate(items: list, size: int) -> tuple[int, int, list]:
-    """(page, number of pages, the page's items) for the ?page= argument; 404 past the end."""
+    """(page, number of pages, the page's items) for the ?page= argument; past the end,
+    :func:`redirect_past_end` sends the reader to the last page."""
     pages_total = max(1, (len(items) + size - 1) // size)
     page = _int_arg("page", 1, 1, 10**6)
     if page > pages_total:
-        abort(404)
+        redirect_past_end(pages_total)
     return page, pages_total, items[(page - 1) * size:page * size]
+
+
+def redirect_past_end(last_page: int) -> None:
+    """A page number past the end (an old link, a list that got shorter) answers with a
+    redirect to the last page, not an empty "no results" page."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(last_page)] if last_page > 1 else []
+    abort(redirect(url_for(request.endpoint, **(request.view_args or {}), **{k: v for k, v in args.items() if v}),
+                   code=302))
 
 
 @bp.get("/search")
@@ -293,6 +306,8 @@ def search():
     else:
         search_id = _int_arg("sid", 0, 0, 2**62) or None
     pages_total = min(MAX_PAGE, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
+    if page > 1 and page > pages_total and result.total:
+        redirect_past_end(pages_total)
     popular = _popular(public)[0] if not result.hits else []
     return render_template(
         "site/search.html", result=result, search_id=search_id, pages_total=pages_total, popular=popular,

@@ -186,6 +186,69 @@
     });
   }
 
+  /* A table wider than the article scrolls in its own box: make that box reachable by
+     keyboard (focusable, named) so it can be scrolled with the arrow keys. */
+  function setupWideTables(body) {
+    var label = body.getAttribute("data-table-label") || "";
+    body.querySelectorAll("table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.setAttribute("tabindex", "0");
+        table.setAttribute("role", "region");
+        if (label) table.setAttribute("aria-label", label);
+      }
+    });
+  }
+
+  /* "Copy link" next to each section heading: the section's address goes to the clipboard
+     (and into the address bar), with a spoken confirmation. */
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = el("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+      area.remove();
+      if (ok) resolve(); else reject(new Error("copy failed"));
+    });
+  }
+
+  function setupSectionLinks(body) {
+    var label = body.getAttribute("data-copy-label");
+    if (!label) return;
+    var done = body.getAttribute("data-copied-label") || "";
+    var status = el("p", "visually-hidden");
+    status.setAttribute("role", "status");
+    body.appendChild(status);
+    body.querySelectorAll("h2[id], h3[id]").forEach(function (heading) {
+      var button = el("button", "heading-copy");
+      button.type = "button";
+      button.setAttribute("aria-label", label + ": " + heading.textContent.trim());
+      button.title = label;
+      button.addEventListener("click", function () {
+        var url = location.href.split("#")[0] + "#" + encodeURIComponent(heading.id);
+        copyText(url).then(function () {
+          status.textContent = done;
+          button.classList.add("is-copied");
+          setTimeout(function () { button.classList.remove("is-copied"); status.textContent = ""; }, 2500);
+        }).catch(function () { location.hash = heading.id; });
+      });
+      heading.appendChild(button);
+    });
+  }
+
+  document.querySelectorAll(".article-body").forEach(function (body) {
+    setupWideTables(body);
+    setupSectionLinks(body);
+  });
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.querySelectorAll("[data-suggest]").forEach(setupSuggest);
   document.querySelectorAll("select[data-autosubmit]").forEach(setupAutosubmit);
   document.querySelectorAll("form[data-feedback]").forEach(setupFeedback);

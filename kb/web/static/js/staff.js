@@ -42,7 +42,65 @@
       clearTimeout(timer);
       timer = setTimeout(refresh, 250);
     });
+    followCaret(source, target);
   }
+
+  /* The preview follows the caret: the section the caret is in (by its heading) is brought
+     into view, at the same proportion of the way through it.  The pane is a focusable
+     region, so keyboard users can scroll it too. */
+  function followCaret(source, target) {
+    var pane = target.closest(".preview-pane") || target;
+    if (!pane.hasAttribute("tabindex")) { pane.setAttribute("tabindex", "0"); }
+    if (!pane.hasAttribute("role")) { pane.setAttribute("role", "region"); }
+    var pending = null;
+    function headingLines(lines) {
+      var found = [];
+      var fence = false;
+      lines.forEach(function (line, index) {
+        if (/^\s*(```|~~~)/.test(line)) { fence = !fence; return; }
+        if (!fence && /^#{1,6}[ \t]+\S/.test(line)) { found.push(index); }
+      });
+      return found;
+    }
+    function offsetIn(element) {
+      return element.getBoundingClientRect().top - pane.getBoundingClientRect().top + pane.scrollTop;
+    }
+    function sync() {
+      pending = null;
+      if (pane.scrollHeight <= pane.clientHeight) { return; }
+      var lines = source.value.split("\n");
+      var caretLine = source.value.slice(0, source.selectionStart).split("\n").length - 1;
+      var starts = headingLines(lines);
+      var section = 0;
+      while (section < starts.length && starts[section] <= caretLine) { section++; }
+      var from = section ? starts[section - 1] : 0;
+      var to = section < starts.length ? starts[section] : lines.length;
+      var fraction = to > from ? (caretLine - from) / (to - from) : 0;
+      var headings = target.querySelectorAll("h1, h2, h3, h4, h5, h6");
+      var top = section && headings[section - 1] ? offsetIn(headings[section - 1]) : 0;
+      var bottom = headings[section] ? offsetIn(headings[section]) : pane.scrollHeight;
+      pane.scrollTop = Math.max(0, top + fraction * (bottom - top) - pane.clientHeight / 3);
+    }
+    function later() {
+      if (pending === null) { pending = window.requestAnimationFrame(sync); }
+    }
+    ["keyup", "click", "focus", "input"].forEach(function (name) { source.addEventListener(name, later); });
+    new MutationObserver(later).observe(target, { childList: true });
+  }
+
+  /* -- tables on a phone: each cell is labelled with its column (see staff.css) ------- */
+  document.querySelectorAll("table.table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (cell) {
+      return cell.textContent.trim();
+    });
+    if (!heads.length) { return; }
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (heads[index] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", heads[index]); }
+      });
+    });
+    table.classList.add("table--stacked");
+  });
 
   /* -- FAQ rows ---------------------------------------------------------------------- */
   var faqList = document.querySelector("[data-faq-list]");

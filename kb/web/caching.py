@@ -1,0 +1,69 @@
+"""Compression and HTTP caching for every response (``init_app`` is called by the factory).
+
+Compression: HTML, CSS, JavaScript, JSON, XML, SVG and text are sent brotli- or
+gzip-compressed to clients that accept it (flask-compress), by ``kb serve`` itself, so a
+site without a reverse proxy is not four times heavier than it needs to be (the FAQ page:
+157 KB as HTML, about 29 KB gzipped).  Fonts (already compressed WOFF2) and images are left
+as they are.
+
+Caching: a public page (a site GET answered 200 to a reader without a session cookie)
+is ``Cache-Control: public`` with an ``ETag``; a shared cache may keep it for
+``page_cache_seconds`` and then asks again, and an unchanged page answers
+``304 Not Modified``.  Views served by a cache are not counted, which is why the default
+is 0 (ask every time: the 304 still saves the bytes).  Anything that sets a cookie or
+depends on one (a reader who voted sees their vote) is ``private``; staff pages keep their
+own ``no-store`` (kb.web.staff) and the API answers are never cached by shared caches.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import current_app
+from flask import request
+from flask import session
+from flask_compress import Compress
+
+COMPRESSED_TYPES = [
+    "text/html", "text/css", "text/plain", "text/xml", "text/javascript", "application/javascript",
+    "application/json", "application/ld+json", "application/xml", "application/problem+json", "image/svg+xml",
+]
+# Brotli is smaller than gzip at the same speed for HTML; gzip for the clients without it.
+# Streamed responses (static files) cannot use gzip in flask-compress: deflate stands in.
+ALGORITHMS = ["br", "gzip", "deflate"]
+STREAMING_ALGORITHMS = ["br", "deflate"]
+PUBLIC_BLUEPRINTS = frozenset({"site"})
+
+
+def init_app(app: Flask) -> None:
+    """Compress responses and add Cache-Control/ETag to public pages."""
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ALGORITHMS)
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", STREAMING_ALGORITHMS)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    Compress(app)
+    # Registered after Compress so it runs before it (Flask runs after_request hooks in
+    # reverse): the ETag is taken over the uncompressed page, then flask-compress tags it
+    # with the encoding and answers 304 itself for the compressed variant.
+    app.after_request(add_cache_headers)
+
+
+def add_cache_headers(response):
+    """Cache-Control (and an ETag for public pages) on responses that have none yet."""
+    if "Cache-Control" in response.headers or request.method not in ("GET", "HEAD"):
+        return response
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    if request.blueprint not in PUBLIC_BLUEPRINTS or response.status_code != 200 or response.is_streamed:
+        return response
+    cookie_name = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    # The session cookie is written after these hooks run: ask the session, not the headers.
+    if "Set-Cookie" in response.headers or session.modified or cookie_name in request.cookies:
+        response.headers["Cache-Control"] = "private, no-cache"
+    else:
+        settings = current_app.extensions.get("kb_settings")
+        seconds = max(0, int(getattr(settings, "page_cache_seconds", 0) or 0))
+        response.headers["Cache-Control"] = f"public, max-age={seconds}" if seconds else "public, no-cache"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,118 @@
+"""Page details of the help center over HTTP: compression, caching without cookies,
+pages past the end, "N of M found this helpful", external images told to the author.
+
+Flask's test client against the session knowledge base (conftest's ``app``/``client``).
+"""
+
+from __future__ import annotations
+
+import gzip
+from urllib.parse import quote
+
+import brotli
+import pytest
+
+ANGRY = "handling-angry-customers"
+CATEGORY = "complaints-and-angry-customers"
+PUBLIC_PAGES = ["/", "/faq", f"/articles/{ANGRY}", f"/categories/{CATEGORY}"]
+
+
+# -- compression ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding, decompress", [("br", brotli.decompress), ("gzip", gzip.decompress)])
+def test_pages_are_sent_compressed(client, encoding, decompress):
+    """GIVEN a browser that accepts brotli (or only gzip) THEN HTML, CSS and JS come compressed,
+    and decompress to exactly the page the server would send uncompressed."""
+    plain = client.get("/faq")
+    packed = client.get("/faq", headers={"Accept-Encoding": encoding})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
+
+
+def test_static_files_are_compressed_but_fonts_are_not(client):
+    page = client.get("/").get_data(as_text=True)
+    css = page.split('href="/static/css/site.css', 1)[1].split('"', 1)[0]
+    response = client.get("/static/css/site.css" + css.replace("&amp;", "&"), headers={"Accept-Encoding": "br"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+    assert b"@font-face" in brotli.decompress(response.get_data())
+    font = client.get("/static/fonts/ibm-plex-sans-arabic-arabic-400-normal.woff2", headers={"Accept-Encoding": "br"})
+    assert "Content-Encoding" not in font.headers  # WOFF2 is compressed already
+
+
+def test_json_answers_are_compressed(client):
+    plain = client.get("/search/suggest", query_string={"q": "خدمة العملاء"})
+    assert len(plain.get_data()) >= 500  # above the size worth compressing
+    response = client.get("/search/suggest", query_string={"q": "خدمة العملاء"}, headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.get_data()) == plain.get_data()
+
+
+# -- caching: no cookie for readers, ETag and 304 ------------------------------------------
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_set_no_cookie_and_may_be_kept_by_shared_caches(client, path):
+    """GIVEN a first-time reader (no cookie) THEN no page of the help center sets a cookie, and
+    each says a shared cache may keep it (revalidating with its ETag)."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers, response.headers.get("Set-Cookie")
+    assert response.headers["Cache-Control"].startswith("public")
+    assert response.headers.get("ETag")
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "br"])
+def test_an_unchanged_page_answers_304(client, encoding):
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    first = client.get(f"/articles/{ANGRY}", headers=headers)
+    again = client.get(f"/articles/{ANGRY}", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_a_reader_who_voted_gets_private_pages(client):
+    """GIVEN a reader who voted (their vote is on the page, kept in a cookie)
+    THEN their pages are private: a shared cache must not give them to anyone else."""
+    vote = client.post(f"/articles/{ANGRY}/feedback", data={"helpful": "yes"})
+    assert vote.status_code == 303 and "Set-Cookie" in vote.headers
+    page = client.get(f"/articles/{ANGRY}")
+    assert page.headers["Cache-Control"].startswith("private")
+    assert "Cookie" in page.headers.get("Vary", "")
+
+
+def test_cache_seconds_follow_the_setting(session_kb, tmp_path):
+    from conftest import make_settings
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path).with_overrides(
+        articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir, page_cache_seconds=120)
+    client = create_app(settings, knowledge=session_kb, test_config={"TESTING": True}).test_client()
+    assert client.get("/faq").headers["Cache-Control"] == "public, max-age=120"
+
+
+def test_staff_and_api_answers_are_never_public(client):
+    assert "no-store" in client.get("/staff/login").headers["Cache-Control"]
+    assert client.get("/api/v1/health").headers.get("Cache-Control", "private").startswith(("private", "no-store"))
+
+
+# -- pages past the end ----------------------------------------------------------------------
+
+
+def test_a_search_page_past_the_end_goes_to_the_last_page(client):
+    """GIVEN a search with results on a few pages WHEN a link asks for page 40
+    THEN the reader lands on the last page of results, not on "no results"."""
+    first = client.get("/search", query_string={"q": "العميل"})
+    assert first.status_code == 200
+    response = client.get("/search", query_string={"q": "العميل", "page": 40})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "page=40" not in location and quote("العميل") in location
+    last = client.get(location)
+    assert last.status_code == 200 and 'class="result"' in last.get_data(as_text=True)
+
+
+def test_a_category_page_past_the_end_goes_to_the_last_page(client):
+    response = client.get(f"/categories/{CATEGORY}", query_string={"page": 7})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/categories/{CATEGORY}")
