@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import brotli
 import pytest
+from staff_fixtures import cheap_hashing  # noqa: F401 - fixtures
+from staff_fixtures import staff_app  # noqa: F401
 
 ANGRY = "handling-angry-customers"
 CATEGORY = "complaints-and-angry-customers"
@@ -116,3 +118,27 @@ def test_a_search_page_past_the_end_goes_to_the_last_page(client):
 def test_a_category_page_past_the_end_goes_to_the_last_page(client):
     response = client.get(f"/categories/{CATEGORY}", query_string={"page": 7})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/categories/{CATEGORY}")
+
+
+# -- images on other sites: the author is told -----------------------------------------------
+
+
+def test_the_editor_preview_and_save_tell_the_author_about_external_images(staff_app):
+    """GIVEN an article with an image on another site WHEN the author previews and saves
+    THEN the preview lists it and saving says readers will see a link, not the image."""
+    from staff_fixtures import EDITOR
+    from staff_fixtures import StaffClient
+
+    staff = StaffClient(staff_app.test_client())
+    staff.login(*EDITOR)
+    body = "مقدمة\n\n![مخطط](https://cdn.example.com/chart.png)\n"
+    preview = staff.post("/staff/preview", data={"body": body})
+    assert preview.get_json()["external_images"] == ["https://cdn.example.com/chart.png"]
+    assert "<img" not in preview.get_json()["html"]
+    form = staff.editor_form(ANGRY)
+    form["body"] = form["body"] + "\n\n![مخطط](https://cdn.example.com/chart.png)\n"
+    saved = staff.post(f"/staff/articles/{ANGRY}/edit", data={**form, "action": "draft"}, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "https://cdn.example.com/chart.png" in page
+    warnings = page.split("data-preview-warnings", 1)[1].split("</div>", 1)[0]
+    assert not warnings.lstrip().startswith("hidden") and "cdn.example.com/chart.png" in warnings

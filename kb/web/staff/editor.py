@@ -32,6 +32,7 @@ from kb.editing import ArticleForm
 from kb.publishing import Conflict
 from kb.publishing import file_checksum
 from kb.editing import ValidationFailed
+from kb.render import external_image_urls
 from kb.render import render_markdown
 from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
@@ -136,7 +137,7 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
         index_status=index_status, semantic_note=_knowledge().health().get("semantic_error") if opened else None,
         token=token or (opened.token if opened else ""), categories=categories, langs=LANGS, audiences=AUDIENCES,
         lang_labels=LANG_LABELS, audience_labels=AUDIENCE_LABELS, max_image_mb=MAX_IMAGE_BYTES // (1024 * 1024),
-        preview_html=render_markdown(form.body).html if form.body.strip() else "",
+        preview=render_markdown(form.body) if form.body.strip() else None,
     )
     return page, status
 
@@ -156,6 +157,7 @@ def create_article():
     except ValidationFailed as exc:
         return _editor(form, errors=exc.errors, status=400)
     _flash_saved(result)
+    _flash_external_images(form.body)
     return redirect(url_for("staff.edit_article", slug=result.slug))
 
 
@@ -177,7 +179,16 @@ def save_article(slug: str):
     except Conflict as exc:
         return _editor(form, slug=slug, conflict=exc, token=exc.token, status=409)
     _flash_saved(result)
+    _flash_external_images(form.body)
     return redirect(url_for("staff.edit_article", slug=result.slug))
+
+
+def _flash_external_images(body: str) -> None:
+    """Tell the author at once that an image on another site shows as a link (kb.render)."""
+    urls = external_image_urls(body)
+    if urls:
+        flash(f"صور من مواقع أخرى تظهر للقراء رابطًا لا صورة ({len(urls)}): ارفعها من «إدراج صورة» ليراها القراء. "
+              + " · ".join(urls[:3]), "info")
 
 
 def _flash_saved(result) -> None:
@@ -232,7 +243,8 @@ def live_preview():
     body = request.form.get("body")
     if body is None:
         body = (request.get_json(silent=True) or {}).get("body", "")
-    return jsonify(html=render_markdown(str(body)).html)
+    rendered = render_markdown(str(body))
+    return jsonify(html=rendered.html, external_images=list(rendered.external_images))
 
 
 def upload_image():

@@ -35,7 +35,10 @@
       var form = new FormData();
       form.append("body", source.value);
       post(source.getAttribute("data-preview-source"), form).then(function (data) {
-        if (mine === sent) { target.innerHTML = data.html || ""; }  /* sanitized by the server (nh3) */
+        if (mine === sent) {
+          target.innerHTML = data.html || "";  /* sanitized by the server (nh3) */
+          showExternalImages(data.external_images || []);
+        }
       }).catch(function () { /* keep the last preview */ });
     };
     source.addEventListener("input", function () {
@@ -43,6 +46,21 @@
       timer = setTimeout(refresh, 250);
     });
     followCaret(source, target);
+  }
+
+  /* Images on other sites show as links to readers: list them above the preview. */
+  function showExternalImages(urls) {
+    var box = document.querySelector("[data-preview-warnings]");
+    var list = box && box.querySelector("[data-preview-warning-list]");
+    if (!list) { return; }
+    list.textContent = "";
+    urls.forEach(function (url) {
+      var item = document.createElement("li");
+      item.dir = "ltr";
+      item.textContent = url;
+      list.appendChild(item);
+    });
+    box.hidden = urls.length === 0;
   }
 
   /* The preview follows the caret: the section the caret is in (by its heading) is brought
