@@ -102,6 +102,13 @@ class Settings:
     support_contact: str = setting(
         "mailto:support@example.com", "Where 'contact support' links point (a URL or a mailto: address)."
     )
+    default_language: str = setting(
+        "ar", "Interface language when neither the URL (/en/...) nor the browser's Accept-Language names one of the "
+              "languages with a catalog in kb/translations (ar, en)."
+    )
+    cli_language: str = setting(
+        "en", "Language of the kb command's messages (any language with a catalog: en, ar); KB_CLI_LANGUAGE for one run."
+    )
     api_rate_limit: int = setting(120, "Requests per minute allowed for one API key.")
     site_rate_limit: int = setting(60, "Searches or votes per minute allowed for one visitor.")
     page_cache_seconds: int = setting(

@@ -48,7 +48,7 @@ def site_search(client, query: str) -> list[str]:
     from urllib.parse import unquote
 
     html = client.get("/search", query_string={"q": query}).get_data(as_text=True)
-    return [unquote(slug) for slug in re.findall(r'class="result-title"><a href="[^"]*[?&]to=([^&"]+)', html)]
+    return [unquote(slug) for slug in re.findall(r'class="result-title"[^>]*><a href="[^"]*[?&]to=([^&"]+)', html)]
 
 
 def keyword_slugs(app, query: str) -> list[str]:

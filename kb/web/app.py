@@ -1,8 +1,8 @@
 """Application factory: settings -> KnowledgeBase + Database -> Flask app with blueprints.
 
 One error handler serves every blueprint: requests under ``/api/`` always get the JSON
-error shape ``{"error": {"code", "message", "field"?}}``, everything else an Arabic HTML
-page (``templates/errors/``).  A blueprint may still register its own handlers; Flask
+error shape ``{"error": {"code", "message", "field"?}}``, everything else an HTML page in
+the request's interface language (``templates/errors/``).  A blueprint may still register its own handlers; Flask
 tries those first for errors raised in its views.
 """
 
@@ -12,11 +12,12 @@ import hashlib
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
 from flask import render_template
 from flask import request
-from flask import url_for
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from kb.config import Settings
@@ -25,27 +26,30 @@ from kb.config import load_settings
 from kb.db import Database
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
+from kb.web import branding
 from kb.web import caching
+from kb.web import i18n
+from kb.web import labels
 from kb.web import security
 
 logger = logging.getLogger(__name__)
 
-# Arabic titles for the HTTP errors a visitor can meet.
+# Titles for the HTTP errors a visitor can meet (translated when the page renders).
 ERROR_TITLES = {
-    400: "طلب غير صالح",
-    403: "غير مسموح",
-    404: "الصفحة غير موجودة",
-    405: "طريقة الطلب غير مسموحة",
-    413: "الطلب كبير جدًا",
-    429: "طلبات كثيرة",
-    500: "حدث خطأ غير متوقع",
-    503: "الخدمة غير متاحة مؤقتًا",
+    400: _l("Invalid request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Request method not allowed"),
+    413: _l("Request too large"),
+    429: _l("Too many requests"),
+    500: _l("An unexpected error occurred"),
+    503: _l("Service temporarily unavailable"),
 }
 ERROR_MESSAGES = {
-    404: "ربما تغيّر عنوان الصفحة أو حُذفت. جرّب البحث عمّا تريد.",
-    413: "البيانات المرسلة أكبر من الحد المسموح.",
-    500: "نعتذر، حدث خطأ من جهتنا. أعد المحاولة بعد قليل، وإذا تكرر الخطأ فتواصل مع الدعم.",
-    503: "الخدمة غير متاحة الآن. أعد المحاولة بعد قليل.",
+    404: _l("The page may have moved or been deleted. Try searching for what you need."),
+    413: _l("The data sent is larger than allowed."),
+    500: _l("Sorry, something went wrong on our side. Try again in a moment, and contact support if it happens again."),
+    503: _l("The service is unavailable right now. Try again in a moment."),
 }
 
 
@@ -71,7 +75,10 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
 
     security.init_app(app)
+    i18n.init_app(app, settings.default_language)
+    labels.init_app(app)
     caching.init_app(app)
+    branding.init_app(app)
     _init_templates(app, settings)
     _init_error_handlers(app)
 
@@ -97,17 +104,14 @@ def _init_templates(app: Flask, settings: Settings) -> None:
                 hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
             except OSError:
                 hashes[filename] = "0"
-        return url_for("static", filename=filename, v=hashes[filename])
+        # One URL in every language (no /en/ prefix), so the browser caches it once.
+        return i18n.unprefixed(f"{app.static_url_path}/{quote(filename)}?v={hashes[filename]}")
 
     app.jinja_env.globals.update(
         asset_url=asset_url,
         site_name=settings.site_name,
         support_contact=settings.support_contact,
     )
-
-    @app.context_processor
-    def defaults() -> dict[str, Any]:
-        return {"lang": "ar"}
 
 
 def wants_json() -> bool:
@@ -157,4 +161,4 @@ def _error_page(status: int, message: str | None = None) -> str:
                                message=message or ERROR_MESSAGES.get(status, ""))
     except Exception:  # the error page itself must never fail
         logger.exception("error page %s failed to render", status)
-        return f'<!doctype html><html lang="ar" dir="rtl"><meta charset="utf-8"><title>{status}</title><h1>{title}</h1></html>'
+        return f'<!doctype html><html><meta charset="utf-8"><title>{status}</title><h1>{status}</h1></html>'

@@ -4,6 +4,12 @@
 counts, FAQ entries, translations) once every few seconds rather than on every request,
 so the home and FAQ pages stay fast at 10k articles.  Article HTML is rendered once per
 article version (``rendered``).
+
+Each interface language sees the catalog through :func:`language_view`: its own articles
+first, then those of other languages that have no translation in it (a translated pair
+shows once, in the reader's language, as in search results).  Hiding the rest would leave
+a mostly-Arabic help center nearly empty for an English reader; listing both versions of
+a pair would make every list twice as long.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from dataclasses import field
 from functools import lru_cache
 from urllib.parse import quote
 
+from babel.dates import format_date as babel_format_date
+
 from kb.articles import Article
 from kb.articles import Category
 from kb.articles import FaqEntry
@@ -27,40 +35,12 @@ from kb.urls import article_url
 from kb.urls import category_url
 
 CATALOG_TTL_SECONDS = 60.0
-MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
-
-# Labels of the article page, which is Arabic or English like the article itself.
-LABELS = {
-    "ar": {
-        "home": "الرئيسية", "updated": "آخر تحديث", "toc": "في هذه المقالة", "faq": "أسئلة شائعة",
-        "related": "مقالات ذات صلة", "helpful": "هل كانت هذه المقالة مفيدة؟", "yes": "نعم", "no": "لا",
-        "thanks": "شكرًا لك على رأيك!", "sorry": "نأسف لأن المقالة لم تساعدك.",
-        "comment_label": "ما الذي كان ينقص المقالة؟ (اختياري)", "send": "أرسل التعليق",
-        "comment_thanks": "وصلنا تعليقك، شكرًا لك. سنستخدمه لتحسين المقالة.",
-        "need_help": "ما زلت تحتاج إلى مساعدة؟", "contact": "تواصل مع فريق الدعم",
-        "translation": "اقرأ هذه المقالة بالإنجليزية", "breadcrumbs": "مسار التنقل", "chars": "حرف كحد أقصى",
-    },
-    "en": {
-        "home": "Home", "updated": "Last updated", "toc": "In this article", "faq": "Frequently asked questions",
-        "related": "Related articles", "helpful": "Was this article helpful?", "yes": "Yes", "no": "No",
-        "thanks": "Thank you for your feedback!", "sorry": "We are sorry this article did not help.",
-        "comment_label": "What was missing? (optional)", "send": "Send comment",
-        "comment_thanks": "We received your comment, thank you. We will use it to improve this article.",
-        "need_help": "Still need help?", "contact": "Contact our support team",
-        "translation": "اقرأ هذه المقالة بالعربية", "breadcrumbs": "Breadcrumbs", "chars": "characters at most",
-    },
-}
-
 
 def format_date(value: dt.date | None, lang: str = "ar") -> str:
-    """'20 نوفمبر 2026' (or 'November 20, 2026')."""
+    """'20 نوفمبر 2026' or 'November 20, 2026': CLDR's long date of the language (Latin digits)."""
     if value is None:
         return ""
-    if lang == "en":
-        return f"{MONTHS_EN[value.month - 1]} {value.day}, {value.year}"
-    return f"{value.day} {MONTHS_AR[value.month - 1]} {value.year}"
+    return babel_format_date(value, "long", locale=lang)
 
 
 @lru_cache(maxsize=1024)
@@ -120,6 +100,45 @@ def build_public_catalog(articles: list[Article], all_categories: dict[str, Cate
         faq=faq,
         recent=recent,
     )
+
+
+@dataclass
+class LanguageView:
+    """The public catalog as one interface language lists it (see the module docstring)."""
+
+    lang: str
+    categories: list[tuple[Category, int]]  # categories with articles in this view, and how many
+    by_category: dict[str, list[Article]]
+    faq: list[tuple[Category, list[tuple[Article, FaqEntry]]]]
+    recent: list[Article]
+
+
+def in_language(articles: list[Article], lang: str, translations: dict[str, list[Article]]) -> list[Article]:
+    """``lang``'s articles first, then the others that have no translation in ``lang``; the
+    order within each group is kept (pure)."""
+    own = [a for a in articles if a.lang == lang]
+    others = [a for a in articles
+              if a.lang != lang and not any(t.lang == lang for t in translations.get(a.slug, []))]
+    return own + others
+
+
+def language_view(public: PublicCatalog, lang: str) -> LanguageView:
+    """:func:`in_language` applied to every list of the catalog, built once per catalog version."""
+    key = f"language:{lang}"
+    view = public.rendered.get(key)
+    if view is None:
+        by_category = {slug: in_language(articles, lang, public.translations)
+                       for slug, articles in public.by_category.items()}
+        categories = [(c, len(by_category.get(c.slug, []))) for c, _ in public.categories]
+        faq = []
+        for category, _ in categories:
+            entries = [(a, entry) for a in by_category.get(category.slug, []) for entry in a.faq]
+            if entries:
+                faq.append((category, entries))
+        view = LanguageView(lang=lang, categories=[(c, n) for c, n in categories if n], by_category=by_category,
+                            faq=faq, recent=in_language(public.recent, lang, public.translations))
+        public.rendered[key] = view
+    return view  # type: ignore[return-value]
 
 
 class PublicCatalogCache:
@@ -238,17 +257,21 @@ def faq_jsonld(entries: list[tuple[Article, FaqEntry]]) -> dict:
     }
 
 
-def sitemap_entries(public: PublicCatalog, base_url: str) -> list[dict]:
-    """One dict per URL: loc, lastmod (or None) and alternates [(lang, href)] for hreflang."""
-    entries = [
-        {"loc": absolute_url(base_url, "/"), "lastmod": None, "alternates": []},
-        {"loc": absolute_url(base_url, "/faq"), "lastmod": None, "alternates": []},
-    ]
-    for category, _ in public.categories:
-        entries.append({"loc": absolute_url(base_url, category_url(category.slug)), "lastmod": None, "alternates": []})
-    for category, _ in public.faq:
-        entries.append({"loc": absolute_url(base_url, "/faq/" + quote(category.slug, safe="")), "lastmod": None,
-                        "alternates": []})
+def sitemap_entries(public: PublicCatalog, base_url: str, languages: tuple[str, ...] = ("ar", "en")) -> list[dict]:
+    """One dict per URL: loc, lastmod (or None) and alternates [(hreflang, href)].
+
+    Pages without a language of their own (home, FAQ, categories) are listed once per
+    interface language (``/<lang>/faq``), each naming the others and the browser-chosen
+    ``x-default``; an article is listed at its own URL with its translations."""
+    neutral = ["/", "/faq"]
+    neutral += [category_url(category.slug) for category, _ in public.categories]
+    neutral += ["/faq/" + quote(category.slug, safe="") for category, _ in public.faq]
+    entries = []
+    for path in neutral:
+        alternates = [(lang, absolute_url(base_url, f"/{lang}{path}")) for lang in languages]
+        alternates.append(("x-default", absolute_url(base_url, path)))
+        for lang in languages:
+            entries.append({"loc": absolute_url(base_url, f"/{lang}{path}"), "lastmod": None, "alternates": alternates})
     for article in public.articles.values():
         alternates = []
         others = public.translations.get(article.slug, [])
@@ -260,26 +283,3 @@ def sitemap_entries(public: PublicCatalog, base_url: str) -> list[dict]:
             "alternates": alternates,
         })
     return entries
-
-
-def plural_ar(count: int, one: str, two: str, few: str, many: str) -> str:
-    """Arabic count phrase: 'مقالة واحدة', 'مقالتان', '3 مقالات', '11 مقالة'."""
-    if count == 1:
-        return one
-    if count == 2:
-        return two
-    if 3 <= count % 100 <= 10:
-        return f"{count} {few}"
-    return f"{count} {many}"
-
-
-def count_articles(count: int) -> str:
-    return plural_ar(count, "مقالة واحدة", "مقالتان", "مقالات", "مقالة")
-
-
-def count_results(count: int) -> str:
-    return plural_ar(count, "نتيجة واحدة", "نتيجتان", "نتائج", "نتيجة")
-
-
-def count_questions(count: int) -> str:
-    return plural_ar(count, "سؤال واحد", "سؤالان", "أسئلة", "سؤالًا")

@@ -1,10 +1,14 @@
-"""Blueprint "site": the customer-facing help center (Arabic, right to left).
+"""Blueprint "site": the customer-facing help center, in every interface language.
 
 Pages: home, category, article (+ feedback), FAQ, search (+ suggestions and the click
 redirect that tells analytics which result a search led to), sitemap.xml, robots.txt.
 Customers only ever see public, published articles: everything else is a 404, and search,
 suggestions, related lists and the sitemap never include it.  Every page works without
 JavaScript; ``static/js/site.js`` adds search-as-you-type and in-place voting.
+
+The interface language comes from the URL (``/en/faq``), else the browser, else the
+site default (:mod:`kb.web.i18n`); an article's own URL shows it in its own language.
+Lists show the page language's articles first (:func:`kb.web.pages.language_view`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from urllib.parse import quote
 from urllib.parse import unquote
 
 from flask import Blueprint
@@ -24,6 +29,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext as _
 
 from kb.analytics import MAX_COMMENT_CHARS
 from kb.articles import Article
@@ -31,6 +37,7 @@ from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
+from kb.web import i18n
 from kb.web import pages
 from kb.web.security import RateLimiter
 from kb.web.security import public_form
@@ -40,9 +47,6 @@ from kb.web.security import visitor_key
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("site", __name__)
-bp.add_app_template_filter(pages.count_articles, "count_articles")
-bp.add_app_template_filter(pages.count_results, "count_results")
-bp.add_app_template_filter(pages.count_questions, "count_questions")
 bp.add_app_template_filter(category_url, "category_href")
 
 
@@ -112,8 +116,21 @@ def _canonical(path: str) -> str:
     return absolute(path)
 
 
+def _language_page(path: str) -> dict:
+    """Canonical URL and hreflang alternates of a page without a language of its own (home,
+    FAQ, a category): its URL in each interface language, and the browser-chosen one."""
+    alternates = [(lang, absolute(f"/{lang}{path}")) for lang in i18n.languages()]
+    alternates.append(("x-default", absolute(path)))
+    return {"canonical_url": absolute(f"/{i18n.current_language()}{path}"), "alternates": alternates}
+
+
+def _view() -> pages.LanguageView:
+    return pages.language_view(public_catalog(), i18n.current_language())
+
+
 def _popular(public: pages.PublicCatalog, limit: int = HOME_LIST) -> tuple[list[Article], bool]:
-    """The most viewed public articles (True), or the newest when nothing was viewed yet (False).
+    """The most viewed public articles (True), or the newest when nothing was viewed yet (False),
+    in the page's language first (a translated pair once).
 
     The view counts are read at most every POPULAR_TTL_SECONDS: a GROUP BY over a month of
     views is not something to run on every page."""
@@ -123,19 +140,23 @@ def _popular(public: pages.PublicCatalog, limit: int = HOME_LIST) -> tuple[list[
     if cached is None or now - cached[0] > POPULAR_TTL_SECONDS:
         cached = (now, [v.slug for v in _analytics().most_viewed_articles(days=30, limit=limit * 3)])
         state["popular"] = cached
-    viewed = [public.articles[slug] for slug in cached[1] if slug in public.articles][:limit]
+    lang = i18n.current_language()
+    recent = pages.language_view(public, lang).recent
+    viewed = [public.articles[slug] for slug in cached[1] if slug in public.articles]
+    viewed = pages.in_language(viewed, lang, public.translations)[:limit]
     if not viewed:
-        return public.recent[:limit], False
+        return recent[:limit], False
     shown = {a.slug for a in viewed}
-    return viewed + [a for a in public.recent[: limit * 2] if a.slug not in shown][: limit - len(viewed)], True
+    return viewed + [a for a in recent[: limit * 2] if a.slug not in shown][: limit - len(viewed)], True
 
 
 def _top_questions(articles, limit: int = HOME_LIST) -> list[tuple[Article, object]]:
-    """The first FAQ entry of each article, in the given order, Arabic ones only, one per article."""
+    """The first FAQ entry of each article, in the page's language only, one per article."""
     questions = []
     seen: set[str] = set()
+    lang = i18n.current_language()
     for article in articles:
-        if article.faq and article.lang == "ar" and article.slug not in seen:
+        if article.faq and article.lang == lang and article.slug not in seen:
             seen.add(article.slug)
             questions.append((article, article.faq[0]))
             if len(questions) >= limit:
@@ -149,12 +170,14 @@ def _top_questions(articles, limit: int = HOME_LIST) -> list[tuple[Article, obje
 @bp.get("/")
 def home():
     public = public_catalog()
+    view = _view()
     popular, by_views = _popular(public)
-    top_faq = _top_questions(itertools.chain(popular, public.recent))
+    top_faq = _top_questions(itertools.chain(popular, view.recent))
     return render_template(
-        "site/home.html", categories=public.categories, popular=popular, popular_by_views=by_views,
-        top_faq=top_faq, canonical_url=_canonical("/"),
-        meta_description=f"{_settings().site_name}: ابحث عن إجابات أسئلتك وتصفح المقالات والأسئلة الشائعة.",
+        "site/home.html", categories=view.categories, popular=popular, popular_by_views=by_views,
+        top_faq=top_faq, **_language_page("/"),
+        meta_description=_("%(site)s: find answers to your questions, browse the articles and the frequently asked "
+                           "questions.", site=_settings().site_name),
     )
 
 
@@ -164,14 +187,16 @@ def category(slug: str):
     found = public.category(slug)
     if found is None:
         abort(404)
-    articles = public.by_category.get(found.slug, [])
+    articles = _view().by_category.get(found.slug, [])
     page, pages_total, shown = _paginate(articles, CATEGORY_PAGE_SIZE)
     path = category_url(found.slug) + (f"?page={page}" if page > 1 else "")
+    prefix = f"/{i18n.url_language()}" if i18n.url_language() else ""
+    trail = [(_("Home"), prefix + "/"), (found.name, prefix + category_url(found.slug))]
     return render_template(
         "site/category.html", category=found, articles=shown, count=len(articles), page=page, pages_total=pages_total,
-        has_faq=any(c.slug == found.slug for c, _ in public.faq),
-        canonical_url=_canonical(path), meta_description=found.description or found.name,
-        jsonld=[pages.breadcrumbs_jsonld(_settings().base_url, [("الرئيسية", "/"), (found.name, category_url(found.slug))])],
+        has_faq=any(c.slug == found.slug for c, _entries in public.faq), **_language_page(path),
+        meta_description=found.description or found.name,
+        jsonld=[pages.breadcrumbs_jsonld(_settings().base_url, trail)],
     )
 
 
@@ -180,6 +205,7 @@ def article(slug: str):
     found = _kb().catalog.articles.get(slug)
     if not can_see(found):
         abort(404)
+    i18n.use_language(found.lang)  # its own URL: the article's language
     public = public_catalog()
     settings = _settings()
     rendered = pages.rendered(found)
@@ -192,16 +218,31 @@ def article(slug: str):
     votes = _analytics().article_votes(found.slug)
     if found.is_public and not _is_reload(found):
         _analytics().record_view(found.slug)
-    trail = [("الرئيسية", "/"), (found.category, category_url(found.category_slug)), (found.title, found.url)]
+    translations = public.translations.get(found.slug, [])
+    ui_lang = i18n.current_language()
+    prefix = f"/{i18n.url_language()}" if i18n.url_language() else ""
+    trail = [(_("Home"), prefix + "/"), (found.category, prefix + category_url(found.category_slug)),
+             (found.title, found.url)]
+    alternates = [(a.lang, absolute(a.url)) for a in [found, *translations]] if translations else []
     return render_template(
-        "site/article.html", article=found, lang=found.lang, t=pages.LABELS[found.lang], body_html=rendered.html,
+        "site/article.html", article=found, body_html=rendered.html,
         toc=[e for e in rendered.toc if e.level in (2, 3)], related=related, vote=vote, votes=votes,
-        translations=public.translations.get(found.slug, []),
-        updated=pages.format_date(found.updated, found.lang), canonical_url=_canonical(found.url),
+        translations=translations,
+        updated=pages.format_date(found.updated, ui_lang), canonical_url=_canonical(found.url), alternates=alternates,
+        switch_targets=_article_targets(found, translations),
         meta_description=found.summary or found.title, max_comment=MAX_COMMENT_CHARS,
         jsonld=[pages.article_jsonld(settings.base_url, found, settings.site_name),
                 pages.breadcrumbs_jsonld(settings.base_url, trail)],
     )
+
+
+def _article_targets(article: Article, translations: list[Article]) -> dict[str, str]:
+    """Where the language switcher goes from an article: its translation in that language
+    when there is one, else this article inside the other interface language."""
+    targets = {lang: i18n.localized(article.url, lang) for lang in i18n.languages()}
+    for other in [article, *translations]:
+        targets[other.lang] = i18n.unprefixed(other.url)
+    return targets
 
 
 def _is_reload(article: Article) -> bool:
@@ -220,11 +261,13 @@ def feedback(slug: str):
     helpful = request.form.get("helpful", "")
     comment = request.form.get("comment", "").strip()
     if helpful not in ("yes", "no", ""):
-        raise KbError("bad_vote", "اختر «نعم» أو «لا».", field="helpful")
+        raise KbError("bad_vote", _("Choose “Yes” or “No”."), field="helpful")
     if len(comment) > MAX_COMMENT_CHARS:
-        raise KbError("comment_too_long", f"التعليق أطول من {MAX_COMMENT_CHARS} حرف.", field="comment")
+        raise KbError("comment_too_long", _("The comment is longer than %(count)d characters.", count=MAX_COMMENT_CHARS),
+                      field="comment")
     if not helpful and not comment:
-        raise KbError("empty_feedback", "لم يصل أي رأي: اختر «نعم» أو «لا» أو اكتب تعليقًا.", field="helpful")
+        raise KbError("empty_feedback", _("No feedback arrived: choose “Yes” or “No”, or write a comment."),
+                      field="helpful")
     visitor = visitor_key()
     analytics = _analytics()
     if helpful:
@@ -233,36 +276,38 @@ def feedback(slug: str):
         recorded = analytics.add_comment(found.slug, visitor, comment)
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"recorded": recorded, "vote": analytics.vote_of(found.slug, visitor)})
-    return redirect(article_url(found.slug, "feedback"), code=303)
+    return redirect(i18n.article_href(found) + "#feedback", code=303)
 
 
 @bp.get("/faq")
 def faq():
     """Every FAQ entry by category; past FAQ_ALL_LIMIT entries, the first few per category
     with a link to the category's own FAQ page (a 10k-article site has tens of thousands)."""
-    public = public_catalog()
-    entries = [pair for _, group in public.faq for pair in group]
+    faq = _view().faq
+    entries = [pair for _category, group in faq for pair in group]
     preview = len(entries) > FAQ_ALL_LIMIT
-    groups = [(category, group[:FAQ_PREVIEW] if preview else group, len(group)) for category, group in public.faq]
-    shown = [pair for _, group, _ in groups for pair in group]
+    groups = [(category, group[:FAQ_PREVIEW] if preview else group, len(group)) for category, group in faq]
+    shown = [pair for _category, group, _total in groups for pair in group]
     return render_template(
-        "site/faq.html", groups=groups, count=len(entries), category=None, canonical_url=_canonical("/faq"),
-        meta_description="الأسئلة الشائعة وإجاباتها، مرتبة حسب القسم.", jsonld=[pages.faq_jsonld(shown)],
+        "site/faq.html", groups=groups, count=len(entries), category=None, **_language_page("/faq"),
+        meta_description=_("Frequently asked questions and their answers, by section."),
+        jsonld=[pages.faq_jsonld(shown)],
     )
 
 
 @bp.get("/faq/<slug>")
 def category_faq(slug: str):
-    public = public_catalog()
-    found = public.category(slug)
-    group = next((g for c, g in public.faq if c.slug == slug), None)
+    found = public_catalog().category(slug)
+    group = next((g for c, g in _view().faq if c.slug == slug), None)
     if found is None or group is None:
         abort(404)
     page, pages_total, shown = _paginate(group, FAQ_PAGE_SIZE)
+    path = "/faq/" + quote(found.slug, safe="") + (f"?page={page}" if page > 1 else "")
     return render_template(
         "site/faq.html", groups=[(found, shown, len(group))], count=len(group), category=found, page=page,
-        pages_total=pages_total, canonical_url=_canonical(url_for("site.category_faq", slug=slug, page=page if page > 1 else None)),
-        meta_description=f"الأسئلة الشائعة في قسم {found.name}.", jsonld=[pages.faq_jsonld(shown)],
+        pages_total=pages_total, **_language_page(path),
+        meta_description=_("Frequently asked questions in the section %(section)s.", section=found.name),
+        jsonld=[pages.faq_jsonld(shown)],
     )
 
 
@@ -333,7 +378,10 @@ def search_click():
     if search_id:
         _analytics().record_click(search_id, found.slug, _int_arg("rank", 0, 0, 10_000))
     anchor = request.args.get("section") or None
-    return redirect(article_url(found.slug, unquote(anchor) if anchor else None), code=303)
+    target = i18n.article_href(found)
+    if anchor:
+        target = target + article_url(found.slug, unquote(anchor))[len(found.url):]
+    return redirect(target, code=303)
 
 
 @bp.get("/search/suggest")
@@ -363,7 +411,8 @@ def sitemap():
     public = public_catalog()
     xml = public.rendered.get("sitemap")  # ~1 MB at 10k articles: built once per catalog version
     if xml is None:
-        xml = render_template("site/sitemap.xml", entries=pages.sitemap_entries(public, _settings().base_url))
+        xml = render_template("site/sitemap.xml",
+                              entries=pages.sitemap_entries(public, _settings().base_url, i18n.languages()))
         public.rendered["sitemap"] = xml
     return Response(xml, mimetype="application/xml")
 
