@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from kb.articles import load_articles
+from kb.errors import KbError
+from kb.importer import DEFAULT_CATEGORY
+from kb.importer import SOURCES_FILE
 from kb.importer import convert_document
 from kb.importer import detect_kind
 from kb.importer import import_file
@@ -201,20 +204,196 @@ def test_imported_body_renders_with_its_sections(imported, name):
     assert "<li" in rendered.html
 
 
-def test_importing_the_same_file_twice_never_overwrites(tmp_path):
-    """GIVEN a seed already imported WHEN it is imported again THEN a new slug, the first file untouched."""
+def test_importing_the_same_file_twice_skips_it(tmp_path):
+    """GIVEN a seed already imported WHEN it is imported again (alone, twice in one run, or as a copy
+    under another name) THEN it is skipped as unchanged: no -2 copy, the draft untouched."""
     first = import_files([seed("skills21")], tmp_path)[0]
+    assert first.action == "created"
     before = first.path.read_bytes()
-    second = import_files([seed("skills21")], tmp_path)[0]
-    assert second.slug == f"{first.slug}-2"
-    assert second.path != first.path
+    copy = tmp_path / "copy-of-the-seed.txt"
+    copy.write_bytes(seed("skills21").read_bytes())
+    again = import_files([seed("skills21"), seed("skills21"), copy], tmp_path)
+    assert [r.action for r in again] == ["unchanged"] * 3
+    assert {(r.slug, r.path) for r in again} == {(first.slug, first.path)}
+    assert "imported before as" in again[0].notes[0] and "skipped" in again[0].notes[0]
     assert first.path.read_bytes() == before
-    third = import_files([seed("skills21")], tmp_path)[0]
-    assert third.slug == f"{first.slug}-3"
+    assert [p.name for p in (tmp_path / "imported").glob("*.md")] == [first.path.name]
     catalog = load_articles(tmp_path)
-    assert catalog.errors == []
-    assert {first.slug, second.slug, third.slug} <= set(catalog.articles)
+    assert catalog.errors == [] and list(catalog.articles) == [first.slug]
     assert not [p for p in (tmp_path / "imported").iterdir() if p.name.startswith(".")], "temp file left behind"
+
+
+def write_source(path: Path, body: str) -> Path:
+    path.write_text(f"شحن الطلبات\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def test_a_changed_source_updates_its_untouched_draft(tmp_path):
+    """GIVEN an imported file nobody edited since WHEN the file changes and is imported again
+    THEN its draft is rewritten in place (same slug and file), not copied."""
+    source = write_source(tmp_path / "shipping.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    articles = tmp_path / "articles"
+    first = import_files([source], articles)[0]
+    write_source(source, "نشحن الطلبات خلال ثلاثة أيام إلى جميع المدن والقرى.")
+    second = import_files([source], articles)[0]
+    assert second.action == "updated"
+    assert (second.slug, second.path) == (first.slug, first.path)
+    catalog = load_articles(articles)
+    assert list(catalog.articles) == [first.slug]
+    assert "ثلاثة أيام" in catalog.articles[first.slug].body
+    third = import_files([source], articles)[0]
+    assert third.action == "unchanged"  # the update was recorded too
+
+
+def test_a_changed_source_never_overwrites_an_edited_draft(tmp_path):
+    """GIVEN an imported draft that an editor changed WHEN its source file changes and is imported
+    again THEN the draft is kept as edited, and the message says why and what to do."""
+    source = write_source(tmp_path / "shipping.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    articles = tmp_path / "articles"
+    first = import_files([source], articles)[0]
+    edited = first.path.read_text(encoding="utf-8") + "\nأضافها المحرر: الشحن مجاني فوق 200 ريال.\n"
+    first.path.write_text(edited, encoding="utf-8")
+    write_source(source, "نشحن الطلبات خلال ثلاثة أيام إلى جميع المدن.")
+    second = import_files([source], articles)[0]
+    assert second.action == "kept"
+    assert second.path == first.path
+    assert "edited since" in second.notes[0] and "delete it to import the file again" in second.notes[0]
+    assert first.path.read_text(encoding="utf-8") == edited
+    assert len(list((articles / "imported").glob("*.md"))) == 1
+
+
+def test_a_different_document_with_the_same_title_gets_its_own_slug(tmp_path):
+    """GIVEN two different files whose title line is the same THEN two drafts, the second with -2."""
+    one = write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    other = write_source(tmp_path / "other.txt", "الشحن الدولي يستغرق أسبوعا إلى دول الخليج.")
+    articles = tmp_path / "articles"
+    results = import_files([one], articles) + import_files([other], articles)
+    assert [r.action for r in results] == ["created", "created"]
+    assert results[1].slug == f"{results[0].slug}-2"
+    assert len(load_articles(articles).articles) == 2
+
+
+def test_a_deleted_draft_is_imported_again_and_a_moved_one_is_still_found(tmp_path):
+    """GIVEN an imported draft WHEN it is moved to another folder THEN a re-import finds it there;
+    WHEN it is deleted THEN the file is imported anew."""
+    source = write_source(tmp_path / "shipping.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    articles = tmp_path / "articles"
+    first = import_files([source], articles)[0]
+    (articles / "orders").mkdir()
+    moved = first.path.rename(articles / "orders" / first.path.name)
+    again = import_files([source], articles)[0]
+    assert (again.action, again.path) == ("unchanged", moved)
+    moved.unlink()
+    anew = import_files([source], articles)[0]
+    assert (anew.action, anew.slug) == ("created", first.slug)
+    assert anew.path.exists()
+
+
+def test_an_unreadable_import_record_only_loses_re_import_detection(tmp_path, caplog):
+    source = write_source(tmp_path / "shipping.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    articles = tmp_path / "articles"
+    import_files([source], articles)
+    (articles / "imported" / SOURCES_FILE).write_text("- [unclosed\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="kb.importer"):
+        result = import_files([source], articles)[0]
+    assert result.action == "created" and result.slug.endswith("-2")
+    assert "unreadable" in caplog.text
+    assert import_files([source], articles)[0].action == "unchanged"  # written anew, readable again
+
+
+# -- categories: drafts go into one that _categories.yml lists --------------------------------------------------
+
+
+CATEGORIES = ("# our help center's categories\n"
+              "- name: الطلبات والاسترداد\n  slug: orders\n"
+              "- name: الحساب\n  slug: account\n")
+
+
+@pytest.fixture
+def listed(tmp_path) -> Path:
+    """An articles folder whose _categories.yml lists two categories (with a comment to keep)."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "_categories.yml").write_text(CATEGORIES, encoding="utf-8")
+    return articles
+
+
+def test_the_default_category_is_added_to_the_list_once(listed, tmp_path):
+    """GIVEN _categories.yml without the default category WHEN files are imported without --category
+    THEN 'عام' is appended (the rest of the file as written), kb check has nothing to warn about,
+    and a later import adds nothing."""
+    one = write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")
+    other = write_source(tmp_path / "other.txt", "الشحن الدولي يستغرق أسبوعا إلى دول الخليج.")
+    first, second = import_files([one, other], listed)
+    assert first.category == second.category == DEFAULT_CATEGORY == "عام"
+    assert first.notes == ("added the category 'عام' (slug general) to _categories.yml",)
+    assert second.notes == ()
+    text = (listed / "_categories.yml").read_text(encoding="utf-8")
+    assert text.startswith(CATEGORIES)
+    catalog = load_articles(listed)
+    assert catalog.problems == []
+    assert [c.name for c in sorted(catalog.categories.values(), key=lambda c: c.order)] == [
+        "الطلبات والاسترداد", "الحساب", "عام"]
+    assert catalog.categories["عام"].slug == "general" and catalog.categories["عام"].description
+    third = write_source(tmp_path / "third.txt", "يمكنك تتبع الشحنة من صفحة طلباتي.")
+    import_files([third], listed)
+    assert (listed / "_categories.yml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    ("categories", "slug"),
+    [
+        ("[{name: الحساب, slug: account}]\n", "general"),  # flow style: written again in block style
+        ("- name: عامة\n  slug: general\n", "general-2"),  # the slug is taken
+    ],
+)
+def test_adding_the_default_category_keeps_the_list_valid(tmp_path, categories, slug):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "_categories.yml").write_text(categories, encoding="utf-8")
+    import_files([write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين إلى جميع المدن.")], articles)
+    catalog = load_articles(articles)
+    assert catalog.problems == []
+    assert catalog.categories["عام"].slug == slug
+    assert len(catalog.categories) == 2
+
+
+def test_no_category_list_is_left_alone(tmp_path):
+    """GIVEN no _categories.yml (nothing to check against) THEN none is created."""
+    articles = tmp_path / "articles"
+    result = import_files([write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين.")], articles)[0]
+    assert result.category == "عام" and result.notes == ()
+    assert not (articles / "_categories.yml").exists()
+
+
+@pytest.mark.parametrize("given", ["الطلبات والاسترداد", "orders", "ORDERS", " orders "])
+def test_category_by_name_or_slug(listed, tmp_path, given):
+    result = import_files([write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين.")], listed, category=given)[0]
+    assert result.category == "الطلبات والاسترداد"
+    assert load_articles(listed).articles[result.slug].category_slug == "orders"
+    assert (listed / "_categories.yml").read_text(encoding="utf-8") == CATEGORIES
+
+
+@pytest.mark.parametrize("given", ["shipping", "الشحن", "order"])
+def test_an_unknown_category_is_an_error_listing_the_known_ones_and_nothing_is_written(listed, tmp_path, given):
+    with pytest.raises(KbError) as caught:
+        import_files([write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين.")], listed, category=given)
+    assert caught.value.code == "unknown_category" and caught.value.field == "category"
+    message = caught.value.message
+    assert repr(given) in message
+    assert "الطلبات والاسترداد (orders)" in message and "الحساب (account)" in message
+    assert not (listed / "imported").exists()
+
+
+def test_a_re_import_keeps_the_category_of_its_draft(listed, tmp_path):
+    """GIVEN a file imported into a category WHEN it changes and is imported again without --category
+    THEN its draft stays in that category (and the default category is not added)."""
+    source = write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين.")
+    import_files([source], listed, category="orders")
+    write_source(source, "نشحن الطلبات خلال ثلاثة أيام.")
+    result = import_files([source], listed)[0]
+    assert (result.action, result.category) == ("updated", "الطلبات والاسترداد")
+    assert (listed / "_categories.yml").read_text(encoding="utf-8") == CATEGORIES
 
 
 def test_slug_never_collides_with_an_existing_article(tmp_path):

@@ -11,13 +11,16 @@ pipeline is the same for every kind:
 
 Everything up to the Markdown is pure (:func:`convert_document`); :func:`import_files`
 adds the I/O: reading, a slug that collides with nothing, and an atomic, never-overwriting
-write to ``articles/imported/<slug>.md`` with ``status: draft``.
+write to ``articles/imported/<slug>.md`` with ``status: draft``, in a category that
+``_categories.yml`` lists.  A file imported before is recognized (``imported/_sources.yml``)
+and skipped, or updates its own draft while nobody has edited it.
 
 This package re-exports the public API; the stages live in private modules:
 ``_blocks`` (the Block unit, shared line shapes), ``_text`` and ``_html`` (input -> blocks),
 ``_boilerplate`` (line, block and sentence removal), ``_faq`` (Q/A pairs), ``_markdown``
-(blocks -> Markdown), ``_convert`` (the pure pipeline: title, summary, language) and
-``_files`` (kind, reading, slugs, front matter, atomic writes).
+(blocks -> Markdown), ``_convert`` (the pure pipeline: title, summary, language),
+``_files`` (kind, reading, slugs, front matter, atomic writes), ``_categories`` (which
+category drafts go into) and ``_sources`` (the record of imported files).
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from ._blocks import Block
 from ._boilerplate import clean_lines
 from ._boilerplate import drop_boilerplate_blocks
 from ._boilerplate import is_boilerplate_line
+from ._categories import DEFAULT_CATEGORY
+from ._categories import CategoryChoice
+from ._categories import add_category
+from ._categories import choose_category
 from ._convert import KINDS
 from ._convert import SUMMARY_MAX
 from ._convert import ImportedDocument
@@ -34,6 +41,7 @@ from ._convert import guess_lang
 from ._convert import make_summary
 from ._convert import take_title
 from ._faq import extract_faq
+from ._files import ACTIONS
 from ._files import IMPORT_FOLDER
 from ._files import SLUG_MAX
 from ._files import ImportResult
@@ -45,17 +53,26 @@ from ._files import make_slug
 from ._files import taken_slugs
 from ._html import html_to_blocks
 from ._markdown import render_blocks
+from ._sources import SOURCES_FILE
+from ._sources import SourceLog
 from ._text import text_to_blocks
 
 __all__ = [
+    "ACTIONS",
+    "DEFAULT_CATEGORY",
     "IMPORT_FOLDER",
     "KINDS",
     "SLUG_MAX",
+    "SOURCES_FILE",
     "SUMMARY_MAX",
     "Block",
+    "CategoryChoice",
     "ImportResult",
     "ImportedDocument",
+    "SourceLog",
+    "add_category",
     "article_text",
+    "choose_category",
     "clean_lines",
     "convert_document",
     "detect_kind",

@@ -1,4 +1,5 @@
-"""Files: kind, reading, a slug that collides with nothing, and an atomic, never-overwriting write."""
+"""Files: kind, reading, a slug that collides with nothing, and an atomic, never-overwriting write
+(the one exception: a re-imported source updates its own draft while nobody has edited it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,8 +19,13 @@ from kb.articles import load_articles
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
 
+from ._categories import add_category
+from ._categories import choose_category
 from ._convert import ImportedDocument
 from ._convert import convert_document
+from ._sources import SourceLog
+from ._sources import source_hash
+from ._sources import text_checksum
 
 logger = logging.getLogger(__package__)  # "kb.importer", the one logger of the whole package
 
@@ -29,15 +36,36 @@ _KIND_BY_SUFFIX = {".txt": "text", ".text": "text", ".md": "markdown", ".markdow
                    ".html": "html", ".htm": "html", ".xhtml": "html"}
 
 
+ACTIONS = ("created", "updated", "unchanged", "kept", "failed")
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """One input file's outcome; ``path`` is None when nothing was written (see ``problems``)."""
+    """One input file's outcome.
+
+    ``action``: created (a new draft), updated (a re-imported file rewrote its own untouched
+    draft), unchanged (the same content was imported before: skipped), kept (the file
+    changed, but its draft was edited since: left alone) or failed (nothing written, see
+    ``problems``).  ``path`` is the article's file, None when the import failed."""
 
     source: Path
     path: Path | None
     slug: str | None
     title: str | None
     problems: tuple[str, ...]
+    action: str = "created"
+    notes: tuple[str, ...] = ()  # what happened besides, e.g. why a file was skipped
+    category: str | None = None  # of the article written
+
+
+@dataclass(frozen=True)
+class _Known:
+    """An article already in the folder, as far as re-imports need it."""
+
+    path: Path
+    title: str
+    category: str
+    checksum: str
 
 
 def detect_kind(path: Path, text: str) -> str:
@@ -53,16 +81,16 @@ def detect_kind(path: Path, text: str) -> str:
     return "text"
 
 
-def _read_source(path: Path) -> tuple[str | None, str | None]:
-    """(text, problem): unreadable and non-UTF-8 files are problems, not exceptions."""
+def _read_source(path: Path) -> tuple[bytes, str | None, str | None]:
+    """(bytes, text, problem): unreadable and non-UTF-8 files are problems, not exceptions."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
+        return b"", None, f"cannot read: {exc.strerror or exc}"
     try:
-        return data.decode("utf-8-sig"), None
+        return data, data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
+        return data, None, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
 
 
 def make_slug(title: str | None, fallback: str) -> str:
@@ -76,10 +104,7 @@ def make_slug(title: str | None, fallback: str) -> str:
 
 def taken_slugs(articles_dir: Path) -> set[str]:
     """Every slug in use: loaded articles' slugs plus every .md file stem (broken files too)."""
-    if not articles_dir.is_dir():
-        return set()
-    slugs = set(load_articles(articles_dir).articles)
-    return slugs | {p.stem for p in articles_dir.rglob("*.md")}
+    return _known_articles(articles_dir)[0]
 
 
 def _reserve_path(folder: Path, base: str, taken: set[str]) -> tuple[str, Path]:
@@ -108,47 +133,116 @@ def article_text(doc: ImportedDocument, title: str, category: str, today: dt.dat
     return f"---\n{front}---\n\n{doc.body}"
 
 
-def import_file(source: Path, articles_dir: Path, category: str | None, taken: set[str]) -> ImportResult:
-    """Import one file as a draft; every failure is reported in ``problems``, never raised."""
-    text, problem = _read_source(source)
+def import_file(source: Path, articles_dir: Path, category: str | None, taken: set[str], *,
+                sources: SourceLog | None = None, known: dict[str, _Known] | None = None) -> ImportResult:
+    """Import one file as a draft; every failure is reported in ``problems``, never raised.
+
+    With ``sources`` (the folder's import record) and ``known`` (its articles by slug), a
+    file imported before is skipped, or updates its draft (see ``_sources``)."""
+    data, text, problem = _read_source(source)
     if text is None:
-        return ImportResult(source, None, None, None, (problem,))
+        return ImportResult(source, None, None, None, (problem,), action="failed")
     if not text.strip():
-        return ImportResult(source, None, None, None, ("empty file",))
+        return ImportResult(source, None, None, None, ("empty file",), action="failed")
+    known = {} if known is None else known
+    content_hash, origin = source_hash(data), str(source.resolve())
+    earlier = None
+    if sources is not None:
+        same = sources.by_content(content_hash, known)
+        if same is not None:
+            article = known[same.slug]
+            return ImportResult(source, article.path, same.slug, article.title, (), action="unchanged",
+                                notes=(f"imported before as {article.path} with the same content: skipped",))
+        earlier = sources.by_source(origin, known)
+    if earlier is not None and known[earlier.slug].checksum != earlier.written:
+        article = known[earlier.slug]
+        return ImportResult(source, article.path, earlier.slug, article.title, (), action="kept",
+                            notes=(f"changed since its import as {article.path}, but that article was edited since: "
+                                   "kept as it is (delete it to import the file again)",))
     doc = convert_document(text, detect_kind(source, text))
     if not doc.body.strip() and not doc.faq:
         return ImportResult(source, None, None, doc.title,
-                            (f"empty after cleaning ({doc.dropped} boilerplate lines removed)",))
+                            (f"empty after cleaning ({doc.dropped} boilerplate lines removed)",), action="failed")
     problems = list(doc.notes)
     title = doc.title
     if not title:
         title = source.stem
         problems.append(f"no title found; used the file name {title!r}")
-    folder = articles_dir / IMPORT_FOLDER
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        slug, path = _reserve_path(folder, make_slug(title, source.stem), taken)
-        try:
-            atomic_write_text(path, article_text(doc, title, category or UNCATEGORIZED, dt.date.today()))
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        if earlier is not None:
+            slug, path, category, content = _rewrite(doc, title, category, earlier.slug, known[earlier.slug])
+        else:
+            slug, path, category, content = _write_new(doc, title, category, articles_dir, source, taken)
+        if sources is not None:
+            sources.record(origin, content_hash, slug, text_checksum(content))
     except OSError as exc:
-        return ImportResult(source, None, None, title, (*problems, f"cannot write: {exc.strerror or exc}"))
+        return ImportResult(source, None, None, title, (*problems, f"cannot write: {exc.strerror or exc}"),
+                            action="failed")
     taken.add(slug)
-    return ImportResult(source, path, slug, title, tuple(problems))
+    known[slug] = _Known(path, title, category, text_checksum(content))
+    return ImportResult(source, path, slug, title, tuple(problems), action="updated" if earlier else "created",
+                        category=category)
+
+
+def _write_new(doc: ImportedDocument, title: str, category: str | None, articles_dir: Path, source: Path,
+               taken: set[str]) -> tuple[str, Path, str, str]:
+    """A new draft under a slug nothing uses: (slug, path, category, text written)."""
+    folder = articles_dir / IMPORT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    slug, path = _reserve_path(folder, make_slug(title, source.stem), taken)
+    category = category or UNCATEGORIZED
+    content = article_text(doc, title, category, dt.date.today())
+    try:
+        atomic_write_text(path, content)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return slug, path, category, content
+
+
+def _rewrite(doc: ImportedDocument, title: str, category: str | None, slug: str,
+             article: _Known) -> tuple[str, Path, str, str]:
+    """The source changed and its draft did not: the draft follows the file (same slug and path)."""
+    category = category or article.category
+    content = article_text(doc, title, category, dt.date.today())
+    atomic_write_text(article.path, content)
+    return slug, article.path, category, content
+
+
+def _known_articles(articles_dir: Path) -> tuple[set[str], dict[str, _Known]]:
+    """(every slug in use, the loadable articles by slug): one load of the folder per run."""
+    if not articles_dir.is_dir():
+        return set(), {}
+    catalog = load_articles(articles_dir)
+    known = {slug: _Known(a.path, a.title, a.category, a.checksum) for slug, a in catalog.articles.items()}
+    return set(known) | {p.stem for p in articles_dir.rglob("*.md")}, known
 
 
 def import_files(paths: Iterable[Path], articles_dir: Path, category: str | None = None) -> list[ImportResult]:
-    """Import each file as a draft under ``articles_dir/imported/``; one result per input file."""
+    """Import each file as a draft under ``articles_dir/imported/``; one result per input file.
+
+    ``category`` is a name or slug that ``_categories.yml`` lists (KbError otherwise, before
+    anything is written); without it, the default category, which the first import adds to
+    the list when it lacks it.  Files imported before are skipped or update their draft."""
     articles_dir = Path(articles_dir)
-    taken = taken_slugs(articles_dir)
+    choice = choose_category(articles_dir, category)
+    if choice.note:
+        logger.info("%s", choice.note)
+    taken, known = _known_articles(articles_dir)
+    sources = SourceLog(articles_dir / IMPORT_FOLDER)
     results: list[ImportResult] = []
     for source in paths:
-        result = import_file(Path(source), articles_dir, category, taken)
-        if result.path is None:
+        # No --category: None, so that a re-imported file's draft keeps the category it has.
+        result = import_file(Path(source), articles_dir, choice.name if category else None, taken, sources=sources,
+                             known=known)
+        if result.category == choice.name and choice.needs_listing:
+            added = add_category(articles_dir, choice.name)
+            choice = replace(choice, needs_listing=False)
+            result = replace(result, notes=(*result.notes, f"added the category {added.name!r} (slug {added.slug}) "
+                                                           "to _categories.yml"))
+        if result.action == "failed":
             logger.warning("import %s failed: %s", result.source, "; ".join(result.problems))
         else:
-            logger.info("imported %s as %s", result.source, result.path)
+            logger.info("import %s: %s %s", result.source, result.action, result.path)
         results.append(result)
     return results

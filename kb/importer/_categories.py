@@ -1,0 +1,79 @@
+"""Which category imported drafts go into: one the folder's ``_categories.yml`` lists.
+
+``kb check`` warns about an article whose category ``_categories.yml`` does not list, so an
+import must never write one: ``--category`` takes a listed name or slug (anything else is an
+error naming the known ones), and without it drafts go into the default category "عام",
+which the first import adds to ``_categories.yml`` when the list lacks it.  A folder with no
+category list accepts any category (there is nothing to check against, and kb check does not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from kb.articles import UNCATEGORIZED
+from kb.articles import Category
+from kb.articles import load_categories
+from kb.errors import KbError
+from kb.fsutil import atomic_write_text
+from kb.text import slugify
+
+CATEGORIES_FILE = "_categories.yml"
+DEFAULT_CATEGORY = UNCATEGORIZED  # "عام": also what an article without a category field is in
+DEFAULT_SLUG = "general"
+DEFAULT_DESCRIPTION = "مقالات لا تندرج تحت تصنيف آخر."
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    """The category name drafts are written with, and whether _categories.yml must list it first."""
+
+    name: str
+    needs_listing: bool = False
+    note: str | None = None  # e.g. which category a slug named
+
+
+def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice:
+    """Resolve ``--category`` (a listed name or slug) or the default; KbError for an unknown one."""
+    categories, problems = load_categories(Path(articles_dir))
+    listed = bool(categories) and not problems
+    if requested is None or not requested.strip():
+        return CategoryChoice(DEFAULT_CATEGORY, needs_listing=listed and DEFAULT_CATEGORY not in categories)
+    requested = requested.strip()
+    if not listed or requested in categories:
+        return CategoryChoice(requested)
+    by_slug = {category.slug.lower(): category for category in categories.values()}
+    found = by_slug.get(requested.lower()) or by_slug.get(slugify(requested))
+    if found is not None:
+        return CategoryChoice(found.name, note=f"category {requested!r} is the slug of {found.name!r}")
+    known = "; ".join(f"{c.name} ({c.slug})" for c in sorted(categories.values(), key=lambda c: c.order))
+    raise KbError("unknown_category", f"unknown category {requested!r}: _categories.yml lists {known}. Give one of "
+                                      "these names or slugs, or add the category (staff pages or _categories.yml) first",
+                  field="category")
+
+
+def add_category(articles_dir: Path, name: str) -> Category:
+    """Append ``name`` to _categories.yml, leaving the rest of the file (comments, order) as written."""
+    path = Path(articles_dir) / CATEGORIES_FILE
+    categories, _ = load_categories(Path(articles_dir))
+    slugs = {c.slug for c in categories.values()}
+    base = DEFAULT_SLUG if name == DEFAULT_CATEGORY else slugify(name) or "category"
+    slug = next(s for s in (base if n == 1 else f"{base}-{n}" for n in range(1, 10_000)) if s not in slugs)
+    description = DEFAULT_DESCRIPTION if name == DEFAULT_CATEGORY else ""
+    entry = {"name": name, "slug": slug, **({"description": description} if description else {})}
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    appended = text + yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=10_000)
+    try:
+        readable = yaml.safe_load(appended) == [*(yaml.safe_load(text) or []), entry]
+    except yaml.YAMLError:
+        readable = False
+    if not readable:  # a list in flow style ([{...}]): written again whole, in block style
+        appended = yaml.safe_dump([*(yaml.safe_load(text) or []), entry], allow_unicode=True, sort_keys=False,
+                                  width=10_000)
+    atomic_write_text(path, appended)
+    return Category(name=name, slug=slug, description=description, order=len(categories))
