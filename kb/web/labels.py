@@ -12,6 +12,46 @@ from kb.web.i18n import language_name
 
 STATUS_LABELS = {"published": _l("Published"), "draft": _l("Draft")}
 AUDIENCE_LABELS = {"public": _l("Public (customers)"), "internal": _l("Internal (staff only)")}
+# What happened in a revision (kb.revisions states).
+REVISION_LABELS = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "pending": _l("Unpublished changes"),
+    "unpublished": _l("Unpublished"),
+    "deleted": _l("Deleted"),
+    "restored": _l("Restored"),
+    "conflict": _l("Conflicting version"),
+    "discarded": _l("Changes discarded"),
+}
+# The audit log's actions (kb.audit); an action missing here shows kb.audit's own label.
+AUDIT_LABELS = {
+    "sign_in": _l("Sign-in"),
+    "sign_in_failed": _l("Failed sign-in"),
+    "sign_in_throttled": _l("Sign-in paused"),
+    "sign_out": _l("Sign-out"),
+    "password_changed": _l("Password changed"),
+    "article_created": _l("Article created"),
+    "draft_saved": _l("Draft saved"),
+    "article_published": _l("Published"),
+    "article_unpublished": _l("Unpublished"),
+    "article_deleted": _l("Moved to the trash"),
+    "article_restored": _l("Restored from the trash"),
+    "revision_restored": _l("Earlier revision restored"),
+    "pending_discarded": _l("Unpublished changes discarded"),
+    "slug_renamed": _l("Article link changed"),
+    "categories_saved": _l("Categories edited"),
+    "category_renamed": _l("Category name or link changed"),
+    "synonyms_saved": _l("Synonyms edited"),
+    "dialect_saved": _l("Dialect words edited"),
+    "image_uploaded": _l("Image uploaded"),
+    "user_created": _l("User added"),
+    "user_disabled": _l("User disabled"),
+    "user_enabled": _l("User enabled"),
+    "user_role_changed": _l("User role changed"),
+    "user_password_reset": _l("Password reset"),
+    "api_key_created": _l("API key created"),
+    "api_key_revoked": _l("API key revoked"),
+}
 
 
 def status_label(status: str) -> str:
@@ -22,6 +62,21 @@ def audience_label(audience: str) -> str:
     return str(AUDIENCE_LABELS.get(audience, audience))
 
 
+def revision_label(revision) -> str:
+    return str(REVISION_LABELS.get(revision.state, revision.label))
+
+
+def audit_label(entry) -> str:
+    return str(AUDIT_LABELS.get(entry.action, entry.label))
+
+
+def audit_filter_labels() -> dict[str, str]:
+    """Every action the audit page can filter on, with its label in this page's language."""
+    from kb.audit import ACTION_LABELS
+
+    return {action: str(AUDIT_LABELS.get(action, label)) for action, label in ACTION_LABELS.items()}
+
+
 def content_language_label(lang: str) -> str:
     """An article's language, named in its own language ('العربية', 'English') as a language
     menu does, whatever the interface language."""
@@ -30,4 +85,5 @@ def content_language_label(lang: str) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.globals.update(status_label=status_label, audience_label=audience_label,
+                                 revision_label=revision_label, audit_label=audit_label,
                                  content_language_label=content_language_label)

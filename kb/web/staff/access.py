@@ -24,6 +24,8 @@ from flask import send_file
 from flask import session
 from flask import url_for
 
+from flask_babel import gettext as _
+
 from kb import redirects
 from kb import staff_sessions
 from kb import users
@@ -124,8 +126,8 @@ def require_sign_in():
     if request.endpoint in OPEN_ENDPOINTS or current_user() is not None:
         return None
     if request.method in ("GET", "HEAD"):
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    raise KbError("sign_in_required", "سجّل الدخول أولًا.", status=401)
+        return redirect(url_for("staff.login", next=request.script_root + request.full_path.rstrip("?")))
+    raise KbError("sign_in_required", _("Sign in first."), status=401)
 
 
 def no_store(response):

@@ -12,10 +12,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from flask_babel import gettext as _
+
 from kb import apikeys
 from kb import audit
 from kb import users
 from kb.errors import KbError
+from kb.web.labels import audit_filter_labels
 from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
@@ -39,7 +42,7 @@ def users_page():
         except KbError as exc:
             errors[exc.field or "email"] = exc.message
         else:
-            flash(f"أُضيف {user.email}.", "success")
+            flash(_("%(email)s was added.", email=user.email), "success")
             return redirect(url_for("staff.users_page"))
     page = render_template("staff/users.html", users=users.list_users(db()), errors=errors, values=values, roles=users.ROLES,
                            min_password_chars=users.MIN_PASSWORD_CHARS)
@@ -57,7 +60,7 @@ def _user_action(user_id: int, action, keep_own_session: bool = False):
     else:
         if keep_own_session and signed_in is not None and signed_in.id == user.id:
             sign_in(user)
-        flash(f"حُدّث حساب {user.email}.", "success")
+        flash(_("The account of %(email)s was updated.", email=user.email), "success")
     return redirect(url_for("staff.users_page"))
 
 
@@ -106,7 +109,7 @@ def api_keys():
 def revoke_api_key(key_id: int):
     key = apikeys.revoke_key(db(), str(key_id))
     audit.record(db(), "api_key_revoked", key.prefix, current_user(), name=key.name)
-    flash(f"أُلغي المفتاح «{key.name}».", "success")
+    flash(_("The key “%(name)s” was revoked.", name=key.name), "success")
     return redirect(url_for("staff.api_keys"))
 
 
@@ -119,7 +122,7 @@ def audit_page():
     user_email = request.args.get("user") or None
     entries = audit.entries(db(), limit=500, action=action, user_email=user_email)
     return render_template("staff/audit.html", entries=entries, action=action or "", user_email=user_email or "",
-                           labels=audit.ACTION_LABELS)
+                           labels=audit_filter_labels())
 
 
 @admin_required

@@ -9,6 +9,8 @@ from flask import request
 from flask import url_for
 from werkzeug.security import check_password_hash
 
+from flask_babel import gettext as _
+
 from kb import audit
 from kb import staff_sessions
 from kb import users
@@ -46,7 +48,7 @@ def login():
 def logout():
     audit.record(db(), "sign_out", current_user().email, current_user())
     sign_out()
-    flash("سجّلت الخروج.", "info")
+    flash(_("You signed out."), "info")
     return redirect(url_for("staff.login"))
 
 
@@ -57,9 +59,9 @@ def account():
         row = db().execute("SELECT password_hash FROM staff_users WHERE id = ?", (user.id,)).fetchone()
         new = request.form.get("new_password", "")
         if not check_password_hash(row["password_hash"], request.form.get("current_password", "")):
-            errors["current_password"] = "كلمة المرور الحالية غير صحيحة."
+            errors["current_password"] = _("The current password is not correct.")
         elif new != request.form.get("confirm_password", ""):
-            errors["confirm_password"] = "كلمتا المرور غير متطابقتين."
+            errors["confirm_password"] = _("The two passwords do not match.")
         else:
             try:
                 updated = users.set_password(db(), user.id, new, actor=user, action="password_changed")
@@ -67,7 +69,7 @@ def account():
                 errors["new_password"] = exc.message
             else:
                 sign_in(updated)  # the change ended every session, this one too: issue a new one
-                flash("غُيّرت كلمة المرور.", "success")
+                flash(_("The password was changed."), "success")
                 return redirect(url_for("staff.account"))
     page = render_template("staff/account.html", errors=errors, min_password_chars=users.MIN_PASSWORD_CHARS,
                            other_sessions=max(0, staff_sessions.count(db(), user.id) - 1))
@@ -80,5 +82,5 @@ def end_other_sessions():
     ended = max(0, staff_sessions.end_all(db(), user.id) - 1)
     sign_in(user)
     audit.record(db(), "sign_out", user.email, user, other_sessions=ended)
-    flash(f"أُنهيت الجلسات الأخرى ({ended}).", "success")
+    flash(_("The other sessions were ended (%(count)d).", count=ended), "success")
     return redirect(url_for("staff.account"))

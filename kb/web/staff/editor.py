@@ -20,6 +20,10 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 from kb import audit
 from kb import revisions
 from kb import taxonomy
@@ -37,17 +41,22 @@ from kb.render import render_markdown
 from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
 from kb.text import slugify
+from kb.web.labels import content_language_label
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
 from kb.web.staff.access import publisher
 from kb.web.staff.access import site_changed
 
 STALE_DAYS = 180
-STATUS_FILTERS = {"": "كل الحالات", "published": "منشور", "draft": "مسودة", "pending": "تعديل غير منشور",
-                  "internal": "داخلي"}
-UPDATED_FILTERS = {"": "أي وقت", "30": "آخر 30 يومًا", "stale": f"لم يُحدَّث منذ {STALE_DAYS} يومًا"}
-LANG_LABELS = {"ar": "العربية", "en": "English"}
-AUDIENCE_LABELS = {"public": "عام (للعملاء)", "internal": "داخلي (للموظفين فقط)"}
+STATUS_FILTERS = {"": _l("All statuses"), "published": _l("Published"), "draft": _l("Draft"),
+                  "pending": _l("Unpublished changes"), "internal": _l("Internal")}
+UPDATED_FILTERS = {"": _l("Any time"), "30": _l("Last 30 days"),
+                   "stale": _l("Not updated for %(count)d days", count=STALE_DAYS)}
+
+
+def _language_labels() -> dict[str, str]:
+    """The articles' languages, each named in itself (a language menu's convention)."""
+    return {lang: content_language_label(lang) for lang in LANGS}
 
 
 def _knowledge():
@@ -71,7 +80,7 @@ def articles():
     _flash_index_health()
     return render_template(
         "staff/articles.html", articles=found, args=args, pending=pending, categories=categories,
-        status_filters=STATUS_FILTERS, updated_filters=UPDATED_FILTERS, lang_labels=LANG_LABELS,
+        status_filters=STATUS_FILTERS, updated_filters=UPDATED_FILTERS, lang_labels=_language_labels(),
         total=len(catalog.articles),
     )
 
@@ -85,8 +94,10 @@ def _flash_index_health() -> None:
     background = report.get("background") or {}
     progress = ""
     if background.get("task") == "re-embedding" and background.get("total"):
-        progress = f" إعادة حساب المتجهات في الخلفية: {background['done']} من {background['total']} مقال."
-    flash(f"البحث بالمعنى متوقف مؤقتًا، والبحث بالكلمات يعمل: {report['semantic_error']}.{progress}", "info")
+        progress = " " + _("Vectors are being recomputed in the background: %(done)d of %(total)d articles.",
+                           done=background["done"], total=background["total"])
+    flash(_("Search by meaning is paused; keyword search works: %(reason)s.", reason=report["semantic_error"]) + progress,
+          "info")
 
 
 def _matches(article, args: dict, pending: set[str]) -> bool:
@@ -136,7 +147,7 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
         "staff/editor.html", form=form, slug=slug, opened=opened, errors=errors or {}, conflict=conflict,
         index_status=index_status, semantic_note=_knowledge().health().get("semantic_error") if opened else None,
         token=token or (opened.token if opened else ""), categories=categories, langs=LANGS, audiences=AUDIENCES,
-        lang_labels=LANG_LABELS, audience_labels=AUDIENCE_LABELS, max_image_mb=MAX_IMAGE_BYTES // (1024 * 1024),
+        max_image_mb=MAX_IMAGE_BYTES // (1024 * 1024),
         preview=render_markdown(form.body) if form.body.strip() else None,
     )
     return page, status
@@ -187,46 +198,52 @@ def _flash_external_images(body: str) -> None:
     """Tell the author at once that an image on another site shows as a link (kb.render)."""
     urls = external_image_urls(body)
     if urls:
-        flash(f"صور من مواقع أخرى تظهر للقراء رابطًا لا صورة ({len(urls)}): ارفعها من «إدراج صورة» ليراها القراء. "
-              + " · ".join(urls[:3]), "info")
+        flash(_("Images from other sites show to readers as a link, not an image (%(count)d): upload them with "
+                "“%(upload)s” so readers see them.", count=len(urls), upload=_("Insert an image"))
+              + " " + " · ".join(urls[:3]), "info")
 
 
 def _flash_saved(result) -> None:
     """Say "searchable" only when the index has the article: a failed index update is
     retried in the background, and the editor page shows when it got there."""
     if result.state == "published" and result.index_error:
-        flash("نُشر المقال وحُفظ، لكنه لم يصل إلى نتائج البحث بعد: يُعاد تحديث الفهرس تلقائيًا.", "info")
+        flash(_("The article is published and saved, but it has not reached the search results yet: the index update is retried automatically."), "info")
         site_changed()
     elif result.state == "published":
-        semantic = " والبحث بالمعنى يلحق به خلال ثوانٍ" if result.vectors_pending else ""
-        flash(f"نُشر المقال، وصار في نتائج البحث خلال {result.seconds:.1f} ث{semantic}.", "success")
+        seconds = f"{result.seconds:.1f}"
+        if result.vectors_pending:
+            flash(_("The article is published and was in the search results within %(seconds)s s; search by meaning "
+                    "catches up within seconds.", seconds=seconds), "success")
+        else:
+            flash(_("The article is published and was in the search results within %(seconds)s s.", seconds=seconds),
+                  "success")
         site_changed()
     elif result.state == "pending":
-        flash("حُفظت التعديلات كمسودة. النسخة المنشورة باقية كما هي حتى تنشر.", "success")
+        flash(_("The changes were saved as a draft. The published version stays as it is until you publish."), "success")
     else:
-        flash("حُفظت المسودة. لا يراها العملاء حتى تنشرها.", "success")
+        flash(_("The draft was saved. Customers do not see it until you publish it."), "success")
         site_changed()
     if result.index_error:
-        flash(f"تعذّر تحديث فهرس البحث الآن ({result.index_error}). المقال محفوظ، ويُعاد التحديث تلقائيًا حتى ينجح.", "error")
+        flash(_("The search index could not be updated now (%(reason)s). The article is saved, and the update is retried automatically until it succeeds.", reason=result.index_error), "error")
 
 
 def unpublish_article(slug: str):
     publisher().unpublish(slug, current_user())
     site_changed()
-    flash("أُلغي نشر المقال: صار مسودة لا يراها العملاء.", "success")
+    flash(_("The article was unpublished: it is now a draft customers do not see."), "success")
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
 def discard_pending(slug: str):
     publisher().discard_pending(slug, current_user())
-    flash("تُجوهلت التعديلات غير المنشورة.", "info")
+    flash(_("The unpublished changes were discarded."), "info")
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
 def delete_article(slug: str):
     item = publisher().delete(slug, current_user())
     site_changed()
-    flash(f"نُقل «{item.title}» إلى سلة المحذوفات. يمكنك استعادته من هناك.", "success")
+    flash(_("“%(title)s” was moved to the trash. You can restore it from there.", title=item.title), "success")
     return redirect(url_for("staff.articles"))
 
 
@@ -251,10 +268,10 @@ def upload_image():
     request.max_content_length = MAX_IMAGE_BYTES + 64 * 1024
     upload = request.files.get("image")
     if upload is None:
-        raise KbError("no_file", "اختر صورة لرفعها.", field="image")
+        raise KbError("no_file", _("Choose an image to upload."), field="image")
     url = save_image(_knowledge().articles_dir, upload.filename or "", upload.read())
     audit.record(db(), "image_uploaded", url, current_user())
-    alt = (request.form.get("alt") or "").strip().replace("]", "") or "صورة"
+    alt = (request.form.get("alt") or "").strip().replace("]", "") or _("image")
     return jsonify(url=url, markdown=f"![{alt}]({url})")
 
 
@@ -282,9 +299,9 @@ def revision_diff(revision_id: int):
 def restore_revision(slug: str, revision_id: int):
     result = publisher().restore_revision(slug, revision_id, current_user())
     if result.state == "pending":
-        flash(f"استُعيدت النسخة {revision_id} كتعديل غير منشور: راجعها ثم انشرها.", "success")
+        flash(_("Revision %(number)d was restored as unpublished changes: review them, then publish.", number=revision_id), "success")
     else:
-        flash(f"استُعيدت النسخة {revision_id} كمسودة.", "success")
+        flash(_("Revision %(number)d was restored as a draft.", number=revision_id), "success")
     return redirect(url_for("staff.edit_article", slug=slug))
 
 
@@ -301,7 +318,7 @@ def restore_from_trash(trash_id: int):
         flash(exc.message, "error")
         return redirect(url_for("staff.trash"))
     site_changed()
-    flash("استُعيد المقال.", "success")
+    flash(_("The article was restored."), "success")
     return redirect(url_for("staff.edit_article", slug=result.slug))
 
 
@@ -319,7 +336,7 @@ def categories():
     except ValidationFailed as exc:
         return render_template("staff/categories.html", rows=rows, errors=exc.errors, counts=_category_counts()), 400
     site_changed()
-    flash(f"حُفظت التصنيفات ({changed} مقال تغيّر تصنيفه).", "success")
+    flash(ngettext("The categories were saved (%(num)d article changed category).", "The categories were saved (%(num)d articles changed category).", changed), "success")
     return redirect(url_for("staff.categories"))
 
 
@@ -339,7 +356,7 @@ def synonyms():
         groups = taxonomy.save_synonyms(publisher(), lines, current_user())
     except ValidationFailed as exc:
         return _synonyms_page(lines=lines, errors=exc.errors), 400
-    flash(f"حُفظت المترادفات ({groups} مجموعة)، ويستعملها البحث من الآن.", "success")
+    flash(ngettext("The synonyms were saved (%(num)d group); search uses them from now on.", "The synonyms were saved (%(num)d groups); search uses them from now on.", groups), "success")
     return redirect(url_for("staff.synonyms"))
 
 
@@ -349,7 +366,7 @@ def dialect():
         entries = taxonomy.save_dialect(publisher(), text, current_user())
     except ValidationFailed as exc:
         return _synonyms_page(dialect_text=text, dialect_errors=exc.errors), 400
-    flash(f"حُفظت كلمات اللهجات ({entries} مدخل)، ويستعملها البحث من الآن.", "success")
+    flash(ngettext("The dialect words were saved (%(num)d entry); search uses them from now on.", "The dialect words were saved (%(num)d entries); search uses them from now on.", entries), "success")
     return redirect(url_for("staff.synonyms") + "#dialect")
 
 
