@@ -1,8 +1,9 @@
 """Blueprint "staff" (/staff): sign-in, the article editor, publishing, admin pages, reports.
 
-This module creates the blueprint and is its URL map.  The views live in three modules:
+This module creates the blueprint and is its URL map.  The views live in four modules:
 ``auth`` (sign-in, sign-out, own account), ``editor`` (articles, revisions, trash, images,
-categories, synonyms) and ``admin`` (users, API keys, audit log, reports); what they share
+categories, synonyms), ``admin`` (users, API keys, audit log, reports) and ``brand`` (logo,
+colour, names, footer links); what they share
 (the session, the database, the publisher, :func:`~kb.web.staff.access.admin_required`)
 lives in ``access``.  The view modules import only ``access``, never this package or
 each other, so nothing imports in a circle: adding a page is a view function in its
@@ -21,6 +22,7 @@ from flask import Blueprint
 from kb.web.staff import access
 from kb.web.staff import admin
 from kb.web.staff import auth
+from kb.web.staff import brand
 from kb.web.staff import editor
 from kb.web.staff.access import site_changed
 
@@ -65,6 +67,7 @@ ROUTES = (
     ("/api-keys/<int:key_id>/revoke", admin.revoke_api_key, POST),
     ("/audit", admin.audit_page, GET),
     ("/reports", admin.reports, GET),
+    ("/brand", brand.brand_page, GET_POST),
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")

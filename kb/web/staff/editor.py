@@ -41,6 +41,7 @@ from kb.render import render_markdown
 from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
 from kb.text import slugify
+from kb.web.branding import save_category_icons
 from kb.web.labels import content_language_label
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
@@ -335,6 +336,7 @@ def categories():
         changed = taxonomy.save_categories(publisher(), rows, current_user())
     except ValidationFailed as exc:
         return render_template("staff/categories.html", rows=rows, errors=exc.errors, counts=_category_counts()), 400
+    save_category_icons(request.form.getlist("slug"), request.form.getlist("icon"))
     site_changed()
     flash(ngettext("The categories were saved (%(num)d article changed category).", "The categories were saved (%(num)d articles changed category).", changed), "success")
     return redirect(url_for("staff.categories"))
