@@ -39,6 +39,8 @@ def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
 @handle_errors
 def check(ctx: click.Context) -> None:
     from kb.articles import load_articles
+    from kb.config import missing_backend
+    from kb.errors import Problem
     from kb.search.dialect import load_local as load_dialect
     from kb.search.synonyms import load_synonyms
 
@@ -47,6 +49,9 @@ def check(ctx: click.Context) -> None:
     _, synonym_problems = load_synonyms(settings.articles_dir)
     _, dialect_problems = load_dialect(settings.articles_dir)
     problems = catalog.problems + synonym_problems + dialect_problems + _external_image_problems(catalog, settings)
+    backend_problem = missing_backend(settings)
+    if backend_problem:  # would turn semantic search off at the next start
+        problems.insert(0, Problem("settings", "embedding_backend", backend_problem))
     for problem in problems:
         click.echo(f"{problem.severity}: {problem}", err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]
@@ -69,27 +74,38 @@ def _external_image_problems(catalog, settings) -> list:
     ]
 
 
-@cli.command("import", help="Import text, Markdown or HTML files as draft articles (never overwrites).")
+@cli.command("import", help="Import text, Markdown or HTML files as draft articles (a file imported before is "
+                             "skipped, or updates its draft if nobody edited it; never overwrites an edit).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--category", help="Category for the new articles.")
+@click.option("--category", help="Name or slug of a category in _categories.yml (default: عام, added to the list if "
+                                 "missing).")
 @click.pass_context
 @handle_errors
 def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | None) -> None:
+    from collections import Counter
+
     from kb.importer import import_files
 
     settings = _settings(ctx)
     results = import_files(files, settings.articles_dir, category=category)
-    failed = 0
     for result in results:
-        if result.path is None:
-            failed += 1
+        if result.action == "failed":
             click.echo(f"failed: {result.source}: {'; '.join(result.problems)}", err=True)
             continue
-        click.echo(f"created: {result.path} (slug {result.slug}, title: {result.title})")
+        if result.action in ("unchanged", "kept"):
+            click.echo(f"skipped: {result.source}: {'; '.join(result.notes)}")
+            continue
+        click.echo(f"{result.action}: {result.path} (slug {result.slug}, title: {result.title}, "
+                   f"category: {result.category})")
         for problem in result.problems:
             click.echo(f"  warning: {problem}")
-    click.echo(f"{len(results) - failed} imported as drafts, {failed} failed")
-    if failed:
+        for note in result.notes:
+            click.echo(f"  {note}")
+    count = Counter(result.action for result in results)
+    skipped = count["unchanged"] + count["kept"]
+    click.echo(f"{count['created']} imported as drafts" + (f", {count['updated']} updated" if count["updated"] else "")
+               + (f", {skipped} skipped (imported before)" if skipped else "") + f", {count['failed']} failed")
+    if count["failed"]:
         sys.exit(1)
 
 
@@ -193,12 +209,18 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 5000).")
 @click.option("--dev", is_flag=True, help="Flask development server with the reloader.")
+@click.option("--access-log", is_flag=True, help="Print one line per request (client, method, path, status, bytes, ms).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host, port, dev) -> None:
+def serve(ctx: click.Context, host, port, dev, access_log) -> None:
+    from kb.config import missing_backend
+    from kb.errors import KbError
     from kb.web import create_app
 
     settings = _settings(ctx, host=host, port=port)
+    backend_problem = missing_backend(settings)
+    if backend_problem:  # an install step left out, not a model that failed to load: say it now
+        raise KbError("embedding_backend_missing", backend_problem)
     app = create_app(settings)
     knowledge = app.extensions["kb"]
     from kb.publishing import clean_up_articles
@@ -230,7 +252,14 @@ def serve(ctx: click.Context, host, port, dev) -> None:
     from kb.log_limits import limit_queue_warnings
 
     limit_queue_warnings()  # waitress warns of a queued request per request under load: once a minute
-    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
+    wsgi_app = app
+    if access_log:
+        from kb.access_log import AccessLog
+        from kb.access_log import print_access_log
+
+        print_access_log(sys.stdout)
+        wsgi_app = AccessLog(app)
+    waitress.serve(wsgi_app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
 
 
 def register(command: click.Command) -> None:

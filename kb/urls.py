@@ -25,3 +25,18 @@ def category_url(category_slug: str) -> str:
 def absolute_url(base_url: str, path: str) -> str:
     """Join the configured public base URL and a site path."""
     return base_url.rstrip("/") + path
+
+
+def local_base_url(host: str, port: int) -> str:
+    """'http://<host>:<port>': the base_url when none is configured, so it follows host and port.
+
+    A wildcard address (0.0.0.0, ::) is no address a browser can open: 127.0.0.1 stands for
+    it (behind a proxy, or for other machines, set base_url to the public address).  An IPv6
+    address gets its brackets.
+    """
+    host = host.strip()
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

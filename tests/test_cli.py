@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,57 @@ def test_import_a_seed_as_a_draft_that_passes_check(runner, site):
     check = kb(runner, site, "check")
     assert check.exit_code == 0, check.output
     assert "12 articles, 0 errors" in check.stdout
+
+
+def test_import_without_category_goes_into_a_listed_default_and_check_stays_quiet(runner, site):
+    """GIVEN articles whose _categories.yml lacks the default category WHEN a seed is imported without
+    --category THEN the default is added to the list and kb check warns about nothing new."""
+    before = kb(runner, site, "check")
+    seed = sorted(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)[0]
+    result = kb(runner, site, "import", str(seed))
+    assert result.exit_code == 0, result.output
+    assert "category: عام" in result.stdout
+    assert "added the category 'عام' (slug general) to _categories.yml" in result.stdout
+    check = kb(runner, site, "check")
+    assert check.exit_code == 0, check.output
+    assert check.stdout.splitlines()[-1].split(", ", 1)[1] == before.stdout.splitlines()[-1].split(", ", 1)[1]
+
+
+def test_import_twice_says_skipped_and_makes_no_copy(runner, site):
+    seed = sorted(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)[0]
+    assert kb(runner, site, "import", str(seed), "--category", "orders").exit_code == 0
+    again = kb(runner, site, "import", str(seed))
+    assert again.exit_code == 0, again.output
+    assert f"skipped: {seed}: imported before as " in again.stdout
+    assert "0 imported as drafts, 1 skipped (imported before), 0 failed" in again.stdout
+    assert len(list((site / "articles" / "imported").glob("*.md"))) == 1
+
+
+def test_import_into_an_unknown_category_lists_the_known_ones(runner, site):
+    seed = sorted(SEEDS.glob("*.txt"), key=lambda p: p.stat().st_size)[0]
+    result = kb(runner, site, "import", str(seed), "--category", "shipping")
+    assert result.exit_code == 1
+    assert "Error: unknown category 'shipping'" in result.stderr
+    assert "الطلبات والاسترداد (orders)" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (site / "articles" / "imported").exists()
+
+
+def test_a_backend_that_is_not_installed_is_an_error_in_check_and_at_start(runner, site, monkeypatch):
+    """GIVEN embedding_backend = sentence-transformers without the extra installed
+    THEN kb check and kb serve say what to install and exit 1, with no traceback."""
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what an import finds when it is not installed
+    env = {"KB_EMBEDDING_BACKEND": "sentence-transformers"}
+    check = kb(runner, site, "check", env=env)
+    assert check.exit_code == 1
+    assert "error: settings: embedding_backend: embedding_backend = 'sentence-transformers' needs" in check.stderr
+    assert "bash scripts/setup.sh --sentence-transformers" in check.stderr
+    serve = kb(runner, site, "serve", "--port", "1", env=env)
+    assert serve.exit_code == 1
+    assert "Error: embedding_backend = 'sentence-transformers' needs the Python package(s) sentence_transformers" \
+        in serve.stderr
+    assert "pip install -e '.[sentence-transformers]'" in serve.stderr
+    assert "Traceback" not in check.output + serve.output
 
 
 def test_import_of_a_missing_file_is_a_usage_error(runner, site):

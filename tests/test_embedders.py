@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -98,6 +99,19 @@ def test_a_model_that_cannot_load_is_a_kberror_with_the_reason(tmp_path):
     assert caught.value.code == "embedding_unavailable"
     assert caught.value.status == 503
     assert MISSING_MODEL in caught.value.message
+
+
+def test_the_backend_without_its_packages_says_what_to_install(tmp_path, monkeypatch):
+    """GIVEN the sentence-transformers extra is not installed (the default install leaves it out)
+    THEN the embedder's error, which health and the log show, names the pip extra to install."""
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what an import finds when it is not installed
+    settings = make_settings(tmp_path, embedding_backend="sentence-transformers")
+    with pytest.raises(KbError) as caught:
+        make_embedder(settings)
+    assert caught.value.code == "embedding_unavailable"
+    assert "ModuleNotFoundError" in caught.value.message
+    assert "pip install -e '.[sentence-transformers]'" in caught.value.message
+    assert "scripts/setup.sh --sentence-transformers" in caught.value.message
 
 
 # -- the model cannot load: keyword search keeps working ------------------------------------------------------

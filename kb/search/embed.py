@@ -125,7 +125,12 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str, query_prefix: str = "query: ", passage_prefix: str = "passage: ",
                  batch_size: int = 32, device: str = "auto"):
-        from sentence_transformers import SentenceTransformer  # imports torch: only for this backend
+        try:
+            from sentence_transformers import SentenceTransformer  # imports torch: only for this backend
+        except ModuleNotFoundError as exc:  # an optional extra: the default install leaves it out
+            from kb.config import BACKEND_INSTALL_HINT
+
+            raise ModuleNotFoundError(f"{exc}; {BACKEND_INSTALL_HINT}", name=exc.name) from exc
 
         self._model = SentenceTransformer(model, device=None if device == "auto" else device)
         # sentence-transformers 5 renamed the method (the old name warns, then goes away).
