@@ -2,6 +2,8 @@
 
 Every command reads the same settings (defaults, kb.toml, KB_* variables) and takes the
 most common ones as options.  A ``KbError`` becomes a clear message and exit code 1.
+Messages are in the ``cli_language`` setting's language (``KB_CLI_LANGUAGE=ar kb index``),
+from the same catalogs as the web interface (kb/translations); --help stays in English.
 """
 
 from __future__ import annotations
@@ -23,6 +25,31 @@ from kb.cli_support import settings_from
 _settings = settings_from
 
 
+def gettext(message: str, **values) -> str:
+    """``message`` in the cli_language catalog, with its %(name)s values filled in."""
+    ctx = click.get_current_context(silent=True)
+    catalog = ctx.find_root().meta.get("kb.translations") if ctx else None
+    text = catalog.gettext(message) if catalog else message
+    return text % values if values else text
+
+
+def _word(value: str) -> str:
+    """One of the fixed words the lower layers report (a severity, an import action, "on")."""
+    words = {"error": gettext("error"), "warning": gettext("warning"), "created": gettext("created"),
+             "updated": gettext("updated"), "on": gettext("on")}
+    return words.get(value, value)
+
+
+def _use_cli_language(ctx: click.Context) -> None:
+    from kb.errors import KbError
+    from kb.translation import translations
+
+    try:
+        ctx.meta["kb.translations"] = translations(settings_from(ctx).cli_language)
+    except KbError as exc:  # a bad kb.toml or language: every command reports it as it always has
+        click.echo(exc.message, err=True)
+
+
 @click.group(help="kb: an Arabic-first knowledge base with hybrid keyword + semantic search.")
 @click.option("--articles-dir", type=click.Path(path_type=Path), help="Articles folder (default: articles).")
 @click.option("--index-dir", type=click.Path(path_type=Path), help="Index folder (default: index).")
@@ -32,6 +59,7 @@ _settings = settings_from
 def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = {k: v for k, v in {"articles_dir": articles_dir, "index_dir": index_dir, "data_dir": data_dir}.items() if v}
+    _use_cli_language(ctx)
 
 
 @cli.command(help="Validate every article, _categories.yml, _synonyms.yml and _dialect.yml; exit 1 on errors.")
@@ -53,9 +81,11 @@ def check(ctx: click.Context) -> None:
     if backend_problem:  # would turn semantic search off at the next start
         problems.insert(0, Problem("settings", "embedding_backend", backend_problem))
     for problem in problems:
-        click.echo(f"{problem.severity}: {problem}", err=problem.severity == "error")
+        click.echo(gettext("%(severity)s: %(problem)s", severity=_word(problem.severity), problem=problem),
+                   err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]
-    click.echo(f"{len(catalog.articles)} articles, {len(errors)} errors, {len(problems) - len(errors)} warnings")
+    click.echo(gettext("%(articles)d articles, %(errors)d errors, %(warnings)d warnings",
+                       articles=len(catalog.articles), errors=len(errors), warnings=len(problems) - len(errors)))
     if errors:
         sys.exit(1)
 
@@ -90,21 +120,28 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | 
     results = import_files(files, settings.articles_dir, category=category)
     for result in results:
         if result.action == "failed":
-            click.echo(f"failed: {result.source}: {'; '.join(result.problems)}", err=True)
+            click.echo(gettext("failed: %(file)s: %(reason)s", file=result.source, reason="; ".join(result.problems)),
+                       err=True)
             continue
         if result.action in ("unchanged", "kept"):
-            click.echo(f"skipped: {result.source}: {'; '.join(result.notes)}")
+            click.echo(gettext("skipped: %(file)s: %(reason)s", file=result.source, reason="; ".join(result.notes)))
             continue
-        click.echo(f"{result.action}: {result.path} (slug {result.slug}, title: {result.title}, "
-                   f"category: {result.category})")
+        click.echo(gettext("%(action)s: %(path)s (slug %(slug)s, title: %(title)s, category: %(category)s)",
+                           action=_word(result.action), path=result.path, slug=result.slug, title=result.title,
+                           category=result.category))
         for problem in result.problems:
-            click.echo(f"  warning: {problem}")
+            click.echo("  " + gettext("warning: %(problem)s", problem=problem))
         for note in result.notes:
             click.echo(f"  {note}")
     count = Counter(result.action for result in results)
     skipped = count["unchanged"] + count["kept"]
-    click.echo(f"{count['created']} imported as drafts" + (f", {count['updated']} updated" if count["updated"] else "")
-               + (f", {skipped} skipped (imported before)" if skipped else "") + f", {count['failed']} failed")
+    summary = [gettext("%(count)d imported as drafts", count=count["created"])]
+    if count["updated"]:
+        summary.append(gettext("%(count)d updated", count=count["updated"]))
+    if skipped:
+        summary.append(gettext("%(count)d skipped (imported before)", count=skipped))
+    summary.append(gettext("%(count)d failed", count=count["failed"]))
+    click.echo(gettext(", ").join(summary))
     if count["failed"]:
         sys.exit(1)
 
@@ -144,28 +181,34 @@ def index(ctx: click.Context, full: bool) -> None:
     settings = _settings(ctx)
     knowledge = KnowledgeBase.from_settings(settings)
     if knowledge.semantic_error:
-        click.echo(f"warning: semantic search is off, keyword index only: {knowledge.semantic_error}", err=True)
+        click.echo(gettext("warning: semantic search is off, keyword index only: %(reason)s",
+                           reason=knowledge.semantic_error), err=True)
     for problem in knowledge.catalog.errors:
-        click.echo(f"skipped: {problem}", err=True)
+        click.echo(gettext("skipped: %(problem)s", problem=problem), err=True)
     report = knowledge.index(full=full, progress=ProgressPrinter())
     if report.reason:
-        click.echo(f"{'full rebuild' if report.full else 'vectors re-embedded'}: {report.reason}")
-    click.echo(
-        f"{report.articles} articles, {report.passages} passages, {report.vectors} vectors "
-        f"(added {report.added}, changed {report.changed}, deleted {report.deleted}) in {report.seconds:.1f} s; "
-        f"semantic search {report.semantic}"
-    )
+        if report.full:
+            click.echo(gettext("full rebuild: %(reason)s", reason=report.reason))
+        else:
+            click.echo(gettext("vectors re-embedded: %(reason)s", reason=report.reason))
+    click.echo(gettext("%(articles)d articles, %(passages)d passages, %(vectors)d vectors (added %(added)d, changed "
+                 "%(changed)d, deleted %(deleted)d) in %(seconds).1f s; semantic search %(semantic)s",
+                 articles=report.articles, passages=report.passages, vectors=report.vectors, added=report.added,
+                 changed=report.changed, deleted=report.deleted, seconds=report.seconds,
+                 semantic=_word(str(report.semantic))))
     if report.pending_vectors:
-        click.echo(f"{report.pending_vectors} article(s) searchable by keyword only until their vectors are embedded "
-                   "(by the next 'kb index' with the model, or a running server)")
+        click.echo(gettext("%(count)d article(s) searchable by keyword only until their vectors are embedded (by the "
+                           "next 'kb index' with the model, or a running server)", count=report.pending_vectors))
     cut = knowledge.answer_cut()
     if cut.source == "setting":
-        click.echo(f"no-answer threshold: {cut.threshold:.4f} (answer_threshold setting; calibrated: "
-                   f"{report.answer_threshold if report.answer_threshold is not None else 'none'})")
+        calibrated = f"{report.answer_threshold}" if report.answer_threshold is not None else gettext("none")
+        click.echo(gettext("no-answer threshold: %(threshold).4f (answer_threshold setting; calibrated: "
+                           "%(calibrated)s)", threshold=cut.threshold, calibrated=calibrated))
     elif report.answer_threshold is not None:
-        click.echo(f"no-answer threshold: {report.answer_threshold:.4f} (calibrated for these articles and this model)")
+        click.echo(gettext("no-answer threshold: %(threshold).4f (calibrated for these articles and this model)",
+                     threshold=report.answer_threshold))
     else:
-        click.echo("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)")
+        click.echo(gettext("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)"))
 
 
 @cli.command(help="Search the articles from the terminal.")
@@ -195,9 +238,9 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
                                "results": [h.to_dict() for h in page.hits]}, ensure_ascii=False, indent=2))
         return
     if page.did_you_mean:
-        click.echo(f"هل تقصد: {page.did_you_mean}")
+        click.echo(gettext("Did you mean: %(suggestion)s?", suggestion=page.did_you_mean))
     if not page.hits:
-        click.echo("no results")
+        click.echo(gettext("no results"))
     for rank, hit in enumerate(page.hits, 1):
         snippet = unescape(re.sub(r"</?mark>", "*", hit.snippet))
         click.echo(f"{rank}. {hit.title}  [{hit.score:.3f} {hit.matched_by}]")
@@ -230,10 +273,13 @@ def serve(ctx: click.Context, host, port, dev, access_log) -> None:
     removed = clean_up_articles(knowledge)
     started = knowledge.start(progress=ProgressPrinter())  # reconcile with articles/, clean up, start the vector worker
     if removed:
-        click.echo(f"removed {len(removed)} temp file(s) of interrupted article writes: {', '.join(removed[:5])}")
-    click.echo(f"{started.summary()}; semantic search {started.index.semantic}")
+        click.echo(gettext("removed %(count)d temp file(s) of interrupted article writes: %(files)s",
+                           count=len(removed), files=", ".join(removed[:5])))
+    click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=started.summary(),
+                       semantic=_word(str(started.index.semantic))))
     if knowledge.semantic_error:
-        click.echo(f"warning: semantic search is off, keyword search only: {knowledge.semantic_error}", err=True)
+        click.echo(gettext("warning: semantic search is off, keyword search only: %(reason)s",
+                           reason=knowledge.semantic_error), err=True)
     knowledge.warm_up()
     # What is loaded now (the catalog, the id maps) lives as long as the server: keep it out
     # of the garbage collector's full passes, which otherwise stop every request thread for
@@ -243,7 +289,8 @@ def serve(ctx: click.Context, host, port, dev, access_log) -> None:
         from kb.watcher import start_watcher
 
         start_watcher(app, watcher=watcher)  # picks up files changed outside the editor (a git pull)
-    click.echo(f"kb is serving {len(knowledge.catalog.articles)} articles on http://{settings.host}:{settings.port}")
+    click.echo(gettext("kb is serving %(count)d articles on %(url)s", count=len(knowledge.catalog.articles),
+                 url="http://" + settings.host + ":" + str(settings.port)))
     if dev:
         app.run(host=settings.host, port=settings.port, debug=True)
         return

@@ -213,7 +213,7 @@ def test_search_filters_and_visibility_options(runner, indexed_site):
 def test_search_without_results_suggests_a_spelling(runner, indexed_site):
     result = kb(runner, indexed_site, "search", "الاسترادد", "--mode", "keyword", "--category", "communication")
     assert result.exit_code == 0
-    assert "هل تقصد: الاسترداد" in result.stdout
+    assert "Did you mean: الاسترداد?" in result.stdout  # cli_language en (KB_CLI_LANGUAGE=ar: هل تقصد)
     assert "no results" in result.stdout
 
 

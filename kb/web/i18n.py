@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from babel import Locale
@@ -33,16 +32,10 @@ from flask_babel import Babel
 from markupsafe import Markup
 
 from kb.errors import KbError
+from kb.translation import TRANSLATIONS_DIR
+from kb.translation import catalog_languages
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
-DOMAIN = "messages"
 _PREFIX_KEY = "kb.url_language"
-
-
-@lru_cache(maxsize=8)
-def catalog_languages(translations_dir: Path = TRANSLATIONS_DIR) -> tuple[str, ...]:
-    """The languages with a compiled catalog (``<lang>/LC_MESSAGES/messages.mo``), sorted."""
-    return tuple(sorted(path.parent.parent.name for path in translations_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")))
 
 
 def text_direction(lang: str) -> str:
