@@ -26,6 +26,7 @@ from kb.config import load_settings
 from kb.db import Database
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
+from kb.web import branding
 from kb.web import caching
 from kb.web import i18n
 from kb.web import labels
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     i18n.init_app(app, settings.default_language)
     labels.init_app(app)
     caching.init_app(app)
+    branding.init_app(app)
     _init_templates(app, settings)
     _init_error_handlers(app)
 
