@@ -95,7 +95,7 @@ def init_app(app: Flask, default_language: str) -> None:
     app.after_request(_declare_language)
     app.jinja_env.globals.update(
         text_direction=text_direction, language_name=language_name, switcher=switcher, localized=localized,
-        static_path=unprefixed, here=here, article_href=article_href, available_in=available_in, link_start=link_start,
+        static_path=unprefixed, here=here, script_messages=script_messages, article_href=article_href, available_in=available_in, link_start=link_start,
         link_end=Markup("</a>"),
     )
     app.context_processor(_template_context)
@@ -221,6 +221,22 @@ def available_in(lang: str) -> str:
     with force_locale(lang):
         # Translators: label of a link to this article in YOUR language, e.g. "Also in English".
         return gettext("Also in this language")
+
+
+def script_messages() -> dict[str, str]:
+    """The few sentences static/js says itself, in this page's language (a JSON block in
+    base.html: the scripts are static files, the same in every language)."""
+    from flask_babel import gettext
+
+    return {
+        "suggestions": gettext("Search suggestions"),
+        "suggestionsCount": gettext("Suggestions available: %(count)s. Use the arrow keys to move.", count="{count}"),
+        "thanks": gettext("Thank you."),
+        "voteFailed": gettext("Your feedback could not be sent now. Try again in a moment."),
+        "requestFailed": gettext("The request failed (%(status)s)", status="{status}"),
+        "uploading": gettext("Uploading…"),
+        "imageInserted": gettext("The image was inserted into the text."),
+    }
 
 
 def link_start(href: str):

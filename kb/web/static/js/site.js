@@ -13,6 +13,17 @@
   var MIN_CHARS = 2;
   var counter = 0;
 
+  /* The page's words for what this script says (base.html's #kb-messages, in the page's language). */
+  var messages = (function () {
+    var block = document.getElementById("kb-messages");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function say(key, values) {
+    var text = messages[key] || "";
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -28,7 +39,7 @@
     var list = el("ul", "suggestions");
     list.id = id;
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "اقتراحات البحث");
+    list.setAttribute("aria-label", say("suggestions"));
     list.hidden = true;
     field.appendChild(list);
     var status = el("p", "visually-hidden");
@@ -93,7 +104,7 @@
       if (items.length) {
         list.hidden = false;
         input.setAttribute("aria-expanded", "true");
-        status.textContent = items.length + " اقتراحات متاحة، استخدم الأسهم للتنقل";
+        status.textContent = say("suggestionsCount", { count: items.length });
       } else {
         close();
         status.textContent = "";
@@ -170,7 +181,7 @@
             if (template) section.appendChild(template.content.cloneNode(true));
             section.querySelectorAll("form[data-feedback]").forEach(setupFeedback);
           } else {
-            var thanks = el("p", "feedback-thanks", form.getAttribute("data-thanks") || "شكرًا لك.");
+            var thanks = el("p", "feedback-thanks", form.getAttribute("data-thanks") || say("thanks"));
             thanks.setAttribute("role", "status");
             form.replaceWith(thanks);
           }
@@ -180,7 +191,7 @@
           Array.prototype.forEach.call(form.querySelectorAll("button"), function (b) { b.disabled = false; });
           var error = form.querySelector(".feedback-error") || el("p", "feedback-error");
           error.setAttribute("role", "alert");
-          error.textContent = "تعذر إرسال رأيك الآن. أعد المحاولة بعد قليل.";
+          error.textContent = say("voteFailed");
           form.appendChild(error);
         });
     });

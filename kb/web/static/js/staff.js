@@ -7,6 +7,17 @@
   var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = tokenMeta ? tokenMeta.getAttribute("content") : "";
 
+  /* The page's words for what this script says (base.html's #kb-messages, in the page's language). */
+  var messages = (function () {
+    var block = document.getElementById("kb-messages");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function say(key, values) {
+    var text = messages[key] || "";
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
@@ -16,7 +27,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var message = data && data.error ? data.error.message : "تعذّر الطلب (" + response.status + ")";
+          var message = data && data.error ? data.error.message : say("requestFailed", { status: response.status });
           throw new Error(message);
         }
         return data;
@@ -145,9 +156,9 @@
     upload.addEventListener("submit", function (event) {
       event.preventDefault();
       var status = upload.querySelector("[data-upload-status]");
-      status.textContent = "جارٍ الرفع…";
+      status.textContent = say("uploading");
       post(upload.action, new FormData(upload)).then(function (data) {
-        status.textContent = "أُدرجت الصورة في النص.";
+        status.textContent = say("imageInserted");
         if (source) {
           var at = source.selectionStart || source.value.length;
           var text = "\n" + data.markdown + "\n";
