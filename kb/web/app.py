@@ -30,6 +30,7 @@ from kb.web import branding
 from kb.web import caching
 from kb.web import i18n
 from kb.web import labels
+from kb.web import messages
 from kb.web import security
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     security.init_app(app)
     i18n.init_app(app, settings.default_language)
     labels.init_app(app)
+    messages.init_app(app)
     caching.init_app(app)
     branding.init_app(app)
     _init_templates(app, settings)

@@ -12,6 +12,9 @@ from kb.web.i18n import language_name
 
 STATUS_LABELS = {"published": _l("Published"), "draft": _l("Draft")}
 AUDIENCE_LABELS = {"public": _l("Public (customers)"), "internal": _l("Internal (staff only)")}
+# The dialects of the lexicon (kb.search.dialect.DIALECTS), for the synonyms page.
+DIALECT_LABELS = {"egy": _l("Egyptian"), "glf": _l("Gulf"), "lev": _l("Levantine"), "mgr": _l("Maghrebi"),
+                  "any": _l("Several dialects")}
 # What happened in a revision (kb.revisions states).
 REVISION_LABELS = {
     "draft": _l("Draft"),
@@ -75,6 +78,13 @@ def audit_filter_labels() -> dict[str, str]:
     from kb.audit import ACTION_LABELS
 
     return {action: str(AUDIT_LABELS.get(action, label)) for action, label in ACTION_LABELS.items()}
+
+
+def dialect_names() -> dict[str, str]:
+    """Every dialect code of the lexicon with its name in this page's language."""
+    from kb.search.dialect import DIALECTS
+
+    return {code: str(DIALECT_LABELS.get(code, name)) for code, name in DIALECTS.items()}
 
 
 def content_language_label(lang: str) -> str:

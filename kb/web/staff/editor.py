@@ -38,11 +38,11 @@ from kb.publishing import file_checksum
 from kb.editing import ValidationFailed
 from kb.render import external_image_urls
 from kb.render import render_markdown
-from kb.search.dialect import DIALECTS as DIALECT_NAMES
 from kb.text import normalize_arabic
 from kb.text import slugify
 from kb.web.branding import save_category_icons
 from kb.web.labels import content_language_label
+from kb.web.labels import dialect_names
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
 from kb.web.staff.access import publisher
@@ -380,5 +380,5 @@ def _synonyms_page(lines: str | None = None, errors: dict | None = None, dialect
     return render_template(
         "staff/synonyms.html", lines=taxonomy.read_synonyms_lines(articles_dir) if lines is None else lines,
         errors=errors or {}, dialect=overview, dialect_text=overview.local_text if dialect_text is None else dialect_text,
-        dialect_errors=dialect_errors or {}, dialect_names=DIALECT_NAMES,
+        dialect_errors=dialect_errors or {}, dialect_names=dialect_names(),
     )
