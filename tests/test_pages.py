@@ -142,3 +142,24 @@ def test_the_editor_preview_and_save_tell_the_author_about_external_images(staff
     assert saved.status_code == 200 and "https://cdn.example.com/chart.png" in page
     warnings = page.split("data-preview-warnings", 1)[1].split("</div>", 1)[0]
     assert not warnings.lstrip().startswith("hidden") and "cdn.example.com/chart.png" in warnings
+
+
+def test_kb_check_warns_about_images_on_other_sites(tmp_path):
+    """GIVEN an article with an image on another site THEN ``kb check`` names the file, the
+    field and the URL as a warning (the page shows a link, it still passes)."""
+    import shutil
+
+    from click.testing import CliRunner
+    from conftest import DATA
+
+    from kb.cli import cli
+
+    shutil.copytree(DATA / "articles", tmp_path / "articles")
+    article = next((tmp_path / "articles").rglob("positive-language.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n![مخطط](https://cdn.example.com/chart.png)\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--articles-dir", str(tmp_path / "articles"), "--data-dir", str(tmp_path / "data"),
+                                      "check"], env={"KB_CLI_LANGUAGE": "en"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "cdn.example.com" in line)
+    assert line.startswith("warning") and "positive-language.md" in line and "body" in line
