@@ -18,19 +18,12 @@ from pathlib import Path
 
 import click
 
+from kb.cli_support import gettext
 from kb.cli_support import handle_errors
 from kb.cli_support import settings_from
 
 
 _settings = settings_from
-
-
-def gettext(message: str, **values) -> str:
-    """``message`` in the cli_language catalog, with its %(name)s values filled in."""
-    ctx = click.get_current_context(silent=True)
-    catalog = ctx.find_root().meta.get("kb.translations") if ctx else None
-    text = catalog.gettext(message) if catalog else message
-    return text % values if values else text
 
 
 def _word(value: str) -> str:

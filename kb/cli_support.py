@@ -25,6 +25,22 @@ def database(ctx: click.Context):
     return Database(settings_from(ctx).database_path).connection()
 
 
+def gettext(message: str, **values) -> str:
+    """``message`` in the cli_language catalog (kb.cli sets it up per run), values filled in."""
+    ctx = click.get_current_context(silent=True)
+    catalog = ctx.find_root().meta.get("kb.translations") if ctx else None
+    text = catalog.gettext(message) if catalog else message
+    return text % values if values else text
+
+
+def error_text(message: str) -> str:
+    """A KbError's message in the CLI's language (the lower layers write some in Arabic)."""
+    from kb.web.messages import recognise
+
+    known = recognise(message)
+    return gettext(known[0], **known[1]) if known else message
+
+
 def handle_errors(func):
     """Turn KbError into click's error output (message, exit code 1), never a traceback."""
 
@@ -33,6 +49,6 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except KbError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(error_text(exc.message)) from exc
 
     return wrapper

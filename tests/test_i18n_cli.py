@@ -43,3 +43,18 @@ def test_cli_messages_in_arabic(tmp_path):
 def test_cli_language_without_a_catalog_is_reported(tmp_path):
     result = run_check(tmp_path, "fr")
     assert "cli_language" in result.output and "ar, en" in result.output
+
+
+def test_lower_layer_errors_follow_the_cli_language(tmp_path):
+    """GIVEN kb.users, which writes its errors in Arabic WHEN `kb user create` gets a short
+    password THEN the error is printed in the CLI's language (English by default)."""
+    def create(language: str | None):
+        env = {"KB_CLI_LANGUAGE": language} if language else {}
+        return CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "user", "create", "a@example.com",
+                                         "--password-stdin"], input="short\n", env=env)
+
+    english = create(None)
+    assert english.exit_code == 1
+    assert "The password is short (5 of" in english.output and not ARABIC_LETTER.search(english.output)
+    arabic = create("ar")
+    assert "كلمة المرور قصيرة (5 من" in arabic.output

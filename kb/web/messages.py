@@ -81,15 +81,21 @@ _PATTERNS = tuple((re.compile(r"\s*" + (arabic if "(?P<" in arabic or "\\" in ar
                    english) for arabic, english in KNOWN)
 
 
+def recognise(text: str) -> tuple[str, dict[str, str]] | None:
+    """(English message id, values) of one of the lower layers' Arabic sentences, else None."""
+    for pattern, english in _PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            return english._args[0], match.groupdict()  # type: ignore[attr-defined]
+    return None
+
+
 def translated(message: object) -> str:
     """``message`` in the page's language when it is one of the lower layers' Arabic
     sentences; anything else (already translated, or unknown) as it is."""
     text = str(message) if message is not None else ""
-    for pattern, english in _PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            return gettext(english._args[0], **match.groupdict())  # type: ignore[attr-defined]
-    return text
+    known = recognise(text)
+    return gettext(known[0], **known[1]) if known else text
 
 
 def init_app(app) -> None:
