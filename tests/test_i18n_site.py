@@ -236,3 +236,20 @@ def test_staff_keep_the_language_they_chose_through_sign_in_and_forms(staff_app)
     assert "The synonyms were saved (1 group)" in html(staff.client.get("/en/staff/synonyms"))
     arabic = html(staff.client.get("/staff/articles"))
     assert "+ مقال جديد" in arabic  # the unprefixed page: the browser's language, then the default
+
+
+def test_robots_keeps_search_and_staff_out_in_every_language(client):
+    text = html(client.get("/robots.txt"))
+    assert "Disallow: /en/search" in text and "Disallow: /ar/staff/" in text and "Disallow: /search" in text
+
+
+def test_renamed_article_redirect_keeps_the_language(staff_app):
+    from staff_fixtures import EDITOR as EDITOR_ACCOUNT
+
+    editor = StaffClient(staff_app.test_client())
+    assert editor.login(*EDITOR_ACCOUNT).status_code == 302
+    form = editor.editor_form("positive-language")
+    assert editor.post("/staff/articles/positive-language/edit", {**form, "slug": "kind-words", "action": "publish"}
+                       ).status_code == 302
+    old = staff_app.test_client().get("/en/articles/positive-language")
+    assert old.status_code == 301 and old.headers["Location"] == "/en/articles/kind-words"

@@ -419,6 +419,8 @@ def sitemap():
 
 @bp.get("/robots.txt")
 def robots():
-    lines = ["User-agent: *", "Disallow: /search", "Disallow: /staff/", "Disallow: /api/",
-             f"Sitemap: {_canonical('/sitemap.xml')}", ""]
+    lines = ["User-agent: *", "Disallow: /search", "Disallow: /staff/", "Disallow: /api/"]
+    for lang in i18n.languages():  # the same pages under each language prefix
+        lines += [f"Disallow: /{lang}/search", f"Disallow: /{lang}/staff/"]
+    lines += [f"Sitemap: {_canonical('/sitemap.xml')}", ""]
     return Response("\n".join(lines), mimetype="text/plain")

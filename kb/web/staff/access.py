@@ -118,7 +118,7 @@ def redirect_renamed():
     if target is None:
         return None
     query = request.query_string.decode("latin-1")
-    return redirect(quote(target, safe="/") + (f"?{query}" if query else ""), code=301)
+    return redirect(request.script_root + quote(target, safe="/") + (f"?{query}" if query else ""), code=301)
 
 
 def require_sign_in():
