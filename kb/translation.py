@@ -16,9 +16,13 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
 
-@lru_cache(maxsize=8)
-def catalog_languages(translations_dir: Path = TRANSLATIONS_DIR) -> tuple[str, ...]:
+def catalog_languages(translations_dir: Path | None = None) -> tuple[str, ...]:
     """The languages with a compiled catalog (``<lang>/LC_MESSAGES/messages.mo``), sorted."""
+    return _languages_in(translations_dir or TRANSLATIONS_DIR)
+
+
+@lru_cache(maxsize=8)
+def _languages_in(translations_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(path.parent.parent.name for path in translations_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")))
 
 

@@ -20,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from kb.web.i18n import TRANSLATIONS_DIR
-from kb.web.i18n import catalog_languages
+from kb.translation import catalog_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "kb" / "web" / "templates"

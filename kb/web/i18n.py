@@ -32,8 +32,8 @@ from flask_babel import Babel
 from markupsafe import Markup
 
 from kb.errors import KbError
-from kb.translation import TRANSLATIONS_DIR
-from kb.translation import catalog_languages
+from kb import translation
+from kb.translation import TRANSLATIONS_DIR  # noqa: F401 - re-exported for tests and tools
 
 _PREFIX_KEY = "kb.url_language"
 
@@ -82,12 +82,12 @@ class LanguagePrefix:
 
 def init_app(app: Flask, default_language: str) -> None:
     """Flask-Babel over kb/translations, the prefix middleware, and the per-request language."""
-    languages = catalog_languages()
+    languages = translation.catalog_languages()
     if default_language not in languages:
         raise KbError("bad_setting", f"Setting 'default_language' must be one of {', '.join(languages)} (the "
-                                     f"languages with a catalog in {TRANSLATIONS_DIR}); got {default_language!r}",
-                      field="default_language")
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+                                     f"languages with a catalog in {translation.TRANSLATIONS_DIR}); got "
+                                     f"{default_language!r}", field="default_language")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(translation.TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = default_language
     app.extensions["kb_languages"] = (languages, default_language)
     Babel(app, locale_selector=current_language)
