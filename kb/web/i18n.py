@@ -29,10 +29,13 @@ from flask import g
 from flask import has_request_context
 from flask import request
 from flask_babel import Babel
+from flask_babel import force_locale
+from flask_babel import gettext
+from flask_babel import refresh
 from markupsafe import Markup
 
-from kb.errors import KbError
 from kb import translation
+from kb.errors import KbError
 from kb.translation import TRANSLATIONS_DIR  # noqa: F401 - re-exported for tests and tools
 
 _PREFIX_KEY = "kb.url_language"
@@ -95,8 +98,8 @@ def init_app(app: Flask, default_language: str) -> None:
     app.after_request(_declare_language)
     app.jinja_env.globals.update(
         text_direction=text_direction, language_name=language_name, switcher=switcher, localized=localized,
-        static_path=unprefixed, here=here, script_messages=script_messages, article_href=article_href, available_in=available_in, link_start=link_start,
-        link_end=Markup("</a>"),
+        static_path=unprefixed, here=here, article_href=article_href, available_in=available_in,
+        script_messages=script_messages, link_start=link_start, link_end=Markup("</a>"),
     )
     app.context_processor(_template_context)
 
@@ -129,29 +132,33 @@ def current_language() -> str:
 def use_language(lang: str) -> None:
     """A view that knows its page's language (an article without a URL prefix) sets it here,
     before anything is translated."""
-    from flask_babel import refresh
-
     if url_language() is None and lang in languages():
         g.kb_ui_language = lang
         g.pop("kb_negotiated", None)
         refresh()
 
 
+def _mount_point() -> str:
+    """Where the server mounted the app ('' at the root), without the language prefix."""
+    base = request.script_root
+    lang = url_language()
+    return base[: -len(lang) - 1] if lang is not None else base
+
+
 def localized(path: str, lang: str | None = None) -> str:
     """A site path in a UI language: '/faq' -> '/en/faq' (keeps the server's mount point)."""
-    lang = lang or current_language()
-    base = request.script_root
-    if url_language() is not None:
-        base = base[: -len(url_language()) - 1]
-    return f"{base}/{lang}{path}"
+    return f"{_mount_point()}/{lang or current_language()}{path}"
 
 
 def unprefixed(path: str) -> str:
     """A site path with only the server's mount point: static files, shared by every language."""
-    base = request.script_root
-    if url_language() is not None:
-        base = base[: -len(url_language()) - 1]
-    return base + path
+    return _mount_point() + path
+
+
+def here(path: str) -> str:
+    """A site path under this request's prefix, if any: a link that keeps the language the
+    visitor chose in the URL (and leaves an unprefixed page's links unprefixed)."""
+    return request.script_root + path
 
 
 @dataclass(frozen=True)
@@ -174,10 +181,10 @@ def page_path() -> str:
 def switcher(targets: dict[str, str] | None = None) -> list[Alternate]:
     """Every UI language, each pointing at this page in it: ``targets`` (lang -> path) where a
     view knows better (an article's translation), else the same path under that language."""
-    here = current_language()
+    current = current_language()
     targets = targets or {}
     return [
-        Alternate(lang, targets.get(lang) or localized(page_path(), lang), language_name(lang), lang == here)
+        Alternate(lang, targets.get(lang) or localized(page_path(), lang), language_name(lang), lang == current)
         for lang in languages()
     ]
 
@@ -197,12 +204,6 @@ def _declare_language(response):
     return response
 
 
-def here(path: str) -> str:
-    """A site path under this request's prefix, if any: a link that keeps the language the
-    visitor chose in the URL (and leaves an unprefixed page's links unprefixed)."""
-    return request.script_root + path
-
-
 def article_href(article) -> str:
     """A link to an article from this page: its own URL (shown in its own language), or,
     under a language prefix of another language, the article inside that language."""
@@ -215,9 +216,6 @@ def article_href(article) -> str:
 def available_in(lang: str) -> str:
     """'Also in English' / 'متوفر بالعربية': a link to a translation is labelled in the
     language it leads to (as language switchers are)."""
-    from flask_babel import force_locale
-    from flask_babel import gettext
-
     with force_locale(lang):
         # Translators: label of a link to this article in YOUR language, e.g. "Also in English".
         return gettext("Also in this language")
@@ -226,8 +224,6 @@ def available_in(lang: str) -> str:
 def script_messages() -> dict[str, str]:
     """The few sentences static/js says itself, in this page's language (a JSON block in
     base.html: the scripts are static files, the same in every language)."""
-    from flask_babel import gettext
-
     return {
         "suggestions": gettext("Search suggestions"),
         "suggestionsCount": gettext("Suggestions available: %(count)s. Use the arrow keys to move.", count="{count}"),
