@@ -125,3 +125,52 @@ def test_untranslated_article_in_english_chrome_keeps_its_own_direction(page, ba
     assert page.inner_text("#feedback-title") == "Was this article helpful?"
     page.screenshot(path=str(shots / f"article-ar-in-en-{width}.png"), full_page=True)
     assert not page.errors
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_server(staff_app):  # noqa: F811
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, staff_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("start", ["ar", "en"])
+def test_staff_choose_their_language_with_the_switcher(page, staff_server, shots, start):  # noqa: F811
+    """GIVEN a staff member signing in on /<lang>/staff WHEN they use the switcher on the
+    articles list THEN the same list comes in the other language and direction, and the
+    language stays through the editor's links."""
+    from staff_fixtures import EDITOR
+
+    width = page.viewport_size["width"]
+    page.goto(f"{staff_server}/{start}/staff/articles")
+    assert f"/{start}/staff/login" in page.url
+    expect_language(page, start)
+    page.fill("#email", EDITOR[0])
+    page.fill("#password", EDITOR[1])
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(f"**/{start}/staff/articles")
+    expect_language(page, start)
+    switch(page, OTHER[start])
+    assert page.url == f"{staff_server}/{OTHER[start]}/staff/articles"
+    expect_language(page, OTHER[start])
+    page.screenshot(path=str(shots / f"staff-articles-{OTHER[start]}-{width}.png"), full_page=False)
+    with page.expect_navigation():
+        page.click(".staff-nav-new")
+    assert page.url == f"{staff_server}/{OTHER[start]}/staff/articles/new"
+    expect_language(page, OTHER[start])
+    page.screenshot(path=str(shots / f"staff-editor-{OTHER[start]}-{width}.png"), full_page=False)
+    assert not page.errors
+
+
+from staff_fixtures import cheap_hashing  # noqa: E402,F401 - fixtures for staff_app
+from staff_fixtures import staff_app  # noqa: E402,F401
