@@ -196,6 +196,13 @@ OVERFLOW_SCRIPT = """() => {
       outside.push(`${element.tagName.toLowerCase()}.${element.className} ${Math.round(box.left)}..${Math.round(box.right)}`);
     }
   }
+  // A button squeezed to a letter per line (its words broken "anywhere") is broken layout too.
+  for (const button of document.body.querySelectorAll('button, .button, input[type=submit]')) {
+    const box = button.getBoundingClientRect();
+    if (box.height > 4 * parseFloat(getComputedStyle(button).lineHeight || '20')) {
+      outside.push(`squeezed ${button.tagName.toLowerCase()} "${button.textContent.trim()}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+  }
   return {scrollWidth: document.documentElement.scrollWidth, width, outside: outside.slice(0, 8)};
 }"""
 
