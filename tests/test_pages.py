@@ -163,3 +163,23 @@ def test_kb_check_warns_about_images_on_other_sites(tmp_path):
     assert result.exit_code == 0, result.output
     line = next(line for line in result.output.splitlines() if "cdn.example.com" in line)
     assert line.startswith("warning") and "positive-language.md" in line and "body" in line
+
+
+# -- help-center details -------------------------------------------------------------------------
+
+
+def test_articles_say_how_many_found_them_helpful_once_votes_exist(app, client):
+    """GIVEN no votes THEN no count is shown; GIVEN 2 of 3 readers found it helpful THEN the
+    article says so (in the page's language), next to its last-updated date."""
+    import re
+
+    page = client.get(f"/articles/{ANGRY}").get_data(as_text=True)
+    assert 'class="helpful-count"' not in page and "<time datetime=" in page
+    analytics = app.extensions["kb_analytics"]
+    for visitor, helpful in (("a", True), ("b", True), ("c", False)):
+        analytics.record_vote(ANGRY, visitor, helpful, None)
+    page = client.get(f"/articles/{ANGRY}").get_data(as_text=True)
+    count = re.search(r'class="helpful-count">([^<]+)<', page).group(1)
+    assert "2" in count and "3" in count
+    breadcrumbs = page.split('class="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
+    assert breadcrumbs.count("<li") == 3 and "/categories/" in breadcrumbs
