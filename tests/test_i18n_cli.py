@@ -15,10 +15,7 @@ ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 def run_check(tmp_path, language: str | None):
     shutil.copytree(DATA / "articles", tmp_path / "articles")
-    env = {"KB_CONFIG": str(tmp_path / "none.toml")}  # no kb.toml of the working directory
-    env.pop("KB_CONFIG")
-    if language:
-        env["KB_CLI_LANGUAGE"] = language
+    env = {"KB_CLI_LANGUAGE": language} if language else {}
     return CliRunner().invoke(cli, ["--articles-dir", str(tmp_path / "articles"), "--data-dir", str(tmp_path / "data"),
                                     "check"], env=env)
 
