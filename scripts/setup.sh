@@ -57,6 +57,7 @@ else
 fi
 # scripts/start.sh runs this on every start: when the same install was done for the same
 # pyproject.toml, skip pip (it would resolve every requirement again, seconds per start).
+# Delete .venv/kb-setup.stamp to make it run pip anyway.
 stamp=.venv/kb-setup.stamp
 wanted="$spec $(cksum < pyproject.toml)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && [ -x .venv/bin/kb ]; then
