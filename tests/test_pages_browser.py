@@ -326,19 +326,21 @@ def test_the_editor_preview_follows_the_caret(browser, base_url, shots):
     page.locator("#preview h2", has_text="قسم 8").wait_for(timeout=10_000)
     pane = page.locator(".preview-pane")
     assert pane.get_attribute("tabindex") == "0"
+    # Markdown lines run in their own direction: "[نص](https://…)" and "- item" read in order.
+    assert page.evaluate("getComputedStyle(document.getElementById('body')).unicodeBidi") == "plaintext"
+    assert set(page.locator(".markdown-hint code").evaluate_all("(codes) => codes.map((c) => getComputedStyle(c).direction)")) == {"ltr"}
     page.focus("#body")
     page.evaluate("""() => { const b = document.getElementById('body'), at = b.value.indexOf('## قسم 7') + 3;
                              b.setSelectionRange(at, at); }""")
+    page.evaluate("document.querySelector('.preview-pane').scrollTop = 0")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector('.preview-pane').scrollTop > 0")
-    shown = page.evaluate("""() => {
+    page.wait_for_function("""() => {  // the caret's section comes into view
       const pane = document.querySelector('.preview-pane').getBoundingClientRect();
-      return [...document.querySelectorAll('#preview h2')].filter((h) => {
+      return [...document.querySelectorAll('#preview h2')].some((h) => {
         const box = h.getBoundingClientRect();
-        return box.top >= pane.top && box.bottom <= pane.bottom;
-      }).map((h) => h.textContent.trim());
-    }""")
-    assert "قسم 7" in shown, shown  # the caret's section is in view
+        return h.textContent.trim() === 'قسم 7' && box.top >= pane.top && box.bottom <= pane.bottom;
+      });
+    }""", timeout=5_000)
     page.evaluate("document.querySelector('.preview-pane').scrollTop = 0")
     pane.focus()
     page.keyboard.press("PageDown")
