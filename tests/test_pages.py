@@ -84,6 +84,13 @@ def test_a_reader_who_voted_gets_private_pages(client):
     assert "Cookie" in page.headers.get("Vary", "")
 
 
+def test_search_result_pages_are_private(client):
+    """A search page is one reader's answer (recorded for the reports, its links carry the
+    search's id): a shared cache must not serve it to others."""
+    response = client.get("/search", query_string={"q": "العميل"})
+    assert response.headers["Cache-Control"].startswith("private")
+
+
 def test_cache_seconds_follow_the_setting(session_kb, tmp_path):
     from conftest import make_settings
     from kb.web import create_app

@@ -32,6 +32,9 @@ COMPRESSED_TYPES = [
 ALGORITHMS = ["br", "gzip", "deflate"]
 STREAMING_ALGORITHMS = ["br", "deflate"]
 PUBLIC_BLUEPRINTS = frozenset({"site"})
+# Pages that are answers to one request, not documents: a search records itself for the
+# reports and its result links carry its id, so a cache must never hand it to another reader.
+PRIVATE_ENDPOINTS = frozenset({"site.search"})
 
 
 def init_app(app: Flask) -> None:
@@ -59,7 +62,8 @@ def add_cache_headers(response):
         return response
     cookie_name = current_app.config.get("SESSION_COOKIE_NAME", "session")
     # The session cookie is written after these hooks run: ask the session, not the headers.
-    if "Set-Cookie" in response.headers or session.modified or cookie_name in request.cookies:
+    if (request.endpoint in PRIVATE_ENDPOINTS or "Set-Cookie" in response.headers or session.modified
+            or cookie_name in request.cookies):
         response.headers["Cache-Control"] = "private, no-cache"
     else:
         settings = current_app.extensions.get("kb_settings")
