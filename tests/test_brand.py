@@ -198,6 +198,9 @@ def test_an_admin_sets_the_brand_and_every_page_shows_it(admin, staff_app):
     assert re.search(r'<link rel="icon" href="/brand/favicon\?v=[0-9a-f]+" type="image/png">', home)
     english = public.get("/en/").get_data(as_text=True)
     assert "ACME Help" in english
+    article = public.get("/articles/handling-angry-customers").get_data(as_text=True)
+    assert '"publisher": {"@type": "Organization", "name": "مساعدة أكمي"}' in article  # schema.org too
+    assert re.search(r'<meta name="description" content="مساعدة أكمي', home)
 
 
 def test_a_bad_field_saves_nothing_and_says_what_is_wrong(admin, staff_app):

@@ -39,6 +39,7 @@ from kb.urls import article_url
 from kb.urls import category_url
 from kb.web import i18n
 from kb.web import pages
+from kb.web.branding import current_brand
 from kb.web.security import RateLimiter
 from kb.web.security import public_form
 from kb.web.security import rate_limit
@@ -75,6 +76,11 @@ def _kb():
 
 def _settings():
     return current_app.extensions["kb_settings"]
+
+
+def _site_name(lang: str | None = None) -> str:
+    """The brand's name of the help center in ``lang`` (default: the page's language)."""
+    return current_brand().site_name(lang or i18n.current_language(), _settings().site_name)
 
 
 def _analytics():
@@ -177,7 +183,7 @@ def home():
         "site/home.html", categories=view.categories, popular=popular, popular_by_views=by_views,
         top_faq=top_faq, **_language_page("/"),
         meta_description=_("%(site)s: find answers to your questions, browse the articles and the frequently asked "
-                           "questions.", site=_settings().site_name),
+                           "questions.", site=_site_name()),
     )
 
 
@@ -231,7 +237,7 @@ def article(slug: str):
         updated=pages.format_date(found.updated, ui_lang), canonical_url=_canonical(found.url), alternates=alternates,
         switch_targets=_article_targets(found, translations),
         meta_description=found.summary or found.title, max_comment=MAX_COMMENT_CHARS,
-        jsonld=[pages.article_jsonld(settings.base_url, found, settings.site_name),
+        jsonld=[pages.article_jsonld(settings.base_url, found, _site_name(found.lang)),
                 pages.breadcrumbs_jsonld(settings.base_url, trail)],
     )
 
