@@ -6,8 +6,8 @@ site without a reverse proxy is not four times heavier than it needs to be (the 
 157 KB as HTML, about 29 KB gzipped).  Fonts (already compressed WOFF2) and images are left
 as they are.
 
-Caching: a public page (a site GET answered 200 to a reader without a session cookie)
-is ``Cache-Control: public`` with an ``ETag``; a shared cache may keep it for
+Caching: a public page (a site GET answered 200 to a reader without a session cookie;
+search results excepted) is ``Cache-Control: public`` with an ``ETag``; a shared cache may keep it for
 ``page_cache_seconds`` and then asks again, and an unchanged page answers
 ``304 Not Modified``.  Views served by a cache are not counted, which is why the default
 is 0 (ask every time: the 304 still saves the bytes).  Anything that sets a cookie or
