@@ -25,6 +25,7 @@ from flask import abort
 from flask import current_app
 from flask import g
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 from kb.brand import CATEGORY_ICONS
 from kb.brand import Brand
@@ -32,6 +33,14 @@ from kb.brand import BrandStore
 from kb.brand import theme_colors
 
 DEFAULT_CATEGORY_ICON = "book"
+# What each bundled icon shows, for the icon menu of the staff categories page.
+ICON_LABELS = {
+    "book": _l("Book"), "box": _l("Box"), "card": _l("Payment card"), "cart": _l("Shopping cart"),
+    "chart": _l("Chart"), "chat": _l("Chat"), "gear": _l("Settings"), "globe": _l("Globe"), "lock": _l("Lock"),
+    "mail": _l("Mail"), "megaphone": _l("Announcements"), "phone": _l("Phone"), "question": _l("Question"),
+    "refund": _l("Refund"), "shield": _l("Security"), "star": _l("Star"), "tag": _l("Tag"), "truck": _l("Delivery"),
+    "user": _l("Account"), "users": _l("Team"),
+}
 LONG_CACHE = "public, max-age=31536000, immutable"
 ASSET_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
@@ -90,6 +99,7 @@ def _template_values() -> dict:
         "brand_theme_url": None if brand.is_default_color else url_for("brand_theme", v=brand.version),
         "category_icon": category_icon,
         "category_icons": CATEGORY_ICONS,
+        "icon_labels": ICON_LABELS,
     }
 
 
