@@ -183,32 +183,43 @@ def parse_footer_links(text: str) -> tuple[FooterLink, ...]:
             continue
         label, sep, url = (part.strip() for part in line.rpartition("|"))
         if not sep or not label or not url:
-            raise KbError("bad_footer_link", f"Line {number}: write it as “label | https://…”.", field="footer_links")
+            raise _error("footer_link_format", f"Line {number}: write it as “label | https://…”.", "footer_links",
+                         line=number)
         parts = urlsplit(url)
         local = url.startswith("/") and not url.startswith("//")
         if not local and parts.scheme not in ("http", "https", "mailto"):
-            raise KbError("bad_footer_link", f"Line {number}: {url!r} must start with https://, http://, mailto: or /.",
-                          field="footer_links")
+            raise _error("footer_link_scheme", f"Line {number}: {url!r} must start with https://, http://, mailto: or /.",
+                         "footer_links", line=number, url=url)
         links.append(FooterLink(label[:MAX_NAME_CHARS], url))
     if len(links) > MAX_FOOTER_LINKS:
-        raise KbError("bad_footer_link", f"At most {MAX_FOOTER_LINKS} footer links.", field="footer_links")
+        raise _error("too_many_footer_links", f"At most {MAX_FOOTER_LINKS} footer links.", "footer_links",
+                     count=MAX_FOOTER_LINKS)
     return tuple(links)
 
 
 def clean_asset(data: bytes, filename: str, field_name: str) -> tuple[bytes, str]:
     """(bytes to store, MIME type) of an uploaded logo or favicon: PNG as is, SVG sanitized."""
     if not data:
-        raise KbError("empty_file", "The file is empty.", field=field_name)
+        raise _error("empty_file", "The file is empty.", field_name)
     if len(data) > MAX_ASSET_BYTES:
-        raise KbError("file_too_large", f"The file is larger than {MAX_ASSET_BYTES // 1024} KB.", field=field_name)
+        raise _error("file_too_large", f"The file is larger than {MAX_ASSET_BYTES // 1024} KB.", field_name,
+                     size=MAX_ASSET_BYTES // 1024)
     if data.startswith(PNG_SIGNATURE):
         return data, "image/png"
     if filename.lower().endswith(".svg") or data.lstrip()[:5] in (b"<svg ", b"<?xml") or b"<svg" in data[:512]:
         try:
             return sanitize_svg(data), "image/svg+xml"
         except UnsafeSvg as exc:
-            raise KbError("bad_svg", f"This SVG cannot be used: {exc}.", field=field_name) from None
-    raise KbError("bad_image_type", "Upload a PNG or an SVG image.", field=field_name)
+            raise _error(f"svg_{exc.reason}", f"This SVG cannot be used: {exc}.", field_name,
+                         size=MAX_ASSET_BYTES // 1024) from None
+    raise _error("bad_image_type", "Upload a PNG or an SVG image.", field_name)
+
+
+def _error(code: str, message: str, field_name: str, **values) -> KbError:
+    """A KbError whose ``values`` let the web layer say it in the page's language (by ``code``)."""
+    error = KbError(code, message, field=field_name)
+    error.values = values  # type: ignore[attr-defined]
+    return error
 
 
 # -- storage ---------------------------------------------------------------------------------------

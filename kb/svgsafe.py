@@ -49,24 +49,29 @@ _URL_REF = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I)
 
 
 class UnsafeSvg(ValueError):
-    """The upload cannot be used as an SVG image (the message says why)."""
+    """The upload cannot be used as an SVG image: ``reason`` is one of too_large, not_utf8,
+    doctype, not_xml, not_svg (for a translated message), the text says it in English."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 def sanitize_svg(data: bytes) -> bytes:
     """The SVG with everything outside the allowlist removed (see the module docstring)."""
     if len(data) > MAX_SVG_BYTES:
-        raise UnsafeSvg(f"the SVG file is larger than {MAX_SVG_BYTES // 1024} KB")
+        raise UnsafeSvg("too_large", f"the SVG file is larger than {MAX_SVG_BYTES // 1024} KB")
     text = data.decode("utf-8-sig", errors="strict") if _is_utf8(data) else None
     if text is None:
-        raise UnsafeSvg("the SVG file is not UTF-8 text")
+        raise UnsafeSvg("not_utf8", "the SVG file is not UTF-8 text")
     if re.search(r"<!DOCTYPE|<!ENTITY", text, re.I):
-        raise UnsafeSvg("the SVG file declares a DOCTYPE or entities, which are not accepted")
+        raise UnsafeSvg("doctype", "the SVG file declares a DOCTYPE or entities, which are not accepted")
     try:
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
-        raise UnsafeSvg(f"the file is not well-formed XML ({exc})") from None
+        raise UnsafeSvg("not_xml", f"the file is not well-formed XML ({exc})") from None
     if root.tag != f"{{{SVG_NS}}}svg":
-        raise UnsafeSvg("the file is not an SVG image (its root element is not <svg> in the SVG namespace)")
+        raise UnsafeSvg("not_svg", "the file is not an SVG image (its root element is not <svg> in the SVG namespace)")
     _clean(root)
     if not root.get("viewBox") and root.get("width") and root.get("height"):
         width, height = (re.sub(r"[a-z%]+$", "", root.get(name, "")) for name in ("width", "height"))

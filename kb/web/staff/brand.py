@@ -18,6 +18,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from kb import audit
 from kb.brand import MAX_ASSET_BYTES
@@ -36,6 +37,20 @@ from kb.web.staff.access import db
 from kb.web.staff.access import site_changed
 
 MAX_NAME_CHARS = 80
+# kb.brand's errors (English, for logs and the CLI) in the page's language, by code.
+ERROR_MESSAGES = {
+    "footer_link_format": _l("Line %(line)d: write it as “label | https://…”."),
+    "footer_link_scheme": _l("Line %(line)d: %(url)s must start with https://, http://, mailto: or /."),
+    "too_many_footer_links": _l("At most %(count)d footer links."),
+    "empty_file": _l("The file is empty."),
+    "file_too_large": _l("The file is larger than %(size)d KB."),
+    "bad_image_type": _l("Upload a PNG or an SVG image."),
+    "svg_too_large": _l("The file is larger than %(size)d KB."),
+    "svg_not_utf8": _l("This SVG cannot be used: it is not UTF-8 text."),
+    "svg_doctype": _l("This SVG cannot be used: it declares a DOCTYPE or entities."),
+    "svg_not_xml": _l("This SVG cannot be used: it is not well-formed XML."),
+    "svg_not_svg": _l("This file is not an SVG image."),
+}
 
 
 def _languages() -> tuple[str, ...]:
@@ -88,7 +103,7 @@ def _footer_links(text: str, errors: dict[str, str]):
     try:
         return parse_footer_links(text)
     except KbError as exc:
-        errors["footer_links"] = exc.message
+        errors["footer_links"] = _message(exc)
         return ()
 
 
@@ -102,8 +117,13 @@ def _asset(name: str, errors: dict[str, str]):
     try:
         return clean_asset(upload.read(MAX_ASSET_BYTES + 1), upload.filename, name)
     except KbError as exc:
-        errors[name] = exc.message
+        errors[name] = _message(exc)
         return "keep"
+
+
+def _message(exc: KbError) -> str:
+    message = ERROR_MESSAGES.get(exc.code)
+    return str(message) % getattr(exc, "values", {}) if message is not None else exc.message
 
 
 def _values_of(brand) -> dict[str, str]:
