@@ -84,6 +84,12 @@ Shipped means the parcel left the warehouse.
 """
 
 
+def _hex(css_color: str) -> str:
+    """'#rrggbb' of a computed 'rgb(r, g, b)'."""
+    red, green, blue = (int(part) for part in css_color[css_color.index("(") + 1:-1].split(",")[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
 def _png(width: int = 120, height: int = 40) -> bytes:
     """A real (decodable) PNG: an orange bar, made here rather than shipped as a file."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -349,15 +355,19 @@ def test_the_editor_preview_follows_the_caret(browser, base_url, shots):
     context.close()
 
 
-def test_the_brand_applies_to_every_page(browser, base_url, live_app, shots):
-    """GIVEN a brand saved in the database (as the staff page does) THEN the public pages show
-    its logo, colour, name and footer links at once, on a phone too."""
+def test_the_brand_applies_to_every_page(browser, base_url, live_app, shots, axe):
+    """GIVEN a brand saved in the database (as the staff page does), its colour the lightest
+    that passes the contrast check THEN the public pages show its logo, colour, name and
+    footer links at once, on a phone too, and axe still finds no serious violation."""
     from kb.brand import Brand
     from kb.brand import BrandStore
     from kb.brand import FooterLink
+    from kb.brand import accessible_color
+    from kb.brand import contrast_ratio
 
+    color = accessible_color("#ffcc00")[0]  # a yellow darkened just enough
     store = BrandStore(live_app.extensions["kb_db"].connection())
-    store.save(Brand(primary_color="#7a1f5c", site_names={"ar": "مساعدة أكمي", "en": "ACME Help"},
+    store.save(Brand(primary_color=color, site_names={"ar": "مساعدة أكمي", "en": "ACME Help"},
                      footer_links=(FooterLink("سياسة الخصوصية", "https://example.com/privacy"),),
                      category_icons={CATEGORY: "truck"}), {"logo": (_png(), "image/png")})
     try:
@@ -368,7 +378,16 @@ def test_the_brand_applies_to_every_page(browser, base_url, live_app, shots):
             logo.wait_for()
             assert page.evaluate("document.querySelector('header .brand-logo').naturalWidth") == 120
             primary = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--primary').trim()")
-            assert primary == "#7a1f5c"
+            assert primary == color
+            violations = [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+            assert violations == [], violations
+            # Text on the banner's gradient (axe cannot judge gradients): readable at both ends.
+            for selector in (".hero h1", ".hero-lead", ".hero .search-label"):
+                text = _hex(page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).color"))
+                for end in ("--hero-from", "--hero-to"):
+                    background = page.evaluate(
+                        f"getComputedStyle(document.documentElement).getPropertyValue('{end}').trim()")
+                    assert contrast_ratio(text, background) >= 4.5, (selector, text, end, background)
             assert page.locator(".brand-name").inner_text() == "مساعدة أكمي"
             assert page.locator('.footer-brand-links a[href="https://example.com/privacy"]').count() == 1
             assert page.locator(".category-icon.icon-truck").count() == 1
