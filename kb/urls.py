@@ -30,13 +30,15 @@ def absolute_url(base_url: str, path: str) -> str:
 def local_base_url(host: str, port: int) -> str:
     """'http://<host>:<port>': the base_url when none is configured, so it follows host and port.
 
-    A wildcard address (0.0.0.0, ::) is no address a browser can open: 127.0.0.1 stands for
-    it (behind a proxy, or for other machines, set base_url to the public address).  An IPv6
-    address gets its brackets.
+    A wildcard address (0.0.0.0, ::) is no address a browser can open: the loopback address
+    of its family stands for it (behind a proxy, or for other machines, set base_url to the
+    public address).  An IPv6 address gets its brackets.
     """
     host = host.strip()
-    if host in ("", "0.0.0.0", "::", "[::]"):
+    if host in ("", "0.0.0.0"):
         host = "127.0.0.1"
-    elif ":" in host and not host.startswith("["):
+    elif host in ("::", "[::]"):
+        host = "::1"  # an IPv6-only socket would not answer on 127.0.0.1
+    if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}"

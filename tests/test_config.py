@@ -222,6 +222,7 @@ def test_problem_reads_file_field_reason(problem, text):
         ({}, {"KB_PORT": "8081"}, "http://127.0.0.1:8081"),
         ({"host": "0.0.0.0", "port": 8082}, {}, "http://127.0.0.1:8082"),  # a wildcard is no address to open
         ({"host": "::1"}, {}, "http://[::1]:5000"),
+        ({"host": "::"}, {}, "http://[::1]:5000"),
         ({"host": "help.internal", "port": 80}, {}, "http://help.internal:80"),
         ({"port": 8080}, {"KB_BASE_URL": "https://help.example.com"}, "https://help.example.com"),
         ({"port": 8080, "base_url": ""}, {"KB_BASE_URL": "https://help.example.com"}, "http://127.0.0.1:8080"),
