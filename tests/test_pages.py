@@ -52,6 +52,36 @@ def test_json_answers_are_compressed(client):
     assert gzip.decompress(response.get_data()) == plain.get_data()
 
 
+@pytest.mark.parametrize("accept_encoding, expected", [
+    (None, None), ("", None), ("identity", None), ("gzip;q=0", None), ("br;q=0, gzip;q=0", None), ("*;q=0", None),
+    ("deflate", None), ("zstd", None), ("br;q=0, *", "gzip"), ("gzip; q=0.5, br; q=0.9", "br"),
+    ("GZIP;Q=1", "gzip"), ("gzip;q=0.9, br;q=0.1", "gzip"), ("gzip, deflate, br, zstd", "br"), ("*", "br"),
+])
+@pytest.mark.parametrize("path", ["/faq", "/api/v1/openapi.json", "/static/css/site.css"])
+def test_a_coding_is_used_only_when_the_client_accepts_it(client, path, accept_encoding, expected):
+    """GIVEN an Accept-Encoding (none, refusals by q=0, a wildcard, spaces around q) THEN the
+    response uses a coding only when that header accepts it, the preferred one among them
+    (brotli on a tie), and is the same document once decoded."""
+    headers = {} if accept_encoding is None else {"Accept-Encoding": accept_encoding}
+    plain = client.get(path)
+    response = client.get(path, headers=headers)
+    assert response.status_code == plain.status_code == 200
+    assert response.headers.get("Content-Encoding") == expected
+    assert "Accept-Encoding" in response.headers["Vary"]
+    decompress = {None: bytes, "br": brotli.decompress, "gzip": gzip.decompress}[expected]
+    assert decompress(response.get_data()) == plain.get_data()
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_compressed_static_file_has_its_own_etag_and_answers_304(client, encoding):
+    plain = client.get("/static/css/site.css")
+    first = client.get("/static/css/site.css", headers={"Accept-Encoding": encoding})
+    assert first.headers["ETag"] != plain.headers["ETag"]  # another body, another validator
+    again = client.get("/static/css/site.css", headers={"Accept-Encoding": encoding, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert "Accept-Ranges" not in first.headers  # a range of the compressed body is no range of the file
+
+
 # -- caching: no cookie for readers, ETag and 304 ------------------------------------------
 
 

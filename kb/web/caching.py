@@ -1,10 +1,7 @@
-"""Compression and HTTP caching for every response (``init_app`` is called by the factory).
+"""HTTP caching for every response, and compression (``init_app`` is called by the factory).
 
-Compression: HTML, CSS, JavaScript, JSON, XML, SVG and text are sent brotli- or
-gzip-compressed to clients that accept it (flask-compress), by ``kb serve`` itself, so a
-site without a reverse proxy is not four times heavier than it needs to be (the FAQ page:
-157 KB as HTML, about 29 KB gzipped).  Fonts (already compressed WOFF2) and images are left
-as they are.
+Compression (kb.web.compression): brotli or gzip for the clients whose ``Accept-Encoding``
+asks for it, never for the others.
 
 Caching: a public page (a site GET answered 200 to a reader without a session cookie;
 search results excepted) is ``Cache-Control: public`` with an ``ETag``; a shared cache may keep it for
@@ -21,16 +18,9 @@ from flask import Flask
 from flask import current_app
 from flask import request
 from flask import session
-from flask_compress import Compress
 
-COMPRESSED_TYPES = [
-    "text/html", "text/css", "text/plain", "text/xml", "text/javascript", "application/javascript",
-    "application/json", "application/ld+json", "application/xml", "application/problem+json", "image/svg+xml",
-]
-# Brotli is smaller than gzip at the same speed for HTML; gzip for the clients without it.
-# Streamed responses (static files) cannot use gzip in flask-compress: deflate stands in.
-ALGORITHMS = ["br", "gzip", "deflate"]
-STREAMING_ALGORITHMS = ["br", "deflate"]
+from kb.web import compression
+
 PUBLIC_BLUEPRINTS = frozenset({"site"})
 # Pages that are answers to one request, not documents: a search records itself for the
 # reports and its result links carry its id, so a cache must never hand it to another reader.
@@ -39,15 +29,10 @@ PRIVATE_ENDPOINTS = frozenset({"site.search"})
 
 def init_app(app: Flask) -> None:
     """Compress responses and add Cache-Control/ETag to public pages."""
-    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
-    app.config.setdefault("COMPRESS_ALGORITHM", ALGORITHMS)
-    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", STREAMING_ALGORITHMS)
-    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
-    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
-    Compress(app)
-    # Registered after Compress so it runs before it (Flask runs after_request hooks in
-    # reverse): the ETag is taken over the uncompressed page, then flask-compress tags it
-    # with the encoding and answers 304 itself for the compressed variant.
+    compression.init_app(app)
+    # Registered after compression so it runs before it (Flask runs after_request hooks in
+    # reverse): the ETag is taken over the uncompressed page, then compression gives the
+    # compressed variant its own ETag and answers 304 itself for it.
     app.after_request(add_cache_headers)
 
 
