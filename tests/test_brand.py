@@ -235,3 +235,43 @@ def test_category_icons_are_chosen_on_the_categories_page(admin, staff_app):
     brand = BrandStore(staff_app.extensions["kb_db"].connection()).load()
     assert brand.category_icons[rows[0].slug] == "truck"
     assert "icon-truck" in staff_app.test_client().get("/").get_data(as_text=True)
+
+
+# -- the site's name without a brand name ---------------------------------------------------------
+
+
+def _shown_names(page: str) -> set[str]:
+    """The site name in the header, the footer and after the page title."""
+    header = re.search(r'<span class="brand-name">([^<]*)</span>', page).group(1)
+    footer = re.search(r"<p class=\"muted\">© ([^<]*)</p>", page).group(1)
+    title = re.search(r"<title>(?:[^<]* — )?([^<—]*)</title>", page).group(1)
+    return {header, footer, title}
+
+
+def test_without_a_brand_name_the_site_is_named_in_the_page_language(client):
+    """GIVEN no name on the brand page and none in the settings THEN an English page is
+    named "Help Center" and an Arabic one "مركز المساعدة", from the catalogs: never the
+    Arabic default on an English page; an English article's schema.org publisher too."""
+    assert _shown_names(client.get("/en/").get_data(as_text=True)) == {"Help Center"}
+    assert _shown_names(client.get("/en/faq").get_data(as_text=True)) == {"Help Center"}
+    assert _shown_names(client.get("/ar/").get_data(as_text=True)) == {"مركز المساعدة"}
+    article = client.get("/en/articles/responding-to-negative-reviews-en").get_data(as_text=True)
+    assert '"publisher": {"@type": "Organization", "name": "Help Center"}' in article
+    arabic = client.get("/en/articles/handling-angry-customers").get_data(as_text=True)
+    assert '"publisher": {"@type": "Organization", "name": "مركز المساعدة"}' in arabic  # the article's language
+
+
+def test_a_site_name_from_the_settings_is_used_in_every_language_until_the_brand_names_one(session_kb, tmp_path):
+    from conftest import make_settings
+
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path, site_name="ACME Support").with_overrides(
+        articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
+    app = create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
+    client = app.test_client()
+    assert _shown_names(client.get("/en/").get_data(as_text=True)) == {"ACME Support"}
+    assert _shown_names(client.get("/ar/").get_data(as_text=True)) == {"ACME Support"}
+    BrandStore(app.extensions["kb_db"].connection()).save(Brand(site_names={"en": "ACME Help"}))
+    assert _shown_names(client.get("/en/").get_data(as_text=True)) == {"ACME Help"}
+    assert _shown_names(client.get("/ar/").get_data(as_text=True)) == {"ACME Support"}

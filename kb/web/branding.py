@@ -4,7 +4,7 @@
 
 - ``brand`` to every template (a :class:`kb.brand.Brand`, read once per request: one small
   row, so a change made in another server process shows on the next page), ``site_name``
-  in the page's language, and ``category_icon(slug)``;
+  in the page's language (:func:`site_name`), and ``category_icon(slug)``;
 - ``/brand/theme.css``: the CSS custom properties of the primary colour (a stylesheet, as
   the Content-Security-Policy allows no inline styles);
 - ``/brand/logo`` and ``/brand/favicon``: the uploaded images.  SVGs were sanitized on
@@ -25,12 +25,15 @@ from flask import abort
 from flask import current_app
 from flask import g
 from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from kb.brand import CATEGORY_ICONS
 from kb.brand import Brand
 from kb.brand import BrandStore
 from kb.brand import theme_colors
+from kb.config import SETTING_FIELDS
 
 DEFAULT_CATEGORY_ICON = "book"
 # What each bundled icon shows, for the icon menu of the staff categories page.
@@ -67,6 +70,26 @@ def forget_brand() -> None:
     g.pop("kb_brand", None)
 
 
+def site_name(lang: str | None = None) -> str:
+    """The help center's name in ``lang`` (default: the page's language).
+
+    The brand's name for that language (staff brand page), else ``site_name`` when the
+    settings give one, else "Help Center" from the catalogs in that language: the built-in
+    default is the Arabic catalog's wording, so it would put an Arabic name on English pages.
+    """
+    lang = lang or _page_language()
+    named = current_brand().site_names.get(lang)
+    if named:
+        return named
+    configured = current_app.extensions["kb_settings"].site_name
+    if configured and configured != SETTING_FIELDS["site_name"].default:
+        return configured
+    if lang == _page_language():
+        return gettext("Help Center")
+    with force_locale(lang):
+        return gettext("Help Center")
+
+
 def _page_language() -> str:
     try:
         from flask_babel import get_locale
@@ -82,7 +105,6 @@ def _page_language() -> str:
 
 def _template_values() -> dict:
     brand = current_brand()
-    settings = current_app.extensions["kb_settings"]
 
     def asset_href(name: str) -> str | None:
         asset = brand.assets.get(name)
@@ -93,7 +115,7 @@ def _template_values() -> dict:
 
     return {
         "brand": brand,
-        "site_name": brand.site_name(_page_language(), settings.site_name),
+        "site_name": site_name(),
         "brand_logo_url": asset_href("logo"),
         "brand_favicon": (asset_href("favicon"), brand.assets["favicon"].mime) if "favicon" in brand.assets else None,
         "brand_theme_url": None if brand.is_default_color else url_for("brand_theme", v=brand.version),

@@ -37,9 +37,9 @@ from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
+from kb.web import branding
 from kb.web import i18n
 from kb.web import pages
-from kb.web.branding import current_brand
 from kb.web.security import RateLimiter
 from kb.web.security import public_form
 from kb.web.security import rate_limit
@@ -80,7 +80,7 @@ def _settings():
 
 def _site_name(lang: str | None = None) -> str:
     """The brand's name of the help center in ``lang`` (default: the page's language)."""
-    return current_brand().site_name(lang or i18n.current_language(), _settings().site_name)
+    return branding.site_name(lang or i18n.current_language())
 
 
 def _analytics():
