@@ -322,14 +322,32 @@ def test_section_links_copy_by_keyboard(browser, base_url):
     context.close()
 
 
+# Whether the preview heading with this text is wholly inside the preview pane's box.
+HEADING_IN_VIEW = """(text) => {
+  const pane = document.querySelector('.preview-pane').getBoundingClientRect();
+  return [...document.querySelectorAll('#preview h2')].some((h) => {
+    const box = h.getBoundingClientRect();
+    return h.textContent.trim() === text && box.top >= pane.top && box.bottom <= pane.bottom;
+  });
+}"""
+# Resolves after two frames: a caret sync scheduled before it (requestAnimationFrame) has run.
+FRAMES_PASSED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 def test_the_editor_preview_follows_the_caret(browser, base_url, shots):
     """GIVEN a long article in the editor WHEN the caret moves to its last section
-    THEN the preview pane scrolls there; the pane is focusable and scrolls by keyboard."""
+    THEN the preview pane scrolls there; the pane is focusable and scrolls by keyboard.
+
+    Every step waits for the state it needs (the preview rendered, the pane's own syncs
+    done, the pane back at the top) rather than for a time, so a slow machine only makes
+    it slower; and each scroll is checked to start from where it could not pass by itself.
+    """
     context, page = _tab(browser, 1280, base_url, signed_in=True)
     page.goto(f"{base_url}/staff/articles/new")
     body = "\n\n".join(f"## قسم {n}\n\n" + "فقرة طويلة من النص العربي. " * 40 for n in range(1, 9))
     page.fill("#body", body)
-    page.locator("#preview h2", has_text="قسم 8").wait_for(timeout=10_000)
+    page.wait_for_function("() => document.querySelectorAll('#preview h2').length === 8")  # the server's preview
+    page.evaluate("document.fonts.ready.then(() => true)")  # its bold headings' font, so the layout is final
     pane = page.locator(".preview-pane")
     assert pane.get_attribute("tabindex") == "0"
     # Markdown lines run in their own direction: "[نص](https://…)" and "- item" read in order.
@@ -338,17 +356,15 @@ def test_the_editor_preview_follows_the_caret(browser, base_url, shots):
     page.focus("#body")
     page.evaluate("""() => { const b = document.getElementById('body'), at = b.value.indexOf('## قسم 7') + 3;
                              b.setSelectionRange(at, at); }""")
+    page.evaluate(FRAMES_PASSED)  # the syncs the render and the focus scheduled are done
     page.evaluate("document.querySelector('.preview-pane').scrollTop = 0")
+    assert not page.evaluate(HEADING_IN_VIEW, "قسم 7")  # out of view until the caret moves
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("""() => {  // the caret's section comes into view
-      const pane = document.querySelector('.preview-pane').getBoundingClientRect();
-      return [...document.querySelectorAll('#preview h2')].some((h) => {
-        const box = h.getBoundingClientRect();
-        return h.textContent.trim() === 'قسم 7' && box.top >= pane.top && box.bottom <= pane.bottom;
-      });
-    }""", timeout=5_000)
+    page.wait_for_function(HEADING_IN_VIEW, arg="قسم 7")  # the caret's section comes into view
+    page.evaluate(FRAMES_PASSED)
     page.evaluate("document.querySelector('.preview-pane').scrollTop = 0")
     pane.focus()
+    assert page.evaluate("document.activeElement.classList.contains('preview-pane') && document.activeElement.scrollTop === 0")
     page.keyboard.press("PageDown")
     page.wait_for_function("() => document.querySelector('.preview-pane').scrollTop > 0")
     page.screenshot(path=str(shots / "editor-preview-caret.png"))

@@ -115,6 +115,8 @@
     }
     ["keyup", "click", "focus", "input"].forEach(function (name) { source.addEventListener(name, later); });
     new MutationObserver(later).observe(target, { childList: true });
+    /* A late web font or image, or a narrower window, moves the headings: follow again. */
+    if (window.ResizeObserver) { new ResizeObserver(later).observe(target); }
   }
 
   /* -- tables on a phone: each cell is labelled with its column (see staff.css) ------- */
