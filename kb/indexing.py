@@ -29,6 +29,8 @@ from kb.search.cache import EmbeddingCache
 from kb.search.cache import text_hash
 from kb.search.embed import Embedder
 from kb.search.passages import Passage
+from kb.search.passages import about_id
+from kb.search.passages import about_text
 from kb.search.passages import article_passages
 from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
@@ -131,6 +133,10 @@ class VectorWork:
                 for text in embedding_texts(article, passage):
                     ids.append(passage.id)
                     texts.append(text)
+            about = about_text(article)
+            if about is not None:
+                ids.append(about_id(article.slug))
+                texts.append(about)
             plan.append((article.slug, ids, texts, [text_hash(t) for t in texts]))
         return plan
 

@@ -27,6 +27,7 @@ from kb.indexing import Manifest
 from kb.indexing import embedding_texts
 from kb.indexing import load_vectors
 from kb.search.cache import EmbeddingCache
+from kb.search.passages import about_text
 from kb.search.passages import article_passages
 from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
@@ -500,6 +501,7 @@ def test_embedding_cache_reuses_vectors_and_a_model_change_re_embeds_everything(
     settings = make_settings(one_article_dir)
     article = session_kb.catalog.articles[REFUND]
     texts = sum(len(embedding_texts(article, p)) for p in article_passages(article))
+    texts += about_text(article) is not None  # the article's about vector (title, summary, tags)
 
     same_model = CountingEmbedder(session_kb.embedder)
     first = KnowledgeBase.from_settings(settings, embedder=same_model)

@@ -22,6 +22,7 @@ from kb.cli import cli
 from kb.indexing import Manifest
 from kb.indexing import embedding_texts
 from kb.publishing import clean_up_articles
+from kb.search.passages import about_text
 from kb.search.passages import article_passages
 from kb.search.store import IndexStore
 from kb.watcher import ArticleWatcher
@@ -260,6 +261,7 @@ def test_a_model_change_serves_keyword_only_and_re_embeds_in_the_background(fres
     manifest = Manifest.load(server.store.current())
     assert manifest.embedder_fingerprint == model.fingerprint
     texts = sum(len(embedding_texts(a, p)) for a in server.catalog.articles.values() for p in article_passages(a))
+    texts += sum(about_text(a) is not None for a in server.catalog.articles.values())  # about vectors
     assert manifest.vectors == texts
     assert "tracking" in slugs(server, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
 

@@ -174,3 +174,30 @@ def test_session_vectors_round_trip_with_real_embeddings(session_kb, tmp_path):
     query = session_kb.embedder.embed_query("كم يستغرق استرداد المبلغ؟")
     assert loaded.search(query, 10) == original.search(query, 10)
     assert loaded.search(query, 1)[0][0].slug == "سياسة-الاسترداد"
+
+
+def test_an_about_vector_is_no_passage_but_is_kept_scored_and_saved(small, tmp_path, rng):
+    """GIVEN an article stored with its passages and an about vector (title, summary, tags)
+    WHEN the index is searched, scored for about vectors, saved, loaded and the article replaced
+    THEN passage searches never return the about vector, about_cosines scores it (and only for
+    articles that have one), it survives the round trip, and replacing the article replaces it."""
+    index, vectors = small
+    about = unit_vectors(rng, 1)
+    index.replace([("b", ["b#s0", "b#s1", "b#s2", "b#about"], np.vstack([vectors["b"], about]))])
+    assert index.count_of("b") == 4
+    found = index.search(about[0], 100)
+    assert len(found) == 6 and all(not entry.passage_id.endswith("#about") for entry, _ in found)
+    nearest = list(index.nearest_articles(about[0], 100))
+    assert {passage for _, passage, _ in nearest} <= {"أ#s0", "أ#s1", "b#s0", "b#s1", "b#s2", "c#s0"}
+    scores = index.about_cosines(about[0], ["أ", "b", "c", "missing"])
+    assert list(scores) == ["b"] and scores["b"] == pytest.approx(1.0, abs=1e-5)
+
+    index.save(tmp_path)
+    loaded = VectorIndex.load(tmp_path)
+    assert loaded.about_cosines(about[0], ["b"])["b"] == pytest.approx(1.0, abs=1e-5)
+    assert all(not passage.endswith("#about") for _, passage, _ in loaded.nearest_articles(about[0], 100))
+
+    loaded.replace([("b", ["b#s0"], vectors["b"][:1])])  # the summary was removed
+    assert loaded.about_cosines(about[0], ["b"]) == {}
+    loaded.remove("b")
+    assert loaded.about_cosines(about[0], ["b"]) == {} and loaded.count_of("b") == 0

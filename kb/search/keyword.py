@@ -71,7 +71,8 @@ logger = logging.getLogger(__name__)
 whoosh_fixes.apply()
 
 # 6: reference lists, link lists and tables of contents are no longer passages (kb.search.passages).
-ANALYZER_VERSION = 6
+# 7: articles with a summary get an about vector (title, summary, tags), kb.search.passages.about_text.
+ANALYZER_VERSION = 7
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.

@@ -76,6 +76,41 @@ def article_passages(article: Article) -> list[Passage]:
     return passages
 
 
+# -- what the article says it is about --------------------------------------------------
+
+# Passage id suffix of an article's "about" vector: its title, summary and tags embedded as
+# one text.  Not a passage (nothing to quote), so it is never the passage that answers: the
+# vector index keeps it apart (``VectorIndex.about_cosines``) and the dense side blends it
+# into the article's score (``kb.search.ranking.dense_articles``).
+ABOUT = "about"
+
+
+def about_id(slug: str) -> str:
+    return f"{slug}#{ABOUT}"
+
+
+def is_about(passage_id: str) -> bool:
+    return passage_id.endswith(f"#{ABOUT}")
+
+
+def about_text(article: Article) -> str | None:
+    """The article's own statement of what it answers: title, summary and tags, or None
+    when it has no summary.
+
+    A help-center question names the situation ("my team all answer differently"), and
+    the article that answers it says so in its summary, while each of its sections is about
+    one step.  A section alone often matches a neighbouring article's step as well; the
+    summary tells the two articles apart (help-center questions, dense side blended at
+    equal weight: top-1 0.77 -> 0.83, first half 0.77 -> 0.84).  Without a summary there is
+    nothing the sections do not already say: a title alone (an encyclopedia's paragraphs
+    under one page title) lost arcd 0.874 -> 0.866, so such an article has no about vector.
+    """
+    summary = " ".join(article.summary.split())
+    if not summary:
+        return None
+    return "\n".join(part for part in (article.title.strip(), summary, "، ".join(article.tags)) if part)
+
+
 # -- sections that point elsewhere -------------------------------------------------------
 
 # Headings of sections that list where to read more rather than answer, compared after

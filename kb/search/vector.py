@@ -7,6 +7,11 @@ faiss searches are thread-safe, changes are not: every search holds the index's 
 lock and every change its write lock, so a live index can take an article's new vectors
 while other threads search it.
 
+An article's "about" vector (its title, summary and tags: ``kb.search.passages.about_text``)
+is stored with its passages, so snapshots, the journal and re-embedding carry it as they
+carry passages, but it is no passage: the nearest-passage searches skip it, and
+:meth:`VectorIndex.about_cosines` scores it for the articles a search already found.
+
 A snapshot is one file (a JSON header with the id map, then the serialized faiss index),
 written atomically, so the id map and the vectors can never disagree.  Changes after the
 snapshot go to a journal beside it (``kb.search.vector_files``).
@@ -27,6 +32,7 @@ import numpy as np
 
 from kb.fsutil import atomic_writer
 from kb.rwlock import ReadWriteLock
+from kb.search.passages import is_about
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +59,13 @@ class VectorIndex:
         self._owner = np.full(max(16, next_id), -1, dtype=np.int32)
         self._article_numbers: dict[str, int] = {}
         self._article_slugs: list[str] = []
+        self._about: dict[str, np.ndarray] = {}  # slug -> its about vector (kept in memory: one per article)
         for vid, entry in self.entries.items():
             self._by_slug.setdefault(entry.slug, []).append(vid)
-            self._own(vid, entry.slug)
+            if is_about(entry.passage_id):
+                self._about[entry.slug] = np.asarray(self.index.reconstruct(int(vid)), dtype=np.float32)
+            else:
+                self._own(vid, entry.slug)
         self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
@@ -102,10 +112,13 @@ class VectorIndex:
         ids = np.arange(self.next_id, self.next_id + len(passage_ids), dtype=np.int64)
         self.next_id += len(passage_ids)
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        for vid, pid in zip(ids.tolist(), passage_ids):
+        for row, (vid, pid) in enumerate(zip(ids.tolist(), passage_ids)):
             self.entries[vid] = VectorEntry(pid, slug)
             self._by_slug.setdefault(slug, []).append(vid)
-            self._own(vid, slug)
+            if is_about(pid):
+                self._about[slug] = np.asarray(vectors[row], dtype=np.float32)
+            else:
+                self._own(vid, slug)
 
     def _own(self, vid: int, slug: str) -> None:
         number = self._article_numbers.get(slug)
@@ -119,6 +132,7 @@ class VectorIndex:
         self._owner[vid] = number
 
     def _remove(self, slug: str) -> int:
+        self._about.pop(slug, None)
         ids = self._by_slug.pop(slug, [])
         if ids:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
@@ -134,7 +148,8 @@ class VectorIndex:
                 return []
             scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
             entries = self.entries
-            return [(entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in entries]
+            found = [(entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in entries]
+            return [(entry, score) for entry, score in found if not is_about(entry.passage_id)]
 
     def nearest_articles(self, query: np.ndarray, k: int) -> Iterator[tuple[str, str, float]]:
         """(slug, best passage id, its cosine) of every article among the k nearest
@@ -156,6 +171,16 @@ class VectorIndex:
             entry = entries.get(int(ids[i]))  # None: removed since the search
             if entry is not None:
                 yield slugs[owners[i]], entry.passage_id, float(scores[i])
+
+    def about_cosines(self, query: np.ndarray, slugs) -> dict[str, float]:
+        """The cosine of the query with the about vector of each of `slugs` that has one."""
+        with self._lock.reading():
+            held = [slug for slug in slugs if slug in self._about]
+            if not held:
+                return {}
+            matrix = np.vstack([self._about[slug] for slug in held])
+        scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        return dict(zip(held, scores.tolist()))
 
     def items(self) -> list[tuple[str, list[str], np.ndarray]]:
         """Everything held, as (slug, passage ids, vectors): what build_vector_index takes."""
