@@ -77,7 +77,7 @@ class Settings:
                     "convex or rrf.", choices=("coverage", "adaptive", "convex", "rrf")
     )
     fusion_keyword_floor: float = setting(
-        0.1, "Keyword weight in coverage fusion for a question of which the keyword side matched at most "
+        0.05, "Keyword weight in coverage fusion for a question of which the keyword side matched at most "
              "fusion_match_low (a dialect or chat-style question): the dense side leads."
     )
     fusion_match_low: float = setting(
@@ -85,13 +85,17 @@ class Settings:
              "dialect forms, synonyms or typos) up to which coverage fusion uses fusion_keyword_floor."
     )
     fusion_match_full: float = setting(
-        0.5, "Matched share from which coverage fusion gives the keyword side its full weight "
+        0.7, "Matched share from which coverage fusion gives the keyword side its full weight "
              "(fusion_keyword_weight, or fusion_short_keyword_weight for short documents); linear in between."
     )
     dense_msa_reading: str = setting(
         "max", "Dense side of a dialect question: max also embeds its MSA reading (dialect lexicon forms replaced "
                "by their MSA words) and keeps each article's better cosine; off embeds the question as written only.",
         choices=("max", "off"),
+    )
+    dense_about_weight: float = setting(
+        1.0, "Dense side: weight of an article's about vector (title, summary and tags) against its best passage "
+             "in the article's score; 0 ranks by the best passage alone.",
     )
     ann_threshold: int = setting(
         20_000, "Vector count above which an approximate (IVF) index replaces exact search (about 2.5 ms exact at 20k here)."
@@ -180,8 +184,9 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", f"Setting {name!r} must be between 0 and 1", field=name)
     if settings.fusion_match_low > settings.fusion_match_full:
         raise KbError("bad_setting", "Setting 'fusion_match_low' must not be above fusion_match_full", field="fusion_match_low")
-    if settings.proximity_weight < 0:
-        raise KbError("bad_setting", "Setting 'proximity_weight' must be 0 or more", field="proximity_weight")
+    for name in ("proximity_weight", "dense_about_weight"):
+        if getattr(settings, name) < 0:
+            raise KbError("bad_setting", f"Setting {name!r} must be 0 or more", field=name)
     if not 0 < settings.port < 65536:
         raise KbError("bad_setting", f"Setting 'port' must be between 1 and 65535, got {settings.port}", field="port")
     if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.base_url):

@@ -107,8 +107,14 @@ def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None
                 kb.search(query["question"], mode="hybrid", limit=10, include_drafts=drafts, include_internal=True)
                 inputs = captured[0] if captured else {"keyword": [], "semantic": [], "lengths": {}, "coverage": {},
                                                        "profile": None}
+                # Articles in another language than the question with no version in its language:
+                # their keyword score is unknown, not low (ranking._unknown_words, after fusion).
+                reader = filters.lang or languages.detect_language(query["question"])
+                foreign = languages.without_reader_version([slug for slug, _ in inputs["semantic"]], reader,
+                                                           kb.catalog.articles, filters)
                 rows.append({**inputs, "gold": set(query["gold"]), "group": query.get("dialect"),
-                             "question": query["question"], "dense": [found for _, found in dense_calls]})
+                             "question": query["question"], "dense": [found for _, found in dense_calls],
+                             "foreign": foreign})
         finally:
             ranking._fuse, proximity.rerank, proximity.DEPTH = original_fuse, original_rerank, depth
             ranking.semantic_articles = original_semantic
@@ -130,6 +136,7 @@ def settings_fuse(**overrides) -> Fuse:
     def fuse(row: dict) -> list[tuple[str, float]]:
         catalog = {slug: _Length(n) for slug, n in row["lengths"].items()}
         fused = ranking._fuse("hybrid", row["keyword"], row["semantic"], catalog, settings, row.get("profile"))
+        fused = ranking._unknown_words(fused, row["semantic"], row.get("foreign", set()))
         if settings.proximity_weight <= 0:
             return fused
         coverage = ranking._long_only(row["coverage"], catalog, settings.fusion_short_words)

@@ -202,3 +202,32 @@ def test_by_coverage_gives_short_documents_the_long_weight_for_a_dialect_questio
 
     assert first(False) == "dense-favourite"
     assert first(True) == "shares-rare-words"
+
+
+# -- the dense side's article score: best passage and about vector ---------------------------
+
+def test_blend_about_averages_passage_and_about_and_reorders():
+    from kb.search.ranking import blend_about
+    cosines = [("steps", 0.86), ("overview", 0.85)]  # a section of "steps" matches a little better ...
+    about = {"steps": 0.80, "overview": 0.84}  # ... but "overview" says it is about the question
+    assert blend_about(cosines, about, 1.0) == [("overview", pytest.approx(0.845)), ("steps", pytest.approx(0.83))]
+    assert blend_about(cosines, about, 0.0) == cosines
+    assert blend_about(cosines, {}, 1.0) == cosines
+
+
+def test_an_article_without_about_vector_is_taken_at_the_median_gap():
+    from kb.search.ranking import blend_about
+    cosines = [("a", 0.90), ("b", 0.88), ("no-summary", 0.87)]
+    about = {"a": 0.86, "b": 0.86}  # gaps 0.04 and 0.02: median 0.03
+    blended = dict(blend_about(cosines, about, 1.0))
+    assert blended["no-summary"] == pytest.approx((0.87 + 0.84) / 2)
+    assert blended["a"] == pytest.approx(0.88) and blended["b"] == pytest.approx(0.87)
+
+
+def test_an_article_in_another_language_keeps_at_least_its_dense_standing():
+    from kb.search.ranking import _unknown_words
+    fused = [("english-faq", 0.9), ("arabic-answer", 0.4), ("other", 0.3)]
+    semantic = [("arabic-answer", 0.86), ("english-faq", 0.85), ("other", 0.80)]
+    assert _unknown_words(fused, semantic, {"arabic-answer"})[0] == ("arabic-answer", 1.0)
+    assert _unknown_words(fused, semantic, set()) == fused
+    assert dict(_unknown_words(fused, semantic, {"other"}))["other"] == 0.3  # its dense standing is 0

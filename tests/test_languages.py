@@ -15,7 +15,9 @@ from kb.search.keyword import analyze_query
 from kb.search.keyword import passage_terms
 from kb.search.languages import detect_language
 from kb.search.languages import group_by_language
+from kb.search.languages import level_dense
 from kb.search.languages import translation_groups
+from kb.search.languages import without_reader_version
 from kb.search.ranking import RankedArticle
 from kb.search.synonyms import CROSS_SCRIPT_WEIGHT
 from kb.search.synonyms import parse_synonyms
@@ -119,12 +121,34 @@ def test_a_version_missing_from_the_ranking_stands_in_for_its_pair():
     assert (item.slug, item.score, item.passage_id, item.translations) == ("faq", 0.9, "faq#f1", ("faq-en",))
 
 
-def test_other_language_articles_without_a_pair_give_way_to_close_ones_in_the_readers_language():
+def test_other_language_articles_without_a_pair_keep_their_place_and_ties_go_to_the_reader():
+    """Their handicap is corrected before fusion (level_dense, ranking._unknown_words): the
+    merge keeps the fused order and only breaks a tie toward the reader's language."""
     ranked = [RankedArticle("english-only", 1.0, "both"), RankedArticle("tone", 0.95, "both"),
               RankedArticle("reviews", 0.5, "both")]
     result = group_by_language(ranked, "كيف ارد", CATALOG, Filters())
-    assert [r.slug for r in result] == ["tone", "english-only", "reviews"]
-    assert [r.score for r in result] == [0.95, 1.0, 0.5]  # reordered, scores untouched
+    assert [r.slug for r in result] == ["english-only", "tone", "reviews"]
+    tied = [RankedArticle("english-only", 0.9, "both"), RankedArticle("tone", 0.9, "both")]
+    assert [r.slug for r in group_by_language(tied, "كيف ارد", CATALOG, Filters())] == ["tone", "english-only"]
+
+
+def test_only_articles_with_no_version_in_the_readers_language_are_foreign():
+    """An English reader: an Arabic article with an English translation is not handicapped
+    (its translation stands for it), an Arabic article without one is; an Arabic reader: the
+    English article without an Arabic version.  A draft translation counts only when drafts are shown."""
+    slugs = ["angry", "angry-en", "tone", "english-only", "reviews"]
+    assert without_reader_version(slugs, "en", CATALOG, Filters()) == {"tone"}
+    assert without_reader_version(slugs, "en", CATALOG, Filters(include_drafts=True)) == set()
+    assert without_reader_version(slugs, "ar", CATALOG, Filters()) == {"english-only"}
+    assert without_reader_version(slugs, None, CATALOG, Filters()) == set()
+
+
+def test_level_dense_raises_only_the_foreign_articles_and_reorders():
+    ranking = [("english-faq", 0.86), ("arabic-answer", 0.84), ("arabic-other", 0.80)]
+    assert level_dense(ranking, {"arabic-answer", "arabic-other"}, 0.03) == [
+        ("arabic-answer", pytest.approx(0.87)), ("english-faq", 0.86), ("arabic-other", pytest.approx(0.83))]
+    assert level_dense(ranking, set(), 0.03) == ranking
+    assert level_dense(ranking, {"arabic-answer"}, 0.0) == ranking
 
 
 def test_an_other_language_article_far_ahead_stays_ahead():
@@ -246,6 +270,21 @@ def test_an_english_question_gets_the_english_article_first(launch_kb, question,
     assert hits[0].slug == expected
     assert [t["lang"] for t in hits[0].translations] == ["ar"]
     assert not {h.slug for h in hits} & set(PAIRS)  # the Arabic originals are folded into them
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("how can we tell whether customers are happy with our support", "measuring-satisfaction-and-customer-feedback"),
+    ("what should a support agent do all day", "customer-service-agent-duties"),
+    ("tips to stay calm with a stressful workload in a call center", "time-and-stress-management"),
+])
+def test_an_english_question_finds_the_arabic_article_when_no_english_one_answers(launch_kb, question, expected):
+    """GIVEN an Arabic-first help center whose two English articles are about other subjects
+    WHEN an English question is about an article that exists only in Arabic
+    THEN that Arabic article is among the first two, ahead of every English article (which
+    merely share the question's language and words)."""
+    slugs = [h.slug for h in launch_kb.search(question, limit=10)]
+    assert expected in slugs[:2], slugs
+    assert all(slugs.index(expected) < slugs.index(english) for english in PAIRS.values() if english in slugs), slugs
 
 
 def test_the_language_filter_wins_over_the_question_and_still_links_the_other(launch_kb):
