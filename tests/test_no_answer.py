@@ -169,6 +169,38 @@ def test_choose_threshold_stays_under_the_collections_own_questions():
     assert spread == pytest.approx(np.median(covered) - np.median(offtopic))
 
 
+def test_a_pseudo_question_is_matched_against_articles_that_do_not_carry_it():
+    """GIVEN an encyclopedia whose paragraphs share their page's title
+    WHEN calibration matches the title (a pseudo-question) against "other" articles
+    THEN every paragraph carrying that title is left out, not only the one it came from."""
+    from pathlib import Path
+
+    from kb.articles import Article
+    from kb.search.vector import VectorIndex
+
+    def paragraph(slug, title):
+        return Article(slug=slug, title=title, body="نص", path=Path(f"{slug}.md"))
+
+    articles = [paragraph("nile-1", "نهر النيل"), paragraph("nile-2", "نهر النيل"), paragraph("desert", "الصحراء الكبرى")]
+    own = calibration.carriers(articles)
+    assert own["نهر النيل"] == {"nile-1", "nile-2"} and own["الصحراء الكبرى"] == {"desert"}
+    index = VectorIndex(2, "fp")
+    index.add("nile-1", ["nile-1#s0"], np.array([[1.0, 0.0]], dtype=np.float32))
+    index.add("nile-2", ["nile-2#s0"], np.array([[0.99, 0.141]], dtype=np.float32))
+    index.add("desert", ["desert#s0"], np.array([[0.6, 0.8]], dtype=np.float32))
+    query = np.array([[1.0, 0.0]], dtype=np.float32)
+    assert calibration.best_cosines(index, query, [{"nile-1"}])[0] == pytest.approx(0.99)  # a sibling: a near copy
+    assert calibration.best_cosines(index, query, [own["نهر النيل"]])[0] == pytest.approx(0.6)
+
+
+def test_an_answered_question_keeps_articles_found_by_its_words_far_under_the_best_cosine():
+    cut = calibration.AnswerCut(0.80, 0.01, "calibrated")  # a small calibrated spread
+    evidence = calibration.KeywordEvidence({"words": 0.9, "few": 0.2}, frozenset({"words"}))
+    kept = calibration.answering([("near", 0.90), ("close", 0.85), ("far", 0.83), ("words", 0.70)], evidence, cut)
+    # the floor is at least DEFAULT_SPREAD wide (0.84, not 0.88); "words" holds the question's words
+    assert kept == {"near", "close", "words"}
+
+
 def test_answering_rules():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
     common = calibration.KeywordEvidence({"a": 0.1, "b": 0.1}, frozenset())  # only words every article has
