@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import click
 
 from kb.cli_support import database as _database
+from kb.cli_support import gettext
 from kb.cli_support import handle_errors as _clear_errors
 from kb.errors import KbError
+from kb.translation import N_
 
 KEY_PREFIX = "kb_"
 PREFIX_CHARS = len(KEY_PREFIX) + 8
@@ -63,9 +65,9 @@ def create_key(db: sqlite3.Connection, name: str, rate_limit: int | None = None)
     """Store a new key; returns it and the secret (the only time the secret exists)."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_CHARS:
-        raise KbError("bad_name", f"A key needs a name of 1 to {MAX_NAME_CHARS} characters.", field="name")
+        raise KbError("bad_name", N_("A key needs a name of 1 to %(max)d characters.", max=MAX_NAME_CHARS), field="name")
     if rate_limit is not None and rate_limit < 1:
-        raise KbError("bad_rate_limit", "rate_limit must be at least 1 request per minute.", field="rate_limit")
+        raise KbError("bad_rate_limit", N_("rate_limit must be at least 1 request per minute."), field="rate_limit")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     cursor = db.execute(
         "INSERT INTO api_keys (name, prefix, key_hash, rate_limit) VALUES (?, ?, ?, ?)",
@@ -89,9 +91,10 @@ def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
         pattern = ident[:PREFIX_CHARS].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE prefix LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
     if not rows:
-        raise KbError("unknown_key", f"No API key {ident!r}: see 'kb apikey list' for ids and prefixes.", status=404)
+        raise KbError("unknown_key", N_("No API key %(key)r: see 'kb apikey list' for ids and prefixes.", key=ident), status=404)
     if len(rows) > 1:
-        raise KbError("ambiguous_key", f"{ident!r} matches {len(rows)} keys: use the id from 'kb apikey list'.")
+        raise KbError("ambiguous_key", N_("%(key)r matches %(count)d keys: use the id from 'kb apikey list'.", key=ident,
+                                          count=len(rows)))
     return _row_to_key(rows[0])
 
 
@@ -143,7 +146,8 @@ def apikey_group() -> None:
 def create_command(ctx: click.Context, name: str, rate_limit: int | None) -> None:
     key, secret = create_key(_database(ctx), name, rate_limit)
     click.echo(secret)
-    click.echo(f"created key {key.id} ({key.prefix}...) for {key.name!r}; copy it now: it cannot be shown again.", err=True)
+    click.echo(gettext("created key %(id)d (%(prefix)s...) for %(name)r; copy it now: it cannot be shown again.",
+                       id=key.id, prefix=key.prefix, name=key.name), err=True)
 
 
 @apikey_group.command("list", help="List keys: id, prefix, name, created, last used, revoked.")
@@ -152,11 +156,13 @@ def create_command(ctx: click.Context, name: str, rate_limit: int | None) -> Non
 def list_command(ctx: click.Context) -> None:
     keys = list_keys(_database(ctx))
     if not keys:
-        click.echo("no API keys; create one with: kb apikey create --name NAME")
+        click.echo(gettext("no API keys; create one with: kb apikey create --name NAME"))
         return
-    click.echo(f"{'id':>4}  {'prefix':{PREFIX_CHARS}}  {'created':20}  {'last used':20}  {'limit':>6}  {'status':8}  name")
+    ident, prefix, created, used = gettext("id"), gettext("prefix"), gettext("created at"), gettext("last used")
+    limit, status, name = gettext("limit"), gettext("status"), gettext("name")
+    click.echo(f"{ident:>4}  {prefix:{PREFIX_CHARS}}  {created:20}  {used:20}  {limit:>6}  {status:8}  {name}")
     for key in keys:
-        status = "active" if key.active else "revoked"
+        status = gettext("active") if key.active else gettext("revoked")
         limit = str(key.rate_limit) if key.rate_limit else "-"
         click.echo(f"{key.id:>4}  {key.prefix}  {key.created_at:20}  {key.last_used_at or '-':20}  {limit:>6}  {status:8}  {key.name}")
 
@@ -167,7 +173,8 @@ def list_command(ctx: click.Context) -> None:
 @_clear_errors
 def revoke_command(ctx: click.Context, key: str) -> None:
     revoked = revoke_key(_database(ctx), key)
-    click.echo(f"revoked key {revoked.id} ({revoked.prefix}...) {revoked.name!r} at {revoked.revoked_at}")
+    click.echo(gettext("revoked key %(id)d (%(prefix)s...) %(name)r at %(time)s", id=revoked.id, prefix=revoked.prefix,
+                       name=revoked.name, time=revoked.revoked_at))
 
 
 CLI_COMMANDS = [apikey_group]

@@ -19,6 +19,7 @@ import yaml
 
 from kb.errors import Problem
 from kb.text import slugify
+from kb.translation import N_
 from kb.urls import article_url
 from kb.urls import category_url
 
@@ -139,7 +140,7 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]).lstrip("\n"), 2
-    raise ValueError("front matter starts with '---' but has no closing '---' line")
+    raise ValueError(N_("front matter starts with '---' but has no closing '---' line"))
 
 
 def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None:
@@ -147,7 +148,7 @@ def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None
         return None
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value).strip()
-    problems.append(Problem(file, name, f"must be text, got {type(value).__name__}"))
+    problems.append(Problem(file, name, N_("must be text, got %(type)s", type=type(value).__name__)))
     return None
 
 
@@ -155,12 +156,12 @@ def _parse_faq(value, file: str, problems: list[Problem]) -> tuple[FaqEntry, ...
     if value is None:
         return ()
     if not isinstance(value, list):
-        problems.append(Problem(file, "faq", "must be a list of {q, a} entries"))
+        problems.append(Problem(file, "faq", N_("must be a list of {q, a} entries")))
         return ()
     entries = []
     for i, item in enumerate(value, 1):
         if not isinstance(item, dict) or not item.get("q") or not item.get("a"):
-            problems.append(Problem(file, f"faq[{i}]", "each entry needs a non-empty 'q' and 'a'"))
+            problems.append(Problem(file, f"faq[{i}]", N_("each entry needs a non-empty 'q' and 'a'")))
             continue
         entries.append(FaqEntry(str(item["q"]).strip(), str(item["a"]).strip()))
     return tuple(entries)
@@ -177,7 +178,7 @@ def _parse_date(value, file: str, problems: list[Problem]) -> dt.date | None:
     try:  # a timestamp such as "2026-11-25 10:00:00" or "2026-11-25T10:00:00Z" keeps its date
         return dt.datetime.fromisoformat(text).date()
     except ValueError:
-        problems.append(Problem(file, "updated", f"must be a date like 2026-11-25, got {value!r}"))
+        problems.append(Problem(file, "updated", N_("must be a date like 2026-11-25, got %(value)r", value=value)))
         return None
 
 
@@ -187,44 +188,47 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
     try:
         raw, body, yaml_line = split_front_matter(text)
     except ValueError as exc:
-        return None, [Problem(file, "front matter", str(exc))]
+        return None, [Problem(file, "front matter", exc.args[0])]
     if raw is None:
-        return None, [Problem(file, "front matter", "missing: the file must start with a '---' line, YAML, then '---'")]
+        return None, [Problem(file, "front matter", N_("missing: the file must start with a '---' line, YAML, then '---'"))]
     try:
         meta = _load_front_matter(raw) or {}
     except ValueError as exc:  # an explicit tag (!!timestamp 2026-13-45, !!int x) fails to build
-        return None, [Problem(file, "front matter", f"invalid value: {exc}")]
+        return None, [Problem(file, "front matter", N_("invalid value: %(reason)s", reason=str(exc)))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + yaml_line}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, "front matter", f"invalid YAML{where}: {reason}")]
+        reason = getattr(exc, "problem", None) or str(exc)  # PyYAML's own words
+        if mark is None:
+            return None, [Problem(file, "front matter", N_("invalid YAML: %(reason)s", reason=reason))]
+        return None, [Problem(file, "front matter", N_("invalid YAML at line %(line)d: %(reason)s",
+                                                       line=mark.line + yaml_line, reason=reason))]
     if not isinstance(meta, dict):
-        return None, [Problem(file, "front matter", "must be a YAML mapping of field: value")]
+        return None, [Problem(file, "front matter", N_("must be a YAML mapping of field: value"))]
 
     for name in sorted(set(meta) - KNOWN_FIELDS):
-        problems.append(Problem(file, name, "unknown field (ignored)", severity="warning"))
+        problems.append(Problem(file, name, N_("unknown field (ignored)"), severity="warning"))
     title = _as_text(meta.get("title"), "title", problems, file)
     if not title:
-        problems.append(Problem(file, "title", "is required"))
+        problems.append(Problem(file, "title", N_("is required")))
         return None, problems
     slug = _as_text(meta.get("slug"), "slug", problems, file) or path.stem
     if slug != slug.strip() or "/" in slug or not slug or slug.startswith("_"):
-        problems.append(Problem(file, "slug", f"{slug!r} is not a valid slug (no '/', no leading '_')"))
+        problems.append(Problem(file, "slug", N_("%(slug)r is not a valid slug (no '/', no leading '_')", slug=slug)))
         return None, problems
     category = _as_text(meta.get("category"), "category", problems, file) or default_category or UNCATEGORIZED
     tags_value = meta.get("tags") or []
     if isinstance(tags_value, str):
         tags_value = [t.strip() for t in tags_value.split(",")]
     if not isinstance(tags_value, list):
-        problems.append(Problem(file, "tags", "must be a list of words"))
+        problems.append(Problem(file, "tags", N_("must be a list of words")))
         tags_value = []
     tags = tuple(str(t).strip() for t in tags_value if str(t).strip())
 
     def choice(name: str, allowed: tuple[str, ...]) -> str:
         value = _as_text(meta.get(name), name, problems, file) or allowed[0]
         if value not in allowed:
-            problems.append(Problem(file, name, f"unknown {name} {value!r}; use one of: {', '.join(allowed)}"))
+            problems.append(Problem(file, name, N_("unknown %(field)s %(value)r; use one of: %(allowed)s", field=name,
+                                                           value=value, allowed=", ".join(allowed))))
             return allowed[0] if name != "status" else "draft"
         return value
 
@@ -250,8 +254,8 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
 
 def too_large(size: int, max_bytes: int) -> str:
     """The error for an article over the size limit (the ``max_article_bytes`` setting)."""
-    return (f"the article is {size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.1f} MB (setting max_article_bytes): "
-            "split it into several articles")
+    return N_("the article is %(size).1f MB, over the limit of %(limit).1f MB (setting max_article_bytes): split it "
+              "into several articles", size=size / 1e6, limit=max_bytes / 1e6)
 
 
 def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> tuple[Article | None, list[Problem]]:
@@ -266,11 +270,11 @@ def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> t
             return None, [Problem(file, None, too_large(size, max_bytes))]
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(file, None, f"cannot read: {exc.strerror}")]
+        return None, [Problem(file, None, N_("cannot read: %(reason)s", reason=exc.strerror))]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [Problem(file, None, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8")]
+        return None, [Problem(file, None, N_("not UTF-8 (invalid byte at offset %(offset)d); save the file as UTF-8", offset=exc.start))]
     return parse_article(text.replace("\r\n", "\n"), path, file)
 
 
@@ -290,14 +294,14 @@ def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return {}, [Problem("_categories.yml", None, f"invalid YAML: {exc}")]
+        return {}, [Problem("_categories.yml", None, N_("invalid YAML: %(reason)s", reason=str(exc)))]
     if not isinstance(data, list):
-        return {}, [Problem("_categories.yml", None, "must be a list of {name, slug, description}")]
+        return {}, [Problem("_categories.yml", None, N_("must be a list of {name, slug, description}"))]
     categories: dict[str, Category] = {}
     problems: list[Problem] = []
     for order, item in enumerate(data):
         if not isinstance(item, dict) or not item.get("name"):
-            problems.append(Problem("_categories.yml", f"[{order + 1}]", "each entry needs a 'name'"))
+            problems.append(Problem("_categories.yml", f"[{order + 1}]", N_("each entry needs a 'name'")))
             continue
         name = str(item["name"]).strip()
         categories[name] = Category(
@@ -315,7 +319,7 @@ def load_articles(root: Path, max_bytes: int | None = None) -> Catalog:
     root = Path(root)
     catalog = Catalog()
     if not root.is_dir():
-        catalog.problems.append(Problem(str(root), None, "articles folder does not exist"))
+        catalog.problems.append(Problem(str(root), None, N_("articles folder does not exist")))
         return catalog
     catalog.categories, catalog.problems = load_categories(root)
     seen_in: dict[str, str] = {}
@@ -327,7 +331,7 @@ def load_articles(root: Path, max_bytes: int | None = None) -> Catalog:
         file = str(path.relative_to(root))
         if article.slug in seen_in:
             catalog.problems.append(
-                Problem(file, "slug", f"duplicate slug {article.slug!r} (also used by {seen_in[article.slug]})")
+                Problem(file, "slug", N_("duplicate slug %(slug)r (also used by %(file)s)", slug=article.slug, file=seen_in[article.slug]))
             )
             continue
         seen_in[article.slug] = file
@@ -351,11 +355,11 @@ def _check_links(catalog: Catalog, root: Path) -> None:
         file = str(article.path.relative_to(root)) if article.path.is_relative_to(root) else str(article.path)
         if article.translation_of and article.translation_of not in catalog.articles:
             catalog.problems.append(
-                Problem(file, "translation_of", f"no article with slug {article.translation_of!r}")
+                Problem(file, "translation_of", N_("no article with slug %(slug)r", slug=article.translation_of))
             )
         if catalog.categories and article.category not in catalog.categories:
             catalog.problems.append(
-                Problem(file, "category", f"{article.category!r} is not listed in _categories.yml", severity="warning")
+                Problem(file, "category", N_("%(category)r is not listed in _categories.yml", category=article.category), severity="warning")
             )
 
 

@@ -20,17 +20,25 @@ import click
 
 from kb.cli_support import gettext
 from kb.cli_support import handle_errors
+from kb.cli_support import problem_text
 from kb.cli_support import settings_from
+from kb.cli_support import tr
 
 
 _settings = settings_from
 
 
 def _word(value: str) -> str:
-    """One of the fixed words the lower layers report (a severity, an import action, "on")."""
+    """One of the fixed words the lower layers report (a severity, an import action, "on"),
+    or their Message (kb.translation.N_, e.g. "off: <reason>"), in the CLI's language."""
     words = {"error": gettext("error"), "warning": gettext("warning"), "created": gettext("created"),
              "updated": gettext("updated"), "on": gettext("on")}
-    return words.get(value, value)
+    return words.get(value, tr(value))
+
+
+def _reasons(messages) -> str:
+    """Several lower-layer messages in the CLI's language, one sentence each."""
+    return gettext("; ").join(tr(message) for message in messages)
 
 
 def _use_cli_language(ctx: click.Context) -> None:
@@ -38,9 +46,27 @@ def _use_cli_language(ctx: click.Context) -> None:
     from kb.translation import translations
 
     try:
-        ctx.meta["kb.translations"] = translations(settings_from(ctx).cli_language)
-    except KbError as exc:  # a bad kb.toml or language: every command reports it as it always has
+        language = settings_from(ctx).cli_language
+    except KbError:  # another setting is bad: the command reports it, in the language asked for
+        language = _raw_cli_language()
+    try:
+        ctx.meta["kb.translations"] = translations(language)
+    except KbError as exc:  # a language without a catalog: said once, in English, which every catalog has
         click.echo(exc.message, err=True)
+
+
+def _raw_cli_language() -> str:
+    """cli_language as KB_CLI_LANGUAGE or kb.toml give it, read without the other settings
+    (one of them is bad, and its error must still come in the language the user chose)."""
+    import tomllib
+
+    if "KB_CLI_LANGUAGE" in os.environ:
+        return os.environ["KB_CLI_LANGUAGE"]
+    try:
+        config = tomllib.loads(Path(os.environ.get("KB_CONFIG", "kb.toml")).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "en"
+    return str(config.get("cli_language", "en"))
 
 
 @click.group(help="kb: an Arabic-first knowledge base with hybrid keyword + semantic search.")
@@ -74,7 +100,7 @@ def check(ctx: click.Context) -> None:
     if backend_problem:  # would turn semantic search off at the next start
         problems.insert(0, Problem("settings", "embedding_backend", backend_problem))
     for problem in problems:
-        click.echo(gettext("%(severity)s: %(problem)s", severity=_word(problem.severity), problem=problem),
+        click.echo(gettext("%(severity)s: %(problem)s", severity=_word(problem.severity), problem=problem_text(problem)),
                    err=problem.severity == "error")
     errors = [p for p in problems if p.severity == "error"]
     click.echo(gettext("%(articles)d articles, %(errors)d errors, %(warnings)d warnings",
@@ -87,12 +113,13 @@ def _external_image_problems(catalog, settings) -> list:
     """A warning per image on another site: the page shows a link instead (kb.render)."""
     from kb.errors import Problem
     from kb.render import external_image_urls
+    from kb.translation import N_
 
     root = settings.articles_dir
     return [
         Problem(str(a.path.relative_to(root)) if a.path.is_relative_to(root) else str(a.path), "body",
-                f"image {url} is on another site: readers see a link, not the image "
-                "(upload it in the editor, or copy it under the articles folder)", severity="warning")
+                N_("image %(url)s is on another site: readers see a link, not the image (upload it in the editor, or "
+                   "copy it under the articles folder)", url=url), severity="warning")
         for a in catalog.articles.values() for url in external_image_urls(a.body)
     ]
 
@@ -113,11 +140,11 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | 
     results = import_files(files, settings.articles_dir, category=category)
     for result in results:
         if result.action == "failed":
-            click.echo(gettext("failed: %(file)s: %(reason)s", file=result.source, reason="; ".join(result.problems)),
+            click.echo(gettext("failed: %(file)s: %(reason)s", file=result.source, reason=_reasons(result.problems)),
                        err=True)
             continue
         if result.action in ("unchanged", "kept"):
-            click.echo(gettext("skipped: %(file)s: %(reason)s", file=result.source, reason="; ".join(result.notes)))
+            click.echo(gettext("skipped: %(file)s: %(reason)s", file=result.source, reason=_reasons(result.notes)))
             continue
         click.echo(gettext("%(action)s: %(path)s (slug %(slug)s, title: %(title)s, category: %(category)s)",
                            action=_word(result.action), path=result.path, slug=result.slug, title=result.title,
@@ -125,7 +152,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | 
         for problem in result.problems:
             click.echo("  " + gettext("warning: %(problem)s", problem=problem))
         for note in result.notes:
-            click.echo(f"  {note}")
+            click.echo(f"  {tr(note)}")
     count = Counter(result.action for result in results)
     skipped = count["unchanged"] + count["kept"]
     summary = [gettext("%(count)d imported as drafts", count=count["created"])]
@@ -158,8 +185,12 @@ class ProgressPrinter:
         eta = (total - done) / rate if rate > 0 else 0.0
         width = 30
         filled = int(width * done / total) if total else width
-        unit = "passages" if stage == "embed" else "articles"
-        line = f"\r{stage:8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit} {rate:6.1f}/s ETA {eta:5.0f} s"
+        stages = {"embed": gettext("embed"), "keyword": gettext("keyword"), "vectors": gettext("vectors"),
+                  "re-embed": gettext("re-embed")}
+        counted = (gettext("%(done)d/%(total)d passages, %(rate).1f/s, about %(eta).0f s left") if stage == "embed" else
+                   gettext("%(done)d/%(total)d articles, %(rate).1f/s, about %(eta).0f s left"))
+        counts = counted % {"done": done, "total": total, "rate": rate, "eta": eta}
+        line = f"\r{stages.get(stage, stage):8} [{'#' * filled}{'.' * (width - filled)}] {counts}"
         self.stream.write(line + ("\n" if done >= total else ""))
         self.stream.flush()
 
@@ -177,7 +208,7 @@ def index(ctx: click.Context, full: bool) -> None:
         click.echo(gettext("warning: semantic search is off, keyword index only: %(reason)s",
                            reason=knowledge.semantic_error), err=True)
     for problem in knowledge.catalog.errors:
-        click.echo(gettext("skipped: %(problem)s", problem=problem), err=True)
+        click.echo(gettext("skipped: %(problem)s", problem=problem_text(problem)), err=True)
     report = knowledge.index(full=full, progress=ProgressPrinter())
     if report.reason:
         if report.full:
@@ -268,7 +299,7 @@ def serve(ctx: click.Context, host, port, dev, access_log) -> None:
     if removed:
         click.echo(gettext("removed %(count)d temp file(s) of interrupted article writes: %(files)s",
                            count=len(removed), files=", ".join(removed[:5])))
-    click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=started.summary(),
+    click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=_reasons(started.summary_parts()),
                        semantic=_word(str(started.index.semantic))))
     if knowledge.semantic_error:
         click.echo(gettext("warning: semantic search is off, keyword search only: %(reason)s",

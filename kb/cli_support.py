@@ -9,6 +9,8 @@ import click
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
+from kb.translation import Message
+from kb.translation import translate
 
 
 def settings_from(ctx: click.Context, **overrides) -> Settings:
@@ -25,20 +27,54 @@ def database(ctx: click.Context):
     return Database(settings_from(ctx).database_path).connection()
 
 
-def gettext(message: str, **values) -> str:
-    """``message`` in the cli_language catalog (kb.cli sets it up per run), values filled in."""
+def _catalog_gettext():
     ctx = click.get_current_context(silent=True)
     catalog = ctx.find_root().meta.get("kb.translations") if ctx else None
-    text = catalog.gettext(message) if catalog else message
-    return text % values if values else text
+    return catalog.gettext if catalog else (lambda message: message)
+
+
+def gettext(message: str, /, **values) -> str:
+    """``message`` in the cli_language catalog (kb.cli sets it up per run), values filled in;
+    values that are lower-layer Messages (kb.translation.N_) are translated too."""
+    lookup = _catalog_gettext()
+    text = lookup(message)
+    return text % {name: translate(value, lookup) for name, value in values.items()} if values else text
+
+
+def tr(text: str) -> str:
+    """A lower layer's message (a ``kb.translation.Message``) in the CLI's language; other text as it is."""
+    return translate(text, _catalog_gettext())
+
+
+def problem_text(problem) -> str:
+    """A ``kb.errors.Problem`` as ``file: field: reason``, its reason in the CLI's language."""
+    where = f"{problem.file}: {problem.field}" if problem.field else problem.file
+    return f"{where}: {tr(problem.reason)}"
 
 
 def error_text(message: str) -> str:
-    """A KbError's message in the CLI's language (the lower layers write some in Arabic)."""
+    """A KbError's message in the CLI's language: a Message is translated; kb.users still
+    writes Arabic sentences, recognised by kb.web.messages and shown by their English id."""
+    if isinstance(message, Message):
+        return tr(message)
     from kb.web.messages import recognise
 
     known = recognise(message)
     return gettext(known[0], **known[1]) if known else message
+
+
+class CliError(click.ClickException):
+    """click's error exit (message on stderr, exit code 1) with its "Error:" in the CLI's language.
+
+    click shows the error after the command's context has closed: the wording is chosen
+    when the error is raised, inside it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.template = gettext("Error: %(message)s")
+
+    def show(self, file=None) -> None:
+        click.echo(self.template % {"message": self.format_message()}, file=file, err=file is None)
 
 
 def handle_errors(func):
@@ -49,6 +85,6 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except KbError as exc:
-            raise click.ClickException(error_text(exc.message)) from exc
+            raise CliError(error_text(exc.message)) from exc
 
     return wrapper

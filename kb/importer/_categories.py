@@ -20,6 +20,7 @@ from kb.articles import load_categories
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
+from kb.translation import N_
 
 CATEGORIES_FILE = "_categories.yml"
 DEFAULT_CATEGORY = UNCATEGORIZED  # "عام": also what an article without a category field is in
@@ -48,10 +49,12 @@ def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice
     by_slug = {category.slug.lower(): category for category in categories.values()}
     found = by_slug.get(requested.lower()) or by_slug.get(slugify(requested))
     if found is not None:
-        return CategoryChoice(found.name, note=f"category {requested!r} is the slug of {found.name!r}")
+        return CategoryChoice(found.name, note=N_("category %(requested)r is the slug of %(name)r", requested=requested,
+                                                          name=found.name))
     known = "; ".join(f"{c.name} ({c.slug})" for c in sorted(categories.values(), key=lambda c: c.order))
-    raise KbError("unknown_category", f"unknown category {requested!r}: _categories.yml lists {known}. Give one of "
-                                      "these names or slugs, or add the category (staff pages or _categories.yml) first",
+    raise KbError("unknown_category", N_("unknown category %(requested)r: _categories.yml lists %(known)s. Give one of "
+                                         "these names or slugs, or add the category (staff pages or _categories.yml) "
+                                         "first", requested=requested, known=known),
                   field="category")
 
 

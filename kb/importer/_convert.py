@@ -10,6 +10,7 @@ import yaml
 
 from kb.articles import FaqEntry
 from kb.articles import split_front_matter
+from kb.translation import N_
 
 from ._blocks import _SENTENCE_BREAK
 from ._blocks import _TERMINAL
@@ -132,7 +133,7 @@ def convert_document(text: str, kind: str) -> ImportedDocument:
     body = render_blocks(blocks)
     notes = ()
     if title and any(b.kind == "heading" and _clean_heading(b.text) == title for b in blocks):
-        notes = (f"no title line; proposed the first heading {title!r}, which stays in the body",)
+        notes = (N_("no title line; proposed the first heading %(title)r, which stays in the body", title=title),)
     return ImportedDocument(
         title=title or None,
         body=body,

@@ -18,6 +18,7 @@ from kb.articles import UNCATEGORIZED
 from kb.articles import load_articles
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
+from kb.translation import N_
 
 from ._categories import add_category
 from ._categories import choose_category
@@ -86,11 +87,11 @@ def _read_source(path: Path) -> tuple[bytes, str | None, str | None]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return b"", None, f"cannot read: {exc.strerror or exc}"
+        return b"", None, N_("cannot read: %(reason)s", reason=exc.strerror or str(exc))
     try:
         return data, data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return data, None, f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
+        return data, None, N_("not UTF-8 (invalid byte at offset %(offset)d); save the file as UTF-8", offset=exc.start)
 
 
 def make_slug(title: str | None, fallback: str) -> str:
@@ -143,7 +144,7 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
     if text is None:
         return ImportResult(source, None, None, None, (problem,), action="failed")
     if not text.strip():
-        return ImportResult(source, None, None, None, ("empty file",), action="failed")
+        return ImportResult(source, None, None, None, (N_("empty file"),), action="failed")
     known = {} if known is None else known
     content_hash, origin = source_hash(data), str(source.resolve())
     earlier = None
@@ -152,22 +153,23 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
         if same is not None:
             article = known[same.slug]
             return ImportResult(source, article.path, same.slug, article.title, (), action="unchanged",
-                                notes=(f"imported before as {article.path} with the same content: skipped",))
+                                notes=(N_("imported before as %(path)s with the same content: skipped",
+                                           path=str(article.path)),))
         earlier = sources.by_source(origin, known)
     if earlier is not None and known[earlier.slug].checksum != earlier.written:
         article = known[earlier.slug]
         return ImportResult(source, article.path, earlier.slug, article.title, (), action="kept",
-                            notes=(f"changed since its import as {article.path}, but that article was edited since: "
-                                   "kept as it is (delete it to import the file again)",))
+                            notes=(N_("changed since its import as %(path)s, but that article was edited since: "
+                                      "kept as it is (delete it to import the file again)", path=str(article.path)),))
     doc = convert_document(text, detect_kind(source, text))
     if not doc.body.strip() and not doc.faq:
         return ImportResult(source, None, None, doc.title,
-                            (f"empty after cleaning ({doc.dropped} boilerplate lines removed)",), action="failed")
+                            (N_("empty after cleaning (%(count)d boilerplate lines removed)", count=doc.dropped),), action="failed")
     problems = list(doc.notes)
     title = doc.title
     if not title:
         title = source.stem
-        problems.append(f"no title found; used the file name {title!r}")
+        problems.append(N_("no title found; used the file name %(title)r", title=title))
     try:
         if earlier is not None:
             slug, path, category, content = _rewrite(doc, title, category, earlier.slug, known[earlier.slug])
@@ -176,7 +178,7 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
         if sources is not None:
             sources.record(origin, content_hash, slug, text_checksum(content))
     except OSError as exc:
-        return ImportResult(source, None, None, title, (*problems, f"cannot write: {exc.strerror or exc}"),
+        return ImportResult(source, None, None, title, (*problems, N_("cannot write: %(reason)s", reason=exc.strerror or str(exc))),
                             action="failed")
     taken.add(slug)
     known[slug] = _Known(path, title, category, text_checksum(content))
@@ -238,8 +240,8 @@ def import_files(paths: Iterable[Path], articles_dir: Path, category: str | None
         if result.category == choice.name and choice.needs_listing:
             added = add_category(articles_dir, choice.name)
             choice = replace(choice, needs_listing=False)
-            result = replace(result, notes=(*result.notes, f"added the category {added.name!r} (slug {added.slug}) "
-                                                           "to _categories.yml"))
+            result = replace(result, notes=(*result.notes, N_("added the category %(name)r (slug %(slug)s) to "
+                                                              "_categories.yml", name=added.name, slug=added.slug)))
         if result.action == "failed":
             logger.warning("import %s failed: %s", result.source, "; ".join(result.problems))
         else:

@@ -16,6 +16,8 @@ import re
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from kb.translation import Message
+
 _N = r"(?P<%s>.+?)"  # a value inside a sentence
 
 KNOWN: tuple[tuple[str, object], ...] = (
@@ -93,6 +95,8 @@ def recognise(text: str) -> tuple[str, dict[str, str]] | None:
 def translated(message: object) -> str:
     """``message`` in the page's language when it is one of the lower layers' Arabic
     sentences; anything else (already translated, or unknown) as it is."""
+    if isinstance(message, Message):  # a lower layer's N_() message: its English id and values
+        return message.translate(gettext)
     text = str(message) if message is not None else ""
     known = recognise(text)
     return gettext(known[0], **known[1]) if known else text
