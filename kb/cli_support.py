@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import click
 
@@ -11,6 +12,8 @@ from kb.config import load_settings
 from kb.errors import KbError
 from kb.translation import Message
 from kb.translation import translate
+
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 
 def settings_from(ctx: click.Context, **overrides) -> Settings:
@@ -53,11 +56,13 @@ def problem_text(problem) -> str:
 
 
 def error_text(message: str) -> str:
-    """A KbError's message in the CLI's language: a Message is translated; kb.users still
-    writes Arabic sentences, recognised by kb.web.messages and shown by their English id."""
+    """A KbError's message in the CLI's language: a Message is translated; an Arabic sentence
+    of a layer not yet converted is recognised by kb.web.messages and shown by its English id."""
     if isinstance(message, Message):
         return tr(message)
-    from kb.web.messages import recognise
+    if not _ARABIC_LETTER.search(message):
+        return message
+    from kb.web.messages import recognise  # kb.publishing, kb.taxonomy...: not yet Messages (docs/i18n.md)
 
     known = recognise(message)
     return gettext(known[0], **known[1]) if known else message

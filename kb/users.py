@@ -26,6 +26,7 @@ from werkzeug.security import generate_password_hash
 from kb import audit
 from kb import staff_sessions
 from kb.errors import KbError
+from kb.translation import N_
 from kb.cli_support import CliError
 from kb.cli_support import database as _database
 from kb.cli_support import gettext
@@ -75,8 +76,9 @@ def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise KbError(
             "weak_password",
-            f"كلمة المرور قصيرة ({len(password)} من {MIN_PASSWORD_CHARS}): اجعلها {MIN_PASSWORD_CHARS} حرفًا على الأقل؛"
-            " عبارة من عدة كلمات أسهل في التذكر.",
+            N_("The password is short (%(length)s of %(minimum)s): make it at least %(required)s characters; a phrase "
+               "of several words is easier to remember.", length=len(password), minimum=MIN_PASSWORD_CHARS,
+               required=MIN_PASSWORD_CHARS),
             field="password",
         )
 
@@ -85,9 +87,9 @@ def create_user(db: sqlite3.Connection, email: str, password: str, role: str, ac
     """Add an account; the e-mail must be new and the password long enough."""
     email = email.strip()
     if not _EMAIL.match(email):
-        raise KbError("bad_email", "عنوان البريد الإلكتروني غير صالح.", field="email")
+        raise KbError("bad_email", N_("The email address is not valid."), field="email")
     if role not in ROLES:
-        raise KbError("bad_role", f"الدور يجب أن يكون واحدًا من: {', '.join(ROLES)}.", field="role")
+        raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     check_password_strength(password)
     try:
         cursor = db.execute(
@@ -95,7 +97,7 @@ def create_user(db: sqlite3.Connection, email: str, password: str, role: str, ac
             (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
         )
     except sqlite3.IntegrityError:
-        raise KbError("email_taken", "يوجد مستخدم بهذا البريد الإلكتروني.", status=409, field="email") from None
+        raise KbError("email_taken", N_("A user with this email address exists."), status=409, field="email") from None
     audit.record(db, "user_created", email, actor, role=role)
     return get_user(db, cursor.lastrowid)  # type: ignore[return-value]
 
@@ -115,7 +117,7 @@ def list_users(db: sqlite3.Connection) -> list[User]:
 def _require(db: sqlite3.Connection, user_id: int) -> User:
     user = get_user(db, user_id)
     if user is None:
-        raise KbError("no_user", "المستخدم غير موجود.", status=404)
+        raise KbError("no_user", N_("The user does not exist."), status=404)
     return user
 
 
@@ -123,9 +125,9 @@ def set_active(db: sqlite3.Connection, user_id: int, active: bool, actor=None) -
     """Enable or disable an account; disabling also ends its sessions."""
     user = _require(db, user_id)
     if not active and actor is not None and getattr(actor, "id", None) == user.id:
-        raise KbError("self_disable", "لا يمكنك تعطيل حسابك أنت.", status=400)
+        raise KbError("self_disable", N_("You cannot disable your own account."), status=400)
     if not active and user.is_admin and _other_active_admins(db, user.id) == 0:
-        raise KbError("last_admin", "لا يمكن تعطيل آخر مدير نشط.", status=400)
+        raise KbError("last_admin", N_("The last active admin cannot be disabled."), status=400)
     db.execute("UPDATE staff_users SET active = ? WHERE id = ?", (int(active), user.id))
     if not active:
         staff_sessions.end_all(db, user.id)
@@ -137,9 +139,9 @@ def set_role(db: sqlite3.Connection, user_id: int, role: str, actor=None) -> Use
     """Change an account's role; its sessions end, so the new rights apply from the next sign-in."""
     user = _require(db, user_id)
     if role not in ROLES:
-        raise KbError("bad_role", f"الدور يجب أن يكون واحدًا من: {', '.join(ROLES)}.", field="role")
+        raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     if user.is_admin and role != "admin" and _other_active_admins(db, user.id) == 0:
-        raise KbError("last_admin", "لا يمكن إزالة دور آخر مدير نشط.", status=400)
+        raise KbError("last_admin", N_("The last active admin cannot lose the admin role."), status=400)
     if role == user.role:
         return user
     db.execute("UPDATE staff_users SET role = ? WHERE id = ?", (role, user.id))
@@ -190,7 +192,8 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
     wait = seconds_locked(db, email, client, now)
     if wait:
         audit.record(db, "sign_in_throttled", email)
-        error = KbError("throttled", f"محاولات دخول كثيرة. حاول مرة أخرى بعد {max(1, (wait + 59) // 60)} دقيقة.", status=429)
+        error = KbError("throttled", N_("Too many sign-in attempts. Try again in %(minutes)s minutes.",
+                                         minutes=max(1, (wait + 59) // 60)), status=429)
         error.retry_after = wait  # type: ignore[attr-defined]
         raise error
     row = db.execute("SELECT * FROM staff_users WHERE email = ?", (email,)).fetchone()
@@ -198,7 +201,7 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
     if row is None or not valid or not row["active"]:
         db.execute("INSERT INTO login_failures (email, client, at) VALUES (?, ?, ?)", (email, client, now))
         audit.record(db, "sign_in_failed", email, reason="disabled" if row is not None and valid else "bad_credentials")
-        raise KbError("bad_credentials", "البريد الإلكتروني أو كلمة المرور غير صحيحة.", status=401)
+        raise KbError("bad_credentials", N_("The email or the password is not correct."), status=401)
     db.execute("DELETE FROM login_failures WHERE email = ?", (email,))
     db.execute("UPDATE staff_users SET last_login_at = ? WHERE id = ?", (_now(), row["id"]))
     user = _require(db, row["id"])

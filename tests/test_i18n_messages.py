@@ -13,14 +13,16 @@ from flask import Flask
 from flask_babel import Babel
 from staff_fixtures import StaffClient
 from staff_fixtures import cheap_hashing  # noqa: F401 - fixtures
+from staff_fixtures import admin  # noqa: F401
 from staff_fixtures import editor  # noqa: F401
 from staff_fixtures import staff_app  # noqa: F401
+from staff_fixtures import staff_db  # noqa: F401
 
 from kb.translation import TRANSLATIONS_DIR
 from kb.web.messages import translated
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["kb/users.py", "kb/editing.py", "kb/publishing.py", "kb/taxonomy.py", "kb/media.py", "kb/web/security.py"]
+MODULES = ["kb/editing.py", "kb/publishing.py", "kb/taxonomy.py", "kb/media.py", "kb/web/security.py"]
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 
@@ -79,3 +81,41 @@ def test_editor_errors_in_the_staff_members_language(editor):  # noqa: F811
     arabic = staff.post("/staff/articles/new", {"title": "", "body": "", "category": "", "lang": "ar",
                                                "audience": "public", "action": "draft"})
     assert "العنوان مطلوب." in arabic.get_data(as_text=True)
+
+
+def test_a_marked_message_reads_as_english_and_translates_with_its_values():
+    """kb.translation.N_: the lower layers' messages (no Flask there) are English text with an
+    id and values; a page or the CLI translates them, nested messages included."""
+    import copy
+    import pickle
+
+    from kb.translation import N_
+    from kb.translation import translate
+    from kb.translation import translations
+
+    message = N_("failed: %(file)s: %(reason)s", file="a.txt", reason=N_("empty file"))
+    assert message == "failed: a.txt: empty file" and isinstance(message, str)
+    arabic = translate(message, translations("ar").gettext)
+    assert arabic.startswith("فشل: a.txt: ") and "ملف فارغ" in arabic and not re.search("[A-Za-z]{4}", arabic)
+    for copied in (copy.copy(message), pickle.loads(pickle.dumps(message))):
+        assert translate(copied, translations("ar").gettext) == arabic
+    assert translate("plain text", translations("ar").gettext) == "plain text"
+
+
+def test_user_errors_in_the_staff_members_language(admin, staff_db):  # noqa: F811
+    """kb.users raises N_() messages: a form error and a flashed one (kept in the session as
+    text) are shown in the page's language."""
+    from staff_fixtures import ADMIN
+
+    from kb import users
+
+    form = {"email": "new@example.com", "password": "short", "role": "editor"}
+    english = admin.post("/en/staff/users", form).get_data(as_text=True)
+    arabic = admin.post("/staff/users", form).get_data(as_text=True)
+    assert "The password is short (5 of" in english and "كلمة المرور قصيرة" not in english
+    assert "كلمة المرور قصيرة (5 من" in arabic and "The password is short" not in arabic
+    own = users.find_user(staff_db, ADMIN[0]).id
+    admin.post(f"/en/staff/users/{own}/disable")
+    assert "You cannot disable your own account." in admin.get("/en/staff/users").get_data(as_text=True)
+    admin.post(f"/staff/users/{own}/disable")
+    assert "لا يمكنك تعطيل حسابك أنت." in admin.get("/staff/users").get_data(as_text=True)

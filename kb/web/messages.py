@@ -1,6 +1,8 @@
 """Messages the lower layers write in Arabic, shown in the page's language.
 
-kb.users, kb.editing, kb.publishing, kb.taxonomy, kb.media and kb.web.security raise
+Lower layers that mark their messages with ``kb.translation.N_`` (kb.articles, kb.config,
+kb.importer, kb.users, kb.apikeys) need nothing here: ``translated`` shows a Message by its
+English id.  kb.editing, kb.publishing, kb.taxonomy, kb.media and kb.web.security raise
 ``KbError`` and fill form errors with Arabic sentences (they predate the catalogs).  Until
 they carry gettext message ids themselves, the web layer recognises each sentence here and
 shows its catalog translation: every entry is the Arabic original as a pattern (its values
@@ -50,21 +52,6 @@ KNOWN: tuple[tuple[str, object], ...] = (
     ("العنصر غير موجود في سلة المحذوفات.", _l("The item is not in the trash.")),
     ("يوجد الآن مقال بالرابط «" + _N % "slug" + "»: غيّر رابطه أولًا ثم أعد المحاولة.",
      _l("An article now has the link “%(slug)s”: change its link first, then try again.")),
-    # kb.users
-    ("كلمة المرور قصيرة \\(" + _N % "length" + " من " + _N % "minimum" + "\\): اجعلها " + _N % "required"
-     + " حرفًا على الأقل؛ عبارة من عدة كلمات أسهل في التذكر.",
-     _l("The password is short (%(length)s of %(minimum)s): make it at least %(required)s characters; a phrase of "
-        "several words is easier to remember.")),
-    ("عنوان البريد الإلكتروني غير صالح.", _l("The email address is not valid.")),
-    ("الدور يجب أن يكون واحدًا من: " + _N % "roles" + "\\.", _l("The role must be one of: %(roles)s.")),
-    ("يوجد مستخدم بهذا البريد الإلكتروني.", _l("A user with this email address exists.")),
-    ("المستخدم غير موجود.", _l("The user does not exist.")),
-    ("لا يمكنك تعطيل حسابك أنت.", _l("You cannot disable your own account.")),
-    ("لا يمكن تعطيل آخر مدير نشط.", _l("The last active admin cannot be disabled.")),
-    ("لا يمكن إزالة دور آخر مدير نشط.", _l("The last active admin cannot lose the admin role.")),
-    ("محاولات دخول كثيرة. حاول مرة أخرى بعد " + _N % "minutes" + " دقيقة.",
-     _l("Too many sign-in attempts. Try again in %(minutes)s minutes.")),
-    ("البريد الإلكتروني أو كلمة المرور غير صحيحة.", _l("The email or the password is not correct.")),
     # kb.media
     ("الملف فارغ.", _l("The file is empty.")),
     ("الصورة أكبر من " + _N % "size" + " ميغابايت.", _l("The image is larger than %(size)s MB.")),

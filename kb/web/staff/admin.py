@@ -19,6 +19,7 @@ from kb import audit
 from kb import users
 from kb.errors import KbError
 from kb.web.labels import audit_filter_labels
+from kb.web.messages import translated
 from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
@@ -56,7 +57,7 @@ def _user_action(user_id: int, action, keep_own_session: bool = False):
     try:
         user = action()
     except KbError as exc:
-        flash(exc.message, "error")
+        flash(translated(exc.message), "error")  # translated now: a flash is kept in the session as text
     else:
         if keep_own_session and signed_in is not None and signed_in.id == user.id:
             sign_in(user)
