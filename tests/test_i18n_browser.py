@@ -6,11 +6,11 @@ Screenshots go to ``test-output/i18n/`` (git-ignored).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import OUTPUT
+from browser_support import screenshot_folder
+from browser_support import serving
 from test_site_browser import CHROMIUM  # noqa: F401 - the module skips when Chromium is missing
 from test_site_browser import base_url  # noqa: F401 - fixtures
 from test_site_browser import browser  # noqa: F401
@@ -27,10 +27,7 @@ DIRECTION = {"ar": "rtl", "en": "ltr"}
 
 @pytest.fixture(scope="module")
 def shots() -> Path:
-    folder = OUTPUT / "i18n"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
+    return screenshot_folder("i18n")
 
 
 @pytest.fixture(params=[390, 1280], ids=["phone", "desktop"])
@@ -132,16 +129,8 @@ def test_untranslated_article_in_english_chrome_keeps_its_own_direction(page, ba
 
 @pytest.fixture
 def staff_server(staff_app):  # noqa: F811
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, staff_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(staff_app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("start", ["ar", "en"])

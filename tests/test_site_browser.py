@@ -6,28 +6,23 @@ Screenshots go to ``test-output/`` (git-ignored) so a person can look at them.
 
 from __future__ import annotations
 
-import logging
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import OUTPUT
+from browser_support import CHROMIUM
+from browser_support import MISSING
+from browser_support import launched
+from browser_support import screenshot_folder
+from browser_support import serving
 from conftest import make_settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 FONT = "IBM Plex Sans Arabic"
 QUESTION = "كيف أتعامل مع عميل غاضب"
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests",
-                allow_module_level=True)
+    pytest.skip(MISSING, allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 
@@ -42,31 +37,19 @@ def live_app(session_kb, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def base_url(live_app):
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with launched(sync_playwright) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
 def shots() -> Path:
-    folder = OUTPUT / "site"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
+    return screenshot_folder("site")
 
 
 class Page:

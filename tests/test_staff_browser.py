@@ -8,12 +8,12 @@ the editor and the search page go to ``test-output/`` (look at them when the lay
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from browser_support import serving
 from conftest import OUTPUT
 from staff_fixtures import EDITOR
 from staff_fixtures import cheap_hashing  # noqa: F401 - fixtures
@@ -39,15 +39,9 @@ BODY = """يشرح هذا المقال خدمة تغليف الهدايا.
 
 @pytest.fixture
 def live_server(staff_app):
-    """The app on a real port, served by werkzeug in a thread (threads: searches and saves overlap)."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, staff_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    """The app on a real port (browser_support.serving)."""
+    with serving(staff_app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -271,13 +271,7 @@ def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: 
     unknown, not low: such an article is scored by its keyword standing alone (its keyword
     score over the best one), so a fresh publish the question names is not buried under
     articles the dense side merely finds near."""
-    if not unembedded or not fused:
-        return fused
-    by_words = fusion.scale_by_max(keyword_ranking)
-    scores = dict(fused)
-    for slug in unembedded & scores.keys():
-        scores[slug] = max(scores[slug], by_words.get(slug, 0.0))
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return _at_least(fused, fusion.scale_by_max(keyword_ranking) if unembedded else {}, unembedded)
 
 
 def _unknown_words(fused: list[tuple[str, float]], semantic_ranking, foreign: set[str]) -> list[tuple[str, float]]:
@@ -286,11 +280,15 @@ def _unknown_words(fused: list[tuple[str, float]], semantic_ranking, foreign: se
     question's words cannot occur in it.  Such an article keeps at least its dense standing
     (its min-max dense score), so an Arabic article that answers an English question is not
     buried under English articles that merely share the question's words."""
-    if not foreign or not fused:
+    return _at_least(fused, fusion.minmax(semantic_ranking) if foreign else {}, foreign)
+
+
+def _at_least(fused: list[tuple[str, float]], standing: dict[str, float], slugs: set[str]) -> list[tuple[str, float]]:
+    """The fused ranking with each of `slugs` scored at least its `standing`, re-sorted."""
+    if not slugs or not fused:
         return fused
-    standing = fusion.minmax(semantic_ranking)
     scores = dict(fused)
-    for slug in foreign & scores.keys():
+    for slug in slugs & scores.keys():
         scores[slug] = max(scores[slug], standing.get(slug, 0.0))
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
