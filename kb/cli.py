@@ -41,6 +41,12 @@ def _reasons(messages) -> str:
     return gettext("; ").join(tr(message) for message in messages)
 
 
+def _reported_by_the_command(record: logging.LogRecord) -> bool:
+    """False for a log record the command prints itself, in its language (``extra={"reported":
+    True}``): shown once, not again in English; ``--verbose`` keeps every record."""
+    return not getattr(record, "reported", False)
+
+
 def _use_cli_language(ctx: click.Context) -> None:
     from kb.errors import KbError
     from kb.translation import translations
@@ -77,6 +83,9 @@ def _raw_cli_language() -> str:
 @click.pass_context
 def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_reported_by_the_command)
     ctx.obj = {k: v for k, v in {"articles_dir": articles_dir, "index_dir": index_dir, "data_dir": data_dir}.items() if v}
     _use_cli_language(ctx)
 
@@ -265,9 +274,10 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
         click.echo(gettext("Did you mean: %(suggestion)s?", suggestion=page.did_you_mean))
     if not page.hits:
         click.echo(gettext("no results"))
+    matched_by = {"keyword": gettext("keyword"), "semantic": gettext("semantic"), "both": gettext("both")}
     for rank, hit in enumerate(page.hits, 1):
         snippet = unescape(re.sub(r"</?mark>", "*", hit.snippet))
-        click.echo(f"{rank}. {hit.title}  [{hit.score:.3f} {hit.matched_by}]")
+        click.echo(f"{rank}. {hit.title}  [{hit.score:.3f} {matched_by.get(hit.matched_by, hit.matched_by)}]")
         click.echo(f"   {hit.section_url or hit.url}" + (f"  § {hit.section}" if hit.section else ""))
         click.echo(f"   {snippet}")
 

@@ -175,7 +175,8 @@ class KnowledgeBase:
                         self._embedder = make_embedder(self.settings)
                     except KbError as exc:
                         self._embedder_error = exc.message
-                        logger.error("semantic search is off, keyword search only: %s", exc.message)
+                        logger.error("semantic search is off, keyword search only: %s", exc.message,
+                                     extra={"reported": True})  # kb index/serve print it in their language
         return self._embedder
 
     @property
@@ -383,10 +384,11 @@ class KnowledgeBase:
         report = built or self.index(progress=progress, background=True)
         self.start_vector_worker()
         if removed:
-            logger.warning("removed %d file(s) left by interrupted writes: %s", len(removed), ", ".join(removed[:10]))
+            logger.warning("removed %d file(s) left by interrupted writes: %s", len(removed), ", ".join(removed[:10]),
+                           extra={"reported": True})  # in StartReport.summary_parts, which kb serve prints
         if not built and not report.full and (report.added or report.changed or report.deleted):
             logger.warning("the index was behind the articles folder: %d added, %d changed, %d deleted (now indexed)",
-                           report.added, report.changed, report.deleted)
+                           report.added, report.changed, report.deleted, extra={"reported": True})  # as above
         return StartReport(report, tuple(removed), built is not None)
 
     def index_status(self, slug: str, checksum: str | None = None) -> str:

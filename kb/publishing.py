@@ -407,7 +407,8 @@ def clean_up_articles(knowledge: KnowledgeBase) -> list[str]:
             path.unlink(missing_ok=True)
             removed.append(relative.as_posix())
     if removed:
-        logger.warning("removed %d temp file(s) of interrupted article writes: %s", len(removed), ", ".join(removed[:10]))
+        logger.warning("removed %d temp file(s) of interrupted article writes: %s", len(removed), ", ".join(removed[:10]),
+                       extra={"reported": True})  # kb serve prints it in its language
     return removed
 
 

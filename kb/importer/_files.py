@@ -243,7 +243,8 @@ def import_files(paths: Iterable[Path], articles_dir: Path, category: str | None
             result = replace(result, notes=(*result.notes, N_("added the category %(name)r (slug %(slug)s) to "
                                                               "_categories.yml", name=added.name, slug=added.slug)))
         if result.action == "failed":
-            logger.warning("import %s failed: %s", result.source, "; ".join(result.problems))
+            logger.warning("import %s failed: %s", result.source, "; ".join(result.problems),
+                           extra={"reported": True})  # in the result, which kb import prints in its language
         else:
             logger.info("import %s: %s %s", result.source, result.action, result.path)
         results.append(result)
