@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     _init_templates(app, settings)
     _init_error_handlers(app)
 
+    from kb.web import agent_panel
     from kb.web import api
     from kb.web import site
     from kb.web import staff
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.register_blueprint(site.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(agent_panel.bp)
     return app
 
 

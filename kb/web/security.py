@@ -90,9 +90,33 @@ def init_app(app: Flask) -> None:
 
 
 def _add_security_headers(response):
+    framable = getattr(response, "kb_framable", False)
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if not (framable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
     return response
+
+
+def allow_framing(response, origins) -> None:
+    """Let pages of ``origins`` (and no one else) show ``response`` in a frame: the agent panel.
+
+    The CSP's ``frame-ancestors`` names them; ``X-Frame-Options`` is left out because it
+    can only say DENY or SAMEORIGIN.  Without origins the response stays unframable."""
+    origins = [origin for origin in origins if origin]
+    if not origins:
+        return
+    response.headers["Content-Security-Policy"] = CSP.replace("frame-ancestors 'none'",
+                                                              "frame-ancestors " + " ".join(origins))
+    response.kb_framable = True
+
+
+def token_auth(view):
+    """Mark a view that authenticates by an ``Authorization`` header only (the agent panel's token).
+
+    A browser never adds that header to a request on its own, so another site cannot make
+    a visitor's browser send an authenticated request: the CSRF check does not apply."""
+    view.kb_token_auth = True
+    return view
 
 
 def csrf_token() -> str:
@@ -137,6 +161,8 @@ def _check_csrf() -> None:
     if not current_app.config.get("CSRF_ENABLED", True):
         return
     view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "kb_token_auth", False):
+        return
     if getattr(view, "kb_public_form", False):
         if is_same_origin():
             return

@@ -24,6 +24,7 @@ from kb.web.staff import admin
 from kb.web.staff import auth
 from kb.web.staff import brand
 from kb.web.staff import editor
+from kb.web.staff import panel_links
 from kb.web.staff.access import site_changed
 
 __all__ = ["bp", "site_changed"]
@@ -65,6 +66,8 @@ ROUTES = (
     ("/users/<int:user_id>/password", admin.reset_user_password, POST),
     ("/api-keys", admin.api_keys, GET_POST),
     ("/api-keys/<int:key_id>/revoke", admin.revoke_api_key, POST),
+    ("/panel-links", panel_links.panel_links_page, GET_POST),
+    ("/panel-links/<int:link_id>/revoke", panel_links.revoke_panel_link, POST),
     ("/audit", admin.audit_page, GET),
     ("/reports", admin.reports, GET),
     ("/brand", brand.brand_page, GET_POST),
