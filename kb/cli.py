@@ -82,10 +82,13 @@ def _raw_cli_language() -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @click.pass_context
 def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
+    root = logging.getLogger()
+    theirs = list(root.handlers)  # an embedding program's (a test runner's): left as they are
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not verbose:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_reported_by_the_command)
+        for handler in root.handlers:
+            if handler not in theirs:
+                handler.addFilter(_reported_by_the_command)
     ctx.obj = {k: v for k, v in {"articles_dir": articles_dir, "index_dir": index_dir, "data_dir": data_dir}.items() if v}
     _use_cli_language(ctx)
 

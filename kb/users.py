@@ -217,7 +217,11 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt(gettext("Password"), hide_input=True, confirmation_prompt=gettext("Repeat for confirmation"))
+    while True:  # click's confirmation_prompt says its mismatch in English only
+        password = click.prompt(gettext("Password"), hide_input=True)
+        if click.prompt(gettext("Repeat for confirmation"), hide_input=True) == password:
+            return password
+        click.echo(gettext("Error: the two passwords do not match."), err=True)
 
 
 @click.group("user", help="Manage staff accounts (editors and admins).")

@@ -213,3 +213,37 @@ def test_serve_refuses_a_bad_setting_in_the_cli_language(english_site, language)
     else:
         assert option.output.strip() == "Error: Setting 'port' must be between 1 and 65535, got 70000"
         assert environment.output.count("Error: Setting 'base_url' must be an http:// or https:// URL") == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_password_prompts_in_the_cli_language(english_site, language):
+    """The prompts and a mismatch (click would say it in English) follow the CLI language."""
+    result = kb(english_site, language, "user", "create", "ops@example.com",
+                stdin="a long enough passphrase\nsomething else\na long enough passphrase\na long enough passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert_in_language(result.output, language, ("ops@example.com",))
+    if language == "ar":
+        assert result.output.count("كلمة المرور: ") == 2 and "خطأ: كلمتا المرور غير متطابقتين." in result.output
+    else:
+        assert result.output.count("Password: ") == 2 and "Error: the two passwords do not match." in result.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_failed_import_is_not_logged_again_in_english(english_site, language):
+    """In a real process (logging set up by the command, not by a test runner) the importer's
+    warning about a failed file is the line the command prints, once, in its language."""
+    import subprocess
+    import sys
+
+    (english_site / "empty.txt").write_text("", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")} | {"KB_CLI_LANGUAGE": language}
+    run = subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "--articles-dir",
+                          str(english_site / "articles"), "import", str(english_site / "empty.txt")],
+                         capture_output=True, text=True, env=env, cwd=english_site, timeout=120)
+    assert run.returncode == 1
+    assert_in_language(run.stdout + run.stderr, language, (str(english_site / "empty.txt"),))
+    assert run.stderr.count("empty.txt") == 1 and "WARNING" not in run.stderr
+    verbose = subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "-v", "--articles-dir",
+                              str(english_site / "articles"), "import", str(english_site / "empty.txt")],
+                             capture_output=True, text=True, env=env, cwd=english_site, timeout=120)
+    assert "WARNING kb.importer: import" in verbose.stderr  # --verbose: the log, as a server's
