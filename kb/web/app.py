@@ -88,11 +88,13 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     from kb.web import api
     from kb.web import site
     from kb.web import staff
+    from kb.web import widget
 
     app.register_blueprint(site.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(agent_panel.bp)
+    app.register_blueprint(widget.bp)
     return app
 
 

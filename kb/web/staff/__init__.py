@@ -25,6 +25,7 @@ from kb.web.staff import auth
 from kb.web.staff import brand
 from kb.web.staff import editor
 from kb.web.staff import panel_links
+from kb.web.staff import widget_settings
 from kb.web.staff.access import site_changed
 
 __all__ = ["bp", "site_changed"]
@@ -71,6 +72,8 @@ ROUTES = (
     ("/audit", admin.audit_page, GET),
     ("/reports", admin.reports, GET),
     ("/brand", brand.brand_page, GET_POST),
+    ("/widget", widget_settings.widget_page, GET_POST),
+    ("/widget/remove", widget_settings.remove_widget_origin, POST),
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
