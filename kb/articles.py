@@ -20,6 +20,7 @@ import yaml
 from kb.errors import Problem
 from kb.text import slugify
 from kb.translation import N_
+from kb.translation import os_error
 from kb.urls import article_url
 from kb.urls import category_url
 
@@ -270,7 +271,7 @@ def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> t
             return None, [Problem(file, None, too_large(size, max_bytes))]
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(file, None, N_("cannot read: %(reason)s", reason=exc.strerror))]
+        return None, [Problem(file, None, N_("cannot read: %(reason)s", reason=os_error(exc)))]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -75,3 +75,20 @@ N_ = Message
 def translate(text, gettext):
     """``text`` in ``gettext``'s language when it is a Message; anything else as it is."""
     return text.translate(gettext) if isinstance(text, Message) else text
+
+
+def os_error(exc: OSError) -> str:
+    """Why a file could not be read or written, as a Message for the common causes (the
+    operating system's own words, ``strerror``, are English whatever the CLI language)."""
+    import errno
+
+    known = {
+        errno.ENOENT: N_("the file does not exist"),
+        errno.EACCES: N_("permission denied"),
+        errno.EPERM: N_("permission denied"),
+        errno.EISDIR: N_("it is a folder, not a file"),
+        errno.ENOSPC: N_("the disk is full"),
+        errno.EROFS: N_("the file system is read-only"),
+        errno.ENAMETOOLONG: N_("the file name is too long"),
+    }
+    return known.get(exc.errno) or exc.strerror or str(exc)

@@ -119,3 +119,20 @@ def test_user_errors_in_the_staff_members_language(admin, staff_db):  # noqa: F8
     assert "You cannot disable your own account." in admin.get("/en/staff/users").get_data(as_text=True)
     admin.post(f"/staff/users/{own}/disable")
     assert "لا يمكنك تعطيل حسابك أنت." in admin.get("/staff/users").get_data(as_text=True)
+
+
+def test_file_errors_are_said_in_the_readers_language(tmp_path):
+    """The operating system words its errors in English: the common causes are Messages."""
+    import errno
+
+    from kb.articles import read_article_file
+    from kb.translation import os_error
+    from kb.translation import translate
+    from kb.translation import translations
+
+    _, problems = read_article_file(tmp_path / "gone.md", tmp_path)
+    assert problems[0].reason == "cannot read: the file does not exist"
+    assert translate(problems[0].reason, translations("ar").gettext) == "تعذّرت القراءة: الملف غير موجود"
+    full = os_error(OSError(errno.ENOSPC, "No space left on device"))
+    assert translate(full, translations("ar").gettext) == "القرص ممتلئ"
+    assert os_error(OSError(errno.EIO, "Input/output error")) == "Input/output error"  # rare: the system's words

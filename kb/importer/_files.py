@@ -19,6 +19,7 @@ from kb.articles import load_articles
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
 from kb.translation import N_
+from kb.translation import os_error
 
 from ._categories import add_category
 from ._categories import choose_category
@@ -87,7 +88,7 @@ def _read_source(path: Path) -> tuple[bytes, str | None, str | None]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return b"", None, N_("cannot read: %(reason)s", reason=exc.strerror or str(exc))
+        return b"", None, N_("cannot read: %(reason)s", reason=os_error(exc))
     try:
         return data, data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -178,7 +179,7 @@ def import_file(source: Path, articles_dir: Path, category: str | None, taken: s
         if sources is not None:
             sources.record(origin, content_hash, slug, text_checksum(content))
     except OSError as exc:
-        return ImportResult(source, None, None, title, (*problems, N_("cannot write: %(reason)s", reason=exc.strerror or str(exc))),
+        return ImportResult(source, None, None, title, (*problems, N_("cannot write: %(reason)s", reason=os_error(exc))),
                             action="failed")
     taken.add(slug)
     known[slug] = _Known(path, title, category, text_checksum(content))
