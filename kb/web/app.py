@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
 
     from kb.web import agent_panel
     from kb.web import api
+    from kb.web import contact
     from kb.web import site
     from kb.web import staff
     from kb.web import widget
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(agent_panel.bp)
+    app.register_blueprint(contact.bp)
     app.register_blueprint(widget.bp)
     return app
 

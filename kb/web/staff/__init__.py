@@ -23,6 +23,7 @@ from kb.web.staff import access
 from kb.web.staff import admin
 from kb.web.staff import auth
 from kb.web.staff import brand
+from kb.web.staff import contact_settings
 from kb.web.staff import editor
 from kb.web.staff import panel_links
 from kb.web.staff import widget_settings
@@ -74,6 +75,9 @@ ROUTES = (
     ("/brand", brand.brand_page, GET_POST),
     ("/widget", widget_settings.widget_page, GET_POST),
     ("/widget/remove", widget_settings.remove_widget_origin, POST),
+    ("/contact", contact_settings.contact_page, GET_POST),
+    ("/contact/test", contact_settings.test_contact_destination, POST),
+    ("/contact/messages/<int:message_id>/resend", contact_settings.resend_contact_message, POST),
 )
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
