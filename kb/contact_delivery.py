@@ -25,6 +25,7 @@ import urllib.request
 from email.message import EmailMessage
 from email.utils import formataddr
 from email.utils import make_msgid
+from typing import Callable
 
 from kb.contact import ContactSettings
 from kb.contact import ContactStore
@@ -152,9 +153,9 @@ class Courier:
     was stored or re-sent), else when the next retry is due.  One per app; started on the
     first wake, so creating an app starts no thread."""
 
-    def __init__(self, store: ContactStore, site_name: str):
+    def __init__(self, store: ContactStore, site_name: Callable[[], str]):
         self.store = store
-        self.site_name = site_name
+        self.site_name = site_name  # asked at each round: a renamed brand shows in the next message
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -177,7 +178,7 @@ class Courier:
         while not self._stop.is_set():
             self._wake.clear()
             try:
-                deliver_due(self.store, self.site_name)
+                deliver_due(self.store, self.site_name())
                 due = self.store.next_due() if self.store.load_settings().mode != "off" else None
             except Exception:  # the worker must outlive a database hiccup; the messages stay stored
                 logger.exception("contact delivery round failed")

@@ -52,13 +52,17 @@ class ContactDesk:
 
     def __init__(self, app):
         settings = app.extensions["kb_settings"]
+        self.app = app
         self.store = ContactStore(app.extensions["kb_db"])
-        with app.app_context():
-            name = site_name(settings.default_language)
-        self.courier = Courier(self.store, name)
+        self.courier = Courier(self.store, self.site_name)
         self.lookups = RateLimiter(settings.site_rate_limit * 5)  # one call per pause in typing
         self.sends = RateLimiter(SENDS_PER_MINUTE)
         self.resumed = False
+
+    def site_name(self) -> str:
+        """The help center's name in the site's default language (the subject of e-mails)."""
+        with self.app.app_context():
+            return site_name(self.app.extensions["kb_settings"].default_language)
 
 
 def desk() -> ContactDesk:

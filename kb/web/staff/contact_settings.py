@@ -76,7 +76,7 @@ def test_contact_destination():
                      lang="", source="test", shown=(), opened=(), status="pending", destination=settings.destination,
                      attempts=0, next_attempt_at=0, last_error="", sent_at=None)
     try:
-        deliver(sample, settings, desk().courier.site_name)
+        deliver(sample, settings, desk().site_name())
     except DeliveryError as exc:
         flash(_("The test message could not be delivered: %(error)s", error=str(exc)), "error")
     else:
