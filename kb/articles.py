@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
@@ -183,28 +184,57 @@ def _parse_date(value, file: str, problems: list[Problem]) -> dt.date | None:
         return None
 
 
+FRONT_MATTER = N_("front matter")  # the field of a Problem about the YAML block itself
+
+
+# PyYAML's words for the mistakes authors make most, said as what to do (in the reader's
+# language); anything else keeps PyYAML's own (English) description.
+_YAML_PROBLEMS = (
+    (re.compile(r"mapping values are not allowed here"), N_("a ':' inside a value: put the value in quotes")),
+    (re.compile(r"found character '\\t' that cannot start any token"), N_("a tab character: indent with spaces")),
+    (re.compile(r"found unexpected end of stream"), N_("a quote is opened but never closed")),
+    (re.compile(r"expected ',' or '\]', but got .*"), N_("a list in [brackets] is not closed")),
+    (re.compile(r"expected ',' or '\}', but got .*"), N_("a mapping in {braces} is not closed")),
+    (re.compile(r"expected <block end>, but found .*"),
+     N_("a line does not fit the lines above it (its indentation, or text after a quoted value)")),
+    (re.compile(r"found undefined alias .*"), N_("'*' starts a YAML alias: put the value in quotes")),
+    (re.compile(r"could not find expected ':'"), N_("a line without 'field: value' (put a value of several lines in "
+                                                    "quotes)")),
+)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong in a YAML text: a Message for a common mistake, else PyYAML's words."""
+    problem = getattr(exc, "problem", None)
+    if problem:
+        for pattern, message in _YAML_PROBLEMS:
+            if pattern.fullmatch(problem):
+                return message
+    return problem or str(exc)
+
+
 def parse_article(text: str, path: Path, file: str, default_category: str | None = None) -> tuple[Article | None, list[Problem]]:
     """Parse one article's text.  Returns the article (None if unusable) and its problems."""
     problems: list[Problem] = []
     try:
         raw, body, yaml_line = split_front_matter(text)
     except ValueError as exc:
-        return None, [Problem(file, "front matter", exc.args[0])]
+        return None, [Problem(file, FRONT_MATTER, exc.args[0])]
     if raw is None:
-        return None, [Problem(file, "front matter", N_("missing: the file must start with a '---' line, YAML, then '---'"))]
+        return None, [Problem(file, FRONT_MATTER, N_("missing: the file must start with a '---' line, YAML, then '---'"))]
     try:
         meta = _load_front_matter(raw) or {}
     except ValueError as exc:  # an explicit tag (!!timestamp 2026-13-45, !!int x) fails to build
-        return None, [Problem(file, "front matter", N_("invalid value: %(reason)s", reason=str(exc)))]
+        return None, [Problem(file, FRONT_MATTER, N_("invalid value: %(reason)s", reason=str(exc)))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)  # PyYAML's own words
+        reason = yaml_problem(exc)
         if mark is None:
-            return None, [Problem(file, "front matter", N_("invalid YAML: %(reason)s", reason=reason))]
-        return None, [Problem(file, "front matter", N_("invalid YAML at line %(line)d: %(reason)s",
+            return None, [Problem(file, FRONT_MATTER, N_("invalid YAML: %(reason)s", reason=reason))]
+        return None, [Problem(file, FRONT_MATTER, N_("invalid YAML at line %(line)d: %(reason)s",
                                                        line=mark.line + yaml_line, reason=reason))]
     if not isinstance(meta, dict):
-        return None, [Problem(file, "front matter", N_("must be a YAML mapping of field: value"))]
+        return None, [Problem(file, FRONT_MATTER, N_("must be a YAML mapping of field: value"))]
 
     for name in sorted(set(meta) - KNOWN_FIELDS):
         problems.append(Problem(file, name, N_("unknown field (ignored)"), severity="warning"))
@@ -294,8 +324,15 @@ def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
         return {}, []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return {}, [Problem("_categories.yml", None, N_("invalid YAML: %(reason)s", reason=str(exc)))]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is None:
+            return {}, [Problem("_categories.yml", None, N_("invalid YAML: %(reason)s", reason=yaml_problem(exc)))]
+        return {}, [Problem("_categories.yml", None, N_("invalid YAML at line %(line)d: %(reason)s", line=mark.line + 1,
+                                                        reason=yaml_problem(exc)))]
+    except UnicodeDecodeError as exc:
+        return {}, [Problem("_categories.yml", None, N_("not UTF-8 (invalid byte at offset %(offset)d); save the file "
+                                                        "as UTF-8", offset=exc.start))]
     if not isinstance(data, list):
         return {}, [Problem("_categories.yml", None, N_("must be a list of {name, slug, description}"))]
     categories: dict[str, Category] = {}

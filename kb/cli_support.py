@@ -50,8 +50,9 @@ def tr(text: str) -> str:
 
 
 def problem_text(problem) -> str:
-    """A ``kb.errors.Problem`` as ``file: field: reason``, its reason in the CLI's language."""
-    where = f"{problem.file}: {problem.field}" if problem.field else problem.file
+    """A ``kb.errors.Problem`` as ``file: field: reason``, its reason in the CLI's language (and
+    its field, when it is a Message such as "front matter" rather than a field's own name)."""
+    where = f"{problem.file}: {tr(problem.field)}" if problem.field else problem.file
     return f"{where}: {tr(problem.reason)}"
 
 

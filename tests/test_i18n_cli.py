@@ -247,3 +247,24 @@ def test_a_failed_import_is_not_logged_again_in_english(english_site, language):
                               str(english_site / "articles"), "import", str(english_site / "empty.txt")],
                              capture_output=True, text=True, env=env, cwd=english_site, timeout=120)
     assert "WARNING kb.importer: import" in verbose.stderr  # --verbose: the log, as a server's
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_yaml_mistakes_are_explained_in_the_cli_language(english_site, language):
+    """PyYAML describes a broken front matter in English: the common mistakes (a ':' in a
+    value, a tab, an unclosed quote) come as what to do, in the CLI's language."""
+    articles = english_site / "articles"
+    (articles / "colon.md").write_text("---\ntitle: Refunds: how long\n---\nText.\n", encoding="utf-8")
+    (articles / "tab.md").write_text("---\ntitle: Tabs\n\tslug: tabs\n---\nText.\n", encoding="utf-8")
+    (articles / "quote.md").write_text("---\ntitle: 'Unclosed\n---\nText.\n", encoding="utf-8")
+    result = kb(english_site, language, "check")
+    assert result.exit_code == 1
+    assert_in_language(result.output, language, ("colon.md", "tab.md", "quote.md", "YAML", "(tab)"))  # the key's name
+    if language == "ar":
+        assert "colon.md: الترويسة: YAML غير صالح في السطر 2: نقطتان ':' داخل قيمة: ضع القيمة بين علامتي تنصيص" \
+            in result.output
+        assert "مسافة جدولة (tab)" in result.output and "علامة تنصيص فُتحت ولم تُغلق" in result.output
+    else:
+        assert "colon.md: front matter: invalid YAML at line 2: a ':' inside a value: put the value in quotes" \
+            in result.output
+        assert "a tab character: indent with spaces" in result.output
