@@ -130,6 +130,15 @@ def test_widget_js_is_one_cacheable_script(client):
     assert again.status_code == 304
 
 
+def test_the_stylesheet_url_carries_its_hash_and_is_kept_a_year(client):
+    stylesheet = client.get("/api/widget/config").get_json()["stylesheet"]
+    response = client.get(stylesheet.replace("http://localhost", ""), headers={"Accept-Encoding": "br"})
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    assert response.headers["Content-Encoding"] == "br"
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert "max-age=300" in client.get("/widget.css?v=old").headers["Cache-Control"]
+
+
 def test_config_speaks_the_widget_language(client, origins):
     arabic = api(client, "config?lang=ar").get_json()
     english = api(client, "config?lang=en").get_json()

@@ -53,12 +53,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("widget", __name__)
 
 API = "/api/widget"
-SCRIPT = Path(__file__).parent / "static" / "widget" / "widget.js"
+STATIC = Path(__file__).parent / "static" / "widget"
 RESULTS = 6  # answers the panel lists (a phone shows about this many)
 MIN_QUERY_CHARS = 2
 MAX_TITLE_CHARS = 300
 MAX_VISITOR_CHARS = 64
 SCRIPT_CACHE_SECONDS = 300  # the script's URL is pasted into other sites: it cannot carry a hash
+STYLESHEET_CACHE_SECONDS = 365 * 24 * 3600
 PREFLIGHT_CACHE_SECONDS = 600
 
 
@@ -93,8 +94,20 @@ def _limiters() -> dict[str, RateLimiter]:
 @bp.get("/widget.js")
 def script():
     """The widget, for any site (a script tag needs no CORS; the API decides who gets answers)."""
-    response = current_app.response_class(SCRIPT.read_bytes(), mimetype="text/javascript")
-    response.headers["Cache-Control"] = f"public, max-age={SCRIPT_CACHE_SECONDS}"
+    return _widget_file("widget.js", "text/javascript", SCRIPT_CACHE_SECONDS)
+
+
+@bp.get("/widget.css")
+def stylesheet():
+    """The widget's styles; the config gives its URL with the content hash (``v``), cached for a year."""
+    versioned = request.args.get("v") == _stylesheet_version()
+    return _widget_file("widget.css", "text/css", STYLESHEET_CACHE_SECONDS if versioned else SCRIPT_CACHE_SECONDS)
+
+
+def _widget_file(name: str, mimetype: str, max_age: int):
+    # Read whole (a few KB), not streamed: compressed like any page, whatever the WSGI server.
+    response = current_app.response_class((STATIC / name).read_bytes(), mimetype=mimetype)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.add_etag()
     return response.make_conditional(request)
@@ -190,8 +203,7 @@ def config():
         "lang": lang,
         "dir": i18n.text_direction(lang),
         "color": current_brand().primary_color,
-        "stylesheet": request.url_root.rstrip("/") + url_for("static", filename="widget/widget.css",
-                                                             v=_stylesheet_version()),
+        "stylesheet": request.url_root.rstrip("/") + url_for("widget.stylesheet", v=_stylesheet_version()),
         "contact_url": contact,
         "contact_takes_query": _has_contact_page(),
         "strings": strings,
@@ -203,8 +215,7 @@ def _has_contact_page() -> bool:
 
 
 def _stylesheet_version() -> str:
-    path = Path(current_app.static_folder or "") / "widget" / "widget.css"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+    return hashlib.sha256((STATIC / "widget.css").read_bytes()).hexdigest()[:10]
 
 
 def _strings(name: str) -> dict[str, str]:

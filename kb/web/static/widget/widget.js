@@ -50,6 +50,8 @@
 
   function say(text) { status.textContent = text; }
 
+  function warn(text) { if (window.console) console.warn("kb help widget: " + text); }
+
   function visitor() {
     var key = "kb-help-widget:visitor", id = null;
     try { id = localStorage.getItem(key); } catch (e) { /* storage blocked: one id per page */ }
@@ -69,6 +71,7 @@
     shadow = host.attachShadow({ mode: "open" });
     var sheet = el("link", { rel: "stylesheet", href: cfg.stylesheet });
     sheet.addEventListener("load", function () { root.hidden = false; readyAt = performance.now(); });
+    sheet.addEventListener("error", function () { warn("its stylesheet did not load"); });
     shadow.appendChild(sheet);
     var side = data.position === "left" || data.position === "right" ? data.position : (cfg.dir === "rtl" ? "left" : "right");
     root = el("div", { "class": "kbw kbw-" + side, dir: cfg.dir, lang: cfg.lang, hidden: "" });
@@ -308,9 +311,7 @@
       cfg = body;
       S = body.strings;
       build();
-    }, function (error) {
-      if (window.console) console.warn("kb help widget: not available on this site (" + error.message + ")");
-    });
+    }, function (error) { warn("not available on this site (" + error.message + ")"); });
   }
 
   window[NAME] = Object.freeze({
