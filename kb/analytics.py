@@ -73,6 +73,16 @@ class ArticleViews:
     views: int
 
 
+@dataclass(frozen=True)
+class SourceStat:
+    """Searches from one place customers search: "site", "widget" (the help widget), "api"."""
+
+    source: str
+    searches: int
+    without_results: int
+    clicks: int
+
+
 class Analytics:
     """Record and report help-center events; one instance per app, safe across threads."""
 
@@ -156,6 +166,16 @@ class Analytics:
                       row["last_searched"])
             for row in rows
         ]
+
+    def searches_by_source(self, days: int | None = 30) -> list[SourceStat]:
+        """How many searches came from each source, with those that found nothing and the clicks."""
+        rows = self._conn.execute(
+            """SELECT source, COUNT(*) AS searches, SUM(result_count = 0) AS without_results,
+                      COUNT(clicked_slug) AS clicks
+               FROM searches WHERE created_at >= ? GROUP BY source ORDER BY searches DESC, source""",
+            (_since(days),),
+        ).fetchall()
+        return [SourceStat(row["source"], row["searches"], row["without_results"] or 0, row["clicks"]) for row in rows]
 
     def most_viewed_articles(self, days: int | None = 30, limit: int = 10) -> list[ArticleViews]:
         rows = self._conn.execute(

@@ -293,3 +293,22 @@ def test_admin_allows_and_removes_a_site(admin, staff_app):  # noqa: F811
 def test_editors_cannot_change_the_sites(editor):  # noqa: F811
     assert editor.get("/staff/widget").status_code == 403
     assert editor.post("/staff/widget", {"origin": SHOP}).status_code == 403
+
+
+def test_reports_count_searches_by_source(admin, staff_app):  # noqa: F811
+    """GIVEN searches from the site, the widget (settled ones only) and the API WHEN an admin
+    opens the reports THEN each source has its own row."""
+    WidgetOrigins(staff_app.extensions["kb_db"].connection()).add(SHOP)
+    client = staff_app.test_client()
+    for record in ("0", "1"):
+        api(client, "search", query_string={"q": ANGRY, "record": record})
+    api(client, "search", query_string={"q": "zzzz qqqq xxxx", "record": "1"})
+    client.get("/search", query_string={"q": ANGRY})
+    stats = {s.source: s for s in staff_app.extensions["kb_analytics"].searches_by_source(30)}
+    assert (stats["widget"].searches, stats["site"].searches) == (2, 1)
+    assert stats["widget"].without_results == 1
+    page = admin.get("/staff/reports").get_data(as_text=True)
+    section = page.split('data-report="search-sources"', 1)[1].split("</section>", 1)[0]
+    assert '<tr data-source="widget">' in section and '<tr data-source="site">' in section
+    english = admin.get("/en/staff/reports").get_data(as_text=True)
+    assert "<td>Help widget</td><td>2</td><td>1</td>" in english

@@ -317,7 +317,7 @@ def test_phone_full_screen_not_helpful_leads_to_contact(phone, host_url, help_ur
     contact.wait_for(state="visible", timeout=10_000)
     href = contact.get_attribute("href")
     if any(rule.rule == "/contact" for rule in live_app.url_map.iter_rules()):
-        assert href.startswith(help_url + "/contact?q=") and href.endswith("&lang=ar"), href
+        assert href.startswith(help_url + "/contact?q=") and href.endswith("&lang=ar&source=widget"), href
     else:
         assert href == "mailto:help@example.com", href
     assert contact.get_attribute("target") == "_blank"

@@ -155,6 +155,21 @@ def _cors_headers(response):
     return response
 
 
+# -- the reports ---------------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def search_sources(days: int | None):
+    """Searches per source for the staff reports (``staff/_search_sources.html``)."""
+    return _analytics().searches_by_source(days)
+
+
+@bp.app_template_global()
+def search_source_label(source: str) -> str:
+    labels = {"site": _("Help center pages"), "widget": _("Help widget"), "api": _("API")}
+    return labels.get(source, source)
+
+
 # -- request values --------------------------------------------------------------------------
 
 

@@ -110,7 +110,7 @@
   function contactUrl() {
     if (data.contactUrl) return data.contactUrl;
     if (!cfg.contact_takes_query) return cfg.contact_url;
-    return cfg.contact_url + "?" + query({ q: lastQuery || (current && current.title) || "", lang: cfg.lang });
+    return cfg.contact_url + "?" + query({ q: lastQuery || (current && current.title) || "", lang: cfg.lang, source: "widget" });
   }
 
   // -- open, close -------------------------------------------------------------------------
