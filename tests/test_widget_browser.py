@@ -263,7 +263,7 @@ def test_widget_works_under_a_strict_csp_and_hostile_css(desktop, host_url, help
     assert tab.errors == []  # no CSP or Trusted Types violation, no script error
 
 
-def test_keyboard_and_screen_reader(desktop, host_url):
+def test_keyboard_and_screen_reader(desktop, host_url, live_app):
     """GIVEN the widget WHEN used by keyboard only THEN it opens, searches, moves into the
     results with the arrows, opens one with Enter, and Escape closes it back onto the button."""
     tab = desktop
@@ -287,6 +287,11 @@ def test_keyboard_and_screen_reader(desktop, host_url):
     page.keyboard.press("Enter")
     tab.widget(".kbw-article-title").wait_for(state="visible", timeout=10_000)
     assert tab.in_shadow("root.activeElement.className") == "kbw-article-title"
+    # Opened before the pause that counts a search: the search is counted then, with its click.
+    opened = live_app.extensions["kb_db"].connection().execute(
+        "SELECT clicked_slug, clicked_rank FROM searches WHERE source = 'widget' AND query = 'التعامل مع الشكاوى'"
+    ).fetchall()
+    assert [tuple(row)[1] for row in opened] == [1] and opened[0][0]
     page.keyboard.press("Escape")
     assert tab.widget("#kbw-panel").is_hidden()
     assert tab.in_shadow("root.activeElement.className") == "kbw-launcher"

@@ -23,7 +23,7 @@
   var context = data.context || "";
   var cfg, S, shadow, root, launcher, panel, input, list, heading, status, articleView, searchView, contactLink;
   var pageResults = null, seq = 0, timer = 0, recordTimer = 0, lastQuery = "", searchId = null, current = null;
-  var opened = false, readyAt = 0;
+  var opened = false, readyAt = 0, pending = null;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -70,7 +70,11 @@
     var host = document.createElement("kb-help-widget");
     shadow = host.attachShadow({ mode: "open" });
     var sheet = el("link", { rel: "stylesheet", href: cfg.stylesheet });
-    sheet.addEventListener("load", function () { root.hidden = false; readyAt = performance.now(); });
+    sheet.addEventListener("load", function () {
+      root.hidden = false;
+      readyAt = performance.now();
+      if (pending) show(pending[0]);
+    });
     sheet.addEventListener("error", function () { warn("its stylesheet did not load"); });
     shadow.appendChild(sheet);
     var side = data.position === "left" || data.position === "right" ? data.position : (cfg.dir === "rtl" ? "left" : "right");
@@ -116,7 +120,8 @@
   // -- open, close -------------------------------------------------------------------------
 
   function show(text) {
-    if (!cfg) return;
+    if (!cfg || root.hidden) { pending = [text]; return; }
+    pending = null;
     opened = true;
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
@@ -184,7 +189,11 @@
       link.addEventListener("click", function (event) {
         if (event.ctrlKey || event.metaKey || event.shiftKey || event.button) return;
         event.preventDefault();
-        openArticle(hit.slug, isPage ? null : index + 1, hit.anchor);
+        if (isPage || searchId || !lastQuery) return openArticle(hit.slug, isPage ? null : index + 1, hit.anchor);
+        // Opened before the pause that counts the search: count it now, so the click counts too.
+        clearTimeout(recordTimer);
+        get("search", { q: lastQuery, lang: cfg.lang, record: "1" }).then(function (body) { searchId = body.search_id; },
+          function () { /* the article still opens */ }).then(function () { openArticle(hit.slug, index + 1, hit.anchor); });
       });
       list.appendChild(el("li", {}, [link]));
     });
