@@ -119,7 +119,8 @@ def _widget_file(name: str, mimetype: str, max_age: int):
 def _browser_origin() -> str | None:
     """The calling page's origin when it is another site's; None for no browser page or this site."""
     origin = request.headers.get("Origin")
-    if not origin or origin.rstrip("/") == request.host_url.rstrip("/"):
+    own = {request.host_url.rstrip("/").lower(), _settings().base_url.rstrip("/").lower()}  # base_url: behind a proxy
+    if not origin or origin.rstrip("/").lower() in own:
         return None
     return origin
 
