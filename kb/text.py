@@ -78,13 +78,18 @@ def is_arabic(word: str) -> bool:
 
 # Arabic stop words: Lucene's Arabic stopwords list (apache/lucene analysis/common
 # .../ar/stopwords.txt, itself from Savoy/Larkey), folded with normalize_arabic so that
-# matching happens after normalization; plus a handful of question words customers use.
+# matching happens after normalization; plus a handful of question words customers use,
+# and the adverbs of time that only place a question in time (today, tomorrow, yesterday,
+# currently): Lucene has الآن already.  They never tell which article answers ("سعر الذهب
+# اليوم" found an article that says "اليوم" somewhere, "النهارده" and "بكره" reach them
+# through the dialect lexicon), and they lent off-topic questions keyword evidence.
 _ARABIC_STOPWORDS_RAW = """
 من ومن منها منه في وفي فيها فيه و ف ثم او أو ب بها به ا أ اى اي أي أى لا ولا الا ألا إلا لكن ما وما كما فما عن مع اذا إذا
 ان أن إن انها أنها إنها انه أنه إنه بان بأن فان فأن وان وأن وإن التى التي الذى الذي الذين الى الي إلى إلي على عليها عليه
 اما أما إما ايضا أيضا كل وكل لم ولم لن ولن هى هي هو وهى وهي وهو فهى فهي فهو انت أنت لك لها له هذه هذا تلك ذلك هناك كانت
 كان يكون تكون وكانت وكان غير بعض قد نحو بين بينما منذ ضمن حيث الان الآن خلال بعد قبل حتى عند عندما لدى جميع
 هل كيف ماذا لماذا متى اين أين كم عندي لدي يا
+اليوم غدا أمس البارحة حاليا
 """
 ARABIC_STOPWORDS = frozenset(normalize_arabic(w) for w in _ARABIC_STOPWORDS_RAW.split())
 
