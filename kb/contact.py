@@ -66,6 +66,7 @@ class ContactSettings:
     smtp_password: str = ""
     webhook_url: str = ""
     webhook_secret: str = ""  # signs the body: X-KB-Signature: sha256=<HMAC-SHA256 hex>
+    webhook_authorization: str = ""  # sent as the Authorization header (a helpdesk API's token)
 
     @property
     def destination(self) -> str:
@@ -86,7 +87,7 @@ def validate_settings(values: dict[str, Any]) -> tuple[ContactSettings, dict[str
     problems: dict[str, str] = {}
     text = {name: _CONTROL.sub("", str(values.get(name, "") or "")).strip() for name in (
         "mode", "email_to", "email_from", "smtp_host", "smtp_security", "smtp_username", "smtp_password",
-        "webhook_url", "webhook_secret")}
+        "webhook_url", "webhook_secret", "webhook_authorization")}
     mode = text["mode"] or "off"
     if mode not in MODES:
         problems["mode"] = N_("Choose where messages go.")
@@ -111,7 +112,7 @@ def validate_settings(values: dict[str, Any]) -> tuple[ContactSettings, dict[str
         problems["webhook_url"] = N_("Write an http:// or https:// URL.")
     settings = ContactSettings(mode, text["email_to"], text["email_from"], text["smtp_host"], port, security,
                                text["smtp_username"], text["smtp_password"], text["webhook_url"],
-                               text["webhook_secret"])
+                               text["webhook_secret"], text["webhook_authorization"])
     return settings, problems
 
 

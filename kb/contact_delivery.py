@@ -38,6 +38,17 @@ USER_AGENT = "kb-help-center/1 (contact form)"
 IDLE_WAKE_SECONDS = 60  # a worker looks again at least this often (another process may have stored one)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook that redirects is an error staff should see, not a success: urllib would turn
+    the POST into a GET without the body (and carry the Authorization header to the new host)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx code
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class DeliveryError(Exception):
     """An attempt failed; the message says why, for the staff page (no secrets in it)."""
 
@@ -106,9 +117,11 @@ def post_webhook(message: Message, settings: ContactSettings, site_name: str) ->
     if settings.webhook_secret:
         digest = hmac.new(settings.webhook_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
         headers["X-KB-Signature"] = f"sha256={digest}"
+    if settings.webhook_authorization:
+        headers["Authorization"] = settings.webhook_authorization
     request = urllib.request.Request(settings.webhook_url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - admin's URL
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # the admin's URL
             response.read(65536)
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"webhook answered HTTP {exc.code} {exc.reason}") from exc

@@ -158,7 +158,7 @@ def test_message_is_delivered_by_email_through_a_real_smtp_server(visitor, admin
 
 def test_message_is_posted_as_signed_json_to_a_webhook(visitor, admin, contact_app):
     with webhook_receiver() as (url, receiver):
-        configure(admin, mode="webhook", webhook_url=url, webhook_secret=SECRET)
+        configure(admin, mode="webhook", webhook_url=url, webhook_secret=SECRET, webhook_authorization="Bearer desk-token")
         ask, articles = ask_and_open(visitor, ENGLISH_QUESTION, "en")
         response = visitor.post("/contact", data={"ask": ask, "email": "sam@example.org", "message": "Still stuck",
                                                   "lang": "en", "source": "widget"},
@@ -174,6 +174,7 @@ def test_message_is_posted_as_signed_json_to_a_webhook(visitor, admin, contact_a
     assert payload["articles_opened"] == [articles[0]["slug"]]
     expected = hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
     assert request["headers"]["x-kb-signature"] == f"sha256={expected}"
+    assert request["headers"]["authorization"] == "Bearer desk-token"
     assert request["headers"]["idempotency-key"] == f"kb-contact-{payload['id']}"
     deflection = store_of(contact_app).deflection(30)
     assert (deflection.asked, deflection.answered, deflection.sent) == (1, 0, 1)
@@ -277,8 +278,11 @@ def test_destination_form_validates_and_keeps_stored_secrets(admin, contact_app)
     configure(admin, mode="webhook", webhook_url="https://desk.example.com/api/messages", webhook_secret="s1")
     configure(admin, mode="webhook", webhook_url="https://desk.example.com/api/messages", webhook_secret="")
     assert store_of(contact_app).load_settings().webhook_secret == "s1"
+    configure(admin, mode="webhook", webhook_url="https://desk.example.com/api/messages",
+              webhook_authorization="Bearer very-secret-token")
     page = admin.get("/staff/contact").get_data(as_text=True)
-    assert "s1" not in page  # never shown again
+    assert 'value="s1"' not in page and "very-secret-token" not in page  # never shown again
+    assert store_of(contact_app).load_settings().webhook_authorization == "Bearer very-secret-token"
     configure(admin, mode="webhook", webhook_url="https://desk.example.com/api/messages", clear_webhook_secret="1")
     assert store_of(contact_app).load_settings().webhook_secret == ""
 
@@ -302,7 +306,8 @@ def test_reports_show_asked_answered_and_sent(visitor, admin, contact_app):
     visitor.post("/contact", data={"ask": opened, "email": "g@example.org", "message": "still need help"})
     visitor.get("/contact/articles", query_string={"q": "zzqx unrelated words"})  # asked, nothing answered
     html = admin.get("/staff/reports").get_data(as_text=True)
-    counts = dict(re.findall(r'data-count="(\w+)">(\d+)', html))
+    section = html.split('data-report="contact-deflection"', 1)[1].split("</section>", 1)[0]
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)', section))
     assert counts == {"asked": "3", "answered": "1", "sent": "1", "pending": "1", "failed": "0"}
 
 

@@ -33,7 +33,7 @@ from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
 
-SECRET_FIELDS = ("smtp_password", "webhook_secret")
+SECRET_FIELDS = ("smtp_password", "webhook_secret", "webhook_authorization")
 STATUS_FILTERS = ("pending", "sending", "sent", "failed")
 
 
