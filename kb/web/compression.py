@@ -97,7 +97,11 @@ def compress_response(response: Response) -> Response:
     response.headers["Content-Encoding"] = coding
     # A byte range of the compressed body is not a range of the file: no ranges on it.
     response.headers.pop("Accept-Ranges", None)
-    if response.is_streamed:
+    # A file sent by the server's file wrapper (waitress's wsgi.file_wrapper for send_file) has
+    # a known length, so it is not "streamed", but it is in direct passthrough: its body can
+    # only be iterated, never read with get_data() (which raised, a 500 for every CSS and JS
+    # file a browser fetched through kb serve).
+    if response.is_streamed or response.direct_passthrough:
         original = response.response
         response.response = stream_with_context(_compress_chunks(response.iter_encoded(), coding))
         response.direct_passthrough = False
