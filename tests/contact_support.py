@@ -65,6 +65,7 @@ class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.fail_next = 0
+        self.answers: list[int] = []  # status codes to answer first, before fail_next
         self.lock = threading.Lock()
 
 
@@ -79,9 +80,12 @@ def webhook_receiver() -> Iterator[tuple[str, Receiver]]:
             with receiver.lock:
                 failing = receiver.fail_next > 0
                 receiver.fail_next -= 1 if failing else 0
-                receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                                          "json": json.loads(body), "answered": 503 if failing else 201})
-            self.send_response(503 if failing else 201)
+                status = receiver.answers.pop(0) if receiver.answers else 503 if failing else 201
+                receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                          "body": body, "json": json.loads(body), "answered": status})
+            self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", "0")
             self.end_headers()
 

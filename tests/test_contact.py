@@ -197,6 +197,19 @@ def test_failed_webhook_is_kept_shown_to_staff_retried_then_delivered(visitor, a
     assert store.message(failed.id).status == "sent"
 
 
+def test_a_redirecting_webhook_is_an_error_not_a_delivery(visitor, admin, contact_app):
+    """GIVEN a webhook URL that redirects WHEN a message is sent THEN it is not counted as delivered
+    (the redirected request would have lost the body) and staff see the status code."""
+    with webhook_receiver() as (url, receiver):
+        receiver.answers = [302]
+        configure(admin, mode="webhook", webhook_url=url, webhook_authorization="Bearer t")
+        visitor.post("/contact", data={"email": "r@example.org", "message": "Redirected?", "confirm": "1"})
+        store = store_of(contact_app)
+        message = wait_for(lambda: (m := store.messages()[0]).attempts == 1 and m, what="the first attempt")
+    assert message.status == "pending" and "HTTP 302" in message.last_error
+    assert [r["path"] for r in receiver.requests] == ["/hooks/contact"]  # /elsewhere was never asked
+
+
 def test_unreachable_smtp_keeps_the_message_until_attempts_run_out_then_staff_resend(visitor, admin, contact_app):
     with smtp_server() as (port, mailbox):
         pass  # the port is free again: nothing listens there
