@@ -139,3 +139,30 @@ def test_english_on_a_desktop_open_an_article_come_back_and_send(browser, base_u
     assert payload["articles_opened"] == [payload["articles_shown"][0]["slug"]]
     assert not errors, errors
     context.close()
+
+
+def test_staff_see_the_messages_the_destination_and_the_deflection(browser, base_url, live_app, shots):
+    """GIVEN the messages sent above WHEN an admin opens the staff pages THEN the contact page lists
+    them as sent, with the articles shown, and the reports count asked / answered / sent."""
+    from kb import users
+
+    email, password = "contact-admin@example.com", "contact-admin-password-1"
+    users.create_user(live_app.extensions["kb_db"].connection(), email, password, role="admin")
+    context, page, errors = new_tab(browser, 1280, 900, "en")
+    page.goto(f"{base_url}/en/staff/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/staff/**")
+    page.goto(f"{base_url}/en/staff/contact")
+    rows = page.locator("tr[data-message-id]")
+    assert rows.count() == 2
+    assert page.locator("[data-status=sent]").count() == 2
+    check_layout(page, shots, "en-staff-contact")
+    page.goto(f"{base_url}/ar/staff/reports")
+    section = page.locator("[data-report=contact-deflection]")
+    asked = int(section.locator("[data-count=asked]").inner_text())
+    assert asked >= 2 and section.locator("[data-count=sent]").inner_text() == "2"
+    section.screenshot(path=str(shots / "ar-reports-deflection.png"))
+    assert not errors, errors
+    context.close()
