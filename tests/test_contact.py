@@ -262,6 +262,18 @@ def test_without_javascript_the_answers_come_first_and_send_is_one_more_click(vi
     assert message.shown and message.shown[0]["slug"] == "responding-to-negative-reviews-en"
 
 
+def test_a_script_gets_the_answers_as_json_before_its_message_is_stored(visitor, contact_app):
+    response = visitor.post("/contact", data={"email": "j@example.org", "message": ENGLISH_QUESTION},
+                            headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json["status"] == "answers"
+    assert response.json["articles"][0]["slug"] == "responding-to-negative-reviews-en"
+    assert store_of(contact_app).messages() == []
+    response = visitor.post("/contact", data={"email": "j@example.org", "message": ENGLISH_QUESTION,
+                                              "ask": response.json["ask"]}, headers={"Accept": "application/json"})
+    assert response.status_code == 201
+    assert store_of(contact_app).message(response.json["id"]).shown[0]["slug"] == "responding-to-negative-reviews-en"
+
+
 def test_bad_input_gets_a_clear_error_in_the_page_language(visitor, contact_app):
     response = visitor.post("/contact", data={"email": "not-an-address", "message": "x", "confirm": "1", "lang": "ar"})
     assert response.status_code == 400

@@ -163,12 +163,20 @@ def articles():
     rate_limit(desk().lookups, "contact")
     hits = _find(question) if len(question) >= MIN_QUESTION_CHARS else []
     token = _remember_shown(request.args.get("ask"), question, hits)
-    return jsonify({
+    return jsonify(_answers(hits, token))
+
+
+def _answers(hits: list, token: str | None) -> dict:
+    return {
         "ask": token,
         "articles": [{"slug": hit.slug, "title": hit.title, "snippet": hit.snippet, "lang": hit.lang,
                       "dir": i18n.text_direction(hit.lang), "section": hit.section, "category": hit.category,
                       "url": _open_url(hit, token)} for hit in hits],
-    })
+    }
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.get("/contact/open/<slug>")
@@ -196,17 +204,20 @@ def send():
         # No answers were shown yet (no JavaScript): show them first, sending stays one click away.
         hits = _find(values["message"])
         if hits:
-            return _page(values["message"], hits, _remember_shown(None, values["message"], hits), values, {})
+            token = _remember_shown(None, values["message"], hits)
+            if _wants_json():  # a script's send: the answers first, status "answers" (send again with ask)
+                return jsonify({"status": "answers", **_answers(hits, token)})
+            return _page(values["message"], hits, token, values, {})
     rate_limit(contact.sends, "contact-send")
     try:
         message_id = contact.store.submit(token, values["name"], values["email"], values["message"],
                                           i18n.current_language(), _source(), _shown_articles(token))
     except KbError as exc:
-        if request.accept_mimetypes.best == "application/json":
+        if _wants_json():
             return jsonify({"error": {"code": exc.code, "message": translated(exc.message), "field": exc.field}}), 400
         return _page(values["message"], [], token, values, {exc.field or "message": translated(exc.message)}, 400)
     contact.courier.wake()
-    if request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         return jsonify({"id": message_id, "status": "received"}), 201
     return redirect(url_for("contact.sent", source=_source() if _source() != "site" else None), code=303)
 
