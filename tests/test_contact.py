@@ -122,6 +122,8 @@ def test_open_records_only_articles_shown_to_that_ask(visitor, contact_app):
     # A forged token or an article that was not shown changes nothing, and still goes to the article.
     assert visitor.get("/contact/open/handling-angry-customers?ask=forged").status_code == 303
     assert visitor.get("/contact/open/no-such-article").status_code == 404
+    hostile = visitor.get("/contact/open/handling-angry-customers?section=x%0d%0aSet-Cookie:%20a=b")
+    assert hostile.status_code == 303 and "\n" not in hostile.headers["Location"] and "Set-Cookie" not in hostile.headers
     assert store_of(contact_app).record_open(ask, "not-shown") is False
     deflection = store_of(contact_app).deflection(30)
     assert (deflection.asked, deflection.answered, deflection.sent) == (1, 1, 0)

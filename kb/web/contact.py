@@ -15,6 +15,7 @@ as the article vote is), rate-limited per client.
 from __future__ import annotations
 
 import threading
+from urllib.parse import quote
 
 from flask import Blueprint
 from flask import abort
@@ -187,7 +188,7 @@ def open_article(slug: str):
         abort(404)
     desk().store.record_open(request.args.get("ask"), found.slug)
     target = i18n.article_href(found)
-    section = request.args.get("section")
+    section = quote(request.args.get("section", ""), safe="%-._~")  # an anchor, percent-encoded already
     return redirect(target + (f"#{section}" if section else ""), code=303)
 
 
