@@ -43,6 +43,13 @@ ACTION_LABELS = {
     "user_password_reset": "إعادة تعيين كلمة مرور",
     "api_key_created": "إنشاء مفتاح API",
     "api_key_revoked": "إلغاء مفتاح API",
+    "panel_link_created": "إنشاء رابط لوحة الوكلاء",
+    "panel_link_revoked": "إلغاء رابط لوحة الوكلاء",
+    "widget_origin_added": "إضافة موقع إلى أداة المساعدة",
+    "widget_origin_removed": "حذف موقع من أداة المساعدة",
+    "contact_destination_saved": "تعديل وجهة رسائل التواصل",
+    "contact_message_resent": "إعادة إرسال رسالة تواصل",
+    "brand_saved": "تعديل هوية الموقع",
 }
 
 

@@ -54,6 +54,13 @@ AUDIT_LABELS = {
     "user_password_reset": _l("Password reset"),
     "api_key_created": _l("API key created"),
     "api_key_revoked": _l("API key revoked"),
+    "panel_link_created": _l("Agent panel link created"),
+    "panel_link_revoked": _l("Agent panel link revoked"),
+    "widget_origin_added": _l("Site allowed to use the help widget"),
+    "widget_origin_removed": _l("Site removed from the help widget"),
+    "contact_destination_saved": _l("Contact form destination changed"),
+    "contact_message_resent": _l("Contact message sent again"),
+    "brand_saved": _l("Brand changed"),
 }
 
 
