@@ -110,7 +110,8 @@ class Settings:
     secret_key: str = setting("", "Secret for signing cookies; generated and stored in data_dir when empty.")
     site_name: str = setting("مركز المساعدة", "Name of the help center shown in the page header.")
     support_contact: str = setting(
-        "mailto:support@example.com", "Where 'contact support' links point (a URL or a mailto: address)."
+        "", "Where 'contact support' links point (a URL or a mailto: address); empty: the help center's "
+            "own contact form (/contact), which shows the articles that answer before a message is sent."
     )
     default_language: str = setting(
         "ar", "Interface language when neither the URL (/en/...) nor the browser's Accept-Language names one of the "

@@ -348,3 +348,30 @@ def test_reports_show_asked_answered_and_sent(visitor, admin, contact_app):
 def test_validate_settings_names_the_bad_field(values, field):
     _settings, problems = validate_settings(values)
     assert field in problems
+
+
+def test_contact_support_links_default_to_the_form_with_the_question(session_kb, tmp_path):
+    """GIVEN no support_contact setting WHEN a question has no answer, in Arabic and in English
+    THEN "ask our support team" opens the contact form with the question already typed, in the
+    page's language, and the header link opens the form; a set support_contact still wins."""
+    from urllib.parse import quote
+
+    from conftest import make_settings
+
+    from kb.web import create_app
+
+    def app_with(**overrides):
+        settings = make_settings(tmp_path, **overrides).with_overrides(
+            articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
+        return create_app(settings, knowledge=session_kb, test_config={"TESTING": True}).test_client()
+
+    client = app_with(support_contact="")
+    question = "asdkjh qwpoe"
+    html = client.get("/search", query_string={"q": question}).get_data(as_text=True)
+    assert f'href="/contact?q={quote(question).replace("%20", "+")}"' in html or f'href="/contact?q={quote(question)}"' in html
+    assert 'href="/contact"' in html  # the header's "contact support"
+    english = client.get("/en/search", query_string={"q": question}).get_data(as_text=True)
+    assert 'href="/en/contact?q=' in english
+    assert client.get("/contact", query_string={"q": question}).status_code == 200
+    mailto = app_with(support_contact="mailto:help@example.com").get("/search", query_string={"q": question})
+    assert "mailto:help@example.com" in mailto.get_data(as_text=True)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import Flask
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -100,6 +101,9 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     return app
 
 
+CONTACT_ENDPOINT = "contact.contact_page"
+
+
 def _init_templates(app: Flask, settings: Settings) -> None:
     """Globals every template may use: site name, support link, lang, ``asset_url``."""
     hashes: dict[str, str] = {}
@@ -115,11 +119,19 @@ def _init_templates(app: Flask, settings: Settings) -> None:
         # One URL in every language (no /en/ prefix), so the browser caches it once.
         return i18n.unprefixed(f"{app.static_url_path}/{quote(filename)}?v={hashes[filename]}")
 
-    app.jinja_env.globals.update(
-        asset_url=asset_url,
-        site_name=settings.site_name,
-        support_contact=settings.support_contact,
-    )
+    app.jinja_env.globals.update(asset_url=asset_url, site_name=settings.site_name)
+
+    @app.context_processor
+    def _support_contact() -> dict:
+        # Unset, "contact support" is the help center's own contact form, which shows the
+        # articles that answer before a message is sent (kb.web.contact), in the page's language.
+        def contact_link(question: str = "") -> str:
+            """The contact form with the customer's question already typed (or the set link)."""
+            if settings.support_contact:
+                return settings.support_contact
+            return url_for(CONTACT_ENDPOINT, q=question) if question else url_for(CONTACT_ENDPOINT)
+
+        return {"support_contact": contact_link(), "contact_link": contact_link}
 
 
 def wants_json() -> bool:
