@@ -236,3 +236,10 @@ def test_a_bad_origin_on_the_admin_page_is_a_400_naming_it(admin):  # noqa: F811
 def test_editors_cannot_manage_panel_links(editor):  # noqa: F811
     assert editor.get("/staff/panel-links").status_code == 403
     assert editor.post("/staff/panel-links", {"name": "x", "origins": ""}).status_code == 403
+
+
+def test_panel_links_are_listed_with_the_api_keys(admin):  # noqa: F811
+    """The issue asks for panel links "listed with the API keys, with last use"."""
+    admin.post("/staff/panel-links", {"name": "Chatwoot الدعم", "origins": CHATWOOT})
+    html = admin.get("/staff/api-keys").get_data(as_text=True)
+    assert "Chatwoot الدعم" in html and "/staff/panel-links" in html

@@ -15,6 +15,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from kb import apikeys
+from kb import panel_links
 from kb import audit
 from kb import users
 from kb.errors import KbError
@@ -102,7 +103,8 @@ def api_keys():
         else:
             audit.record(db(), "api_key_created", key.prefix, current_user(), name=key.name)
             created = (key, secret)  # shown once, on this page only (never in a cookie or a redirect)
-    page = render_template("staff/api_keys.html", keys=apikeys.list_keys(db()), created=created, errors=errors)
+    page = render_template("staff/api_keys.html", keys=apikeys.list_keys(db()), created=created, errors=errors,
+                           panel_links=panel_links.list_links(db()))
     return page, 400 if errors else 200
 
 
