@@ -9,7 +9,6 @@ keys apart.  Verification looks the key up by that prefix and compares hashes wi
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -21,6 +20,8 @@ import click
 from kb.cli_support import database as _database
 from kb.cli_support import gettext
 from kb.cli_support import handle_errors as _clear_errors
+from kb.db import touch_last_used
+from kb.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -49,11 +50,8 @@ class ApiKey:
         return self.revoked_at is None
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def hash_key(key: str) -> str:
+    """SHA-256 of a long random secret (API key, panel link token, contact ask token)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -101,7 +99,7 @@ def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
 def revoke_key(db: sqlite3.Connection, ident: str) -> ApiKey:
     """Revoke a key (by id or prefix) from now on; revoking twice keeps the first date."""
     key = find_key(db, ident)
-    db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), key.id))
+    db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_timestamp(), key.id))
     return find_key(db, str(key.id))
 
 
@@ -122,12 +120,7 @@ def verify_key(db: sqlite3.Connection, secret: str) -> ApiKey | None:
 
 
 def _touch(db: sqlite3.Connection, key: ApiKey) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    if key.last_used_at:
-        last = dt.datetime.strptime(key.last_used_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-        if (now - last).total_seconds() < TOUCH_SECONDS:
-            return
-    db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now.strftime("%Y-%m-%dT%H:%M:%SZ"), key.id))
+    touch_last_used(db, "api_keys", key.id, key.last_used_at, TOUCH_SECONDS)
 
 
 # -- the `kb apikey` commands ----------------------------------------------------------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import re
 import secrets
@@ -30,8 +29,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from kb.apikeys import hash_key
 from kb.db import Database
 from kb.db import durable
+from kb.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -161,10 +162,6 @@ class Deflection:
         return self.answered / self.asked if self.asked else 0.0
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _clean(value: str, limit: int) -> str:
     return _CONTROL.sub("", value.replace("\r\n", "\n")).strip()[:limit]
 
@@ -172,7 +169,7 @@ def _clean(value: str, limit: int) -> str:
 def _since(days: int | None) -> str:
     if days is None:
         return "0000"
-    return (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))
 
 
 class ContactStore:
@@ -209,7 +206,7 @@ class ContactStore:
         token = secrets.token_urlsafe(24)
         self._conn.execute(
             "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?)",
-            (_token_hash(token), _clean(question, MAX_QUESTION_CHARS), lang, source if source in SOURCES else "site",
+            (hash_key(token), _clean(question, MAX_QUESTION_CHARS), lang, source if source in SOURCES else "site",
              json.dumps(slugs[:MAX_SHOWN])),
         )
         return token
@@ -217,7 +214,7 @@ class ContactStore:
     def _ask(self, token: str | None) -> sqlite3.Row | None:
         if not token:
             return None
-        return self._conn.execute("SELECT * FROM contact_asks WHERE token_hash = ?", (_token_hash(token),)).fetchone()
+        return self._conn.execute("SELECT * FROM contact_asks WHERE token_hash = ?", (hash_key(token),)).fetchone()
 
     def update_ask(self, token: str, question: str, slugs: list[str]) -> bool:
         """The visitor rephrased: keep the latest question, add the newly shown articles."""
@@ -268,7 +265,7 @@ class ContactStore:
                 if ask is None:
                     cursor = conn.execute(
                         "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?)",
-                        (_token_hash(secrets.token_urlsafe(24)), text[:MAX_QUESTION_CHARS], lang, source,
+                        (hash_key(secrets.token_urlsafe(24)), text[:MAX_QUESTION_CHARS], lang, source,
                          json.dumps([item["slug"] for item in shown])))
                     ask_id, opened = cursor.lastrowid, "[]"
                 else:

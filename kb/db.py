@@ -9,12 +9,32 @@ threads); in Flask, ``get_db()`` keeps one per request context.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # how tables store a moment: UTC, sorts as text
+
+
+def utc_timestamp(moment: dt.datetime | None = None) -> str:
+    """``moment`` (default: now) as the tables store it."""
+    return (moment or dt.datetime.now(dt.timezone.utc)).strftime(TIMESTAMP_FORMAT)
+
+
+def touch_last_used(db: sqlite3.Connection, table: str, row_id: int, last_used_at: str | None,
+                    every_seconds: int) -> None:
+    """Set a row's ``last_used_at`` to now unless it was set less than ``every_seconds`` ago,
+    so a busy API key or panel link does not write on every request.  ``table`` is a constant
+    of the calling module, never user input."""
+    now = dt.datetime.now(dt.timezone.utc)
+    if last_used_at:
+        last = dt.datetime.strptime(last_used_at, TIMESTAMP_FORMAT).replace(tzinfo=dt.timezone.utc)
+        if (now - last).total_seconds() < every_seconds:
+            return
+    db.execute(f"UPDATE {table} SET last_used_at = ? WHERE id = ?", (utc_timestamp(now), row_id))
 
 
 def connect(path: Path) -> sqlite3.Connection:

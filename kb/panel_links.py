@@ -16,7 +16,6 @@ it cannot reach the agent API or the staff area.  Table: ``kb/migrations/0006_pa
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -26,6 +25,9 @@ import sqlite3
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from kb.apikeys import hash_key
+from kb.db import touch_last_used
+from kb.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -54,14 +56,6 @@ class PanelLink:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _signature(secret_key: str, public_id: str, nonce: str) -> str:
@@ -114,7 +108,7 @@ def create_link(db: sqlite3.Connection, name: str, origins: str, secret_key: str
     nonce = secrets.token_urlsafe(32)
     token = f"{TOKEN_PREFIX}{public_id}.{nonce}.{_signature(secret_key, public_id, nonce)}"
     cursor = db.execute("INSERT INTO panel_links (name, public_id, token_hash, origins) VALUES (?, ?, ?, ?)",
-                        (name, public_id, _hash(token), " ".join(allowed)))
+                        (name, public_id, hash_key(token), " ".join(allowed)))
     return get_link(db, cursor.lastrowid), token
 
 
@@ -142,7 +136,7 @@ def find_active(db: sqlite3.Connection, public_id: str) -> PanelLink | None:
 def revoke_link(db: sqlite3.Connection, link_id: int) -> PanelLink:
     """Revoke a link from now on; revoking twice keeps the first date."""
     get_link(db, link_id)
-    db.execute("UPDATE panel_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), link_id))
+    db.execute("UPDATE panel_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_timestamp(), link_id))
     return get_link(db, link_id)
 
 
@@ -157,19 +151,14 @@ def verify_token(db: sqlite3.Connection, token: str, secret_key: str) -> PanelLi
     if link is None:
         return None
     row = db.execute("SELECT token_hash FROM panel_links WHERE id = ?", (link.id,)).fetchone()
-    if not hmac.compare_digest(row["token_hash"], _hash(token)):
+    if not hmac.compare_digest(row["token_hash"], hash_key(token)):
         return None
     _touch(db, link)
     return link
 
 
 def _touch(db: sqlite3.Connection, link: PanelLink) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    if link.last_used_at:
-        last = dt.datetime.strptime(link.last_used_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-        if (now - last).total_seconds() < TOUCH_SECONDS:
-            return
-    db.execute("UPDATE panel_links SET last_used_at = ? WHERE id = ?", (now.strftime("%Y-%m-%dT%H:%M:%SZ"), link.id))
+    touch_last_used(db, "panel_links", link.id, link.last_used_at, TOUCH_SECONDS)
 
 
 # -- what the panel shows and what agents say about it ------------------------------------------
