@@ -30,6 +30,7 @@ from kb.db import touch_last_used
 from kb.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
+from kb.widget_origins import parse_origin
 
 TOKEN_PREFIX = "kbp_"
 MAX_NAME_CHARS = 100
@@ -73,23 +74,22 @@ def normalize_origins(text: str) -> tuple[str, ...]:
     """The origins an admin typed (one per line, or separated by spaces or commas), checked.
 
     Each must be ``http(s)://host[:port]``: no path, query, user or wildcard, because it goes
-    into a ``frame-ancestors`` directive as it is.  A trailing slash is dropped.
+    into a ``frame-ancestors`` directive as it is.  A trailing slash is dropped; the rest of the
+    normalizing (case, default port, IPv6 brackets) is the widget's :func:`parse_origin`, so both
+    keep an origin as a browser sends it.
     """
     origins: list[str] = []
     for item in re.split(r"[\s,]+", text or ""):
         if not item:
             continue
-        parts = urlsplit(item.rstrip("/"))
-        valid = (parts.scheme in ("http", "https") and parts.hostname and not parts.username and not parts.path
-                 and not parts.query and not parts.fragment and "*" not in item and "'" not in item and ";" not in item)
         try:
-            port = parts.port
-        except ValueError:
-            valid = False
-        if not valid:
+            parts = urlsplit(item.rstrip("/"))
+            if "://" not in item or parts.path or parts.query or parts.fragment or "'" in item or ";" in item:
+                raise ValueError(item)
+            origin = parse_origin(item)
+        except (ValueError, KbError):
             raise KbError("bad_origin", N_("%(origin)r is not an origin: write scheme://host or scheme://host:port "
-                                           "(for example https://chat.example.com).", origin=item), field="origins")
-        origin = f"{parts.scheme}://{parts.hostname.lower()}" + (f":{port}" if port else "")
+                                           "(for example https://chat.example.com).", origin=item), field="origins") from None
         if origin not in origins:
             origins.append(origin)
     if len(origins) > MAX_ORIGINS:
