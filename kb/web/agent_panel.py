@@ -33,7 +33,6 @@ from kb import panel_links
 from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import security
-from kb.web.security import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +86,7 @@ def _panel_link() -> panel_links.PanelLink:
     link = panel_links.verify_token(_db(), token.strip(), str(current_app.config["SECRET_KEY"]))
     if link is None:
         raise KbError("invalid_token", "Unknown or revoked panel link: ask an admin for a new one.", status=401)
-    limiters: dict[int, RateLimiter] = current_app.extensions.setdefault("kb_panel_limiters", {})
-    limit = _settings().api_rate_limit
-    limiter = limiters.get(limit) or limiters.setdefault(limit, RateLimiter(limit))
-    scope = f"panel:{link.id}"
-    if not limiter.allow(scope):
-        error = KbError("rate_limited", f"Too many requests: at most {limit} per minute.", status=429)
-        error.retry_after = limiter.retry_after(scope)  # type: ignore[attr-defined]
-        raise error
+    security.limit_rate(f"panel:{link.id}", _settings().api_rate_limit)
     return link
 
 

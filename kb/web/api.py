@@ -29,8 +29,8 @@ from kb.articles import LANGS
 from kb.errors import KbError
 from kb.render import render_markdown
 from kb.web import api_schema
-from kb.web.security import RateLimiter
 from kb.web.security import client_key
+from kb.web.security import limit_rate
 
 logger = logging.getLogger(__name__)
 
@@ -91,22 +91,12 @@ def _required_key() -> ApiKey:
     return key
 
 
-def _limit_rate(scope: str, limit: int) -> None:
-    """429 with Retry-After once ``scope`` has used its requests of the last minute."""
-    limiters: dict[int, RateLimiter] = current_app.extensions.setdefault("kb_api_limiters", {})
-    limiter = limiters.get(limit) or limiters.setdefault(limit, RateLimiter(limit))
-    if not limiter.allow(scope):
-        error = KbError("rate_limited", f"Too many requests: at most {limit} per minute.", status=429)
-        error.retry_after = limiter.retry_after(scope)  # type: ignore[attr-defined]
-        raise error
-
-
 def _limit_key(key: ApiKey) -> None:
-    _limit_rate(f"key:{key.id}", key.rate_limit or _settings().api_rate_limit)
+    limit_rate(f"key:{key.id}", key.rate_limit or _settings().api_rate_limit)
 
 
 def _limit_client() -> None:
-    _limit_rate(f"client:{client_key()}", _settings().api_rate_limit)
+    limit_rate(f"client:{client_key()}", _settings().api_rate_limit)
 
 
 # -- request parsing ----------------------------------------------------------------------------

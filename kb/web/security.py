@@ -209,14 +209,15 @@ def _is_site_path(value: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def _keyed_hash(value: str, purpose: str) -> str:
+def keyed_hash(value: str, purpose: str) -> str:
+    """HMAC of ``value`` under the app's secret key, for ``purpose``: what is stored instead of an id."""
     secret = str(current_app.config.get("SECRET_KEY") or "").encode("utf-8")
     return hmac.new(secret, f"{purpose}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def client_key() -> str:
     """A stable, non-reversible key for the requesting client (HMAC of its IP address)."""
-    return _keyed_hash(request.remote_addr or "unknown", "ip")
+    return keyed_hash(request.remote_addr or "unknown", "ip")
 
 
 def visitor_key(create: bool = True) -> str | None:
@@ -230,7 +231,7 @@ def visitor_key(create: bool = True) -> str | None:
             return None
         visitor = secrets.token_urlsafe(16)
         session[_VISITOR_SESSION_KEY] = visitor
-    return _keyed_hash(visitor, "visitor")
+    return keyed_hash(visitor, "visitor")
 
 
 class RateLimiter:
@@ -278,6 +279,18 @@ class RateLimiter:
         stale = [key for key, events in self._events.items() if not events or events[-1] <= now - self.WINDOW]
         for key in stale:
             del self._events[key]
+
+
+def limit_rate(scope: str, limit: int) -> None:
+    """A 429 with Retry-After once ``scope`` (an API key, a panel link, a client) has used its
+    ``limit`` requests of the last minute: the token-authenticated APIs' limit, in English as
+    their errors are.  One limiter per limit, kept on the app."""
+    limiters: dict[int, RateLimiter] = current_app.extensions.setdefault("kb_api_limiters", {})
+    limiter = limiters.get(limit) or limiters.setdefault(limit, RateLimiter(limit))
+    if not limiter.allow(scope):
+        error = KbError("rate_limited", f"Too many requests: at most {limit} per minute.", status=429)
+        error.retry_after = limiter.retry_after(scope)  # type: ignore[attr-defined]
+        raise error
 
 
 def rate_limit(limiter: RateLimiter, scope: str) -> None:
