@@ -141,6 +141,15 @@ def language_view(public: PublicCatalog, lang: str) -> LanguageView:
     return view  # type: ignore[return-value]
 
 
+def public_languages(public: PublicCatalog) -> frozenset[str]:
+    """The languages that have public articles, found once per catalog version (the widget
+    asks on every search)."""
+    found = public.rendered.get("languages")
+    if found is None:
+        found = public.rendered.setdefault("languages", frozenset(a.lang for a in public.articles.values()))
+    return found  # type: ignore[return-value]
+
+
 class PublicCatalogCache:
     """``build_public_catalog`` of a KnowledgeBase's catalog, rebuilt only when it may have changed.
 

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import html
-import hmac
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint
 from flask import Response
 from flask import current_app
+from flask import g
 from flask import request
 from flask import url_for
 from flask_babel import force_locale
@@ -40,9 +41,11 @@ from flask_babel import gettext as _
 from kb.errors import KbError
 from kb.web import i18n
 from kb.web import pages
+from kb.web import site
 from kb.web.branding import current_brand
 from kb.web.branding import site_name
 from kb.web.security import RateLimiter
+from kb.web.security import keyed_hash
 from kb.web.security import rate_limit
 from kb.web.widget_content import html_to_tree
 from kb.web.widget_content import page_query
@@ -116,6 +119,14 @@ def _widget_file(name: str, mimetype: str, max_age: int):
 # -- CORS: allowed origins only ---------------------------------------------------------------
 
 
+def _allowed(origin: str) -> bool:
+    """Whether the admin allows ``origin`` (one database read per request: the check and the
+    CORS headers both ask)."""
+    if "kb_widget_origin_allowed" not in g:
+        g.kb_widget_origin_allowed = _origins().allows(origin)
+    return g.kb_widget_origin_allowed
+
+
 def _browser_origin() -> str | None:
     """The calling page's origin when it is another site's; None for no browser page or this site."""
     origin = request.headers.get("Origin")
@@ -132,7 +143,7 @@ def _check_origin():
     origin = _browser_origin()
     if origin is None:
         return None
-    if not _origins().allows(origin):
+    if not _allowed(origin):
         raise KbError("origin_not_allowed", "This site may not use the help widget: an admin lists the sites "
                       "allowed at /staff/widget.", status=403)
     if request.method == "OPTIONS":
@@ -150,7 +161,7 @@ def _cors_headers(response):
         return response
     response.vary.add("Origin")
     origin = _browser_origin()
-    if origin is not None and _origins().allows(origin):
+    if origin is not None and _allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return response
@@ -182,8 +193,7 @@ def _lang() -> str:
 
 def _search_lang(lang: str) -> str | None:
     """Search the visitor's language when the collection has public articles in it, else all."""
-    articles = _knowledge().catalog.articles.values()
-    return lang if any(a.lang == lang and a.is_public for a in articles) else None
+    return lang if lang in pages.public_languages(site.public_catalog()) else None
 
 
 def _text_arg(name: str, max_chars: int) -> str:
@@ -227,10 +237,12 @@ def config():
 
 
 def _has_contact_page() -> bool:
-    return any(rule.rule == "/contact" for rule in current_app.url_map.iter_rules())
+    return "contact" in current_app.blueprints
 
 
+@lru_cache(maxsize=1)
 def _stylesheet_version() -> str:
+    """The shipped stylesheet's content hash, read once per process (it changes only with a release)."""
     return hashlib.sha256((STATIC / "widget.css").read_bytes()).hexdigest()[:10]
 
 
@@ -324,7 +336,6 @@ def vote():
     found = _knowledge().catalog.articles.get(slug) if isinstance(slug, str) else None
     if found is None or not found.is_public:
         raise KbError("not_found", "No published article with this slug.", status=404, field="slug")
-    secret = str(current_app.config.get("SECRET_KEY") or "").encode("utf-8")
-    visitor_hash = hmac.new(secret, f"widget-visitor:{visitor}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    visitor_hash = keyed_hash(visitor, "widget-visitor")
     recorded = _analytics().record_vote(found.slug, visitor_hash, helpful)
     return {"recorded": recorded, "vote": _analytics().vote_of(found.slug, visitor_hash)}
