@@ -108,7 +108,10 @@ class Settings:
         "", "Public URL of the site, for sitemap and canonical links; empty: http://<host>:<port>, following those settings."
     )
     secret_key: str = setting("", "Secret for signing cookies; generated and stored in data_dir when empty.")
-    site_name: str = setting("مركز المساعدة", "Name of the help center shown in the page header.")
+    site_name: str = setting(
+        "", "Name of the help center shown in the page header; empty: \"Help Center\" from the catalogs, in the "
+            "page's language (the brand page can name it per language)."
+    )
     support_contact: str = setting(
         "", "Where 'contact support' links point (a URL or a mailto: address); empty: the help center's "
             "own contact form (/contact), which shows the articles that answer before a message is sent."
