@@ -9,12 +9,12 @@ Every report takes ``days`` (look-back window; None for all time) and ``limit``.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sqlite3
 from dataclasses import dataclass
 
 from kb.db import Database
+from kb.db import window_start
 from kb.text import normalize_arabic
 
 MAX_QUERY_CHARS = 200
@@ -24,13 +24,6 @@ MAX_COMMENT_CHARS = 500
 def normalize_query(query: str) -> str:
     """The form searches are grouped by: Arabic-normalized, lowercased, single spaces."""
     return re.sub(r"\s+", " ", normalize_arabic(query).lower()).strip()[:MAX_QUERY_CHARS]
-
-
-def _since(days: int | None) -> str:
-    if days is None:
-        return "0000"
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
-    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -159,7 +152,7 @@ class Analytics:
                        COUNT(clicked_slug) AS clicks, MAX(created_at) AS last_searched
                 FROM searches WHERE created_at >= ? {condition}
                 GROUP BY normalized ORDER BY searches DESC, last_searched DESC LIMIT ?""",
-            (_since(days), int(limit)),
+            (window_start(days), int(limit)),
         ).fetchall()
         return [
             QueryStat(row["query"], row["normalized"], row["searches"], float(row["avg_results"] or 0), row["clicks"],
@@ -173,7 +166,7 @@ class Analytics:
             """SELECT source, COUNT(*) AS searches, SUM(result_count = 0) AS without_results,
                       COUNT(clicked_slug) AS clicks
                FROM searches WHERE created_at >= ? GROUP BY source ORDER BY searches DESC, source""",
-            (_since(days),),
+            (window_start(days),),
         ).fetchall()
         return [SourceStat(row["source"], row["searches"], row["without_results"] or 0, row["clicks"]) for row in rows]
 
@@ -181,14 +174,14 @@ class Analytics:
         rows = self._conn.execute(
             """SELECT slug, COUNT(*) AS views FROM article_views WHERE created_at >= ?
                GROUP BY slug ORDER BY views DESC, slug LIMIT ?""",
-            (_since(days), int(limit)),
+            (window_start(days), int(limit)),
         ).fetchall()
         return [ArticleViews(row["slug"], row["views"]) for row in rows]
 
     def least_helpful_articles(self, days: int | None = 90, limit: int = 20, min_votes: int = 1,
                                comments_per_article: int = 10) -> list[ArticleVotes]:
         """Articles with the most "not helpful" votes relative to all votes, with their comments."""
-        since = _since(days)
+        since = window_start(days)
         rows = self._conn.execute(
             """SELECT slug, SUM(helpful) AS helpful, SUM(1 - helpful) AS not_helpful FROM votes
                WHERE created_at >= ? GROUP BY slug HAVING COUNT(*) >= ? AND SUM(1 - helpful) > 0

@@ -20,7 +20,6 @@ No Flask here: the web layer (``kb.web.contact``) and the staff pages call these
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import re
 import secrets
@@ -32,7 +31,7 @@ from typing import Any
 from kb.apikeys import hash_key
 from kb.db import Database
 from kb.db import durable
-from kb.db import utc_timestamp
+from kb.db import window_start
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -164,12 +163,6 @@ class Deflection:
 
 def _clean(value: str, limit: int) -> str:
     return _CONTROL.sub("", value.replace("\r\n", "\n")).strip()[:limit]
-
-
-def _since(days: int | None) -> str:
-    if days is None:
-        return "0000"
-    return utc_timestamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))
 
 
 class ContactStore:
@@ -352,7 +345,7 @@ class ContactStore:
 
     def deflection(self, days: int | None = 30, top: int = 10) -> Deflection:
         """Questions asked on the form in the last ``days``, answered by an article, sent."""
-        since = _since(days)
+        since = window_start(days)
         row = self._conn.execute(
             """SELECT COUNT(*) AS asked,
                       COALESCE(SUM(CASE WHEN sent_at IS NULL AND opened != '[]' THEN 1 ELSE 0 END), 0) AS answered,

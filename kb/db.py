@@ -24,6 +24,13 @@ def utc_timestamp(moment: dt.datetime | None = None) -> str:
     return (moment or dt.datetime.now(dt.timezone.utc)).strftime(TIMESTAMP_FORMAT)
 
 
+def window_start(days: int | None) -> str:
+    """The timestamp ``days`` days ago, for ``created_at >= ?`` in reports; None: since the beginning."""
+    if days is None:
+        return "0000"
+    return utc_timestamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days))
+
+
 def touch_last_used(db: sqlite3.Connection, table: str, row_id: int, last_used_at: str | None,
                     every_seconds: int) -> None:
     """Set a row's ``last_used_at`` to now unless it was set less than ``every_seconds`` ago,

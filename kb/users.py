@@ -25,6 +25,7 @@ from werkzeug.security import generate_password_hash
 
 from kb import audit
 from kb import staff_sessions
+from kb.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 from kb.cli_support import CliError
@@ -59,10 +60,6 @@ def _user(row: sqlite3.Row | None) -> User | None:
     if row is None:
         return None
     return User(row["id"], row["email"], row["role"], bool(row["active"]), row["created_at"], row["last_login_at"])
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @functools.cache
@@ -203,7 +200,7 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
         audit.record(db, "sign_in_failed", email, reason="disabled" if row is not None and valid else "bad_credentials")
         raise KbError("bad_credentials", N_("The email or the password is not correct."), status=401)
     db.execute("DELETE FROM login_failures WHERE email = ?", (email,))
-    db.execute("UPDATE staff_users SET last_login_at = ? WHERE id = ?", (_now(), row["id"]))
+    db.execute("UPDATE staff_users SET last_login_at = ? WHERE id = ?", (utc_timestamp(), row["id"]))
     user = _require(db, row["id"])
     audit.record(db, "sign_in", user.email, user)
     return user
