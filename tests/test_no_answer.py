@@ -182,7 +182,7 @@ def test_a_pseudo_question_is_matched_against_articles_that_do_not_carry_it():
         return Article(slug=slug, title=title, body="نص", path=Path(f"{slug}.md"))
 
     articles = [paragraph("nile-1", "نهر النيل"), paragraph("nile-2", "نهر النيل"), paragraph("desert", "الصحراء الكبرى")]
-    own = calibration.carriers(articles)
+    own = calibration.carriers(calibration.pseudo_questions(articles))
     assert own["نهر النيل"] == {"nile-1", "nile-2"} and own["الصحراء الكبرى"] == {"desert"}
     index = VectorIndex(2, "fp")
     index.add("nile-1", ["nile-1#s0"], np.array([[1.0, 0.0]], dtype=np.float32))

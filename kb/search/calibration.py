@@ -94,19 +94,12 @@ def load_probes(path: Path = PROBES_FILE) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def pseudo_questions(articles: Iterable[Article], limit: int = MAX_PSEUDO_QUESTIONS) -> list[tuple[str, str]]:
-    """(question-like text, slug of its article): titles, FAQ questions and longer headings.
+def pseudo_questions(articles: Iterable[Article]) -> list[tuple[str, str]]:
+    """(question-like text, slug of its article), in slug order: titles, FAQ questions and
+    longer headings.
 
     A heading such as "مقدمة" or "Summary" asks nothing, so only headings of
     MIN_HEADING_WORDS words or more count."""
-    found = _all_pseudo_questions(articles)
-    if len(found) > limit:
-        step = len(found) / limit
-        found = [found[int(i * step)] for i in range(limit)]
-    return found
-
-
-def _all_pseudo_questions(articles: Iterable[Article]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for article in sorted(articles, key=lambda a: a.slug):
         texts = [article.title, *(entry.q for entry in article.faq)]
@@ -115,9 +108,17 @@ def _all_pseudo_questions(articles: Iterable[Article]) -> list[tuple[str, str]]:
     return found
 
 
-def carriers(articles: Iterable[Article]) -> dict[str, set[str]]:
-    """For each pseudo-question text, every article that carries it (its title, an FAQ
-    question or a heading): all of them are its own articles, to be left out.
+def sample(found: list[tuple[str, str]], limit: int = MAX_PSEUDO_QUESTIONS) -> list[tuple[str, str]]:
+    """Every n-th of `found`, at most `limit`: the same collection always gives the same sample."""
+    if len(found) <= limit:
+        return found
+    step = len(found) / limit
+    return [found[int(i * step)] for i in range(limit)]
+
+
+def carriers(found: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """For each pseudo-question text (of :func:`pseudo_questions`), every article that carries
+    it (its title, an FAQ question or a heading): all of them are its own articles, to be left out.
 
     An encyclopedia split into paragraphs gives each paragraph its page's title: leaving
     out only the pseudo-question's own paragraph, its siblings (same title, same topic)
@@ -127,10 +128,10 @@ def carriers(articles: Iterable[Article]) -> dict[str, set[str]]:
     with one typo went unanswered).  Leaving out every carrier: median 0.845, 1 % 0.803,
     and 99.6 % of those questions are answered; collections whose titles are their own
     (the launch articles, nsurl_q2q, dial2msa) do not change."""
-    found: dict[str, set[str]] = {}
-    for text, slug in _all_pseudo_questions(articles):
-        found.setdefault(text, set()).add(slug)
-    return found
+    own: dict[str, set[str]] = {}
+    for text, slug in found:
+        own.setdefault(text, set()).add(slug)
+    return own
 
 
 def _headings(markdown: str) -> list[str]:
@@ -388,12 +389,13 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     collection is too small to say anything (fewer than two articles with vectors)."""
     if vectors is None or vectors.article_count < 2:
         return None
-    articles = list(articles)
     probes = load_probes()
-    own = carriers(articles)
+    found = pseudo_questions(articles)
+    own = carriers(found)
+    held = vectors.slugs()
     # A text every article carries has no "other" article to be matched against.
-    questions = [(text, slug) for text, slug in pseudo_questions(articles)
-                 if slug in vectors.slugs() and len(own.get(text, ())) < vectors.article_count]
+    questions = [(text, slug) for text, slug in sample(found)
+                 if slug in held and len(own[text]) < vectors.article_count]
     if not questions:
         return None
     offtopic = best_cosines(vectors, embed_queries(embedder, cache, probes))

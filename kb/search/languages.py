@@ -131,13 +131,14 @@ def translation_groups(catalog: Mapping[str, Article], slugs: Iterable[str] | No
 
 
 def group_by_language(ranked: Sequence[RankedArticle], query: str, catalog: Mapping[str, Article],
-                      filters: Filters) -> list[RankedArticle]:
+                      filters: Filters, reader: str | None = None) -> list[RankedArticle]:
     """The ranked articles with each translated pair once, the reader's language first.
 
     Each article that has a version in another language carries the slugs of the versions
-    the searcher may see (``translations``), for "also in English" links.
+    the searcher may see (``translations``), for "also in English" links.  `reader`: the
+    reader's language when the caller knows it already (else the filter's, or the query's).
     """
-    reader = filters.lang or detect_language(query)
+    reader = reader or filters.lang or detect_language(query)
     groups = translation_groups(catalog, [item.slug for item in ranked])
     by_slug = {item.slug: item for item in ranked}
     visible = Filters(include_drafts=filters.include_drafts, include_internal=filters.include_internal)

@@ -15,12 +15,12 @@ import numpy as np
 
 from kb.search import calibration
 from kb.search import coverage
-from kb.search import embed
 from kb.search import fusion
 from kb.search import keyword
 from kb.search import languages
 from kb.search import proximity
 from kb.search.dialect import load_builtin as load_dialect_lexicon
+from kb.search.dialect import msa_reading as read_in_msa
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
@@ -96,7 +96,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
 
     The bundled model reads MSA much better than dialect, the dialect lexicon knows what
     a customer's words mean in MSA: a question in which the lexicon replaced something
-    (``kb.search.embed.msa_reading``) is embedded twice, and each article keeps the better
+    (``kb.search.dialect.msa_reading``) is embedded twice, and each article keeps the better
     of its two cosines (``msa_reading="max"``); "off" embeds the question as written only.
     A question without dialect forms costs nothing more.
 
@@ -107,7 +107,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     """
     query_vectors = [embedder.embed_query(text)]
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
-    reading = embed.msa_reading(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
+    reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     if reading is not None:
         query_vectors.append(embedder.embed_query(reading))
         msa_ranking, msa_passages = semantic_articles(vectors, query_vectors[1], filters, catalog, want)
@@ -194,7 +194,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
                                dialect, settings.dense_about_weight)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
-    reader = filters.lang or languages.detect_language(query)
+    question_language = languages.detect_language(query)
+    reader = filters.lang or question_language
     foreign = languages.without_reader_version([slug for slug, _ in semantic_ranking], reader, catalog, filters)
     offset = cut.margin if cut is not None else calibration.DEFAULT_SPREAD / 2
     semantic_ranking = languages.level_dense(semantic_ranking, foreign, offset)
@@ -202,8 +203,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     # Articles published a moment ago are searchable by keyword before their vectors are in.
     unembedded = {slug for slug, _ in keyword_ranking if not vectors.count_of(slug)} if dense_ran else set()
     words = calibration.evidence_words(analyzed, profile, expansions, clitics, synonyms)
-    answer = _answering(searcher, query, analyzed, filters, dense.cosines if dense_ran else None, catalog, caches, cut,
-                        words, unembedded)
+    answer = _answering(searcher, question_language, analyzed, filters, dense.cosines if dense_ran else None, catalog,
+                        caches, cut, words, unembedded)
 
     fused = _unknown_dense(_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
@@ -235,7 +236,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         highlight.update(near)
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)
-    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters), highlight, bool(ranked))
+    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters, reader), highlight, bool(ranked))
 
 
 def _long_only(proximity_coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:
@@ -250,8 +251,8 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
     return keyword_passage["id"] == semantic_passage_id or (not keyword_passage["heading"] and keyword_passage["kind"] == "section")
 
 
-def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters, semantic_ranking,
-               catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
+def _answering(searcher, question_language: str | None, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters,
+               semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
                words: tuple[calibration.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset()) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
@@ -261,7 +262,6 @@ def _answering(searcher, query: str, analyzed: keyword.AnalyzedQuery, filters: k
         return None
     evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
-    question_language = languages.detect_language(query)
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
     return calibration.answering(semantic_ranking, evidence, cut, cross_language, unembedded) or set()
 
