@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
-import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Mapping
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.translation import N_
+from kb.urls import is_http_url
 from kb.urls import local_base_url
 
 
@@ -195,7 +195,7 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:
         raise KbError("bad_setting", N_("Setting 'port' must be between 1 and 65535, got %(port)s", port=settings.port), field="port")
-    if not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", settings.base_url):
+    if not is_http_url(settings.base_url):
         raise KbError("bad_setting", N_("Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, got "
                                         "%(url)r", url=settings.base_url), field="base_url")
     return settings

@@ -34,6 +34,7 @@ from kb.db import durable
 from kb.db import window_start
 from kb.errors import KbError
 from kb.translation import N_
+from kb.urls import is_http_url
 
 MAX_QUESTION_CHARS = 2000
 MAX_MESSAGE_CHARS = 5000
@@ -108,7 +109,7 @@ def validate_settings(values: dict[str, Any]) -> tuple[ContactSettings, dict[str
                 problems[name] = N_("Write an e-mail address like support@example.com.")
         if not text["smtp_host"] or not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", text["smtp_host"]):
             problems["smtp_host"] = N_("Write the SMTP server's host name, like smtp.example.com.")
-    if mode == "webhook" and not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", text["webhook_url"]):
+    if mode == "webhook" and not is_http_url(text["webhook_url"]):
         problems["webhook_url"] = N_("Write an http:// or https:// URL.")
     settings = ContactSettings(mode, text["email_to"], text["email_from"], text["smtp_host"], port, security,
                                text["smtp_username"], text["smtp_password"], text["webhook_url"],

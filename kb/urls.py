@@ -6,6 +6,7 @@ percent-encoded the same way everywhere.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 
@@ -20,6 +21,11 @@ def article_url(slug: str, anchor: str | None = None) -> str:
 def category_url(category_slug: str) -> str:
     """'/categories/<category-slug>' (percent-encoded)."""
     return "/categories/" + quote(category_slug, safe="")
+
+
+def is_http_url(text: str) -> bool:
+    """An absolute http:// or https:// URL with a host and no spaces (base_url, a contact webhook)."""
+    return re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", text) is not None
 
 
 def absolute_url(base_url: str, path: str) -> str:
