@@ -183,12 +183,3 @@ def _suggestion(hit) -> dict:
         "lang": hit.lang,
         "internal": bool(article is not None and article.audience != "public"),
     }
-
-
-@bp.errorhandler(KbError)
-def handle_kb_error(exc: KbError):
-    """Errors of the JSON views in the agent API's shape, ``{"error": {"code", "message", "field"?}}``."""
-    headers = {}
-    if getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
-    return exc.to_dict(), exc.status, headers

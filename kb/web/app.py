@@ -134,9 +134,12 @@ def _init_templates(app: Flask, settings: Settings) -> None:
         return {"support_contact": contact_link(), "contact_link": contact_link}
 
 
+JSON_PREFIXES = ("/api/", "/agent/api/")  # the API, the widget's API, the agent panel's JSON views
+
+
 def wants_json() -> bool:
     """API requests get JSON errors, never HTML."""
-    return request.path.startswith("/api/")
+    return request.path.startswith(JSON_PREFIXES)
 
 
 def _error_code(exc: HTTPException) -> str:
