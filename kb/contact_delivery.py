@@ -143,12 +143,12 @@ def deliver_due(store: ContactStore, site_name: str) -> dict[str, int]:
     """Attempt every message that is due now; returns how many were sent and failed."""
     counts = {"sent": 0, "failed": 0}
     while True:
-        if store.load_settings().mode == "off":
+        settings = store.load_settings()  # read per batch: an admin's change applies to the next attempt
+        if settings.mode == "off":
             return counts  # no destination yet: messages wait, stored, until an admin sets one
         batch = store.claim_due()
         if not batch:
             return counts
-        settings = store.load_settings()  # read per batch: an admin's change applies to the next attempt
         for message in batch:
             try:
                 deliver(message, settings, site_name)
