@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 
 from kb import assist
 from kb import panel_links
+from kb.articles import LANGS
 from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import security
@@ -41,7 +42,6 @@ bp = Blueprint("agent", __name__, url_prefix="/agent")
 SUGGEST_LIMIT = 5
 SEARCH_LIMIT = 8
 MAX_CONVERSATION = 50
-LANGS = ("ar", "en")
 
 
 def _settings():

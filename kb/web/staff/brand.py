@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -29,6 +28,7 @@ from kb.brand import parse_color
 from kb.brand import parse_footer_links
 from kb.brand import worst_contrast
 from kb.errors import KbError
+from kb.web import i18n
 from kb.web.branding import forget_brand
 from kb.web.branding import store
 from kb.web.staff.access import admin_required
@@ -53,24 +53,20 @@ ERROR_MESSAGES = {
 }
 
 
-def _languages() -> tuple[str, ...]:
-    return current_app.extensions.get("kb_languages", (("ar", "en"), "ar"))[0]
-
-
 @admin_required
 def brand_page():
     brand = store().load()
     if request.method == "GET":
         return _page(brand, values=_values_of(brand), errors={})
     values = {key: request.form.get(key, "") for key in ("primary_color", "footer_links")}
-    values.update({f"site_name_{lang}": request.form.get(f"site_name_{lang}", "").strip() for lang in _languages()})
+    values.update({f"site_name_{lang}": request.form.get(f"site_name_{lang}", "").strip() for lang in i18n.languages()})
     errors: dict[str, str] = {}
     color, adjusted = _color(values["primary_color"], errors)
     links = _footer_links(values["footer_links"], errors)
     assets = {name: _asset(name, errors) for name in ("logo", "favicon")}
     if errors:
         return _page(brand, values=values, errors=errors), 400
-    names = {lang: values[f"site_name_{lang}"][:MAX_NAME_CHARS] for lang in _languages() if values[f"site_name_{lang}"]}
+    names = {lang: values[f"site_name_{lang}"][:MAX_NAME_CHARS] for lang in i18n.languages() if values[f"site_name_{lang}"]}
     changes = {name: value for name, value in assets.items() if value != "keep"}
     saved = store().save(replace(brand, primary_color=color or brand.primary_color, site_names=names,
                                  footer_links=links), changes)  # type: ignore[arg-type]
@@ -129,11 +125,11 @@ def _message(exc: KbError) -> str:
 def _values_of(brand) -> dict[str, str]:
     values = {"primary_color": brand.primary_color,
               "footer_links": "\n".join(f"{link.label} | {link.url}" for link in brand.footer_links)}
-    values.update({f"site_name_{lang}": brand.site_names.get(lang, "") for lang in _languages()})
+    values.update({f"site_name_{lang}": brand.site_names.get(lang, "") for lang in i18n.languages()})
     return values
 
 
 def _page(brand, values: dict[str, str], errors: dict[str, str]) -> str:
-    return render_template("staff/brand.html", current=brand, values=values, errors=errors, languages=_languages(),
+    return render_template("staff/brand.html", current=brand, values=values, errors=errors, languages=i18n.languages(),
                            min_contrast=MIN_CONTRAST, max_kb=MAX_ASSET_BYTES // 1024)
 
