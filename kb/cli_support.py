@@ -17,10 +17,18 @@ _ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 
 def settings_from(ctx: click.Context, **overrides) -> Settings:
-    """Settings with the group's options (--articles-dir ...) and the command's own applied."""
-    base = dict(ctx.find_root().obj or {})
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return load_settings(base)
+    """Settings with the group's options (--articles-dir ...) and the command's own applied.
+
+    Without a command's own, they are read once per run (the group reads them for cli_language;
+    the command and its database again)."""
+    root = ctx.find_root()
+    base = dict(root.obj or {})
+    own = {k: v for k, v in overrides.items() if v is not None}
+    if own:
+        return load_settings({**base, **own})
+    if "kb.settings" not in root.meta:
+        root.meta["kb.settings"] = load_settings(base)
+    return root.meta["kb.settings"]
 
 
 def database(ctx: click.Context):
@@ -39,9 +47,7 @@ def _catalog_gettext():
 def gettext(message: str, /, **values) -> str:
     """``message`` in the cli_language catalog (kb.cli sets it up per run), values filled in;
     values that are lower-layer Messages (kb.translation.N_) are translated too."""
-    lookup = _catalog_gettext()
-    text = lookup(message)
-    return text % {name: translate(value, lookup) for name, value in values.items()} if values else text
+    return Message(message, **values).translate(_catalog_gettext())
 
 
 def tr(text: str) -> str:
