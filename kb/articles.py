@@ -213,6 +213,11 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     return problem or str(exc)
 
 
+def text_checksum(text: str) -> str:
+    """An article file's ``checksum``: SHA-256 of its text, line ends as the loader reads them (\\n)."""
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
 def parse_article(text: str, path: Path, file: str, default_category: str | None = None) -> tuple[Article | None, list[Problem]]:
     """Parse one article's text.  Returns the article (None if unusable) and its problems."""
     problems: list[Problem] = []
@@ -278,7 +283,7 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
         summary=_as_text(meta.get("summary"), "summary", problems, file) or "",
         translation_of=_as_text(meta.get("translation_of"), "translation_of", problems, file),
         faq=_parse_faq(meta.get("faq"), file, problems),
-        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        checksum=text_checksum(text),
     )
     return article, problems
 

@@ -16,6 +16,7 @@ import yaml
 
 from kb.articles import UNCATEGORIZED
 from kb.articles import load_articles
+from kb.articles import text_checksum
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
 from kb.translation import N_
@@ -27,7 +28,6 @@ from ._convert import ImportedDocument
 from ._convert import convert_document
 from ._sources import SourceLog
 from ._sources import source_hash
-from ._sources import text_checksum
 
 logger = logging.getLogger(__package__)  # "kb.importer", the one logger of the whole package
 

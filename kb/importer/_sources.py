@@ -51,11 +51,6 @@ def source_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def text_checksum(text: str) -> str:
-    """What Article.checksum is for this file text (the loader reads \\r\\n as \\n)."""
-    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
-
-
 class SourceLog:
     """The records of one articles folder's imports, loaded once per run and saved after each write."""
 
