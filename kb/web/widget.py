@@ -224,14 +224,17 @@ def config():
     lang = _lang()
     with force_locale(lang):
         strings = _strings(site_name(lang))
-    contact = (request.url_root.rstrip("/") + "/contact") if _has_contact_page() else _settings().support_contact
+    # As the site's "contact support" links (kb.web.app contact_link): a set support_contact
+    # wins; unset, the help center's own contact form, which takes the question along.
+    own_form = not _settings().support_contact and _has_contact_page()
+    contact = (request.url_root.rstrip("/") + "/contact") if own_form else _settings().support_contact
     return {
         "lang": lang,
         "dir": i18n.text_direction(lang),
         "color": current_brand().primary_color,
         "stylesheet": request.url_root.rstrip("/") + url_for("widget.stylesheet", v=_stylesheet_version()),
         "contact_url": contact,
-        "contact_takes_query": _has_contact_page(),
+        "contact_takes_query": own_form,
         "strings": strings,
     }
 
