@@ -33,7 +33,6 @@ from kb.brand import CATEGORY_ICONS
 from kb.brand import Brand
 from kb.brand import BrandStore
 from kb.brand import theme_colors
-from kb.config import SETTING_FIELDS
 
 DEFAULT_CATEGORY_ICON = "book"
 # What each bundled icon shows, for the icon menu of the staff categories page.
@@ -82,7 +81,7 @@ def site_name(lang: str | None = None) -> str:
     if named:
         return named
     configured = current_app.extensions["kb_settings"].site_name
-    if configured and configured != SETTING_FIELDS["site_name"].default:
+    if configured:
         return configured
     if lang == _page_language():
         return gettext("Help Center")
