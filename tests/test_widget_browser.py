@@ -111,7 +111,7 @@ def host_site(help_origin: str):
 def live_app(session_kb, tmp_path_factory):
     from kb.web import create_app
 
-    settings = make_settings(tmp_path_factory.mktemp("widget-browser")).with_overrides(
+    settings = make_settings(tmp_path_factory.mktemp("widget-browser"), support_contact="").with_overrides(
         articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
     return create_app(settings, knowledge=session_kb)
 
