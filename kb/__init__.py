@@ -6,7 +6,7 @@ Public API only; importing kb does no work (no model, no index, no files are loa
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
-from kb.hits import Hit
+from kb.search.hits import Hit
 from kb.knowledge import KnowledgeBase
 
 __all__ = ["Hit", "KbError", "KnowledgeBase", "Settings", "load_settings"]

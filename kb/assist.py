@@ -1,8 +1,8 @@
 """Agent assist: suggest articles for a customer's message, and learn which ones helped.
 
 The API view parses the request and calls :func:`suggest`; this module focuses the message
-(:mod:`kb.focus`), runs one search, and keeps a record of the query so that agents'
-feedback can refer to it (tables in ``kb/migrations/0002_api.sql``).  The raw message is
+(:mod:`kb.search.focus`), runs one search, and keeps a record of the query so that agents'
+feedback can refer to it (tables in ``kb/store/migrations/0002_api.sql``).  The raw message is
 never stored: only its length and the focused text that was searched for.
 """
 
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from typing import Sequence
 
 from kb.errors import KbError
-from kb.focus import FocusedQuery
-from kb.focus import focus_message
+from kb.search.focus import FocusedQuery
+from kb.search.focus import focus_message
 
 if TYPE_CHECKING:
-    from kb.hits import Hit
+    from kb.search.hits import Hit
     from kb.knowledge import KnowledgeBase
 
 # Messages by these roles are the helpdesk talking, not the customer: not used as context.

@@ -38,14 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.articles import read_article_file
-from kb.indexing import Embedded
-from kb.indexing import Manifest
-from kb.indexing import Progress
-from kb.indexing import VectorWork
-from kb.indexing import attach_vectors
-from kb.indexing import manifest_article_path
-from kb.indexing import replace_vectors
+from kb.content.articles import read_article_file
+from kb.search.indexing import Embedded
+from kb.search.indexing import Manifest
+from kb.search.indexing import Progress
+from kb.search.indexing import VectorWork
+from kb.search.indexing import attach_vectors
+from kb.search.indexing import manifest_article_path
+from kb.search.indexing import replace_vectors
 from kb.search.cache import EmbeddingCache
 from kb.search.passages import article_passages
 

@@ -18,11 +18,23 @@ from pathlib import Path
 
 import click
 
+from kb.cli_support import CliError
+from kb.cli_support import database
 from kb.cli_support import gettext
 from kb.cli_support import handle_errors
 from kb.cli_support import problem_text
 from kb.cli_support import settings_from
 from kb.cli_support import tr
+from kb.store.apikeys import PREFIX_CHARS
+from kb.store.apikeys import create_key
+from kb.store.apikeys import list_keys
+from kb.store.apikeys import revoke_key
+from kb.store.users import ROLES
+from kb.store.users import create_user
+from kb.store.users import find_user
+from kb.store.users import list_users
+from kb.store.users import set_active
+from kb.store.users import set_password
 
 
 _settings = settings_from
@@ -97,7 +109,7 @@ def cli(ctx: click.Context, articles_dir, index_dir, data_dir, verbose) -> None:
 @click.pass_context
 @handle_errors
 def check(ctx: click.Context) -> None:
-    from kb.articles import load_articles
+    from kb.content.articles import load_articles
     from kb.config import missing_backend
     from kb.errors import Problem
     from kb.search.dialect import load_local as load_dialect
@@ -122,9 +134,9 @@ def check(ctx: click.Context) -> None:
 
 
 def _external_image_problems(catalog, settings) -> list:
-    """A warning per image on another site: the page shows a link instead (kb.render)."""
+    """A warning per image on another site: the page shows a link instead (kb.content.render)."""
     from kb.errors import Problem
-    from kb.render import external_image_urls
+    from kb.content.render import external_image_urls
     from kb.translation import N_
 
     root = settings.articles_dir
@@ -146,7 +158,7 @@ def _external_image_problems(catalog, settings) -> list:
 def import_command(ctx: click.Context, files: tuple[Path, ...], category: str | None) -> None:
     from collections import Counter
 
-    from kb.importer import import_files
+    from kb.content.importer import import_files
 
     settings = _settings(ctx)
     results = import_files(files, settings.articles_dir, category=category)
@@ -346,23 +358,130 @@ def serve(ctx: click.Context, host, port, dev, access_log) -> None:
     waitress.serve(wsgi_app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
 
 
-def register(command: click.Command) -> None:
-    """Let feature modules (users, API keys) add their commands to the group."""
-    cli.add_command(command)
+# -- the `kb user` commands -----------------------------------------------------------------
 
 
-def _load_feature_commands() -> None:
-    import importlib
-
-    for module in ("kb.apikeys", "kb.users"):
-        try:
-            commands = importlib.import_module(module).CLI_COMMANDS
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for command in commands:
-            cli.add_command(command)
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    while True:  # click's confirmation_prompt says its mismatch in English only
+        password = click.prompt(gettext("Password"), hide_input=True)
+        if click.prompt(gettext("Repeat for confirmation"), hide_input=True) == password:
+            return password
+        click.echo(gettext("Error: the two passwords do not match."), err=True)
 
 
-_load_feature_commands()
+@click.group("user", help="Manage staff accounts (editors and admins).")
+def user_group() -> None:
+    pass
+
+
+@user_group.command("create", help="Add a staff account; the password is prompted (or read from stdin).")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_context
+@handle_errors
+def user_create_command(ctx: click.Context, email: str, role: str, password_stdin: bool) -> None:
+    user = create_user(database(ctx), email, _read_password(password_stdin), role)
+    created = gettext("created admin %(email)s") if user.is_admin else gettext("created editor %(email)s")
+    click.echo(created % {"email": user.email})
+
+
+@user_group.command("list", help="List staff accounts.")
+@click.pass_context
+def user_list_command(ctx: click.Context) -> None:
+    users = list_users(database(ctx))
+    for user in users:
+        role = gettext("admin") if user.is_admin else gettext("editor")
+        state = gettext("active") if user.active else gettext("disabled")
+        last = gettext("last sign-in: %(time)s", time=user.last_login_at) if user.last_login_at else gettext(
+            "never signed in")
+        click.echo(f"{user.email}\t{role}\t{state}\t{last}")
+    if not users:
+        click.echo(gettext("no users yet: kb user create EMAIL --role admin"))
+
+
+def _set_active_command(active: bool):
+    @click.argument("email")
+    @click.pass_context
+    @handle_errors
+    def command(ctx: click.Context, email: str) -> None:
+        db = database(ctx)
+        user = find_user(db, email)
+        if user is None:
+            raise CliError(gettext("no user %(email)s", email=email))
+        set_active(db, user.id, active)
+        click.echo(gettext("enabled %(email)s", email=user.email) if active else
+                   gettext("disabled %(email)s", email=user.email))
+
+    return command
+
+
+user_group.command("disable", help="Disable an account (and end its sessions).")(_set_active_command(False))
+user_group.command("enable", help="Enable a disabled account.")(_set_active_command(True))
+
+
+@user_group.command("reset-password", help="Set a new password (prompted, or read from stdin).")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.pass_context
+@handle_errors
+def user_reset_password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    db = database(ctx)
+    user = find_user(db, email)
+    if user is None:
+        raise CliError(gettext("no user %(email)s", email=email))
+    set_password(db, user.id, _read_password(password_stdin))
+    click.echo(gettext("password changed for %(email)s", email=user.email))
+
+
+# -- the `kb apikey` commands ----------------------------------------------------------------
+
+
+@click.group("apikey", help="Create, list and revoke keys for the agent-assist API (/api/v1).")
+def apikey_group() -> None:
+    pass
+
+
+@apikey_group.command("create", help="Create a key and print it once (only its hash is kept).")
+@click.option("--name", required=True, help="Who or what uses the key, e.g. the helpdesk's name.")
+@click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute (default: the api_rate_limit setting).")
+@click.pass_context
+@handle_errors
+def apikey_create_command(ctx: click.Context, name: str, rate_limit: int | None) -> None:
+    key, secret = create_key(database(ctx), name, rate_limit)
+    click.echo(secret)
+    click.echo(gettext("created key %(id)d (%(prefix)s...) for %(name)r; copy it now: it cannot be shown again.",
+                       id=key.id, prefix=key.prefix, name=key.name), err=True)
+
+
+@apikey_group.command("list", help="List keys: id, prefix, name, created, last used, revoked.")
+@click.pass_context
+@handle_errors
+def apikey_list_command(ctx: click.Context) -> None:
+    keys = list_keys(database(ctx))
+    if not keys:
+        click.echo(gettext("no API keys; create one with: kb apikey create --name NAME"))
+        return
+    ident, prefix, created, used = gettext("id"), gettext("prefix"), gettext("created at"), gettext("last used")
+    limit, status, name = gettext("limit"), gettext("status"), gettext("name")
+    click.echo(f"{ident:>4}  {prefix:{PREFIX_CHARS}}  {created:20}  {used:20}  {limit:>6}  {status:8}  {name}")
+    for key in keys:
+        status = gettext("active") if key.active else gettext("revoked")
+        limit = str(key.rate_limit) if key.rate_limit else "-"
+        click.echo(f"{key.id:>4}  {key.prefix}  {key.created_at:20}  {key.last_used_at or '-':20}  {limit:>6}  {status:8}  {key.name}")
+
+
+@apikey_group.command("revoke", help="Revoke a key by its id or prefix; it stops working at once.")
+@click.argument("key")
+@click.pass_context
+@handle_errors
+def apikey_revoke_command(ctx: click.Context, key: str) -> None:
+    revoked = revoke_key(database(ctx), key)
+    click.echo(gettext("revoked key %(id)d (%(prefix)s...) %(name)r at %(time)s", id=revoked.id, prefix=revoked.prefix,
+                       name=revoked.name, time=revoked.revoked_at))
+
+
+cli.add_command(user_group)
+cli.add_command(apikey_group)

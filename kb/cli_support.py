@@ -33,7 +33,7 @@ def settings_from(ctx: click.Context, **overrides) -> Settings:
 
 def database(ctx: click.Context):
     """A migrated connection to the configured SQLite database."""
-    from kb.db import Database
+    from kb.store.db import Database
 
     return Database(settings_from(ctx).database_path).connection()
 

@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kb.apikeys import hash_key
-from kb.db import Database
-from kb.db import durable
-from kb.db import window_start
+from kb.store.apikeys import hash_key
+from kb.store.db import Database
+from kb.store.db import durable
+from kb.store.db import window_start
 from kb.errors import KbError
 from kb.translation import N_
 from kb.urls import is_http_url
@@ -168,7 +168,7 @@ def _clean(value: str, limit: int) -> str:
 
 class ContactStore:
     """Asks, messages and the destination setting in the app's database; thread-safe (one
-    connection per thread, as :class:`kb.db.Database` gives)."""
+    connection per thread, as :class:`kb.store.db.Database` gives)."""
 
     def __init__(self, db: Database, clock=time.time):
         self.db = db

@@ -19,23 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from kb.articles import Article
-from kb.articles import Catalog
-from kb.articles import load_articles
-from kb.articles import with_category_slug
-from kb.articles import read_article_file
+from kb.content.articles import Article
+from kb.content.articles import Catalog
+from kb.content.articles import load_articles
+from kb.content.articles import with_category_slug
+from kb.content.articles import read_article_file
 from kb.backfill import VectorWorker
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
-from kb.hits import Hit
-from kb.indexing import Manifest
-from kb.indexing import Progress
-from kb.indexing import VectorWork
-from kb.indexing import apply_changes
-from kb.indexing import build_generation
-from kb.indexing import manifest_article_path
-from kb.indexing import refit_vectors
+from kb.search.hits import Hit
+from kb.search.indexing import Manifest
+from kb.search.indexing import Progress
+from kb.search.indexing import VectorWork
+from kb.search.indexing import apply_changes
+from kb.search.indexing import build_generation
+from kb.search.indexing import manifest_article_path
+from kb.search.indexing import refit_vectors
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import AnswerCut
@@ -525,7 +525,7 @@ class KnowledgeBase:
     def search(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
                tags: list[str] | tuple[str, ...] | None = None, lang: str | None = None, include_drafts: bool = False,
                include_internal: bool = False, offset: int = 0) -> list[Hit]:
-        """Hits for a customer's question, best first (see ``kb.hits.Hit``)."""
+        """Hits for a customer's question, best first (see ``kb.search.hits.Hit``)."""
         return self.search_page(query, mode, limit, category, tags, lang, include_drafts, include_internal, offset).hits
 
     def search_page(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,

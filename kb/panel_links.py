@@ -8,9 +8,9 @@ frame the panel, and a token shown once when it is created:
 The nonce is 256 random bits; the signature is an HMAC of ``<public id>.<nonce>`` under the
 app's secret key, so a forged or mistyped token is refused before the database is asked,
 and changing the secret key retires every link at once.  Only the token's SHA-256 is
-stored (as for API keys, :mod:`kb.apikeys`), so a copy of the database opens no panel.
+stored (as for API keys, :mod:`kb.store.apikeys`), so a copy of the database opens no panel.
 A token can only read: suggestions, search and internal articles, plus "helped" votes;
-it cannot reach the agent API or the staff area.  Table: ``kb/migrations/0006_panel_links.sql``.
+it cannot reach the agent API or the staff area.  Table: ``kb/store/migrations/0006_panel_links.sql``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import sqlite3
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kb.apikeys import hash_key
-from kb.db import touch_last_used
-from kb.db import utc_timestamp
+from kb.store.apikeys import hash_key
+from kb.store.db import touch_last_used
+from kb.store.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 from kb.widget_origins import parse_origin

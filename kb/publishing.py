@@ -1,7 +1,7 @@
-"""Publishing: the editor's form (:mod:`kb.editing`) → an article file (atomically) → the indexes.
+"""Publishing: the editor's form (:mod:`kb.content.editing`) → an article file (atomically) → the indexes.
 
 ``articles/`` stays the source of truth.  A save builds the front matter and body, checks
-them with the same parser the loader uses (:func:`kb.articles.parse_article`), writes the
+them with the same parser the loader uses (:func:`kb.content.articles.parse_article`), writes the
 file with :func:`kb.fsutil.atomic_write_text` and then re-indexes that article only
 (``KnowledgeBase.upsert``), so the change is searchable by keyword when the request
 returns; its vectors follow in the background (``kb.backfill``).  The file, the revision
@@ -12,7 +12,7 @@ the save still stands, the editor is told the article is not searchable yet, and
 vector worker retries the index update until it succeeds.
 
 Editing a published article does not touch the file until it is published again: the edit
-is kept as a *pending* revision in the database (:mod:`kb.revisions`).  A save carries the
+is kept as a *pending* revision in the database (:mod:`kb.content.revisions`).  A save carries the
 ``base`` token of what the editor opened (file checksum + pending revision); if someone
 saved in between, the save is refused as a :class:`Conflict` and kept as a ``conflict``
 revision, so neither version is lost.  Deleting moves the file to ``articles/_trash/``.
@@ -35,23 +35,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb import audit
-from kb import redirects
-from kb import revisions
-from kb.articles import Article
-from kb.articles import parse_article
-from kb.db import durable
-from kb.editing import ArticleForm
-from kb.editing import ValidationFailed
-from kb.editing import build_text
-from kb.editing import field_errors
-from kb.editing import form_from_text
-from kb.editing import set_front_matter_field
+from kb.store import audit
+from kb.content import redirects
+from kb.content import revisions
+from kb.content.articles import Article
+from kb.content.articles import parse_article
+from kb.store.db import durable
+from kb.content.editing import ArticleForm
+from kb.content.editing import ValidationFailed
+from kb.content.editing import build_text
+from kb.content.editing import field_errors
+from kb.content.editing import form_from_text
+from kb.content.editing import set_front_matter_field
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.fsutil import fsync_dir
 from kb.fsutil import stale_temp_files
-from kb.media import MEDIA_DIR
+from kb.content.media import MEDIA_DIR
 from kb.text import slugify
 
 if TYPE_CHECKING:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from kb import audit
-from kb import redirects
-from kb import revisions
-from kb.articles import load_categories
+from kb.store import audit
+from kb.content import redirects
+from kb.content import revisions
+from kb.content.articles import load_categories
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
-from kb.editing import ValidationFailed
-from kb.editing import set_front_matter_field
+from kb.content.editing import ValidationFailed
+from kb.content.editing import set_front_matter_field
 from kb.search.dialect import FILE_NAME as DIALECT_FILE
 from kb.search.dialect import Entry
 from kb.search.dialect import load_builtin as load_dialect_builtin

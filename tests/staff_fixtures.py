@@ -12,8 +12,8 @@ import re
 import pytest
 
 from conftest import make_settings
-from kb import users
-from kb.db import Database
+from kb.store import users
+from kb.store.db import Database
 from kb.publishing import Publisher
 
 EDITOR = ("editor@example.com", "editor-password-1")

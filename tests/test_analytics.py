@@ -1,4 +1,4 @@
-"""kb.analytics on a real SQLite database (WAL, migrations) in tmp_path."""
+"""kb.store.analytics on a real SQLite database (WAL, migrations) in tmp_path."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from kb.analytics import MAX_COMMENT_CHARS
-from kb.analytics import Analytics
-from kb.analytics import normalize_query
-from kb.db import Database
+from kb.store.analytics import MAX_COMMENT_CHARS
+from kb.store.analytics import Analytics
+from kb.store.analytics import normalize_query
+from kb.store.db import Database
 
 
 @pytest.fixture

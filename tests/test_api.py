@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from kb.apikeys import create_key
-from kb.apikeys import revoke_key
+from kb.store.apikeys import create_key
+from kb.store.apikeys import revoke_key
 from kb.web import api_schema
 
 INTERNAL = "response-times-and-escalation-guide"

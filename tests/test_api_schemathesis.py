@@ -25,7 +25,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 
 from conftest import make_settings
-from kb.apikeys import create_key
+from kb.store.apikeys import create_key
 
 MAX_EXAMPLES = 30
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kb.apikeys import KEY_PREFIX
-from kb.apikeys import create_key
-from kb.apikeys import find_key
-from kb.apikeys import hash_key
-from kb.apikeys import list_keys
-from kb.apikeys import revoke_key
-from kb.apikeys import verify_key
+from kb.store.apikeys import KEY_PREFIX
+from kb.store.apikeys import create_key
+from kb.store.apikeys import find_key
+from kb.store.apikeys import hash_key
+from kb.store.apikeys import list_keys
+from kb.store.apikeys import revoke_key
+from kb.store.apikeys import verify_key
 from kb.cli import cli
-from kb.db import Database
+from kb.store.db import Database
 from kb.errors import KbError
 
 

@@ -1,4 +1,4 @@
-"""kb.articles: parsing and validating article files (and kb.urls, which names them).
+"""kb.content.articles: parsing and validating article files (and kb.urls, which names them).
 
 Every validation error is reported with the file, the field and the reason; one bad file
 never stops the others from loading.
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from kb.articles import UNCATEGORIZED
-from kb.articles import Article
-from kb.articles import article_paths
-from kb.articles import categories_in_use
-from kb.articles import load_articles
-from kb.articles import parse_article
-from kb.articles import read_article_file
-from kb.articles import split_front_matter
+from kb.content.articles import UNCATEGORIZED
+from kb.content.articles import Article
+from kb.content.articles import article_paths
+from kb.content.articles import categories_in_use
+from kb.content.articles import load_articles
+from kb.content.articles import parse_article
+from kb.content.articles import read_article_file
+from kb.content.articles import split_front_matter
 from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
@@ -339,8 +339,8 @@ def test_fast_and_pure_yaml_loaders_read_front_matter_alike():
     """libyaml's parser reads articles (5x faster); it must give exactly what the pure one gives."""
     import yaml
 
-    from kb.articles import _FastFrontMatterLoader
-    from kb.articles import _FrontMatterLoader
+    from kb.content.articles import _FastFrontMatterLoader
+    from kb.content.articles import _FrontMatterLoader
 
     raw = ('title: "كيف تتعامل مع العميل الغاضب"\nupdated: 2026-11-20\ntags: [أ, b, 3]\nstatus: published\n'
            'draft: yes\ncount: 012\nfaq:\n  - q: "سؤال؟"\n    a: |\n      جواب\n      من سطرين\n')

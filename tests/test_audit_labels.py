@@ -1,12 +1,12 @@
 """Every action the code writes to the audit log has a label in both places that show it:
-kb.audit (the stored default) and kb.web.labels (the staff page, through the catalogs)."""
+kb.store.audit (the stored default) and kb.web.labels (the staff page, through the catalogs)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from kb.audit import ACTION_LABELS
+from kb.store.audit import ACTION_LABELS
 from kb.web.labels import AUDIT_LABELS
 
 ROOT = Path(__file__).resolve().parents[1] / "kb"

@@ -24,7 +24,7 @@ from kb.brand import parse_color
 from kb.brand import parse_footer_links
 from kb.brand import theme_colors
 from kb.brand import worst_contrast
-from kb.db import Database
+from kb.store.db import Database
 from kb.errors import KbError
 from kb.svgsafe import UnsafeSvg
 from kb.svgsafe import sanitize_svg

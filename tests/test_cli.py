@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.articles import load_articles
+from kb.content.articles import load_articles
 from kb.cli import ProgressPrinter
 from kb.cli import cli
 from conftest import SEEDS

@@ -144,7 +144,7 @@ def test_english_on_a_desktop_open_an_article_come_back_and_send(browser, base_u
 def test_staff_see_the_messages_the_destination_and_the_deflection(browser, base_url, live_app, shots):
     """GIVEN the messages sent above WHEN an admin opens the staff pages THEN the contact page lists
     them as sent, with the articles shown, and the reports count asked / answered / sent."""
-    from kb import users
+    from kb.store import users
 
     email, password = "contact-admin@example.com", "contact-admin-password-1"
     users.create_user(live_app.extensions["kb_db"].connection(), email, password, role="admin")

@@ -39,8 +39,8 @@ import requests
 
 from conftest import make_settings
 from kb import KnowledgeBase
-from kb import users
-from kb.db import Database
+from kb.store import users
+from kb.store.db import Database
 from kb.search.store import IndexStore
 from staff_fixtures import article_text
 from staff_fixtures import csrf_from

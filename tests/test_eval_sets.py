@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.articles import load_articles
+from kb.content.articles import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "scripts" / "data"

@@ -1,14 +1,14 @@
-"""Message focusing (kb.focus): pure functions, one rule per row."""
+"""Message focusing (kb.search.focus): pure functions, one rule per row."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.focus import CONTEXT_CHARS
-from kb.focus import clean_message
-from kb.focus import focus_message
-from kb.focus import strip_identifiers
-from kb.focus import strip_pleasantries
+from kb.search.focus import CONTEXT_CHARS
+from kb.search.focus import clean_message
+from kb.search.focus import focus_message
+from kb.search.focus import strip_identifiers
+from kb.search.focus import strip_pleasantries
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_cli_language_without_a_catalog_is_reported(tmp_path):
 
 
 def test_lower_layer_errors_follow_the_cli_language(tmp_path):
-    """GIVEN kb.users, which writes its errors in Arabic WHEN `kb user create` gets a short
+    """GIVEN kb.store.users, which writes its errors in Arabic WHEN `kb user create` gets a short
     password THEN the error is printed in the CLI's language (English by default)."""
     def create(language: str | None):
         env = {"KB_CLI_LANGUAGE": language} if language else {}
@@ -246,7 +246,7 @@ def test_a_failed_import_is_not_logged_again_in_english(english_site, language):
     verbose = subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "-v", "--articles-dir",
                               str(english_site / "articles"), "import", str(english_site / "empty.txt")],
                              capture_output=True, text=True, env=env, cwd=english_site, timeout=120)
-    assert "WARNING kb.importer: import" in verbose.stderr  # --verbose: the log, as a server's
+    assert "WARNING kb.content.importer: import" in verbose.stderr  # --verbose: the log, as a server's
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

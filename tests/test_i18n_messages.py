@@ -22,7 +22,7 @@ from kb.translation import TRANSLATIONS_DIR
 from kb.web.messages import translated
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["kb/editing.py", "kb/publishing.py", "kb/taxonomy.py", "kb/media.py", "kb/web/security.py"]
+MODULES = ["kb/content/editing.py", "kb/publishing.py", "kb/taxonomy.py", "kb/content/media.py", "kb/web/security.py"]
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 
@@ -103,11 +103,11 @@ def test_a_marked_message_reads_as_english_and_translates_with_its_values():
 
 
 def test_user_errors_in_the_staff_members_language(admin, staff_db):  # noqa: F811
-    """kb.users raises N_() messages: a form error and a flashed one (kept in the session as
+    """kb.store.users raises N_() messages: a form error and a flashed one (kept in the session as
     text) are shown in the page's language."""
     from staff_fixtures import ADMIN
 
-    from kb import users
+    from kb.store import users
 
     form = {"email": "new@example.com", "password": "short", "role": "editor"}
     english = admin.post("/en/staff/users", form).get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_file_errors_are_said_in_the_readers_language(tmp_path):
     """The operating system words its errors in English: the common causes are Messages."""
     import errno
 
-    from kb.articles import read_article_file
+    from kb.content.articles import read_article_file
     from kb.translation import os_error
     from kb.translation import translate
     from kb.translation import translations

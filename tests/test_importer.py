@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from kb.articles import load_articles
+from kb.content.articles import load_articles
 from kb.errors import KbError
-from kb.importer import DEFAULT_CATEGORY
-from kb.importer import SOURCES_FILE
-from kb.importer import convert_document
-from kb.importer import detect_kind
-from kb.importer import import_file
-from kb.importer import import_files
-from kb.importer import make_slug
-from kb.render import render_markdown
+from kb.content.importer import DEFAULT_CATEGORY
+from kb.content.importer import SOURCES_FILE
+from kb.content.importer import convert_document
+from kb.content.importer import detect_kind
+from kb.content.importer import import_file
+from kb.content.importer import import_files
+from kb.content.importer import make_slug
+from kb.content.render import render_markdown
 
 DATA = Path(__file__).parent / "data" / "import"
 
@@ -294,7 +294,7 @@ def test_an_unreadable_import_record_only_loses_re_import_detection(tmp_path, ca
     articles = tmp_path / "articles"
     import_files([source], articles)
     (articles / "imported" / SOURCES_FILE).write_text("- [unclosed\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="kb.importer"):
+    with caplog.at_level(logging.WARNING, logger="kb.content.importer"):
         result = import_files([source], articles)[0]
     assert result.action == "created" and result.slug.endswith("-2")
     assert "unreadable" in caplog.text
@@ -455,7 +455,7 @@ def test_non_utf8_file_is_a_problem_not_a_crash(tmp_path, caplog):
     bad.write_bytes("سياسة الاسترجاع\n\nيمكنك إرجاع المنتج خلال 14 يوما.".encode("cp1256"))
     good = tmp_path / "good.txt"
     good.write_text("سياسة الاسترجاع\n\nيمكنك إرجاع المنتج خلال 14 يوما من الاستلام.\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="kb.importer"):
+    with caplog.at_level(logging.WARNING, logger="kb.content.importer"):
         bad_result, good_result = import_files([bad, good], tmp_path / "articles")
     assert bad_result.path is None and bad_result.slug is None
     assert any("not UTF-8" in p for p in bad_result.problems)

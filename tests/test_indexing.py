@@ -1,4 +1,4 @@
-"""Writing the indexes: kb.indexing, kb.search.store, kb.search.cache, kb.fsutil and the write
+"""Writing the indexes: kb.search.indexing, kb.search.store, kb.search.cache, kb.fsutil and the write
 side of KnowledgeBase (build, index, upsert, delete).
 
 Tests that change anything work on ``fresh_kb``: a copy of the session's articles and
@@ -18,14 +18,14 @@ import pytest
 
 from kb import KbError
 from kb import KnowledgeBase
-from kb.articles import Article
-from kb.articles import FaqEntry
+from kb.content.articles import Article
+from kb.content.articles import FaqEntry
 from kb.fsutil import atomic_write_json
 from kb.fsutil import atomic_write_text
-from kb.indexing import CHUNK_WORDS
-from kb.indexing import Manifest
-from kb.indexing import embedding_texts
-from kb.indexing import load_vectors
+from kb.search.indexing import CHUNK_WORDS
+from kb.search.indexing import Manifest
+from kb.search.indexing import embedding_texts
+from kb.search.indexing import load_vectors
 from kb.search.cache import EmbeddingCache
 from kb.search.passages import about_text
 from kb.search.passages import article_passages

@@ -14,7 +14,7 @@ import pytest
 from whoosh.query import Every
 
 from kb import KnowledgeBase
-from kb.render import render_markdown
+from kb.content.render import render_markdown
 from kb.search import keyword
 from kb.search.vocabulary import Vocabulary
 from kb.search.snippets import best_window

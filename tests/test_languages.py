@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kb import KnowledgeBase
-from kb.articles import Article
-from kb.articles import FaqEntry
+from kb.content.articles import Article
+from kb.content.articles import FaqEntry
 from kb.search.keyword import SYNONYM_BOOST
 from kb.search.keyword import Filters
 from kb.search.keyword import analyze_query

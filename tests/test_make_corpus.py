@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.articles import load_articles
-from kb.render import split_sections
+from kb.content.articles import load_articles
+from kb.content.render import split_sections
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = REPO_ROOT / "scripts" / "make_corpus.py"

@@ -77,7 +77,7 @@ def test_no_answer_counts_as_a_zero_result_search(app, client):
 
 
 def test_suggest_says_why_it_has_nothing(client, app):
-    from kb.apikeys import create_key
+    from kb.store.apikeys import create_key
 
     secret = create_key(app.extensions["kb_db"].connection(), "no-answer test")[1]
     response = client.post("/api/v1/suggest", json={"message": OFFTOPIC[2]}, headers={"Authorization": f"Bearer {secret}"})
@@ -175,7 +175,7 @@ def test_a_pseudo_question_is_matched_against_articles_that_do_not_carry_it():
     THEN every paragraph carrying that title is left out, not only the one it came from."""
     from pathlib import Path
 
-    from kb.articles import Article
+    from kb.content.articles import Article
     from kb.search.vector import VectorIndex
 
     def paragraph(slug, title):

@@ -101,7 +101,7 @@ def _png(width: int = 120, height: int = 40) -> bytes:
 @pytest.fixture(scope="module")
 def live_app(session_kb, session_dir, tmp_path_factory):
     from kb import KnowledgeBase
-    from kb import users
+    from kb.store import users
     from kb.web import create_app
 
     base = tmp_path_factory.mktemp("pages-browser")

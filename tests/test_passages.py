@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.articles import Article
-from kb.articles import FaqEntry
-from kb.articles import load_articles
-from kb.render import split_sections
+from kb.content.articles import Article
+from kb.content.articles import FaqEntry
+from kb.content.articles import load_articles
+from kb.content.render import split_sections
 from kb.search.passages import article_passages
 from kb.search.passages import is_reference_section
 

@@ -1,4 +1,4 @@
-"""kb.publishing, kb.revisions, kb.taxonomy, kb.media, kb.watcher: saving articles into files and indexes.
+"""kb.publishing, kb.content.revisions, kb.taxonomy, kb.content.media, kb.watcher: saving articles into files and indexes.
 
 Each test works on a private copy of the test articles and index (``fresh_kb``) with the
 real embedding model, so "searchable" means what it means in production.
@@ -14,19 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from kb import media
-from kb import redirects
-from kb import revisions
+from kb.content import media
+from kb.content import redirects
+from kb.content import revisions
 from kb import taxonomy
-from kb.articles import article_paths
-from kb.articles import read_article_file
+from kb.content.articles import article_paths
+from kb.content.articles import read_article_file
 from kb.errors import KbError
-from kb.editing import ArticleForm
+from kb.content.editing import ArticleForm
 from kb.publishing import Conflict
-from kb.editing import ValidationFailed
-from kb.editing import build_text
-from kb.editing import form_from_text
-from kb.editing import set_front_matter_field
+from kb.content.editing import ValidationFailed
+from kb.content.editing import build_text
+from kb.content.editing import form_from_text
+from kb.content.editing import set_front_matter_field
 from kb.watcher import ArticleWatcher
 from kb.watcher import snapshot
 from conftest import another_writer
@@ -242,7 +242,7 @@ def test_revisions_record_who_what_when_and_restore_as_draft(publisher):
 
 
 def test_revisions_survive_a_new_connection(publisher, fresh_dir):
-    from kb.db import Database
+    from kb.store.db import Database
 
     opened = publisher.open(SLUG)
     publisher.save(SLUG, opened.form, "publish", opened.token)

@@ -19,8 +19,8 @@ from conftest import another_writer
 from conftest import make_settings
 from kb import KnowledgeBase
 from kb.cli import cli
-from kb.indexing import Manifest
-from kb.indexing import embedding_texts
+from kb.search.indexing import Manifest
+from kb.search.indexing import embedding_texts
 from kb.publishing import clean_up_articles
 from kb.search.passages import about_text
 from kb.search.passages import article_passages
@@ -267,7 +267,7 @@ def test_a_model_change_serves_keyword_only_and_re_embeds_in_the_background(fres
 
 
 def test_the_staff_page_says_semantic_search_is_off_while_re_embedding(fresh_kb, fresh_dir, cheap_hashing):
-    from kb import users
+    from kb.store import users
     from kb.web import create_app
     from staff_fixtures import EDITOR
     from staff_fixtures import StaffClient

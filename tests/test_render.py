@@ -1,4 +1,4 @@
-"""kb.render: sanitized HTML, heading ids for Arabic headings, and the sections search returns."""
+"""kb.content.render: sanitized HTML, heading ids for Arabic headings, and the sections search returns."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from kb.articles import load_articles
-from kb.render import external_image_urls
-from kb.render import markdown_to_text
-from kb.render import render_markdown
-from kb.render import sanitize_html
-from kb.render import split_sections
+from kb.content.articles import load_articles
+from kb.content.render import external_image_urls
+from kb.content.render import markdown_to_text
+from kb.content.render import render_markdown
+from kb.content.render import sanitize_html
+from kb.content.render import split_sections
 from kb.text import slugify
 
 # Tag names the sanitizer knows about, kept or dropped, and the ones that change how HTML is parsed.

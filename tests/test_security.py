@@ -15,7 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from conftest import make_settings
-from kb import users
+from kb.store import users
 from kb.web.security import safe_redirect_target
 from staff_fixtures import ADMIN
 from staff_fixtures import EDITOR

@@ -567,7 +567,7 @@ def test_public_catalog_is_rebuilt_when_the_catalog_changes(session_kb):
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from kb.articles import Catalog
+    from kb.content.articles import Catalog
     from kb.web.pages import PublicCatalogCache
 
     articles = dict(session_kb.catalog.articles)

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from kb import audit
-from kb import revisions
-from kb import users
+from kb.store import audit
+from kb.content import revisions
+from kb.store import users
 from staff_fixtures import ADMIN
 from staff_fixtures import EDITOR
 from staff_fixtures import StaffClient

@@ -1,15 +1,15 @@
-"""kb.users: accounts, password hashing, throttled sign-in, and the ``kb user`` commands."""
+"""kb.store.users: accounts, password hashing, throttled sign-in, and the ``kb user`` commands."""
 
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
-from kb import audit
-from kb import staff_sessions
-from kb import users
+from kb.store import audit
+from kb.store import staff_sessions
+from kb.store import users
 from kb.cli import cli
-from kb.db import Database
+from kb.store.db import Database
 from kb.errors import KbError
 
 
@@ -192,9 +192,9 @@ def test_a_database_from_before_server_side_sessions_upgrades_with_its_accounts(
     WHEN kb starts with 0004 THEN the accounts are kept, the old column is gone, sessions work."""
     import shutil
 
-    from kb.db import MIGRATIONS_DIR
-    from kb.db import connect
-    from kb.db import migrate
+    from kb.store.db import MIGRATIONS_DIR
+    from kb.store.db import connect
+    from kb.store.db import migrate
 
     old = tmp_path / "migrations-0003"
     old.mkdir()

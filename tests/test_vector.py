@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from kb.indexing import load_vectors
+from kb.search.indexing import load_vectors
 from kb.search.vector import FILE_NAME
 from kb.search.vector import VectorEntry
 from kb.search.vector import VectorIndex

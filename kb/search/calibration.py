@@ -67,7 +67,7 @@ from kb.search.coverage import idf
 from kb.search.synonyms import names_entry
 
 if TYPE_CHECKING:
-    from kb.articles import Article
+    from kb.content.articles import Article
     from kb.search.cache import EmbeddingCache
     from kb.search.coverage import MatchProfile
     from kb.search.embed import Embedder

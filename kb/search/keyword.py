@@ -42,7 +42,7 @@ from whoosh.query import Term
 
 import numpy as np
 
-from kb.articles import Article
+from kb.content.articles import Article
 from kb.search import whoosh_fixes
 from kb.search.bm25 import PostingsCache
 from kb.search.bm25 import bm25f_scores

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from collections.abc import Sequence
 
-    from kb.articles import Article
+    from kb.content.articles import Article
     from kb.search.ranking import RankedArticle
 
 _TRANSLATION_OF = attrgetter("translation_of")

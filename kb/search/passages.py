@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.articles import Article
-from kb.render import Section
-from kb.render import split_sections
+from kb.content.articles import Article
+from kb.content.render import Section
+from kb.content.render import split_sections
 from kb.text import normalize_arabic
 
 

@@ -26,7 +26,7 @@ from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
 
 if TYPE_CHECKING:
-    from kb.articles import Article
+    from kb.content.articles import Article
     from kb.config import Settings
     from kb.search.dialect import DialectLexicon
     from kb.search.embed import Embedder

@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from kb.fsutil import atomic_writer
-from kb.rwlock import ReadWriteLock
+from kb.search.rwlock import ReadWriteLock
 from kb.search.passages import is_about
 
 logger = logging.getLogger(__name__)

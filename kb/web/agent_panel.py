@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 
 from kb import assist
 from kb import panel_links
-from kb.articles import LANGS
+from kb.content.articles import LANGS
 from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import security

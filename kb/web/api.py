@@ -23,11 +23,11 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from kb import assist
-from kb.apikeys import ApiKey
-from kb.apikeys import verify_key
-from kb.articles import LANGS
+from kb.store.apikeys import ApiKey
+from kb.store.apikeys import verify_key
+from kb.content.articles import LANGS
 from kb.errors import KbError
-from kb.render import render_markdown
+from kb.content.render import render_markdown
 from kb.web import api_schema
 from kb.web.security import client_key
 from kb.web.security import limit_rate

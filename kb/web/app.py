@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from kb.config import Settings
 from kb.config import ensure_secret_key
 from kb.config import load_settings
-from kb.db import Database
+from kb.store.db import Database
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
 from kb.web import branding
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     """Build the app.  Everything it uses hangs off ``app.extensions`` (no module globals):
     ``app.extensions["kb"]`` the KnowledgeBase, ``["kb_settings"]`` the Settings,
     ``["kb_db"]`` the Database, ``["kb_analytics"]`` the Analytics store."""
-    from kb.analytics import Analytics
+    from kb.store.analytics import Analytics
 
     settings = settings or load_settings()
     app = Flask(__name__)

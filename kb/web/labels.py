@@ -15,7 +15,7 @@ AUDIENCE_LABELS = {"public": _l("Public (customers)"), "internal": _l("Internal 
 # The dialects of the lexicon (kb.search.dialect.DIALECTS), for the synonyms page.
 DIALECT_LABELS = {"egy": _l("Egyptian"), "glf": _l("Gulf"), "lev": _l("Levantine"), "mgr": _l("Maghrebi"),
                   "any": _l("Several dialects")}
-# What happened in a revision (kb.revisions states).
+# What happened in a revision (kb.content.revisions states).
 REVISION_LABELS = {
     "draft": _l("Draft"),
     "published": _l("Published"),
@@ -26,7 +26,7 @@ REVISION_LABELS = {
     "conflict": _l("Conflicting version"),
     "discarded": _l("Changes discarded"),
 }
-# The audit log's actions (kb.audit); an action missing here shows kb.audit's own label.
+# The audit log's actions (kb.store.audit); an action missing here shows kb.store.audit's own label.
 AUDIT_LABELS = {
     "sign_in": _l("Sign-in"),
     "sign_in_failed": _l("Failed sign-in"),
@@ -82,7 +82,7 @@ def audit_label(entry) -> str:
 
 def audit_filter_labels() -> dict[str, str]:
     """Every action the audit page can filter on, with its label in this page's language."""
-    from kb.audit import ACTION_LABELS
+    from kb.store.audit import ACTION_LABELS
 
     return {action: str(AUDIT_LABELS.get(action, label)) for action, label in ACTION_LABELS.items()}
 

@@ -1,8 +1,8 @@
 """Messages the lower layers write in Arabic, shown in the page's language.
 
-Lower layers that mark their messages with ``kb.translation.N_`` (kb.articles, kb.config,
-kb.importer, kb.users, kb.apikeys) need nothing here: ``translated`` shows a Message by its
-English id.  kb.editing, kb.publishing, kb.taxonomy, kb.media and kb.web.security raise
+Lower layers that mark their messages with ``kb.translation.N_`` (kb.content.articles, kb.config,
+kb.content.importer, kb.store.users, kb.store.apikeys) need nothing here: ``translated`` shows a Message by its
+English id.  kb.content.editing, kb.publishing, kb.taxonomy, kb.content.media and kb.web.security raise
 ``KbError`` and fill form errors with Arabic sentences (they predate the catalogs).  Until
 they carry gettext message ids themselves, the web layer recognises each sentence here and
 shows its catalog translation: every entry is the Arabic original as a pattern (its values
@@ -23,7 +23,7 @@ from kb.translation import Message
 _N = r"(?P<%s>.+?)"  # a value inside a sentence
 
 KNOWN: tuple[tuple[str, object], ...] = (
-    # kb.editing
+    # kb.content.editing
     ("راجع الحقول المعلّمة.", _l("Check the marked fields.")),
     ("العنوان مطلوب.", _l("The title is required.")),
     ("الرابط مطلوب.", _l("The link is required.")),
@@ -52,7 +52,7 @@ KNOWN: tuple[tuple[str, object], ...] = (
     ("العنصر غير موجود في سلة المحذوفات.", _l("The item is not in the trash.")),
     ("يوجد الآن مقال بالرابط «" + _N % "slug" + "»: غيّر رابطه أولًا ثم أعد المحاولة.",
      _l("An article now has the link “%(slug)s”: change its link first, then try again.")),
-    # kb.media
+    # kb.content.media
     ("الملف فارغ.", _l("The file is empty.")),
     ("الصورة أكبر من " + _N % "size" + " ميغابايت.", _l("The image is larger than %(size)s MB.")),
     ("نوع الملف غير مدعوم: ارفع صورة PNG أو JPEG أو GIF أو WebP.",

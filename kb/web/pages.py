@@ -24,12 +24,12 @@ from urllib.parse import quote
 
 from babel.dates import format_date as babel_format_date
 
-from kb.articles import Article
-from kb.articles import Category
-from kb.articles import FaqEntry
-from kb.articles import categories_in_use
-from kb.render import Rendered
-from kb.render import render_markdown
+from kb.content.articles import Article
+from kb.content.articles import Category
+from kb.content.articles import FaqEntry
+from kb.content.articles import categories_in_use
+from kb.content.render import Rendered
+from kb.content.render import render_markdown
 from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
@@ -71,7 +71,7 @@ class PublicCatalog:
 
 def build_public_catalog(articles: list[Article], all_categories: dict[str, Category]) -> PublicCatalog:
     """Group the public articles for the pages (pure: a list in, a PublicCatalog out)."""
-    from kb.articles import Catalog
+    from kb.content.articles import Catalog
 
     public = [a for a in articles if a.is_public]
     public.sort(key=lambda a: (a.lang != "ar", a.title))

@@ -31,8 +31,8 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from kb.analytics import MAX_COMMENT_CHARS
-from kb.articles import Article
+from kb.store.analytics import MAX_COMMENT_CHARS
+from kb.content.articles import Article
 from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.urls import article_url

@@ -26,11 +26,11 @@ from flask import url_for
 
 from flask_babel import gettext as _
 
-from kb import redirects
-from kb import staff_sessions
-from kb import users
+from kb.content import redirects
+from kb.store import staff_sessions
+from kb.store import users
 from kb.errors import KbError
-from kb.media import media_file
+from kb.content.media import media_file
 from kb.publishing import Publisher
 
 SESSION_HOURS = staff_sessions.SESSION_HOURS
@@ -63,7 +63,7 @@ def site_changed() -> None:
 def sign_in(user: users.User) -> None:
     """Start a fresh session for user (a new session: nothing from before sign-in is kept).
 
-    The cookie holds only the id of a session row (:mod:`kb.staff_sessions`), which every
+    The cookie holds only the id of a session row (:mod:`kb.store.staff_sessions`), which every
     request checks, so the session can be ended on the server."""
     session.clear()
     session.permanent = True

@@ -14,10 +14,10 @@ from flask import url_for
 
 from flask_babel import gettext as _
 
-from kb import apikeys
+from kb.store import apikeys
 from kb import panel_links
-from kb import audit
-from kb import users
+from kb.store import audit
+from kb.store import users
 from kb.errors import KbError
 from kb.web.labels import audit_filter_labels
 from kb.web.messages import translated

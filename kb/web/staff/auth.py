@@ -11,9 +11,9 @@ from werkzeug.security import check_password_hash
 
 from flask_babel import gettext as _
 
-from kb import audit
-from kb import staff_sessions
-from kb import users
+from kb.store import audit
+from kb.store import staff_sessions
+from kb.store import users
 from kb.errors import KbError
 from kb.web.security import client_key
 from kb.web.security import safe_redirect_target

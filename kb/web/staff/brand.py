@@ -19,7 +19,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kb import audit
+from kb.store import audit
 from kb.brand import MAX_ASSET_BYTES
 from kb.brand import MIN_CONTRAST
 from kb.brand import accessible_color

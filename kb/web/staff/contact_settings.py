@@ -20,7 +20,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from kb import audit
+from kb.store import audit
 from kb.contact import MODES
 from kb.contact import SMTP_SECURITY
 from kb.contact import Message

@@ -24,20 +24,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from kb import audit
-from kb import revisions
+from kb.store import audit
+from kb.content import revisions
 from kb import taxonomy
-from kb.articles import AUDIENCES
-from kb.articles import LANGS
+from kb.content.articles import AUDIENCES
+from kb.content.articles import LANGS
 from kb.errors import KbError
-from kb.media import MAX_IMAGE_BYTES
-from kb.media import save_image
-from kb.editing import ArticleForm
+from kb.content.media import MAX_IMAGE_BYTES
+from kb.content.media import save_image
+from kb.content.editing import ArticleForm
 from kb.publishing import Conflict
 from kb.publishing import file_checksum
-from kb.editing import ValidationFailed
-from kb.render import external_image_urls
-from kb.render import render_markdown
+from kb.content.editing import ValidationFailed
+from kb.content.render import external_image_urls
+from kb.content.render import render_markdown
 from kb.text import normalize_arabic
 from kb.text import slugify
 from kb.web.branding import save_category_icons
@@ -196,7 +196,7 @@ def save_article(slug: str):
 
 
 def _flash_external_images(body: str) -> None:
-    """Tell the author at once that an image on another site shows as a link (kb.render)."""
+    """Tell the author at once that an image on another site shows as a link (kb.content.render)."""
     urls = external_image_urls(body)
     if urls:
         flash(_("Images from other sites show to readers as a link, not an image (%(count)d): upload them with "

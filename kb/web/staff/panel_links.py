@@ -16,7 +16,7 @@ from flask import url_for
 
 from flask_babel import gettext as _
 
-from kb import audit
+from kb.store import audit
 from kb import panel_links
 from kb.errors import KbError
 from kb.urls import absolute_url

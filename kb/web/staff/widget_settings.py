@@ -15,7 +15,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from kb import audit
+from kb.store import audit
 from kb.errors import KbError
 from kb.web.messages import translated
 from kb.web.staff.access import admin_required

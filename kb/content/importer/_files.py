@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from kb.articles import UNCATEGORIZED
-from kb.articles import load_articles
-from kb.articles import text_checksum
+from kb.content.articles import UNCATEGORIZED
+from kb.content.articles import load_articles
+from kb.content.articles import text_checksum
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
 from kb.translation import N_
@@ -29,7 +29,7 @@ from ._convert import convert_document
 from ._sources import SourceLog
 from ._sources import source_hash
 
-logger = logging.getLogger(__package__)  # "kb.importer", the one logger of the whole package
+logger = logging.getLogger(__package__)  # "kb.content.importer", the one logger of the whole package
 
 
 IMPORT_FOLDER = "imported"

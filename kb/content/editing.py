@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from kb.articles import AUDIENCES
-from kb.articles import LANGS
-from kb.articles import split_front_matter
+from kb.content.articles import AUDIENCES
+from kb.content.articles import LANGS
+from kb.content.articles import split_front_matter
 from kb.errors import KbError
 from kb.text import slugify
 

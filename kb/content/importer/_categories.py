@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from kb.articles import UNCATEGORIZED
-from kb.articles import Category
-from kb.articles import load_categories
+from kb.content.articles import UNCATEGORIZED
+from kb.content.articles import Category
+from kb.content.articles import load_categories
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.text import slugify

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from kb.articles import Article
+from kb.content.articles import Article
 from kb.errors import KbError
 from kb.fsutil import atomic_write_json
 from kb.fsutil import fsync_files

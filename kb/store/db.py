@@ -1,6 +1,6 @@
 """SQLite database (WAL mode) for analytics, API keys and staff: connections and migrations.
 
-Migrations are numbered SQL files in ``kb/migrations/`` (``0001_analytics.sql`` …), applied
+Migrations are numbered SQL files in ``kb/store/migrations/`` (``0001_analytics.sql`` …), applied
 in order, each in its own transaction, and recorded in ``schema_migrations``; a feature adds
 its tables by adding a file.  One connection per thread (sqlite3 objects must not cross
 threads); in Flask, ``get_db()`` keeps one per request context.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from kb.articles import FaqEntry
-from kb.articles import split_front_matter
+from kb.content.articles import FaqEntry
+from kb.content.articles import split_front_matter
 from kb.translation import N_
 
 from ._blocks import _SENTENCE_BREAK

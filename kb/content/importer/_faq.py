@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.articles import FaqEntry
+from kb.content.articles import FaqEntry
 
 from ._blocks import Block
 from ._blocks import _norm

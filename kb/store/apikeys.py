@@ -1,10 +1,10 @@
-"""API keys for the agent-assist API: create, list, revoke, verify, and the ``kb apikey`` commands.
+"""API keys for the agent-assist API: create, list, revoke, verify (the ``kb apikey`` commands are in kb.cli).
 
 A key is ``kb_`` + 43 random URL-safe characters (``secrets.token_urlsafe(32)``: 256 bits),
 shown once when created.  Only its SHA-256 is stored (a fast hash is enough for a secret
 this long: there is nothing to brute-force), plus its first characters so staff can tell
 keys apart.  Verification looks the key up by that prefix and compares hashes with
-``hmac.compare_digest``.  Tables: ``kb/migrations/0002_api.sql``.
+``hmac.compare_digest``.  Tables: ``kb/store/migrations/0002_api.sql``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-import click
 
-from kb.cli_support import database as _database
-from kb.cli_support import gettext
-from kb.cli_support import handle_errors as _clear_errors
-from kb.db import touch_last_used
-from kb.db import utc_timestamp
+from kb.store.db import touch_last_used
+from kb.store.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -121,53 +117,3 @@ def verify_key(db: sqlite3.Connection, secret: str) -> ApiKey | None:
 
 def _touch(db: sqlite3.Connection, key: ApiKey) -> None:
     touch_last_used(db, "api_keys", key.id, key.last_used_at, TOUCH_SECONDS)
-
-
-# -- the `kb apikey` commands ----------------------------------------------------------------
-
-
-@click.group("apikey", help="Create, list and revoke keys for the agent-assist API (/api/v1).")
-def apikey_group() -> None:
-    pass
-
-
-@apikey_group.command("create", help="Create a key and print it once (only its hash is kept).")
-@click.option("--name", required=True, help="Who or what uses the key, e.g. the helpdesk's name.")
-@click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute (default: the api_rate_limit setting).")
-@click.pass_context
-@_clear_errors
-def create_command(ctx: click.Context, name: str, rate_limit: int | None) -> None:
-    key, secret = create_key(_database(ctx), name, rate_limit)
-    click.echo(secret)
-    click.echo(gettext("created key %(id)d (%(prefix)s...) for %(name)r; copy it now: it cannot be shown again.",
-                       id=key.id, prefix=key.prefix, name=key.name), err=True)
-
-
-@apikey_group.command("list", help="List keys: id, prefix, name, created, last used, revoked.")
-@click.pass_context
-@_clear_errors
-def list_command(ctx: click.Context) -> None:
-    keys = list_keys(_database(ctx))
-    if not keys:
-        click.echo(gettext("no API keys; create one with: kb apikey create --name NAME"))
-        return
-    ident, prefix, created, used = gettext("id"), gettext("prefix"), gettext("created at"), gettext("last used")
-    limit, status, name = gettext("limit"), gettext("status"), gettext("name")
-    click.echo(f"{ident:>4}  {prefix:{PREFIX_CHARS}}  {created:20}  {used:20}  {limit:>6}  {status:8}  {name}")
-    for key in keys:
-        status = gettext("active") if key.active else gettext("revoked")
-        limit = str(key.rate_limit) if key.rate_limit else "-"
-        click.echo(f"{key.id:>4}  {key.prefix}  {key.created_at:20}  {key.last_used_at or '-':20}  {limit:>6}  {status:8}  {key.name}")
-
-
-@apikey_group.command("revoke", help="Revoke a key by its id or prefix; it stops working at once.")
-@click.argument("key")
-@click.pass_context
-@_clear_errors
-def revoke_command(ctx: click.Context, key: str) -> None:
-    revoked = revoke_key(_database(ctx), key)
-    click.echo(gettext("revoked key %(id)d (%(prefix)s...) %(name)r at %(time)s", id=revoked.id, prefix=revoked.prefix,
-                       name=revoked.name, time=revoked.revoked_at))
-
-
-CLI_COMMANDS = [apikey_group]

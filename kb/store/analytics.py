@@ -1,6 +1,6 @@
 """Help-center analytics in SQLite: what customers search for, read, and find helpful.
 
-The site records; the staff reports read.  Tables come from ``kb/migrations/0001_analytics.sql``.
+The site records; the staff reports read.  Tables come from ``kb/store/migrations/0001_analytics.sql``.
 No raw IP address is ever stored: votes carry a keyed hash of a random per-browser id
 (``kb.web.security.visitor_key``), searches and views carry nothing about the visitor.
 
@@ -13,8 +13,8 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
-from kb.db import Database
-from kb.db import window_start
+from kb.store.db import Database
+from kb.store.db import window_start
 from kb.text import normalize_arabic
 
 MAX_QUERY_CHARS = 200

@@ -1,4 +1,4 @@
-"""Staff accounts: creation, password hashing, sign-in with throttling, and the ``kb user`` commands.
+"""Staff accounts: creation, password hashing, sign-in with throttling (the ``kb user`` commands are in kb.cli).
 
 Passwords are hashed with scrypt (werkzeug) at N=2^15, r=8, p=3, one of OWASP's
 equivalent scrypt settings (32 MiB, ~0.3 s).  Failed sign-ins are kept in the database,
@@ -6,7 +6,7 @@ so throttling holds across server processes and restarts: after ``MAX_FAILURES_P
 failures for one address (or ``MAX_FAILURES_PER_CLIENT`` from one client) within
 ``THROTTLE_WINDOW`` seconds, sign-in is refused until the window has passed.
 Disabling a user, changing its role or its password ends every one of its sessions
-(:mod:`kb.staff_sessions`), in every server process.  Passwords have at least
+(:mod:`kb.store.staff_sessions`), in every server process.  Passwords have at least
 ``MIN_PASSWORD_CHARS`` (12, as OWASP ASVS 2.1.1 asks) characters.
 """
 
@@ -15,23 +15,17 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass
 
-import click
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
-from kb import audit
-from kb import staff_sessions
-from kb.db import utc_timestamp
+from kb.store import audit
+from kb.store import staff_sessions
+from kb.store.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
-from kb.cli_support import CliError
-from kb.cli_support import database as _database
-from kb.cli_support import gettext
-from kb.cli_support import handle_errors as _cli_errors
 
 ROLES = ("editor", "admin")
 PASSWORD_METHOD = "scrypt:32768:8:3"
@@ -207,83 +201,3 @@ def authenticate(db: sqlite3.Connection, email: str, password: str, client: str,
 
 
 # -- kb user ... ------------------------------------------------------------------------------
-
-
-
-
-def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    while True:  # click's confirmation_prompt says its mismatch in English only
-        password = click.prompt(gettext("Password"), hide_input=True)
-        if click.prompt(gettext("Repeat for confirmation"), hide_input=True) == password:
-            return password
-        click.echo(gettext("Error: the two passwords do not match."), err=True)
-
-
-@click.group("user", help="Manage staff accounts (editors and admins).")
-def user_group() -> None:
-    pass
-
-
-@user_group.command("create", help="Add a staff account; the password is prompted (or read from stdin).")
-@click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.pass_context
-@_cli_errors
-def create_command(ctx: click.Context, email: str, role: str, password_stdin: bool) -> None:
-    user = create_user(_database(ctx), email, _read_password(password_stdin), role)
-    created = gettext("created admin %(email)s") if user.is_admin else gettext("created editor %(email)s")
-    click.echo(created % {"email": user.email})
-
-
-@user_group.command("list", help="List staff accounts.")
-@click.pass_context
-def list_command(ctx: click.Context) -> None:
-    users = list_users(_database(ctx))
-    for user in users:
-        role = gettext("admin") if user.is_admin else gettext("editor")
-        state = gettext("active") if user.active else gettext("disabled")
-        last = gettext("last sign-in: %(time)s", time=user.last_login_at) if user.last_login_at else gettext(
-            "never signed in")
-        click.echo(f"{user.email}\t{role}\t{state}\t{last}")
-    if not users:
-        click.echo(gettext("no users yet: kb user create EMAIL --role admin"))
-
-
-def _set_active_command(active: bool):
-    @click.argument("email")
-    @click.pass_context
-    @_cli_errors
-    def command(ctx: click.Context, email: str) -> None:
-        db = _database(ctx)
-        user = find_user(db, email)
-        if user is None:
-            raise CliError(gettext("no user %(email)s", email=email))
-        set_active(db, user.id, active)
-        click.echo(gettext("enabled %(email)s", email=user.email) if active else
-                   gettext("disabled %(email)s", email=user.email))
-
-    return command
-
-
-user_group.command("disable", help="Disable an account (and end its sessions).")(_set_active_command(False))
-user_group.command("enable", help="Enable a disabled account.")(_set_active_command(True))
-
-
-@user_group.command("reset-password", help="Set a new password (prompted, or read from stdin).")
-@click.argument("email")
-@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.pass_context
-@_cli_errors
-def reset_password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
-    db = _database(ctx)
-    user = find_user(db, email)
-    if user is None:
-        raise CliError(gettext("no user %(email)s", email=email))
-    set_password(db, user.id, _read_password(password_stdin))
-    click.echo(gettext("password changed for %(email)s", email=user.email))
-
-
-CLI_COMMANDS = [user_group]

@@ -1,0 +1,5 @@
+"""What the database keeps: connections and migrations (db), staff accounts (users), API keys,
+analytics, the audit log and staff sessions.
+
+The floor under content and search's callers: nothing here imports kb.content, kb.search,
+kb.knowledge or kb.web."""

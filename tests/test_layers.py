@@ -1,0 +1,61 @@
+"""The wings of kb/ (STYLE.md, "Recommended layout"): no import runs back up a floor.
+
+store < content < search < knowledge and the modules on it < web; the ground floor (config,
+errors, text, urls, fsutil, translation) imports no wing.  Checked on the source (every
+``import`` and ``from … import``, inside functions too), so a lazy import cannot hide."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+KB = Path(__file__).resolve().parents[1] / "kb"
+GROUND = {"config", "errors", "text", "urls", "fsutil", "translation"}
+# What each floor must never import.
+FORBIDDEN = {
+    "store": ("kb.content", "kb.search", "kb.knowledge", "kb.publishing", "kb.web", "kb.cli"),
+    "content": ("kb.search", "kb.knowledge", "kb.publishing", "kb.web", "kb.cli"),
+    "search": ("kb.knowledge", "kb.publishing", "kb.web", "kb.cli", "kb.watcher"),
+    "ground": ("kb.store", "kb.content", "kb.search", "kb.knowledge", "kb.web", "kb.cli"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _floor_files():
+    for floor in ("store", "content", "search"):
+        for path in sorted((KB / floor).rglob("*.py")):
+            yield floor, path
+    for name in sorted(GROUND):
+        yield "ground", KB / f"{name}.py"
+
+
+@pytest.mark.parametrize(("floor", "path"), list(_floor_files()), ids=lambda v: str(v).rsplit("kb/", 1)[-1])
+def test_no_import_runs_back_up(floor, path):
+    """GIVEN a module of a lower floor
+    WHEN its imports are read
+    THEN none of them names a higher floor."""
+    upward = sorted(name for name in _imports(path) if name.startswith(FORBIDDEN[floor])
+                    and name.split(".")[:2] != ["kb", floor])
+    assert upward == [], f"{path.relative_to(KB.parent)} imports {upward}"
+
+
+def test_click_commands_live_only_in_cli():
+    """GIVEN every module of kb/
+    WHEN they are searched for click command decorators
+    THEN only kb/cli.py declares commands (cli_support has helpers, no commands)."""
+    declaring = sorted(str(path.relative_to(KB.parent)) for path in KB.rglob("*.py")
+                       if "@click.command" in path.read_text(encoding="utf-8")
+                       or "@click.group" in path.read_text(encoding="utf-8"))
+    assert declaring == ["kb/cli.py"]
