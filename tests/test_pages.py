@@ -82,6 +82,40 @@ def test_a_compressed_static_file_has_its_own_etag_and_answers_304(client, encod
     assert "Accept-Ranges" not in first.headers  # a range of the compressed body is no range of the file
 
 
+
+def test_a_static_file_is_compressed_once_per_version_and_coding(app, client, monkeypatch):
+    """GIVEN site.css fetched with brotli once
+    WHEN it is fetched again with brotli, then with gzip
+    THEN the second brotli answer comes from the app's cache (no compression), with the same
+    bytes, and gzip is compressed once for itself."""
+    from kb.web import compression
+
+    calls = []
+    real = compression.compress_bytes
+    monkeypatch.setattr(compression, "compress_bytes", lambda data, coding: calls.append(coding) or real(data, coding))
+    app.extensions["kb_compressed_bodies"] = compression.CompressedBodies()
+    first = client.get("/static/css/site.css", headers={"Accept-Encoding": "br"})
+    second = client.get("/static/css/site.css", headers={"Accept-Encoding": "br"})
+    gzipped = client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
+    assert calls == ["br", "gzip"]
+    assert second.get_data() == first.get_data()
+    assert brotli.decompress(second.get_data()) == gzip.decompress(gzipped.get_data()) == client.get("/static/css/site.css").get_data()
+
+
+def test_the_compressed_bodies_cache_keeps_within_its_size():
+    """GIVEN a cache of 10 bytes
+    WHEN three 4-byte bodies are put
+    THEN the least recently used is dropped and what is kept fits."""
+    from kb.web.compression import CompressedBodies
+
+    bodies = CompressedBodies(max_bytes=10)
+    bodies.put("a", "br", b"1111")
+    bodies.put("b", "br", b"2222")
+    assert bodies.get("a", "br") == b"1111"  # now "b" is the least recently used
+    bodies.put("c", "br", b"3333")
+    assert bodies.get("b", "br") is None and bodies.get("a", "br") == b"1111" and bodies.get("c", "br") == b"3333"
+
+
 # -- caching: no cookie for readers, ETag and 304 ------------------------------------------
 
 

@@ -11,17 +11,24 @@ by ``*`` (which stands for the codings the header does not name), so ``gzip;q=0`
 ``br;q=0, *`` never get that coding and a request without the header is answered as is.
 flask-compress, used before, sent gzip to ``gzip;q=0`` and brotli to ``br;q=0, *``.
 Among equally acceptable codings brotli wins: smaller than gzip at the same speed.
+
+Files with a strong ETag (static files, ``widget.js``) are compressed once per version and
+coding and kept in a small per-app cache (``CompressedBodies``): recompressing site.css with
+brotli on every request cost more than sending it (measured by scripts/bench_site.py).
 """
 
 from __future__ import annotations
 
 import gzip
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from collections.abc import Iterator
 
 import brotli
 from flask import Flask
+from flask import current_app
 from flask import request
 from flask import stream_with_context
 from werkzeug.wrappers import Response
@@ -37,9 +44,43 @@ CODINGS = ("br", "gzip")
 MIN_SIZE = 500
 BROTLI_QUALITY = 5
 GZIP_LEVEL = 6
+# Bodies of versioned files kept compressed: at most this many bytes in all, and only files up
+# to CACHED_FILE_BYTES (the site's CSS and JS are tens of KB; a large export stays streamed).
+CACHE_BYTES = 8 * 1024 * 1024
+CACHED_FILE_BYTES = 1024 * 1024
+
+
+class CompressedBodies:
+    """Compressed bodies by (strong ETag, coding), least recently used dropped first.
+
+    Threads of one server share it (a lock); each app has its own (``init_app``), so tests
+    and processes never see each other's."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES):
+        self.max_bytes = max_bytes
+        self._bodies: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, etag: str, coding: str) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get((etag, coding))
+            if body is not None:
+                self._bodies.move_to_end((etag, coding))
+            return body
+
+    def put(self, etag: str, coding: str, body: bytes) -> None:
+        with self._lock:
+            old = self._bodies.pop((etag, coding), None)
+            self._size += len(body) - (len(old) if old is not None else 0)
+            self._bodies[(etag, coding)] = body
+            while self._size > self.max_bytes and self._bodies:
+                _, dropped = self._bodies.popitem(last=False)
+                self._size -= len(dropped)
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["kb_compressed_bodies"] = CompressedBodies()
     app.after_request(compress_response)
 
 
@@ -97,11 +138,27 @@ def compress_response(response: Response) -> Response:
     response.headers["Content-Encoding"] = coding
     # A byte range of the compressed body is not a range of the file: no ranges on it.
     response.headers.pop("Accept-Ranges", None)
+    etag, weak = response.get_etag()
+    cacheable = bool(etag) and not weak and response.content_length is not None \
+        and response.content_length <= CACHED_FILE_BYTES
+    bodies = current_app.extensions.get("kb_compressed_bodies") if cacheable else None
+    cached = bodies.get(etag, coding) if bodies is not None else None
     # A file sent by the server's file wrapper (waitress's wsgi.file_wrapper for send_file) has
     # a known length, so it is not "streamed", but it is in direct passthrough: its body can
     # only be iterated, never read with get_data() (which raised, a 500 for every CSS and JS
     # file a browser fetched through kb serve).
-    if response.is_streamed or response.direct_passthrough:
+    # Strong ETags here are the body's own hash (kb.web.caching, the widget) or a file's
+    # identity (send_file): the same ETag is the same body, whoever asks.
+    if bodies is not None:
+        if cached is None:
+            cached = compress_bytes(b"".join(response.iter_encoded()), coding)
+            bodies.put(etag, coding, cached)
+        original = response.response
+        response.direct_passthrough = False
+        response.set_data(cached)
+        if hasattr(original, "close"):
+            response.call_on_close(original.close)
+    elif response.is_streamed or response.direct_passthrough:
         original = response.response
         response.response = stream_with_context(_compress_chunks(response.iter_encoded(), coding))
         response.direct_passthrough = False
@@ -110,7 +167,6 @@ def compress_response(response: Response) -> Response:
             response.call_on_close(original.close)
     else:
         response.set_data(compress_bytes(response.get_data(), coding))
-    etag, weak = response.get_etag()
     if etag and not weak:
         # Another body, so another strong validator; a weak one stays (same meaning).
         response.set_etag(f"{etag}-{coding}")
