@@ -13,8 +13,9 @@ flask-compress, used before, sent gzip to ``gzip;q=0`` and brotli to ``br;q=0, *
 Among equally acceptable codings brotli wins: smaller than gzip at the same speed.
 
 Files with a strong ETag (static files, ``widget.js``) are compressed once per version and
-coding and kept in a small per-app cache (``CompressedBodies``): recompressing site.css with
-brotli on every request cost more than sending it (measured by scripts/bench_site.py).
+coding and kept in a small per-app cache (``CompressedBodies``): compressing site.css (27 KB)
+costs about 0.5 ms of CPU each time (brotli 5 or gzip 6, measured here), paid on every page
+view's stylesheet request before; now once per process.
 """
 
 from __future__ import annotations
