@@ -47,7 +47,7 @@ def _catalog_gettext():
 def gettext(message: str, /, **values) -> str:
     """``message`` in the cli_language catalog (kb.cli sets it up per run), values filled in;
     values that are lower-layer Messages (kb.translation.N_) are translated too."""
-    return Message(message, **values).translate(_catalog_gettext())
+    return Message(message, **values).in_language(_catalog_gettext())
 
 
 def tr(text: str) -> str:

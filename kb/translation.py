@@ -58,8 +58,11 @@ class Message(str):
     def __reduce__(self):  # pickled or copied (dataclasses.replace keeps it; a process pool needs it)
         return _message, (self.msgid, self.values)
 
-    def translate(self, gettext) -> str:
-        """The message in the language of ``gettext`` (a catalog's or Flask-Babel's), values filled in."""
+    def in_language(self, gettext) -> str:
+        """The message in the language of ``gettext`` (a catalog's or Flask-Babel's), values filled in.
+
+        Not named ``translate``: that would shadow ``str.translate``, which text normalization
+        calls on any string, a Message included."""
         values = {name: translate(value, gettext) for name, value in self.values.items()}
         text = gettext(self.msgid)
         return text % values if values else text
@@ -74,7 +77,7 @@ N_ = Message
 
 def translate(text, gettext):
     """``text`` in ``gettext``'s language when it is a Message; anything else as it is."""
-    return text.translate(gettext) if isinstance(text, Message) else text
+    return text.in_language(gettext) if isinstance(text, Message) else text
 
 
 def os_error(exc: OSError) -> str:

@@ -136,3 +136,13 @@ def test_file_errors_are_said_in_the_readers_language(tmp_path):
     full = os_error(OSError(errno.ENOSPC, "No space left on device"))
     assert translate(full, translations("ar").gettext) == "القرص ممتلئ"
     assert os_error(OSError(errno.EIO, "Input/output error")) == "Input/output error"  # rare: the system's words
+
+
+def test_a_message_is_still_a_string_to_str_translate():
+    """GIVEN a lower layer's Message
+    WHEN text code calls str.translate on it (as Arabic normalization does on any string)
+    THEN it behaves as the string it reads as (Message's own method has another name)."""
+    from kb.translation import N_
+
+    message = N_("unknown field %(name)s", name="x")
+    assert message.translate(str.maketrans("x", "y")) == "unknown field y"

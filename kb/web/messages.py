@@ -83,7 +83,7 @@ def translated(message: object) -> str:
     """``message`` in the page's language when it is one of the lower layers' Arabic
     sentences; anything else (already translated, or unknown) as it is."""
     if isinstance(message, Message):  # a lower layer's N_() message: its English id and values
-        return message.translate(gettext)
+        return message.in_language(gettext)
     text = str(message) if message is not None else ""
     known = recognise(text)
     return gettext(known[0], **known[1]) if known else text
