@@ -79,8 +79,11 @@ class AccessLog:
         started = time.perf_counter()
         status_line: list[str] = []
 
+        length: list[int] = []
+
         def recording_start_response(status, headers, exc_info=None):
             status_line[:] = [status]
+            length[:] = [int(value) for name, value in headers if name.lower() == "content-length" and value.isdigit()]
             return start_response(status, headers, exc_info)
 
         def finish(size: int) -> None:
@@ -92,7 +95,27 @@ class AccessLog:
         except BaseException:
             finish(0)
             raise
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
+            # A file the server sends itself (waitress sends its file wrapper's buffer
+            # directly, recognised by its type): wrapping it would make the server iterate it
+            # in Python.  Log at its close instead, with the length it was sent with.
+            _log_on_close(body, lambda: finish(length[0] if length else 0))
+            return body
         return _LoggedBody(body, finish)
+
+
+def _log_on_close(body, finish: Callable[[], None]) -> None:
+    close = getattr(body, "close", None)
+
+    def close_and_log() -> None:
+        try:
+            if close is not None:
+                close()
+        finally:
+            finish()
+
+    body.close = close_and_log
 
 
 def print_access_log(stream) -> None:

@@ -171,3 +171,28 @@ def test_kb_serve_access_log_prints_requests_on_standard_output(session_kb, tmp_
         if expected:
             assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} 127\.0\.0\.1 GET /faq 200 \d+ B ", lines[1])
             assert " GET /nope 404 " in lines[2]
+
+
+def test_a_file_the_server_sends_itself_stays_the_servers_file_wrapper(tmp_path, caplog):
+    """GIVEN an app answering with the server's wsgi.file_wrapper (Flask's send_file under waitress)
+    WHEN it runs behind the access log
+    THEN the server gets its own wrapper back (waitress sends such a buffer directly instead of
+    iterating it in Python), and the request is logged when the server closes it, with its length."""
+    from waitress.buffers import ReadOnlyFileBasedBuffer
+
+    caplog.set_level(logging.INFO, logger="kb.access")
+    path = tmp_path / "site.css"
+    path.write_bytes(b"x" * 5000)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/css"), ("Content-Length", "5000")])
+        return environ["wsgi.file_wrapper"](open(path, "rb"))
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/static/site.css", "REMOTE_ADDR": "127.0.0.1",
+               "wsgi.file_wrapper": ReadOnlyFileBasedBuffer}
+    body = AccessLog(app)(environ, lambda status, headers, exc_info=None: None)
+    assert type(body) is ReadOnlyFileBasedBuffer
+    assert [r for r in caplog.records if r.name == "kb.access"] == []  # not sent yet
+    body.close()
+    [line] = logged(caplog, 1)
+    assert LINE.match(line)["bytes"] == "5000"
