@@ -8,6 +8,10 @@ failures for one address (or ``MAX_FAILURES_PER_CLIENT`` from one client) within
 Disabling a user, changing its role or its password ends every one of its sessions
 (:mod:`kb.store.staff_sessions`), in every server process.  Passwords have at least
 ``MIN_PASSWORD_CHARS`` (12, as OWASP ASVS 2.1.1 asks) characters.
+
+E-mail addresses are kept in one case (:func:`normalize_email`) and compared as stored, so
+"A@Example.com" and "a@example.com" are one account on SQLite and PostgreSQL alike (SQLite's
+``COLLATE NOCASE`` did this on its own; PostgreSQL compares text exactly).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+import string
 import time
 from dataclasses import dataclass
 
@@ -34,6 +39,7 @@ THROTTLE_WINDOW = 15 * 60
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,15 @@ def _user(row: sqlite3.Row | None) -> User | None:
     return User(row["id"], row["email"], row["role"], bool(row["active"]), row["created_at"], row["last_login_at"])
 
 
+def normalize_email(email: str) -> str:
+    """The form an address is stored and looked up in: trimmed, A-Z lowered.
+
+    Only ASCII letters are folded, as SQLite's ``COLLATE NOCASE`` and ``lower()`` (and
+    migration 0012, which lowered the addresses stored before) do: the same address
+    matches on both backends."""
+    return email.strip().translate(_ASCII_LOWER)
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """Checked when the e-mail is unknown, so a wrong address costs the time of a wrong password."""
@@ -76,21 +91,21 @@ def check_password_strength(password: str) -> None:
 
 def create_user(db: sqlite3.Connection, email: str, password: str, role: str, actor=None) -> User:
     """Add an account; the e-mail must be new and the password long enough."""
-    email = email.strip()
+    email = normalize_email(email)
     if not _EMAIL.match(email):
         raise KbError("bad_email", N_("The email address is not valid."), field="email")
     if role not in ROLES:
         raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     check_password_strength(password)
     try:
-        cursor = db.execute(
-            "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?)",
+        user_id = db.execute(
+            "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?) RETURNING id",
             (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
-        )
+        ).fetchone()[0]
     except sqlite3.IntegrityError:
         raise KbError("email_taken", N_("A user with this email address exists."), status=409, field="email") from None
     audit.record(db, "user_created", email, actor, role=role)
-    return get_user(db, cursor.lastrowid)  # type: ignore[return-value]
+    return get_user(db, user_id)  # type: ignore[return-value]
 
 
 def get_user(db: sqlite3.Connection, user_id: int) -> User | None:
@@ -98,7 +113,7 @@ def get_user(db: sqlite3.Connection, user_id: int) -> User | None:
 
 
 def find_user(db: sqlite3.Connection, email: str) -> User | None:
-    return _user(db.execute("SELECT * FROM staff_users WHERE email = ?", (email.strip(),)).fetchone())
+    return _user(db.execute("SELECT * FROM staff_users WHERE email = ?", (normalize_email(email),)).fetchone())
 
 
 def list_users(db: sqlite3.Connection) -> list[User]:
@@ -168,7 +183,7 @@ def seconds_locked(db: sqlite3.Connection, email: str, client: str, now: float |
     since = now - THROTTLE_WINDOW
     db.execute("DELETE FROM login_failures WHERE at < ?", (since,))
     waits = []
-    for column, value, limit in (("email", email.strip(), MAX_FAILURES_PER_EMAIL), ("client", client, MAX_FAILURES_PER_CLIENT)):
+    for column, value, limit in (("email", normalize_email(email), MAX_FAILURES_PER_EMAIL), ("client", client, MAX_FAILURES_PER_CLIENT)):
         rows = db.execute(f"SELECT at FROM login_failures WHERE {column} = ? AND at >= ? ORDER BY at DESC LIMIT ?",
                           (value, since, limit)).fetchall()
         if len(rows) >= limit:
@@ -179,7 +194,7 @@ def seconds_locked(db: sqlite3.Connection, email: str, client: str, now: float |
 def authenticate(db: sqlite3.Connection, email: str, password: str, client: str, now: float | None = None) -> User:
     """The user for these credentials, or KbError (wrong, disabled, or throttled: 429)."""
     now = time.time() if now is None else now
-    email = email.strip()
+    email = normalize_email(email)
     wait = seconds_locked(db, email, client, now)
     if wait:
         audit.record(db, "sign_in_throttled", email)
