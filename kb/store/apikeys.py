@@ -63,11 +63,10 @@ def create_key(db: sqlite3.Connection, name: str, rate_limit: int | None = None)
     if rate_limit is not None and rate_limit < 1:
         raise KbError("bad_rate_limit", N_("rate_limit must be at least 1 request per minute."), field="rate_limit")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    cursor = db.execute(
-        "INSERT INTO api_keys (name, prefix, key_hash, rate_limit) VALUES (?, ?, ?, ?)",
+    row = db.execute(
+        f"INSERT INTO api_keys (name, prefix, key_hash, rate_limit) VALUES (?, ?, ?, ?) RETURNING {_COLUMNS}",
         (name, secret[:PREFIX_CHARS], hash_key(secret), rate_limit),
-    )
-    row = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (cursor.lastrowid,)).fetchone()
+    ).fetchone()
     return _row_to_key(row), secret
 
 
@@ -77,13 +76,18 @@ def list_keys(db: sqlite3.Connection) -> list[ApiKey]:
 
 
 def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
-    """A key by its id or by (the start of) its prefix; KbError if none or several match."""
+    """A key by its id or by (the start of) its prefix; KbError if none or several match.
+
+    The prefix is matched case-sensitively (keys are base64url: "kb_aB" and "kb_Ab" are two
+    keys), in Python: LIKE ignores case on SQLite and not on PostgreSQL, and staff have a
+    handful of keys, not thousands."""
     ident = ident.strip()
     if ident.isdigit():
         rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (int(ident),)).fetchall()
     else:
-        pattern = ident[:PREFIX_CHARS].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE prefix LIKE ? ESCAPE '\\'", (pattern,)).fetchall()
+        start = ident[:PREFIX_CHARS]
+        rows = [row for row in db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY id").fetchall()
+                if start and row["prefix"].startswith(start)]
     if not rows:
         raise KbError("unknown_key", N_("No API key %(key)r: see 'kb apikey list' for ids and prefixes.", key=ident), status=404)
     if len(rows) > 1:
