@@ -1,4 +1,4 @@
-"""Help-center analytics in SQLite: what customers search for, read, and find helpful.
+"""Help-center analytics in the database: what customers search for, read, and find helpful.
 
 The site records; the staff reports read.  Tables come from ``kb/store/migrations/0001_analytics.sql``.
 No raw IP address is ever stored: votes carry a keyed hash of a random per-browser id
@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from kb.store.db import Database
+from kb.store.db import utc_timestamp
 from kb.store.db import window_start
 from kb.text import normalize_arabic
 
@@ -94,18 +95,16 @@ class Analytics:
         normalized = normalize_query(shown)
         if not normalized:
             return None
-        cursor = self._conn.execute(
-            "INSERT INTO searches (query, normalized, result_count, category, source) VALUES (?, ?, ?, ?, ?)",
+        return self._conn.execute(
+            "INSERT INTO searches (query, normalized, result_count, category, source) VALUES (?, ?, ?, ?, ?) RETURNING id",
             (shown, normalized, int(result_count), category or None, source),
-        )
-        return cursor.lastrowid
+        ).fetchone()[0]
 
     def record_click(self, search_id: int, slug: str, rank: int) -> bool:
         """Note which result a search led to (the first click only counts)."""
         cursor = self._conn.execute(
-            "UPDATE searches SET clicked_slug = ?, clicked_rank = ?, clicked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
-            "WHERE id = ? AND clicked_slug IS NULL",
-            (slug, int(rank), int(search_id)),
+            "UPDATE searches SET clicked_slug = ?, clicked_rank = ?, clicked_at = ? WHERE id = ? AND clicked_slug IS NULL",
+            (slug, int(rank), utc_timestamp(), int(search_id)),
         )
         return cursor.rowcount == 1
 
@@ -115,7 +114,7 @@ class Analytics:
     def record_vote(self, slug: str, visitor: str, helpful: bool, comment: str | None = None) -> bool:
         """One vote per visitor per article; False if this visitor already voted on it."""
         cursor = self._conn.execute(
-            "INSERT OR IGNORE INTO votes (slug, helpful, comment, visitor) VALUES (?, ?, ?, ?)",
+            "INSERT INTO votes (slug, helpful, comment, visitor) VALUES (?, ?, ?, ?) ON CONFLICT (slug, visitor) DO NOTHING",
             (slug, 1 if helpful else 0, _clean_comment(comment), visitor),
         )
         return cursor.rowcount == 1
@@ -163,7 +162,7 @@ class Analytics:
     def searches_by_source(self, days: int | None = 30) -> list[SourceStat]:
         """How many searches came from each source, with those that found nothing and the clicks."""
         rows = self._conn.execute(
-            """SELECT source, COUNT(*) AS searches, SUM(result_count = 0) AS without_results,
+            """SELECT source, COUNT(*) AS searches, SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS without_results,
                       COUNT(clicked_slug) AS clicks
                FROM searches WHERE created_at >= ? GROUP BY source ORDER BY searches DESC, source""",
             (window_start(days),),
@@ -183,9 +182,9 @@ class Analytics:
         """Articles with the most "not helpful" votes relative to all votes, with their comments."""
         since = window_start(days)
         rows = self._conn.execute(
-            """SELECT slug, SUM(helpful) AS helpful, SUM(1 - helpful) AS not_helpful FROM votes
-               WHERE created_at >= ? GROUP BY slug HAVING COUNT(*) >= ? AND SUM(1 - helpful) > 0
-               ORDER BY CAST(SUM(1 - helpful) AS REAL) / COUNT(*) DESC, not_helpful DESC, slug LIMIT ?""",
+            """SELECT slug, CAST(SUM(helpful) AS INTEGER) AS helpful, CAST(SUM(1 - helpful) AS INTEGER) AS not_helpful
+               FROM votes WHERE created_at >= ? GROUP BY slug HAVING COUNT(*) >= ? AND SUM(1 - helpful) > 0
+               ORDER BY CAST(SUM(1 - helpful) AS DOUBLE PRECISION) / COUNT(*) DESC, not_helpful DESC, slug LIMIT ?""",
             (since, int(min_votes), int(limit)),
         ).fetchall()
         result = []
@@ -203,7 +202,8 @@ class Analytics:
 
     def article_votes(self, slug: str) -> ArticleVotes:
         row = self._conn.execute(
-            "SELECT COALESCE(SUM(helpful), 0) AS helpful, COALESCE(SUM(1 - helpful), 0) AS not_helpful FROM votes WHERE slug = ?",
+            "SELECT CAST(COALESCE(SUM(helpful), 0) AS INTEGER) AS helpful, CAST(COALESCE(SUM(1 - helpful), 0) AS INTEGER) "
+            "AS not_helpful FROM votes WHERE slug = ?",
             (slug,),
         ).fetchone()
         return ArticleVotes(slug, row["helpful"], row["not_helpful"])
