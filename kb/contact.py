@@ -19,6 +19,7 @@ No Flask here: the web layer (``kb.web.contact``) and the staff pages call these
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import re
@@ -31,6 +32,7 @@ from typing import Any
 from kb.store.apikeys import hash_key
 from kb.store.db import Database
 from kb.store.db import durable
+from kb.store.db import utc_timestamp
 from kb.store.db import window_start
 from kb.errors import KbError
 from kb.translation import N_
@@ -257,25 +259,25 @@ class ContactStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if ask is None:
-                    cursor = conn.execute(
-                        "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?)",
+                    ask_id = conn.execute(
+                        "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?) "
+                        "RETURNING id",
                         (hash_key(secrets.token_urlsafe(24)), text[:MAX_QUESTION_CHARS], lang, source,
-                         json.dumps([item["slug"] for item in shown])))
-                    ask_id, opened = cursor.lastrowid, "[]"
+                         json.dumps([item["slug"] for item in shown]))).fetchone()[0]
+                    opened = "[]"
                 else:
                     ask_id, opened = ask["id"], ask["opened"]
-                conn.execute("UPDATE contact_asks SET sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                             (ask_id,))
-                cursor = conn.execute(
+                conn.execute("UPDATE contact_asks SET sent_at = ? WHERE id = ?", (utc_timestamp(), ask_id))
+                message_id = conn.execute(
                     """INSERT INTO contact_messages (ask_id, name, email, message, lang, source, shown, opened,
-                       destination, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       destination, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                     (ask_id, _clean(name, MAX_NAME_CHARS).replace("\n", " "), email, text, lang, source,
-                     json.dumps(shown, ensure_ascii=False), opened, destination, self.clock()))
+                     json.dumps(shown, ensure_ascii=False), opened, destination, self.clock())).fetchone()[0]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return int(cursor.lastrowid)
+        return int(message_id)
 
     def message(self, message_id: int) -> Message | None:
         row = self._conn.execute("SELECT * FROM contact_messages WHERE id = ?", (int(message_id),)).fetchone()
@@ -311,8 +313,8 @@ class ContactStore:
     def mark_sent(self, message_id: int, destination: str) -> None:
         with durable(self._conn) as conn:
             conn.execute("""UPDATE contact_messages SET status = 'sent', attempts = attempts + 1, destination = ?,
-                            last_error = '', sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?""",
-                         (destination, int(message_id)))
+                            last_error = '', sent_at = ? WHERE id = ?""",
+                         (destination, utc_timestamp(), int(message_id)))
 
     def mark_failed_attempt(self, message_id: int, destination: str, error: str) -> str:
         """Note a failed attempt: the next one is scheduled, or the message is "failed" after
@@ -352,10 +354,13 @@ class ContactStore:
                       COALESCE(SUM(CASE WHEN sent_at IS NULL AND opened != '[]' THEN 1 ELSE 0 END), 0) AS answered,
                       COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent
                FROM contact_asks WHERE created_at >= ?""", (since,)).fetchone()
-        articles = self._conn.execute(
-            """SELECT opened.value AS slug, COUNT(*) AS n FROM contact_asks, json_each(contact_asks.opened) AS opened
-               WHERE contact_asks.created_at >= ? AND contact_asks.sent_at IS NULL
-               GROUP BY opened.value ORDER BY n DESC, slug LIMIT ?""", (since, int(top))).fetchall()
+        # The opened lists are JSON text; they are counted here rather than with SQLite's json_each
+        # or PostgreSQL's json_array_elements_text, which have no common form.
+        answered_by: collections.Counter[str] = collections.Counter()
+        for ask in self._conn.execute("SELECT opened FROM contact_asks WHERE created_at >= ? AND sent_at IS NULL "
+                                      "AND opened != '[]'", (since,)):
+            answered_by.update(json.loads(ask["opened"]))
+        articles = sorted(answered_by.items(), key=lambda item: (-item[1], item[0]))[:max(int(top), 0)]
         counts = self.status_counts()
-        return Deflection(row["asked"], row["answered"], row["sent"], counts.get("pending", 0) + counts.get("sending", 0),
-                          counts.get("failed", 0), tuple((item["slug"], item["n"]) for item in articles))
+        return Deflection(int(row["asked"]), int(row["answered"]), int(row["sent"]),
+                          counts.get("pending", 0) + counts.get("sending", 0), counts.get("failed", 0), tuple(articles))
