@@ -18,6 +18,7 @@ from typing import Sequence
 from kb.errors import KbError
 from kb.search.focus import FocusedQuery
 from kb.search.focus import focus_message
+from kb.store.db import utc_timestamp
 
 if TYPE_CHECKING:
     from kb.search.hits import Hit
@@ -83,8 +84,7 @@ def record_feedback(db: sqlite3.Connection, query_id: str, slug: str, useful: bo
     if slug not in json.loads(row["slugs"]):
         raise KbError("unknown_suggestion", "This query did not suggest that article.", status=404, field="slug")
     db.execute(
-        "INSERT INTO suggest_feedback (query_id, slug, useful, api_key_id) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (query_id, slug) DO UPDATE SET useful = excluded.useful, "
-        "created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (query_id, slug, int(bool(useful)), api_key_id),
+        "INSERT INTO suggest_feedback (query_id, slug, useful, api_key_id, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (query_id, slug) DO UPDATE SET useful = excluded.useful, created_at = excluded.created_at",
+        (query_id, slug, int(bool(useful)), api_key_id, utc_timestamp()),
     )

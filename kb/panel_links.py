@@ -107,9 +107,9 @@ def create_link(db: sqlite3.Connection, name: str, origins: str, secret_key: str
     public_id = secrets.token_hex(6)
     nonce = secrets.token_urlsafe(32)
     token = f"{TOKEN_PREFIX}{public_id}.{nonce}.{_signature(secret_key, public_id, nonce)}"
-    cursor = db.execute("INSERT INTO panel_links (name, public_id, token_hash, origins) VALUES (?, ?, ?, ?)",
-                        (name, public_id, hash_key(token), " ".join(allowed)))
-    return get_link(db, cursor.lastrowid), token
+    link_id = db.execute("INSERT INTO panel_links (name, public_id, token_hash, origins) VALUES (?, ?, ?, ?) RETURNING id",
+                         (name, public_id, hash_key(token), " ".join(allowed))).fetchone()[0]
+    return get_link(db, link_id), token
 
 
 def get_link(db: sqlite3.Connection, link_id: int) -> PanelLink:
@@ -186,8 +186,8 @@ def record_feedback(db: sqlite3.Connection, query_id: str, slug: str, useful: bo
         raise KbError("unknown_suggestion", N_("These suggestions did not include that article."), status=404,
                       field="slug")
     db.execute(
-        "INSERT INTO suggest_feedback (query_id, slug, useful, api_key_id, panel_link_id) VALUES (?, ?, ?, NULL, ?) "
-        "ON CONFLICT (query_id, slug) DO UPDATE SET useful = excluded.useful, "
-        "created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
-        (query_id, slug, int(bool(useful)), link_id),
+        "INSERT INTO suggest_feedback (query_id, slug, useful, api_key_id, panel_link_id, created_at) "
+        "VALUES (?, ?, ?, NULL, ?, ?) "
+        "ON CONFLICT (query_id, slug) DO UPDATE SET useful = excluded.useful, created_at = excluded.created_at",
+        (query_id, slug, int(bool(useful)), link_id, utc_timestamp()),
     )

@@ -78,7 +78,7 @@ class WidgetOrigins:
         if count >= MAX_ORIGINS:
             raise KbError("too_many_origins", N_("At most %(count)d sites.", count=MAX_ORIGINS), field="origin")
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO widget_origins (origin, note, added_by) VALUES (?, ?, ?)",
+            "INSERT INTO widget_origins (origin, note, added_by) VALUES (?, ?, ?) ON CONFLICT (origin) DO NOTHING",
             (origin, " ".join((note or "").split())[:MAX_NOTE_CHARS], added_by))
         return origin, cursor.rowcount == 1
 
