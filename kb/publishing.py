@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.store import audit
+from kb.store import changes
 from kb.content import redirects
 from kb.content import revisions
 from kb.content.articles import Article
@@ -52,6 +53,8 @@ from kb.fsutil import atomic_write_text
 from kb.fsutil import fsync_dir
 from kb.fsutil import stale_temp_files
 from kb.content.media import MEDIA_DIR
+from kb.content.media import MEDIA_URL
+from kb.content.media import save_image
 from kb.text import slugify
 
 if TYPE_CHECKING:
@@ -125,6 +128,7 @@ class Publisher:
         self.knowledge = knowledge
         self.db = db
         self.articles_dir = Path(knowledge.articles_dir)
+        self.node_id = node_id(knowledge)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -137,15 +141,36 @@ class Publisher:
     def _file_text(self, path: Path) -> str:
         return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
 
+    def live_text(self, article: Article) -> str:
+        """The article as published: the database's copy (the latest version, from whichever
+        node saved it) when the collection is in the database, else the file."""
+        state = changes.current(self.db, self.relative(article.path))
+        if state is None:
+            return self._file_text(article.path)
+        if state.deleted:  # deleted or renamed on another node; this one has not applied it yet
+            raise KbError("not_found", "المقال غير موجود.", status=404)
+        return state.text
+
+    def relative(self, path: Path) -> str:
+        """A file's name in the collection (kb.store.changes): its path under articles/."""
+        return path.relative_to(self.articles_dir).as_posix()
+
+    def _record(self, path: Path, data: bytes | str | None) -> int | None:
+        """Record in the change log (this transaction) that `path` now holds `data` (None: gone)."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        return changes.record(self.db, self.relative(path), raw, self.node_id)
+
     def token(self, slug: str) -> str:
-        """What a save must match: the file's checksum and the pending revision's id."""
-        text = self._file_text(self.article(slug).path)
+        """What a save must match: the published text's checksum and the pending revision's id
+        (both from the database when it holds the collection, so a save on any node is checked
+        against the saves of every node)."""
+        text = self.live_text(self.article(slug))
         pending = revisions.pending(self.db, slug)
         return f"{file_checksum(text)}:{pending.id if pending else 0}"
 
     def open(self, slug: str) -> Opened:
         article = self.article(slug)
-        text = self._file_text(article.path)
+        text = self.live_text(article)
         pending = revisions.pending(self.db, slug)
         form = form_from_text(pending.text if pending else text, article.path)
         token = f"{file_checksum(text)}:{pending.id if pending else 0}"
@@ -160,9 +185,13 @@ class Publisher:
 
     @contextlib.contextmanager
     def _locked(self):
-        """One save at a time (threads here, processes through a lock file beside the index);
-        its database writes are durable (fsynced) before the block ends."""
-        with publish_lock(self.knowledge.store.root), durable(self.db):
+        """One save at a time: threads here, processes sharing this folder through a lock file
+        beside the index, and every node through the database's publish lock, held by the one
+        transaction that records the change with its revision and audit rows.  That
+        transaction is committed (durably: fsynced on SQLite) when the block ends, before
+        the editor is told the article is saved."""
+        with publish_lock(self.knowledge.store.root), durable(self.db), self.db.transaction():
+            self.db.lock(changes.LOCK)
             yield
 
     def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use) -> str:
@@ -198,6 +227,7 @@ class Publisher:
             status = "published" if action == "publish" else "draft"
             text = self._validated_text(form, status, path, lambda slug: self._slug_taken(slug) or path.exists())
             atomic_write_text(path, text)
+            self._record(path, text)
             revision = revisions.add(self.db, form.slug, status, text, user, note="created")
             redirects.remove(self.db, redirects.article_path(form.slug))
             audit.record(self.db, "article_published" if action == "publish" else "article_created", form.slug, user)
@@ -222,33 +252,39 @@ class Publisher:
                 lambda new: new != slug and (self._slug_taken(new) or (renaming and path.exists())),
             )
             if base != current:
-                self._conflict(slug, article, text, current, user)
-            if pending_only:
+                # Kept as a conflict revision, committed with the block: raised after it.
+                conflict = self._conflict(slug, article, text, current, user)
+            elif pending_only:
                 revision = revisions.add(self.db, slug, "pending", text, user, note=note)
                 audit.record(self.db, "draft_saved", slug, user, pending=True)
                 return SaveResult(slug, "pending", revision.id, None, time.monotonic() - started)
-            atomic_write_text(path, text)
-            if renaming:
-                self._finish_rename(article, path, form.slug, user)
-            revision = revisions.add(self.db, form.slug, status, text, user, note=note)
-            audit.record(self.db, "article_published" if action == "publish" else "draft_saved", form.slug, user)
-            index_error = self._index(path)
+            else:
+                atomic_write_text(path, text)
+                self._record(path, text)
+                if renaming:
+                    self._finish_rename(article, path, form.slug, user)
+                revision = revisions.add(self.db, form.slug, status, text, user, note=note)
+                audit.record(self.db, "article_published" if action == "publish" else "draft_saved", form.slug, user)
+                index_error = self._index(path)
+        if base != current:
+            raise conflict
         return self._result(form.slug, status, revision.id, index_error, started)
 
-    def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> None:
+    def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> Conflict:
         pending = revisions.pending(self.db, slug)
-        theirs = pending.text if pending else self._file_text(article.path)
+        theirs = pending.text if pending else self.live_text(article)
         # Who saved what is there now: unknown (None) if the file was changed outside the editor.
         author = next((r for r in revisions.history(self.db, slug, limit=50)
                        if r.state != "conflict" and r.checksum == revisions.text_checksum(theirs)), None)
         kept = revisions.add(self.db, slug, "conflict", yours, user, note="refused: changed since opened")
-        raise Conflict(theirs, yours, current, kept.id, author.user_email if author else None)
+        return Conflict(theirs, yours, current, kept.id, author.user_email if author else None)
 
     def _finish_rename(self, article: Article, new_path: Path, new_slug: str, user) -> None:
         """The new file is written: remove the old one, move history, leave a redirect."""
         old_slug = article.slug
         article.path.unlink(missing_ok=True)
         fsync_dir(article.path.parent)
+        self._record(article.path, None)
         self._unindex(old_slug)
         revisions.rename(self.db, old_slug, new_slug)
         redirects.add(self.db, redirects.article_path(old_slug), redirects.article_path(new_slug))
@@ -284,8 +320,9 @@ class Publisher:
             article = self.article(slug)
             if article.status != "published":
                 raise KbError("not_published", "المقال غير منشور.", status=400)
-            text = set_front_matter_field(self._file_text(article.path), "status", "draft")
+            text = set_front_matter_field(self.live_text(article), "status", "draft")
             atomic_write_text(article.path, text)
+            self._record(article.path, text)
             revision = revisions.add(self.db, slug, "unpublished", text, user)
             audit.record(self.db, "article_unpublished", slug, user)
             index_error = self._index(article.path)
@@ -308,28 +345,41 @@ class Publisher:
         audit.record(self.db, "revision_restored", slug, user, revision=revision_id)
         return result
 
+    def upload_image(self, filename: str, data: bytes, user=None) -> str:
+        """Store an image from the editor (kb.content.media) and record it for every node;
+        returns its URL."""
+        with self._locked():
+            url = save_image(self.articles_dir, filename, data)
+            self._record(self.articles_dir / MEDIA_DIR / url.removeprefix(MEDIA_URL), data)
+            audit.record(self.db, "image_uploaded", url, user)
+        return url
+
     # -- trash -----------------------------------------------------------------------------------
 
     def delete(self, slug: str, user=None) -> TrashItem:
         """Move the file to articles/_trash/ and take the article out of the indexes."""
         with self._locked():
             article = self.article(slug)
-            text = self._file_text(article.path)
+            text = self.live_text(article)
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
             target = self.articles_dir / TRASH_DIR / f"{slug}--{stamp}.md"
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(article.path, target)
+            if self._file_text(target) != text:  # this node had not applied the latest version yet
+                atomic_write_text(target, text)
             fsync_dir(target.parent)
             fsync_dir(article.path.parent)
-            cursor = self.db.execute(
-                "INSERT INTO trash (slug, title, original_path, trash_path, deleted_by) VALUES (?, ?, ?, ?, ?)",
+            self._record(article.path, None)
+            self._record(target, text)
+            trash_id = self.db.execute(
+                "INSERT INTO trash (slug, title, original_path, trash_path, deleted_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (slug, article.title, str(article.path.relative_to(self.articles_dir)),
                  str(target.relative_to(self.articles_dir)), getattr(user, "email", None)),
-            )
+            ).fetchone()[0]
             revisions.add(self.db, slug, "deleted", text, user)
             audit.record(self.db, "article_deleted", slug, user, trash=str(target.relative_to(self.articles_dir)))
             self._unindex(slug)
-        return self.trash_item(cursor.lastrowid)  # type: ignore[arg-type,return-value]
+        return self.trash_item(trash_id)  # type: ignore[return-value]
 
     def trash(self) -> list[TrashItem]:
         return [TrashItem(**dict(row)) for row in self.db.execute("SELECT * FROM trash ORDER BY id DESC")]
@@ -349,10 +399,14 @@ class Publisher:
             target = self.articles_dir / item.original_path
             if target.exists() or self._slug_taken(item.slug):
                 raise KbError("slug_taken", f"يوجد الآن مقال بالرابط «{item.slug}»: غيّر رابطه أولًا ثم أعد المحاولة.", status=409)
-            text = self._file_text(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-            fsync_dir(target.parent)
+            # The database's copy: the trash file may have been made on another node.
+            kept = changes.current(self.db, self.relative(source))
+            text = kept.text if kept is not None and not kept.deleted else self._file_text(source)
+            atomic_write_text(target, text)
+            source.unlink(missing_ok=True)
+            fsync_dir(source.parent)
+            self._record(target, text)
+            self._record(source, None)
             self.db.execute("DELETE FROM trash WHERE id = ?", (trash_id,))
             revision = revisions.add(self.db, item.slug, "restored", text, user)
             redirects.remove(self.db, redirects.article_path(item.slug))
@@ -360,6 +414,12 @@ class Publisher:
             index_error = self._index(target)
             status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
         return self._result(item.slug, status, revision.id, index_error, started)
+
+
+def node_id(knowledge: KnowledgeBase) -> str:
+    """This node's name in the change log: the ``node_id`` setting, else one made from the
+    host name and the index folder (kb.store.changes.default_node_id)."""
+    return knowledge.settings.node_id or changes.default_node_id(knowledge.store.root)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import unquote
 
+from kb.store.db import utc_timestamp
 from kb.urls import article_url
 from kb.urls import category_url
 
@@ -28,7 +29,9 @@ def add(db: sqlite3.Connection, old_path: str, new_path: str) -> None:
         return
     db.execute("DELETE FROM redirects WHERE old_path = ?", (new_path,))
     db.execute("UPDATE redirects SET new_path = ? WHERE new_path = ?", (new_path, old_path))
-    db.execute("INSERT OR REPLACE INTO redirects (old_path, new_path) VALUES (?, ?)", (old_path, new_path))
+    db.execute("INSERT INTO redirects (old_path, new_path, created_at) VALUES (?, ?, ?) "
+               "ON CONFLICT (old_path) DO UPDATE SET new_path = excluded.new_path, created_at = excluded.created_at",
+               (old_path, new_path, utc_timestamp()))
 
 
 def remove(db: sqlite3.Connection, path: str) -> None:

@@ -67,11 +67,12 @@ def _revision(row: sqlite3.Row | None) -> Revision | None:
 
 
 def add(db: sqlite3.Connection, slug: str, state: str, text: str, user=None, note: str = "") -> Revision:
-    cursor = db.execute(
-        "INSERT INTO revisions (slug, state, text, checksum, user_id, user_email, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    row = db.execute(
+        "INSERT INTO revisions (slug, state, text, checksum, user_id, user_email, note) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING *",
         (slug, state, text, text_checksum(text), getattr(user, "id", None), getattr(user, "email", None), note),
-    )
-    return get(db, cursor.lastrowid)  # type: ignore[arg-type,return-value]
+    ).fetchone()
+    return _revision(row)  # type: ignore[return-value]
 
 
 def get(db: sqlite3.Connection, revision_id: int) -> Revision | None:
