@@ -18,6 +18,7 @@ from kb.store import apikeys
 from kb import panel_links
 from kb.store import audit
 from kb.store import users
+from kb.store.db import window_start
 from kb.errors import KbError
 from kb.web.labels import audit_filter_labels
 from kb.web.messages import translated
@@ -147,14 +148,12 @@ def reports():
 
 def agent_feedback(connection: sqlite3.Connection, days: int, limit: int = 20) -> list[dict]:
     """Per article: how often agents marked its suggestion useful / not useful (migration 0002)."""
-    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        rows = connection.execute(
-            """SELECT slug, SUM(useful) AS useful, SUM(1 - useful) AS not_useful, COUNT(*) AS total
-               FROM suggest_feedback WHERE created_at >= ? GROUP BY slug
-               ORDER BY CAST(SUM(1 - useful) AS REAL) / COUNT(*) DESC, total DESC, slug LIMIT ?""",
-            (since, limit),
-        ).fetchall()
-    except sqlite3.OperationalError:  # the agent API's tables are not there
-        return []
-    return [dict(row) for row in rows]
+    rows = connection.execute(
+        """SELECT slug, CAST(SUM(useful) AS INTEGER) AS useful, CAST(SUM(1 - useful) AS INTEGER) AS not_useful,
+                  COUNT(*) AS total
+           FROM suggest_feedback WHERE created_at >= ? GROUP BY slug
+           ORDER BY CAST(SUM(1 - useful) AS DOUBLE PRECISION) / COUNT(*) DESC, total DESC, slug LIMIT ?""",
+        (window_start(days), int(limit)),
+    ).fetchall()
+    return [{"slug": row["slug"], "useful": row["useful"], "not_useful": row["not_useful"], "total": row["total"]}
+            for row in rows]
