@@ -118,3 +118,44 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# --- databases: every database test runs on SQLite and on PostgreSQL (tests/pg_cluster.py) ---------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL cluster (host, port, ``url(name)``, ``new_database(template)``).
+
+    Not available is a failure, not a skip: the test command (scripts/setup.sh --test) installs it."""
+    from pg_cluster import PgCluster
+    from pg_cluster import PgUnavailable
+
+    try:
+        cluster = PgCluster.start()
+    except PgUnavailable as exc:
+        pytest.fail(f"PostgreSQL could not start for the database tests: {exc}", pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    """A database with kb's migrations applied, migrated once per session and copied per test."""
+    from pg_cluster import migrated_template
+
+    return migrated_template(pg_server)
+
+
+@pytest.fixture
+def pg_url(pg_server, pg_template) -> str:
+    """A new PostgreSQL database with kb's schema, for this test only."""
+    return pg_server.new_database(pg_template)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A new database for this test, once on each backend: a SQLite file under tmp_path/data
+    (created and migrated by the first Database()) or a PostgreSQL database with kb's schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'kb.sqlite3'}"
+    return request.getfixturevalue("pg_url")
