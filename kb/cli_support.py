@@ -32,10 +32,10 @@ def settings_from(ctx: click.Context, **overrides) -> Settings:
 
 
 def database(ctx: click.Context):
-    """A migrated connection to the configured SQLite database."""
+    """A migrated connection to the configured database (database_url; empty: the SQLite file)."""
     from kb.store.db import Database
 
-    return Database(settings_from(ctx).database_path).connection()
+    return Database.from_settings(settings_from(ctx)).connection()
 
 
 def _catalog_gettext():

