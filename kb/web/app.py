@@ -25,6 +25,7 @@ from kb.config import Settings
 from kb.config import ensure_secret_key
 from kb.config import load_settings
 from kb.store.db import Database
+from kb.store import rate_limits
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
 from kb.web import branding
@@ -32,6 +33,7 @@ from kb.web import caching
 from kb.web import i18n
 from kb.web import labels
 from kb.web import messages
+from kb.web import proxy
 from kb.web import security
 
 logger = logging.getLogger(__name__)
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
                test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app.  Everything it uses hangs off ``app.extensions`` (no module globals):
     ``app.extensions["kb"]`` the KnowledgeBase, ``["kb_settings"]`` the Settings,
-    ``["kb_db"]`` the Database, ``["kb_analytics"]`` the Analytics store."""
+    ``["kb_db"]`` the Database, ``["kb_analytics"]`` the Analytics store, ``["kb_rate_limits"]`` the
+    shared per-minute counters (kb.store.rate_limits).  The WSGI app reads X-Forwarded-* only
+    through the ``trusted_proxies`` hops (kb.web.proxy)."""
     from kb.store.analytics import Analytics
 
     settings = settings or load_settings()
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.extensions["kb"] = knowledge or KnowledgeBase.from_settings(settings)
     app.extensions["kb_db"] = Database.from_settings(settings)
     app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
+    app.extensions["kb_rate_limits"] = rate_limits.from_settings(settings, app.extensions["kb_db"])
+    app.wsgi_app = proxy.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]  # client from trusted hops only
 
     security.init_app(app)
     i18n.init_app(app, settings.default_language)

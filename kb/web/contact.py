@@ -36,7 +36,6 @@ from kb.urls import absolute_url
 from kb.web import i18n
 from kb.web.branding import site_name
 from kb.web.messages import translated
-from kb.web.security import RateLimiter
 from kb.web.security import public_form
 from kb.web.security import rate_limit
 
@@ -56,8 +55,9 @@ class ContactDesk:
         self.app = app
         self.store = ContactStore(app.extensions["kb_db"])
         self.courier = Courier(self.store, self.site_name)
-        self.lookups = RateLimiter(settings.site_rate_limit * 5)  # one call per pause in typing
-        self.sends = RateLimiter(SENDS_PER_MINUTE)
+        # Per-minute limits of one client, counted in the app's shared storage (security.rate_limit).
+        self.lookups = settings.site_rate_limit * 5  # one call per pause in typing
+        self.sends = SENDS_PER_MINUTE
         self.resumed = False
 
     def site_name(self) -> str:

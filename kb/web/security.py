@@ -15,9 +15,12 @@
 ``safe_redirect_target()`` is the one check every ``next=`` goes through before it becomes
 a ``Location``.
 
-``RateLimiter`` and ``client_key()`` are for views that must be limited per client (site
-searches and votes here; the API may reuse them).  Raw IP addresses are never stored: the
-key is an HMAC of the address under the app's secret key.
+``rate_limit()`` and ``limit_rate()`` are the per-minute limits of the views (a client's
+searches and votes, an API key, a panel link), counted in the app's shared storage
+(``app.extensions["kb_rate_limits"]``: the database, or Redis; kb.store.rate_limits) so they
+hold across server processes and machines.  ``client_key()`` is the client they key on: the
+real one behind trusted proxies (kb.web.proxy).  Raw IP addresses are never stored: the key
+is an HMAC of the address under the app's secret key.
 """
 
 from __future__ import annotations
@@ -238,7 +241,9 @@ class RateLimiter:
     """Allow at most ``limit_per_minute`` events per key in any sliding 60-second window.
 
     In memory and per process (each server process counts on its own); thread-safe.
-    Keys that have been quiet for a minute are dropped so memory stays bounded.
+    Keys that have been quiet for a minute are dropped so memory stays bounded.  The views
+    count in shared storage instead (:func:`rate_limit`); this one is the yardstick that
+    scripts/bench_rate_limits.py measures the shared ones against.
     """
 
     WINDOW = 60.0
@@ -283,20 +288,19 @@ class RateLimiter:
 
 def limit_rate(scope: str, limit: int) -> None:
     """A 429 with Retry-After once ``scope`` (an API key, a panel link, a client) has used its
-    ``limit`` requests of the last minute: the token-authenticated APIs' limit, in English as
-    their errors are.  One limiter per limit, kept on the app."""
-    limiters: dict[int, RateLimiter] = current_app.extensions.setdefault("kb_api_limiters", {})
-    limiter = limiters.get(limit) or limiters.setdefault(limit, RateLimiter(limit))
-    if not limiter.allow(scope):
+    ``limit`` requests of this minute: the token-authenticated APIs' limit, in English as
+    their errors are."""
+    wait = current_app.extensions["kb_rate_limits"].hit(scope, limit)
+    if wait:
         error = KbError("rate_limited", f"Too many requests: at most {limit} per minute.", status=429)
-        error.retry_after = limiter.retry_after(scope)  # type: ignore[attr-defined]
+        error.retry_after = wait  # type: ignore[attr-defined]
         raise error
 
 
-def rate_limit(limiter: RateLimiter, scope: str) -> None:
-    """Raise a 429 ``KbError`` if this client is over ``limiter``'s limit for ``scope``."""
-    key = f"{scope}:{client_key()}"
-    if not limiter.allow(key):
+def rate_limit(limit: int, scope: str) -> None:
+    """Raise a 429 ``KbError`` if this client has used its ``limit`` requests of ``scope`` this minute."""
+    wait = current_app.extensions["kb_rate_limits"].hit(f"{scope}:{client_key()}", limit)
+    if wait:
         error = KbError("rate_limited", "طلبات كثيرة في وقت قصير. انتظر دقيقة ثم أعد المحاولة.", status=429)
-        error.retry_after = limiter.retry_after(key)  # type: ignore[attr-defined]
+        error.retry_after = wait  # type: ignore[attr-defined]
         raise error

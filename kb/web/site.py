@@ -40,7 +40,6 @@ from kb.urls import category_url
 from kb.web import branding
 from kb.web import i18n
 from kb.web import pages
-from kb.web.security import RateLimiter
 from kb.web.security import public_form
 from kb.web.security import rate_limit
 from kb.web.security import visitor_key
@@ -88,14 +87,14 @@ def _analytics():
 
 
 def _state() -> dict:
-    """Per-app state of this blueprint: rate limiters and the public catalog cache."""
+    """Per-app state of this blueprint: per-minute limits (counted in shared storage) and the public catalog cache."""
     state = current_app.extensions.get("kb_site")
     if state is None:
         limit = _settings().site_rate_limit
         state = current_app.extensions.setdefault("kb_site", {
-            "search": RateLimiter(limit),
-            "vote": RateLimiter(limit),
-            "suggest": RateLimiter(limit * 5),  # one call per pause in typing
+            "search": limit,
+            "vote": limit,
+            "suggest": limit * 5,  # one call per pause in typing
             "catalog": pages.PublicCatalogCache(),
         })
     return state

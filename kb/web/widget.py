@@ -44,7 +44,7 @@ from kb.web import pages
 from kb.web import site
 from kb.web.branding import current_brand
 from kb.web.branding import site_name
-from kb.web.security import RateLimiter
+from kb.web.proxy import site_root
 from kb.web.security import keyed_hash
 from kb.web.security import rate_limit
 from kb.web.widget_content import html_to_tree
@@ -82,13 +82,10 @@ def _origins() -> WidgetOrigins:
     return WidgetOrigins(current_app.extensions["kb_db"].connection())
 
 
-def _limiters() -> dict[str, RateLimiter]:
-    state = current_app.extensions.get("kb_widget")
-    if state is None:
-        limit = _settings().site_rate_limit
-        state = current_app.extensions.setdefault("kb_widget", {
-            "search": RateLimiter(limit * 5), "read": RateLimiter(limit * 2), "vote": RateLimiter(limit)})
-    return state
+def _limits() -> dict[str, int]:
+    """Per-minute limits of one visitor's widget calls (counted in the app's shared storage)."""
+    limit = _settings().site_rate_limit
+    return {"search": limit * 5, "read": limit * 2, "vote": limit}
 
 
 # -- the script ------------------------------------------------------------------------------
@@ -201,7 +198,7 @@ def _text_arg(name: str, max_chars: int) -> str:
 
 
 def _results(hits) -> list[dict]:
-    root = request.url_root.rstrip("/")
+    root = site_root()
     return [
         {"slug": hit.slug, "title": hit.title, "snippet": _plain(hit.snippet), "section": hit.section,
          "category": hit.category, "url": root + (hit.section_url or hit.url), "lang": hit.lang,
@@ -227,12 +224,12 @@ def config():
     # As the site's "contact support" links (kb.web.app contact_link): a set support_contact
     # wins; unset, the help center's own contact form, which takes the question along.
     own_form = not _settings().support_contact and _has_contact_page()
-    contact = (request.url_root.rstrip("/") + "/contact") if own_form else _settings().support_contact
+    contact = (site_root() + "/contact") if own_form else _settings().support_contact
     return {
         "lang": lang,
         "dir": i18n.text_direction(lang),
         "color": current_brand().primary_color,
-        "stylesheet": request.url_root.rstrip("/") + url_for("widget.stylesheet", v=_stylesheet_version()),
+        "stylesheet": site_root() + url_for("widget.stylesheet", v=_stylesheet_version()),
         "contact_url": contact,
         "contact_takes_query": own_form,
         "strings": strings,
@@ -280,7 +277,7 @@ def search():
     lang = _lang()
     if len(query) < MIN_QUERY_CHARS:
         return {"query": query, "results": [], "reason": None, "search_id": None}
-    rate_limit(_limiters()["search"], "widget-search")
+    rate_limit(_limits()["search"], "widget-search")
     page = _knowledge().search_page(query, limit=RESULTS, lang=_search_lang(lang))
     search_id = None
     if request.args.get("record") == "1":
@@ -294,7 +291,7 @@ def page_suggestions():
     query = page_query(_text_arg("title", MAX_TITLE_CHARS), _text_arg("context", MAX_TITLE_CHARS))
     if len(query) < MIN_QUERY_CHARS:
         return {"query": query, "results": []}
-    rate_limit(_limiters()["search"], "widget-search")
+    rate_limit(_limits()["search"], "widget-search")
     hits = _knowledge().search(query, limit=RESULTS // 2, lang=_search_lang(_lang()))
     return {"query": query, "results": _results(hits)}
 
@@ -303,7 +300,7 @@ def page_suggestions():
 def article(slug: str):
     """A public article as a JSON tree (see :mod:`kb.web.widget_content`); counts a view, and
     the click of the search it came from (``sid``, ``rank``)."""
-    rate_limit(_limiters()["read"], "widget-read")
+    rate_limit(_limits()["read"], "widget-read")
     found = _knowledge().catalog.articles.get(slug)
     if found is None or not found.is_public:
         raise KbError("not_found", f"No published article with the slug {slug!r}.", status=404)
@@ -316,8 +313,8 @@ def article(slug: str):
     votes = analytics.article_votes(found.slug)
     return {
         "slug": found.slug, "title": found.title, "lang": found.lang, "dir": i18n.text_direction(found.lang),
-        "url": request.url_root.rstrip("/") + found.url,
-        "body": html_to_tree(pages.rendered(found).html, request.url_root),
+        "url": site_root() + found.url,
+        "body": html_to_tree(pages.rendered(found).html, site_root() + "/"),
         "helpful": votes.helpful, "votes": votes.votes,
     }
 
@@ -326,7 +323,7 @@ def article(slug: str):
 def vote():
     """"Was this helpful?": one vote per visitor and article (the widget's random visitor id,
     kept in the host page's storage, hashed with this server's secret before it is stored)."""
-    rate_limit(_limiters()["vote"], "widget-vote")
+    rate_limit(_limits()["vote"], "widget-vote")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise KbError("bad_json", "Send a JSON object with 'slug', 'helpful' and 'visitor'.")

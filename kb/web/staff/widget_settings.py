@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from kb.store import audit
 from kb.errors import KbError
 from kb.web.messages import translated
+from kb.web.proxy import site_root
 from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
@@ -42,9 +43,9 @@ def widget_page():
             else:
                 flash(_("%(origin)s was already allowed.", origin=origin), "info")
             return redirect(url_for("staff.widget_page"), code=303)
-    script_url = request.url_root.rstrip("/") + "/widget.js"
+    script_url = site_root() + "/widget.js"
     page = render_template("staff/widget.html", origins=origins.all(), errors=errors, values=values,
-                           script_url=script_url, help_origin=request.url_root.rstrip("/"))
+                           script_url=script_url, help_origin=site_root())
     return page, 400 if errors else 200
 
 
