@@ -2,7 +2,7 @@
 icons and footer links, kept in the database.
 
 Why the database and not a settings file: the brand is edited from the staff area while the
-site runs, possibly in several server processes; a row in SQLite is seen by all of them on
+site runs, possibly in several server processes; a row in the database is seen by all of them on
 their next request, survives restarts, and is written atomically (one transaction).  Every
 save bumps ``version``, which is part of the logo, favicon and theme URLs, so browsers may
 cache those for long and still see a change at once.
@@ -19,13 +19,13 @@ import colorsys
 import hashlib
 import json
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from kb.store.db import Connection
 from kb.errors import KbError
 from kb.svgsafe import UnsafeSvg
 from kb.svgsafe import sanitize_svg
@@ -228,7 +228,7 @@ def _error(code: str, message: str, field_name: str, **values) -> KbError:
 class BrandStore:
     """The brand in the database (tables of migration 0005_brand.sql)."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
 
     def load(self) -> Brand:
@@ -243,8 +243,10 @@ class BrandStore:
         """Store ``brand`` (with a new version) and put or remove assets, in one transaction.
 
         ``assets`` maps "logo"/"favicon" to (bytes, mime), or None to remove it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.transaction():
+            # Two saves at once (two processes) must not both read version N and write N+1:
+            # SQLite's transaction already lets one writer in; PostgreSQL needs the lock.
+            self.db.lock("kb.brand")
             current = self.load()
             kept = dict(current.assets)
             for name, value in (assets or {}).items():
@@ -264,8 +266,4 @@ class BrandStore:
             self.db.execute(
                 "INSERT INTO brand_settings (key, value) VALUES ('brand', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (saved.to_json(),))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return saved

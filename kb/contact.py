@@ -24,13 +24,14 @@ import dataclasses
 import json
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from kb.store.apikeys import hash_key
+from kb.store.db import Connection
 from kb.store.db import Database
+from kb.store.db import Row
 from kb.store.db import durable
 from kb.store.db import utc_timestamp
 from kb.store.db import window_start
@@ -140,7 +141,7 @@ class Message:
     sent_at: str | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Message:
+    def from_row(cls, row: Row) -> Message:
         values = {field.name: row[field.name] for field in dataclasses.fields(cls)}
         values["shown"] = tuple(json.loads(row["shown"]))
         values["opened"] = tuple(json.loads(row["opened"]))
@@ -177,7 +178,7 @@ class ContactStore:
         self.clock = clock
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Connection:
         return self.db.connection()
 
     # -- destination ---------------------------------------------------------------------------
@@ -207,7 +208,7 @@ class ContactStore:
         )
         return token
 
-    def _ask(self, token: str | None) -> sqlite3.Row | None:
+    def _ask(self, token: str | None) -> Row | None:
         if not token:
             return None
         return self._conn.execute("SELECT * FROM contact_asks WHERE token_hash = ?", (hash_key(token),)).fetchone()
@@ -255,28 +256,22 @@ class ContactStore:
         if ask is not None and ask["sent_at"]:
             ask = None  # a second message from the same page is a new question
         destination = self.load_settings().destination
-        with durable(self._conn) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if ask is None:
-                    ask_id = conn.execute(
-                        "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?) "
-                        "RETURNING id",
-                        (hash_key(secrets.token_urlsafe(24)), text[:MAX_QUESTION_CHARS], lang, source,
-                         json.dumps([item["slug"] for item in shown]))).fetchone()[0]
-                    opened = "[]"
-                else:
-                    ask_id, opened = ask["id"], ask["opened"]
-                conn.execute("UPDATE contact_asks SET sent_at = ? WHERE id = ?", (utc_timestamp(), ask_id))
-                message_id = conn.execute(
-                    """INSERT INTO contact_messages (ask_id, name, email, message, lang, source, shown, opened,
-                       destination, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-                    (ask_id, _clean(name, MAX_NAME_CHARS).replace("\n", " "), email, text, lang, source,
-                     json.dumps(shown, ensure_ascii=False), opened, destination, self.clock())).fetchone()[0]
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with durable(self._conn) as conn, conn.transaction():
+            if ask is None:
+                ask_id = conn.execute(
+                    "INSERT INTO contact_asks (token_hash, question, lang, source, shown) VALUES (?, ?, ?, ?, ?) "
+                    "RETURNING id",
+                    (hash_key(secrets.token_urlsafe(24)), text[:MAX_QUESTION_CHARS], lang, source,
+                     json.dumps([item["slug"] for item in shown]))).fetchone()[0]
+                opened = "[]"
+            else:
+                ask_id, opened = ask["id"], ask["opened"]
+            conn.execute("UPDATE contact_asks SET sent_at = ? WHERE id = ?", (utc_timestamp(), ask_id))
+            message_id = conn.execute(
+                """INSERT INTO contact_messages (ask_id, name, email, message, lang, source, shown, opened,
+                   destination, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                (ask_id, _clean(name, MAX_NAME_CHARS).replace("\n", " "), email, text, lang, source,
+                 json.dumps(shown, ensure_ascii=False), opened, destination, self.clock())).fetchone()[0]
         return int(message_id)
 
     def message(self, message_id: int) -> Message | None:
