@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from kb.store.db import Connection
+from kb.store.db import Error
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +69,25 @@ class AuditEntry:
         return ACTION_LABELS.get(self.action, self.action)
 
 
-def record(db: sqlite3.Connection, action: str, target: str = "", user: Any = None, **details: Any) -> None:
-    """Append one entry.  `user` is anything with ``id`` and ``email`` (or None for the CLI/system)."""
+def record(db: Connection, action: str, target: str = "", user: Any = None, **details: Any) -> None:
+    """Append one entry.  `user` is anything with ``id`` and ``email`` (or None for the CLI/system).
+
+    Inside the caller's transaction the entry gets a savepoint of its own: on PostgreSQL a failed
+    statement aborts the whole transaction, and a lost log entry must not undo the action."""
+    sql = "INSERT INTO audit_log (user_id, user_email, action, target, details) VALUES (?, ?, ?, ?, ?)"
+    values = (getattr(user, "id", None), getattr(user, "email", None), action, target,
+              json.dumps(details, ensure_ascii=False, default=str))
     try:
-        db.execute(
-            "INSERT INTO audit_log (user_id, user_email, action, target, details) VALUES (?, ?, ?, ?, ?)",
-            (getattr(user, "id", None), getattr(user, "email", None), action, target,
-             json.dumps(details, ensure_ascii=False, default=str)),
-        )
-    except sqlite3.Error:
+        if db.in_transaction:
+            with db.transaction():
+                db.execute(sql, values)
+        else:
+            db.execute(sql, values)
+    except Error:
         logger.exception("could not write the audit log entry %s %s", action, target)
 
 
-def entries(db: sqlite3.Connection, limit: int = 200, action: str | None = None, user_email: str | None = None,
+def entries(db: Connection, limit: int = 200, action: str | None = None, user_email: str | None = None,
             target: str | None = None) -> list[AuditEntry]:
     """Newest first, optionally only one action, one user or one target."""
     where, args = [], []
