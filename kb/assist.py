@@ -9,7 +9,6 @@ never stored: only its length and the focused text that was searched for.
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from typing import Sequence
 from kb.errors import KbError
 from kb.search.focus import FocusedQuery
 from kb.search.focus import focus_message
+from kb.store.db import Connection
 from kb.store.db import utc_timestamp
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def suggest(knowledge: KnowledgeBase, message: str, conversation: Sequence[str |
     return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason)
 
 
-def record_query(db: sqlite3.Connection, suggestions: Suggestions, api_key_id: int | None, message_chars: int,
+def record_query(db: Connection, suggestions: Suggestions, api_key_id: int | None, message_chars: int,
                  took_ms: float) -> None:
     """Keep what was searched and suggested, so feedback can refer to ``query_id``."""
     db.execute(
@@ -73,7 +73,7 @@ def record_query(db: sqlite3.Connection, suggestions: Suggestions, api_key_id: i
     )
 
 
-def record_feedback(db: sqlite3.Connection, query_id: str, slug: str, useful: bool, api_key_id: int | None) -> None:
+def record_feedback(db: Connection, query_id: str, slug: str, useful: bool, api_key_id: int | None) -> None:
     """Store whether one suggestion helped; a later verdict on the same one replaces it.
 
     :raise KbError 404: the query is unknown (or another key's), or did not suggest ``slug``.

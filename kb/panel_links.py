@@ -21,11 +21,12 @@ import hmac
 import json
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kb.store.apikeys import hash_key
+from kb.store.db import Connection
+from kb.store.db import Row
 from kb.store.db import touch_last_used
 from kb.store.db import utc_timestamp
 from kb.errors import KbError
@@ -64,7 +65,7 @@ def _signature(secret_key: str, public_id: str, nonce: str) -> str:
     return base64.urlsafe_b64encode(digest[:18]).decode("ascii")
 
 
-def _row_to_link(row: sqlite3.Row) -> PanelLink:
+def _row_to_link(row: Row) -> PanelLink:
     values = {name: row[name] for name in _COLUMNS.split(", ")}
     values["origins"] = tuple(values["origins"].split())
     return PanelLink(**values)
@@ -97,7 +98,7 @@ def normalize_origins(text: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
-def create_link(db: sqlite3.Connection, name: str, origins: str, secret_key: str) -> tuple[PanelLink, str]:
+def create_link(db: Connection, name: str, origins: str, secret_key: str) -> tuple[PanelLink, str]:
     """Store a new link; returns it and its token (the only time the token exists)."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_CHARS:
@@ -112,19 +113,19 @@ def create_link(db: sqlite3.Connection, name: str, origins: str, secret_key: str
     return get_link(db, link_id), token
 
 
-def get_link(db: sqlite3.Connection, link_id: int) -> PanelLink:
+def get_link(db: Connection, link_id: int) -> PanelLink:
     row = db.execute(f"SELECT {_COLUMNS} FROM panel_links WHERE id = ?", (link_id,)).fetchone()
     if row is None:
         raise KbError("unknown_panel_link", N_("No panel link %(id)s.", id=link_id), status=404)
     return _row_to_link(row)
 
 
-def list_links(db: sqlite3.Connection) -> list[PanelLink]:
+def list_links(db: Connection) -> list[PanelLink]:
     """Every link, oldest first, revoked ones included."""
     return [_row_to_link(row) for row in db.execute(f"SELECT {_COLUMNS} FROM panel_links ORDER BY id")]
 
 
-def find_active(db: sqlite3.Connection, public_id: str) -> PanelLink | None:
+def find_active(db: Connection, public_id: str) -> PanelLink | None:
     """The active link with this public id (what the panel's URL names), else None."""
     if not _PUBLIC_ID.match(public_id or ""):
         return None
@@ -133,14 +134,14 @@ def find_active(db: sqlite3.Connection, public_id: str) -> PanelLink | None:
     return _row_to_link(row) if row else None
 
 
-def revoke_link(db: sqlite3.Connection, link_id: int) -> PanelLink:
+def revoke_link(db: Connection, link_id: int) -> PanelLink:
     """Revoke a link from now on; revoking twice keeps the first date."""
     get_link(db, link_id)
     db.execute("UPDATE panel_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_timestamp(), link_id))
     return get_link(db, link_id)
 
 
-def verify_token(db: sqlite3.Connection, token: str, secret_key: str) -> PanelLink | None:
+def verify_token(db: Connection, token: str, secret_key: str) -> PanelLink | None:
     """The active link this token opens, or None (malformed, forged, unknown or revoked)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
         return None
@@ -157,14 +158,14 @@ def verify_token(db: sqlite3.Connection, token: str, secret_key: str) -> PanelLi
     return link
 
 
-def _touch(db: sqlite3.Connection, link: PanelLink) -> None:
+def _touch(db: Connection, link: PanelLink) -> None:
     touch_last_used(db, "panel_links", link.id, link.last_used_at, TOUCH_SECONDS)
 
 
 # -- what the panel shows and what agents say about it ------------------------------------------
 
 
-def record_query(db: sqlite3.Connection, query_id: str, focused: str, slugs: list[str], link_id: int,
+def record_query(db: Connection, query_id: str, focused: str, slugs: list[str], link_id: int,
                  message_chars: int, took_ms: float) -> None:
     """Keep a panel suggestion like an agent API one (``suggest_queries``), marked with its link."""
     db.execute(
@@ -174,7 +175,7 @@ def record_query(db: sqlite3.Connection, query_id: str, focused: str, slugs: lis
     )
 
 
-def record_feedback(db: sqlite3.Connection, query_id: str, slug: str, useful: bool, link_id: int) -> None:
+def record_feedback(db: Connection, query_id: str, slug: str, useful: bool, link_id: int) -> None:
     """Store whether a suggestion shown through this link helped; a later verdict replaces it.
 
     :raise KbError 404: the query is unknown (or another link's), or did not suggest ``slug``.

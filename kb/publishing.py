@@ -27,7 +27,6 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from kb.content import redirects
 from kb.content import revisions
 from kb.content.articles import Article
 from kb.content.articles import parse_article
+from kb.store.db import Connection
 from kb.store.db import durable
 from kb.content.editing import ArticleForm
 from kb.content.editing import ValidationFailed
@@ -124,7 +124,7 @@ def file_checksum(text: str) -> str:
 class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase."""
 
-    def __init__(self, knowledge: KnowledgeBase, db: sqlite3.Connection):
+    def __init__(self, knowledge: KnowledgeBase, db: Connection):
         self.knowledge = knowledge
         self.db = db
         self.articles_dir = Path(knowledge.articles_dir)

@@ -10,9 +10,9 @@ process sees a change on its next request.
 from __future__ import annotations
 
 import re
-import sqlite3
 from urllib.parse import urlsplit
 
+from kb.store.db import Connection
 from kb.errors import KbError
 from kb.translation import N_
 
@@ -51,7 +51,7 @@ def parse_origin(text: str) -> str:
 class WidgetOrigins:
     """Read and change the allowed origins (one connection; callers own transactions)."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
 
     def all(self) -> list[dict]:

@@ -7,9 +7,9 @@ the target is encoded when the redirect is sent.  Chains are collapsed when adde
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import unquote
 
+from kb.store.db import Connection
 from kb.store.db import utc_timestamp
 from kb.urls import article_url
 from kb.urls import category_url
@@ -23,7 +23,7 @@ def category_path(category_slug: str) -> str:
     return unquote(category_url(category_slug))
 
 
-def add(db: sqlite3.Connection, old_path: str, new_path: str) -> None:
+def add(db: Connection, old_path: str, new_path: str) -> None:
     """Redirect old_path to new_path from now on (and everything that pointed at old_path)."""
     if old_path == new_path:
         return
@@ -34,16 +34,16 @@ def add(db: sqlite3.Connection, old_path: str, new_path: str) -> None:
                (old_path, new_path, utc_timestamp()))
 
 
-def remove(db: sqlite3.Connection, path: str) -> None:
+def remove(db: Connection, path: str) -> None:
     """Stop redirecting path (something lives there again)."""
     db.execute("DELETE FROM redirects WHERE old_path = ?", (path,))
 
 
-def target(db: sqlite3.Connection, path: str) -> str | None:
+def target(db: Connection, path: str) -> str | None:
     """Where path now lives (decoded), or None."""
     row = db.execute("SELECT new_path FROM redirects WHERE old_path = ?", (path,)).fetchone()
     return row["new_path"] if row else None
 
 
-def all_redirects(db: sqlite3.Connection) -> list[tuple[str, str]]:
+def all_redirects(db: Connection) -> list[tuple[str, str]]:
     return [(row["old_path"], row["new_path"]) for row in db.execute("SELECT * FROM redirects ORDER BY old_path")]

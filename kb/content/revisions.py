@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import sqlite3
 from dataclasses import dataclass
+
+from kb.store.db import Connection
+from kb.store.db import Row
 
 FILE_STATES = ("draft", "published")
 # A later revision in one of these states ends a pending draft.
@@ -59,14 +61,14 @@ def text_checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _revision(row: sqlite3.Row | None) -> Revision | None:
+def _revision(row: Row | None) -> Revision | None:
     if row is None:
         return None
     return Revision(row["id"], row["slug"], row["state"], row["text"], row["checksum"], row["user_email"],
                     row["note"], row["created_at"])
 
 
-def add(db: sqlite3.Connection, slug: str, state: str, text: str, user=None, note: str = "") -> Revision:
+def add(db: Connection, slug: str, state: str, text: str, user=None, note: str = "") -> Revision:
     row = db.execute(
         "INSERT INTO revisions (slug, state, text, checksum, user_id, user_email, note) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "RETURNING *",
@@ -75,17 +77,17 @@ def add(db: sqlite3.Connection, slug: str, state: str, text: str, user=None, not
     return _revision(row)  # type: ignore[return-value]
 
 
-def get(db: sqlite3.Connection, revision_id: int) -> Revision | None:
+def get(db: Connection, revision_id: int) -> Revision | None:
     return _revision(db.execute("SELECT * FROM revisions WHERE id = ?", (revision_id,)).fetchone())
 
 
-def history(db: sqlite3.Connection, slug: str, limit: int = 200) -> list[Revision]:
+def history(db: Connection, slug: str, limit: int = 200) -> list[Revision]:
     """Newest first."""
     rows = db.execute("SELECT * FROM revisions WHERE slug = ? ORDER BY id DESC LIMIT ?", (slug, limit))
     return [_revision(row) for row in rows]  # type: ignore[misc]
 
 
-def pending(db: sqlite3.Connection, slug: str) -> Revision | None:
+def pending(db: Connection, slug: str) -> Revision | None:
     """The unpublished edit of this article, if there is one."""
     marks = ",".join("?" * len(_ENDS_PENDING))
     row = db.execute(
@@ -97,20 +99,20 @@ def pending(db: sqlite3.Connection, slug: str) -> Revision | None:
     return _revision(row)
 
 
-def slugs_with_pending(db: sqlite3.Connection) -> set[str]:
+def slugs_with_pending(db: Connection) -> set[str]:
     """Every article that has a pending draft (for the article list)."""
     rows = db.execute("SELECT DISTINCT slug FROM revisions WHERE state = 'pending'").fetchall()
     return {row["slug"] for row in rows if pending(db, row["slug"]) is not None}
 
 
-def previous(db: sqlite3.Connection, revision: Revision) -> Revision | None:
+def previous(db: Connection, revision: Revision) -> Revision | None:
     """The revision of the same article just before this one."""
     row = db.execute("SELECT * FROM revisions WHERE slug = ? AND id < ? ORDER BY id DESC LIMIT 1",
                      (revision.slug, revision.id)).fetchone()
     return _revision(row)
 
 
-def rename(db: sqlite3.Connection, old_slug: str, new_slug: str) -> None:
+def rename(db: Connection, old_slug: str, new_slug: str) -> None:
     """Move an article's history to its new slug."""
     db.execute("UPDATE revisions SET slug = ? WHERE slug = ?", (new_slug, old_slug))
 

@@ -10,9 +10,9 @@ Every report takes ``days`` (look-back window; None for all time) and ``limit``.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 
+from kb.store.db import Connection
 from kb.store.db import Database
 from kb.store.db import utc_timestamp
 from kb.store.db import window_start
@@ -84,7 +84,7 @@ class Analytics:
         self.db = db
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Connection:
         return self.db.connection()
 
     # -- recording -------------------------------------------------------------------------

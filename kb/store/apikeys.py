@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
 
+from kb.store.db import Connection
+from kb.store.db import Row
 from kb.store.db import touch_last_used
 from kb.store.db import utc_timestamp
 from kb.errors import KbError
@@ -51,11 +52,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _row_to_key(row: sqlite3.Row) -> ApiKey:
+def _row_to_key(row: Row) -> ApiKey:
     return ApiKey(**{name: row[name] for name in _COLUMNS.split(", ")})
 
 
-def create_key(db: sqlite3.Connection, name: str, rate_limit: int | None = None) -> tuple[ApiKey, str]:
+def create_key(db: Connection, name: str, rate_limit: int | None = None) -> tuple[ApiKey, str]:
     """Store a new key; returns it and the secret (the only time the secret exists)."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME_CHARS:
@@ -70,12 +71,12 @@ def create_key(db: sqlite3.Connection, name: str, rate_limit: int | None = None)
     return _row_to_key(row), secret
 
 
-def list_keys(db: sqlite3.Connection) -> list[ApiKey]:
+def list_keys(db: Connection) -> list[ApiKey]:
     """Every key, oldest first, revoked ones included."""
     return [_row_to_key(row) for row in db.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY id")]
 
 
-def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
+def find_key(db: Connection, ident: str) -> ApiKey:
     """A key by its id or by (the start of) its prefix; KbError if none or several match.
 
     The prefix is matched case-sensitively (keys are base64url: "kb_aB" and "kb_Ab" are two
@@ -96,14 +97,14 @@ def find_key(db: sqlite3.Connection, ident: str) -> ApiKey:
     return _row_to_key(rows[0])
 
 
-def revoke_key(db: sqlite3.Connection, ident: str) -> ApiKey:
+def revoke_key(db: Connection, ident: str) -> ApiKey:
     """Revoke a key (by id or prefix) from now on; revoking twice keeps the first date."""
     key = find_key(db, ident)
     db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_timestamp(), key.id))
     return find_key(db, str(key.id))
 
 
-def verify_key(db: sqlite3.Connection, secret: str) -> ApiKey | None:
+def verify_key(db: Connection, secret: str) -> ApiKey | None:
     """The active key this secret belongs to, or None (unknown, malformed or revoked)."""
     if not secret.startswith(KEY_PREFIX) or len(secret) < PREFIX_CHARS + 8 or len(secret) > 200:
         return None
@@ -119,5 +120,5 @@ def verify_key(db: sqlite3.Connection, secret: str) -> ApiKey | None:
     return None
 
 
-def _touch(db: sqlite3.Connection, key: ApiKey) -> None:
+def _touch(db: Connection, key: ApiKey) -> None:
     touch_last_used(db, "api_keys", key.id, key.last_used_at, TOUCH_SECONDS)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
+
+from kb.store.db import Connection
 
 SESSION_HOURS = 12
 
@@ -23,7 +24,7 @@ def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-def start(db: sqlite3.Connection, user_id: int, hours: float = SESSION_HOURS, now: float | None = None) -> str:
+def start(db: Connection, user_id: int, hours: float = SESSION_HOURS, now: float | None = None) -> str:
     """A new session for ``user_id``; returns the id to put in the cookie.  Purges expired rows."""
     now = time.time() if now is None else now
     session_id = secrets.token_urlsafe(32)
@@ -33,7 +34,7 @@ def start(db: sqlite3.Connection, user_id: int, hours: float = SESSION_HOURS, no
     return session_id
 
 
-def user_id_for(db: sqlite3.Connection, session_id: object, now: float | None = None) -> int | None:
+def user_id_for(db: Connection, session_id: object, now: float | None = None) -> int | None:
     """The id of the active user whose live session this is, or None (unknown, ended,
     expired, or the account is disabled)."""
     if not isinstance(session_id, str) or not session_id:
@@ -47,18 +48,18 @@ def user_id_for(db: sqlite3.Connection, session_id: object, now: float | None = 
     return None if row is None else row[0]
 
 
-def end(db: sqlite3.Connection, session_id: object) -> None:
+def end(db: Connection, session_id: object) -> None:
     """End one session (signing out)."""
     if isinstance(session_id, str) and session_id:
         db.execute("DELETE FROM staff_sessions WHERE id_hash = ?", (_hash(session_id),))
 
 
-def end_all(db: sqlite3.Connection, user_id: int) -> int:
+def end_all(db: Connection, user_id: int) -> int:
     """End every session of a user; returns how many were open."""
     return db.execute("DELETE FROM staff_sessions WHERE user_id = ?", (user_id,)).rowcount
 
 
-def count(db: sqlite3.Connection, user_id: int, now: float | None = None) -> int:
+def count(db: Connection, user_id: int, now: float | None = None) -> int:
     """How many live sessions a user has (for the users page and tests)."""
     now = time.time() if now is None else now
     row = db.execute("SELECT count(*) FROM staff_sessions WHERE user_id = ? AND expires_at > ?", (user_id, now))

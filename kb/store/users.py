@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 import string
 import time
 from dataclasses import dataclass
@@ -28,6 +27,9 @@ from werkzeug.security import generate_password_hash
 
 from kb.store import audit
 from kb.store import staff_sessions
+from kb.store.db import Connection
+from kb.store.db import IntegrityError
+from kb.store.db import Row
 from kb.store.db import utc_timestamp
 from kb.errors import KbError
 from kb.translation import N_
@@ -56,7 +58,7 @@ class User:
         return self.role == "admin"
 
 
-def _user(row: sqlite3.Row | None) -> User | None:
+def _user(row: Row | None) -> User | None:
     if row is None:
         return None
     return User(row["id"], row["email"], row["role"], bool(row["active"]), row["created_at"], row["last_login_at"])
@@ -89,7 +91,7 @@ def check_password_strength(password: str) -> None:
         )
 
 
-def create_user(db: sqlite3.Connection, email: str, password: str, role: str, actor=None) -> User:
+def create_user(db: Connection, email: str, password: str, role: str, actor=None) -> User:
     """Add an account; the e-mail must be new and the password long enough."""
     email = normalize_email(email)
     if not _EMAIL.match(email):
@@ -102,32 +104,32 @@ def create_user(db: sqlite3.Connection, email: str, password: str, role: str, ac
             "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?) RETURNING id",
             (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
         ).fetchone()[0]
-    except sqlite3.IntegrityError:
+    except IntegrityError:
         raise KbError("email_taken", N_("A user with this email address exists."), status=409, field="email") from None
     audit.record(db, "user_created", email, actor, role=role)
     return get_user(db, user_id)  # type: ignore[return-value]
 
 
-def get_user(db: sqlite3.Connection, user_id: int) -> User | None:
+def get_user(db: Connection, user_id: int) -> User | None:
     return _user(db.execute("SELECT * FROM staff_users WHERE id = ?", (user_id,)).fetchone())
 
 
-def find_user(db: sqlite3.Connection, email: str) -> User | None:
+def find_user(db: Connection, email: str) -> User | None:
     return _user(db.execute("SELECT * FROM staff_users WHERE email = ?", (normalize_email(email),)).fetchone())
 
 
-def list_users(db: sqlite3.Connection) -> list[User]:
+def list_users(db: Connection) -> list[User]:
     return [_user(row) for row in db.execute("SELECT * FROM staff_users ORDER BY email")]  # type: ignore[misc]
 
 
-def _require(db: sqlite3.Connection, user_id: int) -> User:
+def _require(db: Connection, user_id: int) -> User:
     user = get_user(db, user_id)
     if user is None:
         raise KbError("no_user", N_("The user does not exist."), status=404)
     return user
 
 
-def set_active(db: sqlite3.Connection, user_id: int, active: bool, actor=None) -> User:
+def set_active(db: Connection, user_id: int, active: bool, actor=None) -> User:
     """Enable or disable an account; disabling also ends its sessions."""
     user = _require(db, user_id)
     if not active and actor is not None and getattr(actor, "id", None) == user.id:
@@ -141,7 +143,7 @@ def set_active(db: sqlite3.Connection, user_id: int, active: bool, actor=None) -
     return _require(db, user_id)
 
 
-def set_role(db: sqlite3.Connection, user_id: int, role: str, actor=None) -> User:
+def set_role(db: Connection, user_id: int, role: str, actor=None) -> User:
     """Change an account's role; its sessions end, so the new rights apply from the next sign-in."""
     user = _require(db, user_id)
     if role not in ROLES:
@@ -156,7 +158,7 @@ def set_role(db: sqlite3.Connection, user_id: int, role: str, actor=None) -> Use
     return _require(db, user_id)
 
 
-def set_password(db: sqlite3.Connection, user_id: int, password: str, actor=None,
+def set_password(db: Connection, user_id: int, password: str, actor=None,
                  action: str = "user_password_reset") -> User:
     """Replace a password (reset by an admin, or changed by its owner); ends every session of
     the account (a user changing their own password is given a new one by the caller)."""
@@ -172,12 +174,12 @@ def set_password(db: sqlite3.Connection, user_id: int, password: str, actor=None
     return _require(db, user_id)
 
 
-def _other_active_admins(db: sqlite3.Connection, user_id: int) -> int:
+def _other_active_admins(db: Connection, user_id: int) -> int:
     row = db.execute("SELECT count(*) FROM staff_users WHERE role = 'admin' AND active = 1 AND id != ?", (user_id,))
     return row.fetchone()[0]
 
 
-def seconds_locked(db: sqlite3.Connection, email: str, client: str, now: float | None = None) -> int:
+def seconds_locked(db: Connection, email: str, client: str, now: float | None = None) -> int:
     """0 if a sign-in may be tried now, else the seconds until it may."""
     now = time.time() if now is None else now
     since = now - THROTTLE_WINDOW
@@ -191,7 +193,7 @@ def seconds_locked(db: sqlite3.Connection, email: str, client: str, now: float |
     return max(waits, default=0)
 
 
-def authenticate(db: sqlite3.Connection, email: str, password: str, client: str, now: float | None = None) -> User:
+def authenticate(db: Connection, email: str, password: str, client: str, now: float | None = None) -> User:
     """The user for these credentials, or KbError (wrong, disabled, or throttled: 429)."""
     now = time.time() if now is None else now
     email = normalize_email(email)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 from flask import current_app
 from flask import flash
@@ -18,6 +17,7 @@ from kb.store import apikeys
 from kb import panel_links
 from kb.store import audit
 from kb.store import users
+from kb.store.db import Connection
 from kb.store.db import window_start
 from kb.errors import KbError
 from kb.web.labels import audit_filter_labels
@@ -146,7 +146,7 @@ def reports():
     )
 
 
-def agent_feedback(connection: sqlite3.Connection, days: int, limit: int = 20) -> list[dict]:
+def agent_feedback(connection: Connection, days: int, limit: int = 20) -> list[dict]:
     """Per article: how often agents marked its suggestion useful / not useful (migration 0002)."""
     rows = connection.execute(
         """SELECT slug, CAST(SUM(useful) AS INTEGER) AS useful, CAST(SUM(1 - useful) AS INTEGER) AS not_useful,
