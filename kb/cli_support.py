@@ -33,9 +33,27 @@ def settings_from(ctx: click.Context, **overrides) -> Settings:
 
 def database(ctx: click.Context):
     """A migrated connection to the configured database (database_url; empty: the SQLite file)."""
-    from kb.store.db import Database
+    return open_database(ctx).connection()
 
-    return Database.from_settings(settings_from(ctx)).connection()
+
+def open_database(ctx: click.Context, migrate: bool = True):
+    """The configured Database (migrated unless ``migrate=False``); a database that cannot be
+    reached or migrated is a clear error that says where it is and what to check."""
+    from kb.store.db import Database
+    from kb.store.db import Error
+    from kb.store.db import parse_target
+
+    settings = settings_from(ctx)
+    try:
+        opened = Database.from_settings(settings, migrate=migrate)
+        opened.connection()  # reachable (migrating connected already)
+        return opened
+    except Error as exc:
+        where = parse_target(settings.database_url or settings.database_path).describe()
+        reason = " ".join(str(exc).split())
+        raise CliError(gettext("cannot use the database: %(reason)s; check database_url (kb.toml or KB_DATABASE_URL) "
+                               "and that the database server is running", reason=reason if where in reason else
+                               f"{where}: {reason}")) from exc
 
 
 def _catalog_gettext():

@@ -265,7 +265,7 @@ def bench_publish(name: str, corpus: Path, prebuilt: Path) -> dict:
         catalog = knowledge.catalog.articles.values()
         corpus_texts = [a.body for a in catalog if len(a.body.split()) > SECTION_WORDS]
         category = next(iter(catalog)).category
-        publisher = Publisher(knowledge, Database(settings.database_path).connection())
+        publisher = Publisher(knowledge, Database.from_settings(settings).connection())
         knowledge.search("warm up", mode="keyword")
         result["articles"] = len(knowledge.catalog.articles)
         result["durable"] = _publish_series(knowledge, publisher, corpus_texts, category, "d")
