@@ -260,6 +260,28 @@ def index(ctx: click.Context, full: bool) -> None:
         click.echo(gettext("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)"))
 
 
+@cli.command("export", help="Write the whole collection (articles, _categories.yml, _synonyms.yml, _dialect.yml, "
+             "images) as files into DIR, for git: the database's copy when it holds the collection, else the "
+             "articles folder.")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True, help="Also remove the collection's files in DIR that it no longer has "
+              "(deleted or renamed articles); nothing else in DIR is touched.")
+@click.pass_context
+@handle_errors
+def export_command(ctx: click.Context, target: Path, prune: bool) -> None:
+    from kb.replication import export_collection
+    from kb.store.db import Database
+
+    settings = _settings(ctx)
+    database = Database.from_settings(settings)
+    try:
+        written, removed = export_collection(settings.articles_dir, database, target, prune=prune)
+    finally:
+        database.close()
+    click.echo(gettext("exported to %(folder)s: %(written)d file(s) written, %(removed)d removed",
+                       folder=str(target), written=written, removed=removed))
+
+
 @cli.command(help="Search the articles from the terminal.")
 @click.argument("query")
 @click.option("--mode", type=click.Choice(["hybrid", "keyword", "semantic"]), help="Default: the search_mode setting.")

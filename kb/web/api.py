@@ -290,6 +290,9 @@ def article(slug: str):
 @bp.get("/health")
 def health():
     report = _knowledge().health()
+    replicator = current_app.extensions.get("kb_replication")
+    if replicator is not None:  # this node's lag behind the cluster's change log (kb.replication)
+        report["replication"] = replicator.status()
     if report.get("status") != "ok":
         return report, 503
     return {**report, "index_age_seconds": _age_seconds(report.get("index_updated_at") or report.get("index_built_at"))}

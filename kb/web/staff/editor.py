@@ -24,14 +24,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from kb.store import audit
 from kb.content import revisions
 from kb import taxonomy
 from kb.content.articles import AUDIENCES
 from kb.content.articles import LANGS
 from kb.errors import KbError
 from kb.content.media import MAX_IMAGE_BYTES
-from kb.content.media import save_image
 from kb.content.editing import ArticleForm
 from kb.publishing import Conflict
 from kb.publishing import file_checksum
@@ -270,8 +268,7 @@ def upload_image():
     upload = request.files.get("image")
     if upload is None:
         raise KbError("no_file", _("Choose an image to upload."), field="image")
-    url = save_image(_knowledge().articles_dir, upload.filename or "", upload.read())
-    audit.record(db(), "image_uploaded", url, current_user())
+    url = publisher().upload_image(upload.filename or "", upload.read(), current_user())
     alt = (request.form.get("alt") or "").strip().replace("]", "") or _("image")
     return jsonify(url=url, markdown=f"![{alt}]({url})")
 

@@ -1,0 +1,541 @@
+"""Nodes that stay in step: every serving process applies the database's change log
+(:mod:`kb.store.changes`) to its articles folder, its indexes and its catalog.
+
+One rule serves every layout.  For each change after this process's position, in order:
+if the file on disk differs from the database's copy, write it atomically (or delete it);
+if the index does not hold that version, update it (under the index write lock); refresh
+that one catalog entry.  Worker processes sharing one folder find the file and the index
+already right (another worker wrote them) and only refresh their catalog entry: nobody
+re-reads the whole folder.  Machines with their own folders write the file and index it.
+
+Changes arrive by PostgreSQL ``LISTEN`` (a connection of its own) with a poll every
+second as the fallback; SQLite has no notifications: the poll is all there is, one cheap
+indexed query a second.
+
+Where a node is: ``applied.json`` beside its index (the folder and index it describes,
+shared by the workers of that folder), mirrored in the ``cluster_nodes`` table for the
+health report of every node.
+
+At start (:meth:`Replicator.prepare`, before the index is reconciled and before serving,
+so a node never serves what the cluster has replaced): the first node with articles and
+an empty database copies its folder in once; a node brings in what changed while it was
+down (a new node with an empty folder: everything); and what was edited on its own disk
+meanwhile (a ``git pull`` while stopped) is published like the watcher's finds.  A local
+file that is neither an old version nor the current one, but which the cluster changed
+too, is kept as a ``conflict`` revision before the cluster's version replaces it: nothing
+is lost.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Callable
+
+from kb.content import revisions
+from kb.content.articles import load_categories
+from kb.content.articles import parse_article
+from kb.content.articles import read_article_file
+from kb.content.articles import with_category_slug
+from kb.content.media import MEDIA_DIR
+from kb.content.media import MIME_TYPES
+from kb.errors import KbError
+from kb.fsutil import TEMP_NAME
+from kb.fsutil import atomic_write_bytes
+from kb.fsutil import atomic_write_json
+from kb.fsutil import fsync_dir
+from kb.publishing import TRASH_DIR
+from kb.publishing import node_id as publisher_node_id
+from kb.publishing import publish_lock
+from kb.search.indexing import Manifest
+from kb.store import changes
+from kb.store.db import TIMESTAMP_FORMAT
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from kb.knowledge import KnowledgeBase
+    from kb.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+POSITION_FILE = "applied.json"
+COLLECTION_FILES = ("_categories.yml", "_synonyms.yml", "_dialect.yml")
+_BATCH = 500
+
+
+def is_article(path: str) -> bool:
+    """An article of the collection (not a trash copy, not a file of the editors' settings)."""
+    parts = path.split("/")
+    return path.endswith(".md") and not any(part.startswith(("_", ".")) for part in parts)
+
+
+def is_collection_path(path: str) -> bool:
+    """Whether a path under articles/ is part of what the cluster shares."""
+    parts = path.split("/")
+    if not parts or any(part in ("", ".", "..") or part.startswith(".") for part in parts) or TEMP_NAME.match(parts[-1]):
+        return False
+    if len(parts) == 1 and parts[0] in COLLECTION_FILES:
+        return True
+    if parts[0] == MEDIA_DIR:
+        return len(parts) > 1 and parts[-1].rsplit(".", 1)[-1].lower() in MIME_TYPES
+    if parts[0] == TRASH_DIR:
+        return len(parts) == 2 and path.endswith(".md")
+    return is_article(path)
+
+
+def collection_paths(articles_dir: Path) -> list[str]:
+    """Every file of the collection in a folder, as relative '/' paths."""
+    root = Path(articles_dir)
+    found: list[str] = []
+    if not root.is_dir():
+        return found
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(folder).relative_to(root)
+        for name in names:
+            relative = (base / name).as_posix()
+            if is_collection_path(relative):
+                found.append(relative)
+    return sorted(found)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+@dataclass(frozen=True)
+class PrepareReport:
+    """What :meth:`Replicator.prepare` did before serving."""
+
+    seeded: int  # files this node copied into an empty database
+    fetched: int  # files written or deleted here from the database (missed while down, or a new node)
+    published: int  # files edited on this node's disk while it was down, now in the database
+    kept: int  # local edits the cluster had replaced: kept as conflict revisions
+    position: int  # the seq this node is at now
+
+
+class Replicator:
+    """Applies the change log to one KnowledgeBase (its folder, index and catalog)."""
+
+    def __init__(self, knowledge: KnowledgeBase, database: Database, on_change: Callable[[], None] | None = None,
+                 poll_seconds: float = POLL_SECONDS):
+        self.knowledge = knowledge
+        self.database = database
+        self.node_id = publisher_node_id(knowledge)
+        self.articles_dir = Path(knowledge.articles_dir)
+        self.on_change = on_change
+        self.poll_seconds = poll_seconds
+        self.position = self._stored_position()
+        self.listening = False
+        self._apply_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listener = None
+
+    # -- where this node is ----------------------------------------------------------------------
+
+    @property
+    def _position_file(self) -> Path:
+        return self.knowledge.store.root / POSITION_FILE
+
+    def _stored_position(self) -> int:
+        try:
+            data = json.loads(self._position_file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return 0
+        return int(data.get("applied_seq", 0)) if isinstance(data, dict) else 0
+
+    def _save_position(self, seq: int, applied_at: str | None) -> None:
+        """This process is at `seq`; the folder's file keeps the furthest any of its workers got
+        (called under the publish lock, so workers do not overwrite each other's)."""
+        self.position = max(self.position, seq)
+        if self._stored_position() < seq:
+            self._position_file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(self._position_file, {"node_id": self.node_id, "applied_seq": seq})
+        changes.set_node_position(self.database.connection(), self.node_id, seq, applied_at)
+
+    # -- start --------------------------------------------------------------------------------
+
+    def prepare(self) -> PrepareReport:
+        """Before the index is reconciled and before serving: seed, catch up, publish local edits."""
+        conn = self.database.connection()
+        seeded = 0
+        if not changes.seeded(conn):
+            if collection_paths(self.articles_dir):
+                seeded = changes.seed(conn, self._read_folder, self.node_id)
+            else:
+                changes.mark_seeded(conn, self.node_id)
+        with publish_lock(self.knowledge.store.root):
+            fetched, kept, published, last = self._sync_folder(conn)
+            self._save_position(last.seq if last else self.position, last.created_at if last else None)
+        report = PrepareReport(seeded, fetched, published, kept, self.position)
+        if seeded or fetched or published or kept:
+            logger.info("replication: %d file(s) copied to the database, %d brought in, %d published, %d kept as "
+                        "conflicts; at change %d", seeded, fetched, published, kept, self.position)
+        return report
+
+    def _read_folder(self):
+        for path in collection_paths(self.articles_dir):
+            data = _read(self.articles_dir / path)
+            if data is not None:
+                yield path, data
+
+    def _sync_folder(self, conn) -> tuple[int, int, int, changes.Change | None]:
+        """The folder made equal to the database: files the cluster changed since this node's
+        position are brought in; files edited here meanwhile are published."""
+        start = self.position
+        changed: list[changes.Change] = []
+        while batch := changes.changes_after(conn, changed[-1].seq if changed else start, _BATCH * 10):
+            changed.extend(batch)
+        remote = {change.path for change in changed}
+        fetched = kept = 0
+        for state in changes.files(conn, remote).values():
+            on_disk = _read(self.articles_dir / state.path)
+            digest = changes.checksum(on_disk)
+            if digest == state.checksum:
+                continue
+            if on_disk is not None and digest not in changes.states_since(conn, state.path, start) \
+                    and not changes.ever_held(conn, state.path, digest):
+                kept += self._keep_as_conflict(conn, state.path, on_disk)
+            self._write_file(state)
+            fetched += 1
+        local = set(collection_paths(self.articles_dir)) - remote
+        live = changes.live_checksums(conn)
+        edited = [path for path in local if changes.checksum(_read(self.articles_dir / path)) != live.get(path)]
+        if any(is_article(path) for path in local):
+            # Deleted here while down (never when the folder holds no article at all: an empty or
+            # lost folder is a node to fill, not a collection to empty).
+            edited += [path for path in live if path not in remote and path not in local]
+        published = self.publish_local(edited, conn=conn, locked=True) if edited else 0
+        return fetched, kept, published, changed[-1] if changed else None
+
+    def _keep_as_conflict(self, conn, path: str, data: bytes) -> int:
+        """A file edited here while the cluster changed it too: its text kept as a conflict
+        revision (articles; the editors' YAML files under their file name) before it is replaced."""
+        try:
+            text = data.decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            return 0
+        slug = _slug_of(text, self.articles_dir / path) or path
+        revisions.add(conn, slug, "conflict", text, note="edited on this node's disk while the cluster changed it")
+        logger.warning("%s was edited on this node while it was down and changed on another: the other version "
+                       "wins, this one is kept in the history as a conflict", path, extra={"reported": True})
+        return 1
+
+    # -- the changes of this node's disk (the watcher) -------------------------------------------------
+
+    def publish_local(self, paths, conn=None, locked: bool = False) -> int:
+        """Publish files changed on this node's disk (a ``git pull``), as the editor would: a
+        revision and a change each.  A file whose content is one the change log has held since
+        this node's position (written by the applier, or by a publish here) is no edit: no echo.
+        Returns how many were published."""
+        conn = conn or self.database.connection()
+        paths = [p for p in dict.fromkeys(paths) if is_collection_path(p)]
+        if not paths:
+            return 0
+        lock = publish_lock(self.knowledge.store.root) if not locked else contextlib.nullcontext()
+        published = 0
+        with lock, conn.transaction():
+            conn.lock(changes.LOCK)
+            position = max(self._stored_position(), self.position)
+            for path in paths:
+                data = _read(self.articles_dir / path)
+                digest = changes.checksum(data)
+                current = changes.current(conn, path)
+                if digest == (current.checksum if current is not None and not current.deleted else ""):
+                    continue
+                if current is not None and digest in changes.states_since(conn, path, position):
+                    continue  # in flight: the applier (or a publish of this node) wrote it
+                previous = current.data if current is not None else None
+                if changes.record(conn, path, data, self.node_id) is not None:
+                    self._revision_for(conn, path, data, previous)
+                    published += 1
+        if published:
+            logger.info("published %d file(s) changed on this node's disk", published)
+        return published
+
+    def _revision_for(self, conn, path: str, data: bytes | None, previous: bytes | None) -> None:
+        if not is_article(path):
+            return
+        source = data if data is not None else previous
+        try:
+            text = (source or b"").decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            return
+        slug = _slug_of(text, self.articles_dir / path)
+        if slug is None:
+            return
+        if data is None:
+            revisions.add(conn, slug, "deleted", text, note="deleted on disk")
+            return
+        article, _ = parse_article(text, self.articles_dir / path, path)
+        state = article.status if article is not None and article.status in revisions.FILE_STATES else "draft"
+        revisions.add(conn, slug, state, text, note="changed on disk")
+
+    # -- applying ----------------------------------------------------------------------------------
+
+    def apply_pending(self) -> int:
+        """Apply every change after this process's position; returns how many were applied."""
+        conn = self.database.connection()
+        applied = 0
+        with self._apply_lock:
+            while batch := changes.changes_after(conn, self.position, _BATCH):
+                states = changes.files(conn, [change.path for change in batch])
+                with publish_lock(self.knowledge.store.root):
+                    touched = self._apply(sorted(states.values(), key=_apply_order))
+                    self._save_position(batch[-1].seq, batch[-1].created_at)
+                applied += len(batch)
+                if touched and self.on_change is not None:
+                    self.on_change()
+        return applied
+
+    def _apply(self, states: list[changes.FileState]) -> bool:
+        """Files, index and catalog for these files' current states; whether the catalog changed."""
+        generation = self.knowledge.store.current()
+        manifest = Manifest.load(generation) if generation is not None else None
+        touched = False
+        for state in states:
+            try:
+                self._write_file(state)
+                if state.path == "_categories.yml":
+                    touched |= self._refresh_categories()
+                elif is_article(state.path):
+                    touched |= self._refresh_article(state, manifest)
+            except Exception:  # noqa: BLE001 - one bad file must not stop the log; the next start retries it
+                logger.exception("replication: could not apply %s", state.path)
+        return touched
+
+    def _write_file(self, state: changes.FileState) -> None:
+        target = self.articles_dir / state.path
+        if not target.resolve().is_relative_to(self.articles_dir.resolve()) or not is_collection_path(state.path):
+            logger.error("replication: refused %r, not a file of the collection", state.path)
+            return
+        if state.deleted:
+            if target.exists():
+                target.unlink()
+                fsync_dir(target.parent)
+        elif changes.checksum(_read(target)) != state.checksum:
+            atomic_write_bytes(target, state.data)  # type: ignore[arg-type]
+
+    def _refresh_article(self, state: changes.FileState, manifest: Manifest | None) -> bool:
+        path = self.articles_dir / state.path
+        catalog = self.knowledge.catalog
+        if state.deleted:
+            gone = [slug for slug, a in catalog.articles.items() if a.path == path]
+            for slug in gone:
+                entry = manifest.articles.get(slug) if manifest else None
+                if entry is not None and entry.get("path") == state.path:
+                    self.knowledge.delete(slug)
+            self._replace_catalog({slug: None for slug in gone})
+            return bool(gone)
+        article, problems = read_article_file(path, self.articles_dir, self.knowledge.settings.max_article_bytes)
+        if article is None or any(p.severity == "error" for p in problems):
+            logger.error("replication: %s is not a valid article: %s", state.path, "; ".join(map(str, problems)))
+            return False
+        article = with_category_slug(article, catalog.categories)
+        renamed = [slug for slug, a in catalog.articles.items() if a.path == path and slug != article.slug]
+        for slug in renamed:  # the file now says another slug: the old one leaves the index
+            if manifest is not None and slug in manifest.articles:
+                self.knowledge.delete(slug)
+        if renamed:
+            self._replace_catalog({slug: None for slug in renamed})
+        held = catalog.articles.get(article.slug)
+        entry = manifest.articles.get(article.slug) if manifest else None
+        if manifest is not None and (entry is None or entry.get("checksum") != article.checksum
+                                     or entry.get("path") != state.path):
+            try:
+                self.knowledge.upsert(path)  # it puts the article in the catalog too
+                return True
+            except KbError as exc:
+                logger.error("replication: could not index %s: %s", state.path, exc.message)
+        if held is not None and held.checksum == article.checksum and held.path == article.path:
+            return False
+        self._replace_catalog({article.slug: article})
+        return True
+
+    def _replace_catalog(self, entries: dict) -> None:
+        """Swap in a new article mapping (searches iterating the old one are not disturbed)."""
+        catalog = self.knowledge.catalog
+        articles = dict(catalog.articles)
+        for slug, article in entries.items():
+            if article is None:
+                articles.pop(slug, None)
+            else:
+                articles[slug] = article
+        catalog.articles = articles
+
+    def _refresh_categories(self) -> bool:
+        catalog = self.knowledge.catalog
+        categories, problems = load_categories(self.articles_dir)
+        if problems:
+            logger.error("replication: _categories.yml: %s", "; ".join(map(str, problems)))
+            return False
+        catalog.categories = categories
+        catalog.articles = {slug: with_category_slug(a, categories) for slug, a in catalog.articles.items()}
+        return True
+
+    # -- the thread ----------------------------------------------------------------------------------
+
+    def start(self) -> Replicator:
+        """Apply changes in the background from now on (``kb serve``)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="kb-replication", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._close_listener()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.apply_pending()
+            except Exception:  # noqa: BLE001 - the database may be restarting: keep trying
+                logger.exception("replication: applying changes failed; retrying")
+            self._wait()
+
+    def _wait(self) -> None:
+        """Until a notification, a wake(), or the poll interval."""
+        listener = self._listen()
+        if listener is None:
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            return
+        try:
+            for _ in listener.notifies(timeout=self.poll_seconds, stop_after=1):
+                break
+        except Exception:  # noqa: BLE001 - connection lost: poll until it is back
+            logger.warning("replication: LISTEN connection lost; polling every %.0f s", self.poll_seconds)
+            self._close_listener()
+            self._wake.wait(self.poll_seconds)
+        self._wake.clear()
+
+    def _listen(self):
+        """A connection LISTENing on the change channel (PostgreSQL), or None (poll)."""
+        if self._listener is not None or self.database.dialect != "postgresql":
+            return self._listener
+        try:
+            import psycopg
+
+            listener = psycopg.connect(self.database.target.url, autocommit=True)
+            listener.execute(f"LISTEN {changes.CHANNEL}")
+        except Exception as exc:  # noqa: BLE001 - polling still keeps the node in step
+            logger.warning("replication: cannot LISTEN (%s); polling every %.0f s", exc, self.poll_seconds)
+            return None
+        self._listener, self.listening = listener, True
+        return listener
+
+    def _close_listener(self) -> None:
+        listener, self._listener, self.listening = self._listener, None, False
+        if listener is not None:
+            try:
+                listener.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    # -- the health report ------------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        """This node's lag behind the change log, for /api/v1/health."""
+        conn = self.database.connection()
+        head = changes.head(conn)
+        oldest = changes.oldest_after(conn, self.position)
+        behind = 0
+        if oldest:
+            behind = max(0, int(time.time() - calendar.timegm(time.strptime(oldest, TIMESTAMP_FORMAT))))
+        return {"node_id": self.node_id, "applied_seq": self.position, "head_seq": head,
+                "changes_behind": max(0, head - self.position), "seconds_behind": behind,
+                "notifications": "listen" if self.listening else "poll", "running": self._thread is not None}
+
+
+def _apply_order(state: changes.FileState) -> tuple[int, str]:
+    """Deletes first (a rename's old file goes before its new one is indexed), then the
+    categories (articles take their slugs), then everything else."""
+    return (0 if state.deleted else 1 if state.path in COLLECTION_FILES else 2, state.path)
+
+
+def _slug_of(text: str, path: Path) -> str | None:
+    article, _ = parse_article(text, path, path.name)
+    return article.slug if article is not None else None
+
+
+def nodes_report(database: Database) -> list[dict]:
+    """Every node's position (for operators; the health report shows this node's)."""
+    conn = database.connection()
+    head = changes.head(conn)
+    return [{**node, "changes_behind": max(0, head - node["applied_seq"])} for node in changes.nodes(conn)]
+
+
+
+def prepare_node(app: Flask) -> Replicator:
+    """This serving process's replicator, prepared (:meth:`Replicator.prepare`) before the
+    index is reconciled (kb.serving.start_node); kept in ``app.extensions["kb_replication"]``
+    for the health report.  Catching up before serving, not while serving: a node that
+    answered from a stale folder would send readers to articles the cluster has deleted and
+    let editors open versions it has replaced; a catch-up writes files only (the reconcile
+    that follows indexes them in one pass), seconds even for a new node."""
+    replicator = Replicator(app.extensions["kb"], app.extensions["kb_db"])
+    replicator.prepare()
+    app.extensions["kb_replication"] = replicator
+    return replicator
+
+
+def start_applier(app: Flask) -> Replicator:
+    """Start applying changes in the background (kb.serving.start_node, after the watcher:
+    the site's caches refresh on the same callback)."""
+    replicator = app.extensions.get("kb_replication") or prepare_node(app)
+    watcher = app.extensions.get("kb_watcher")
+    if watcher is not None and watcher.on_change is not None:
+        replicator.on_change = watcher.on_change
+    return replicator.start()
+
+
+def export_collection(articles_dir: Path, database: Database, target: Path, prune: bool = False) -> tuple[int, int]:
+    """Write the whole collection as files into `target` (``kb export``, for git): the
+    database's copy when it holds the collection, else the articles folder.  Trash copies
+    are left out.  With `prune`, collection files in `target` the collection no longer has
+    (deleted or renamed articles) are removed; nothing else there (``.git``, a README) is
+    touched.  Returns (files written, files removed)."""
+    conn = database.connection()
+    target = Path(target)
+    if changes.seeded(conn) and changes.head(conn):
+        paths = [p for p in changes.live_checksums(conn) if not p.startswith(TRASH_DIR + "/")]
+        wanted = {path: state.data for path, state in changes.files(conn, paths).items() if state.data is not None}
+    else:
+        wanted = {p: (Path(articles_dir) / p).read_bytes() for p in collection_paths(articles_dir)
+                  if not p.startswith(TRASH_DIR + "/")}
+    written = 0
+    for path, data in sorted(wanted.items()):
+        destination = target / path
+        if _read(destination) != data:
+            atomic_write_bytes(destination, data)
+            written += 1
+    removed = 0
+    if prune:
+        for path in collection_paths(target):
+            if path not in wanted and not path.startswith(TRASH_DIR + "/"):
+                (target / path).unlink()
+                removed += 1
+    return written, removed
