@@ -19,6 +19,14 @@ for arg in "$@"; do
     esac
 done
 
+# Services the tests start themselves (as root, with apt-get, when missing): redis-server for
+# the shared rate limit tests (tests/test_rate_limits.py).
+if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v redis-server >/dev/null \
+        && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
