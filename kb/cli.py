@@ -8,7 +8,6 @@ from the same catalogs as the web interface (kb/translations); --help stays in E
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import logging
@@ -323,62 +322,95 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
 @cli.command(help="Run the web site and API (waitress; --dev for Flask's reloader).")
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 5000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes sharing the port (each loads the model and the index; a dead one is replaced).")
 @click.option("--dev", is_flag=True, help="Flask development server with the reloader.")
 @click.option("--access-log", is_flag=True, help="Print one line per request (client, method, path, status, bytes, ms).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host, port, dev, access_log) -> None:
+def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
+    from kb.cli_support import error_text
     from kb.config import missing_backend
     from kb.errors import KbError
-    from kb.web import create_app
+    from kb.translation import N_
 
     settings = _settings(ctx, host=host, port=port)
     backend_problem = missing_backend(settings)
     if backend_problem:  # an install step left out, not a model that failed to load: say it now
         raise KbError("embedding_backend_missing", backend_problem)
+    if dev:
+        app = _start_serving(settings, threads=os.environ.get("WERKZEUG_RUN_MAIN") == "true")
+        app.run(host=settings.host, port=settings.port, debug=True)
+        return
+    from kb.serving import listening_socket
+    from kb.serving import serve_socket
+
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        raise KbError("port_in_use", N_("cannot listen on %(host)s:%(port)s: %(reason)s", host=settings.host,
+                                        port=settings.port, reason=exc.strerror or str(exc))) from exc
+
+    def serve_here(sock) -> None:
+        app = _start_serving(settings)
+        serve_socket(_wsgi_app(app, access_log), sock, settings.threads)
+
+    if workers == 1:
+        serve_here(sock)
+        return
+    from kb.config import ensure_secret_key
+    from kb.serving import START_FAILED
+    from kb.serving import Supervisor
+    from kb.store.db import Database
+
+    ensure_secret_key(settings)  # once, before the workers (each would make it race-free too)
+    Database.from_settings(settings).close()  # migrations once; no connection crosses the fork
+
+    def worker(sock) -> None:
+        try:
+            serve_here(sock)
+        except KbError as exc:
+            click.echo(gettext("Error: %(message)s", message=error_text(exc.message)), err=True)
+            sys.exit(START_FAILED)
+
+    click.echo(gettext("starting %(count)d worker processes", count=workers))
+    if Supervisor(sock, workers, worker).run():
+        raise CliError(gettext("a worker could not start (see its error above)"))
+
+
+def _start_serving(settings, threads: bool = True):
+    """The app with everything a serving process runs started (kb.serving.start_node), and
+    what the start did said in the CLI's language."""
+    from kb.serving import start_node
+    from kb.web import create_app
+
     app = create_app(settings)
     knowledge = app.extensions["kb"]
-    from kb.publishing import clean_up_articles
-    from kb.watcher import ArticleWatcher
-
-    watcher = ArticleWatcher(knowledge, reconciled=True)  # its snapshot predates the reconcile: nothing is missed
-    removed = clean_up_articles(knowledge)
-    started = knowledge.start(progress=ProgressPrinter())  # reconcile with articles/, clean up, start the vector worker
-    if removed:
+    node = start_node(app, progress=ProgressPrinter(), threads=threads)
+    if node.removed_temp_files:
         click.echo(gettext("removed %(count)d temp file(s) of interrupted article writes: %(files)s",
-                           count=len(removed), files=", ".join(removed[:5])))
-    click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=_reasons(started.summary_parts()),
-                       semantic=_word(str(started.index.semantic))))
+                           count=len(node.removed_temp_files), files=", ".join(node.removed_temp_files[:5])))
+    click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=_reasons(node.started.summary_parts()),
+                       semantic=_word(str(node.started.index.semantic))))
     if knowledge.semantic_error:
         click.echo(gettext("warning: semantic search is off, keyword search only: %(reason)s",
                            reason=knowledge.semantic_error), err=True)
-    knowledge.warm_up()
-    # What is loaded now (the catalog, the id maps) lives as long as the server: keep it out
-    # of the garbage collector's full passes, which otherwise stop every request thread for
-    # tens of milliseconds at 10k articles.
-    gc.freeze()
-    if not dev or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        from kb.watcher import start_watcher
-
-        start_watcher(app, watcher=watcher)  # picks up files changed outside the editor (a git pull)
     click.echo(gettext("kb is serving %(count)d articles on %(url)s", count=len(knowledge.catalog.articles),
-                 url="http://" + settings.host + ":" + str(settings.port)))
-    if dev:
-        app.run(host=settings.host, port=settings.port, debug=True)
-        return
-    import waitress
+                       url="http://" + settings.host + ":" + str(settings.port)))
+    return app
 
+
+def _wsgi_app(app, access_log: bool):
     from kb.log_limits import limit_queue_warnings
 
     limit_queue_warnings()  # waitress warns of a queued request per request under load: once a minute
-    wsgi_app = app
-    if access_log:
-        from kb.access_log import AccessLog
-        from kb.access_log import print_access_log
+    if not access_log:
+        return app
+    from kb.access_log import AccessLog
+    from kb.access_log import print_access_log
 
-        print_access_log(sys.stdout)
-        wsgi_app = AccessLog(app)
-    waitress.serve(wsgi_app, host=settings.host, port=settings.port, threads=settings.threads, ident="kb")
+    print_access_log(sys.stdout)
+    return AccessLog(app)
 
 
 # -- the `kb user` commands -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Mapping
 
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.fsutil import fsync_dir
 from kb.translation import N_
 from kb.urls import is_http_url
 from kb.urls import local_base_url
@@ -311,6 +312,18 @@ def ensure_secret_key(settings: Settings) -> str:
     path = settings.data_dir / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
+    # Several processes may start together on an empty data_dir (kb serve --workers, units
+    # started at once): each writes a whole key to a temp file, and os.link publishes it
+    # only if no key is there yet (link never replaces, and a reader never sees a half-written
+    # file, as with O_EXCL then write).  The losers read the winner's key.
     key = secrets.token_hex(32)
-    atomic_write_text(path, key, mode=0o600)
+    temp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    atomic_write_text(temp, key, mode=0o600)
+    try:
+        os.link(temp, path)
+        fsync_dir(path.parent)
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip()
+    finally:
+        temp.unlink(missing_ok=True)
     return key

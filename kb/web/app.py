@@ -22,9 +22,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from kb.config import Settings
-from kb.config import ensure_secret_key
 from kb.config import load_settings
 from kb.store.db import Database
+from kb.store.secrets import app_secret_key
 from kb.store import rate_limits
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=ensure_secret_key(settings), JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=7 * 24 * 3600,  # static URLs carry a content hash (asset_url)
     )
     app.json.ensure_ascii = False
@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     app.extensions["kb_settings"] = settings
     app.extensions["kb"] = knowledge or KnowledgeBase.from_settings(settings)
     app.extensions["kb_db"] = Database.from_settings(settings)
+    if not app.config.get("SECRET_KEY"):  # one key for every process and node (kb.store.secrets)
+        app.config["SECRET_KEY"] = app_secret_key(settings, app.extensions["kb_db"])
     app.extensions["kb_analytics"] = Analytics(app.extensions["kb_db"])
     app.extensions["kb_rate_limits"] = rate_limits.from_settings(settings, app.extensions["kb_db"])
     app.wsgi_app = proxy.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]  # client from trusted hops only
