@@ -113,7 +113,7 @@ class TrustedProxies:
             "SERVER_PORT": environ.get("SERVER_PORT"),
         }
         environ["REMOTE_ADDR"] = self.client_address(remote_addr, environ.get("HTTP_X_FORWARDED_FOR", ""))
-        proto = _last_value(environ, "HTTP_X_FORWARDED_PROTO")
+        proto = (_last_value(environ, "HTTP_X_FORWARDED_PROTO") or "").lower()
         if proto in ("http", "https"):
             environ["wsgi.url_scheme"] = proto
         host = _last_value(environ, "HTTP_X_FORWARDED_HOST")
