@@ -185,3 +185,19 @@ def test_sign_in_throttle_keys_on_the_real_client(session_kb, tmp_path, monkeypa
     assert failures == [401] * users.MAX_FAILURES_PER_CLIENT
     assert paused.status_code == 429 and int(paused.headers["Retry-After"]) > 0
     assert staff.status_code in (302, 303), staff.text[:300]
+
+
+def test_staff_widget_snippet_names_base_url(session_kb, tmp_path, monkeypatch):
+    """GIVEN base_url = https://help.example.com WHEN an admin opens the widget page through an
+    internal host name THEN the install snippet and the CSP note name base_url, not that host."""
+    from staff_fixtures import StaffClient
+
+    monkeypatch.setattr(users, "PASSWORD_METHOD", "scrypt:1024:8:1")
+    app = proxy_app(session_kb, tmp_path, base_url="https://help.example.com")
+    users.create_user(app.extensions["kb_db"].connection(), "admin@example.com", "admin-password-1", role="admin")
+    admin = StaffClient(app.test_client())
+    admin.client.environ_base.update({"wsgi.url_scheme": "https", "HTTP_HOST": "internal-node-3:5000"})
+    assert admin.login("admin@example.com", "admin-password-1").status_code == 302
+    page = admin.get("/staff/widget").get_data(as_text=True)
+    assert 'src="https://help.example.com/widget.js"' in page.replace("&#34;", '"').replace("&quot;", '"')
+    assert "internal-node-3" not in page
