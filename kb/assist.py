@@ -78,7 +78,8 @@ def record_feedback(db: Connection, query_id: str, slug: str, useful: bool, api_
 
     :raise KbError 404: the query is unknown (or another key's), or did not suggest ``slug``.
     """
-    row = db.execute("SELECT slugs, api_key_id FROM suggest_queries WHERE id = ?", (query_id,)).fetchone()
+    row = None if "\x00" in query_id else db.execute(  # no id holds a NUL; PostgreSQL refuses to compare one
+        "SELECT slugs, api_key_id FROM suggest_queries WHERE id = ?", (query_id,)).fetchone()
     if row is None or row["api_key_id"] != api_key_id:
         raise KbError("unknown_query", "No suggest query with this query_id.", status=404, field="query_id")
     if slug not in json.loads(row["slugs"]):

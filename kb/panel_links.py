@@ -180,7 +180,8 @@ def record_feedback(db: Connection, query_id: str, slug: str, useful: bool, link
 
     :raise KbError 404: the query is unknown (or another link's), or did not suggest ``slug``.
     """
-    row = db.execute("SELECT slugs, panel_link_id FROM suggest_queries WHERE id = ?", (query_id,)).fetchone()
+    row = None if "\x00" in query_id else db.execute(  # no id holds a NUL; PostgreSQL refuses to compare one
+        "SELECT slugs, panel_link_id FROM suggest_queries WHERE id = ?", (query_id,)).fetchone()
     if row is None or row["panel_link_id"] != link_id:
         raise KbError("unknown_query", N_("No suggestions with this query_id."), status=404, field="query_id")
     if slug not in json.loads(row["slugs"]):

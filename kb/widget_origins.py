@@ -40,7 +40,7 @@ def parse_origin(text: str) -> str:
     host = (parts.hostname or "").lower()
     if scheme not in _DEFAULT_PORTS:
         raise KbError("origin_scheme", N_("The address must start with https:// or http://."), field="origin")
-    if not host or parts.username or parts.password or any(ch in host for ch in " *\\"):
+    if not host or parts.username or parts.password or any(ch in host for ch in " *\\") or not host.isprintable():
         raise KbError("origin_invalid", N_("%(value)s is not a web address.", value=text.strip()), field="origin")
     if ":" in host:  # an IPv6 literal keeps its brackets in an Origin header
         host = f"[{host}]"

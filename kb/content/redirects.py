@@ -41,6 +41,8 @@ def remove(db: Connection, path: str) -> None:
 
 def target(db: Connection, path: str) -> str | None:
     """Where path now lives (decoded), or None."""
+    if "\x00" in path:  # a %00 in the URL: no stored path has one (and PostgreSQL refuses to compare it)
+        return None
     row = db.execute("SELECT new_path FROM redirects WHERE old_path = ?", (path,)).fetchone()
     return row["new_path"] if row else None
 

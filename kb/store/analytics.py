@@ -20,6 +20,9 @@ from kb.text import normalize_arabic
 
 MAX_QUERY_CHARS = 200
 MAX_COMMENT_CHARS = 500
+# Control characters are dropped from what visitors type before it is stored: they mean nothing
+# in a report, and PostgreSQL's text cannot hold a NUL at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def normalize_query(query: str) -> str:
@@ -91,13 +94,13 @@ class Analytics:
 
     def record_search(self, query: str, result_count: int, category: str | None = None, source: str = "site") -> int | None:
         """Log one search; returns its id (for :meth:`record_click`), None for an empty query."""
-        shown = re.sub(r"\s+", " ", query).strip()[:MAX_QUERY_CHARS]
+        shown = re.sub(r"\s+", " ", _CONTROL.sub("", query)).strip()[:MAX_QUERY_CHARS]
         normalized = normalize_query(shown)
         if not normalized:
             return None
         return self._conn.execute(
             "INSERT INTO searches (query, normalized, result_count, category, source) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (shown, normalized, int(result_count), category or None, source),
+            (shown, normalized, int(result_count), _CONTROL.sub("", category or "") or None, source),
         ).fetchone()[0]
 
     def record_click(self, search_id: int, slug: str, rank: int) -> bool:
@@ -212,5 +215,5 @@ class Analytics:
 def _clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
-    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", comment).strip()[:MAX_COMMENT_CHARS]
+    cleaned = _CONTROL.sub("", comment).strip()[:MAX_COMMENT_CHARS]
     return cleaned or None

@@ -106,7 +106,7 @@ def revoke_key(db: Connection, ident: str) -> ApiKey:
 
 def verify_key(db: Connection, secret: str) -> ApiKey | None:
     """The active key this secret belongs to, or None (unknown, malformed or revoked)."""
-    if not secret.startswith(KEY_PREFIX) or len(secret) < PREFIX_CHARS + 8 or len(secret) > 200:
+    if not secret.startswith(KEY_PREFIX) or len(secret) < PREFIX_CHARS + 8 or len(secret) > 200 or "\x00" in secret:
         return None
     wanted = hash_key(secret)
     rows = db.execute(f"SELECT {_COLUMNS}, key_hash FROM api_keys WHERE prefix = ?", (secret[:PREFIX_CHARS],)).fetchall()

@@ -42,6 +42,7 @@ MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_CLIENT = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,13 @@ def _user(row: Row | None) -> User | None:
 
 
 def normalize_email(email: str) -> str:
-    """The form an address is stored and looked up in: trimmed, A-Z lowered.
+    """The form an address is stored and looked up in: trimmed, without control characters
+    (no address has one, and PostgreSQL's text cannot hold a NUL), A-Z lowered.
 
     Only ASCII letters are folded, as SQLite's ``COLLATE NOCASE`` and ``lower()`` (and
     migration 0012, which lowered the addresses stored before) do: the same address
     matches on both backends."""
-    return email.strip().translate(_ASCII_LOWER)
+    return _CONTROL.sub("", email).strip().translate(_ASCII_LOWER)
 
 
 @functools.cache
