@@ -201,3 +201,12 @@ def test_staff_widget_snippet_names_base_url(session_kb, tmp_path, monkeypatch):
     page = admin.get("/staff/widget").get_data(as_text=True)
     assert 'src="https://help.example.com/widget.js"' in page.replace("&#34;", '"').replace("&quot;", '"')
     assert "internal-node-3" not in page
+
+
+def test_a_hop_count_on_a_public_address_is_warned_about(session_kb, tmp_path, caplog):
+    """A hop count believes whoever connects: listening beyond loopback, kb says so at start."""
+    with caplog.at_level("WARNING", logger="kb.web.proxy"):
+        proxy_app(session_kb, tmp_path / "public", trusted_proxies="1", host="0.0.0.0", base_url="http://127.0.0.1:5000")
+        proxy_app(session_kb, tmp_path / "local", trusted_proxies="1")
+    warnings = [record.getMessage() for record in caplog.records if record.name == "kb.web.proxy"]
+    assert len(warnings) == 1 and "0.0.0.0:5000" in warnings[0]

@@ -29,6 +29,7 @@ real client.  What a configured ``base_url`` says still wins for links (:func:`s
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import Callable
 from typing import Iterable
 
@@ -39,7 +40,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from kb.config import Settings
 from kb.config import parse_trusted_proxies
 
+logger = logging.getLogger(__name__)
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def wrap(wsgi_app: Callable, settings: Settings) -> Callable:
@@ -48,6 +52,10 @@ def wrap(wsgi_app: Callable, settings: Settings) -> Callable:
     if not trusted:
         return wsgi_app
     if isinstance(trusted, int):
+        if settings.host not in LOOPBACK_HOSTS:
+            logger.warning("trusted_proxies = %s believes X-Forwarded-For from anyone who reaches %s:%s directly; "
+                           "list the proxies' addresses instead, or listen on 127.0.0.1 only",
+                           trusted, settings.host, settings.port)
         return ProxyFix(wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_port=trusted)
     return TrustedProxies(wsgi_app, trusted)
 
