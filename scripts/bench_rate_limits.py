@@ -16,6 +16,23 @@ which every request takes).  Prints a table of microseconds per hit (mean, p50, 
 
     .venv/bin/python scripts/bench_rate_limits.py
     .venv/bin/python scripts/bench_rate_limits.py --database-url postgresql://kb@127.0.0.1:5432/kb_bench
+
+Measured on the development machine (2 cores shared with other work; PostgreSQL 15 and
+redis-server 7 on the same machine, over TCP), 3000 hits per thread::
+
+    storage     threads   mean µs   p50 µs   p99 µs    hits/s
+    memory            1       1.0      0.6      0.9    793897
+    memory            4       2.4      0.6      1.0    406078
+    sqlite            1      31.2     10.2     20.1     31865
+    sqlite            4      58.1     11.3     67.8     55603
+    postgresql        1     118.8     57.4   2261.5      8327
+    postgresql        4     459.0    214.0   7519.9      8475
+    redis             1      43.1     41.6     81.8     23084
+    redis             4     317.4    158.8   4419.2     12452
+
+A limited request (a site search takes milliseconds) pays about 10 µs more on SQLite and
+0.06 ms on PostgreSQL (a commit per hit; its p99 is the WAL flush under the machine's other
+load: 0.14 ms when the machine was quiet).
 """
 
 from __future__ import annotations
