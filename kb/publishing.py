@@ -216,7 +216,11 @@ class Publisher:
         other = self.knowledge.catalog.articles.get(slug)
         if other is not None and (own_path is None or other.path.resolve() != own_path.resolve()):
             return True
-        return own_path is None and any(self.articles_dir.glob(f"*/{glob_escape(slug)}.md"))
+        if own_path is None and any(self.articles_dir.glob(f"*/{glob_escape(slug)}.md")):
+            return True
+        # Taken on another node, and not applied here yet.
+        own = self.relative(own_path) if own_path is not None else None
+        return any(path != own for path in changes.live_named(self.db, f"{slug}.md"))
 
     def create(self, form: ArticleForm, action: str, user=None) -> SaveResult:
         """A new article, written to its file as a draft or published."""

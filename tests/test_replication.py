@@ -119,6 +119,8 @@ def test_a_publish_on_one_node_is_found_on_the_other(cluster):
         (one.base / "articles" / "orders" / "free-shipping.md").read_text(encoding="utf-8")
     status = eventually(lambda: (s := two.replicator.status())["changes_behind"] == 0 and s)
     assert status["applied_seq"] == status["head_seq"] > 0 and status["seconds_behind"] == 0
+    # PostgreSQL wakes the applier by NOTIFY; SQLite has only the poll.
+    assert status["notifications"] == ("listen" if two.database.dialect == "postgresql" else "poll")
 
 
 def test_seeded_once_by_the_first_node(cluster, database_url):
@@ -266,3 +268,60 @@ def test_export_round_trips(cluster, tmp_path, database_url):
     one.publisher.delete("free-shipping")
     assert export_collection(one.base / "articles", one.database, target, prune=True) == (0, 1)
     assert "free-shipping.md" not in {p.name for p in target.rglob("*.md")}
+
+
+def test_workers_sharing_one_folder_refresh_one_catalog_entry(cluster, database_url, monkeypatch):
+    """GIVEN two worker processes' KnowledgeBases on one articles and index folder (one node)
+    WHEN an article is published through one THEN the other serves it within 1 s (its catalog
+    has it: no 404) and finds it, without re-reading the articles folder."""
+    from kb import knowledge as knowledge_module
+
+    first = cluster("one")
+    worker = KnowledgeBase.from_settings(first.knowledge.settings, embedder=first.knowledge.embedder)
+    worker.catalog  # noqa: B018 - loaded at its start, as kb serve's warm-up does
+    database = Database(database_url)
+    applier = Replicator(worker, database, poll_seconds=0.05)
+    assert applier.node_id == first.replicator.node_id  # one folder, one node
+    reads = []
+    monkeypatch.setattr(knowledge_module, "load_articles", lambda *a, **k: reads.append(a) or pytest.fail("re-read"))
+    applier.start()
+    try:
+        first.publisher.create(new_form(), "publish")
+        eventually(lambda: "free-shipping" in worker.catalog.articles, timeout=1.0, what="the other worker's catalog")
+        assert "free-shipping" in [h.slug for h in worker.search(WORD, mode="keyword")]
+        assert not reads
+    finally:
+        applier.stop()
+        database.close()
+
+
+def test_health_reports_the_lag(cluster):
+    """GIVEN a node whose applier is stopped while another publishes
+    WHEN its /api/v1/health is read THEN it says how many changes and seconds it is behind;
+    once it applies them, 0 and 0."""
+    from kb.web import create_app
+
+    one, two = cluster("one"), cluster("two")
+    two.replicator.stop()
+    app = create_app(two.knowledge.settings, knowledge=two.knowledge, test_config={"TESTING": True})
+    app.extensions["kb_replication"] = two.replicator
+    one.publisher.create(new_form(), "publish")
+    behind = app.test_client().get("/api/v1/health").get_json()["replication"]
+    assert behind["changes_behind"] >= 1 and behind["head_seq"] > behind["applied_seq"]
+    assert behind["node_id"] == two.replicator.node_id and behind["notifications"] == "poll"
+    two.replicator.apply_pending()
+    caught_up = app.test_client().get("/api/v1/health").get_json()["replication"]
+    assert caught_up["changes_behind"] == 0 and caught_up["seconds_behind"] == 0
+
+
+def test_a_slug_taken_on_another_node_is_taken_here(cluster):
+    """GIVEN an article created on one node and not applied on the other yet
+    WHEN the other node creates an article with the same slug THEN it is refused (the slug field)."""
+    from kb.content.editing import ValidationFailed
+
+    one, two = cluster("one"), cluster("two")
+    two.replicator.stop()
+    one.publisher.create(new_form(), "publish")
+    with pytest.raises(ValidationFailed) as refused:
+        two.publisher.create(new_form(category="التواصل", body="نص آخر."), "publish")
+    assert "slug" in refused.value.errors

@@ -149,6 +149,13 @@ def files(conn, paths: Iterable[str]) -> dict[str, FileState]:
     return found
 
 
+def live_named(conn, name: str) -> list[str]:
+    """The live files called `name` in any folder (``slug.md``: is a slug taken on any node?)."""
+    pattern = "%/" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = conn.execute("SELECT path FROM collection_files WHERE deleted = 0 AND path LIKE ? ESCAPE '\\'", (pattern,))
+    return [row["path"] for row in rows if row["path"].rsplit("/", 1)[-1] == name]
+
+
 def live_checksums(conn) -> dict[str, str]:
     """Path → checksum of every file the collection has now (not deleted)."""
     return {row["path"]: row["checksum"]

@@ -243,6 +243,22 @@ def _schemas(settings: Settings) -> dict:
                                    "evidence decides).",
                 }),
                 "answer_threshold_source": {"type": "string", "enum": ["calibrated", "setting", "none"]},
+                "replication": {
+                    "type": "object",
+                    "description": "This node's place in the change log every node applies (kb serve): 0 changes "
+                                   "and 0 seconds behind when it serves everything published on any node.",
+                    "properties": {
+                        "node_id": {"type": "string"},
+                        "applied_seq": {"type": "integer", "description": "The last change applied here."},
+                        "head_seq": {"type": "integer", "description": "The newest change in the database."},
+                        "changes_behind": {"type": "integer"},
+                        "seconds_behind": {"type": "integer",
+                                           "description": "Age of the oldest change not applied here yet (0: none)."},
+                        "notifications": {"type": "string", "enum": ["listen", "poll"],
+                                          "description": "listen: PostgreSQL NOTIFY wakes the applier; poll: every second."},
+                        "running": {"type": "boolean"},
+                    },
+                },
                 "semantic_caught_up": {
                     "type": "boolean",
                     "description": "True when every published article's vectors are in: semantic search has caught "
