@@ -26,6 +26,13 @@ if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v redis-server >/dev/null
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
+# nginx (foreground, its own configuration) in front of the loopback cluster test's nodes
+# (tests/test_loopback_cluster.py) and scripts/bench_cluster.py.
+if [[ " ${extras[*]-} " == *" test "* ]] && [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null \
+        && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
 
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
