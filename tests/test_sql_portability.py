@@ -4,14 +4,17 @@ upserts, NUL characters, errors inside a transaction, concurrent writers, column
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
+import kb
 from kb import assist
 from kb import panel_links
 from kb.brand import Brand
@@ -290,3 +293,51 @@ def test_brand_saves_at_once_each_get_their_own_version(database):
         thread.join()
     assert not errors and sorted(versions) == [1, 2, 3, 4]
     assert BrandStore(database.connection()).load().version == 4
+
+
+# -- the subset holds everywhere ------------------------------------------------------------------
+
+# SQLite-only spellings, and what the portable subset (kb/store/db.py) writes instead.
+_NOT_PORTABLE = {
+    r"(?i)\bINSERT\s+OR\s+(IGNORE|REPLACE)\b|\bREPLACE\s+INTO\b": "INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE",
+    r"(?i)\bstrftime\s*\(|\b(datetime|date|julianday)\s*\(\s*'now'": "a utc_timestamp() parameter",
+    r"(?m)^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT)\b": "with conn.transaction():",  # SQL's capitals only
+    r"(?i)\bPRAGMA\s+\w": "nothing outside kb/store/db.py",
+    r"(?i)\b(json_each|json_extract|GROUP_CONCAT|IFNULL|instr)\s*\(": "COALESCE, or Python over the rows",
+    r"(?i)\bCOLLATE\s+NOCASE\b": "values stored in one case (kb.store.users.normalize_email)",
+    r"(?i)\bLIMIT\s+-1\b": "no LIMIT",
+}
+# The database layer itself, and the local embedding cache, which stays SQLite on purpose.
+_SQLITE_ON_PURPOSE = {"kb/store/db.py", "kb/search/cache.py"}
+
+
+def _code_strings(tree):
+    """String constants of a module, docstrings left out; f-strings by their literal parts."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+def test_no_module_writes_sqlite_only_sql():
+    """Every statement outside kb/store/db.py runs unchanged on both databases (h18: the portable
+    subset): no SQLite-only spelling in any string of kb, no ``cursor.lastrowid``."""
+    root = Path(kb.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent).as_posix()
+        if relative in _SQLITE_ON_PURPOSE:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for line, text in _code_strings(tree):
+            for pattern, instead in _NOT_PORTABLE.items():
+                if re.search(pattern, text):
+                    found.append(f"{relative}:{line}: {text.strip()[:60]!r}: use {instead}")
+        found += [f"{relative}:{node.lineno}: cursor.lastrowid: use INSERT ... RETURNING id"
+                  for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "lastrowid"]
+    assert not found, "\n".join(found)
