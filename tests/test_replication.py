@@ -325,3 +325,27 @@ def test_a_slug_taken_on_another_node_is_taken_here(cluster):
     with pytest.raises(ValidationFailed) as refused:
         two.publisher.create(new_form(category="التواصل", body="نص آخر."), "publish")
     assert "slug" in refused.value.errors
+
+
+def test_edits_made_on_a_stopped_nodes_disk(cluster):
+    """GIVEN a stopped node WHEN its disk is edited (a git pull) THEN it publishes the edit when it
+    starts; AND when the cluster changed the same article meanwhile, the cluster's version wins
+    on both nodes and the local text is kept as a conflict revision: nothing is lost."""
+    one, two = cluster("one"), cluster("two")
+    two.stop()
+    articles = sorted(s for s, a in one.knowledge.catalog.articles.items() if s != SLUG and a.is_public)
+    quiet, contested = articles[0], articles[1]
+    quiet_path = two.knowledge.catalog.articles[quiet].path
+    quiet_path.write_text(quiet_path.read_text(encoding="utf-8") + f"\n{WORD} أثناء التوقف.\n", encoding="utf-8")
+    contested_path = two.knowledge.catalog.articles[contested].path
+    contested_path.write_text(contested_path.read_text(encoding="utf-8") + "\nنسخة القرص المحلية.\n", encoding="utf-8")
+    opened = one.publisher.open(contested)
+    one.publisher.save(contested, replace(opened.form, summary="نسخة العنقود."), "publish", opened.token)
+
+    again = cluster("two")
+    eventually(lambda: quiet in one.finds(WORD), what="the edit made while stopped, on the other node")
+    assert "نسخة العنقود." in contested_path.read_text(encoding="utf-8")
+    history = revisions.history(one.database.connection(), contested, limit=5)
+    assert any(r.state == "conflict" and "نسخة القرص المحلية." in r.text for r in history)
+    assert again.replicator.status()["changes_behind"] == 0 or eventually(
+        lambda: again.replicator.status()["changes_behind"] == 0)
