@@ -101,10 +101,18 @@ def held_lock(fresh_kb):
 
 
 @pytest.fixture
-def app(session_kb, tmp_path):
+def app_database_url() -> str:
+    """The database of the ``app`` and ``staff_app`` fixtures: "" is the SQLite file in their data_dir.
+    A module testing what the database keeps overrides it with ``database_url`` (below), and so
+    runs each of its tests on SQLite and on PostgreSQL."""
+    return ""
+
+
+@pytest.fixture
+def app(session_kb, tmp_path, app_database_url):
     from kb.web import create_app
 
-    settings = make_settings(tmp_path).with_overrides(
+    settings = make_settings(tmp_path, database_url=app_database_url).with_overrides(
         articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir
     )
     return create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
@@ -148,8 +156,11 @@ def pg_template(pg_server) -> str:
 
 @pytest.fixture
 def pg_url(pg_server, pg_template) -> str:
-    """A new PostgreSQL database with kb's schema, for this test only."""
-    return pg_server.new_database(pg_template)
+    """A new PostgreSQL database with kb's schema, for this test only (dropped after it, with
+    the connections the test left open)."""
+    url = pg_server.new_database(pg_template)
+    yield url
+    pg_server.drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -159,3 +170,15 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'data' / 'kb.sqlite3'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> str:
+    """A database with nothing in it, not even kb's migrations table, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty' / 'kb.sqlite3'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)

@@ -27,10 +27,12 @@ def cheap_hashing(monkeypatch):
 
 
 @pytest.fixture
-def staff_app(fresh_kb, fresh_dir, cheap_hashing):
+def staff_app(fresh_kb, fresh_dir, cheap_hashing, app_database_url):
+    """On SQLite, or on both databases in modules that override ``app_database_url`` (conftest)."""
     from kb.web import create_app
 
-    app = create_app(make_settings(fresh_dir), knowledge=fresh_kb, test_config={"TESTING": True})
+    settings = make_settings(fresh_dir, database_url=app_database_url)
+    app = create_app(settings, knowledge=fresh_kb, test_config={"TESTING": True})
     connection = app.extensions["kb_db"].connection()
     users.create_user(connection, *EDITOR, role="editor")
     users.create_user(connection, *ADMIN, role="admin")
@@ -43,9 +45,10 @@ def staff_db(staff_app):
 
 
 @pytest.fixture
-def publisher(fresh_kb, fresh_dir):
-    """A Publisher over the private articles, with its own database (no web app)."""
-    database = Database(fresh_dir / "data" / "kb.sqlite3")
+def publisher(fresh_kb, fresh_dir, app_database_url):
+    """A Publisher over the private articles, with its own connection (no web app) to the
+    database ``staff_app`` would use."""
+    database = Database(app_database_url or fresh_dir / "data" / "kb.sqlite3")
     return Publisher(fresh_kb, database.connection())
 
 

@@ -24,6 +24,12 @@ INTERNAL_SLUG = "response-times-and-escalation-guide"
 
 
 @pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
+@pytest.fixture
 def database(app):
     return app.extensions["kb_db"].connection()
 

@@ -1,4 +1,4 @@
-"""kb.store.analytics on a real SQLite database (WAL, migrations) in tmp_path."""
+"""kb.store.analytics on a real database: SQLite (WAL, migrations) in tmp_path and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from kb.store.analytics import MAX_COMMENT_CHARS
 from kb.store.analytics import Analytics
 from kb.store.analytics import normalize_query
 from kb.store.db import Database
+from kb.store.db import table_columns
 
 
 @pytest.fixture
-def database(tmp_path) -> Database:
-    return Database(tmp_path / "data" / "kb.sqlite3")
+def database(database_url) -> Database:
+    return Database(database_url)
 
 
 @pytest.fixture
@@ -22,8 +23,8 @@ def analytics(database) -> Analytics:
     return Analytics(database)
 
 
-def test_database_is_wal_and_migrated(database):
-    conn = database.connection()
+def test_database_is_wal_and_migrated(tmp_path):
+    conn = Database(tmp_path / "kb.sqlite3").connection()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert "0001_analytics" in {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
 
@@ -31,7 +32,7 @@ def test_database_is_wal_and_migrated(database):
 def test_no_column_can_hold_an_ip_address(database):
     conn = database.connection()
     for table in ("searches", "article_views", "votes"):
-        columns = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        columns = set(table_columns(conn, table))
         assert not {"ip", "ip_address", "remote_addr", "user_agent"} & columns
 
 

@@ -17,6 +17,12 @@ ANGRY = "handling-angry-customers"
 
 
 @pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
+@pytest.fixture
 def db(app):
     return app.extensions["kb_db"].connection()
 

@@ -18,8 +18,8 @@ from kb.errors import KbError
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Database(tmp_path / "kb.sqlite3").connection()
+def db(database_url):
+    return Database(database_url).connection()
 
 
 def test_created_key_is_random_and_only_its_hash_is_stored(db):

@@ -49,6 +49,12 @@ HOSTILE_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://ww
 # -- colour --------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
 def test_contrast_ratio_matches_wcag_reference_values():
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the lightest AA grey
@@ -140,10 +146,10 @@ def test_bad_footer_links_are_refused_with_the_line(text):
 # -- storage -------------------------------------------------------------------------------------------
 
 
-def test_the_brand_survives_a_restart_and_is_seen_by_another_process(tmp_path):
+def test_the_brand_survives_a_restart_and_is_seen_by_another_process(database_url):
     """GIVEN two connections to one database (two server processes)
     WHEN one saves the brand THEN the other reads it at once, and so does a fresh start."""
-    first, second = Database(tmp_path / "kb.sqlite3"), Database(tmp_path / "kb.sqlite3")
+    first, second = Database(database_url), Database(database_url)
     assert BrandStore(second.connection()).load() == Brand()
     saved = BrandStore(first.connection()).save(
         Brand(primary_color="#7a1f5c", site_names={"en": "ACME Help"}, footer_links=(FooterLink("A", "/faq"),)),
@@ -151,7 +157,7 @@ def test_the_brand_survives_a_restart_and_is_seen_by_another_process(tmp_path):
     assert saved.version == 1 and saved.assets["logo"].mime == "image/png"
     seen = BrandStore(second.connection()).load()
     assert seen == saved and seen.site_name("en", "x") == "ACME Help" and seen.site_name("ar", "مركز") == "مركز"
-    assert BrandStore(Database(tmp_path / "kb.sqlite3").connection()).asset("logo") == (PNG, "image/png")
+    assert BrandStore(Database(database_url).connection()).asset("logo") == (PNG, "image/png")
     again = BrandStore(second.connection()).save(seen, {"logo": None})
     assert again.version == 2 and "logo" not in again.assets and BrandStore(first.connection()).asset("logo") is None
 

@@ -31,6 +31,12 @@ SECRET = "hook-secret"
 
 
 @pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
+@pytest.fixture
 def contact_app(staff_app):
     yield staff_app
     found = staff_app.extensions.get("kb_contact")

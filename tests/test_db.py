@@ -32,14 +32,6 @@ def scratch(conn):
     return conn
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request, tmp_path):
-    """A database with nothing in it, not even the migrations table."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    return request.getfixturevalue("pg_server").new_database()
-
-
 def test_placeholders_become_psycopg_style_outside_literals_only():
     assert kbdb.pg_placeholders("SELECT * FROM t WHERE a = ? AND b = ?") == "SELECT * FROM t WHERE a = %s AND b = %s"
     assert kbdb.pg_placeholders("SELECT '?', \"odd?name\", ? -- why?\n") == "SELECT '?', \"odd?name\", %s -- why?\n"

@@ -25,33 +25,26 @@ def clean_environment(tmp_path, monkeypatch):
             monkeypatch.delenv(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'kb.sqlite3'}"
-    return request.getfixturevalue("pg_server").new_database()
-
-
 def kb_db(tmp_path, url: str, *args: str):
     env = {"KB_DATABASE_URL": url} if url else {}
     return CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "db", *args], env=env, catch_exceptions=False)
 
 
-def test_check_lists_pending_then_upgrade_applies_them_once(tmp_path, empty_url):
-    before = kb_db(tmp_path, empty_url, "check")
+def test_check_lists_pending_then_upgrade_applies_them_once(tmp_path, empty_database_url):
+    before = kb_db(tmp_path, empty_database_url, "check")
     assert before.exit_code == 1
     assert all(f"pending: {name}" in before.output for name in MIGRATIONS)
     assert "kb db upgrade" in before.output  # the fix is in the message
 
-    upgraded = kb_db(tmp_path, empty_url, "upgrade")
+    upgraded = kb_db(tmp_path, empty_database_url, "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
     assert [line.split(": ", 1)[1] for line in upgraded.output.splitlines() if line.startswith("applied: ")] == MIGRATIONS
     assert "up to date" in upgraded.output
 
-    again = kb_db(tmp_path, empty_url, "upgrade")
+    again = kb_db(tmp_path, empty_database_url, "upgrade")
     assert again.exit_code == 0 and "applied: " not in again.output
 
-    after = kb_db(tmp_path, empty_url, "check")
+    after = kb_db(tmp_path, empty_database_url, "check")
     assert after.exit_code == 0, after.output
     assert "pending: " not in after.output and after.output.rstrip().endswith("up to date")
     assert all(f"applied: {name}" in after.output for name in MIGRATIONS)

@@ -38,6 +38,12 @@ SLUG = "positive-language"  # published, public
 WORD = "زنجبيلية"  # a word no test article contains
 
 
+@pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
 def new_form(**overrides) -> ArticleForm:
     values = dict(
         title="سياسة الشحن المجاني للطلبات",
@@ -241,12 +247,12 @@ def test_revisions_record_who_what_when_and_restore_as_draft(publisher):
     assert "الملخص الثاني" in publisher.open(SLUG).file_text
 
 
-def test_revisions_survive_a_new_connection(publisher, fresh_dir):
+def test_revisions_survive_a_new_connection(publisher, fresh_dir, app_database_url):
     from kb.store.db import Database
 
     opened = publisher.open(SLUG)
     publisher.save(SLUG, opened.form, "publish", opened.token)
-    again = Database(fresh_dir / "data" / "kb.sqlite3").connection()
+    again = Database(app_database_url or fresh_dir / "data" / "kb.sqlite3").connection()
     assert len(revisions.history(again, SLUG)) == 1
 
 

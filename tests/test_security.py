@@ -81,18 +81,19 @@ def test_property_the_accepted_target_is_the_fallback_or_a_plain_site_path(targe
 # -- over HTTP ----------------------------------------------------------------------------------------
 
 
-def _make_app(session_kb, base):
+def _make_app(session_kb, base, database_url: str = ""):
     from kb.web import create_app
 
-    app_settings = make_settings(base).with_overrides(
+    app_settings = make_settings(base, database_url=database_url).with_overrides(
         articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
     return create_app(app_settings, knowledge=session_kb, test_config={"TESTING": True})
 
 
 @pytest.fixture
-def two_apps(session_kb, tmp_path, cheap_hashing):
-    """Two app instances over one database (two server processes), with an editor and an admin."""
-    first, second = _make_app(session_kb, tmp_path), _make_app(session_kb, tmp_path)
+def two_apps(session_kb, tmp_path, cheap_hashing, database_url):
+    """Two app instances over one database (two server processes), with an editor and an admin;
+    on SQLite and on PostgreSQL."""
+    first, second = _make_app(session_kb, tmp_path, database_url), _make_app(session_kb, tmp_path, database_url)
     connection = first.extensions["kb_db"].connection()
     users.create_user(connection, *EDITOR, role="editor")
     users.create_user(connection, *ADMIN, role="admin")
@@ -228,7 +229,8 @@ def test_cli_disable_ends_sessions_of_a_running_server(two_apps):
     first, _ = two_apps
     editor = _signed_in(first, EDITOR)
     app_settings = first.extensions["kb_settings"]
-    result = CliRunner().invoke(cli, ["--data-dir", str(app_settings.data_dir), "user", "disable", EDITOR[0]])
+    result = CliRunner().invoke(cli, ["--data-dir", str(app_settings.data_dir), "user", "disable", EDITOR[0]],
+                                env={"KB_DATABASE_URL": app_settings.database_url})
     assert result.exit_code == 0, result.output
     assert not _works(editor)
 

@@ -32,6 +32,12 @@ WORD = "زنجبيلية"
 ADMIN_PAGES = ["/staff/users", "/staff/audit", "/staff/reports", "/staff/api-keys"]
 
 
+@pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
 def new_article(**overrides) -> dict:
     data = {
         "title": "سياسة الشحن المجاني", "slug": "", "category": "الطلبات والاسترداد", "tags": "شحن, توصيل",

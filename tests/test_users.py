@@ -14,8 +14,8 @@ from kb.errors import KbError
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Database(tmp_path / "kb.sqlite3").connection()
+def db(database_url):
+    return Database(database_url).connection()
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, fast):
     assert missing.exit_code == 1 and "no user" in missing.output
 
 
-def test_a_database_from_before_server_side_sessions_upgrades_with_its_accounts(tmp_path, fast):
+def test_a_database_from_before_server_side_sessions_upgrades_with_its_accounts(tmp_path, fast, empty_database_url):
     """GIVEN a database migrated up to 0003 (sessions in the cookie, session_version column)
     WHEN kb starts with 0004 THEN the accounts are kept, the old column is gone, sessions work."""
     import shutil
@@ -195,16 +195,17 @@ def test_a_database_from_before_server_side_sessions_upgrades_with_its_accounts(
     from kb.store.db import MIGRATIONS_DIR
     from kb.store.db import connect
     from kb.store.db import migrate
+    from kb.store.db import table_columns
 
     old = tmp_path / "migrations-0003"
     old.mkdir()
     for path in sorted(MIGRATIONS_DIR.glob("000[123]_*.sql")):
         shutil.copy(path, old / path.name)
-    connection = connect(tmp_path / "kb.sqlite3")
+    connection = connect(empty_database_url)
     migrate(connection, old)
     connection.execute("INSERT INTO staff_users (email, password_hash, role, session_version) VALUES ('a@example.com', 'x', 'admin', 7)")
     assert "0004_staff_sessions" in migrate(connection)
-    columns = {row["name"] for row in connection.execute("PRAGMA table_info(staff_users)")}
+    columns = set(table_columns(connection, "staff_users"))
     assert "session_version" not in columns and "email" in columns
     user = users.find_user(connection, "a@example.com")
     assert user.role == "admin" and staff_sessions.user_id_for(connection, staff_sessions.start(connection, user.id)) == user.id

@@ -21,6 +21,12 @@ ANGRY = "كيف أتعامل مع عميل غاضب"
 
 
 @pytest.fixture
+def app_database_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (conftest's database_url)."""
+    return database_url
+
+
+@pytest.fixture
 def origins(app):
     store = WidgetOrigins(app.extensions["kb_db"].connection())
     store.add(SHOP, "shop")

@@ -425,6 +425,11 @@ def durable(db: Connection) -> Iterator[Connection]:
         db.execute("PRAGMA synchronous=NORMAL")
 
 
+def table_columns(conn: Connection, table: str) -> list[str]:
+    """The column names of ``table``, on both databases (``table`` is a constant, never input)."""
+    return [column[0] for column in conn.execute(f"SELECT * FROM {table} WHERE 1 = 0").description]
+
+
 # --- migrations ------------------------------------------------------------------------------------
 
 # The DDL words the migrations write in SQLite's spelling, and PostgreSQL's.  Applied to migration
