@@ -295,6 +295,31 @@ def test_brand_saves_at_once_each_get_their_own_version(database):
     assert BrandStore(database.connection()).load().version == 4
 
 
+def test_two_admins_disabling_each_other_at_once_leave_one_admin(database, fast):
+    """Two processes (here two threads, two connections) each see "another admin is left" unless
+    the check and the change are one serialized transaction."""
+    conn = database.connection()
+    first = users.create_user(conn, "first@example.com", PASSWORD, "admin")
+    second = users.create_user(conn, "second@example.com", PASSWORD, "admin")
+    start = threading.Barrier(2)
+    refused = []
+
+    def disable(target, actor) -> None:
+        start.wait()
+        try:
+            users.set_active(database.connection(), target.id, False, actor=actor)
+        except KbError as exc:
+            refused.append(exc.code)
+
+    threads = [threading.Thread(target=disable, args=pair) for pair in ((first, second), (second, first))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert refused == ["last_admin"]
+    assert [u.active for u in users.list_users(conn)].count(True) == 1
+
+
 # -- the subset holds everywhere ------------------------------------------------------------------
 
 # SQLite-only spellings, and what the portable subset (kb/store/db.py) writes instead.

@@ -43,6 +43,9 @@ MAX_FAILURES_PER_CLIENT = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Taken by every change that could leave no active admin: two admins disabling each other at
+# once (two processes, two machines) must not both see "another admin is left".
+_ADMINS_LOCK = "kb.staff_users.admins"
 
 
 @dataclass(frozen=True)
@@ -133,30 +136,34 @@ def _require(db: Connection, user_id: int) -> User:
 
 def set_active(db: Connection, user_id: int, active: bool, actor=None) -> User:
     """Enable or disable an account; disabling also ends its sessions."""
-    user = _require(db, user_id)
-    if not active and actor is not None and getattr(actor, "id", None) == user.id:
-        raise KbError("self_disable", N_("You cannot disable your own account."), status=400)
-    if not active and user.is_admin and _other_active_admins(db, user.id) == 0:
-        raise KbError("last_admin", N_("The last active admin cannot be disabled."), status=400)
-    db.execute("UPDATE staff_users SET active = ? WHERE id = ?", (int(active), user.id))
-    if not active:
-        staff_sessions.end_all(db, user.id)
-    audit.record(db, "user_enabled" if active else "user_disabled", user.email, actor)
+    with db.transaction():
+        db.lock(_ADMINS_LOCK)
+        user = _require(db, user_id)
+        if not active and actor is not None and getattr(actor, "id", None) == user.id:
+            raise KbError("self_disable", N_("You cannot disable your own account."), status=400)
+        if not active and user.is_admin and _other_active_admins(db, user.id) == 0:
+            raise KbError("last_admin", N_("The last active admin cannot be disabled."), status=400)
+        db.execute("UPDATE staff_users SET active = ? WHERE id = ?", (int(active), user.id))
+        if not active:
+            staff_sessions.end_all(db, user.id)
+        audit.record(db, "user_enabled" if active else "user_disabled", user.email, actor)
     return _require(db, user_id)
 
 
 def set_role(db: Connection, user_id: int, role: str, actor=None) -> User:
     """Change an account's role; its sessions end, so the new rights apply from the next sign-in."""
-    user = _require(db, user_id)
-    if role not in ROLES:
-        raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
-    if user.is_admin and role != "admin" and _other_active_admins(db, user.id) == 0:
-        raise KbError("last_admin", N_("The last active admin cannot lose the admin role."), status=400)
-    if role == user.role:
-        return user
-    db.execute("UPDATE staff_users SET role = ? WHERE id = ?", (role, user.id))
-    staff_sessions.end_all(db, user.id)
-    audit.record(db, "user_role_changed", user.email, actor, old=user.role, new=role)
+    with db.transaction():
+        db.lock(_ADMINS_LOCK)
+        user = _require(db, user_id)
+        if role not in ROLES:
+            raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
+        if user.is_admin and role != "admin" and _other_active_admins(db, user.id) == 0:
+            raise KbError("last_admin", N_("The last active admin cannot lose the admin role."), status=400)
+        if role == user.role:
+            return user
+        db.execute("UPDATE staff_users SET role = ? WHERE id = ?", (role, user.id))
+        staff_sessions.end_all(db, user.id)
+        audit.record(db, "user_role_changed", user.email, actor, old=user.role, new=role)
     return _require(db, user_id)
 
 
