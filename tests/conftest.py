@@ -101,11 +101,17 @@ def held_lock(fresh_kb):
 
 
 @pytest.fixture
-def app_database_url() -> str:
+def app_database_url(request) -> str:
     """The database of the ``app`` and ``staff_app`` fixtures: "" is the SQLite file in their data_dir.
     A module testing what the database keeps overrides it with ``database_url`` (below), and so
-    runs each of its tests on SQLite and on PostgreSQL."""
-    return ""
+    runs each of its tests on SQLite and on PostgreSQL; a single test does the same with
+    ``@BOTH_DATABASES``."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return ""
+    return request.getfixturevalue("pg_url")
+
+
+BOTH_DATABASES = pytest.mark.parametrize("app_database_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import pytest
+from conftest import BOTH_DATABASES
 from conftest import make_settings
 
 from kb.knowledge import SearchPage
@@ -139,6 +140,7 @@ def test_home_lists_categories_with_counts_popular_articles_and_faq(client, sess
     assert session_kb.settings.support_contact in text or "mailto:help@example.com" in text
 
 
+@BOTH_DATABASES
 def test_home_popular_list_follows_article_views(client):
     for _ in range(3):
         client.get(f"/articles/{quote(REFUND)}")
@@ -363,6 +365,7 @@ def test_did_you_mean_links_to_the_corrected_search(client, session_kb, monkeypa
     assert "هل تقصد" in text and "q=%D8%A7%D9%84%D8%B9%D9%85%D9%8A%D9%84" in text
 
 
+@BOTH_DATABASES
 def test_no_results_page_helps(client, session_kb, monkeypatch):
     monkeypatch.setattr(session_kb, "search_page", lambda *a, **k: SearchPage([], 0, None, "hybrid"))
     response = client.get("/search", query_string={"q": "كلمة لا توجد"})
@@ -376,6 +379,7 @@ def app_analytics(client):
     return client.application.extensions["kb_analytics"]
 
 
+@BOTH_DATABASES
 def test_search_is_recorded_and_the_click_redirects_to_the_section(client):
     response = client.get("/search", query_string={"q": "عميل غاضب"})
     click = next(h for h in parse(response).hrefs if h.startswith("/search/click") and "section=" in h)
@@ -419,6 +423,7 @@ def test_a_vote_sent_from_another_site_is_refused(client, headers):
     assert parse(response).root["lang"] == "ar" and "من خارج الموقع" in html(response)
 
 
+@BOTH_DATABASES
 def test_vote_once_per_visitor_then_comment_after_no(client):
     token = csrf_from(client.get(f"/articles/{ANGRY}"))
     response = client.post(f"/articles/{ANGRY}/feedback", data={"helpful": "no", "csrf_token": token})
@@ -433,6 +438,7 @@ def test_vote_once_per_visitor_then_comment_after_no(client):
     assert "وصلنا تعليقك" in html(client.get(f"/articles/{ANGRY}"))
 
 
+@BOTH_DATABASES
 def test_vote_as_json_for_the_script(client):
     token = csrf_from(client.get(f"/articles/{REVIEWS_AR}"))
     response = client.post(f"/articles/{REVIEWS_AR}/feedback", data={"helpful": "yes"},
@@ -462,12 +468,13 @@ def test_cannot_vote_on_hidden_articles(client):
 
 
 @pytest.fixture
-def limited_app(session_kb, tmp_path):
-    settings = make_settings(tmp_path, site_rate_limit=2).with_overrides(
+def limited_app(session_kb, tmp_path, app_database_url):
+    settings = make_settings(tmp_path, site_rate_limit=2, database_url=app_database_url).with_overrides(
         articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
     return create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
 
 
+@BOTH_DATABASES
 def test_searches_and_votes_are_rate_limited_per_client(limited_app):
     client = limited_app.test_client()
     statuses = [client.get("/search", query_string={"q": f"عميل {i}"}).status_code for i in range(3)]
