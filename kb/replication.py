@@ -33,6 +33,7 @@ import contextlib
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ POLL_SECONDS = 1.0
 POSITION_FILE = "applied.json"
 COLLECTION_FILES = ("_categories.yml", "_synonyms.yml", "_dialect.yml")
 _BATCH = 500
+_DURABLE_ONE_BY_ONE = 8  # a batch of more files is written unsynced, then synced once (os.sync)
 
 
 def is_article(path: str) -> bool:
@@ -107,6 +109,20 @@ def collection_paths(articles_dir: Path) -> list[str]:
             if is_collection_path(relative):
                 found.append(relative)
     return sorted(found)
+
+
+def _replace_quietly(path: Path, data: bytes) -> None:
+    """Like kb.fsutil.atomic_write_bytes, without its fsyncs (a caller syncs many at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read(path: Path) -> bytes | None:
@@ -211,8 +227,10 @@ class Replicator:
             if on_disk is not None and digest not in changes.states_since(conn, state.path, start) \
                     and not changes.ever_held(conn, state.path, digest):
                 kept += self._keep_as_conflict(conn, state.path, on_disk)
-            self._write_file(state)
+            self._write_file(state, durable=False)
             fetched += 1
+        if fetched:
+            os.sync()  # once for the lot (a new node writes thousands): on disk before the position moves
         local = set(collection_paths(self.articles_dir)) - remote
         live = changes.live_checksums(conn)
         edited = [path for path in local if changes.checksum(_read(self.articles_dir / path)) != live.get(path)]
@@ -308,18 +326,25 @@ class Replicator:
         generation = self.knowledge.store.current()
         manifest = Manifest.load(generation) if generation is not None else None
         touched = False
+        durable = len(states) <= _DURABLE_ONE_BY_ONE
         for state in states:
+            # A file that cannot be written stops the batch (the position stays: retried); a
+            # file that cannot be indexed (an invalid article) is the same on every node: logged.
+            self._write_file(state, durable)
             try:
-                self._write_file(state)
                 if state.path == "_categories.yml":
                     touched |= self._refresh_categories()
                 elif is_article(state.path):
                     touched |= self._refresh_article(state, manifest)
-            except Exception:  # noqa: BLE001 - one bad file must not stop the log; the next start retries it
-                logger.exception("replication: could not apply %s", state.path)
+            except Exception:  # noqa: BLE001 - the next change of the file, or the next start's reconcile, retries
+                logger.exception("replication: could not index %s", state.path)
+        if not durable:
+            os.sync()
         return touched
 
-    def _write_file(self, state: changes.FileState) -> None:
+    def _write_file(self, state: changes.FileState, durable: bool = True) -> None:
+        """The file made as the database holds it, atomically (readers see the old or the new
+        file).  `durable` False: not synced one by one (the caller syncs the lot once)."""
         target = self.articles_dir / state.path
         if not target.resolve().is_relative_to(self.articles_dir.resolve()) or not is_collection_path(state.path):
             logger.error("replication: refused %r, not a file of the collection", state.path)
@@ -327,9 +352,13 @@ class Replicator:
         if state.deleted:
             if target.exists():
                 target.unlink()
-                fsync_dir(target.parent)
+                if durable:
+                    fsync_dir(target.parent)
         elif changes.checksum(_read(target)) != state.checksum:
-            atomic_write_bytes(target, state.data)  # type: ignore[arg-type]
+            if durable:
+                atomic_write_bytes(target, state.data)  # type: ignore[arg-type]
+            else:
+                _replace_quietly(target, state.data)  # type: ignore[arg-type]
 
     def _refresh_article(self, state: changes.FileState, manifest: Manifest | None) -> bool:
         path = self.articles_dir / state.path
