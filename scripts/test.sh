@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything (Python packages with the test extras and the optional
 # sentence-transformers backend on torch's CPU build, and Debian's chromium for the browser
-# tests when running as root) and run the whole test suite.  Extra arguments go to pytest.
+# tests and postgresql for the database tests when running as root: scripts/setup.sh --test)
+# and run the whole test suite.  Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then

@@ -147,7 +147,11 @@ def pg_server():
     try:
         cluster = PgCluster.start()
     except PgUnavailable as exc:
-        pytest.fail(f"PostgreSQL could not start for the database tests: {exc}", pytrace=False)
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(f"PostgreSQL could not start for the database tests: {problem}", pytrace=False)
     yield cluster
     cluster.stop()
 

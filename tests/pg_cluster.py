@@ -39,6 +39,9 @@ def find_bin_dir() -> Path:
     """The folder holding initdb/pg_ctl: $KB_PG_BIN, Debian's /usr/lib/postgresql/NN/bin, or PATH."""
     explicit = os.environ.get("KB_PG_BIN")
     if explicit:
+        if not (Path(explicit) / "initdb").exists():
+            raise PgUnavailable(f"KB_PG_BIN is {explicit}, which holds no initdb: point it at PostgreSQL's bin folder "
+                                f"(Debian: /usr/lib/postgresql/NN/bin) or unset it")
         return Path(explicit)
     for version in PG_VERSIONS:
         candidate = Path("/usr/lib/postgresql") / version / "bin"
@@ -114,7 +117,10 @@ class PgCluster:
         return {"preexec_fn": demote, "env": {**os.environ, "HOME": str(self.root)}}
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run(args, capture_output=True, text=True, **self._as_postgres())
+        try:
+            result = subprocess.run(args, capture_output=True, text=True, **self._as_postgres())
+        except OSError as exc:
+            raise PgUnavailable(f"cannot run {args[0]}: {exc}") from exc
         if result.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
