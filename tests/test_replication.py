@@ -31,6 +31,9 @@ from kb.replication import export_collection
 from kb.store import changes
 from kb.store.db import Database
 from kb.watcher import ArticleWatcher
+from staff_fixtures import cheap_hashing  # noqa: F401 - fixture
+from staff_fixtures import editor  # noqa: F401 - fixture
+from staff_fixtures import staff_app  # noqa: F401 - fixture
 
 SLUG = "positive-language"
 WORD = "زنجبيلية"  # in no test article
@@ -349,3 +352,21 @@ def test_edits_made_on_a_stopped_nodes_disk(cluster):
     assert any(r.state == "conflict" and "نسخة القرص المحلية." in r.text for r in history)
     assert again.replicator.status()["changes_behind"] == 0 or eventually(
         lambda: again.replicator.status()["changes_behind"] == 0)
+
+
+def test_the_staff_landing_page_says_when_this_server_is_behind(staff_app, editor):
+    """GIVEN a server whose applier has a change 10 s old or older to apply
+    WHEN an editor opens the articles list THEN the page says the server is behind."""
+    knowledge, database = staff_app.extensions["kb"], staff_app.extensions["kb_db"]
+    replicator = Replicator(knowledge, database)  # not started: it falls behind
+    staff_app.extensions["kb_replication"] = replicator
+    behind = "هذا الخادم متأخر"  # the staff pages speak Arabic by default
+    assert behind not in editor.get("/staff/articles").get_data(as_text=True)
+    conn = database.connection()
+    with conn.transaction():
+        seq = changes.record(conn, "orders/made-elsewhere.md", b"---\ntitle: x\n---\n", "another-node")
+        conn.execute("UPDATE collection_changes SET created_at = ? WHERE seq = ?", ("2026-01-01T00:00:00Z", seq))
+    page = editor.get("/staff/articles").get_data(as_text=True)
+    assert behind in page and "الخوادم الأخرى (1 " in page
+    replicator.apply_pending()
+    assert behind not in editor.get("/staff/articles").get_data(as_text=True)

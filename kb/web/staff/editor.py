@@ -77,6 +77,7 @@ def articles():
         found.sort(key=lambda a: (a.updated or dt.date.min, a.title), reverse=True)
     categories = sorted({a.category for a in catalog.articles.values()} | set(catalog.categories))
     _flash_index_health()
+    _flash_replication_lag()
     return render_template(
         "staff/articles.html", articles=found, args=args, pending=pending, categories=categories,
         status_filters=STATUS_FILTERS, updated_filters=UPDATED_FILTERS, lang_labels=_language_labels(),
@@ -97,6 +98,20 @@ def _flash_index_health() -> None:
                            done=background["done"], total=background["total"])
     flash(_("Search by meaning is paused; keyword search works: %(reason)s.", reason=report["semantic_error"]) + progress,
           "info")
+
+
+# A node this far behind the cluster's change log says so on the staff landing page.
+LAG_WARNING_SECONDS = 10
+
+
+def _flash_replication_lag() -> None:
+    """This server has not applied every change published on the others yet (kb.replication)."""
+    replicator = current_app.extensions.get("kb_replication")
+    lag = replicator.status() if replicator is not None else None
+    if lag and lag["seconds_behind"] >= LAG_WARNING_SECONDS:
+        flash(_("This server is %(seconds)d s behind the other servers (%(changes)d changes not applied yet): the "
+                "articles listed here may be out of date; edits are still checked against the latest version.",
+                seconds=lag["seconds_behind"], changes=lag["changes_behind"]), "info")
 
 
 def _matches(article, args: dict, pending: set[str]) -> bool:
