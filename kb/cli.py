@@ -413,6 +413,40 @@ def _wsgi_app(app, access_log: bool):
     return AccessLog(app)
 
 
+# -- backups ----------------------------------------------------------------------------------
+
+
+@cli.command("backup", help="Write the database, the articles and the settings (kb.toml, the secret key) into FILE "
+             "(.tar.gz), consistent while kb serves; restorable into SQLite or PostgreSQL.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@handle_errors
+def backup_command(ctx: click.Context, file: Path) -> None:
+    from kb.backup import backup
+
+    report = backup(_settings(ctx), file)
+    click.echo(gettext("backup written to %(file)s: %(tables)d tables, %(rows)d rows, %(files)d files, %(size)d KB "
+                       "in %(seconds).1f s", file=str(report.path), tables=report.tables, rows=report.rows,
+                       files=report.files, size=round(report.bytes / 1024), seconds=report.seconds))
+
+
+@cli.command("restore", help="Restore a kb backup FILE into this install's database, articles and data folders, then "
+             "rebuild the index; refuses a target with content unless --force. Stop kb serve first.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace what the target holds (the SQLite file and the articles folder "
+              "are moved aside; PostgreSQL's tables are emptied).")
+@click.pass_context
+@handle_errors
+def restore_command(ctx: click.Context, file: Path, force: bool) -> None:
+    from kb.backup import restore
+
+    report = restore(_settings(ctx), file, force=force, progress=ProgressPrinter())
+    click.echo(gettext("restored %(file)s (taken %(created)s from %(source)s): %(rows)d rows, %(files)d files; index "
+                       "rebuilt with %(articles)d articles in %(seconds).1f s", file=str(file), created=report.created_at,
+                       source=report.source, rows=report.rows, files=report.files, articles=report.articles,
+                       seconds=report.seconds))
+
+
 # -- the `kb user` commands -----------------------------------------------------------------
 
 
