@@ -304,3 +304,29 @@ def test_processes_starting_together_apply_each_migration_once(empty_database_ur
     conn = Database(empty_database_url, migrate=False).connection()
     rows = [row[0] for row in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
     assert rows == MIGRATIONS
+
+
+def _query_in_forked_child(database: Database, results) -> None:
+    try:
+        inherited = database._local.conn
+        own = database.connection()
+        results.put(("ok", own is not inherited, own.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]))
+    except BaseException as exc:  # reported to the test
+        results.put(("error", repr(exc)))
+
+
+def test_a_forked_worker_opens_its_own_connection(database_url):
+    """A server that forks workers after opening the database (gunicorn's preload): the child
+    must not talk over the parent's connection, nor close it."""
+    database = Database(database_url)
+    parent = database.connection()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_query_in_forked_child, args=(database, results))
+    child.start()
+    outcome = results.get(timeout=60)
+    child.join(30)
+    assert outcome == ("ok", True, len(MIGRATIONS))
+    assert database.connection() is parent
+    assert parent.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+    database.close()
