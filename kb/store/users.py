@@ -28,7 +28,6 @@ from werkzeug.security import generate_password_hash
 from kb.store import audit
 from kb.store import staff_sessions
 from kb.store.db import Connection
-from kb.store.db import IntegrityError
 from kb.store.db import Row
 from kb.store.db import utc_timestamp
 from kb.errors import KbError
@@ -104,15 +103,16 @@ def create_user(db: Connection, email: str, password: str, role: str, actor=None
     if role not in ROLES:
         raise KbError("bad_role", N_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), field="role")
     check_password_strength(password)
-    try:
-        user_id = db.execute(
-            "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?) RETURNING id",
-            (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
-        ).fetchone()[0]
-    except IntegrityError:
-        raise KbError("email_taken", N_("A user with this email address exists."), status=409, field="email") from None
+    # ON CONFLICT rather than catching the unique violation: on PostgreSQL that error would also
+    # abort a transaction the caller has open.
+    row = db.execute(
+        "INSERT INTO staff_users (email, password_hash, role) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
+        (email, generate_password_hash(password, method=PASSWORD_METHOD), role),
+    ).fetchone()
+    if row is None:
+        raise KbError("email_taken", N_("A user with this email address exists."), status=409, field="email")
     audit.record(db, "user_created", email, actor, role=role)
-    return get_user(db, user_id)  # type: ignore[return-value]
+    return get_user(db, row[0])  # type: ignore[return-value]
 
 
 def get_user(db: Connection, user_id: int) -> User | None:
