@@ -190,11 +190,10 @@ class Replicator:
         """Before the index is reconciled and before serving: seed, catch up, publish local edits."""
         conn = self.database.connection()
         seeded = 0
-        if not changes.seeded(conn):
-            if collection_paths(self.articles_dir):
-                seeded = changes.seed(conn, self._read_folder, self.node_id)
-            else:
-                changes.mark_seeded(conn, self.node_id)
+        if not changes.seeded(conn) and collection_paths(self.articles_dir):
+            # (A node with an empty folder seeds nothing and marks nothing: a node with the
+            # articles may be starting beside it; its seed then reaches this one as changes.)
+            seeded = changes.seed(conn, self._read_folder, self.node_id)
         with publish_lock(self.knowledge.store.root):
             fetched, kept, published, last = self._sync_folder(conn)
             self._save_position(last.seq if last else self.position, last.created_at if last else None)

@@ -370,3 +370,14 @@ def test_the_staff_landing_page_says_when_this_server_is_behind(staff_app, edito
     assert behind in page and "الخوادم الأخرى (1 " in page
     replicator.apply_pending()
     assert behind not in editor.get("/staff/articles").get_data(as_text=True)
+
+
+def test_an_empty_node_started_first_fills_when_the_node_with_articles_seeds(cluster):
+    """GIVEN a new node with an empty folder started before any node with articles
+    WHEN the node with the articles starts THEN its seed reaches the empty node (files, index, catalog)."""
+    empty = cluster("empty", empty=True)
+    assert not empty.knowledge.catalog.articles
+    one = cluster("one")
+    eventually(lambda: set(empty.knowledge.catalog.articles) == set(one.knowledge.catalog.articles), timeout=10,
+               what="the seed applied on the empty node")
+    assert SLUG in [h.slug for h in empty.knowledge.search("لغة إيجابية", mode="keyword")]

@@ -220,12 +220,6 @@ def seed(conn, read_files, origin: str) -> int:
     return copied
 
 
-def mark_seeded(conn, origin: str) -> None:
-    """A node that bootstraps from the database: nothing to seed from ever again."""
-    conn.execute("INSERT INTO collection_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                 (_SEEDED, f"{origin} {utc_timestamp()}"))
-
-
 def set_node_position(conn, node_id: str, seq: int, applied_at: str | None) -> None:
     """Where `node_id` is in the log (the furthest any of its processes got)."""
     now = utc_timestamp()
