@@ -335,7 +335,7 @@ class Publisher:
     def discard_pending(self, slug: str, user=None) -> None:
         with self._locked():
             article = self.article(slug)
-            revisions.add(self.db, slug, "discarded", self._file_text(article.path), user)
+            revisions.add(self.db, slug, "discarded", self.live_text(article), user)
             audit.record(self.db, "pending_discarded", slug, user)
 
     def restore_revision(self, slug: str, revision_id: int, user=None) -> SaveResult:
