@@ -136,10 +136,6 @@ class Settings:
     )
     api_rate_limit: int = setting(120, "Requests per minute allowed for one API key.")
     site_rate_limit: int = setting(60, "Searches or votes per minute allowed for one visitor.")
-    page_cache_seconds: int = setting(
-        0, "Seconds a shared cache (CDN, proxy) may serve a public page without asking again; the views it serves "
-           "are not counted. 0: caches ask every time and get 304 Not Modified while the page is unchanged."
-    )
     trusted_proxies: str = setting(
         "", "Reverse proxies whose X-Forwarded-For/-Proto/-Host/-Port headers are believed: empty trusts none "
             "(the connecting address is the client); a number of proxy hops (\"1\": one nginx in front, kb reachable only "
@@ -148,6 +144,10 @@ class Settings:
     redis_url: str = setting(
         "", "Redis server counting the per-minute rate limits (redis://host:6379/0; needs the redis extra); empty: "
             "they are counted in the database, shared by every process and machine using it."
+    )
+    page_cache_seconds: int = setting(
+        0, "Seconds a shared cache (CDN, proxy) may serve a public page without asking again; the views it serves "
+           "are not counted. 0: caches ask every time and get 304 Not Modified while the page is unchanged."
     )
     max_message_chars: int = setting(4000, "Longest customer message accepted by the suggest API.")
     max_article_bytes: int = setting(
@@ -169,13 +169,13 @@ class Settings:
         return _validated(dataclasses.replace(self, **_coerce_all(overrides)))
 
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "kb.sqlite3"
-
-    @property
     def base_url_configured(self) -> bool:
         """Whether base_url was set (not derived from host and port): then it, not the request, names the site."""
         return not self._base_url_follows
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kb.sqlite3"
 
 
 SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -221,26 +221,22 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:
         raise KbError("bad_setting", N_("Setting 'port' must be between 1 and 65535, got %(port)s", port=settings.port), field="port")
+    parse_trusted_proxies(settings.trusted_proxies)
     database_url = settings.database_url.strip()
     if database_url and not database_url.startswith(DATABASE_URL_SCHEMES):
         scheme = database_url.split("://", 1)[0] + "://" if "://" in database_url else "no scheme"  # never the password
         raise KbError("bad_setting", N_("Setting 'database_url' must be a postgresql:// URL (postgresql://user:password@host:5432/"
-    parse_trusted_proxies(settings.trusted_proxies)
                                         "database) or sqlite:////absolute/path.sqlite3, or empty for the SQLite file in "
                                         "data_dir; got %(scheme)s", scheme=scheme), field="database_url")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise KbError("bad_setting", N_("Setting 'redis_url' must be a redis://, rediss:// or unix:// URL, got %(url)r",
+                                        url=settings.redis_url), field="redis_url")
     if not is_http_url(settings.base_url):
         raise KbError("bad_setting", N_("Setting 'base_url' must be an http:// or https:// URL like https://help.example.com, got "
                                         "%(url)r", url=settings.base_url), field="base_url")
     return settings
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise KbError("bad_setting", N_("Setting 'redis_url' must be a redis://, rediss:// or unix:// URL, got %(url)r",
-                                        url=settings.redis_url), field="redis_url")
 
 
-def load_settings(
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-    config_file: Path | None = None,
 def parse_trusted_proxies(value: str) -> int | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """The ``trusted_proxies`` setting read: a hop count (0 when empty: trust no forwarded header) or
     the proxies' networks (a bare address is a network of one).  A wrong entry is a clear error."""
@@ -262,6 +258,10 @@ def parse_trusted_proxies(value: str) -> int | tuple[ipaddress.IPv4Network | ipa
     return tuple(networks)
 
 
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
 ) -> Settings:
     """Build the settings: defaults, then kb.toml, then KB_* environment variables, then overrides."""
     environ = os.environ if environ is None else environ
