@@ -330,3 +330,14 @@ def test_a_forked_worker_opens_its_own_connection(database_url):
     assert database.connection() is parent
     assert parent.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
     database.close()
+
+
+def test_postgresql_without_icu_still_migrates(pg_server, monkeypatch):
+    """A server built without ICU refuses the case-insensitive collation: kb uses byte order
+    there (staff e-mails are stored lower-cased anyway) instead of failing to start."""
+    monkeypatch.setattr(kbdb, "_PG_NOCASE", "CREATE COLLATION kb_nocase (provider = no_such_provider, locale = 'und')")
+    url = pg_server.new_database()
+    assert Database(url).migrated == MIGRATIONS
+    conn = Database(url).connection()
+    conn.execute("INSERT INTO staff_users (email, password_hash, role) VALUES ('a@example.com', 'h', 'editor')")
+    assert conn.execute("SELECT COUNT(*) FROM staff_users WHERE lower(email) = lower(?)", ("A@example.COM",)).fetchone()[0] == 1

@@ -444,9 +444,12 @@ _PG_DDL: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(pattern), replac
     (r"\bCOLLATE NOCASE\b", "COLLATE kb_nocase"),
 ))
 # SQLite's NOCASE for PostgreSQL: an ICU collation that ignores case, so a UNIQUE e-mail refuses
-# "A@x" next to "a@x" and ``email = ?`` matches either, on both databases.
+# "A@x" next to "a@x" and ``email = ?`` matches either, on both databases.  A server built without
+# ICU (rare: Debian's, PGDG's and the cloud ones have it) gets plain byte order instead, which is
+# enough since the only NOCASE columns (staff e-mails) are stored lower-cased (migration 0012).
 _PG_NOCASE = ("CREATE COLLATION IF NOT EXISTS kb_nocase "
               "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)")
+_PG_NOCASE_WITHOUT_ICU = 'CREATE COLLATION IF NOT EXISTS kb_nocase FROM "C"'
 
 
 def pg_ddl(statement: str) -> str:
@@ -508,7 +511,11 @@ def migrate(conn: Connection | sqlite3.Connection, migrations_dir: Path = MIGRAT
         conn.lock(MIGRATION_LOCK)
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         if conn.dialect == "postgresql":
-            conn.execute(_PG_NOCASE)
+            try:
+                with conn.transaction():  # a savepoint: the failure must not abort the rest
+                    conn.execute(_PG_NOCASE)
+            except OperationalError:
+                conn.execute(_PG_NOCASE_WITHOUT_ICU)
     applied = []
     for path in migration_files(migrations_dir):
         script = path.read_text(encoding="utf-8")
