@@ -16,6 +16,12 @@ is kept as a *pending* revision in the database (:mod:`kb.content.revisions`).  
 ``base`` token of what the editor opened (file checksum + pending revision); if someone
 saved in between, the save is refused as a :class:`Conflict` and kept as a ``conflict``
 revision, so neither version is lost.  Deleting moves the file to ``articles/_trash/``.
+
+Every write also records its change in the database's copy of the collection, in the same
+transaction as its revision and audit rows (:mod:`kb.store.changes`), under a publish lock
+that holds across machines: the other nodes apply it (:mod:`kb.replication`), and the save
+token is checked against the database's version, so two editors on two nodes cannot both
+win.  The index is updated once that transaction has committed.
 """
 
 from __future__ import annotations
@@ -106,6 +112,33 @@ class SaveResult:
     vectors_pending: bool = False  # searchable by keyword; semantic search catches up in the background
 
 
+class AfterCommit:
+    """The index updates of one editor write, run once its transaction has committed (still
+    under the publish lock).  The index never holds a version the database could still roll
+    back: after a crash, the start-up reconcile compares the index's manifest with the
+    files, and a file put back to the database's version must not find the index ahead of
+    its manifest (Whoosh committed, the manifest not yet)."""
+
+    def __init__(self, publisher: Publisher):
+        self._publisher = publisher
+        self._jobs: list[tuple[str, object]] = []
+        self.index_error: str | None = None  # the first index update that failed (retried in the background)
+
+    def index(self, path: Path) -> None:
+        self._jobs.append(("index", path))
+
+    def unindex(self, slug: str) -> None:
+        self._jobs.append(("unindex", slug))
+
+    def run(self) -> None:
+        for kind, target in self._jobs:
+            if kind == "unindex":
+                self._publisher._unindex(target)  # type: ignore[arg-type]
+            else:
+                error = self._publisher._index(target)  # type: ignore[arg-type]
+                self.index_error = self.index_error or error
+
+
 @dataclass(frozen=True)
 class TrashItem:
     id: int
@@ -189,10 +222,14 @@ class Publisher:
         beside the index, and every node through the database's publish lock, held by the one
         transaction that records the change with its revision and audit rows.  That
         transaction is committed (durably: fsynced on SQLite) when the block ends, before
-        the editor is told the article is saved."""
-        with publish_lock(self.knowledge.store.root), durable(self.db), self.db.transaction():
-            self.db.lock(changes.LOCK)
-            yield
+        the editor is told the article is saved.  The index updates the block asks for
+        (:class:`AfterCommit`) run after that commit, still under the lock."""
+        with publish_lock(self.knowledge.store.root), durable(self.db):
+            after = AfterCommit(self)
+            with self.db.transaction():
+                self.db.lock(changes.LOCK)
+                yield after
+            after.run()
 
     def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use) -> str:
         errors = field_errors(form)
@@ -226,7 +263,7 @@ class Publisher:
         """A new article, written to its file as a draft or published."""
         _check_action(action)
         started = time.monotonic()
-        with self._locked():
+        with self._locked() as after:
             path = self.new_path(form)
             status = "published" if action == "publish" else "draft"
             text = self._validated_text(form, status, path, lambda slug: self._slug_taken(slug) or path.exists())
@@ -235,14 +272,14 @@ class Publisher:
             revision = revisions.add(self.db, form.slug, status, text, user, note="created")
             redirects.remove(self.db, redirects.article_path(form.slug))
             audit.record(self.db, "article_published" if action == "publish" else "article_created", form.slug, user)
-            index_error = self._index(path)
-        return self._result(form.slug, status, revision.id, index_error, started)
+            after.index(path)
+        return self._result(form.slug, status, revision.id, after.index_error, started)
 
     def save(self, slug: str, form: ArticleForm, action: str, base: str, user=None, note: str = "") -> SaveResult:
         """Save an edit: a published article's draft stays pending; publishing writes the file."""
         _check_action(action)
         started = time.monotonic()
-        with self._locked():
+        with self._locked() as after:
             article = self.article(slug)
             current = self.token(slug)
             live_status = article.status
@@ -266,13 +303,13 @@ class Publisher:
                 atomic_write_text(path, text)
                 self._record(path, text)
                 if renaming:
-                    self._finish_rename(article, path, form.slug, user)
+                    self._finish_rename(article, path, form.slug, user, after)
                 revision = revisions.add(self.db, form.slug, status, text, user, note=note)
                 audit.record(self.db, "article_published" if action == "publish" else "draft_saved", form.slug, user)
-                index_error = self._index(path)
+                after.index(path)
         if base != current:
             raise conflict
-        return self._result(form.slug, status, revision.id, index_error, started)
+        return self._result(form.slug, status, revision.id, after.index_error, started)
 
     def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> Conflict:
         pending = revisions.pending(self.db, slug)
@@ -283,13 +320,13 @@ class Publisher:
         kept = revisions.add(self.db, slug, "conflict", yours, user, note="refused: changed since opened")
         return Conflict(theirs, yours, current, kept.id, author.user_email if author else None)
 
-    def _finish_rename(self, article: Article, new_path: Path, new_slug: str, user) -> None:
+    def _finish_rename(self, article: Article, new_path: Path, new_slug: str, user, after: AfterCommit) -> None:
         """The new file is written: remove the old one, move history, leave a redirect."""
         old_slug = article.slug
         article.path.unlink(missing_ok=True)
         fsync_dir(article.path.parent)
         self._record(article.path, None)
-        self._unindex(old_slug)
+        after.unindex(old_slug)
         revisions.rename(self.db, old_slug, new_slug)
         redirects.add(self.db, redirects.article_path(old_slug), redirects.article_path(new_slug))
         audit.record(self.db, "slug_renamed", new_slug, user, old=old_slug)
@@ -320,7 +357,7 @@ class Publisher:
     def unpublish(self, slug: str, user=None) -> SaveResult:
         """Take a published article offline (its file becomes a draft); a pending edit is kept."""
         started = time.monotonic()
-        with self._locked():
+        with self._locked() as after:
             article = self.article(slug)
             if article.status != "published":
                 raise KbError("not_published", "المقال غير منشور.", status=400)
@@ -329,8 +366,8 @@ class Publisher:
             self._record(article.path, text)
             revision = revisions.add(self.db, slug, "unpublished", text, user)
             audit.record(self.db, "article_unpublished", slug, user)
-            index_error = self._index(article.path)
-        return self._result(slug, "draft", revision.id, index_error, started)
+            after.index(article.path)
+        return self._result(slug, "draft", revision.id, after.index_error, started)
 
     def discard_pending(self, slug: str, user=None) -> None:
         with self._locked():
@@ -362,7 +399,7 @@ class Publisher:
 
     def delete(self, slug: str, user=None) -> TrashItem:
         """Move the file to articles/_trash/ and take the article out of the indexes."""
-        with self._locked():
+        with self._locked() as after:
             article = self.article(slug)
             text = self.live_text(article)
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
@@ -382,7 +419,7 @@ class Publisher:
             ).fetchone()[0]
             revisions.add(self.db, slug, "deleted", text, user)
             audit.record(self.db, "article_deleted", slug, user, trash=str(target.relative_to(self.articles_dir)))
-            self._unindex(slug)
+            after.unindex(slug)
         return self.trash_item(trash_id)  # type: ignore[return-value]
 
     def trash(self) -> list[TrashItem]:
@@ -395,7 +432,7 @@ class Publisher:
     def restore_from_trash(self, trash_id: int, user=None) -> SaveResult:
         """Put a deleted article back where it was (as it was: published or draft)."""
         started = time.monotonic()
-        with self._locked():
+        with self._locked() as after:
             item = self.trash_item(trash_id)
             if item is None:
                 raise KbError("not_found", "العنصر غير موجود في سلة المحذوفات.", status=404)
@@ -415,9 +452,9 @@ class Publisher:
             revision = revisions.add(self.db, item.slug, "restored", text, user)
             redirects.remove(self.db, redirects.article_path(item.slug))
             audit.record(self.db, "article_restored", item.slug, user)
-            index_error = self._index(target)
-            status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
-        return self._result(item.slug, status, revision.id, index_error, started)
+            after.index(target)
+        status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
+        return self._result(item.slug, status, revision.id, after.index_error, started)
 
 
 def node_id(knowledge: KnowledgeBase) -> str:

@@ -249,8 +249,8 @@ class Replicator:
             return 0
         slug = _slug_of(text, self.articles_dir / path) or path
         revisions.add(conn, slug, "conflict", text, note="edited on this node's disk while the cluster changed it")
-        logger.warning("%s was edited on this node while it was down and changed on another: the other version "
-                       "wins, this one is kept in the history as a conflict", path, extra={"reported": True})
+        logger.warning("%s was edited on this node's disk and changed on another node before it was published: the "
+                       "other version wins, this one is kept in the history as a conflict", path)
         return 1
 
     # -- the changes of this node's disk (the watcher) -------------------------------------------------
@@ -311,16 +311,18 @@ class Replicator:
         applied = 0
         with self._apply_lock:
             while batch := changes.changes_after(conn, self.position, _BATCH):
-                states = changes.files(conn, [change.path for change in batch])
                 with publish_lock(self.knowledge.store.root):
-                    touched = self._apply(sorted(states.values(), key=_apply_order))
+                    # Read under the lock: a publish of this node in progress has committed by now,
+                    # so its file is never replaced by the version before it.
+                    states = changes.files(conn, [change.path for change in batch])
+                    touched = self._apply(conn, sorted(states.values(), key=_apply_order))
                     self._save_position(batch[-1].seq, batch[-1].created_at)
                 applied += len(batch)
                 if touched and self.on_change is not None:
                     self.on_change()
         return applied
 
-    def _apply(self, states: list[changes.FileState]) -> bool:
+    def _apply(self, conn, states: list[changes.FileState]) -> bool:
         """Files, index and catalog for these files' current states; whether the catalog changed."""
         generation = self.knowledge.store.current()
         manifest = Manifest.load(generation) if generation is not None else None
@@ -329,6 +331,12 @@ class Replicator:
         for state in states:
             # A file that cannot be written stops the batch (the position stays: retried); a
             # file that cannot be indexed (an invalid article) is the same on every node: logged.
+            on_disk = _read(self.articles_dir / state.path)
+            digest = changes.checksum(on_disk)
+            if on_disk is not None and digest != state.checksum and not changes.ever_held(conn, state.path, digest):
+                # Edited on this disk and not published yet (the watcher had not scanned), changed
+                # on another node meanwhile: the cluster's version wins, this one is kept.
+                self._keep_as_conflict(conn, state.path, on_disk)
             self._write_file(state, durable)
             try:
                 if state.path == "_categories.yml":
