@@ -36,6 +36,7 @@ import fcntl
 import gc
 import logging
 import os
+import select
 import selectors
 import signal
 import socket
@@ -141,46 +142,46 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
 # -- one worker ------------------------------------------------------------------------------
 
 
-class _Stop(Exception):
-    """SIGTERM/SIGINT arrived: stop accepting, finish what is held, exit."""
-
-
 def serve_socket(wsgi_app, sock: socket.socket, threads: int, stop_timeout: float = STOP_TIMEOUT) -> None:
     """Serve `sock` with waitress until SIGTERM or SIGINT, then stop gracefully: accept no new
-    connection, let the requests already received finish (at most `stop_timeout` s), close."""
+    connection, let the requests already received finish (at most `stop_timeout` s), close.
+
+    The signal only sets a flag that the loop checks between its rounds (at most 0.5 s apart):
+    an exception raised from the handler would land inside whichever connection's handler was
+    running, and waitress would close that connection as failed."""
     import waitress
 
     server = waitress.create_server(wsgi_app, sockets=[sock], threads=threads, ident="kb")
-
-    def stop(signum, frame):
-        raise _Stop()
-
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    stopping: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: stopping.append(signum))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server.run()  # returns (waitress catches KeyboardInterrupt) or raises _Stop
-    except _Stop:
-        pass
+        while not stopping:
+            server.asyncore.loop(timeout=0.5, map=server._map, use_poll=True, count=1)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the drain short
         _drain(server, stop_timeout)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
 def _drain(server, timeout: float) -> None:
-    """Stop accepting, then run waitress's loop until no connection has a request in progress
-    or a response still to send (the task threads write, this loop sends), at most `timeout` s."""
+    """Stop gracefully, at most `timeout` s: accept the connections already queued on the socket
+    (a client that connected before the signal is answered, not reset), stop accepting, then
+    run waitress's loop until no connection has input unread, a request in progress or a
+    response still to send (the task threads write, this loop sends)."""
     dispatcher = server.task_dispatcher
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _readable(server.socket):
+        server.handle_accept()  # non-blocking: another worker may win the connection (then nothing)
     try:
         server.del_channel()  # the socket stays open for the other workers: only this process stops accepting
     except (OSError, KeyError):
         pass
-    deadline = time.monotonic() + timeout
     socket_map = server._map
     while time.monotonic() < deadline:
-        busy = [channel for channel in list(socket_map.values())
-                if getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)]
+        channels = [channel for channel in list(socket_map.values()) if channel is not server.trigger]
+        busy = any(channel.requests or channel.request is not None or channel.total_outbufs_len
+                   or _readable(channel.socket) for channel in channels if hasattr(channel, "requests"))
         with dispatcher.lock:
             queued = len(dispatcher.queue)
         if not busy and not queued:
@@ -192,6 +193,14 @@ def _drain(server, timeout: float) -> None:
             channel.close()
         except OSError:
             pass
+
+
+def _readable(sock) -> bool:
+    """Input (or a connection to accept) is waiting on `sock`."""
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 # -- the supervisor --------------------------------------------------------------------------

@@ -93,11 +93,15 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(session_kb, tmp_
     node = KbNode("workers", empty_site(session_kb, tmp_path / "site"), node_env(), workers=2)
     started.append(node.start())
     node.wait_ready()
-    first = wait_for(lambda: (pids := node.worker_pids()) and len(pids) == 2 and pids, 60, "two workers")
+    wait_for(lambda: node.log().count("kb is serving") == 2, 60, "both workers serving")
+    first = node.worker_pids()
     os.kill(first[0], signal.SIGKILL)
     replaced = wait_for(lambda: (pids := node.worker_pids()) and len(pids) == 2 and first[0] not in pids and pids,
                         30, "a new worker in place of the killed one")
-    wait_for(lambda: node.log().count("kb is serving") == 3, 60, "the new worker serving")
+    try:
+        wait_for(lambda: node.log().count("kb is serving") == 3, 60, "the new worker serving")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; the server's log:\n{node.log()[-3000:]}") from None
     assert "exited (signal 9)" in node.log()
     for _ in range(10):
         assert http_json(node.url + "/api/v1/health")[0] == 200
@@ -228,3 +232,39 @@ def test_the_port_in_use_is_one_clear_error(session_kb, tmp_path):
         assert node.process.wait(timeout=60) == 1
     assert f"cannot listen on 127.0.0.1:{port}" in node.log()
     assert "Traceback" not in node.log()
+
+
+def test_sigterm_lets_the_requests_in_progress_finish(session_kb, tmp_path, started):
+    """GIVEN kb serve --workers 2 answering six long searches
+    WHEN SIGTERM arrives while they run
+    THEN every one of them gets its answer (200), then the server exits 0 and the port is closed."""
+    import http.client
+    import threading
+    import urllib.parse
+
+    node = KbNode("draining", empty_site(session_kb, tmp_path / "site"), node_env(), workers=2)
+    started.append(node.start())
+    node.wait_ready()
+    wait_for(lambda: node.log().count("kb is serving") == 2, 60, "both workers serving")
+    query = urllib.parse.quote(" ".join(["شكوى العميل الغاضب والرد المناسب عليها"] * 12))
+    statuses: list[int] = []
+    sent = threading.Barrier(7)
+
+    def search() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=60)
+        connection.request("GET", f"/api/v1/search?q={query}")
+        sent.wait()
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+
+    threads = [threading.Thread(target=search) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    sent.wait()  # every request is on the wire
+    node.process.send_signal(signal.SIGTERM)
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 6
+    assert node.process.wait(timeout=40) == 0
+    assert http_json(node.url + "/api/v1/health", timeout=2)[0] == 0  # nothing listens any more
