@@ -236,7 +236,7 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None) -> Ba
             archive.add("settings/kb.toml", config_file().read_bytes())
             settings_files.append("kb.toml")
         key_file = settings.data_dir / "secret_key"
-        if key_file.is_file():
+        if key_file.is_file() and database.dialect == "sqlite":  # on PostgreSQL the key is a row of shared_secrets
             archive.add("settings/secret_key", key_file.read_bytes())
             settings_files.append("secret_key")
         size = archive.finish({

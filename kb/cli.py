@@ -358,13 +358,16 @@ def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
     if workers == 1:
         serve_here(sock)
         return
-    from kb.config import ensure_secret_key
     from kb.serving import START_FAILED
     from kb.serving import Supervisor
     from kb.store.db import Database
+    from kb.store.secrets import app_secret_key
 
-    ensure_secret_key(settings)  # once, before the workers (each would make it race-free too)
-    Database.from_settings(settings).close()  # migrations once; no connection crosses the fork
+    database = Database.from_settings(settings)  # migrations once, before the workers
+    try:
+        app_secret_key(settings, database)  # made once (each worker would also make it race-free)
+    finally:
+        database.close()  # no connection crosses the fork
 
     def worker(sock) -> None:
         try:
