@@ -203,6 +203,10 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         client_max_body_size 4m;
+        # Bodies and responses stay in memory: nginx's workers drop root and may not reach
+        # a temp folder under the test's private tmp.
+        client_body_buffer_size 4m;
+        proxy_max_temp_file_size 0;
         location / {{
             proxy_pass http://kb;
             proxy_http_version 1.1;
