@@ -358,12 +358,12 @@ def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
     if workers == 1:
         serve_here(sock)
         return
+    from kb.cli_support import open_database
     from kb.serving import START_FAILED
     from kb.serving import Supervisor
-    from kb.store.db import Database
     from kb.store.secrets import app_secret_key
 
-    database = Database.from_settings(settings)  # migrations once, before the workers
+    database = open_database(ctx)  # migrations once, before the workers (unreachable: one clear error)
     try:
         app_secret_key(settings, database)  # made once (each worker would also make it race-free)
     finally:
@@ -426,7 +426,9 @@ def _wsgi_app(app, access_log: bool):
 @handle_errors
 def backup_command(ctx: click.Context, file: Path) -> None:
     from kb.backup import backup
+    from kb.cli_support import open_database
 
+    open_database(ctx).close()  # unreachable or unusable: one clear error naming database_url
     report = backup(_settings(ctx), file)
     click.echo(gettext("backup written to %(file)s: %(tables)d tables, %(rows)d rows, %(files)d files, %(size)d KB "
                        "in %(seconds).1f s", file=str(report.path), tables=report.tables, rows=report.rows,
@@ -442,7 +444,9 @@ def backup_command(ctx: click.Context, file: Path) -> None:
 @handle_errors
 def restore_command(ctx: click.Context, file: Path, force: bool) -> None:
     from kb.backup import restore
+    from kb.cli_support import open_database
 
+    open_database(ctx, migrate=False).close()  # reachable (the restore migrates as the backup's schema was)
     report = restore(_settings(ctx), file, force=force, progress=ProgressPrinter())
     click.echo(gettext("restored %(file)s (taken %(created)s from %(source)s): %(rows)d rows, %(files)d files; index "
                        "rebuilt with %(articles)d articles in %(seconds).1f s", file=str(file), created=report.created_at,
