@@ -335,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     if propagation:
         print(f"publish on node 1 -> found by search on nodes 2 and 3: p50 {propagation['p50_s']:.3f} s, "
               f"max {propagation['max_s']:.3f} s ({propagation['publishes']} publishes, "
-              f"{propagation['observations']} observations)")
+              f"{propagation['observations']} observations); target: max <= 2 s "
+              f"({'met' if propagation['max_s'] <= 2.0 else 'NOT met'})")
     if args.json:
         args.json.write_text(json.dumps({"setups": rows, "propagation": propagation}, indent=2))
     return 1 if any(row["errors"] for row in rows) else 0
