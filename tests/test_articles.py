@@ -347,3 +347,15 @@ def test_fast_and_pure_yaml_loaders_read_front_matter_alike():
     fast = yaml.load(raw, Loader=_FastFrontMatterLoader)  # noqa: S506
     assert fast == yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506
     assert fast["updated"] == "2026-11-20"  # dates stay text for the validator
+
+
+def test_a_nul_character_makes_an_article_unusable_with_a_clear_problem(tmp_path):
+    """GIVEN an article whose body holds a NUL character (byte 0)
+    WHEN it is loaded
+    THEN it is not loaded, and the problem names the file, the body and what to do (PostgreSQL's
+    text cannot hold the character, so the revision history could not keep it)."""
+    write(tmp_path, "account/nul.md", GOOD.replace("## الخطوات", "## الخطوات\x00"))
+    catalog = load_articles(tmp_path)
+    assert "change-password" not in catalog.articles and "nul" not in catalog.articles
+    [problem] = catalog.problems
+    assert (problem.field, problem.severity) == ("body", "error") and "NUL" in problem.reason

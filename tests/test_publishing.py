@@ -96,6 +96,15 @@ def test_an_article_over_the_size_limit_is_refused_with_a_clear_error(publisher)
     assert not (publisher.articles_dir / "orders" / "free-shipping.md").exists()
 
 
+
+def test_a_body_with_a_nul_character_is_refused_before_anything_is_written(publisher):
+    """The editor refuses a NUL character (byte 0) beside the body field and writes nothing: no
+    file, no revision (on PostgreSQL the revision could not hold it)."""
+    with pytest.raises(ValidationFailed) as refused:
+        publisher.create(new_form(body="## قسم\n\nنص\x00مخفي"), "publish")
+    assert "NUL" in refused.value.errors["body"]
+    assert not (publisher.articles_dir / "orders" / "free-shipping.md").exists()
+
 def test_a_publish_that_cannot_reach_the_index_is_retried_until_it_is_searchable(publisher, monkeypatch):
     """GIVEN another process holding the index's write lock longer than a publish waits
     WHEN an article is published

@@ -221,6 +221,12 @@ def text_checksum(text: str) -> str:
 def parse_article(text: str, path: Path, file: str, default_category: str | None = None) -> tuple[Article | None, list[Problem]]:
     """Parse one article's text.  Returns the article (None if unusable) and its problems."""
     problems: list[Problem] = []
+    if "\x00" in text:
+        # Never in a text file; PostgreSQL's text cannot hold one, so the revision and the
+        # change log of a cluster could not keep the article: refused here, for every path
+        # (editor, import, a file on disk), before anything is written.
+        return None, [Problem(file, "body", N_("contains a NUL character (byte 0), which a text article never holds: "
+                                               "remove it"))]
     try:
         raw, body, yaml_line = split_front_matter(text)
     except ValueError as exc:
