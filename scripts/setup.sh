@@ -4,7 +4,8 @@
 #   --sentence-transformers   also the optional sentence-transformers backend, with torch's CPU build
 #   --postgresql              also psycopg, for database_url = "postgresql://..." (the server is yours)
 #   --test                    the test extras, which include the sentence-transformers backend and
-#                             psycopg, and (as root, with apt-get) the PostgreSQL server the tests start
+#                             psycopg, and (as root, with apt-get) the system packages the tests use:
+#                             chromium, PostgreSQL, nginx and Redis (the tests start their own servers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -22,28 +23,25 @@ for arg in "$@"; do
     esac
 done
 
-# Services the tests start themselves (as root, with apt-get, when missing): redis-server for
-# the shared rate limit tests (tests/test_rate_limits.py).
-if [[ " ${extras[*]-} " == *" test "* ]] && ! command -v redis-server >/dev/null \
-        && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-fi
-# nginx (foreground, its own configuration) in front of the loopback cluster test's nodes
-# (tests/test_loopback_cluster.py) and scripts/bench_cluster.py.
-if [[ " ${extras[*]-} " == *" test "* ]] && [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null \
-        && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-fi
-
-# PostgreSQL's server programs (initdb, pg_ctl): every database test also runs on a throw-away
-# cluster that tests/pg_cluster.py starts in a temporary folder (as the postgres user when root).
-# Debian's package also sets up its own "main" cluster; the tests do not use it.
-if [[ " ${extras[*]-} " == *" test "* ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
-        && ! command -v initdb >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+# System packages the tests need, installed together (one apt-get update) when any is missing
+# and we are root with apt-get:
+#   chromium, chromium-driver, fonts-noto-core  the browser tests (Playwright on /usr/bin/chromium)
+#   postgresql     initdb/pg_ctl: every database test also runs on a throw-away cluster that
+#                  tests/pg_cluster.py starts in a temporary folder (as the postgres user when
+#                  root); Debian's own "main" cluster is not used
+#   nginx-light    in front of the loopback cluster test's nodes (tests/test_loopback_cluster.py)
+#                  and scripts/bench_cluster.py, run in the foreground with its own configuration
+#   redis-server   the shared rate limit tests with redis_url (tests/test_rate_limits.py)
+if [[ " ${extras[*]-} " == *" test "* ]] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver fonts-noto-core)
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
+    command -v redis-server >/dev/null || missing+=(redis-server)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
