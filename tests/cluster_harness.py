@@ -28,6 +28,8 @@ from dataclasses import field
 from html import unescape
 from pathlib import Path
 
+from staff_fixtures import form_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -342,18 +344,8 @@ class Browser:
     def editor_form(self, path: str) -> dict:
         """The editor's fields on `path` (the new-article or edit page), as the browser sends them."""
         html = self.get(path).text
-        form = html.split('id="editor-form"', 1)[1].split("</form>", 1)[0]
-        fields: dict = {}
-        for name, value in re.findall(r'<input[^>]*\bname="([^"]+)"[^>]*\bvalue="([^"]*)"', form):
-            fields.setdefault(name, unescape(value))
-        for name, value in re.findall(r'<textarea[^>]*\bname="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
-            fields.setdefault(name, unescape(value))
-        for name, options in re.findall(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-            selected = re.search(r'<option value="([^"]*)" selected', options)
-            first = re.search(r'<option value="([^"]+)"', options)
-            fields[name] = selected.group(1) if selected else (first.group(1) if first else "")
-        for name in ("faq_q", "faq_a", "csrf_token"):
-            fields.pop(name, None)
+        fields = form_fields(html, unselected_is_first=True)
+        fields.pop("csrf_token", None)  # this browser sends its own
         if not fields.get("category"):  # a new article: the first category the editor offers
             offered = re.search(r'<datalist id="category-list">\s*<option value="([^"]+)"', html)
             fields["category"] = unescape(offered.group(1)) if offered else ""

@@ -8,6 +8,7 @@ nothing is embedded twice).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from contextlib import contextmanager
@@ -192,3 +193,13 @@ def empty_database_url(request, tmp_path) -> str:
     url = server.new_database()
     yield url
     server.drop_database(url)
+
+
+@pytest.fixture
+def no_kb_environment(tmp_path, monkeypatch):
+    """No kb.toml and no KB_* variable of the caller's shell may change what a command does:
+    the working folder is the test's own, and KB_* variables are removed for the test."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("KB_"):
+            monkeypatch.delenv(name)

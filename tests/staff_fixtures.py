@@ -90,8 +90,11 @@ class StaffClient:
         return form_fields(html)
 
 
-def form_fields(html: str) -> dict:
-    """Text inputs, selects (selected option) and textareas of the editor form, plus base."""
+def form_fields(html: str, unselected_is_first: bool = False) -> dict:
+    """Text inputs, selects (selected option) and textareas of the editor form, plus base.
+
+    A select with no option marked selected is "" (or, with `unselected_is_first`, its first
+    option, as a browser sends it)."""
     from html import unescape
 
     form = html.split('id="editor-form"', 1)[1].split("</form>", 1)[0]
@@ -102,7 +105,8 @@ def form_fields(html: str) -> dict:
         fields.setdefault(name, unescape(value))
     for name, options in re.findall(r'<select[^>]*\bname="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
         selected = re.search(r'<option value="([^"]*)" selected', options)
-        fields[name] = selected.group(1) if selected else ""
+        first = re.search(r'<option value="([^"]+)"', options) if unselected_is_first else None
+        fields[name] = selected.group(1) if selected else (first.group(1) if first else "")
     fields.pop("faq_q", None)
     fields.pop("faq_a", None)
     return fields

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -24,13 +23,7 @@ REFUND_FILE = Path("orders") / "سياسة-الاسترداد.md"
 COMMANDS = ["check", "import", "index", "search", "serve"]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path, monkeypatch):
-    """No kb.toml and no KB_* variable of the caller's shell may change what a command does."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("KB_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_kb_environment")
 
 
 @pytest.fixture

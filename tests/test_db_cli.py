@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from click.testing import CliRunner
@@ -16,13 +15,7 @@ from kb.store.db import Database
 MIGRATIONS = [path.stem for path in kbdb.migration_files()]
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(tmp_path, monkeypatch):
-    """No kb.toml or KB_* variable of the machine running the tests."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("KB_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_kb_environment")
 
 
 def kb_db(tmp_path, url: str, *args: str):
