@@ -60,8 +60,6 @@ from typing import Callable
 if TYPE_CHECKING:
     from flask import Flask
 
-    from kb.config import Settings
-    from kb.knowledge import IndexReport
     from kb.knowledge import StartReport
 
 logger = logging.getLogger(__name__)
@@ -99,10 +97,7 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     # Its snapshot predates the reconcile: nothing is missed.
     watcher = ArticleWatcher(knowledge, reconciled=True, replicator=replicator)
     removed = clean_up_articles(knowledge)
-    built = _first_build(knowledge, progress)
-    started = knowledge.start(progress=progress)
-    if built is not None:  # this process built it (start() then only found it in line with the folder)
-        started = dataclasses.replace(started, index=built, built=True)
+    started = _start_index(knowledge, progress)
     knowledge.warm_up()
     # What is loaded now (the catalog, the id maps) lives as long as the server: keep it out
     # of the garbage collector's full passes, which otherwise stop every request thread for
@@ -114,26 +109,33 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     return NodeStart(removed, started)
 
 
-def _first_build(knowledge, progress) -> IndexReport | None:
-    """Build the index if there is none, one process at a time, each waiting as long as the
-    build takes.  Processes started together on an empty index folder (``--workers``, systemd
-    starting several units) would otherwise all try: the index's write lock lets one build
-    and fails the others after its 30 s wait, long before a build that embeds every passage
-    is done.  The one that waited finds the index built and goes on."""
-    if knowledge.store.current() is not None:
-        return None
+def _start_index(knowledge, progress):
+    """Build the index if there is none, then bring it in line with the articles folder
+    (``KnowledgeBase.start``: a rebuild when an upgrade changed the index format), one process
+    at a time, each waiting as long as the work takes.
+
+    Processes started together (``--workers``, systemd starting several units, the first
+    start after an upgrade) would otherwise all try: the index's write lock lets one build and
+    fails the others after its 30 s wait, long before a build that embeds every passage is
+    done (found by scripts/bench_cluster.py: ``--workers 2`` on an index of the previous
+    format stopped with ``index_busy``).  The one that waited finds the index in line and
+    goes on in a moment."""
     root = Path(knowledge.store.root)
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / "first-build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(root / "start.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            logger.warning("another process is building the first index in %s: waiting for it", root)
+            logger.warning("another process is preparing the index in %s: waiting for it", root)
             fcntl.flock(fd, fcntl.LOCK_EX)
-        return knowledge.ensure_index(progress)  # None when the process we waited for built it
+        built = knowledge.ensure_index(progress) if knowledge.store.current() is None else None
+        started = knowledge.start(progress=progress)
     finally:
         os.close(fd)
+    if built is not None:  # this process built it (start() then only found it in line with the folder)
+        started = dataclasses.replace(started, index=built, built=True)
+    return started
 
 
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
