@@ -266,6 +266,12 @@ def test_markdown_to_text(markdown, text):
 # -- raw HTML never hides text ----------------------------------------------------------------------
 
 
+# Elements a browser lays out inside a line: their edges do not separate words ("&lt;<em>0</em>&gt;"
+# reads "<0>"); every other element's edge does.
+_INLINE_TAGS = frozenset({"a", "abbr", "b", "bdi", "bdo", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "mark",
+                          "q", "s", "samp", "small", "span", "strong", "sub", "sup", "u", "var"})
+
+
 def visible_text(html: str) -> str:
     """What a reader sees of some sanitized HTML, as the browser's parser reads it."""
 
@@ -277,11 +283,13 @@ def visible_text(html: str) -> str:
 
         def handle_starttag(self, tag, attrs):
             self.hidden += tag in ("script", "style", "template")
-            self.parts.append(" ")
+            if tag not in _INLINE_TAGS:
+                self.parts.append(" ")
 
         def handle_endtag(self, tag):
             self.hidden -= tag in ("script", "style", "template") and self.hidden > 0
-            self.parts.append(" ")
+            if tag not in _INLINE_TAGS:
+                self.parts.append(" ")
 
         def handle_data(self, data):
             if not self.hidden:
