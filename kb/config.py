@@ -118,7 +118,8 @@ class Settings:
     base_url: str = setting(
         "", "Public URL of the site, for sitemap and canonical links; empty: http://<host>:<port>, following those settings."
     )
-    secret_key: str = setting("", "Secret for signing cookies; generated and stored in data_dir when empty.")
+    secret_key: str = setting("", "Secret for signing cookies; when empty, generated once and kept in data_dir (SQLite) or in "
+                                  "the database (PostgreSQL: one key for every node).")
     site_name: str = setting(
         "", "Name of the help center shown in the page header; empty: \"Help Center\" from the catalogs, in the "
             "page's language (the brand page can name it per language)."
