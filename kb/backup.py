@@ -52,6 +52,7 @@ from kb.store.db import Database
 from kb.store.db import connect
 from kb.store.db import migrate
 from kb.store.db import migration_files
+from kb.store.db import table_columns
 from kb.store.db import utc_timestamp
 from kb.store.secrets import SECRET_KEY
 from kb.store.secrets import set_shared_secret
@@ -375,7 +376,7 @@ def _load_rows(conn: Connection, folder: Path, manifest: dict) -> int:
     total = 0
     with conn.transaction():
         for table in _fk_order(conn, archived):
-            target_columns = _columns(conn, table)
+            target_columns = set(table_columns(conn, table))
             lines = (folder / "database" / f"{table}.jsonl").read_text(encoding="utf-8").splitlines()
             rows = [json.loads(line) for line in lines if line.strip()]
             if not rows:
@@ -389,11 +390,6 @@ def _load_rows(conn: Connection, folder: Path, manifest: dict) -> int:
         if conn.dialect == "postgresql":
             _reset_identities(conn, archived)
     return total
-
-
-def _columns(conn: Connection, table: str) -> set[str]:
-    cursor = conn.execute(f'SELECT * FROM "{table}" LIMIT 0')
-    return {column[0] for column in cursor.description}
 
 
 def _fk_order(conn: Connection, tables: list[str]) -> list[str]:

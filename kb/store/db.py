@@ -117,9 +117,6 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[-1]}"))
 
 
-URL_SCHEMES = ("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")
-
-
 def parse_target(target: Path | str) -> Target:
     """A Path or plain path: SQLite file; ``sqlite:///relative`` or ``sqlite:////absolute`` (the
     SQLAlchemy spelling); ``postgresql://user:password@host:port/database?sslmode=...``."""

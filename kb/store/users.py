@@ -225,5 +225,3 @@ def authenticate(db: Connection, email: str, password: str, client: str, now: fl
     audit.record(db, "sign_in", user.email, user)
     return user
 
-
-# -- kb user ... ------------------------------------------------------------------------------

@@ -104,9 +104,10 @@ class TrustedProxies:
         for hop in reversed(path):
             if not self.is_proxy(client):
                 break
-            if _address(hop) is None:  # not an address: garbage in the header, stop believing it
+            address = _address(hop)
+            if address is None:  # not an address: garbage in the header, stop believing it
                 break
-            client = str(_address(hop))
+            client = str(address)
         return client
 
     def __call__(self, environ: dict, start_response: Callable):
