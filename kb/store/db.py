@@ -515,11 +515,9 @@ def _applied(conn: Connection) -> set[str]:
         return set()
 
 
-def migrate(conn: Connection | sqlite3.Connection, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
+def migrate(conn: Connection, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply the migrations not applied yet, each once even with several processes at it; returns
     the names this call applied."""
-    if isinstance(conn, sqlite3.Connection):
-        conn = Connection(conn, "sqlite")
     if not migration_status(conn, migrations_dir).pending:
         return []
     with conn.transaction():
