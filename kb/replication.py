@@ -293,15 +293,14 @@ class Replicator:
             text = (source or b"").decode("utf-8-sig").replace("\r\n", "\n")
         except UnicodeDecodeError:
             return
-        slug = _slug_of(text, self.articles_dir / path)
-        if slug is None:
+        article, _ = parse_article(text, self.articles_dir / path, path)
+        if article is None:
             return
         if data is None:
-            revisions.add(conn, slug, "deleted", text, note="deleted on disk")
+            revisions.add(conn, article.slug, "deleted", text, note="deleted on disk")
             return
-        article, _ = parse_article(text, self.articles_dir / path, path)
-        state = article.status if article is not None and article.status in revisions.FILE_STATES else "draft"
-        revisions.add(conn, slug, state, text, note="changed on disk")
+        state = article.status if article.status in revisions.FILE_STATES else "draft"
+        revisions.add(conn, article.slug, state, text, note="changed on disk")
 
     # -- applying ----------------------------------------------------------------------------------
 
@@ -515,14 +514,6 @@ def _apply_order(state: changes.FileState) -> tuple[int, str]:
 def _slug_of(text: str, path: Path) -> str | None:
     article, _ = parse_article(text, path, path.name)
     return article.slug if article is not None else None
-
-
-def nodes_report(database: Database) -> list[dict]:
-    """Every node's position (for operators; the health report shows this node's)."""
-    conn = database.connection()
-    head = changes.head(conn)
-    return [{**node, "changes_behind": max(0, head - node["applied_seq"])} for node in changes.nodes(conn)]
-
 
 
 def prepare_node(app: Flask) -> Replicator:

@@ -25,6 +25,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.content.media import MEDIA_DIR
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -36,7 +38,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_INTERVAL = 3.0
 # Besides the articles: the files that change what the index or the site shows.
 _EXTRA_FILES = ("_categories.yml", "_synonyms.yml", "_dialect.yml")
-_MEDIA_DIR = "_media"  # kb.content.media.MEDIA_DIR: uploaded images, shared by the nodes too
 
 Snapshot = dict[str, tuple[int, int]]  # relative path -> (mtime_ns, size)
 
@@ -63,7 +64,7 @@ def snapshot(articles_dir: Path) -> Snapshot:
                 if name.startswith(("_", ".")):
                     if not prefix and name in _EXTRA_FILES:
                         _add(found, name, entry)
-                    elif not prefix and name == _MEDIA_DIR and entry.is_dir(follow_symlinks=False):
+                    elif not prefix and name == MEDIA_DIR and entry.is_dir(follow_symlinks=False):
                         folders.append((name + os.sep, entry.path, True))
                     continue
                 if entry.is_dir(follow_symlinks=False):

@@ -233,15 +233,3 @@ def set_node_position(conn, node_id: str, seq: int, applied_at: str | None) -> N
                last_seen = excluded.last_seen""",
         (node_id, seq, applied_at, now),
     )
-
-
-def node_position(conn, node_id: str) -> int:
-    row = conn.execute("SELECT applied_seq FROM cluster_nodes WHERE node_id = ?", (node_id,)).fetchone()
-    return int(row["applied_seq"]) if row else 0
-
-
-def nodes(conn) -> list[dict]:
-    """Every node that ever applied changes, with its position and when it was last seen."""
-    rows = conn.execute("SELECT node_id, applied_seq, applied_at, last_seen FROM cluster_nodes ORDER BY node_id")
-    return [{"node_id": r["node_id"], "applied_seq": int(r["applied_seq"]), "applied_at": r["applied_at"],
-             "last_seen": r["last_seen"]} for r in rows]
