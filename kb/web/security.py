@@ -290,17 +290,18 @@ def limit_rate(scope: str, limit: int) -> None:
     """A 429 with Retry-After once ``scope`` (an API key, a panel link, a client) has used its
     ``limit`` requests of this minute: the token-authenticated APIs' limit, in English as
     their errors are."""
-    wait = current_app.extensions["kb_rate_limits"].hit(scope, limit)
-    if wait:
-        error = KbError("rate_limited", f"Too many requests: at most {limit} per minute.", status=429)
-        error.retry_after = wait  # type: ignore[attr-defined]
-        raise error
+    _count(scope, limit, f"Too many requests: at most {limit} per minute.")
 
 
 def rate_limit(limit: int, scope: str) -> None:
     """Raise a 429 ``KbError`` if this client has used its ``limit`` requests of ``scope`` this minute."""
-    wait = current_app.extensions["kb_rate_limits"].hit(f"{scope}:{client_key()}", limit)
+    _count(f"{scope}:{client_key()}", limit, "طلبات كثيرة في وقت قصير. انتظر دقيقة ثم أعد المحاولة.")
+
+
+def _count(key: str, limit: int, message: str) -> None:
+    """Count a hit for ``key`` in the app's shared storage; over ``limit``: a 429 with Retry-After."""
+    wait = current_app.extensions["kb_rate_limits"].hit(key, limit)
     if wait:
-        error = KbError("rate_limited", "طلبات كثيرة في وقت قصير. انتظر دقيقة ثم أعد المحاولة.", status=429)
+        error = KbError("rate_limited", message, status=429)
         error.retry_after = wait  # type: ignore[attr-defined]
         raise error
