@@ -284,7 +284,7 @@ def read_archive(path: Path, into: Path) -> dict:
     SHA-256 of every member.  Returns the manifest."""
     path = Path(path)
     if not path.is_file():
-        raise KbError("bad_backup", N_("%(file)s: no such file", file=str(path)))
+        raise _bad(N_("%(file)s: no such file", file=str(path)))
     try:
         with tarfile.open(path, "r:*") as tar:
             members = tar.getmembers()
@@ -514,5 +514,6 @@ def _key_from_rows(settings: Settings, folder: Path) -> None:
     if not rows.is_file():
         return
     for line in rows.read_text(encoding="utf-8").splitlines():
-        if line.strip() and json.loads(line).get("name") == SECRET_KEY:
-            atomic_write_text(settings.data_dir / "secret_key", json.loads(line)["value"], mode=0o600)
+        row = json.loads(line) if line.strip() else {}
+        if row.get("name") == SECRET_KEY:
+            atomic_write_text(settings.data_dir / "secret_key", row["value"], mode=0o600)
