@@ -74,10 +74,14 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return mapped or address
 
 
+def _values(header: str) -> list[str]:
+    """The non-empty values of a comma-separated forwarded header, left to right."""
+    return [part.strip() for part in header.split(",") if part.strip()]
+
+
 def _last_value(environ: dict, name: str) -> str | None:
     """The right-most value of a comma-separated forwarded header: what the proxy next to us sent."""
-    value = environ.get(name, "")
-    values = [part.strip() for part in value.split(",") if part.strip()]
+    values = _values(environ.get(name, ""))
     return values[-1] if values else None
 
 
@@ -99,9 +103,8 @@ class TrustedProxies:
 
     def client_address(self, remote_addr: str, forwarded_for: str) -> str:
         """The right-most address of the path that is not a trusted proxy (the left-most, if all are)."""
-        path = [part.strip() for part in forwarded_for.split(",") if part.strip()]
         client = remote_addr
-        for hop in reversed(path):
+        for hop in reversed(_values(forwarded_for)):
             if not self.is_proxy(client):
                 break
             address = _address(hop)
