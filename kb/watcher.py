@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.content.articles import COLLECTION_FILES
 from kb.content.media import MEDIA_DIR
 
 if TYPE_CHECKING:
@@ -36,14 +37,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 3.0
-# Besides the articles: the files that change what the index or the site shows.
-_EXTRA_FILES = ("_categories.yml", "_synonyms.yml", "_dialect.yml")
 
 Snapshot = dict[str, tuple[int, int]]  # relative path -> (mtime_ns, size)
 
 
 def snapshot(articles_dir: Path) -> Snapshot:
-    """Every article file (and the categories/synonyms files) with its mtime and size.
+    """Every article and media file, and the collection's own files (categories, synonyms,
+    dialect forms), with its mtime and size.
 
     os.scandir, not Path.rglob: at 10k articles a scan takes about 65 ms instead of 200 ms,
     and it runs every few seconds beside the requests the server is answering."""
@@ -62,7 +62,7 @@ def snapshot(articles_dir: Path) -> Snapshot:
             for entry in entries:
                 name = entry.name
                 if name.startswith(("_", ".")):
-                    if not prefix and name in _EXTRA_FILES:
+                    if not prefix and name in COLLECTION_FILES:
                         _add(found, name, entry)
                     elif not prefix and name == MEDIA_DIR and entry.is_dir(follow_symlinks=False):
                         folders.append((name + os.sep, entry.path, True))

@@ -437,6 +437,22 @@ def test_watcher_snapshot_sees_exactly_the_article_files(tmp_path):
     assert snapshot(tmp_path / "missing") == {}
 
 
+def test_watcher_sees_every_collection_file_the_cluster_shares(tmp_path):
+    """GIVEN the editors' files beside the articles (categories, synonyms, dialect forms)
+    WHEN the watcher scans the folder
+    THEN it lists each one, and each is a path the cluster shares (one list for both)."""
+    from kb.content.articles import COLLECTION_FILES
+    from kb.replication import is_collection_path
+
+    root = tmp_path / "articles"
+    root.mkdir()
+    for name in COLLECTION_FILES:
+        (root / name).write_text("[]", encoding="utf-8")
+    (root / "_unrelated.yml").write_text("[]", encoding="utf-8")
+    assert set(snapshot(root)) == set(COLLECTION_FILES) == {"_categories.yml", "_synonyms.yml", "_dialect.yml"}
+    assert all(is_collection_path(name) for name in COLLECTION_FILES) and not is_collection_path("_unrelated.yml")
+
+
 def test_watcher_thread_reindexes_in_the_background(publisher):
     watcher = ArticleWatcher(publisher.knowledge, interval=0.1).start()
     try:

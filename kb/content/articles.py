@@ -34,6 +34,11 @@ KNOWN_FIELDS = {
     "title", "slug", "category", "tags", "lang", "audience", "status", "updated", "summary", "translation_of", "faq",
 }
 UNCATEGORIZED = "عام"
+CATEGORIES_FILE = "_categories.yml"
+# The editors' files beside the articles that change what the site or the index shows (the
+# categories, the synonyms, the dialect forms): not articles, yet part of the collection the
+# watcher picks up and the cluster shares.
+COLLECTION_FILES = (CATEGORIES_FILE, "_synonyms.yml", "_dialect.yml")
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -330,7 +335,7 @@ def article_paths(root: Path) -> list[Path]:
 
 def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
     """Read ``_categories.yml``: a list of {name, slug?, description?} in display order."""
-    path = root / "_categories.yml"
+    path = root / CATEGORIES_FILE
     if not path.exists():
         return {}, []
     try:
