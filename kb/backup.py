@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kb.config import Settings
+from kb.config import config_path
 from kb.errors import KbError
 from kb.fsutil import atomic_write_bytes
 from kb.fsutil import atomic_write_text
@@ -206,11 +207,6 @@ class _Archive:
         self.temp.unlink(missing_ok=True)
 
 
-def config_file() -> Path:
-    """The kb.toml the settings were read from (KB_CONFIG, or kb.toml here)."""
-    return Path(os.environ.get("KB_CONFIG", "kb.toml"))
-
-
 def backup(settings: Settings, path: Path, index_root: Path | None = None) -> BackupReport:
     """Write the archive of `settings`' database, articles and settings to `path` (atomically)."""
     started = time.monotonic()
@@ -233,10 +229,10 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None) -> Ba
         for name, data in sorted(files.items()):
             archive.add(f"articles/{name}", data)
         settings_files = []
-        if config_file().is_file():
-            archive.add("settings/kb.toml", config_file().read_bytes())
+        if config_path().is_file():
+            archive.add("settings/kb.toml", config_path().read_bytes())
             settings_files.append("kb.toml")
-        key_file = settings.data_dir / "secret_key"
+        key_file = settings.secret_key_path
         if key_file.is_file() and database.dialect == "sqlite":  # on PostgreSQL the key is a row of shared_secrets
             archive.add("settings/secret_key", key_file.read_bytes())
             settings_files.append("secret_key")
@@ -496,12 +492,12 @@ def _restore_settings(settings: Settings, folder: Path, manifest: dict) -> None:
     the restore just used; the archived one is left beside it to compare."""
     key = folder / "settings" / "secret_key"
     if key.is_file() and not settings.secret_key:
-        atomic_write_text(settings.data_dir / "secret_key", key.read_text(encoding="utf-8").strip(), mode=0o600)
+        atomic_write_text(settings.secret_key_path, key.read_text(encoding="utf-8").strip(), mode=0o600)
     elif manifest["source"] == "postgresql" and not settings.secret_key:
         _key_from_rows(settings, folder)
     archived = folder / "settings" / "kb.toml"
     if archived.is_file():
-        target = config_file()
+        target = config_path()
         if not target.exists():
             atomic_write_bytes(target, archived.read_bytes())
         elif target.read_bytes() != archived.read_bytes():
@@ -516,4 +512,4 @@ def _key_from_rows(settings: Settings, folder: Path) -> None:
     for line in rows.read_text(encoding="utf-8").splitlines():
         row = json.loads(line) if line.strip() else {}
         if row.get("name") == SECRET_KEY:
-            atomic_write_text(settings.data_dir / "secret_key", row["value"], mode=0o600)
+            atomic_write_text(settings.secret_key_path, row["value"], mode=0o600)

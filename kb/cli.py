@@ -25,6 +25,7 @@ from kb.cli_support import open_database
 from kb.cli_support import problem_text
 from kb.cli_support import settings_from
 from kb.cli_support import tr
+from kb.config import config_path
 from kb.store.apikeys import PREFIX_CHARS
 from kb.store.apikeys import create_key
 from kb.store.apikeys import list_keys
@@ -81,7 +82,7 @@ def _raw_cli_language() -> str:
     if "KB_CLI_LANGUAGE" in os.environ:
         return os.environ["KB_CLI_LANGUAGE"]
     try:
-        config = tomllib.loads(Path(os.environ.get("KB_CONFIG", "kb.toml")).read_text(encoding="utf-8"))
+        config = tomllib.loads(config_path().read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return "en"
     return str(config.get("cli_language", "en"))

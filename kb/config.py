@@ -178,6 +178,12 @@ class Settings:
     def database_path(self) -> Path:
         return self.data_dir / "kb.sqlite3"
 
+    @property
+    def secret_key_path(self) -> Path:
+        """Where the generated secret key is kept when ``secret_key`` is empty (a PostgreSQL
+        cluster keeps it in ``shared_secrets`` instead: kb.store.secrets)."""
+        return self.data_dir / "secret_key"
+
 
 SETTING_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 DATABASE_URL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")  # as kb.store.db reads them
@@ -259,6 +265,13 @@ def parse_trusted_proxies(value: str) -> int | tuple[ipaddress.IPv4Network | ipa
     return tuple(networks)
 
 
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The kb.toml the settings are read from: the file ``KB_CONFIG`` names, else kb.toml in the
+    working directory (which may not exist).  The backup and the CLI's language read this file too."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("KB_CONFIG", "kb.toml"))
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -267,7 +280,7 @@ def load_settings(
     """Build the settings: defaults, then kb.toml, then KB_* environment variables, then overrides."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    path = config_file or Path(environ.get("KB_CONFIG", "kb.toml"))
+    path = config_file or config_path(environ)
     if path.exists():
         try:
             values.update(tomllib.loads(path.read_text(encoding="utf-8")))
@@ -310,7 +323,7 @@ def ensure_secret_key(settings: Settings) -> str:
     """Return the configured secret key, or one generated once and kept in data_dir."""
     if settings.secret_key:
         return settings.secret_key
-    path = settings.data_dir / "secret_key"
+    path = settings.secret_key_path
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     # Several processes may start together on an empty data_dir (kb serve --workers, units

@@ -132,6 +132,32 @@ def test_backup_and_restore_round_trip(session_kb, tmp_path, database_url, monke
     assert Path("kb.toml").read_text(encoding="utf-8") == 'site_name = "مركز الاختبار"\n'
 
 
+def test_the_backup_takes_the_settings_file_kb_config_names(session_kb, tmp_path, database_url, monkeypatch):
+    """GIVEN settings read from the file KB_CONFIG names (and another kb.toml in the working folder)
+    WHEN the site is backed up
+    THEN the archive's settings/kb.toml is the file the settings came from, and on SQLite the
+    generated secret key is data_dir's (on PostgreSQL it is a row of the tables)."""
+    monkeypatch.chdir(tmp_path)
+    Path("kb.toml").write_text('site_name = "not this one"\n', encoding="utf-8")
+    chosen = tmp_path / "etc" / "kb-site.toml"
+    chosen.parent.mkdir()
+    chosen.write_text('site_name = "مركز الاختبار"\n', encoding="utf-8")
+    monkeypatch.setenv("KB_CONFIG", str(chosen))
+    source = make_site(session_kb, tmp_path / "source", database_url)
+    _, key = populate(session_kb, source)
+    archive = tmp_path / "site.tar.gz"
+    backup(source, archive)
+    with tarfile.open(archive) as tar:
+        assert tar.extractfile("settings/kb.toml").read() == chosen.read_bytes()
+        members = set(tar.getnames())
+    if database_url.startswith("postgresql"):
+        assert "settings/secret_key" not in members
+    else:
+        with tarfile.open(archive) as tar:
+            assert tar.extractfile("settings/secret_key").read().decode() == key == \
+                source.secret_key_path.read_text(encoding="utf-8")
+
+
 def _fresh_pg(url: str) -> str:
     """Another database on the same PostgreSQL server as `url` (empty: no tables)."""
     import psycopg

@@ -11,6 +11,7 @@ import pytest
 
 from kb.config import SETTING_FIELDS
 from kb.config import Settings
+from kb.config import config_path
 from kb.config import ensure_secret_key
 from kb.config import load_settings
 from kb.errors import KbError
@@ -61,6 +62,21 @@ def test_precedence_defaults_then_toml_then_environment_then_overrides(tmp_path)
 def test_kb_config_names_another_file(tmp_path):
     config = write_toml(tmp_path / "elsewhere.toml", 'search_mode = "keyword"\n')
     assert load_settings(environ={"KB_CONFIG": str(config)}).search_mode == "keyword"
+
+
+def test_config_path_is_the_file_the_settings_are_read_from(tmp_path, monkeypatch):
+    """GIVEN KB_CONFIG set or not
+    WHEN config_path() names the settings file (the backup and the CLI's language read it)
+    THEN it is the one load_settings reads: KB_CONFIG's file, else kb.toml in the working folder."""
+    config = write_toml(tmp_path / "elsewhere.toml", 'search_mode = "keyword"\n')
+    assert config_path({}) == Path("kb.toml")
+    assert config_path({"KB_CONFIG": str(config)}) == config
+    monkeypatch.setenv("KB_CONFIG", str(config))
+    assert config_path() == config and load_settings().search_mode == "keyword"
+    monkeypatch.delenv("KB_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    write_toml(tmp_path / "kb.toml", 'search_mode = "semantic"\n')
+    assert config_path().resolve() == tmp_path / "kb.toml" and load_settings().search_mode == "semantic"
 
 
 def test_explicit_config_file_argument(tmp_path):
@@ -169,7 +185,9 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path):
     key = ensure_secret_key(settings)
     assert len(key) == 64
     assert ensure_secret_key(settings) == key
-    mode = stat.S_IMODE((tmp_path / "data" / "secret_key").stat().st_mode)
+    assert settings.secret_key_path == tmp_path / "data" / "secret_key"
+    assert settings.secret_key_path.read_text(encoding="utf-8") == key
+    mode = stat.S_IMODE(settings.secret_key_path.stat().st_mode)
     assert mode == 0o600
     assert not list((tmp_path / "data").glob("*.tmp"))
 
