@@ -25,6 +25,8 @@ from kb.errors import KbError
 from kb.store.db import Database
 from kb.store.rate_limits import DatabaseRateLimits
 from kb.store.rate_limits import RedisRateLimits
+from kb.store.rate_limits import Sweeper
+from kb.store.rate_limits import start_sweeper
 
 SEARCH = "/search?q=password"
 
@@ -88,10 +90,39 @@ def test_database_limit_counts_per_key_and_minute(database_url):
     assert limits.hit("search:a", 3) == 1  # half a second left: told 1, never 0
     clock.now += 1
     assert counted(limits, "search:a", 3, 3) == [0, 0, 0]
-    clock.now += 61  # two minutes on: the first minute's rows go at the next sweep
+    clock.now += 61  # two minutes on: the finished minutes' rows go at the next sweep, not in a hit
     limits.hit("search:c", 3)
-    windows = {row[0] for row in limits.database.connection().execute("SELECT window_start FROM rate_limit_hits")}
-    assert windows == {int(clock.now // 60) * 60}
+    assert len(windows(limits)) == 3
+    assert limits.sweep() == 3  # search:a and :b of the first minute, search:a of the second
+    assert windows(limits) == {int(clock.now // 60) * 60}
+    assert limits.sweep() == 0
+
+
+def windows(limits) -> set[int]:
+    return {row[0] for row in limits.database.connection().execute("SELECT window_start FROM rate_limit_hits")}
+
+
+def test_the_background_sweeper_deletes_finished_windows(database_url):
+    """GIVEN counters of a finished minute WHEN a serving process's sweeper runs (every 0.05 s here,
+    every minute in kb serve) THEN they are deleted in the background while the current one stays;
+    Redis needs no sweeper (its keys expire)."""
+    clock = Clock(1_800_000_010.0)
+    limits = DatabaseRateLimits(Database(database_url), clock=clock)
+    limits.hit("search:old", 3)
+    clock.now += 60
+    limits.hit("search:new", 3)
+    sweeper = Sweeper(limits, every=0.05).start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(windows(limits)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        sweeper.stop()
+    assert windows(limits) == {int(clock.now // 60) * 60}
+    started = start_sweeper(limits)
+    assert isinstance(started, Sweeper)
+    started.stop()
+    assert start_sweeper(RedisRateLimits("redis://127.0.0.1:1/0")) is None
 
 
 def test_a_refused_hit_is_not_counted(database_url):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from typing import Callable
 from typing import Protocol
@@ -28,7 +29,8 @@ from kb.errors import KbError
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
-# How often a process deletes the finished windows (any process may: a DELETE of old rows is idempotent).
+# How often a serving process deletes the finished windows, in the background (any process
+# may: a DELETE of old rows is idempotent).
 SWEEP_EVERY_SECONDS = 60.0
 
 
@@ -49,21 +51,19 @@ class DatabaseRateLimits:
     is full, so two processes can never both take the last place.  The SQL is the portable
     subset (SQLite 3.35+ and PostgreSQL).  Windows are aligned to the clock (minute ``n``
     starts at ``60 * n`` Unix seconds), so every machine with a synchronized clock counts in
-    the same row.  Finished windows are deleted by whichever process sweeps first.
+    the same row.  Finished windows are deleted by :meth:`sweep`, which a serving process
+    calls in the background (:class:`Sweeper`, started by kb.serving.start_node), never
+    inside a request: a hit is one statement.
     """
 
     def __init__(self, database, clock: Callable[[], float] = time.time):
         self.database = database
         self._clock = clock
-        self._next_sweep = 0.0
 
     def hit(self, key: str, limit: int) -> int:
         now = self._clock()
         window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
         db = self.database.connection()
-        if now >= self._next_sweep:
-            self._next_sweep = now + SWEEP_EVERY_SECONDS
-            db.execute("DELETE FROM rate_limit_hits WHERE window_start < ?", (window_start,))
         counted = db.execute(
             "INSERT INTO rate_limit_hits (scope, window_start, hits) VALUES (?, ?, 1) "
             "ON CONFLICT (scope, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 "
@@ -71,6 +71,51 @@ class DatabaseRateLimits:
             (key, window_start, max(1, int(limit))),
         ).fetchone()
         return 0 if counted is not None else _seconds_left(now, window_start)
+
+    def sweep(self) -> int:
+        """Delete the counters of finished windows; how many rows went."""
+        window_start = int(self._clock() // WINDOW_SECONDS) * WINDOW_SECONDS
+        return self.database.connection().execute("DELETE FROM rate_limit_hits WHERE window_start < ?",
+                                                  (window_start,)).rowcount
+
+
+class Sweeper:
+    """A serving process's background thread that calls ``limits.sweep()`` every
+    ``every`` seconds (the database counters; Redis expires its own keys).  A failed sweep
+    (the database restarting) is logged and the next one tries again."""
+
+    def __init__(self, limits: DatabaseRateLimits, every: float = SWEEP_EVERY_SECONDS):
+        self.limits = limits
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Sweeper:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="kb-rate-limit-sweep", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.limits.sweep()
+            except Exception:  # noqa: BLE001 - the next sweep retries; counting goes on meanwhile
+                logger.exception("rate limits: deleting finished windows failed; retrying in %.0f s", self.every)
+            self._stop.wait(self.every)
+
+
+def start_sweeper(limits: RateLimits) -> Sweeper | None:
+    """The background sweep for database counters (kb.serving.start_node); None for Redis."""
+    if isinstance(limits, DatabaseRateLimits):
+        return Sweeper(limits).start()
+    return None
 
 
 class RedisRateLimits:
