@@ -28,10 +28,7 @@ waiting): several server processes do not embed the same passages twice.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -39,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.content.articles import read_article_file
+from kb.fsutil import file_lock
 from kb.search.indexing import Embedded
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
@@ -165,22 +163,14 @@ class VectorWorker:
 
     @contextlib.contextmanager
     def _cross_process_lock(self):
+        """``vectors.lock`` beside the index, taken without waiting: False while another
+        process's worker holds it, or before there is an index folder at all."""
         root = self.knowledge.store.root
         if not root.is_dir():
             yield False
             return
-        fd = os.open(root / "vectors.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
+        with file_lock(root / "vectors.lock", timeout=0) as ours:
+            yield ours
 
     def _retry_publishes(self) -> None:
         with self._retry_lock:

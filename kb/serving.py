@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import fcntl
 import gc
 import logging
 import os
@@ -56,6 +55,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Callable
+
+from kb.fsutil import file_lock
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -82,12 +83,13 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     """Everything a serving process runs besides the web server, started in one place: remove
     what interrupted writes left, reconcile the index with the articles folder (building it
     on a first start), start the vector worker, warm the caches, start the watcher and, in
-    cluster mode, the change-log applier.  Safe to run in several processes at once (the
-    publish and index write locks order them).  `threads` False: no watcher or applier (the
+    cluster mode, the change-log applier, and the rate-limit sweep.  Safe to run in several processes at once (the
+    publish and index write locks order them).  `threads` False: no watcher, applier or sweep (the
     parent of Flask's reloader, which only restarts the child that serves)."""
     from kb.publishing import clean_up_articles
     from kb.replication import prepare_node
     from kb.replication import start_applier
+    from kb.store.rate_limits import start_sweeper
     from kb.watcher import ArticleWatcher
     from kb.watcher import start_watcher
 
@@ -106,6 +108,8 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     if threads:
         start_watcher(app, watcher=watcher)  # picks up files changed outside the editor (a git pull)
         start_applier(app)  # applies what other processes and nodes change (kb.replication)
+        # Deletes finished rate-limit windows once a minute (database counters; not in a request).
+        app.extensions["kb_rate_limit_sweeper"] = start_sweeper(app.extensions["kb_rate_limits"])
     return NodeStart(removed, started)
 
 
@@ -121,18 +125,13 @@ def _start_index(knowledge, progress):
     format stopped with ``index_busy``).  The one that waited finds the index in line and
     goes on in a moment."""
     root = Path(knowledge.store.root)
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / "start.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            logger.warning("another process is preparing the index in %s: waiting for it", root)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def waiting() -> None:
+        logger.warning("another process is preparing the index in %s: waiting for it", root)
+
+    with file_lock(root / "start.lock", on_wait=waiting):
         built = knowledge.ensure_index(progress) if knowledge.store.current() is None else None
         started = knowledge.start(progress=progress)
-    finally:
-        os.close(fd)
     if built is not None:  # this process built it (start() then only found it in line with the folder)
         started = dataclasses.replace(started, index=built, built=True)
     return started

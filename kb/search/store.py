@@ -16,17 +16,14 @@ manifest (written last) records what the generation holds.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
-import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.fsutil import file_lock
 from kb.fsutil import fsync_dir
 from kb.fsutil import stale_temp_files
 
@@ -132,25 +129,12 @@ class IndexStore:
     @contextlib.contextmanager
     def write_lock(self, timeout: float = 30.0):
         """Hold the single-writer lock across processes; wait at most `timeout` seconds."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise KbError(
-                            "index_busy",
-                            f"Another process is writing the index in {self.root} and did not finish within "
-                            f"{timeout:.0f} s. Wait for it (a 'kb index' or a running server publishing) and try again.",
-                            status=503,
-                        ) from None
-                    time.sleep(0.05)
+        with file_lock(self.root / "write.lock", timeout) as held:
+            if not held:
+                raise KbError(
+                    "index_busy",
+                    f"Another process is writing the index in {self.root} and did not finish within "
+                    f"{timeout:.0f} s. Wait for it (a 'kb index' or a running server publishing) and try again.",
+                    status=503,
+                )
             yield
-        finally:
-            os.close(fd)
