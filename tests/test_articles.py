@@ -15,11 +15,13 @@ import pytest
 from kb.content.articles import UNCATEGORIZED
 from kb.content.articles import Article
 from kb.content.articles import article_paths
+from kb.content.articles import article_text
 from kb.content.articles import categories_in_use
 from kb.content.articles import load_articles
 from kb.content.articles import parse_article
 from kb.content.articles import read_article_file
 from kb.content.articles import split_front_matter
+from kb.content.articles import text_checksum
 from kb.urls import absolute_url
 from kb.urls import article_url
 from kb.urls import category_url
@@ -130,6 +132,21 @@ def test_bom_and_windows_line_endings_are_accepted(tmp_path):
     article = catalog.articles["change-password"]
     assert article.title == "كيف أغيّر كلمة المرور؟"
     assert "\r" not in article.body
+
+
+def test_a_windows_copy_of_a_file_reads_and_checks_the_same_as_the_linux_one(tmp_path):
+    """GIVEN one article saved with a byte-order mark and Windows line ends, and saved plainly
+    WHEN read (article_text, as the loader, the editor and replication read files)
+    THEN both give the same text and the same checksum, and the loader's Article.checksum is it.
+    A lone carriage return is text, not a line end: kept, as the loader always kept it."""
+    windows = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode("utf-8")
+    assert article_text(windows) == article_text(GOOD.encode("utf-8")) == GOOD
+    assert text_checksum(article_text(windows)) == text_checksum(GOOD) == text_checksum(GOOD.replace("\n", "\r\n"))
+    article, _ = read_article_file(write(tmp_path, "crlf.md", windows), tmp_path)
+    assert article.checksum == text_checksum(GOOD)
+    assert article_text("سطر\rتابع\r\n".encode("utf-8")) == "سطر\rتابع\n"
+    with pytest.raises(UnicodeDecodeError):
+        article_text(b"\xff\xfe" + "نص".encode("utf-16-le"))
 
 
 def test_front_matter_may_close_with_dots():

@@ -219,7 +219,9 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def text_checksum(text: str) -> str:
-    """An article file's ``checksum``: SHA-256 of its text, line ends as the loader reads them (\\n)."""
+    """An article text's ``checksum``: SHA-256 of its UTF-8, line ends as the loader reads them
+    (\\n).  The one checksum of article texts: the index manifest, the editor's save token and
+    the revisions table all hold it, so a revision and the file it became compare equal."""
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
@@ -305,6 +307,14 @@ def too_large(size: int, max_bytes: int) -> str:
               "into several articles", size=size / 1e6, limit=max_bytes / 1e6)
 
 
+def article_text(data: bytes) -> str:
+    """An article file's bytes as text, the way every reader of articles sees it: UTF-8 with
+    or without a byte-order mark (Windows editors add one), Windows line ends (\\r\\n) read
+    as \\n, so a file saved on Windows has the same text and checksum as on Linux.  Raises
+    UnicodeDecodeError for bytes that are not UTF-8."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n")
+
+
 def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> tuple[Article | None, list[Problem]]:
     """Read and parse one file, reporting unreadable, too large or non-UTF-8 files as problems.
 
@@ -319,10 +329,10 @@ def read_article_file(path: Path, root: Path, max_bytes: int | None = None) -> t
     except OSError as exc:
         return None, [Problem(file, None, N_("cannot read: %(reason)s", reason=os_error(exc)))]
     try:
-        text = data.decode("utf-8-sig")
+        text = article_text(data)
     except UnicodeDecodeError as exc:
         return None, [Problem(file, None, N_("not UTF-8 (invalid byte at offset %(offset)d); save the file as UTF-8", offset=exc.start))]
-    return parse_article(text.replace("\r\n", "\n"), path, file)
+    return parse_article(text, path, file)
 
 
 def article_paths(root: Path) -> list[Path]:
