@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import hashlib
 import logging
 import os
 import re
@@ -45,7 +43,9 @@ from kb.store import changes
 from kb.content import redirects
 from kb.content import revisions
 from kb.content.articles import Article
+from kb.content.articles import article_text
 from kb.content.articles import parse_article
+from kb.content.articles import text_checksum
 from kb.store.db import Connection
 from kb.store.db import durable
 from kb.content.editing import ArticleForm
@@ -56,6 +56,7 @@ from kb.content.editing import form_from_text
 from kb.content.editing import set_front_matter_field
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
+from kb.fsutil import file_lock
 from kb.fsutil import fsync_dir
 from kb.fsutil import stale_temp_files
 from kb.content.media import MEDIA_DIR
@@ -150,10 +151,6 @@ class TrashItem:
     deleted_at: str
 
 
-def file_checksum(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase."""
 
@@ -172,7 +169,7 @@ class Publisher:
         return article
 
     def _file_text(self, path: Path) -> str:
-        return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        return article_text(path.read_bytes())
 
     def live_text(self, article: Article) -> str:
         """The article as published: the database's copy (the latest version, from whichever
@@ -180,9 +177,9 @@ class Publisher:
         state = changes.current(self.db, self.relative(article.path))
         if state is None:
             return self._file_text(article.path)
-        if state.deleted:  # deleted or renamed on another node; this one has not applied it yet
+        if state.data is None:  # deleted or renamed on another node; this one has not applied it yet
             raise KbError("not_found", "المقال غير موجود.", status=404)
-        return state.text
+        return article_text(state.data)
 
     def relative(self, path: Path) -> str:
         """A file's name in the collection (kb.store.changes): its path under articles/."""
@@ -199,14 +196,14 @@ class Publisher:
         against the saves of every node)."""
         text = self.live_text(self.article(slug))
         pending = revisions.pending(self.db, slug)
-        return f"{file_checksum(text)}:{pending.id if pending else 0}"
+        return f"{text_checksum(text)}:{pending.id if pending else 0}"
 
     def open(self, slug: str) -> Opened:
         article = self.article(slug)
         text = self.live_text(article)
         pending = revisions.pending(self.db, slug)
         form = form_from_text(pending.text if pending else text, article.path)
-        token = f"{file_checksum(text)}:{pending.id if pending else 0}"
+        token = f"{text_checksum(text)}:{pending.id if pending else 0}"
         return Opened(slug, article.path, text, article, form, token, pending)
 
     def new_path(self, form: ArticleForm) -> Path:
@@ -316,7 +313,7 @@ class Publisher:
         theirs = pending.text if pending else self.live_text(article)
         # Who saved what is there now: unknown (None) if the file was changed outside the editor.
         author = next((r for r in revisions.history(self.db, slug, limit=50)
-                       if r.state != "conflict" and r.checksum == revisions.text_checksum(theirs)), None)
+                       if r.state != "conflict" and r.checksum == text_checksum(theirs)), None)
         kept = revisions.add(self.db, slug, "conflict", yours, user, note="refused: changed since opened")
         return Conflict(theirs, yours, current, kept.id, author.user_email if author else None)
 
@@ -442,7 +439,7 @@ class Publisher:
                 raise KbError("slug_taken", f"يوجد الآن مقال بالرابط «{item.slug}»: غيّر رابطه أولًا ثم أعد المحاولة.", status=409)
             # The database's copy: the trash file may have been made on another node.
             kept = changes.current(self.db, self.relative(source))
-            text = kept.text if kept is not None and not kept.deleted else self._file_text(source)
+            text = article_text(kept.data) if kept is not None and not kept.deleted else self._file_text(source)
             atomic_write_text(target, text)
             source.unlink(missing_ok=True)
             fsync_dir(source.parent)
@@ -467,24 +464,8 @@ def node_id(knowledge: KnowledgeBase) -> str:
 def publish_lock(index_root: Path, wait: bool = True):
     """The lock every article write of the editor holds (threads, and processes through
     ``publish.lock`` beside the index).  With `wait` False, yields False at once if taken."""
-    lock_path = Path(index_root) / "publish.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    if not _thread_lock.acquire(blocking=wait):
-        yield False
-        return
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
-    finally:
-        _thread_lock.release()
+    with file_lock(Path(index_root) / "publish.lock", None if wait else 0, thread_lock=_thread_lock) as held:
+        yield held
 
 
 # Images are written without the publish lock: only temp files older than this are stale.

@@ -33,7 +33,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from typing import Callable
 from kb.content import revisions
 from kb.content.articles import CATEGORIES_FILE
 from kb.content.articles import COLLECTION_FILES
+from kb.content.articles import article_text
 from kb.content.articles import load_categories
 from kb.content.articles import parse_article
 from kb.content.articles import read_article_file
@@ -110,20 +110,6 @@ def collection_paths(articles_dir: Path) -> list[str]:
             if is_collection_path(relative):
                 found.append(relative)
     return sorted(found)
-
-
-def _replace_quietly(path: Path, data: bytes) -> None:
-    """Like kb.fsutil.atomic_write_bytes, without its fsyncs (a caller syncs many at once)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read(path: Path) -> bytes | None:
@@ -245,7 +231,7 @@ class Replicator:
         """A file edited here while the cluster changed it too: its text kept as a conflict
         revision (articles; the editors' YAML files under their file name) before it is replaced."""
         try:
-            text = data.decode("utf-8-sig").replace("\r\n", "\n")
+            text = article_text(data)
         except UnicodeDecodeError:
             return 0
         slug = _slug_of(text, self.articles_dir / path) or path
@@ -291,7 +277,7 @@ class Replicator:
             return
         source = data if data is not None else previous
         try:
-            text = (source or b"").decode("utf-8-sig").replace("\r\n", "\n")
+            text = article_text(source or b"")
         except UnicodeDecodeError:
             return
         article, _ = parse_article(text, self.articles_dir / path, path)
@@ -372,10 +358,10 @@ class Replicator:
                 if durable:
                     fsync_dir(target.parent)
         elif changes.checksum(_read(target)) != state.checksum:
-            if durable:
-                atomic_write_bytes(target, state.data)  # type: ignore[arg-type]
-            else:
-                _replace_quietly(target, state.data)  # type: ignore[arg-type]
+            # durable False: still atomic, but no fsync per file.  The database is the durable
+            # copy, and the caller syncs the whole batch (os.sync) before the position moves,
+            # so a power loss before that only means this node applies the batch again.
+            atomic_write_bytes(target, state.data, durable=durable)  # type: ignore[arg-type]
 
     def _refresh_article(self, state: changes.FileState, manifest: Manifest | None, catalog: _CatalogBatch) -> bool:
         path = self.articles_dir / state.path

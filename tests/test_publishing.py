@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,6 +20,7 @@ from kb.content import redirects
 from kb.content import revisions
 from kb import taxonomy
 from kb.content.articles import article_paths
+from kb.content.articles import text_checksum
 from kb.content.articles import read_article_file
 from kb.errors import KbError
 from kb.content.editing import ArticleForm
@@ -217,6 +219,29 @@ def test_second_save_of_the_same_version_is_a_conflict_and_nothing_is_lost(publi
     # Saving again with the token the conflict page carries is a deliberate overwrite.
     publisher.save(SLUG, replace(second.form, summary="نسخة الثاني"), "publish", conflict.token)
     assert "نسخة الثاني" in first.path.read_text(encoding="utf-8")
+
+
+def test_one_checksum_for_the_file_the_token_and_the_revisions(publisher):
+    """GIVEN an article re-saved on disk by a Windows editor (byte-order mark, CRLF line ends)
+    WHEN the editor opens it THEN it sees the loader's text, and the token and the index carry
+    the loader's checksum (the page says "searchable", not "not indexed");
+    WHEN two editors save it THEN the revisions' stored checksums compare equal to the checksum
+    of the text now live, so the refused editor is told who saved first."""
+    path = publisher.article(SLUG).path
+    plain = path.read_bytes().decode("utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode("utf-8"))
+    article = publisher.knowledge.upsert(path)
+    opened = publisher.open(SLUG)
+    assert opened.file_text == plain and opened.token.split(":")[0] == article.checksum
+    assert publisher.knowledge.index_status(SLUG, text_checksum(opened.file_text)) != "not_indexed"
+    first_editor = SimpleNamespace(id=None, email="first@example.com")
+    second = publisher.open(SLUG)
+    result = publisher.save(SLUG, replace(opened.form, summary="نسخة الأول"), "publish", opened.token, user=first_editor)
+    saved = revisions.get(publisher.db, result.revision_id)
+    assert saved.checksum == text_checksum(saved.text) == publisher.knowledge.catalog.articles[SLUG].checksum
+    with pytest.raises(Conflict) as caught:
+        publisher.save(SLUG, replace(second.form, summary="نسخة الثاني"), "publish", second.token)
+    assert caught.value.who == "first@example.com"
 
 
 def test_pending_drafts_conflict_too(publisher):

@@ -13,9 +13,9 @@ wrote the file (``draft``/``published``) or discarded it (``discarded``).
 from __future__ import annotations
 
 import difflib
-import hashlib
 from dataclasses import dataclass
 
+from kb.content.articles import text_checksum
 from kb.store.db import Connection
 from kb.store.db import Row
 
@@ -55,10 +55,6 @@ class Revision:
 class DiffLine:
     kind: str  # "add", "del", "same" or "hunk"
     text: str
-
-
-def text_checksum(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _revision(row: Row | None) -> Revision | None:

@@ -45,12 +45,6 @@ class FileState:
     def deleted(self) -> bool:
         return self.data is None
 
-    @property
-    def text(self) -> str:
-        """The file as text, line ends and byte order mark as the article loader reads them."""
-        assert self.data is not None
-        return self.data.decode("utf-8-sig").replace("\r\n", "\n")
-
 
 @dataclass(frozen=True)
 class Change:

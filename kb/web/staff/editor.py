@@ -28,11 +28,11 @@ from kb.content import revisions
 from kb import taxonomy
 from kb.content.articles import AUDIENCES
 from kb.content.articles import LANGS
+from kb.content.articles import text_checksum
 from kb.errors import KbError
 from kb.content.media import MAX_IMAGE_BYTES
 from kb.content.editing import ArticleForm
 from kb.publishing import Conflict
-from kb.publishing import file_checksum
 from kb.content.editing import ValidationFailed
 from kb.content.render import external_image_urls
 from kb.content.render import render_markdown
@@ -156,7 +156,7 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
     catalog = _knowledge().catalog
     categories = list(dict.fromkeys([*sorted(catalog.categories, key=lambda n: catalog.categories[n].order),
                                      *sorted({a.category for a in catalog.articles.values()})]))
-    index_status = _knowledge().index_status(slug, file_checksum(opened.file_text)) if opened else None
+    index_status = _knowledge().index_status(slug, text_checksum(opened.file_text)) if opened else None
     page = render_template(
         "staff/editor.html", form=form, slug=slug, opened=opened, errors=errors or {}, conflict=conflict,
         index_status=index_status, semantic_note=_knowledge().health().get("semantic_error") if opened else None,
