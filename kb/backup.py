@@ -207,11 +207,13 @@ class _Archive:
         self.temp.unlink(missing_ok=True)
 
 
-def backup(settings: Settings, path: Path, index_root: Path | None = None) -> BackupReport:
-    """Write the archive of `settings`' database, articles and settings to `path` (atomically)."""
+def backup(settings: Settings, path: Path, index_root: Path | None = None, database: Database | None = None) -> BackupReport:
+    """Write the archive of `settings`' database, articles and settings to `path` (atomically).
+    `database`: the caller's, already opened and migrated (``kb backup`` checks it first), so
+    it is not opened and migrated twice; its connections are closed at the end either way."""
     started = time.monotonic()
     path = Path(path)
-    database = Database.from_settings(settings)
+    database = database or Database.from_settings(settings)
     archive = _Archive(path)
     try:
         with _publish_lock(index_root or settings.index_dir):
@@ -319,23 +321,19 @@ def read_archive(path: Path, into: Path) -> dict:
     return manifest
 
 
-def _has_content(settings: Settings) -> list[str]:
+def _has_content(settings: Settings, database: Database) -> list[str]:
     """What the restore target already holds (empty: safe to restore into)."""
     found = []
     articles = Path(settings.articles_dir)
     if articles.is_dir() and any(articles.rglob("*.md")):
         found.append(N_("articles in %(folder)s", folder=str(articles)))
-    database = Database.from_settings(settings, migrate=False)
-    try:
-        conn = database.connection()
-        for table in _tables(conn):
-            if table in ("schema_migrations", "shared_secrets"):
-                continue
-            if conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
-                found.append(N_("rows in the database %(database)s", database=database.describe()))
-                break
-    finally:
-        database.close()
+    conn = database.connection()
+    for table in _tables(conn):
+        if table in ("schema_migrations", "shared_secrets"):
+            continue
+        if conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
+            found.append(N_("rows in the database %(database)s", database=database.describe()))
+            break
     return found
 
 
@@ -347,22 +345,18 @@ def _set_aside(path: Path, stamp: str) -> Path | None:
     return aside
 
 
-def _clear_database(settings: Settings, stamp: str) -> None:
-    """--force: an empty database to restore into (the SQLite file moved aside; PostgreSQL's
-    tables emptied: take a backup of it first)."""
-    database = Database.from_settings(settings, migrate=False)
-    try:
-        if database.dialect == "sqlite":
-            database.close()
-            for suffix in ("", "-wal", "-shm"):
-                _set_aside(Path(f"{database.path}{suffix}"), stamp)
-            return
-        conn = database.connection()
-        tables = _tables(conn)
-        if tables:
-            conn.execute("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-    finally:
+def _clear_database(database: Database, stamp: str) -> None:
+    """--force: an empty database to restore into (the SQLite file moved aside, its next
+    connection a new file; PostgreSQL's tables emptied: take a backup of it first)."""
+    if database.dialect == "sqlite":
         database.close()
+        for suffix in ("", "-wal", "-shm"):
+            _set_aside(Path(f"{database.path}{suffix}"), stamp)
+        return
+    conn = database.connection()
+    tables = _tables(conn)
+    if tables:
+        conn.execute("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
 
 
 def _load_rows(conn: Connection, folder: Path, manifest: dict) -> int:
@@ -422,28 +416,31 @@ def _reset_identities(conn: Connection, tables: list[str]) -> None:
                          f"COALESCE((SELECT MAX(\"{column}\") FROM \"{table}\"), 0) + 1, false)")
 
 
-def restore(settings: Settings, path: Path, force: bool = False, progress=None) -> RestoreReport:
+def restore(settings: Settings, path: Path, force: bool = False, progress=None,
+            database: Database | None = None) -> RestoreReport:
     """Restore the archive at `path` into `settings`' database, articles folder and data folder,
-    then rebuild the index.  Stop every kb serve using them first."""
+    then rebuild the index.  Stop every kb serve using them first.  `database`: the caller's,
+    opened without migrating (``kb restore`` checks it is reachable first): one opening serves
+    the check for content, the clearing and the load; its connections are closed at the end."""
     from kb.knowledge import KnowledgeBase  # noqa: PLC0415 - the index is rebuilt at the end
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kb-restore-") as temp:
         folder = Path(temp)
         manifest = read_archive(path, folder)
-        present = _has_content(settings)
-        if present and not force:
-            raise KbError("restore_target_not_empty", N_(
-                "the restore target is not empty (%(what)s): restore into an empty install, or add --force to replace "
-                "it (the SQLite file and the articles folder are moved aside, PostgreSQL's tables are emptied)",
-                what=present[0] if len(present) == 1 else N_("%(first)s; %(second)s", first=present[0],
-                                                             second=present[1])))
+        database = database or Database.from_settings(settings, migrate=False)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        if force:
-            _clear_database(settings, stamp)
-        # The schema as the archive's migrations left it, its rows, then this kb's newer migrations.
-        database = Database.from_settings(settings, migrate=False)
         try:
+            present = _has_content(settings, database)
+            if present and not force:
+                raise KbError("restore_target_not_empty", N_(
+                    "the restore target is not empty (%(what)s): restore into an empty install, or add --force to "
+                    "replace it (the SQLite file and the articles folder are moved aside, PostgreSQL's tables are "
+                    "emptied)", what=present[0] if len(present) == 1 else N_("%(first)s; %(second)s",
+                                                                            first=present[0], second=present[1])))
+            if force:
+                _clear_database(database, stamp)
+            # The schema as the archive's migrations left it, its rows, then this kb's newer migrations.
             conn = database.connection()
             with tempfile.TemporaryDirectory(prefix="kb-migrations-") as older:
                 for migration in migration_files():

@@ -429,8 +429,8 @@ def backup_command(ctx: click.Context, file: Path) -> None:
     from kb.backup import backup
     from kb.cli_support import open_database
 
-    open_database(ctx).close()  # unreachable or unusable: one clear error naming database_url
-    report = backup(_settings(ctx), file)
+    # Unreachable or unusable: one clear error naming database_url; else the backup uses it, migrated once.
+    report = backup(_settings(ctx), file, database=open_database(ctx))
     click.echo(gettext("backup written to %(file)s: %(tables)d tables, %(rows)d rows, %(files)d files, %(size)d KB "
                        "in %(seconds).1f s", file=str(report.path), tables=report.tables, rows=report.rows,
                        files=report.files, size=round(report.bytes / 1024), seconds=report.seconds))
@@ -447,8 +447,9 @@ def restore_command(ctx: click.Context, file: Path, force: bool) -> None:
     from kb.backup import restore
     from kb.cli_support import open_database
 
-    open_database(ctx, migrate=False).close()  # reachable (the restore migrates as the backup's schema was)
-    report = restore(_settings(ctx), file, force=force, progress=ProgressPrinter())
+    # Reachable, else one clear error; not migrated here (the restore migrates as the backup's schema was).
+    report = restore(_settings(ctx), file, force=force, progress=ProgressPrinter(),
+                     database=open_database(ctx, migrate=False))
     click.echo(gettext("restored %(file)s (taken %(created)s from %(source)s): %(rows)d rows, %(files)d files; index "
                        "rebuilt with %(articles)d articles in %(seconds).1f s", file=str(file), created=report.created_at,
                        source=report.source, rows=report.rows, files=report.files, articles=report.articles,

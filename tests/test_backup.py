@@ -338,3 +338,37 @@ def test_the_commands(session_kb, tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     assert "restored" in done.output
     assert (target / "data" / "secret_key").read_text() == (source.data_dir / "secret_key").read_text()
+
+
+def test_the_commands_open_the_database_once(session_kb, tmp_path, database_url, monkeypatch):
+    """GIVEN a site on SQLite or PostgreSQL WHEN kb backup and kb restore --force run
+    THEN each opens the database once: the command's check (reachable, else one clear
+    error) hands its Database to the work, and kb backup migrates it once, not twice."""
+    from kb.store import db as db_module
+
+    monkeypatch.chdir(tmp_path)
+    source = make_site(session_kb, tmp_path / "source", database_url)
+    populate(session_kb, source)
+    ensure_secret_key(source)
+    opened: list[bool] = []  # each Database made: whether it migrates
+    migrations: list[int] = []
+    real_init, real_migrations = Database.__init__, db_module._run_migrations
+
+    def counting_init(self, target, migrate=True):
+        opened.append(migrate)
+        real_init(self, target, migrate=migrate)
+
+    monkeypatch.setattr(Database, "__init__", counting_init)
+    monkeypatch.setattr(db_module, "_run_migrations", lambda conn: migrations.append(1) or real_migrations(conn))
+    runner = CliRunner()
+    folders = ["--articles-dir", str(source.articles_dir), "--index-dir", str(source.index_dir),
+               "--data-dir", str(source.data_dir)]
+    env = {"KB_SECRET_KEY": "", "KB_DATABASE_URL": database_url}
+    made = runner.invoke(cli, folders + ["backup", str(tmp_path / "b.tar.gz")], env=env)
+    assert made.exit_code == 0, made.output
+    assert opened == [True] and len(migrations) == 1
+    opened.clear()
+    done = runner.invoke(cli, folders + ["restore", "--force", str(tmp_path / "b.tar.gz")], env=env)
+    assert done.exit_code == 0, done.output
+    assert opened == [False]
+    assert restored_state(session_kb, source)["found"] == ["backed-up"]
