@@ -1,10 +1,8 @@
-"""What a shared rate limit costs per request: the in-memory limiter against the database and Redis.
+"""What a shared rate limit costs per request: the database (SQLite, PostgreSQL) against Redis.
 
 Each view that is limited (a search, a vote, an API call) makes one ``hit(key, limit)``.
 This times that call, as the views make it, for:
 
-- memory: the per-process sliding-window limiter kb used before (kb.web.security.RateLimiter),
-  the yardstick: shared by nothing;
 - sqlite: kb.store.rate_limits.DatabaseRateLimits on a SQLite file (WAL), the default;
 - postgresql: the same on ``--database-url postgresql://...`` (skipped without it);
 - redis: kb.store.rate_limits.RedisRateLimits on ``--redis-url``, or on a redis-server this
@@ -21,8 +19,6 @@ Measured on the development machine (2 cores shared with other work; PostgreSQL 
 redis-server 7 on the same machine, over TCP), 3000 hits per thread::
 
     storage     threads   mean µs   p50 µs   p99 µs    hits/s
-    memory            1       1.0      0.6      0.9    793897
-    memory            4       2.4      0.6      1.0    406078
     sqlite            1      31.2     10.2     20.1     31865
     sqlite            4      58.1     11.3     67.8     55603
     postgresql        1     118.8     57.4   2261.5      8327
@@ -30,9 +26,10 @@ redis-server 7 on the same machine, over TCP), 3000 hits per thread::
     redis             1      43.1     41.6     81.8     23084
     redis             4     317.4    158.8   4419.2     12452
 
-A limited request (a site search takes milliseconds) pays about 10 µs more on SQLite and
-0.06 ms on PostgreSQL (a commit per hit; its p99 is the WAL flush under the machine's other
-load: 0.14 ms when the machine was quiet).
+A limited request (a site search takes milliseconds) pays about 10 µs on SQLite and 0.06 ms
+on PostgreSQL (a commit per hit; its p99 is the WAL flush under the machine's other load:
+0.14 ms when the machine was quiet).  The per-process in-memory limiter kb had before cost
+about 1 µs a hit, but counted each server process on its own; it is gone.
 """
 
 from __future__ import annotations
@@ -55,20 +52,8 @@ from benchlib import percentile  # noqa: E402
 from kb.store.db import Database  # noqa: E402
 from kb.store.rate_limits import DatabaseRateLimits  # noqa: E402
 from kb.store.rate_limits import RedisRateLimits  # noqa: E402
-from kb.web.security import RateLimiter  # noqa: E402
 
 LIMIT = 1_000_000  # never reached: every hit takes the allowed path
-
-
-class MemoryRateLimits:
-    """The in-process limiter behind the same ``hit`` interface (one RateLimiter per limit, as kb had)."""
-
-    def __init__(self):
-        self.limiters: dict[int, RateLimiter] = {}
-
-    def hit(self, key: str, limit: int) -> int:
-        limiter = self.limiters.get(limit) or self.limiters.setdefault(limit, RateLimiter(limit))
-        return 0 if limiter.allow(key) else limiter.retry_after(key)
 
 
 def timed_hits(limits, keys: list[str], count: int) -> list[float]:
@@ -138,8 +123,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="kb-bench-limits-"))
     work.mkdir(parents=True, exist_ok=True)
     keys = [f"search:{n:032x}" for n in range(args.keys)]
-    backends = [("memory", MemoryRateLimits()),
-                ("sqlite", DatabaseRateLimits(Database(work / "bench.sqlite3")))]
+    backends = [("sqlite", DatabaseRateLimits(Database(work / "bench.sqlite3")))]
     if args.database_url:
         backends.append(("postgresql", DatabaseRateLimits(Database(args.database_url))))
     redis = None

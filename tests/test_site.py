@@ -18,7 +18,6 @@ from kb.knowledge import SearchPage
 from kb.web import create_app
 from kb.web.pages import build_public_catalog
 from kb.web.pages import in_language
-from kb.web.security import RateLimiter
 
 DRAFT = "customer-service-kpis"
 INTERNAL = "response-times-and-escalation-guide"
@@ -533,16 +532,6 @@ def test_large_form_posts_get_an_arabic_413(client):
 def test_api_posts_do_not_need_csrf(client):
     response = client.post("/api/v1/suggest", json={"conversation": "مرحبا"})
     assert response.status_code != 400 or response.get_json()["error"]["code"] != "csrf_failed"
-
-
-def test_rate_limiter_sliding_window():
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
-    assert limiter.allow("b")
-    assert limiter.retry_after("a") == 60
-    now[0] = 60.5
-    assert limiter.allow("a") and limiter.retry_after("a") == 0
 
 
 def test_client_key_hides_the_address(app):

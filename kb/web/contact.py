@@ -150,7 +150,7 @@ def contact_page():
     question = _question()
     hits, token = [], None
     if question:
-        rate_limit(desk().lookups, "contact")
+        rate_limit("contact", desk().lookups)
         hits = _find(question)
         token = _remember_shown(request.args.get("ask"), question, hits)
     return _page(question, hits, token, {"message": question}, {})
@@ -161,7 +161,7 @@ def articles():
     """The articles for what the customer typed so far (JSON for static/js/contact.js)."""
     _use_requested_language()
     question = _question()
-    rate_limit(desk().lookups, "contact")
+    rate_limit("contact", desk().lookups)
     hits = _find(question) if len(question) >= MIN_QUESTION_CHARS else []
     token = _remember_shown(request.args.get("ask"), question, hits)
     return jsonify(_answers(hits, token))
@@ -209,7 +209,7 @@ def send():
             if _wants_json():  # a script's send: the answers first, status "answers" (send again with ask)
                 return jsonify({"status": "answers", **_answers(hits, token)})
             return _page(values["message"], hits, token, values, {})
-    rate_limit(contact.sends, "contact-send")
+    rate_limit("contact-send", contact.sends)
     try:
         message_id = contact.store.submit(token, values["name"], values["email"], values["message"],
                                           i18n.current_language(), _source(), _shown_articles(token))

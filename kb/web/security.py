@@ -15,8 +15,9 @@
 ``safe_redirect_target()`` is the one check every ``next=`` goes through before it becomes
 a ``Location``.
 
-``rate_limit()`` and ``limit_rate()`` are the per-minute limits of the views (a client's
-searches and votes, an API key, a panel link), counted in the app's shared storage
+``rate_limit(scope, limit)`` (a client's searches and votes on the site and the widget) and
+``limit_rate(scope, limit)`` (an API key, a panel link, an API client) are the per-minute
+limits of the views, counted in the app's shared storage
 (``app.extensions["kb_rate_limits"]``: the database, or Redis; kb.store.rate_limits) so they
 hold across server processes and machines.  ``client_key()`` is the client they key on: the
 real one behind trusted proxies (kb.web.proxy).  Raw IP addresses are never stored: the key
@@ -25,12 +26,9 @@ is an HMAC of the address under the app's secret key.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 import unicodedata
 from urllib.parse import quote
 from urllib.parse import unquote
@@ -237,55 +235,6 @@ def visitor_key(create: bool = True) -> str | None:
     return keyed_hash(visitor, "visitor")
 
 
-class RateLimiter:
-    """Allow at most ``limit_per_minute`` events per key in any sliding 60-second window.
-
-    In memory and per process (each server process counts on its own); thread-safe.
-    Keys that have been quiet for a minute are dropped so memory stays bounded.  The views
-    count in shared storage instead (:func:`rate_limit`); this one is the yardstick that
-    scripts/bench_rate_limits.py measures the shared ones against.
-    """
-
-    WINDOW = 60.0
-
-    def __init__(self, limit_per_minute: int, clock=time.monotonic):
-        self.limit = max(1, int(limit_per_minute))
-        self._clock = clock
-        self._events: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-        self._next_sweep = 0.0
-
-    def allow(self, key: str) -> bool:
-        """Count one event for ``key``; False (and not counted) if over the limit."""
-        now = self._clock()
-        with self._lock:
-            self._sweep(now)
-            events = self._events.setdefault(key, collections.deque())
-            while events and events[0] <= now - self.WINDOW:
-                events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            return True
-
-    def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may send again (0 if it may now)."""
-        now = self._clock()
-        with self._lock:
-            events = self._events.get(key)
-            if not events or len(events) < self.limit:
-                return 0
-            return max(1, int(events[0] + self.WINDOW - now + 0.999))
-
-    def _sweep(self, now: float) -> None:
-        if now < self._next_sweep:
-            return
-        self._next_sweep = now + self.WINDOW
-        stale = [key for key, events in self._events.items() if not events or events[-1] <= now - self.WINDOW]
-        for key in stale:
-            del self._events[key]
-
-
 def limit_rate(scope: str, limit: int) -> None:
     """A 429 with Retry-After once ``scope`` (an API key, a panel link, a client) has used its
     ``limit`` requests of this minute: the token-authenticated APIs' limit, in English as
@@ -293,8 +242,9 @@ def limit_rate(scope: str, limit: int) -> None:
     _count(scope, limit, f"Too many requests: at most {limit} per minute.")
 
 
-def rate_limit(limit: int, scope: str) -> None:
-    """Raise a 429 ``KbError`` if this client has used its ``limit`` requests of ``scope`` this minute."""
+def rate_limit(scope: str, limit: int) -> None:
+    """A 429 with Retry-After once this client has used its ``limit`` requests of ``scope`` (a
+    search, a vote...) this minute: the site's and the widget's limit, in the site's Arabic."""
     _count(f"{scope}:{client_key()}", limit, "طلبات كثيرة في وقت قصير. انتظر دقيقة ثم أعد المحاولة.")
 
 

@@ -262,7 +262,7 @@ def feedback(slug: str):
     found = _kb().catalog.articles.get(slug)
     if found is None or not found.is_public:
         abort(404)
-    rate_limit(_state()["vote"], "vote")
+    rate_limit("vote", _state()["vote"])
     helpful = request.form.get("helpful", "")
     comment = request.form.get("comment", "").strip()
     if helpful not in ("yes", "no", ""):
@@ -349,7 +349,7 @@ def search():
     if not query:
         popular, _ = _popular(public)
         return render_template("site/search.html", result=None, popular=popular, **context)
-    rate_limit(_state()["search"], "search")
+    rate_limit("search", _state()["search"])
     result = _kb().search_page(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, category=category)
     if page == 1:
         search_id = _analytics().record_search(query, result.total, category)
@@ -395,7 +395,7 @@ def suggest():
     query = request.args.get("q", "")[:200]
     if len(query.strip()) < 2:
         return jsonify({"query": query, "suggestions": []})
-    rate_limit(_state()["suggest"], "suggest")
+    rate_limit("suggest", _state()["suggest"])
     try:
         hits = _kb().autocomplete(query, limit=SUGGESTIONS)
     except Exception:  # suggestions are optional: never break the search box over them

@@ -277,7 +277,7 @@ def search():
     lang = _lang()
     if len(query) < MIN_QUERY_CHARS:
         return {"query": query, "results": [], "reason": None, "search_id": None}
-    rate_limit(_limits()["search"], "widget-search")
+    rate_limit("widget-search", _limits()["search"])
     page = _knowledge().search_page(query, limit=RESULTS, lang=_search_lang(lang))
     search_id = None
     if request.args.get("record") == "1":
@@ -291,7 +291,7 @@ def page_suggestions():
     query = page_query(_text_arg("title", MAX_TITLE_CHARS), _text_arg("context", MAX_TITLE_CHARS))
     if len(query) < MIN_QUERY_CHARS:
         return {"query": query, "results": []}
-    rate_limit(_limits()["search"], "widget-search")
+    rate_limit("widget-search", _limits()["search"])
     hits = _knowledge().search(query, limit=RESULTS // 2, lang=_search_lang(_lang()))
     return {"query": query, "results": _results(hits)}
 
@@ -300,7 +300,7 @@ def page_suggestions():
 def article(slug: str):
     """A public article as a JSON tree (see :mod:`kb.web.widget_content`); counts a view, and
     the click of the search it came from (``sid``, ``rank``)."""
-    rate_limit(_limits()["read"], "widget-read")
+    rate_limit("widget-read", _limits()["read"])
     found = _knowledge().catalog.articles.get(slug)
     if found is None or not found.is_public:
         raise KbError("not_found", f"No published article with the slug {slug!r}.", status=404)
@@ -323,7 +323,7 @@ def article(slug: str):
 def vote():
     """"Was this helpful?": one vote per visitor and article (the widget's random visitor id,
     kept in the host page's storage, hashed with this server's secret before it is stored)."""
-    rate_limit(_limits()["vote"], "widget-vote")
+    rate_limit("widget-vote", _limits()["vote"])
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise KbError("bad_json", "Send a JSON object with 'slug', 'helpful' and 'visitor'.")
