@@ -7,6 +7,7 @@ import re
 
 import click
 
+from kb.arabic_messages import recognise
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
@@ -82,14 +83,12 @@ def problem_text(problem) -> str:
 
 def error_text(message: str) -> str:
     """A KbError's message in the CLI's language: a Message is translated; an Arabic sentence
-    of a layer not yet converted is recognised by kb.web.messages and shown by its English id."""
+    of a layer not yet converted is recognised by kb.arabic_messages and shown by its English id."""
     if isinstance(message, Message):
         return tr(message)
     if not _ARABIC_LETTER.search(message):
         return message
-    from kb.web.messages import recognise  # kb.publishing, kb.taxonomy...: not yet Messages (docs/i18n.md)
-
-    known = recognise(message)
+    known = recognise(message)  # kb.publishing, kb.taxonomy...: not yet Messages (docs/i18n.md)
     return gettext(known[0], **known[1]) if known else message
 
 

@@ -1,5 +1,5 @@
 """The lower layers' Arabic sentences (form errors, KbError messages) in the page's language
-(kb.web.messages), checked against the modules' own source so a new or reworded sentence
+(kb.arabic_messages, shown by kb.web.messages), checked against the modules' own source so a new or reworded sentence
 cannot slip through untranslated."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_every_arabic_sentence_of_the_lower_layers_has_an_english_translation(en
     sentences = arabic_sentences(ROOT / module)
     assert sentences, f"{module} has no Arabic sentences: update MODULES"
     untranslated = [s for s in sentences if ARABIC_LETTER.search(translated(s))]
-    assert not untranslated, f"{module}: add these to kb.web.messages.KNOWN (and the catalogs): {untranslated}"
+    assert not untranslated, f"{module}: add these to kb.arabic_messages.KNOWN (and the catalogs): {untranslated}"
 
 
 def test_values_are_carried_into_the_translation(english):
@@ -146,3 +146,14 @@ def test_a_message_is_still_a_string_to_str_translate():
 
     message = N_("unknown field %(name)s", name="x")
     assert message.translate(str.maketrans("x", "y")) == "unknown field y"
+
+
+def test_the_cli_recognises_the_same_sentences_without_the_web():
+    """GIVEN a lower layer's Arabic sentence with values, and one nobody wrote
+    WHEN the CLI shows them (kb.cli_support.error_text; outside a run: the English ids)
+    THEN the first reads as the English message the web shows, values carried, the second as it is."""
+    from kb.cli_support import error_text
+
+    arabic = "لا يمكن حذف التصنيف «الشحن»: فيه مقالات (منها «تتبع الطلب»)."
+    assert error_text(arabic) == "The category “الشحن” cannot be deleted: it has articles (“تتبع الطلب” among them)."
+    assert error_text("جملة لم يكتبها أحد.") == "جملة لم يكتبها أحد."

@@ -1,7 +1,8 @@
 """The wings of kb/ (STYLE.md, "Recommended layout"): no import runs back up a floor.
 
 store < content < search < knowledge and the modules on it < web; the ground floor (config,
-errors, text, urls, fsutil, translation) imports no wing.  Checked on the source (every
+errors, text, urls, fsutil, translation, arabic_messages) imports no wing, and the CLI's
+helpers (cli_support) never reach into the web.  Checked on the source (every
 ``import`` and ``from … import``, inside functions too), so a lazy import cannot hide."""
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from pathlib import Path
 import pytest
 
 KB = Path(__file__).resolve().parents[1] / "kb"
-GROUND = {"config", "errors", "text", "urls", "fsutil", "translation"}
+GROUND = {"config", "errors", "text", "urls", "fsutil", "translation", "arabic_messages"}
 # What each floor must never import.
 FORBIDDEN = {
     "store": ("kb.content", "kb.search", "kb.knowledge", "kb.publishing", "kb.web", "kb.cli"),
     "content": ("kb.search", "kb.knowledge", "kb.publishing", "kb.web", "kb.cli"),
     "search": ("kb.knowledge", "kb.publishing", "kb.web", "kb.cli", "kb.watcher"),
     "ground": ("kb.store", "kb.content", "kb.search", "kb.knowledge", "kb.web", "kb.cli"),
+    # The helpers every command uses: a message, a setting or the database, never a Flask view's
+    # module (only ``kb serve``, in kb/cli.py, starts the web app).
+    "cli_support": ("kb.web",),
 }
 
 
@@ -39,6 +43,7 @@ def _floor_files():
             yield floor, path
     for name in sorted(GROUND):
         yield "ground", KB / f"{name}.py"
+    yield "cli_support", KB / "cli_support.py"
 
 
 @pytest.mark.parametrize(("floor", "path"), list(_floor_files()), ids=lambda v: str(v).rsplit("kb/", 1)[-1])
