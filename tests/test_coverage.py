@@ -79,11 +79,23 @@ def test_dialect_words_mapped_by_the_lexicon_count_as_dialect():
 
 def test_weights_are_idf_here_and_a_missing_word_weighs_less_than_the_rarest():
     reader = FixedReader(body={"سياس": 1, "عميل": 90}, spell={"سياسه", "عميل"})
-    profile = coverage.match_profile(reader, query("سياسة", "عميل", "وش"), {}, parse_synonyms("")[0])
+    profile = coverage.match_profile(reader, query("سياسة", "عميل", "يتحلطم"), {}, parse_synonyms("")[0])
     weights = {term.stem: term.weight for term in profile.terms}
     assert weights["سياس"] == pytest.approx(math.log(1 + 99.5 / 1.5))
     assert weights["عميل"] == pytest.approx(math.log(1 + 10.5 / 90.5))
-    assert weights["وش"] == pytest.approx(coverage.MISSING_WEIGHT * weights["سياس"])
+    assert weights[stem_of("يتحلطم")] == pytest.approx(coverage.MISSING_WEIGHT * weights["سياس"])
+
+
+def test_an_unknown_word_of_two_letters_weighs_little():
+    """GIVEN an MSA question with a mistyped particle ("وا" for "ما") whose other words the articles use
+    THEN the stray token barely lowers the matched share: the keyword side keeps its weight."""
+    reader = FixedReader(body={"اسم": 20, "عام": 30}, spell={"الاسم", "العامه"})
+    profile = coverage.match_profile(reader, query("وا", "الاسم", "العامة"), {}, parse_synonyms("")[0])
+    weights = {term.stem: term.weight for term in profile.terms}
+    rarest = coverage.idf(ARTICLES, 1)
+    assert weights["وا"] == pytest.approx(coverage.SHORT_MISSING_WEIGHT * rarest)
+    assert profile.matched_share() > 0.5 > coverage.MatchProfile(
+        (*profile.terms[1:], coverage.TermMatch("وا", coverage.MISSING_WEIGHT * rarest, "missing")), ARTICLES).matched_share()
 
 
 def test_a_repeated_word_counts_once():

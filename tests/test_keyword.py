@@ -204,6 +204,20 @@ def test_correct_words_are_not_expanded(reader):
     assert keyword.typo_expansions(reader, query, Vocabulary()) == {query.stems[1]: ["استرداد"]}
 
 
+def test_a_typo_whose_stem_is_two_letters_is_looked_up_through_the_typed_word(tmp_path):
+    """GIVEN an article about the language ("اللغة")
+    WHEN the question mistypes it with a neighbouring key ("اللفة": light10 leaves "لف")
+    THEN the typed word's one-edit neighbour is found, and so is the article."""
+    knowledge = keyword_only_kb(tmp_path, {"language.md": article_file("تعلم اللغة", "دروس اللغة العربية للمبتدئين."),
+                                           "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام.")})
+    query = keyword.analyze_query("اللفة", 500)
+    assert query.stems == ("لف",)
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        expansions = keyword.typo_expansions(searcher.reader(), query, Vocabulary())
+    assert expansions == {"لف": [keyword.stem("اللغه")]}
+    assert slugs(knowledge, "اللفة") == ["language"]
+
+
 def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
     """Light10 strips "بال"/"لل" but keeps a bare "ل"/"ب" glued to a word without the article."""
     query = keyword.analyze_query("لاسترداد مبلغ", 500)

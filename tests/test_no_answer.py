@@ -220,6 +220,10 @@ def test_unknown_words_need_more_and_another_language_less():
     nothing = calibration.KeywordEvidence({}, frozenset(), known=False)
     assert calibration.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
     assert calibration.answering([("a", 0.88)], nothing, cut) == {"a"}
+    # Typo candidates are all it has (a misspelt question): half a margin more, 0.855.
+    guessed = calibration.KeywordEvidence({"a": 0.3}, frozenset(), known=False)
+    assert calibration.answering([("a", 0.85)], guessed, cut) is None
+    assert calibration.answering([("a", 0.86)], guessed, cut) == {"a"}
     common = calibration.KeywordEvidence({"a": 0.1}, frozenset())
     assert calibration.answering([("a", 0.82)], common, cut) is None
     assert calibration.answering([("a", 0.82)], common, cut, cross_language=True) == {"a"}

@@ -110,7 +110,8 @@ def test_word_spans_are_the_words_as_written(text, words):
 @pytest.mark.parametrize(
     "word",
     ["في", "من", "على", "إلى", "الى", "عن", "هل", "كيف", "ماذا", "لماذا", "هذا", "هذه", "التي", "الذي", "أو", "ثم",
-     "اليوم", "غدا", "أمس", "الآن", "حاليا"],  # adverbs of time only place a question in time
+     "اليوم", "غدا", "أمس", "الآن", "حاليا",  # adverbs of time only place a question in time
+     "بماذا", "ولماذا", "وكيف", "ومتى", "لمن", "مما"],  # question words with a joined letter
 )
 def test_arabic_stop_words(word):
     assert is_stopword(normalize_arabic(word))
