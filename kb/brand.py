@@ -27,8 +27,10 @@ from urllib.parse import urlsplit
 
 from kb.store.db import Connection
 from kb.errors import KbError
+from kb.svgsafe import MAX_SVG_BYTES
 from kb.svgsafe import UnsafeSvg
 from kb.svgsafe import sanitize_svg
+from kb.translation import N_
 
 DEFAULT_PRIMARY = "#0c5aa6"
 # What the primary colour is drawn with or on (site.css): button text, page and card backgrounds.
@@ -105,7 +107,8 @@ def parse_color(value: str) -> str:
     """'#1a2b3c' from '#1A2B3C', '1a2b3c' or '#abc'; KbError if it is no hex colour."""
     match = _HEX.fullmatch((value or "").strip())
     if not match:
-        raise KbError("bad_color", f"{value!r} is not a colour like #0c5aa6.", field="primary_color")
+        raise KbError("bad_color", N_("“%(value)s” is not a colour: write it like #0c5aa6.", value=(value or "").strip()),
+                      field="primary_color")
     digits = match.group(1).lower()
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
@@ -183,43 +186,48 @@ def parse_footer_links(text: str) -> tuple[FooterLink, ...]:
             continue
         label, sep, url = (part.strip() for part in line.rpartition("|"))
         if not sep or not label or not url:
-            raise _error("footer_link_format", f"Line {number}: write it as “label | https://…”.", "footer_links",
-                         line=number)
+            raise KbError("footer_link_format", N_("Line %(line)d: write it as “label | https://…”.", line=number),
+                          field="footer_links")
         parts = urlsplit(url)
         local = url.startswith("/") and not url.startswith("//")
         if not local and parts.scheme not in ("http", "https", "mailto"):
-            raise _error("footer_link_scheme", f"Line {number}: {url!r} must start with https://, http://, mailto: or /.",
-                         "footer_links", line=number, url=url)
+            raise KbError("footer_link_scheme", N_("Line %(line)d: %(url)s must start with https://, http://, mailto: or /.",
+                                                   line=number, url=url), field="footer_links")
         links.append(FooterLink(label[:MAX_NAME_CHARS], url))
     if len(links) > MAX_FOOTER_LINKS:
-        raise _error("too_many_footer_links", f"At most {MAX_FOOTER_LINKS} footer links.", "footer_links",
-                     count=MAX_FOOTER_LINKS)
+        raise KbError("too_many_footer_links", N_("At most %(count)d footer links.", count=MAX_FOOTER_LINKS),
+                      field="footer_links")
     return tuple(links)
 
 
 def clean_asset(data: bytes, filename: str, field_name: str) -> tuple[bytes, str]:
     """(bytes to store, MIME type) of an uploaded logo or favicon: PNG as is, SVG sanitized."""
     if not data:
-        raise _error("empty_file", "The file is empty.", field_name)
+        raise KbError("empty_file", N_("The file is empty."), field=field_name)
     if len(data) > MAX_ASSET_BYTES:
-        raise _error("file_too_large", f"The file is larger than {MAX_ASSET_BYTES // 1024} KB.", field_name,
-                     size=MAX_ASSET_BYTES // 1024)
+        raise KbError("file_too_large", N_("The file is larger than %(size)d KB.", size=MAX_ASSET_BYTES // 1024),
+                      field=field_name)
     if data.startswith(PNG_SIGNATURE):
         return data, "image/png"
     if filename.lower().endswith(".svg") or data.lstrip()[:5] in (b"<svg ", b"<?xml") or b"<svg" in data[:512]:
         try:
             return sanitize_svg(data), "image/svg+xml"
         except UnsafeSvg as exc:
-            raise _error(f"svg_{exc.reason}", f"This SVG cannot be used: {exc}.", field_name,
-                         size=MAX_ASSET_BYTES // 1024) from None
-    raise _error("bad_image_type", "Upload a PNG or an SVG image.", field_name)
+            raise KbError(f"svg_{exc.reason}", _unusable_svg(exc.reason), field=field_name) from None
+    raise KbError("bad_image_type", N_("Upload a PNG or an SVG image."), field=field_name)
 
 
-def _error(code: str, message: str, field_name: str, **values) -> KbError:
-    """A KbError whose ``values`` let the web layer say it in the page's language (by ``code``)."""
-    error = KbError(code, message, field=field_name)
-    error.values = values  # type: ignore[attr-defined]
-    return error
+def _unusable_svg(reason: str) -> str:
+    """Why an uploaded SVG cannot be used (kb.svgsafe's ``reason``), as a Message the page shows
+    in its reader's language (kb.svgsafe's own text is English detail for the logs)."""
+    if reason == "too_large":
+        return N_("The file is larger than %(size)d KB.", size=MAX_SVG_BYTES // 1024)
+    return {
+        "not_utf8": N_("This SVG cannot be used: it is not UTF-8 text."),
+        "doctype": N_("This SVG cannot be used: it declares a DOCTYPE or entities."),
+        "not_xml": N_("This SVG cannot be used: it is not well-formed XML."),
+        "not_svg": N_("This file is not an SVG image."),
+    }.get(reason) or N_("This file is not an SVG image.")
 
 
 # -- storage ---------------------------------------------------------------------------------------

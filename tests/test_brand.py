@@ -13,6 +13,7 @@ from staff_fixtures import StaffClient
 from staff_fixtures import cheap_hashing  # noqa: F401 - fixtures
 from staff_fixtures import staff_app  # noqa: F401
 
+from kb.brand import MAX_ASSET_BYTES
 from kb.brand import MIN_CONTRAST
 from kb.brand import Brand
 from kb.brand import BrandStore
@@ -28,6 +29,8 @@ from kb.store.db import Database
 from kb.errors import KbError
 from kb.svgsafe import UnsafeSvg
 from kb.svgsafe import sanitize_svg
+from kb.translation import Message
+from kb.translation import translations
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 HOSTILE_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
@@ -141,6 +144,37 @@ def test_bad_footer_links_are_refused_with_the_line(text):
     with pytest.raises(KbError) as raised:
         parse_footer_links(text)
     assert raised.value.field == "footer_links"
+
+
+REFUSED = {
+    "colour": lambda: parse_color("azure"),
+    "link format": lambda: parse_footer_links("no address"),
+    "link scheme": lambda: parse_footer_links("x | javascript:alert(1)"),
+    "too many links": lambda: parse_footer_links("\n".join(f"l{i} | /p{i}" for i in range(9))),
+    "empty file": lambda: clean_asset(b"", "logo.png", "logo"),
+    "large file": lambda: clean_asset(b"x" * (MAX_ASSET_BYTES + 1), "logo.png", "logo"),
+    "not png or svg": lambda: clean_asset(b"GIF89a", "logo.gif", "logo"),
+    "svg not utf-8": lambda: clean_asset(b"\xff\xfe<svg/>", "logo.svg", "logo"),
+    "svg not xml": lambda: clean_asset(b"<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>", "logo.svg", "logo"),
+    "svg doctype": lambda: clean_asset(b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "a">]><svg>&a;</svg>',
+                                       "logo.svg", "logo"),
+    "not svg": lambda: clean_asset(b"<svg><rect/></svg>", "logo.svg", "logo"),
+}
+
+
+@pytest.mark.parametrize("refuse", REFUSED.values(), ids=REFUSED.keys())
+def test_every_refusal_reads_in_english_and_has_its_arabic(refuse):
+    """GIVEN a bad colour, footer link or upload
+    WHEN kb.brand refuses it
+    THEN its message is a Message (kb.translation.N_): English as text (logs, the API), and the
+    Arabic catalog says it with its values, as the staff page shows it."""
+    with pytest.raises(KbError) as raised:
+        refuse()
+    message = raised.value.message
+    assert isinstance(message, Message) and not re.search("[\u0621-\u064A]", message)
+    arabic = message.in_language(translations("ar").gettext)
+    assert re.search("[\u0621-\u064A]", arabic) and arabic != message
+    assert all(str(value) in arabic for value in message.values.values())
 
 
 # -- storage -------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kb.store import audit
 from kb.brand import MAX_ASSET_BYTES
@@ -31,26 +30,13 @@ from kb.errors import KbError
 from kb.web import i18n
 from kb.web.branding import forget_brand
 from kb.web.branding import store
+from kb.web.messages import translated
 from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
 from kb.web.staff.access import site_changed
 
 MAX_NAME_CHARS = 80
-# kb.brand's errors (English, for logs and the CLI) in the page's language, by code.
-ERROR_MESSAGES = {
-    "footer_link_format": _l("Line %(line)d: write it as “label | https://…”."),
-    "footer_link_scheme": _l("Line %(line)d: %(url)s must start with https://, http://, mailto: or /."),
-    "too_many_footer_links": _l("At most %(count)d footer links."),
-    "empty_file": _l("The file is empty."),
-    "file_too_large": _l("The file is larger than %(size)d KB."),
-    "bad_image_type": _l("Upload a PNG or an SVG image."),
-    "svg_too_large": _l("The file is larger than %(size)d KB."),
-    "svg_not_utf8": _l("This SVG cannot be used: it is not UTF-8 text."),
-    "svg_doctype": _l("This SVG cannot be used: it declares a DOCTYPE or entities."),
-    "svg_not_xml": _l("This SVG cannot be used: it is not well-formed XML."),
-    "svg_not_svg": _l("This file is not an SVG image."),
-}
 
 
 @admin_required
@@ -88,8 +74,8 @@ def _color(value: str, errors: dict[str, str]) -> tuple[str | None, str | None]:
         return None, None
     try:
         asked = parse_color(value)
-    except KbError:
-        errors["primary_color"] = _("“%(value)s” is not a colour: write it like #0c5aa6.", value=value.strip())
+    except KbError as exc:
+        errors["primary_color"] = translated(exc.message)
         return None, None
     used, _ratio = accessible_color(asked)
     return used, (asked if used != asked else None)
@@ -99,7 +85,7 @@ def _footer_links(text: str, errors: dict[str, str]):
     try:
         return parse_footer_links(text)
     except KbError as exc:
-        errors["footer_links"] = _message(exc)
+        errors["footer_links"] = translated(exc.message)
         return ()
 
 
@@ -113,13 +99,8 @@ def _asset(name: str, errors: dict[str, str]):
     try:
         return clean_asset(upload.read(MAX_ASSET_BYTES + 1), upload.filename, name)
     except KbError as exc:
-        errors[name] = _message(exc)
+        errors[name] = translated(exc.message)
         return "keep"
-
-
-def _message(exc: KbError) -> str:
-    message = ERROR_MESSAGES.get(exc.code)
-    return str(message) % getattr(exc, "values", {}) if message is not None else exc.message
 
 
 def _values_of(brand) -> dict[str, str]:
