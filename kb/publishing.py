@@ -154,11 +154,13 @@ class TrashItem:
 class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase."""
 
-    def __init__(self, knowledge: KnowledgeBase, db: Connection):
+    def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None):
+        """`node`: this node's name in the change log (:func:`node_id`), when the caller has
+        it already (the staff views build a Publisher per request and keep the name per app)."""
         self.knowledge = knowledge
         self.db = db
         self.articles_dir = Path(knowledge.articles_dir)
-        self.node_id = node_id(knowledge)
+        self.node_id = node if node is not None else node_id(knowledge)
 
     # -- reading -------------------------------------------------------------------------------
 

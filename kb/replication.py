@@ -148,6 +148,7 @@ class Replicator:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener = None
+        self._caught_up_at: float | None = None  # monotonic time of the last poll that found nothing new
 
     # -- where this node is ----------------------------------------------------------------------
 
@@ -306,13 +307,13 @@ class Replicator:
                 applied += len(batch)
                 if touched and self.on_change is not None:
                     self.on_change()
+            self._caught_up_at = time.monotonic()  # the poll found nothing after self.position
         return applied
 
     def _apply(self, conn, states: list[changes.FileState]) -> bool:
         """Files, index and catalog for these files' current states; whether the catalog changed."""
         generation = self.knowledge.store.current()
         manifest = Manifest.load(generation) if generation is not None else None
-        touched = False
         durable = len(states) <= _DURABLE_ONE_BY_ONE
         catalog = _CatalogBatch(self.knowledge.catalog)
         try:
@@ -388,7 +389,7 @@ class Replicator:
         if manifest is not None and (entry is None or entry.get("checksum") != article.checksum
                                      or entry.get("path") != state.path):
             try:
-                catalog.indexed(self.knowledge.upsert(path), held)  # it puts the article in the catalog itself
+                catalog.indexed(self.knowledge.upsert(path))  # it puts the article in the catalog itself
                 return True
             except KbError as exc:
                 logger.error("replication: could not index %s: %s", state.path, exc.message)
@@ -477,16 +478,30 @@ class Replicator:
     # -- the health report ------------------------------------------------------------------------------
 
     def status(self) -> dict:
-        """This node's lag behind the change log, for /api/v1/health."""
+        """This node's lag behind the change log, for /api/v1/health and the staff landing page.
+
+        While the applier thread polls and its last poll (within three poll intervals) found
+        nothing after this process's position, the head is that position and nothing is
+        behind: answered from memory, no query per request.  Otherwise (no thread, a catch-up
+        in progress, the database failing) the change log is asked."""
+        if self._thread is not None and self._caught_up_at is not None \
+                and time.monotonic() - self._caught_up_at <= 3 * self.poll_seconds:
+            head, behind = self.position, 0
+        else:
+            head, behind = self._queried_lag()
+        return {"node_id": self.node_id, "applied_seq": self.position, "head_seq": head,
+                "changes_behind": max(0, head - self.position), "seconds_behind": behind,
+                "notifications": "listen" if self.listening else "poll", "running": self._thread is not None}
+
+    def _queried_lag(self) -> tuple[int, int]:
+        """The change log's head and the age in seconds of the oldest change after this position."""
         conn = self.database.connection()
         head = changes.head(conn)
         oldest = changes.oldest_after(conn, self.position)
         behind = 0
         if oldest:
             behind = max(0, int(time.time() - calendar.timegm(time.strptime(oldest, TIMESTAMP_FORMAT))))
-        return {"node_id": self.node_id, "applied_seq": self.position, "head_seq": head,
-                "changes_behind": max(0, head - self.position), "seconds_behind": behind,
-                "notifications": "listen" if self.listening else "poll", "running": self._thread is not None}
+        return head, behind
 
 
 class _CatalogBatch:
@@ -502,6 +517,7 @@ class _CatalogBatch:
         self.catalog = catalog
         self.entries: dict[str, object | None] = {}  # slug -> Article, or None: leaves the catalog
         self._by_path: dict[Path, set[str]] | None = None
+        self._path_of: dict[str, Path] = {}
 
     def get(self, slug: str):
         return self.entries[slug] if slug in self.entries else self.catalog.articles.get(slug)
@@ -512,28 +528,30 @@ class _CatalogBatch:
             self._by_path = {}
             for slug, article in self.catalog.articles.items():
                 self._by_path.setdefault(article.path, set()).add(slug)
+                self._path_of[slug] = article.path
             for slug, article in self.entries.items():
-                self._move(slug, self.catalog.articles.get(slug), article)
+                self._move(slug, article)
         return sorted(self._by_path.get(path, ()))
 
     def put(self, slug: str, article) -> None:
         """`slug` holds `article` (None: it leaves the catalog) once the batch is swapped in."""
-        self._move(slug, self.get(slug), article)
+        self._move(slug, article)
         self.entries[slug] = article
 
-    def indexed(self, article, held) -> None:
-        """KnowledgeBase.upsert put `article` in the catalog itself, where `held` was: no entry
-        of this batch may undo it."""
+    def indexed(self, article) -> None:
+        """KnowledgeBase.upsert put `article` in the catalog itself: no entry of this batch may undo it."""
         self.entries.pop(article.slug, None)
-        self._move(article.slug, held, article)
+        self._move(article.slug, article)
 
-    def _move(self, slug: str, old, new) -> None:
+    def _move(self, slug: str, article) -> None:
         if self._by_path is None:
             return
+        old = self._path_of.pop(slug, None)
         if old is not None:
-            self._by_path.get(old.path, set()).discard(slug)
-        if new is not None:
-            self._by_path.setdefault(new.path, set()).add(slug)
+            self._by_path[old].discard(slug)
+        if article is not None:
+            self._by_path.setdefault(article.path, set()).add(slug)
+            self._path_of[slug] = article.path
 
     def swap(self) -> None:
         if not self.entries:

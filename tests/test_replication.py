@@ -22,6 +22,7 @@ from conftest import make_settings
 
 from kb.cli import cli
 from kb.content import revisions
+from kb.content.articles import load_articles
 from kb.content.editing import ArticleForm
 from kb.knowledge import KnowledgeBase
 from kb.publishing import Conflict
@@ -299,6 +300,30 @@ def test_workers_sharing_one_folder_refresh_one_catalog_entry(cluster, database_
         database.close()
 
 
+def test_one_batch_of_renames_deletes_and_new_articles_leaves_the_catalog_as_the_folder(cluster):
+    """GIVEN a node whose applier is stopped while another renames an article, deletes one,
+    unpublishes one and publishes a new one under the renamed article's old slug
+    WHEN it applies them all in one batch (the catalog's path map built once, swapped in once)
+    THEN its catalog holds what a fresh read of its folder holds, and search agrees."""
+    one, two = cluster("one"), cluster("two")
+    two.replicator.stop()
+    opened = one.publisher.open(SLUG)
+    one.publisher.save(SLUG, replace(opened.form, slug="positive-words"), "publish", opened.token)
+    one.publisher.delete("handling-angry-customers")
+    one.publisher.unpublish("time-and-stress-management")
+    one.publisher.create(new_form(slug=SLUG), "publish")  # the freed slug, at a new path
+    before = two.knowledge.catalog.articles
+    assert two.replicator.apply_pending() >= 4
+    catalog = two.knowledge.catalog.articles
+    assert catalog is not before  # swapped, not changed under readers
+    folder = load_articles(two.base / "articles").articles
+    assert {slug: a.path for slug, a in catalog.items()} == {slug: a.path for slug, a in folder.items()}
+    assert {slug: a.checksum for slug, a in catalog.items()} == {slug: a.checksum for slug, a in folder.items()}
+    assert "handling-angry-customers" not in catalog and catalog["time-and-stress-management"].status == "draft"
+    assert catalog[SLUG].path != catalog["positive-words"].path and catalog[SLUG].path.exists()
+    assert two.finds(WORD) == [SLUG]
+
+
 def test_health_reports_the_lag(cluster):
     """GIVEN a node whose applier is stopped while another publishes
     WHEN its /api/v1/health is read THEN it says how many changes and seconds it is behind;
@@ -353,6 +378,36 @@ def test_edits_made_on_a_stopped_nodes_disk(cluster):
     assert any(r.state == "conflict" and "نسخة القرص المحلية." in r.text for r in history)
     assert again.replicator.status()["changes_behind"] == 0 or eventually(
         lambda: again.replicator.status()["changes_behind"] == 0)
+
+
+def test_a_running_applier_reports_its_lag_from_its_last_poll(cluster, database_url, monkeypatch):
+    """GIVEN a node whose applier thread has caught up
+    WHEN its lag is asked for (every /api/v1/health and staff landing page) THEN the answer
+    comes from the applier's last poll, with the numbers the change log gives, and no query;
+    once its applier is stopped, the change log is asked again and shows what it missed."""
+    one, two = cluster("one"), cluster("two")
+    two.replicator.stop()
+    database = Database(database_url)
+    applier = Replicator(two.knowledge, database, poll_seconds=5.0)  # its last poll stays fresh for 15 s
+    one.publisher.create(new_form(), "publish")
+    applier.start()
+    asked: list[str] = []
+    real_head, real_oldest = changes.head, changes.oldest_after
+    monkeypatch.setattr(changes, "head", lambda conn: asked.append("head") or real_head(conn))
+    monkeypatch.setattr(changes, "oldest_after", lambda conn, seq: asked.append("oldest") or real_oldest(conn, seq))
+    try:
+        # Caught up, and its poll after the last batch done (until then the change log is asked).
+        status = eventually(lambda: not asked.clear() and (s := applier.status())["changes_behind"] == 0
+                            and not asked and s, what="the applier caught up")
+        assert status["applied_seq"] == status["head_seq"] == real_head(database.connection())
+        assert status["seconds_behind"] == 0
+        assert status["running"] is True
+    finally:
+        applier.stop()
+    one.publisher.unpublish("free-shipping")
+    status = applier.status()
+    assert asked and status["changes_behind"] >= 1 and status["running"] is False
+    database.close()
 
 
 def test_the_staff_landing_page_says_when_this_server_is_behind(staff_app, editor):

@@ -460,3 +460,20 @@ def test_running_server_picks_up_files_changed_on_disk(staff_app, anonymous):
     finally:
         watcher.stop()
     assert staff_app.extensions["kb_watcher"] is watcher
+
+
+def test_the_node_name_is_worked_out_once_per_app(staff_app, editor, monkeypatch):
+    """GIVEN the staff app WHEN an editor opens an article again and again (each request builds
+    a Publisher) THEN this node's name in the change log (the host name and a hash of the
+    resolved index folder) is worked out once for the app, not once per request."""
+    from kb import publishing
+    from kb.store import changes
+
+    worked_out = []
+    real = changes.default_node_id
+    monkeypatch.setattr(changes, "default_node_id", lambda folder: worked_out.append(folder) or real(folder))
+    staff_app.extensions.pop("kb_node_id", None)
+    for _ in range(3):
+        assert editor.get(f"/staff/articles/{SLUG}/edit").status_code == 200
+    assert len(worked_out) == 1
+    assert staff_app.extensions["kb_node_id"] == publishing.node_id(staff_app.extensions["kb"])

@@ -31,6 +31,7 @@ from kb.store import staff_sessions
 from kb.store import users
 from kb.errors import KbError
 from kb.content.media import media_file
+from kb import publishing
 from kb.publishing import Publisher
 
 SESSION_HOURS = staff_sessions.SESSION_HOURS
@@ -44,7 +45,16 @@ def db():
 
 
 def publisher() -> Publisher:
-    return Publisher(current_app.extensions["kb"], db())
+    return Publisher(current_app.extensions["kb"], db(), node=node_id())
+
+
+def node_id() -> str:
+    """This node's name in the change log, worked out once per app rather than per staff
+    request (it resolves the index folder and hashes it: kb.publishing.node_id)."""
+    extensions = current_app.extensions
+    if "kb_node_id" not in extensions:
+        extensions["kb_node_id"] = publishing.node_id(extensions["kb"])
+    return extensions["kb_node_id"]
 
 
 def current_user() -> users.User | None:
