@@ -125,6 +125,37 @@ def test_the_background_sweeper_deletes_finished_windows(database_url):
     assert start_sweeper(RedisRateLimits("redis://127.0.0.1:1/0")) is None
 
 
+def test_a_serving_process_starts_the_sweeper(session_kb, tmp_path):
+    """GIVEN an app WHEN kb serve's start (kb.serving.start_node) runs THEN the sweeper of its
+    database counters runs in the background beside the watcher and the applier; without
+    threads (the reloader's parent) it does not."""
+    import gc
+
+    from kb.knowledge import KnowledgeBase
+    from kb.serving import start_node
+    from kb.web import create_app
+
+    base = tmp_path / "site"
+    shutil.copytree(session_kb.articles_dir, base / "articles")
+    shutil.copytree(session_kb.store.root, base / "index")
+    knowledge = KnowledgeBase.from_settings(make_settings(base), embedder=session_kb.embedder)
+    app = create_app(knowledge.settings, knowledge=knowledge, test_config={"TESTING": True})
+    try:
+        start_node(app, threads=False)
+        assert "kb_rate_limit_sweeper" not in app.extensions
+        start_node(app)
+        sweeper = app.extensions["kb_rate_limit_sweeper"]
+        assert isinstance(sweeper, Sweeper) and sweeper.limits is app.extensions["kb_rate_limits"]
+        assert "kb-rate-limit-sweep" in [thread.name for thread in threading.enumerate()]
+    finally:
+        gc.unfreeze()
+        for name in ("kb_rate_limit_sweeper", "kb_watcher", "kb_replication"):
+            if app.extensions.get(name) is not None:
+                app.extensions[name].stop()
+        knowledge.close()
+        app.extensions["kb_db"].close()
+
+
 def test_a_refused_hit_is_not_counted(database_url):
     clock = Clock(1_800_000_000.0)
     limits = DatabaseRateLimits(Database(database_url), clock=clock)
