@@ -518,12 +518,19 @@ class _CatalogBatch:
         self.entries: dict[str, object | None] = {}  # slug -> Article, or None: leaves the catalog
         self._by_path: dict[Path, set[str]] | None = None
         self._path_of: dict[str, Path] = {}
+        self._scanned = False
 
     def get(self, slug: str):
         return self.entries[slug] if slug in self.entries else self.catalog.articles.get(slug)
 
     def slugs_at(self, path: Path) -> list[str]:
         """The slugs the catalog (with this batch's entries) holds for an article file."""
+        if self._by_path is None and not self._scanned:
+            # The first look-up scans (a batch of one change, the usual publish, costs what it
+            # did; building the map costs about two scans); the second builds the map.
+            self._scanned = True
+            found = {slug for slug, a in self.catalog.articles.items() if a.path == path and slug not in self.entries}
+            return sorted(found | {slug for slug, a in self.entries.items() if a is not None and a.path == path})
         if self._by_path is None:
             self._by_path = {}
             for slug, article in self.catalog.articles.items():
