@@ -207,7 +207,8 @@ class _Archive:
         self.temp.unlink(missing_ok=True)
 
 
-def backup(settings: Settings, path: Path, index_root: Path | None = None, database: Database | None = None) -> BackupReport:
+def backup(settings: Settings, path: Path, index_root: Path | None = None,
+           database: Database | None = None) -> BackupReport:
     """Write the archive of `settings`' database, articles and settings to `path` (atomically).
     `database`: the caller's, already opened and migrated (``kb backup`` checks it first), so
     it is not opened and migrated twice; its connections are closed at the end either way."""
