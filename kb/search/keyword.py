@@ -72,6 +72,7 @@ whoosh_fixes.apply()
 # 6: reference lists, link lists and tables of contents are no longer passages (kb.search.passages).
 # 7: articles with a summary get an about vector (title, summary, tags), kb.search.passages.about_text.
 # 8: adverbs of time (اليوم، غدا، أمس، البارحة، حاليا) are stop words (kb.text).
+# 9: question words with a joined letter (بماذا، ولماذا، لمن، مما ...) are stop words (kb.text).
 ANALYZER_VERSION = 9
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
