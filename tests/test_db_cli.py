@@ -10,9 +10,10 @@ from kb.cli import cli
 from kb.config import load_settings
 from kb.errors import KbError
 from kb.store import db as kbdb
+from kb.store import migrate as kbmigrate
 from kb.store.db import Database
 
-MIGRATIONS = [path.stem for path in kbdb.migration_files()]
+MIGRATIONS = [path.stem for path in kbmigrate.migration_files()]
 
 
 pytestmark = pytest.mark.usefixtures("no_kb_environment")

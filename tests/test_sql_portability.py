@@ -30,8 +30,8 @@ from kb.store import users
 from kb.store.analytics import Analytics
 from kb.store.analytics import ArticleVotes
 from kb.store.db import Database
-from kb.store.db import migrate
-from kb.store.db import migration_files
+from kb.store.migrate import migrate
+from kb.store.migrate import migration_files
 from kb.web.staff.admin import agent_feedback
 from kb.widget_origins import WidgetOrigins
 from kb.widget_origins import parse_origin

@@ -192,10 +192,10 @@ def test_a_database_from_before_server_side_sessions_upgrades_with_its_accounts(
     WHEN kb starts with 0004 THEN the accounts are kept, the old column is gone, sessions work."""
     import shutil
 
-    from kb.store.db import MIGRATIONS_DIR
     from kb.store.db import connect
-    from kb.store.db import migrate
     from kb.store.db import table_columns
+    from kb.store.migrate import MIGRATIONS_DIR
+    from kb.store.migrate import migrate
 
     old = tmp_path / "migrations-0003"
     old.mkdir()

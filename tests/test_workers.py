@@ -26,7 +26,7 @@ from cluster_harness import wait_for
 from conftest import make_settings
 from kb.config import ensure_secret_key
 from kb.store.db import Database
-from kb.store.db import migration_files
+from kb.store.migrate import migration_files
 from kb.store.secrets import app_secret_key
 from kb.store.secrets import shared_secret
 
