@@ -1,46 +1,44 @@
 """``kb backup FILE`` / ``kb restore FILE``: the database, the articles and the settings in one
 archive, taken while the site serves, restorable into either database.
 
-The archive is a gzip'd tar with a portable content, so a backup of a SQLite install restores
+The archive's format (its members, the manifest, the checks) is kb.backup_archive; this module
+takes and restores one.  The content is portable, so a backup of a SQLite install restores
 into PostgreSQL (how a team moves to several machines) and back:
 
-- ``database/<table>.jsonl``: every row of every table as one JSON object a line (bytes as
-  ``{"$bytes": base64}``), all read from ONE snapshot: SQLite's backup API copies the file
-  page by page into a temporary copy (writers go on meanwhile; the copy is one consistent
-  moment), PostgreSQL reads every table in one REPEATABLE READ, READ ONLY transaction;
-- ``articles/``: the collection.  When the database holds it (kb.store.changes, cluster
-  mode), the files are written from the SAME snapshot, so articles and revisions agree;
-  otherwise the articles folder is copied, and the snapshot taken, under the publish lock
-  (no editor write can fall between the two);
-- ``settings/``: kb.toml (when there is one) and the generated secret key (data_dir's file;
-  on PostgreSQL the key is a row of ``shared_secrets``, in the tables);
-- ``manifest.json`` (the last member): the format version, the migrations applied, the row
-  count of each table and the SHA-256 of every member.
+- the tables are all read from ONE snapshot: SQLite's backup API copies the file page by
+  page into a temporary copy (writers go on meanwhile; the copy is one consistent moment),
+  PostgreSQL reads every table in one REPEATABLE READ, READ ONLY transaction;
+- the articles: when the database holds them (kb.store.changes, cluster mode), the files
+  are written from the SAME snapshot, so articles and revisions agree; otherwise the
+  articles folder is copied, and the snapshot taken, under the publish lock (no editor
+  write can fall between the two);
+- the settings: kb.toml and the secret key (data_dir's file; on PostgreSQL the key is a
+  row of ``shared_secrets``, in the tables).
 
-A restore checks the archive before touching anything (format, version, every checksum,
-migrations this kb knows), refuses a target that already has content unless ``force`` (then
-the old SQLite file and articles folder are moved aside, never deleted), creates the schema
-as the archive's migrations left it, loads the rows, applies the newer migrations, writes
-the articles and the secret key, and rebuilds the index.
+A restore checks the archive before touching anything (kb.backup_archive.read_archive),
+refuses a target that already has content unless ``force`` (then the old SQLite file and
+articles folder are moved aside, never deleted), creates the schema as the archive's
+migrations left it, loads the rows, applies the newer migrations, writes the articles and
+the secret key, and rebuilds the index.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import io
 import json
-import os
 import shutil
 import sqlite3
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from kb.backup_archive import ArchiveWriter
+from kb.backup_archive import FORMAT
+from kb.backup_archive import VERSION
+from kb.backup_archive import archived_rows
+from kb.backup_archive import read_archive
 from kb.config import Settings
 from kb.config import config_path
 from kb.errors import KbError
@@ -51,17 +49,14 @@ from kb.store import changes
 from kb.store.db import Connection
 from kb.store.db import Database
 from kb.store.db import connect
-from kb.store.db import migrate
-from kb.store.db import migration_files
 from kb.store.db import table_columns
 from kb.store.db import utc_timestamp
+from kb.store.migrate import migrate
+from kb.store.migrate import migration_files
 from kb.store.secrets import SECRET_KEY
 from kb.store.secrets import set_shared_secret
 from kb.translation import N_
 
-FORMAT = "kb-backup"
-VERSION = 1
-MANIFEST = "manifest.json"
 _BATCH = 500  # rows inserted per statement batch on restore
 
 
@@ -97,20 +92,6 @@ def _tables(conn: Connection) -> list[str]:
         rows = conn.execute("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = "
                             "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
     return [row["name"] for row in rows]
-
-
-def _encode(value):
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    return str(value)
-
-
-def _decode(value):
-    if isinstance(value, dict) and "$bytes" in value:
-        return base64.b64decode(value["$bytes"])
-    return value
 
 
 def _dump_tables(conn: Connection) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -172,39 +153,7 @@ def _folder_files(articles_dir: Path) -> dict[str, bytes]:
     return files
 
 
-# -- writing the archive -----------------------------------------------------------------------
-
-
-class _Archive:
-    """A tar.gz written member by member, each one's SHA-256 noted for the manifest."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self.tar = tarfile.open(self.temp, "w:gz", compresslevel=6)
-        self.checksums: dict[str, str] = {}
-        self.mtime = time.time()
-
-    def add(self, name: str, data: bytes) -> None:
-        info = tarfile.TarInfo(name)
-        info.size, info.mtime, info.mode = len(data), self.mtime, 0o600 if name.startswith("settings/") else 0o644
-        self.tar.addfile(info, io.BytesIO(data))
-        self.checksums[name] = hashlib.sha256(data).hexdigest()
-
-    def finish(self, manifest: dict) -> int:
-        manifest["checksums"] = self.checksums
-        self.add(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode())
-        self.tar.close()
-        with open(self.temp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(self.temp, 0o600)  # it holds the secret key and password hashes
-        os.replace(self.temp, self.path)
-        return self.path.stat().st_size
-
-    def abandon(self) -> None:
-        with contextlib.suppress(Exception):
-            self.tar.close()
-        self.temp.unlink(missing_ok=True)
+# -- taking a backup ----------------------------------------------------------------------------
 
 
 def backup(settings: Settings, path: Path, index_root: Path | None = None,
@@ -215,7 +164,7 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None,
     started = time.monotonic()
     path = Path(path)
     database = database or Database.from_settings(settings)
-    archive = _Archive(path)
+    archive = ArchiveWriter(path)
     try:
         with _publish_lock(index_root or settings.index_dir):
             with _snapshot(database) as conn:
@@ -226,8 +175,7 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None,
                 files = _folder_files(settings.articles_dir)
         counts = {}
         for table, (columns, rows) in tables.items():
-            lines = [json.dumps(dict(zip(columns, map(_encode, row))), ensure_ascii=False) for row in rows]
-            archive.add(f"database/{table}.jsonl", ("\n".join(lines) + "\n" if lines else "").encode())
+            archive.add_table(table, columns, rows)
             counts[table] = {"rows": len(rows), "columns": columns}
         for name, data in sorted(files.items()):
             archive.add(f"articles/{name}", data)
@@ -272,54 +220,6 @@ def _publish_lock(index_root: Path):
 
 
 # -- restoring -----------------------------------------------------------------------------------
-
-
-def _bad(message) -> KbError:
-    return KbError("bad_backup", message)
-
-
-def read_archive(path: Path, into: Path) -> dict:
-    """Extract `path` into `into` and check it: the manifest, the format and version, and the
-    SHA-256 of every member.  Returns the manifest."""
-    path = Path(path)
-    if not path.is_file():
-        raise _bad(N_("%(file)s: no such file", file=str(path)))
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            members = tar.getmembers()
-            for member in members:
-                name = member.name
-                if not member.isfile() or name.startswith("/") or ".." in Path(name).parts:
-                    raise _bad(N_("%(file)s: unexpected member %(member)r: not a kb backup", file=str(path), member=name))
-            tar.extractall(into, filter="data")
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-        raise _bad(N_("%(file)s: not a readable kb backup (%(reason)s)", file=str(path), reason=str(exc))) from exc
-    manifest_path = into / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise _bad(N_("%(file)s: no readable manifest.json: not a kb backup", file=str(path))) from exc
-    if manifest.get("format") != FORMAT:
-        raise _bad(N_("%(file)s: not a kb backup", file=str(path)))
-    if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
-        raise _bad(N_("%(file)s: backup format %(version)s is newer than this kb reads (%(known)s): upgrade kb first",
-                   file=str(path), version=manifest.get("version"), known=VERSION))
-    listed = manifest.get("checksums", {})
-    present = {p.relative_to(into).as_posix() for p in into.rglob("*") if p.is_file()} - {MANIFEST}
-    if set(listed) != present:
-        missing, extra = sorted(set(listed) - present), sorted(present - set(listed))
-        raise _bad(N_("%(file)s: members missing %(missing)s or not listed %(extra)s: the archive is damaged",
-                   file=str(path), missing=", ".join(missing[:5]) or "-", extra=", ".join(extra[:5]) or "-"))
-    for name, checksum in listed.items():
-        if hashlib.sha256((into / name).read_bytes()).hexdigest() != checksum:
-            raise _bad(N_("%(file)s: %(member)s does not match its checksum: the archive is damaged",
-                       file=str(path), member=name))
-    known = {p.stem for p in migration_files()}
-    unknown = sorted(set(manifest.get("migrations", [])) - known)
-    if unknown:
-        raise _bad(N_("%(file)s: made by a newer kb (migrations %(names)s unknown here): upgrade kb first",
-                   file=str(path), names=", ".join(unknown)))
-    return manifest
 
 
 def _has_content(settings: Settings, database: Database) -> list[str]:
@@ -368,15 +268,14 @@ def _load_rows(conn: Connection, folder: Path, manifest: dict) -> int:
     with conn.transaction():
         for table in _fk_order(conn, archived):
             target_columns = set(table_columns(conn, table))
-            lines = (folder / "database" / f"{table}.jsonl").read_text(encoding="utf-8").splitlines()
-            rows = [json.loads(line) for line in lines if line.strip()]
+            rows = archived_rows(folder, table)
             if not rows:
                 continue
             columns = [c for c in manifest["tables"][table]["columns"] if c in target_columns]
             sql = (f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
                    f'VALUES ({", ".join("?" * len(columns))})')
             for start in range(0, len(rows), _BATCH):
-                conn.executemany(sql, [tuple(_decode(row.get(c)) for c in columns) for row in rows[start:start + _BATCH]])
+                conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows[start:start + _BATCH]])
             total += len(rows)
         if conn.dialect == "postgresql":
             _reset_identities(conn, archived)
