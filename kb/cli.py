@@ -269,7 +269,7 @@ def index(ctx: click.Context, full: bool) -> None:
 @click.pass_context
 @handle_errors
 def export_command(ctx: click.Context, target: Path, prune: bool) -> None:
-    from kb.replication import export_collection
+    from kb.replication.collection import export_collection
     from kb.store.db import Database
 
     settings = _settings(ctx)

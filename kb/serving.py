@@ -87,8 +87,8 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     publish and index write locks order them).  `threads` False: no watcher, applier or sweep (the
     parent of Flask's reloader, which only restarts the child that serves)."""
     from kb.publishing import clean_up_articles
-    from kb.replication import prepare_node
-    from kb.replication import start_applier
+    from kb.replication.startup import prepare_node
+    from kb.replication.startup import start_applier
     from kb.store.rate_limits import start_sweeper
     from kb.watcher import ArticleWatcher
     from kb.watcher import start_watcher

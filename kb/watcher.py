@@ -10,7 +10,7 @@ huge article never holds the index's write lock while a publish waits.
 Polling rather than inotify: no extra dependency, works on network and container mounts,
 and a scan of a few thousand ``stat`` calls costs milliseconds.
 
-With a :class:`kb.replication.Replicator` (``kb serve``), the files that changed are
+With a :class:`kb.replication.startup.Replicator` (``kb serve``), the files that changed are
 published to the database instead, as the editor would publish them (a revision and a
 change each), and applied from there like any other change: indexed one by one, on every
 node, with no full re-read of the folder.  Files the applier itself wrote (or a publish of
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from kb.knowledge import KnowledgeBase
-    from kb.replication import Replicator
+    from kb.replication.startup import Replicator
 
 logger = logging.getLogger(__name__)
 

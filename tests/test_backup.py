@@ -27,7 +27,7 @@ from kb.content.editing import ArticleForm
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
 from kb.publishing import Publisher
-from kb.replication import Replicator
+from kb.replication.startup import Replicator
 from kb.store import users
 from kb.store.db import Database
 from kb.store.secrets import app_secret_key

@@ -467,7 +467,7 @@ def test_watcher_sees_every_collection_file_the_cluster_shares(tmp_path):
     WHEN the watcher scans the folder
     THEN it lists each one, and each is a path the cluster shares (one list for both)."""
     from kb.content.articles import COLLECTION_FILES
-    from kb.replication import is_collection_path
+    from kb.replication.collection import is_collection_path
 
     root = tmp_path / "articles"
     root.mkdir()

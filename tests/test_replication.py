@@ -27,9 +27,9 @@ from kb.content.editing import ArticleForm
 from kb.knowledge import KnowledgeBase
 from kb.publishing import Conflict
 from kb.publishing import Publisher
-from kb.replication import Replicator
-from kb.replication import collection_paths
-from kb.replication import export_collection
+from kb.replication.collection import collection_paths
+from kb.replication.collection import export_collection
+from kb.replication.startup import Replicator
 from kb.store import changes
 from kb.store.db import Database
 from kb.watcher import ArticleWatcher

@@ -1,5 +1,4 @@
-"""Nodes that stay in step: every serving process applies the database's change log
-(:mod:`kb.store.changes`) to its articles folder, its indexes and its catalog.
+"""The running applier: each change of the log, as it arrives, made true on this node.
 
 One rule serves every layout.  For each change after this process's position, in order:
 if the file on disk differs from the database's copy, write it atomically (or delete it);
@@ -16,14 +15,8 @@ Where a node is: ``applied.json`` beside its index (the folder and index it desc
 shared by the workers of that folder), mirrored in the ``cluster_nodes`` table for the
 health report of every node.
 
-At start (:meth:`Replicator.prepare`, before the index is reconciled and before serving,
-so a node never serves what the cluster has replaced): the first node with articles and
-an empty database copies its folder in once; a node brings in what changed while it was
-down (a new node with an empty folder: everything); and what was edited on its own disk
-meanwhile (a ``git pull`` while stopped) is published like the watcher's finds.  A local
-file that is neither an old version nor the current one, but which the cluster changed
-too, is kept as a ``conflict`` revision before the cluster's version replaces it: nothing
-is lost.
+Apart from :mod:`.startup`: this is what runs while the node serves (the thread, the
+watcher's publishes, the health report); the start-up runs once before, and builds on it.
 """
 
 from __future__ import annotations
@@ -35,10 +28,10 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Callable
+from typing import Self
 
 from kb.content import revisions
 from kb.content.articles import CATEGORIES_FILE
@@ -48,23 +41,21 @@ from kb.content.articles import load_categories
 from kb.content.articles import parse_article
 from kb.content.articles import read_article_file
 from kb.content.articles import with_category_slug
-from kb.content.media import MEDIA_DIR
-from kb.content.media import MIME_TYPES
 from kb.errors import KbError
-from kb.fsutil import TEMP_NAME
 from kb.fsutil import atomic_write_bytes
 from kb.fsutil import atomic_write_json
 from kb.fsutil import fsync_dir
-from kb.publishing import TRASH_DIR
 from kb.publishing import node_id as publisher_node_id
 from kb.publishing import publish_lock
+from kb.replication.catalog_batch import CatalogBatch
+from kb.replication.collection import file_bytes
+from kb.replication.collection import is_article
+from kb.replication.collection import is_collection_path
 from kb.search.indexing import Manifest
 from kb.store import changes
 from kb.store.db import TIMESTAMP_FORMAT
 
 if TYPE_CHECKING:
-    from flask import Flask
-
     from kb.knowledge import KnowledgeBase
     from kb.store.db import Database
 
@@ -72,66 +63,13 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 POSITION_FILE = "applied.json"
-_BATCH = 500
+BATCH = 500  # changes read from the log per query
 _DURABLE_ONE_BY_ONE = 8  # a batch of more files is written unsynced, then synced once (os.sync)
 
 
-def is_article(path: str) -> bool:
-    """An article of the collection (not a trash copy, not a file of the editors' settings)."""
-    parts = path.split("/")
-    return path.endswith(".md") and not any(part.startswith(("_", ".")) for part in parts)
-
-
-def is_collection_path(path: str) -> bool:
-    """Whether a path under articles/ is part of what the cluster shares."""
-    parts = path.split("/")
-    if not parts or any(part in ("", ".", "..") or part.startswith(".") for part in parts) or TEMP_NAME.match(parts[-1]):
-        return False
-    if len(parts) == 1 and parts[0] in COLLECTION_FILES:
-        return True
-    if parts[0] == MEDIA_DIR:
-        return len(parts) > 1 and parts[-1].rsplit(".", 1)[-1].lower() in MIME_TYPES
-    if parts[0] == TRASH_DIR:
-        return len(parts) == 2 and path.endswith(".md")
-    return is_article(path)
-
-
-def collection_paths(articles_dir: Path) -> list[str]:
-    """Every file of the collection in a folder, as relative '/' paths."""
-    root = Path(articles_dir)
-    found: list[str] = []
-    if not root.is_dir():
-        return found
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        base = Path(folder).relative_to(root)
-        for name in names:
-            relative = (base / name).as_posix()
-            if is_collection_path(relative):
-                found.append(relative)
-    return sorted(found)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
-@dataclass(frozen=True)
-class PrepareReport:
-    """What :meth:`Replicator.prepare` did before serving."""
-
-    seeded: int  # files this node copied into an empty database
-    fetched: int  # files written or deleted here from the database (missed while down, or a new node)
-    published: int  # files edited on this node's disk while it was down, now in the database
-    kept: int  # local edits the cluster had replaced: kept as conflict revisions
-    position: int  # the seq this node is at now
-
-
-class Replicator:
-    """Applies the change log to one KnowledgeBase (its folder, index and catalog)."""
+class Applier:
+    """Applies the change log to one KnowledgeBase (its folder, index and catalog) while the
+    node serves, and publishes the files changed on its disk (the watcher's finds)."""
 
     def __init__(self, knowledge: KnowledgeBase, database: Database, on_change: Callable[[], None] | None = None,
                  poll_seconds: float = POLL_SECONDS):
@@ -172,75 +110,6 @@ class Replicator:
             atomic_write_json(self._position_file, {"node_id": self.node_id, "applied_seq": seq})
         changes.set_node_position(self.database.connection(), self.node_id, seq, applied_at)
 
-    # -- start --------------------------------------------------------------------------------
-
-    def prepare(self) -> PrepareReport:
-        """Before the index is reconciled and before serving: seed, catch up, publish local edits."""
-        conn = self.database.connection()
-        seeded = 0
-        if not changes.seeded(conn) and collection_paths(self.articles_dir):
-            # (A node with an empty folder seeds nothing and marks nothing: a node with the
-            # articles may be starting beside it; its seed then reaches this one as changes.)
-            seeded = changes.seed(conn, self._read_folder, self.node_id)
-        with publish_lock(self.knowledge.store.root):
-            fetched, kept, published, last = self._sync_folder(conn)
-            self._save_position(last.seq if last else self.position, last.created_at if last else None)
-        report = PrepareReport(seeded, fetched, published, kept, self.position)
-        if seeded or fetched or published or kept:
-            logger.info("replication: %d file(s) copied to the database, %d brought in, %d published, %d kept as "
-                        "conflicts; at change %d", seeded, fetched, published, kept, self.position)
-        return report
-
-    def _read_folder(self):
-        for path in collection_paths(self.articles_dir):
-            data = _read(self.articles_dir / path)
-            if data is not None:
-                yield path, data
-
-    def _sync_folder(self, conn) -> tuple[int, int, int, changes.Change | None]:
-        """The folder made equal to the database: files the cluster changed since this node's
-        position are brought in; files edited here meanwhile are published."""
-        start = self.position
-        changed: list[changes.Change] = []
-        while batch := changes.changes_after(conn, changed[-1].seq if changed else start, _BATCH * 10):
-            changed.extend(batch)
-        remote = {change.path for change in changed}
-        fetched = kept = 0
-        for state in changes.files(conn, remote).values():
-            on_disk = _read(self.articles_dir / state.path)
-            digest = changes.checksum(on_disk)
-            if digest == state.checksum:
-                continue
-            if on_disk is not None and digest not in changes.states_since(conn, state.path, start) \
-                    and not changes.ever_held(conn, state.path, digest):
-                kept += self._keep_as_conflict(conn, state.path, on_disk)
-            self._write_file(state, durable=False)
-            fetched += 1
-        if fetched:
-            os.sync()  # once for the lot (a new node writes thousands): on disk before the position moves
-        local = set(collection_paths(self.articles_dir)) - remote
-        live = changes.live_checksums(conn)
-        edited = [path for path in local if changes.checksum(_read(self.articles_dir / path)) != live.get(path)]
-        if any(is_article(path) for path in local):
-            # Deleted here while down (never when the folder holds no article at all: an empty or
-            # lost folder is a node to fill, not a collection to empty).
-            edited += [path for path in live if path not in remote and path not in local]
-        published = self.publish_local(edited, conn=conn, locked=True) if edited else 0
-        return fetched, kept, published, changed[-1] if changed else None
-
-    def _keep_as_conflict(self, conn, path: str, data: bytes) -> int:
-        """A file edited here while the cluster changed it too: its text kept as a conflict
-        revision (articles; the editors' YAML files under their file name) before it is replaced."""
-        try:
-            text = article_text(data)
-        except UnicodeDecodeError:
-            return 0
-        slug = _slug_of(text, self.articles_dir / path) or path
-        revisions.add(conn, slug, "conflict", text, note="edited on this node's disk while the cluster changed it")
-        logger.warning("%s was edited on this node's disk and changed on another node before it was published: the "
-                       "other version wins, this one is kept in the history as a conflict", path)
-        return 1
-
     # -- the changes of this node's disk (the watcher) -------------------------------------------------
 
     def publish_local(self, paths, conn=None, locked: bool = False) -> int:
@@ -258,7 +127,7 @@ class Replicator:
             conn.lock(changes.LOCK)
             position = max(self._stored_position(), self.position)
             for path in paths:
-                data = _read(self.articles_dir / path)
+                data = file_bytes(self.articles_dir / path)
                 digest = changes.checksum(data)
                 current = changes.current(conn, path)
                 if digest == (current.checksum if current is not None and not current.deleted else ""):
@@ -297,7 +166,7 @@ class Replicator:
         conn = self.database.connection()
         applied = 0
         with self._apply_lock:
-            while batch := changes.changes_after(conn, self.position, _BATCH):
+            while batch := changes.changes_after(conn, self.position, BATCH):
                 with publish_lock(self.knowledge.store.root):
                     # Read under the lock: a publish of this node in progress has committed by now,
                     # so its file is never replaced by the version before it.
@@ -315,7 +184,7 @@ class Replicator:
         generation = self.knowledge.store.current()
         manifest = Manifest.load(generation) if generation is not None else None
         durable = len(states) <= _DURABLE_ONE_BY_ONE
-        catalog = _CatalogBatch(self.knowledge.catalog)
+        catalog = CatalogBatch(self.knowledge.catalog)
         try:
             touched = self._apply_each(conn, states, manifest, catalog, durable)
         finally:
@@ -325,12 +194,12 @@ class Replicator:
         return touched
 
     def _apply_each(self, conn, states: list[changes.FileState], manifest: Manifest | None,
-                    catalog: _CatalogBatch, durable: bool) -> bool:
+                    catalog: CatalogBatch, durable: bool) -> bool:
         touched = False
         for state in states:
             # A file that cannot be written stops the batch (the position stays: retried); a
             # file that cannot be indexed (an invalid article) is the same on every node: logged.
-            on_disk = _read(self.articles_dir / state.path)
+            on_disk = file_bytes(self.articles_dir / state.path)
             digest = changes.checksum(on_disk)
             if on_disk is not None and digest != state.checksum and not changes.ever_held(conn, state.path, digest):
                 # Edited on this disk and not published yet (the watcher had not scanned), changed
@@ -358,13 +227,13 @@ class Replicator:
                 target.unlink()
                 if durable:
                     fsync_dir(target.parent)
-        elif changes.checksum(_read(target)) != state.checksum:
+        elif changes.checksum(file_bytes(target)) != state.checksum:
             # durable False: still atomic, but no fsync per file.  The database is the durable
             # copy, and the caller syncs the whole batch (os.sync) before the position moves,
             # so a power loss before that only means this node applies the batch again.
             atomic_write_bytes(target, state.data, durable=durable)  # type: ignore[arg-type]
 
-    def _refresh_article(self, state: changes.FileState, manifest: Manifest | None, catalog: _CatalogBatch) -> bool:
+    def _refresh_article(self, state: changes.FileState, manifest: Manifest | None, catalog: CatalogBatch) -> bool:
         path = self.articles_dir / state.path
         if state.deleted:
             gone = catalog.slugs_at(path)
@@ -408,9 +277,22 @@ class Replicator:
         catalog.articles = {slug: with_category_slug(a, categories) for slug, a in catalog.articles.items()}
         return True
 
+    def _keep_as_conflict(self, conn, path: str, data: bytes) -> int:
+        """A file edited here while the cluster changed it too: its text kept as a conflict
+        revision (articles; the editors' YAML files under their file name) before it is replaced."""
+        try:
+            text = article_text(data)
+        except UnicodeDecodeError:
+            return 0
+        slug = _slug_of(text, self.articles_dir / path) or path
+        revisions.add(conn, slug, "conflict", text, note="edited on this node's disk while the cluster changed it")
+        logger.warning("%s was edited on this node's disk and changed on another node before it was published: the "
+                       "other version wins, this one is kept in the history as a conflict", path)
+        return 1
+
     # -- the thread ----------------------------------------------------------------------------------
 
-    def start(self) -> Replicator:
+    def start(self) -> Self:
         """Apply changes in the background from now on (``kb serve``)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="kb-replication", daemon=True)
@@ -504,75 +386,6 @@ class Replicator:
         return head, behind
 
 
-class _CatalogBatch:
-    """The catalog entries one batch of changes refreshes, swapped in once at its end.
-
-    A rename or delete needs the slugs held for a file's path: a map built once per batch
-    instead of a scan of the whole catalog per change (10k comparisons at 10k articles), and
-    one copy of the article mapping per batch instead of one per entry (readers iterating the
-    old mapping are not disturbed).  Lookups see the batch's own entries first.
-    """
-
-    def __init__(self, catalog):
-        self.catalog = catalog
-        self.entries: dict[str, object | None] = {}  # slug -> Article, or None: leaves the catalog
-        self._by_path: dict[Path, set[str]] | None = None
-        self._path_of: dict[str, Path] = {}
-        self._scanned = False
-
-    def get(self, slug: str):
-        return self.entries[slug] if slug in self.entries else self.catalog.articles.get(slug)
-
-    def slugs_at(self, path: Path) -> list[str]:
-        """The slugs the catalog (with this batch's entries) holds for an article file."""
-        if self._by_path is None and not self._scanned:
-            # The first look-up scans (a batch of one change, the usual publish, costs what it
-            # did; building the map costs about two scans); the second builds the map.
-            self._scanned = True
-            found = {slug for slug, a in self.catalog.articles.items() if a.path == path and slug not in self.entries}
-            return sorted(found | {slug for slug, a in self.entries.items() if a is not None and a.path == path})
-        if self._by_path is None:
-            self._by_path = {}
-            for slug, article in self.catalog.articles.items():
-                self._by_path.setdefault(article.path, set()).add(slug)
-                self._path_of[slug] = article.path
-            for slug, article in self.entries.items():
-                self._move(slug, article)
-        return sorted(self._by_path.get(path, ()))
-
-    def put(self, slug: str, article) -> None:
-        """`slug` holds `article` (None: it leaves the catalog) once the batch is swapped in."""
-        self._move(slug, article)
-        self.entries[slug] = article
-
-    def indexed(self, article) -> None:
-        """KnowledgeBase.upsert put `article` in the catalog itself: no entry of this batch may undo it."""
-        self.entries.pop(article.slug, None)
-        self._move(article.slug, article)
-
-    def _move(self, slug: str, article) -> None:
-        if self._by_path is None:
-            return
-        old = self._path_of.pop(slug, None)
-        if old is not None:
-            self._by_path[old].discard(slug)
-        if article is not None:
-            self._by_path.setdefault(article.path, set()).add(slug)
-            self._path_of[slug] = article.path
-
-    def swap(self) -> None:
-        if not self.entries:
-            return
-        articles = dict(self.catalog.articles)
-        for slug, article in self.entries.items():
-            if article is None:
-                articles.pop(slug, None)
-            else:
-                articles[slug] = article
-        self.catalog.articles = articles
-        self.entries = {}
-
-
 def _apply_order(state: changes.FileState) -> tuple[int, str]:
     """Deletes first (a rename's old file goes before its new one is indexed), then the
     categories (articles take their slugs), then everything else."""
@@ -582,55 +395,3 @@ def _apply_order(state: changes.FileState) -> tuple[int, str]:
 def _slug_of(text: str, path: Path) -> str | None:
     article, _ = parse_article(text, path, path.name)
     return article.slug if article is not None else None
-
-
-def prepare_node(app: Flask) -> Replicator:
-    """This serving process's replicator, prepared (:meth:`Replicator.prepare`) before the
-    index is reconciled (kb.serving.start_node); kept in ``app.extensions["kb_replication"]``
-    for the health report.  Catching up before serving, not while serving: a node that
-    answered from a stale folder would send readers to articles the cluster has deleted and
-    let editors open versions it has replaced; a catch-up writes files only (the reconcile
-    that follows indexes them in one pass), seconds even for a new node."""
-    replicator = Replicator(app.extensions["kb"], app.extensions["kb_db"])
-    replicator.prepare()
-    app.extensions["kb_replication"] = replicator
-    return replicator
-
-
-def start_applier(app: Flask) -> Replicator:
-    """Start applying changes in the background (kb.serving.start_node, after the watcher:
-    the site's caches refresh on the same callback)."""
-    replicator = app.extensions.get("kb_replication") or prepare_node(app)
-    watcher = app.extensions.get("kb_watcher")
-    if watcher is not None and watcher.on_change is not None:
-        replicator.on_change = watcher.on_change
-    return replicator.start()
-
-
-def export_collection(articles_dir: Path, database: Database, target: Path, prune: bool = False) -> tuple[int, int]:
-    """Write the whole collection as files into `target` (``kb export``, for git): the
-    database's copy when it holds the collection, else the articles folder.  Trash copies
-    are left out.  With `prune`, collection files in `target` the collection no longer has
-    (deleted or renamed articles) are removed; nothing else there (``.git``, a README) is
-    touched.  Returns (files written, files removed)."""
-    conn = database.connection()
-    target = Path(target)
-    if changes.seeded(conn) and changes.head(conn):
-        paths = [p for p in changes.live_checksums(conn) if not p.startswith(TRASH_DIR + "/")]
-        wanted = {path: state.data for path, state in changes.files(conn, paths).items() if state.data is not None}
-    else:
-        wanted = {p: (Path(articles_dir) / p).read_bytes() for p in collection_paths(articles_dir)
-                  if not p.startswith(TRASH_DIR + "/")}
-    written = 0
-    for path, data in sorted(wanted.items()):
-        destination = target / path
-        if _read(destination) != data:
-            atomic_write_bytes(destination, data)
-            written += 1
-    removed = 0
-    if prune:
-        for path in collection_paths(target):
-            if path not in wanted and not path.startswith(TRASH_DIR + "/"):
-                (target / path).unlink()
-                removed += 1
-    return written, removed
