@@ -37,6 +37,8 @@ from kb.search.indexing import build_generation
 from kb.search.indexing import manifest_article_path
 from kb.search.indexing import refit_vectors
 from kb.search import keyword
+from kb.search import keyword_index
+from kb.search import spelling
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import AnswerCut
 from kb.search.calibration import Calibration
@@ -462,14 +464,14 @@ class KnowledgeBase:
             self._model_mismatch = mismatch
             if manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch:
                 vectors = self._live_vectors(state, generation, manifest)
-            index = keyword.open_index(generation / "whoosh")
+            index = keyword_index.open_index(generation / "whoosh")
             searchers = SearcherPool(lambda: keyword.KeywordSearcher(
-                keyword.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
+                keyword_index.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
                 self._segments))
             self._state = _ReadState(marker, generation, index, vectors, manifest, searchers)
             if state is not None:
                 state.searchers.close()
-            with keyword.opened_despite_commits(index.reader) as reader:
+            with keyword_index.opened_despite_commits(index.reader) as reader:
                 self._segments.keep_only(reader)
             if manifest is not None and state is not None:
                 self._sync_catalog(manifest)
@@ -558,7 +560,7 @@ class KnowledgeBase:
             hits = [hit for item in page if (hit := self._make_hit(searcher, item, ranked.highlight_stems)) is not None]
             suggestion = None
             if len(ranked.articles) < 3 and ranked.query.words:
-                suggestion = keyword.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
+                suggestion = spelling.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
                 visible = keyword.Filters(include_drafts=include_drafts, include_internal=include_internal)
                 if suggestion and not rank_articles(
                     query=suggestion, mode="keyword", filters=visible, searcher=searcher, vectors=None, embedder=None,
@@ -639,7 +641,7 @@ class KnowledgeBase:
         if not words:
             return []
         with self._searching(state) as searcher:
-            completions = keyword.vocabulary_prefix(searcher.reader(), words[-1], 3)
+            completions = spelling.vocabulary_prefix(searcher.reader(), words[-1], 3)
         for completion in completions:
             hits = self.search(" ".join([*words[:-1], completion]), mode="keyword", limit=limit, include_internal=include_internal)
             if hits:

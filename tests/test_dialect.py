@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.search import dialect
 from kb.search import keyword
+from kb.search import spelling
 from kb.search.vocabulary import Vocabulary
 from kb.search.vocabulary import typo_likelihood
 from staff_fixtures import cheap_hashing  # noqa: F401 - fixtures
@@ -178,7 +179,7 @@ def test_the_dense_side_sees_the_customer_s_own_words(session_kb, monkeypatch):
     ],
 )
 def test_typo_likelihood(typed, meant, likely):
-    assert (typo_likelihood(typed, meant) >= keyword.min_typo_likelihood(typed)) is likely
+    assert (typo_likelihood(typed, meant) >= spelling.min_typo_likelihood(typed)) is likely
 
 
 def test_unknown_dialect_words_do_not_become_unrelated_index_words(tmp_path):
@@ -196,7 +197,7 @@ def test_unknown_dialect_words_do_not_become_unrelated_index_words(tmp_path):
     )
     query = analyzed("معصب شايل الاسترادد")
     with knowledge._searching(knowledge._read_state()) as searcher:
-        expansions = keyword.typo_expansions(searcher.reader(), query, Vocabulary())
+        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
     found = {term for alternatives in expansions.values() for term in alternatives}
     assert not found & {"منصب", "شامل"}
     assert "استرداد" in found
@@ -207,7 +208,7 @@ def test_unknown_dialect_words_do_not_become_unrelated_index_words(tmp_path):
 def test_short_words_are_never_typo_expanded(tmp_path):
     knowledge = keyword_only_kb(tmp_path, {"a.md": article_file("بدء الاستخدام", "خطوات البدء.")})
     with knowledge._searching(knowledge._read_state()) as searcher:
-        assert keyword.typo_expansions(searcher.reader(), analyzed("بدع"), Vocabulary()) == {}
+        assert spelling.typo_expansions(searcher.reader(), analyzed("بدع"), Vocabulary()) == {}
 
 
 # -- the editors' _dialect.yml ---------------------------------------------------------------------

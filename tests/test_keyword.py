@@ -16,7 +16,10 @@ from whoosh.query import Every
 from kb import KnowledgeBase
 from kb.content.render import render_markdown
 from kb.search import keyword
+from kb.search import keyword_index
+from kb.search import spelling
 from kb.search.vocabulary import Vocabulary
+from kb.text import stem
 from kb.search.snippets import best_window
 from kb.search.snippets import make_snippet
 from kb.search.snippets import matched_spans
@@ -42,7 +45,7 @@ def slugs(knowledge: KnowledgeBase, query: str, **options) -> list[str]:
 
 @pytest.fixture(scope="module")
 def reader(session_kb):
-    index = keyword.open_index(session_kb.store.current() / "whoosh")
+    index = keyword_index.open_index(session_kb.store.current() / "whoosh")
     with index.reader() as opened:
         yield opened
 
@@ -189,8 +192,8 @@ def test_one_typo_in_a_long_word_still_finds_the_article(session_kb, reader, typ
 
 def test_did_you_mean_keeps_the_correct_words(reader):
     words = keyword.analyze_query("سياسة الاسترادد 2026 ab", 500).words
-    assert keyword.did_you_mean(reader, words, Vocabulary()) == "سياسه الاسترداد 2026 ab"
-    assert keyword.did_you_mean(reader, ("سياسه", "الاسترداد"), Vocabulary()) is None
+    assert spelling.did_you_mean(reader, words, Vocabulary()) == "سياسه الاسترداد 2026 ab"
+    assert spelling.did_you_mean(reader, ("سياسه", "الاسترداد"), Vocabulary()) is None
 
 
 def test_no_suggestion_when_the_query_finds_plenty(session_kb):
@@ -201,7 +204,7 @@ def test_no_suggestion_when_the_query_finds_plenty(session_kb):
 
 def test_correct_words_are_not_expanded(reader):
     query = keyword.analyze_query("الاسترداد الاسترادد", 500)
-    assert keyword.typo_expansions(reader, query, Vocabulary()) == {query.stems[1]: ["استرداد"]}
+    assert spelling.typo_expansions(reader, query, Vocabulary()) == {query.stems[1]: ["استرداد"]}
 
 
 def test_a_typo_whose_stem_is_two_letters_is_looked_up_through_the_typed_word(tmp_path):
@@ -213,8 +216,8 @@ def test_a_typo_whose_stem_is_two_letters_is_looked_up_through_the_typed_word(tm
     query = keyword.analyze_query("اللفة", 500)
     assert query.stems == ("لف",)
     with knowledge._searching(knowledge._read_state()) as searcher:
-        expansions = keyword.typo_expansions(searcher.reader(), query, Vocabulary())
-    assert expansions == {"لف": [keyword.stem("اللغه")]}
+        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
+    assert expansions == {"لف": [stem("اللغه")]}
     assert slugs(knowledge, "اللفة") == ["language"]
 
 
@@ -222,7 +225,7 @@ def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
     """Light10 strips "بال"/"لل" but keeps a bare "ل"/"ب" glued to a word without the article."""
     query = keyword.analyze_query("لاسترداد مبلغ", 500)
     assert query.stems[0] == "لاسترداد"  # unknown to the index as it is
-    assert keyword.typo_expansions(reader, query, Vocabulary()) == {"لاسترداد": ["استرداد"]}
+    assert spelling.typo_expansions(reader, query, Vocabulary()) == {"لاسترداد": ["استرداد"]}
 
 
 def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
@@ -240,7 +243,7 @@ def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
     assert slugs(knowledge, "بجوجل") == ["joined"]  # a known word is not stripped
     query = keyword.analyze_query("جوجل", 500)
     with knowledge._searching(knowledge._read_state()) as searcher:
-        assert keyword.clitic_forms(searcher.reader(), query) == {"جوجل": ["بجوجل"]}
+        assert spelling.clitic_forms(searcher.reader(), query) == {"جوجل": ["بجوجل"]}
 
 
 # -- filters ------------------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ def test_drafts_and_internal_articles_are_hidden_unless_asked_for(session_kb, mo
 )
 def test_index_filter_and_in_memory_filter_agree(session_kb, filters):
     """The semantic side filters in memory (allows), the keyword side in Whoosh (query)."""
-    index = keyword.open_index(session_kb.store.current() / "whoosh")
+    index = keyword_index.open_index(session_kb.store.current() / "whoosh")
     with index.searcher() as searcher:
         in_index = {hit["slug"] for hit in searcher.search(Every(), filter=filters.query("article"), limit=None)}
     in_memory = {slug for slug, article in session_kb.catalog.articles.items() if filters.allows(article)}
@@ -415,6 +418,6 @@ def test_articles_with_no_searchable_words_build_no_query():
 
 
 def test_vocabulary_prefix_lists_frequent_words_first(reader):
-    words = keyword.vocabulary_prefix(reader, "الاستر", 5)
+    words = spelling.vocabulary_prefix(reader, "الاستر", 5)
     assert "الاسترداد" in words
     assert all(word.startswith("الاستر") for word in words)

@@ -240,12 +240,13 @@ def _evidence(kb: KnowledgeBase, question: str) -> calibration.KeywordEvidence:
     """The evidence the cut weighs for a public search: the forms the keyword search ran, over public articles."""
     from kb.search import coverage
     from kb.search import keyword
+    from kb.search import spelling
 
     with kb._searching(kb._read_state()) as searcher:
         reader = searcher.reader()
         query = keyword.analyze_query(question, 500)
-        expansions = keyword.typo_expansions(reader, query, kb._segments.vocabulary)
-        clitics = keyword.clitic_forms(reader, query)
+        expansions = spelling.typo_expansions(reader, query, kb._segments.vocabulary)
+        clitics = spelling.clitic_forms(reader, query)
         profile = coverage.match_profile(reader, query, expansions, kb.synonyms())
         words = calibration.evidence_words(query, profile, expansions, clitics, kb.synonyms())
         return calibration.keyword_evidence(searcher, query, keyword.Filters(), kb._segments.postings, words)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kb.search import keyword
+from kb.search import spelling
 from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.vector import VectorIndex
@@ -89,7 +90,7 @@ def test_vocabulary_finds_index_terms_one_edit_away(searcher):
     assert "reputation" in vocabulary.near(reader, "spell", "reputaton")
     assert "استرداد" in vocabulary.near(reader, "body", "استردا")
     assert vocabulary.near(reader, "body", "كمبيوتر") == set()
-    assert keyword.near_terms(reader, "spell", "reputatoin", vocabulary) == ["reputation"]
+    assert spelling.near_terms(reader, "spell", "reputatoin", vocabulary) == ["reputation"]
     assert vocabulary.near(reader, "no-such-field", "x") == set()
 
 

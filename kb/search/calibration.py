@@ -212,8 +212,8 @@ def evidence_words(query: AnalyzedQuery, profile: MatchProfile | None, expansion
                    clitics: Mapping[str, list[str]], synonyms: SynonymTable | None) -> tuple[EvidenceWord, ...]:
     """The question's words with everything the keyword search ran for them, from what
     ``kb.search.ranking`` already looked up: the typo and joined-preposition expansions
-    (``keyword.typo_expansions``, which also carry the dialect lexicon's alternatives), the
-    joined forms of known words (``keyword.clitic_forms``) and the editors' synonyms.  How
+    (``spelling.typo_expansions``, which also carry the dialect lexicon's alternatives), the
+    joined forms of known words (``spelling.clitic_forms``) and the editors' synonyms.  How
     each word was found (``coverage.match_profile``) says what its expansions are: a joined
     preposition taken off, or a typo guess.  Without a profile, only the words themselves."""
     kinds = {term.stem: term.how for term in profile.terms} if profile is not None else {}

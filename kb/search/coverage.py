@@ -127,7 +127,7 @@ def match_profile(reader, query: AnalyzedQuery, expansions: Mapping[str, list[st
     """Each distinct query word's IDF in this collection and the best way it was found.
 
     `reader` answers ``doc_frequency(field, term)`` (the searcher's caching reader: these are
-    the same look-ups the query building made); `expansions` are ``keyword.typo_expansions``.
+    the same look-ups the query building made); `expansions` are ``spelling.typo_expansions``.
     """
     articles = max(1, reader.doc_frequency("kind", "article"))
 

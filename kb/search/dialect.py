@@ -210,7 +210,7 @@ def verb_cores(word: str) -> list[str]:
     """The MSA-looking verbs inside a dialect verb form, most stripped last:
     "ماوصلش" -> ["وصل"], "مبيشتغلش" -> ["بيشتغل", "يشتغل"], "هيوصل" -> ["يوصل"].
 
-    Only for words the index does not know (``kb.search.keyword.typo_expansions``): many MSA
+    Only for words the index does not know (``kb.search.spelling.typo_expansions``): many MSA
     words look like these patterns too ("بيان", "هيكل"), and those are found as they are."""
     cores = []
     negated = _NEGATED.match(word)

@@ -25,6 +25,7 @@ from kb.errors import KbError
 from kb.fsutil import atomic_write_json
 from kb.fsutil import fsync_files
 from kb.search import keyword
+from kb.search import keyword_index
 from kb.search.cache import EmbeddingCache
 from kb.search.cache import text_hash
 from kb.search.embed import Embedder
@@ -186,11 +187,11 @@ def build_generation(generation: Path, articles_dir: Path, articles: list[Articl
     """Write a complete index (Whoosh + vectors + manifest) for these articles into generation."""
     started = time.monotonic()
     items = [(article, article_passages(article)) for article in articles]
-    ix = keyword.create_index(generation / "whoosh")
+    ix = keyword_index.create_index(generation / "whoosh")
     writer = ix.writer(limitmb=256)
     try:
         for done, (article, passages) in enumerate(items, 1):
-            for document in keyword.article_documents(article, passages):
+            for document in keyword_index.article_documents(article, passages):
                 writer.add_document(**document)
             if done % 200 == 0 or done == len(items):
                 progress("keyword", done, len(items))
@@ -240,10 +241,10 @@ def apply_changes(generation: Path, articles_dir: Path, manifest: Manifest, upse
     :func:`attach_vectors` adds them.  The vector index also changes kind here when its
     size crosses ann_threshold."""
     items = [(article, article_passages(article)) for article in upserts]
-    ix = keyword.open_index(generation / "whoosh")
+    ix = keyword_index.open_index(generation / "whoosh")
     writer = ix.writer(timeout=30.0)
     try:
-        keyword.write_articles(writer, items, deletes)
+        keyword_index.write_articles(writer, items, deletes)
         writer.commit()  # merges small segments (Whoosh MERGE_SMALL): one per publish would pile up
     except BaseException:
         writer.cancel()

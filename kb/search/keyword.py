@@ -1,6 +1,6 @@
-"""The keyword side: a Whoosh index of articles and passages, and safe query building.
+"""The keyword side: queries on the Whoosh index of articles and passages, built safely.
 
-Whoosh 2.7.4 is frozen, so it stays behind this module.  Known hazards handled here:
+Whoosh 2.7.4 is frozen, so it stays behind this module and keyword_index.  Known hazards handled here:
 - no QueryParser: customer text is analyzed and turned into Term/Phrase objects directly,
   so no input can raise a query-syntax error, and parsing cost is linear in length;
 - ``optimize=False`` on every search: the default block-max path can loop forever on some
@@ -8,32 +8,17 @@ Whoosh 2.7.4 is frozen, so it stays behind this module.  Known hazards handled h
 - writers are only opened by ``KnowledgeBase`` while it holds the cross-process lock;
 - every searcher copied the mapped segment's files into memory: ``kb.search.whoosh_fixes``.
 
-One index holds two kinds of documents with separate field names, so that each kind's
-BM25F statistics (average field length, document frequency) stay its own: article
-documents (``title``; ``headings`` with FAQ questions and tags; ``body`` with FAQ answers) rank articles,
-passage documents (``p_title``, ``p_heading``, ``p_body``) pick the passage that answers.
+The index's schema and documents are ``kb.search.keyword_index``; guesses for words the
+index does not know (typos, joined prepositions, "did you mean") are ``kb.search.spelling``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-from typing import Iterable
-from typing import TypeVar
 
-from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh.analysis import Token
-from whoosh.analysis import Tokenizer
-from whoosh.fields import ID
-from whoosh.fields import KEYWORD
-from whoosh.fields import STORED
-from whoosh.fields import TEXT
-from whoosh.fields import Schema
 from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Phrase
@@ -51,19 +36,10 @@ from kb.search import proximity
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import map_words
-from kb.search.dialect import verb_cores
-from kb.search.passages import Passage
 from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.segments import allowed_mask
 from kb.search.synonyms import SynonymTable
-from kb.search.vocabulary import Vocabulary
-from kb.search.vocabulary import typo_likelihood
-from kb.text import CLITIC_LETTERS
-from kb.text import analyze as analyze_text
-from kb.text import is_arabic
-from kb.text import is_stopword
-from kb.text import stem
 from kb.text import tokenize
 
 logger = logging.getLogger(__name__)
@@ -89,16 +65,6 @@ SYNONYM_BOOST = 0.8
 # letters are often another word ("طاقه" energy, "بطاقه" card).  Measured on the first
 # halves of ../shared/eval: 0.2 helps FAQ matching (nsurl_q2q +0.003), 0.4 costs arcd.
 CLITIC_BOOST = 0.2
-# Typo tolerance looks up at most this many unknown words, each at most this long.
-MAX_TYPO_WORDS = 3
-MAX_TYPO_WORD = 24
-# A typo candidate must be at least this likely an edit (kb.search.vocabulary.typo_likelihood):
-# for words of up to SHORT_TYPO_WORD letters only neighbour keys, confused letters, swaps
-# and doubled letters; for longer ones any edit but an unrelated letter.
-SHORT_TYPO_WORD = 4
-MIN_TYPO_STEM = 3  # words shorter than this are never typo-expanded; stems this short only through the typed word
-SHORT_WORD_TYPO = 0.6
-LONG_WORD_TYPO = 0.35
 # Query words found in more than this share of the articles are left out of the query
 # (unless nothing else is left): see prune_common_terms.
 COMMON_TERM_SHARE = 0.5
@@ -109,152 +75,6 @@ MAX_PHRASE_TERMS = 6
 PHRASE_RARE_DOCS = 50
 PHRASE_RARE_SHARE = 0.01
 PASSAGE_AVG_WORDS = 80
-
-
-class KbTokenizer(Tokenizer):
-    """normalize_arabic -> lowercase -> split words -> drop stop words -> light stem.
-
-    The same pipeline (kb.text) runs at query time; positions count the dropped stop
-    words so phrases keep their gaps.  ``stemming=False`` gives the surface vocabulary
-    used for "did you mean".
-    """
-
-    def __init__(self, stemming: bool = True):
-        self.stemming = stemming
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, KbTokenizer) and other.stemming == self.stemming
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for word in _words(value):
-            if is_stopword(word):
-                pos += 1
-                continue
-            token.text = stem(word) if self.stemming else word
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = pos
-            pos += 1
-            yield token
-
-
-def _words(value: str) -> list[str]:
-    return tokenize(value)
-
-
-def make_schema() -> Schema:
-    text = TEXT(analyzer=KbTokenizer(), phrase=True)
-    return Schema(
-        id=ID(unique=True, stored=True),
-        kind=ID(stored=True),
-        slug=ID(stored=True),
-        lang=ID,
-        audience=ID,
-        status=ID,
-        category=ID,
-        tag=KEYWORD(commas=True),
-        updated=ID,
-        title=text,
-        headings=TEXT(analyzer=KbTokenizer(), phrase=False),
-        body=TEXT(analyzer=KbTokenizer(), phrase=True),
-        spell=TEXT(analyzer=KbTokenizer(stemming=False), phrase=False),
-        p_title=TEXT(analyzer=KbTokenizer(), phrase=False),
-        p_heading=TEXT(analyzer=KbTokenizer(), phrase=False),
-        p_body=TEXT(analyzer=KbTokenizer(), phrase=True),
-        passage=STORED,
-    )
-
-
-def create_index(path: Path):
-    path.mkdir(parents=True, exist_ok=True)
-    return whoosh_index.create_in(str(path), make_schema())
-
-
-T = TypeVar("T")
-
-# Whoosh removes the table of contents and segment files of the commit it replaces.  A
-# reader that listed the folder just before a writer's commit can then find its files gone
-# (FileNotFoundError: the crash test hit this under concurrent publishes, a 500 in the
-# editor); opening again finds the newer commit.
-OPEN_ATTEMPTS = 10
-
-
-def opened_despite_commits(open_files: Callable[[], T]) -> T:
-    """``open_files()``, tried again when a concurrent commit removed the files it was opening."""
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            return open_files()
-        except FileNotFoundError:
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.01 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def open_index(path: Path):
-    return opened_despite_commits(lambda: whoosh_index.open_dir(str(path)))
-
-
-def _filter_fields(article: Article) -> dict:
-    return {
-        "slug": article.slug,
-        "lang": article.lang,
-        "audience": article.audience,
-        "status": article.status,
-        "category": article.category_slug,
-        "tag": ",".join(t.replace(",", " ") for t in article.tags),
-        "updated": article.updated.isoformat() if article.updated else "",
-    }
-
-
-def article_documents(article: Article, passages: list[Passage]) -> Iterable[dict]:
-    """The Whoosh documents of one article: one for the article, one per passage."""
-    common = _filter_fields(article)
-    sections = [p for p in passages if p.kind == "section"]
-    yield {
-        **common,
-        "id": "a:" + article.slug,
-        "kind": "article",
-        "title": article.title,
-        "headings": "\n".join([*(p.heading for p in sections if p.heading), *(e.q for e in article.faq), *article.tags]),
-        "body": "\n".join([article.summary, *(p.text for p in sections), *(e.a for e in article.faq)]),
-        "spell": "\n".join([article.title, *article.tags, *(p.heading or "" for p in passages), *(p.text for p in passages)]),
-    }
-    for passage in passages:
-        yield {
-            **common,
-            "id": "p:" + passage.id,
-            "kind": "passage",
-            "p_title": article.title,
-            "p_heading": passage.context,
-            "p_body": passage.text,
-            "passage": {
-                "id": passage.id,
-                "kind": passage.kind,
-                "heading": passage.heading,
-                "anchor": passage.anchor,
-                "path": list(passage.heading_path),
-                "text": passage.text,
-                "faq_index": passage.faq_index,
-                # Index terms of heading path + text, so picking the best passage at query
-                # time needs no text analysis.
-                "terms": " ".join(analyze_text(" ".join(passage.heading_path) + " " + passage.text)),
-            },
-        }
-
-
-def write_articles(writer, items: Iterable[tuple[Article, list[Passage]]], delete_slugs: Iterable[str] = ()) -> None:
-    """Replace the documents of the given articles and delete the given slugs, in one writer."""
-    for slug in delete_slugs:
-        writer.delete_by_term("slug", slug)
-    for article, passages in items:
-        writer.delete_by_term("slug", article.slug)
-        for document in article_documents(article, passages):
-            writer.add_document(**document)
 
 
 @dataclass(frozen=True)
@@ -320,89 +140,6 @@ def analyze_query(text: str, max_chars: int, lexicon: DialectLexicon | None = No
     mapped = map_words(tokenize(text[:max_chars]), load_dialect_lexicon() if lexicon is None else lexicon)
     return AnalyzedQuery(mapped.words, mapped.stems, mapped.from_lexicon,
                          tuple((term, others) for term, others in mapped.alternatives.items()), mapped.mapped)
-
-
-def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_results: int = 3,
-               min_likelihood: float | None = None) -> list[str]:
-    """Index terms one likely edit (or swap of neighbouring letters) away from term, likeliest and
-    most frequent first: each candidate scores its edit's likelihood times log(2 + document frequency),
-    and edits less likely than `min_likelihood` (default: by the term's length) are no typos.
-
-    One edit for every length: the edit-2 automaton Whoosh offers for words of 8+ letters
-    walked much of the vocabulary in pure Python (up to 30 ms a word).  Dropping it moved
-    hybrid nDCG@10 on ../shared/eval by at most 0.001 (arcd 0.8751 -> 0.8747, arcd typos
-    0.8289 -> 0.8281, mlqa_ar_dev 0.8146 -> 0.8153, nsurl_q2q unchanged)."""
-    scored = []
-    least = min_typo_likelihood(term) if min_likelihood is None else min_likelihood
-    for candidate in vocabulary.near(reader, field, term):
-        likelihood = typo_likelihood(term, candidate)
-        if likelihood >= least:
-            scored.append((likelihood * math.log(2 + reader.doc_frequency(field, candidate)), candidate))
-    return [candidate for _, candidate in sorted(scored, key=lambda item: (-item[0], item[1]))[:max_results]]
-
-
-def min_typo_likelihood(word: str) -> float:
-    """The least likely edit still taken for a typo of word: the shorter the word, the more
-    of its neighbours are real words of their own, so only the likeliest edits count."""
-    return SHORT_WORD_TYPO if len(word) <= SHORT_TYPO_WORD else LONG_WORD_TYPO
-
-
-def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dict[str, list[str]]:
-    """Index stems for the query's unknown words: a joined preposition, or a typo.
-
-    Only words whose stem the index has never seen are expanded, so correct words keep
-    their precision.  A word that starts with a joined preposition the light stemmer keeps
-    ("لجزيرة", "بجوجل") is first tried without it.  Otherwise, typo candidates come from two
-    places: stems one edit away from the query's stem, and stems of surface words one edit
-    away from what was typed (a typo often changes which prefix or suffix the stemmer
-    strips, so the stems differ by more).
-    """
-    expansions: dict[str, list[str]] = {}
-    tried = 0
-    for term, others in query.alternatives:
-        expansions[term] = list(others)
-    for word, term in zip(query.words, query.stems):
-        # The typed word's length decides, not the stem's: light10 leaves two letters of
-        # "اللفه" (a typo of "اللغه"), and its surface neighbours are still looked up below
-        # (arcd with one typo a question +0.001 nDCG@10; no other set moved).
-        if term in expansions or term in query.from_lexicon or len(word) < MIN_TYPO_STEM or len(word) > MAX_TYPO_WORD \
-                or term.isdigit() or reader.doc_frequency("body", term):
-            continue
-        unjoined = stem(word[1:]) if len(word) >= 4 and word[0] in CLITIC_LETTERS else term
-        if unjoined != term and reader.doc_frequency("body", unjoined):
-            expansions[term] = [unjoined]
-            continue
-        cores = [stem(core) for core in verb_cores(word)]
-        known = [core for core in cores if core != term and reader.doc_frequency("body", core)]
-        if known:  # a dialect verb form: "ماوصلش" is وصل negated, no typo
-            expansions[term] = known[:1]
-            continue
-        tried += 1
-        if tried > MAX_TYPO_WORDS:  # bound the work a long message can ask for
-            break
-        # A short word's neighbours are mostly real words of their own: stems of up to
-        # MIN_TYPO_STEM letters are looked up only through the (longer) word as typed.
-        near = set(near_terms(reader, "body", term, vocabulary)) if len(term) > MIN_TYPO_STEM else set()
-        if len(word) > MIN_TYPO_STEM:
-            for surface in near_terms(reader, "spell", word, vocabulary, max_results=3):
-                candidate = stem(surface)
-                if candidate != term and reader.doc_frequency("body", candidate):
-                    near.add(candidate)
-        if near:
-            expansions[term] = sorted(near, key=lambda t: (-reader.doc_frequency("body", t), t))[:4]
-    return expansions
-
-
-def clitic_forms(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
-    """For each known query stem, the index stems that are it with a joined preposition."""
-    forms: dict[str, list[str]] = {}
-    for term in query.unique_stems:
-        if len(term) < 3 or not is_arabic(term) or not reader.doc_frequency("body", term):
-            continue
-        found = [letter + term for letter in CLITIC_LETTERS if reader.doc_frequency("body", letter + term)]
-        if found:
-            forms[term] = found
-    return forms
 
 
 @dataclass(frozen=True)
@@ -637,27 +374,3 @@ def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str,
                 top_coverage = max(top_coverage, proximity.window_coverage(words, slots))
         coverage[slug] = top_coverage
     return PassageMatches(best, coverage)
-
-
-def did_you_mean(reader, words: tuple[str, ...], vocabulary: Vocabulary) -> str | None:
-    """The query with unknown words replaced by the closest frequent index words, or None."""
-    corrected = []
-    changed = False
-    for position, word in enumerate(words):
-        if position < MAX_TYPO_WORDS * 2 and 3 <= len(word) <= MAX_TYPO_WORD and not word.isdigit() \
-                and reader.doc_frequency("spell", word) == 0:
-            near = near_terms(reader, "spell", word, vocabulary, max_results=1)
-            if near:
-                corrected.append(near[0])
-                changed = True
-                continue
-        corrected.append(word)
-    return " ".join(corrected) if changed else None
-
-
-def vocabulary_prefix(reader, prefix: str, limit: int) -> list[str]:
-    """Index words starting with prefix, most frequent first (for search-as-you-type)."""
-    # Whoosh yields the raw (UTF-8 bytes) terms here, unlike lexicon-to-text elsewhere.
-    words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in reader.expand_prefix("spell", prefix)]
-    words.sort(key=lambda w: -reader.doc_frequency("spell", w))
-    return words[:limit]

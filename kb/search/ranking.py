@@ -17,6 +17,7 @@ from kb.search import calibration
 from kb.search import coverage
 from kb.search import fusion
 from kb.search import keyword
+from kb.search import spelling
 from kb.search import languages
 from kb.search import proximity
 from kb.search.dialect import load_builtin as load_dialect_lexicon
@@ -179,10 +180,10 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     profile = coverage.MatchProfile()
     if mode in ("keyword", "hybrid") and analyzed.stems:
         reader = searcher.reader()
-        expansions = keyword.typo_expansions(reader, analyzed, caches.vocabulary)
+        expansions = spelling.typo_expansions(reader, analyzed, caches.vocabulary)
         profile = coverage.match_profile(reader, analyzed, expansions, synonyms)
         terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
-        clitics = keyword.clitic_forms(reader, analyzed)
+        clitics = spelling.clitic_forms(reader, analyzed)
         telling = telling_synonyms(synonyms, analyzed.stems, terms)
         article_query = keyword.article_query(analyzed, expansions, telling, terms, clitics)
         passage_terms = keyword.passage_terms(analyzed, expansions, telling, terms, clitics)

@@ -12,7 +12,7 @@ back in message after message.
 
 Being one edit away is not enough to be a typo: "معصب" (Gulf for angry) is one letter from
 "منصب" (a post), "بدي" from "بدء".  ``typo_likelihood`` weighs each edit by how people
-really mistype (``kb.search.keyword.near_terms`` keeps only likely ones).
+really mistype (``kb.search.spelling.near_terms`` keeps only likely ones).
 """
 
 from __future__ import annotations
