@@ -607,7 +607,7 @@ def db_upgrade_command(ctx: click.Context) -> None:
 @click.pass_context
 @handle_errors
 def db_check_command(ctx: click.Context) -> None:
-    from kb.store.db import migration_status
+    from kb.store.migrate import migration_status
 
     database = open_database(ctx, migrate=False)
     status = migration_status(database.connection())
