@@ -61,7 +61,7 @@ from kb.fsutil import file_lock
 if TYPE_CHECKING:
     from flask import Flask
 
-    from kb.knowledge import StartReport
+    from kb.indexer import StartReport
 
 logger = logging.getLogger(__name__)
 

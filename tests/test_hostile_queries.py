@@ -15,7 +15,7 @@ import time
 import pytest
 
 from kb import KbError
-from kb.knowledge import SearchPage
+from kb.search_results import SearchPage
 
 PER_QUERY_SECONDS = 10.0
 RANDOM_KEYWORD_QUERIES = 3000

@@ -361,7 +361,7 @@ def test_crash_during_a_full_build_keeps_the_old_index_serving(fresh_kb, monkeyp
         (generation / "whoosh" / "half-written.seg").write_bytes(b"\0" * 100)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kb.knowledge.build_generation", crash)
+    monkeypatch.setattr("kb.indexer.build_generation", crash)
     with pytest.raises(OSError, match="No space left"):
         fresh_kb.index(full=True)
     assert fresh_kb.store.current_file.read_text(encoding="utf-8") == current

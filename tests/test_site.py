@@ -14,7 +14,7 @@ import pytest
 from conftest import BOTH_DATABASES
 from conftest import make_settings
 
-from kb.knowledge import SearchPage
+from kb.search_results import SearchPage
 from kb.web import create_app
 from kb.web.pages import build_public_catalog
 from kb.web.pages import in_language

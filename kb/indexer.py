@@ -1,0 +1,314 @@
+"""Writing the index: how a :class:`kb.knowledge.KnowledgeBase` brings its index in line with the
+articles folder (a full build, the reconcile ``kb index`` and the start-up run, one article at
+a publish or a delete), prepares the index before serving, and keeps the "no answer"
+calibration current.
+
+Apart from ``kb.knowledge`` because writing is its own idea: it holds the write lock, the
+embedding cache writers share and the rebuild decisions, none of which a search needs.
+``KnowledgeBase.index``, ``upsert``, ``delete``, ``start``, ``ensure_index`` and
+``catch_up_vectors`` delegate here; the generations, manifest and vector files themselves are
+``kb.search.indexing``'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.content.articles import Article
+from kb.content.articles import load_articles
+from kb.content.articles import read_article_file
+from kb.content.articles import with_category_slug
+from kb.errors import KbError
+from kb.search import keyword
+from kb.search.cache import EmbeddingCache
+from kb.search.calibration import Calibration
+from kb.search.calibration import calibrate
+from kb.search.indexing import Manifest
+from kb.search.indexing import Progress
+from kb.search.indexing import VectorWork
+from kb.search.indexing import apply_changes
+from kb.search.indexing import build_generation
+from kb.search.indexing import manifest_article_path
+from kb.search.indexing import refit_vectors
+from kb.search.passages import article_passages
+from kb.search.store import SCHEMA_VERSION
+from kb.translation import N_
+
+if TYPE_CHECKING:
+    from kb.knowledge import KnowledgeBase
+    from kb.search.embed import Embedder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What ``kb index`` did."""
+
+    full: bool  # a new generation was built
+    added: int
+    changed: int
+    deleted: int
+    articles: int
+    passages: int
+    vectors: int
+    seconds: float
+    semantic: str  # "on" or the reason it is off
+    reason: str = ""  # why everything was rebuilt (full) or re-embedded
+    pending_vectors: int = 0  # articles searchable by keyword only so far (the vector worker is on them)
+    answer_threshold: float | None = None  # the calibrated "no answer" cosine (kb.search.calibration)
+
+
+@dataclass(frozen=True)
+class StartReport:
+    """What :meth:`KnowledgeBase.start` did before serving."""
+
+    index: IndexReport  # the reconcile (or the first build)
+    removed: tuple[str, ...]  # temp files and half-built generations left by interrupted writes
+    built: bool  # there was no index: built from scratch
+
+    def summary(self) -> str:
+        """What happened, in English (logs, tests); the CLI shows :meth:`summary_parts` in its language."""
+        return "; ".join(self.summary_parts())
+
+    def summary_parts(self) -> list[str]:
+        """What happened, one ``kb.translation.Message`` a part."""
+        r = self.index
+        if self.built or r.full:
+            what = N_("built the index (%(reason)s)", reason=r.reason) if r.reason else N_("built the index")
+        else:
+            what = N_("index reconciled with the articles folder: %(added)d added, %(changed)d changed, %(deleted)d "
+                      "deleted", added=r.added, changed=r.changed, deleted=r.deleted)
+        parts = [what, N_("%(articles)d articles, %(passages)d passages", articles=r.articles, passages=r.passages)]
+        if r.pending_vectors:
+            parts.append(N_("%(count)d article(s) searchable by keyword while their vectors are embedded",
+                            count=r.pending_vectors))
+        if self.removed:
+            parts.append(N_("removed %(count)d file(s) left by interrupted writes", count=len(self.removed)))
+        return parts
+
+
+class Indexer:
+    """The writing side of one KnowledgeBase.  It reads the model, the catalog, the settings
+    and the vector worker through the KnowledgeBase at each call (never a copy, so a
+    replaced one is seen) and calls back its public methods (``index``, ``ensure_index``,
+    ``start_vector_worker``), so each of them stays one thing wherever a write starts."""
+
+    def __init__(self, knowledge: KnowledgeBase):
+        self.knowledge = knowledge
+        self._embedding_cache: EmbeddingCache | None = None
+
+    def _cache(self, embedder: Embedder | None) -> EmbeddingCache | None:
+        """The embedding cache of this model (one connection, kept; writers hold the lock)."""
+        if embedder is None:
+            return None
+        if self._embedding_cache is None or self._embedding_cache.fingerprint != embedder.fingerprint:
+            root = self.knowledge.store.root
+            self._embedding_cache = EmbeddingCache(root / "embeddings", embedder.fingerprint, embedder.dim)
+        return self._embedding_cache
+
+    def index(self, full: bool = False, progress: Progress | None = None, background: bool = False) -> IndexReport:
+        """Bring the index up to date with articles/: only what changed, or everything with full.
+
+        Changed articles are keyword-indexed under the write lock; their passages are
+        embedded outside it (publishes meanwhile wait milliseconds, not minutes): here, after
+        the keyword update, or with `background` (the watcher, the start-up reconcile) by
+        the vector worker.  In the background a model change never starts a rebuild: the
+        worker re-embeds while search stays keyword-only."""
+        kb = self.knowledge
+        started = time.monotonic()
+        progress = progress or (lambda stage, done, total: None)
+        embedder = kb.embedder
+        if full and embedder is not None:
+            # Fill the embedding cache first, without the lock; the build then reads it.
+            articles = list(load_articles(kb.articles_dir, kb.settings.max_article_bytes).articles.values())
+            cache = EmbeddingCache(kb.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+            try:
+                VectorWork(embedder, cache, progress).embed([(a, article_passages(a)) for a in articles])
+            finally:
+                cache.close()
+        with kb.store.write_lock():
+            kb.catalog = load_articles(kb.articles_dir, kb.settings.max_article_bytes)
+            articles = list(kb.catalog.articles.values())
+            generation = kb.store.current()
+            manifest = Manifest.load(generation) if generation else None
+            reason = N_("full rebuild requested") if full else _format_reason(manifest)
+            model_change = None if reason else _model_reason(manifest, embedder)
+            if reason:
+                logger.info("full rebuild: %s", reason)
+                new_generation = kb.store.new_generation()
+                try:
+                    manifest = build_generation(
+                        new_generation, kb.articles_dir, articles, embedder, self._cache(embedder), kb.settings.ann_threshold,
+                        kb.semantic_error, progress,
+                    )
+                except BaseException:
+                    kb.store.discard(new_generation)
+                    raise
+                kb.store.activate(new_generation)
+                added, changed, deleted = len(articles), 0, 0
+            else:
+                assert manifest is not None and generation is not None
+                known = manifest.articles
+                upserts = [a for a in articles if known.get(a.slug, {}).get("checksum") != a.checksum]
+                deletes = [slug for slug in known if slug not in kb.catalog.articles]
+                added = sum(1 for a in upserts if a.slug not in known)
+                changed, deleted = len(upserts) - added, len(deletes)
+                if upserts or deletes:
+                    manifest = apply_changes(
+                        generation, kb.articles_dir, manifest, upserts, deletes, embedder, self._cache(embedder),
+                        kb.settings.ann_threshold, progress, defer_vectors=True,
+                    )
+                else:
+                    refit_vectors(generation, manifest, kb.settings.ann_threshold)
+        if manifest.pending_vectors or (embedder is not None and manifest.embedder_fingerprint != embedder.fingerprint):
+            if background:
+                kb.start_vector_worker()
+            elif embedder is not None:
+                waiting = set(manifest.pending_vectors) - {a.slug for a in upserts} if not reason else set()
+                kb.vector_worker.run_once(progress)
+                manifest = Manifest.load(kb.store.current()) or manifest
+                # Articles left without vectors earlier (the model was unavailable) count as changed: re-indexed now.
+                changed += len(waiting - set(manifest.pending_vectors))
+        manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
+        return IndexReport(
+            full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
+            passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
+            semantic="on" if embedder is not None else N_("off: %(reason)s", reason=kb.semantic_error),
+            reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
+            answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
+        )
+
+    def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
+        """Measure the "no answer" threshold (kb.search.calibration) when the articles or the
+        model changed since the last measurement, and keep it in the manifest.  Measured
+        outside the write lock (probe vectors come from the embedding cache after the first time)."""
+        kb = self.knowledge
+        embedder = kb.embedder
+        held = Calibration.from_dict(manifest.answer_calibration)
+        if embedder is None or manifest.pending_vectors or manifest.embedder_fingerprint != embedder.fingerprint:
+            return manifest
+        if held is not None and held.fingerprint == embedder.fingerprint and not changed:
+            return manifest
+        generation = kb.store.current()
+        vectors = manifest.vector_files(generation).load() if generation is not None else None
+        result = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values()) if vectors else None
+        with kb.store.write_lock():
+            generation = kb.store.current()
+            manifest = (Manifest.load(generation) if generation is not None else None) or manifest
+            manifest.answer_calibration = result.to_dict() if result else {}
+            if generation is not None:
+                manifest.save(generation)
+        return manifest
+
+    def upsert(self, path: Path | str) -> Article:
+        """Index one article file now (added or changed), without a full rebuild."""
+        kb = self.knowledge
+        path = Path(path)
+        article, problems = read_article_file(path, kb.articles_dir, kb.settings.max_article_bytes)
+        if article is not None:
+            article = with_category_slug(article, kb.catalog.categories)
+        errors = [p for p in problems if p.severity == "error"]
+        if article is None or errors:
+            raise KbError("invalid_article", "; ".join(str(p) for p in errors or problems), field=errors[0].field if errors else None)
+        with kb.store.write_lock():
+            generation, manifest = self._live_for_update()
+            indexed = manifest.articles.get(article.slug)
+            other = manifest_article_path(kb.articles_dir, indexed) if indexed else None
+            if other is not None and other.resolve() != path.resolve() and other.exists():
+                raise KbError("duplicate_slug", f"{path.name}: slug {article.slug!r} is already used by {other.name}", field="slug")
+            manifest = apply_changes(generation, kb.articles_dir, manifest, [article], [], kb.embedder,
+                                     self._cache(kb.embedder), kb.settings.ann_threshold, defer_vectors=True)
+            kb.catalog.articles[article.slug] = article
+        if article.slug in manifest.pending_vectors:
+            kb.start_vector_worker()  # searchable by keyword now; its vectors follow in the background
+        return article
+
+    def delete(self, slug: str) -> bool:
+        """Remove one article from the indexes (the file itself is the caller's business)."""
+        kb = self.knowledge
+        with kb.store.write_lock():
+            generation, manifest = self._live_for_update()
+            found = slug in manifest.articles
+            apply_changes(generation, kb.articles_dir, manifest, [], [slug], kb.embedder, self._cache(kb.embedder),
+                          kb.settings.ann_threshold)
+            kb.catalog.articles.pop(slug, None)
+        return found
+
+    def _live_for_update(self) -> tuple[Path, Manifest]:
+        kb = self.knowledge
+        generation = kb.store.current()
+        manifest = Manifest.load(generation) if generation else None
+        if generation is None or manifest is None or _format_reason(manifest):
+            raise KbError("no_index", f"No usable index in {kb.store.root}: run 'kb index' first.", status=503)
+        return generation, manifest
+
+    def catch_up_vectors(self, timeout: float = 120.0) -> bool:
+        """Embed what is pending now, in this thread if no worker is at it (tests, scripts);
+        True once every indexed article has its vectors from the configured model."""
+        kb = self.knowledge
+        deadline = time.monotonic() + timeout
+        while True:
+            kb.vector_worker.run_once()
+            generation = kb.store.current()
+            manifest = Manifest.load(generation) if generation else None
+            embedder = kb.embedder
+            if manifest is None or embedder is None:
+                return False
+            if not manifest.pending_vectors and manifest.embedder_fingerprint == embedder.fingerprint:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)  # another process's worker holds vectors.lock
+
+    def start(self, progress: Progress | None = None) -> StartReport:
+        """Before serving: build the index if there is none, remove what interrupted writers
+        left (temp files, half-built generations), bring the index in line with the articles
+        folder (files added, changed, deleted or renamed while the server was down, or a
+        publish a crash cut short) and start the vector worker, which embeds whatever is
+        pending (a crash may have left some) or re-embeds for a new model."""
+        kb = self.knowledge
+        removed = kb.store.clean_up()
+        built = kb.ensure_index(progress)
+        report = built or kb.index(progress=progress, background=True)
+        kb.start_vector_worker()
+        if removed:
+            logger.warning("removed %d file(s) left by interrupted writes: %s", len(removed), ", ".join(removed[:10]),
+                           extra={"reported": True})  # in StartReport.summary_parts, which kb serve prints
+        if not built and not report.full and (report.added or report.changed or report.deleted):
+            logger.warning("the index was behind the articles folder: %d added, %d changed, %d deleted (now indexed)",
+                           report.added, report.changed, report.deleted, extra={"reported": True})  # as above
+        return StartReport(report, tuple(removed), built is not None)
+
+    def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
+        """Build the index if there is none (first start); otherwise leave it alone."""
+        kb = self.knowledge
+        generation = kb.store.current()
+        if generation is not None and Manifest.load(generation) is not None:
+            return None
+        return kb.index(progress=progress)
+
+
+def _format_reason(manifest: Manifest | None) -> str | None:
+    """Why the keyword side must be rebuilt (no index, another format or analyzer)."""
+    if manifest is None:
+        return N_("no index yet")
+    if manifest.schema_version != SCHEMA_VERSION or manifest.analyzer_version != keyword.ANALYZER_VERSION:
+        return N_("the index format or the text analyzer changed")
+    return None
+
+
+def _model_reason(manifest: Manifest | None, embedder: Embedder | None) -> str | None:
+    """Why every vector must be re-embedded (another model made them), or None."""
+    if manifest is None or embedder is None:
+        # Without a model the vectors cannot be recomputed: keep them (updates set the
+        # changed articles aside in the manifest until the model is back).
+        return None
+    if manifest.embedder_fingerprint != embedder.fingerprint:
+        return N_("the embedding model changed (%(old)s -> %(new)s): re-embedding everything",
+                  old=manifest.embedder or "none", new=embedder.name)
+    return None
