@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from kb import KnowledgeBase
 from kb.search import calibration
+from kb.search import evidence
 from tests.conftest import make_settings
 
 # Written for these tests (not from any evaluation set): nothing in a customer-service help center answers them.
@@ -151,8 +152,8 @@ def test_keyword_evidence_counts_only_allowed_articles(fresh_kb):
     state = fresh_kb._read_state()
     query = keyword.analyze_query(f"{SECRET_WORD} العميل", 500)
     with fresh_kb._searching(state) as searcher:
-        public = calibration.keyword_evidence(searcher, query, keyword.Filters(), fresh_kb._segments.postings)
-        everything = calibration.keyword_evidence(searcher, query, keyword.Filters(include_drafts=True),
+        public = evidence.keyword_evidence(searcher, query, keyword.Filters(), fresh_kb._segments.postings)
+        everything = evidence.keyword_evidence(searcher, query, keyword.Filters(include_drafts=True),
                                                   fresh_kb._segments.postings)
     assert "draft-note" not in public.shares and public.best_rare() == 0
     assert "draft-note" in everything.rare and everything.shares["draft-note"] > 0.5
@@ -195,21 +196,21 @@ def test_a_pseudo_question_is_matched_against_articles_that_do_not_carry_it():
 
 def test_an_answered_question_keeps_articles_found_by_its_words_far_under_the_best_cosine():
     cut = calibration.AnswerCut(0.80, 0.01, "calibrated")  # a small calibrated spread
-    evidence = calibration.KeywordEvidence({"words": 0.9, "few": 0.2}, frozenset({"words"}))
-    kept = calibration.answering([("near", 0.90), ("close", 0.85), ("far", 0.83), ("words", 0.70)], evidence, cut)
+    held = evidence.KeywordEvidence({"words": 0.9, "few": 0.2}, frozenset({"words"}))
+    kept = calibration.answering([("near", 0.90), ("close", 0.85), ("far", 0.83), ("words", 0.70)], held, cut)
     # the floor is at least DEFAULT_SPREAD wide (0.84, not 0.88); "words" holds the question's words
     assert kept == {"near", "close", "words"}
 
 
 def test_answering_rules():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    common = calibration.KeywordEvidence({"a": 0.1, "b": 0.1}, frozenset())  # only words every article has
+    common = evidence.KeywordEvidence({"a": 0.1, "b": 0.1}, frozenset())  # only words every article has
     assert calibration.answering([("a", 0.83), ("b", 0.80)], common, cut) is None
     assert calibration.answering([("a", 0.90), ("b", 0.85), ("c", 0.83)], common, cut) == {"a", "b"}  # floor: 2 margins
     assert calibration.answering([("a", 0.85), ("b", 0.815), ("c", 0.80)], common, cut) == {"a", "b"}  # threshold - 1
-    strong = calibration.KeywordEvidence({"a": 1.0, "c": 0.6}, frozenset({"a", "c"}))
+    strong = evidence.KeywordEvidence({"a": 1.0, "c": 0.6}, frozenset({"a", "c"}))
     assert calibration.answering([("a", 0.79), ("b", 0.74)], strong, cut) == {"a", "c"}  # needs 0.78, keeps from 0.75
-    some = calibration.KeywordEvidence({"a": 0.4}, frozenset({"a"}))  # a few words in common: 0.4 margin
+    some = evidence.KeywordEvidence({"a": 0.4}, frozenset({"a"}))  # a few words in common: 0.4 margin
     assert calibration.answering([("a", 0.82)], some, cut) is None
     assert calibration.answering([("a", 0.829)], some, cut) == {"a"}
     assert calibration.answering([], strong, cut) is None
@@ -217,26 +218,26 @@ def test_answering_rules():
 
 def test_unknown_words_need_more_and_another_language_less():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    nothing = calibration.KeywordEvidence({}, frozenset(), known=False)
+    nothing = evidence.KeywordEvidence({}, frozenset(), known=False)
     assert calibration.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
     assert calibration.answering([("a", 0.88)], nothing, cut) == {"a"}
     # Typo candidates are all it has (a misspelt question): half a margin more, 0.855.
-    guessed = calibration.KeywordEvidence({"a": 0.3}, frozenset(), known=False)
+    guessed = evidence.KeywordEvidence({"a": 0.3}, frozenset(), known=False)
     assert calibration.answering([("a", 0.85)], guessed, cut) is None
     assert calibration.answering([("a", 0.86)], guessed, cut) == {"a"}
-    common = calibration.KeywordEvidence({"a": 0.1}, frozenset())
+    common = evidence.KeywordEvidence({"a": 0.1}, frozenset())
     assert calibration.answering([("a", 0.82)], common, cut) is None
     assert calibration.answering([("a", 0.82)], common, cut, cross_language=True) == {"a"}
 
 
 def test_keyword_only_rules():
     cut = calibration.AnswerCut(None, 0.03, "none")
-    assert calibration.answering(None, calibration.KeywordEvidence({"a": 0.1}, frozenset()), cut) is None
-    both = calibration.KeywordEvidence({"a": 0.9, "b": 0.4, "c": 0.2}, frozenset())
+    assert calibration.answering(None, evidence.KeywordEvidence({"a": 0.1}, frozenset()), cut) is None
+    both = evidence.KeywordEvidence({"a": 0.9, "b": 0.4, "c": 0.2}, frozenset())
     assert calibration.answering(None, both, cut) == {"a", "b"}
 
 
-def _evidence(kb: KnowledgeBase, question: str) -> calibration.KeywordEvidence:
+def _evidence(kb: KnowledgeBase, question: str) -> evidence.KeywordEvidence:
     """The evidence the cut weighs for a public search: the forms the keyword search ran, over public articles."""
     from kb.search import coverage
     from kb.search import keyword
@@ -248,8 +249,8 @@ def _evidence(kb: KnowledgeBase, question: str) -> calibration.KeywordEvidence:
         expansions = spelling.typo_expansions(reader, query, kb._segments.vocabulary)
         clitics = spelling.clitic_forms(reader, query)
         profile = coverage.match_profile(reader, query, expansions, kb.synonyms())
-        words = calibration.evidence_words(query, profile, expansions, clitics, kb.synonyms())
-        return calibration.keyword_evidence(searcher, query, keyword.Filters(), kb._segments.postings, words)
+        words = evidence.evidence_words(query, profile, expansions, clitics, kb.synonyms())
+        return evidence.keyword_evidence(searcher, query, keyword.Filters(), kb._segments.postings, words)
 
 
 REFUND = "سياسة-الاسترداد"
@@ -276,21 +277,21 @@ def test_a_typo_candidate_that_every_article_has_is_little_evidence(session_kb):
         articles = reader.doc_frequency("kind", "article")
         common = next(t for t in ("عميل", "خدمه", "طلب") if reader.doc_frequency("body", t) > articles / 3)
     query = keyword.analyze_query("x", 500)
-    words = (calibration.EvidenceWord("غيرموجودة", ((("غيرموجودة",), 1.0, False), ((common,), 0.7, True))),)
+    words = (evidence.EvidenceWord("غيرموجودة", ((("غيرموجودة",), 1.0, False), ((common,), 0.7, True))),)
     with session_kb._searching(session_kb._read_state()) as searcher:
-        evidence = calibration.keyword_evidence(searcher, query, keyword.Filters(), session_kb._segments.postings, words)
-    assert evidence.best < 0.25 and not evidence.rare
-    assert not evidence.known  # a typo candidate alone is a guess, not a word the collection has
+        held = evidence.keyword_evidence(searcher, query, keyword.Filters(), session_kb._segments.postings, words)
+    assert held.best < 0.25 and not held.rare
+    assert not held.known  # a typo candidate alone is a guess, not a word the collection has
 
 
 def test_articles_without_vectors_yet_are_judged_on_their_words():
     cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    fresh = calibration.KeywordEvidence({"new": 0.9, "old": 0.1}, frozenset({"new"}))
+    fresh = evidence.KeywordEvidence({"new": 0.9, "old": 0.1}, frozenset({"new"}))
     assert calibration.answering([("old", 0.74)], fresh, cut) is None  # the dense side alone: no answer
     assert calibration.answering([("old", 0.74)], fresh, cut, unembedded={"new"}) == {"new"}
     assert calibration.answering([("old", 0.86)], fresh, cut, unembedded={"new"}) == {"old", "new"}
     assert calibration.answering([], fresh, cut, unembedded={"new"}) == {"new"}
-    weak = calibration.KeywordEvidence({"new": 0.1}, frozenset())
+    weak = evidence.KeywordEvidence({"new": 0.1}, frozenset())
     assert calibration.answering([("old", 0.80)], weak, cut, unembedded={"new"}) is None
 
 

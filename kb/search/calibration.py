@@ -36,7 +36,7 @@ The margin is half the calibrated spread between pseudo-questions and probes, so
 scales with the model too.  Without a dense side (keyword mode, or no model) the keyword
 evidence decides alone.
 
-The keyword evidence is what the keyword search really ran (:func:`evidence_words`): each
+The keyword evidence (``kb.search.evidence``) is what the keyword search really ran: each
 word as typed or stemmed, its dialect-lexicon reading, its joined-preposition forms, the
 editors' synonyms and typo candidates, each at its ``coverage.CREDITS`` credit and never
 worth more than its own rarity here.  A typo candidate is a guess: it adds to an article's
@@ -51,30 +51,21 @@ Measured (bundled e5): launch articles threshold 0.838, arcd 0.803, mlqa_ar_dev 
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import asdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Iterable
-from typing import Mapping
 
 import numpy as np
 
 from kb.search.cache import text_hash
-from kb.search.coverage import CREDITS
-from kb.search.coverage import idf
-from kb.search.synonyms import names_entry
+from kb.search.evidence import KeywordEvidence
 
 if TYPE_CHECKING:
     from kb.content.articles import Article
     from kb.search.cache import EmbeddingCache
-    from kb.search.coverage import MatchProfile
     from kb.search.embed import Embedder
-    from kb.search.keyword import AnalyzedQuery
-    from kb.search.keyword import Filters
-    from kb.search.keyword import KeywordSearcher
-    from kb.search.synonyms import SynonymTable
     from kb.search.vector import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -85,7 +76,6 @@ PROBES_FILE = Path(__file__).parent / "data" / "offtopic_probes.txt"
 MAX_PSEUDO_QUESTIONS = 400
 MIN_HEADING_WORDS = 3
 _CACHE_KIND = "query\x1f"  # query vectors live in the same cache as passage vectors, keyed apart
-_ARTICLE_FIELDS = ("title", "headings", "body")
 
 
 def load_probes(path: Path = PROBES_FILE) -> list[str]:
@@ -167,163 +157,6 @@ def best_cosines(vectors: VectorIndex, query_vectors: np.ndarray,
                 scores[i] = score
                 break
     return scores
-
-
-@dataclass(frozen=True)
-class KeywordEvidence:
-    """How much of the question each allowed article contains, by IDF weight over the allowed
-    articles: ``shares`` (0-1, articles with any of the words) and ``rare``, those whose
-    matched words include at least one rare word's worth of weight (not only words that
-    most articles share, like عميل or خدمة in a customer-service help center)."""
-
-    shares: dict[str, float]
-    rare: frozenset[str]
-    # Some allowed article has one of the question's words in a sure form: as typed, its
-    # stem, its dialect reading, a joined form or a synonym.  A typo candidate alone is not
-    # enough: keyboard noise has one-edit neighbours too ("سشيب لاتنم").
-    known: bool = True
-    # Articles that have every one of the question's words in a sure form (see ``known``).
-    complete: frozenset[str] = frozenset()
-
-    @property
-    def best(self) -> float:
-        return max(self.shares.values(), default=0.0)
-
-    def best_rare(self) -> float:
-        return max((self.shares[slug] for slug in self.rare), default=0.0)
-
-
-RARE_SHARE = 0.1  # a word in at most this share of the allowed articles is rare
-MAX_EVIDENCE_TERMS = 24  # a pasted essay: its first words say enough
-
-
-@dataclass(frozen=True)
-class EvidenceWord:
-    """One distinct word of the question and the forms the keyword search looked for it in:
-    each form is the index stems an article must all have (one, or a synonym phrase's words)
-    and the credit a match that way earns (``coverage.CREDITS``: the word itself counts most,
-    a typo candidate or a synonym less)."""
-
-    stem: str
-    forms: tuple[tuple[tuple[str, ...], float, bool], ...]  # (stems, credit, a guess: a typo candidate)
-
-
-def evidence_words(query: AnalyzedQuery, profile: MatchProfile | None, expansions: Mapping[str, list[str]],
-                   clitics: Mapping[str, list[str]], synonyms: SynonymTable | None) -> tuple[EvidenceWord, ...]:
-    """The question's words with everything the keyword search ran for them, from what
-    ``kb.search.ranking`` already looked up: the typo and joined-preposition expansions
-    (``spelling.typo_expansions``, which also carry the dialect lexicon's alternatives), the
-    joined forms of known words (``spelling.clitic_forms``) and the editors' synonyms.  How
-    each word was found (``coverage.match_profile``) says what its expansions are: a joined
-    preposition taken off, or a typo guess.  Without a profile, only the words themselves."""
-    kinds = {term.stem: term.how for term in profile.terms} if profile is not None else {}
-    lexicon = dict(query.alternatives)
-    by_synonym = _synonym_forms(query.stems, synonyms) if synonyms is not None else {}
-    words = []
-    for stem in query.unique_stems[:MAX_EVIDENCE_TERMS]:
-        how = kinds.get(stem, "exact")
-        forms: dict[tuple[str, ...], tuple[float, bool]] = {}
-
-        def add(terms: tuple[str, ...], credit: float, guess: bool = False) -> None:
-            if credit > forms.get(terms, (0.0, False))[0]:
-                forms[terms] = (credit, guess)
-
-        add((stem,), CREDITS[how] if how in ("exact", "stem", "dialect") else CREDITS["exact"])
-        for near in expansions.get(stem, ()):
-            kind = "dialect" if near in lexicon.get(stem, ()) else ("clitic" if how == "clitic" else "typo")
-            add((near,), CREDITS[kind], kind == "typo")
-        for joined in clitics.get(stem, ()):
-            add((joined,), CREDITS["clitic"])
-        for terms, weight in by_synonym.get(stem, ()):
-            add(terms, CREDITS["synonym"] * weight)
-        words.append(EvidenceWord(stem, tuple((terms, credit, guess) for terms, (credit, guess) in forms.items())))
-    return tuple(words)
-
-
-def _synonym_forms(stems: tuple[str, ...], synonyms: SynonymTable) -> dict[str, list[tuple[tuple[str, ...], float]]]:
-    """For each query stem in a synonym entry the question names, the group's other entries
-    (with ``SynonymTable.weighted_expansions``' weight: a Latin member for an Arabic question counts less)."""
-    weights = dict(synonyms.weighted_expansions(stems))
-    forms: dict[str, list[tuple[tuple[str, ...], float]]] = {}
-    for group in synonyms.groups:
-        named = [entry for entry in group if names_entry(stems, entry)]
-        for entry in named:
-            for other in group:
-                if other not in named and weights.get(other):
-                    for stem in entry:
-                        forms.setdefault(stem, []).append((other, weights[other]))
-    return forms
-
-
-def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: Filters, postings,
-                     words: tuple[EvidenceWord, ...] | None = None) -> KeywordEvidence:
-    """Each allowed article's share of the question's weight (see :class:`KeywordEvidence`).
-
-    `words`: what the keyword search looked for (:func:`evidence_words`); None counts the
-    question's own stems only.  A word weighs its IDF over the allowed articles (a word
-    they lack weighs most).  An article that has it in some form earns the best of
-    ``credit * min(word's weight, the form's own IDF)`` over the forms it has: a typo
-    candidate or a synonym counts less than the word, and only as much as the form itself
-    is rare here, so an off-topic word whose one-edit neighbour is a word every article
-    uses ("سعر" -> "شعر") earns next to nothing, while "بالصرطان" -> "سرطان" earns most.
-
-    Only articles the filters allow are counted, for the frequencies as well as for the
-    matches: a word found only in a draft or an internal article is, for a public search,
-    a word the collection does not have."""
-    if words is None:
-        words = tuple(EvidenceWord(stem, (((stem,), 1.0, False),)) for stem in query.unique_stems[:MAX_EVIDENCE_TERMS])
-    allowed = searcher.allowed_mask(filters, "article")
-    articles = int(allowed.sum())
-    if not words or not articles:
-        return KeywordEvidence({}, frozenset(), known=False)
-    reader = searcher.reader()
-    present: dict[str, np.ndarray] = {}
-
-    def having(term: str) -> np.ndarray:
-        if term not in present:
-            present[term] = _having(reader, postings, term, allowed)
-        return present[term]
-
-    matched = np.zeros(len(allowed), dtype=np.float64)
-    complete = allowed.copy()
-    total = 0.0
-    known = False
-    for word in words:
-        weight = idf(articles, int(having(word.stem).sum()))
-        total += weight
-        earned = np.zeros(len(allowed), dtype=np.float64)
-        has = np.zeros(len(allowed), dtype=bool)
-        for terms, credit, guess in word.forms:
-            found = having(terms[0]).copy()
-            for term in terms[1:]:
-                found &= having(term)
-            if found.any():
-                value = credit * min(weight, idf(articles, int(found.sum())))
-                earned[found] = np.maximum(earned[found], value)
-                known = known or not guess
-                if not guess:
-                    has |= found
-        matched += earned
-        complete &= has
-    if total <= 0:
-        return KeywordEvidence({}, frozenset(), known=False)
-    rare_weight = idf(articles, max(1, math.ceil(RARE_SHARE * articles)))
-    docs = np.flatnonzero(matched > 0)
-    shares = {searcher.slug_of(int(d)): float(matched[d] / total) for d in docs}
-    rare = frozenset(searcher.slug_of(int(d)) for d in docs if matched[d] >= rare_weight - 1e-9)
-    whole = frozenset(searcher.slug_of(int(d)) for d in np.flatnonzero(complete))
-    return KeywordEvidence(shares, rare, known, whole)
-
-
-def _having(reader, postings, term: str, allowed: np.ndarray) -> np.ndarray:
-    """Allowed article documents with the term in their title, headings or body."""
-    present = np.zeros(len(allowed), dtype=bool)
-    for leaf, offset in reader.leaf_readers():
-        for field in _ARTICLE_FIELDS:
-            ids, _ = postings.postings(leaf, field, term)
-            if len(ids):
-                present[ids + offset] = True
-    return present & allowed
 
 
 # -- calibration (index time) ------------------------------------------------------------------

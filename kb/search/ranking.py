@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.search import calibration
+from kb.search import evidence
 from kb.search import coverage
 from kb.search import fusion
 from kb.search import keyword
@@ -203,7 +204,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
     # Articles published a moment ago are searchable by keyword before their vectors are in.
     unembedded = {slug for slug, _ in keyword_ranking if not vectors.count_of(slug)} if dense_ran else set()
-    words = calibration.evidence_words(analyzed, profile, expansions, clitics, synonyms)
+    words = evidence.evidence_words(analyzed, profile, expansions, clitics, synonyms)
     answer = _answering(searcher, question_language, analyzed, filters, dense.cosines if dense_ran else None, catalog,
                         caches, cut, words, unembedded)
 
@@ -254,17 +255,17 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 
 def _answering(searcher, question_language: str | None, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters,
                semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
-               words: tuple[calibration.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset()) -> set[str] | None:
+               words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset()) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search.  `words`: what the keyword side
     searched for (the question's words and their typo, dialect, joined and synonym forms)."""
     if cut is None:
         return None
-    evidence = calibration.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
+    held = evidence.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
-    return calibration.answering(semantic_ranking, evidence, cut, cross_language, unembedded) or set()
+    return calibration.answering(semantic_ranking, held, cut, cross_language, unembedded) or set()
 
 
 def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: set[str]) -> list[tuple[str, float]]:
