@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from conftest import make_settings
 from staff_fixtures import cheap_hashing  # noqa: F401 - a fixture
 from kb.backup import backup
-from kb.backup import read_archive
 from kb.backup import restore
+from kb.backup_archive import read_archive
 from kb.cli import cli
 from kb.config import ensure_secret_key
 from kb.content.editing import ArticleForm
@@ -344,7 +344,7 @@ def test_the_commands_open_the_database_once(session_kb, tmp_path, database_url,
     """GIVEN a site on SQLite or PostgreSQL WHEN kb backup and kb restore --force run
     THEN each opens the database once: the command's check (reachable, else one clear
     error) hands its Database to the work, and kb backup migrates it once, not twice."""
-    from kb.store import db as db_module
+    from kb.store import migrate as migrate_module
 
     monkeypatch.chdir(tmp_path)
     source = make_site(session_kb, tmp_path / "source", database_url)
@@ -352,14 +352,14 @@ def test_the_commands_open_the_database_once(session_kb, tmp_path, database_url,
     ensure_secret_key(source)
     opened: list[bool] = []  # each Database made: whether it migrates
     migrations: list[int] = []
-    real_init, real_migrations = Database.__init__, db_module._run_migrations
+    real_init, real_migrations = Database.__init__, migrate_module.migrate
 
     def counting_init(self, target, migrate=True):
         opened.append(migrate)
         real_init(self, target, migrate=migrate)
 
     monkeypatch.setattr(Database, "__init__", counting_init)
-    monkeypatch.setattr(db_module, "_run_migrations", lambda conn: migrations.append(1) or real_migrations(conn))
+    monkeypatch.setattr(migrate_module, "migrate", lambda conn: migrations.append(1) or real_migrations(conn))
     runner = CliRunner()
     folders = ["--articles-dir", str(source.articles_dir), "--index-dir", str(source.index_dir),
                "--data-dir", str(source.data_dir)]
