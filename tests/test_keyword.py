@@ -421,3 +421,22 @@ def test_vocabulary_prefix_lists_frequent_words_first(reader):
     words = spelling.vocabulary_prefix(reader, "الاستر", 5)
     assert "الاسترداد" in words
     assert all(word.startswith("الاستر") for word in words)
+
+
+def test_indexes_written_by_earlier_versions_still_open(tmp_path):
+    """Whoosh pickles the analyzer into the index's table of contents by its module path:
+    kb.search.keyword.KbTokenizer is what every existing index names, so the class must stay
+    there (moving it once made every index written before unreadable: AttributeError on open)."""
+    import pickle
+    import pickletools
+
+    from kb.search import keyword_index
+
+    index = keyword_index.create_index(tmp_path / "whoosh")
+    index.writer().commit()
+    toc = next((tmp_path / "whoosh").glob("_MAIN_*.toc")).read_bytes()
+    schema_pickle = toc[toc.index(b"\x80"):]  # the schema, as Whoosh stores it
+    names = {arg for op, arg, _ in pickletools.genops(schema_pickle) if op.name in ("GLOBAL", "SHORT_BINUNICODE", "BINUNICODE")}
+    assert "kb.search.keyword KbTokenizer" in names or {"kb.search.keyword", "KbTokenizer"} <= names
+    assert isinstance(pickle.loads(schema_pickle)["body"].analyzer, keyword.KbTokenizer)
+    assert keyword_index.open_index(tmp_path / "whoosh").schema == index.schema

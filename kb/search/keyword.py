@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 
 from whoosh import scoring
+from whoosh.analysis import Token
+from whoosh.analysis import Tokenizer
 from whoosh.query import And
 from whoosh.query import Or
 from whoosh.query import Phrase
@@ -40,6 +42,8 @@ from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.segments import allowed_mask
 from kb.search.synonyms import SynonymTable
+from kb.text import is_stopword
+from kb.text import stem
 from kb.text import tokenize
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,44 @@ MAX_PHRASE_TERMS = 6
 PHRASE_RARE_DOCS = 50
 PHRASE_RARE_SHARE = 0.01
 PASSAGE_AVG_WORDS = 80
+
+
+# Whoosh pickles the analyzer into every index's table of contents by its module path, so
+# this class must stay importable as kb.search.keyword.KbTokenizer: an index written by an
+# earlier kb is opened (and then rebuilt if ANALYZER_VERSION moved) only if it is.
+class KbTokenizer(Tokenizer):
+    """normalize_arabic -> lowercase -> split words -> drop stop words -> light stem.
+
+    The same pipeline (kb.text) runs at query time; positions count the dropped stop
+    words so phrases keep their gaps.  ``stemming=False`` gives the surface vocabulary
+    used for "did you mean".
+    """
+
+    def __init__(self, stemming: bool = True):
+        self.stemming = stemming
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, KbTokenizer) and other.stemming == self.stemming
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for word in _words(value):
+            if is_stopword(word):
+                pos += 1
+                continue
+            token.text = stem(word) if self.stemming else word
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = pos
+            pos += 1
+            yield token
+
+
+def _words(value: str) -> list[str]:
+    return tokenize(value)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,6 @@ from typing import Iterable
 from typing import TypeVar
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import Token
-from whoosh.analysis import Tokenizer
 from whoosh.fields import ID
 from whoosh.fields import KEYWORD
 from whoosh.fields import STORED
@@ -29,48 +27,11 @@ from whoosh.fields import Schema
 
 from kb.content.articles import Article
 from kb.search import whoosh_fixes
+from kb.search.keyword import KbTokenizer
 from kb.search.passages import Passage
 from kb.text import analyze as analyze_text
-from kb.text import is_stopword
-from kb.text import stem
-from kb.text import tokenize
 
 whoosh_fixes.apply()
-
-
-class KbTokenizer(Tokenizer):
-    """normalize_arabic -> lowercase -> split words -> drop stop words -> light stem.
-
-    The same pipeline (kb.text) runs at query time; positions count the dropped stop
-    words so phrases keep their gaps.  ``stemming=False`` gives the surface vocabulary
-    used for "did you mean".
-    """
-
-    def __init__(self, stemming: bool = True):
-        self.stemming = stemming
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, KbTokenizer) and other.stemming == self.stemming
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for word in _words(value):
-            if is_stopword(word):
-                pos += 1
-                continue
-            token.text = stem(word) if self.stemming else word
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = pos
-            pos += 1
-            yield token
-
-
-def _words(value: str) -> list[str]:
-    return tokenize(value)
 
 
 def make_schema() -> Schema:
