@@ -179,7 +179,7 @@ class Publisher:
         state = changes.current(self.db, self.relative(article.path))
         if state is None:
             return self._file_text(article.path)
-        if state.data is None:  # deleted or renamed on another node; this one has not applied it yet
+        if state.deleted:  # deleted or renamed on another node; this one has not applied it yet
             raise KbError("not_found", "المقال غير موجود.", status=404)
         return article_text(state.data)
 

@@ -205,7 +205,7 @@ class Applier:
                 # Edited on this disk and not published yet (the watcher had not scanned), changed
                 # on another node meanwhile: the cluster's version wins, this one is kept.
                 self._keep_as_conflict(conn, state.path, on_disk)
-            self._write_file(state, durable)
+            self._write_file(state, digest, durable)
             try:
                 if state.path == CATEGORIES_FILE:
                     touched |= self._refresh_categories()
@@ -215,9 +215,10 @@ class Applier:
                 logger.exception("replication: could not index %s", state.path)
         return touched
 
-    def _write_file(self, state: changes.FileState, durable: bool = True) -> None:
+    def _write_file(self, state: changes.FileState, on_disk: str, durable: bool = True) -> None:
         """The file made as the database holds it, atomically (readers see the old or the new
-        file).  `durable` False: not synced one by one (the caller syncs the lot once)."""
+        file).  `on_disk`: the checksum of what the file holds now (the caller read it already).
+        `durable` False: not synced one by one (the caller syncs the lot once)."""
         target = self.articles_dir / state.path
         if not target.resolve().is_relative_to(self.articles_dir.resolve()) or not is_collection_path(state.path):
             logger.error("replication: refused %r, not a file of the collection", state.path)
@@ -227,7 +228,7 @@ class Applier:
                 target.unlink()
                 if durable:
                     fsync_dir(target.parent)
-        elif changes.checksum(file_bytes(target)) != state.checksum:
+        elif on_disk != state.checksum:
             # durable False: still atomic, but no fsync per file.  The database is the durable
             # copy, and the caller syncs the whole batch (os.sync) before the position moves,
             # so a power loss before that only means this node applies the batch again.

@@ -90,7 +90,7 @@ class Replicator(Applier):
             if on_disk is not None and digest not in changes.states_since(conn, state.path, start) \
                     and not changes.ever_held(conn, state.path, digest):
                 kept += self._keep_as_conflict(conn, state.path, on_disk)
-            self._write_file(state, durable=False)
+            self._write_file(state, digest, durable=False)
             fetched += 1
         if fetched:
             os.sync()  # once for the lot (a new node writes thousands): on disk before the position moves
