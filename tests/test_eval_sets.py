@@ -22,6 +22,11 @@ DATA = ROOT / "scripts" / "data"
 SHARED_EVAL = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 DIALECTS = {"gulf": 30, "levantine": 30, "egyptian": 30, "english": 10, "maghrebi": 0}
 SOURCES = {"arcd", "nsurl_q2q", "written"}
+EVERYDAY_DIALECTS = {"gulf": 40, "levantine": 40, "egyptian": 40, "maghrebi": 40, "msa": 40, "english": 40}
+EVERYDAY_TOPICS = {"prices", "cooking", "health", "weather", "sport", "travel", "religion", "school", "tech", "cars",
+                   "shopping", "celebrities", "trivia", "smalltalk"}
+ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
 # Words no off-topic question may contain: the sets are screened so that none is about customer service.
 IN_DOMAIN_WORDS = re.compile(r"عميل|عملاء|زبون|زبائن|زباين|خدمة|شكوى|شكاو|موظف|customer|support|complain", re.IGNORECASE)
 
@@ -51,6 +56,11 @@ def questions():
 @pytest.fixture(scope="module")
 def off_topic():
     return read_jsonl(DATA / "offtopic_questions.jsonl")
+
+
+@pytest.fixture(scope="module")
+def everyday():
+    return read_jsonl(DATA / "everyday_offtopic.jsonl")
 
 
 def balanced(rows: list[dict], field: str) -> None:
@@ -150,3 +160,45 @@ def test_off_topic_questions_come_from_their_collections(off_topic):
         for row in (r for r in off_topic if r["source"] == source):
             assert row["source_id"] in texts, f"{row['id']}: no {source} query {row['source_id']}"
             assert normalized(row["question"]) in normalized(texts[row["source_id"]]), row["id"]
+
+
+def test_everyday_shape_and_mix(everyday):
+    """240 short everyday questions, 40 per dialect, every topic present, the same mix in both halves."""
+    for number, row in enumerate(everyday, 1):
+        assert set(row) == {"id", "question", "dialect", "topic", "kind"}, f"line {number}: keys {sorted(row)}"
+        assert row["id"] == f"day-{number:03d}", f"line {number}: id {row['id']}"
+        assert isinstance(row["question"], str) and row["question"].strip(), row["id"]
+        assert row["dialect"] in EVERYDAY_DIALECTS, f"{row['id']}: dialect {row['dialect']!r}"
+        assert row["topic"] in EVERYDAY_TOPICS, f"{row['id']}: topic {row['topic']!r}"
+        assert row["kind"] == "everyday", f"{row['id']}: kind {row['kind']!r}"
+    assert Counter(row["dialect"] for row in everyday) == Counter(EVERYDAY_DIALECTS)
+    topics = Counter(row["topic"] for row in everyday)
+    assert set(topics) == EVERYDAY_TOPICS
+    for topic, count in topics.items():
+        assert 15 <= count <= 25, f"topic {topic}: {count} questions, want 15-25"
+    balanced(everyday, "dialect")
+    balanced(everyday, "topic")
+
+
+def test_everyday_language_matches_its_dialect(everyday):
+    """English rows hold no Arabic; Arabic rows are written in Arabic letters (no Arabizi), brand names aside."""
+    for row in everyday:
+        arabic, latin = len(ARABIC_LETTER.findall(row["question"])), len(LATIN_LETTER.findall(row["question"]))
+        if row["dialect"] == "english":
+            assert arabic == 0, f"{row['id']}: Arabic letters in an English question"
+        else:
+            assert arabic > 2 * latin, f"{row['id']}: an Arabic question written mostly in Latin letters"
+
+
+def test_everyday_has_no_duplicates(everyday, questions, off_topic):
+    """Within the set, and against both other sets: a shared question would count twice in the reports."""
+    seen = {normalized(row["question"]): row["id"] for row in questions + off_topic}
+    for row in everyday:
+        key = normalized(row["question"])
+        assert key not in seen, f"{row['id']} repeats {seen[key]}"
+        seen[key] = row["id"]
+
+
+def test_everyday_is_not_about_customer_service(everyday):
+    for row in everyday:
+        assert not IN_DOMAIN_WORDS.search(row["question"]), f"{row['id']} is about the help center's own topic"
