@@ -248,8 +248,9 @@ def print_misses(results: dict[str, dict]) -> None:
             answered = [row for row in found["rows"] if row["found"]]
             print(f"\n### Off-topic with results, {mode}, {name} ({len(answered)})\n")
             for row in answered:
+                count = f"{len(row['found'])} result{'s' if len(row['found']) > 1 else ''}"
                 print(f"- {row['id']} [{labels(row)}] {row['question']}\n"
-                      f"  {len(row['found'])} results; first: {row['found'][0]} (score {row['scores'][0]})")
+                      f"  {count}; first: {row['found'][0]} (score {row['scores'][0]})")
 
 
 def main(argv: list[str] | None = None) -> int:
