@@ -83,6 +83,12 @@ class Settings:
         "Best passage cosine a question needs to get results (less when one article holds its rare words); "
         "-1 uses the threshold `kb index` calibrated for these articles and this model.",
     )
+    answer_landmarks: str = setting(
+        "on",
+        "Judge a question also by whether it is nearer to an off-topic probe question than to the "
+        "articles' own titles, FAQ questions and headings (a closer passage is then needed to answer); "
+        "off leaves this out.", choices=("on", "off"),
+    )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting(
         "coverage", "Hybrid fusion: coverage (adaptive, weighted by how much of the question matched), adaptive, "

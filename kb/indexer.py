@@ -27,6 +27,7 @@ from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
+from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import VectorWork
@@ -192,16 +193,21 @@ class Indexer:
         held = Calibration.from_dict(manifest.answer_calibration)
         if embedder is None or manifest.pending_vectors or manifest.embedder_fingerprint != embedder.fingerprint:
             return manifest
-        if held is not None and held.fingerprint == embedder.fingerprint and not changed:
-            return manifest
         generation = kb.store.current()
+        # An index calibrated before landmarks existed (kb.search.landmarks) is measured again once.
+        has_landmarks = generation is not None and (generation / LANDMARKS_FILE).exists()
+        if held is not None and held.fingerprint == embedder.fingerprint and not changed and has_landmarks:
+            return manifest
         vectors = manifest.vector_files(generation).load() if generation is not None else None
-        result = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values()) if vectors else None
+        measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values()) if vectors else None
         with kb.store.write_lock():
             generation = kb.store.current()
             manifest = (Manifest.load(generation) if generation is not None else None) or manifest
-            manifest.answer_calibration = result.to_dict() if result else {}
+            manifest.answer_calibration = measured[0].to_dict() if measured else {}
             if generation is not None:
+                if measured:
+                    # Before the manifest: a reader that sees the new calibration finds its landmarks.
+                    measured[1].save(generation)
                 manifest.save(generation)
         return manifest
 

@@ -42,6 +42,8 @@ from kb.search import spelling
 from kb.search.calibration import AnswerCut
 from kb.search.calibration import Calibration
 from kb.search.calibration import answer_cut
+from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
+from kb.search.landmarks import Landmarks
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
 from kb.search.ranking import rank_articles
@@ -70,6 +72,7 @@ class _ReadState:
     vectors: VectorIndex | None
     manifest: Manifest | None
     searchers: SearcherPool
+    landmarks: tuple[tuple | None, Landmarks | None] = (None, None)  # (file marker, the calibration's landmarks)
 
 
 class KnowledgeBase:
@@ -241,7 +244,8 @@ class KnowledgeBase:
             searchers = SearcherPool(lambda: keyword.KeywordSearcher(
                 keyword_index.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
                 self._segments))
-            self._state = _ReadState(marker, generation, index, vectors, manifest, searchers)
+            self._state = _ReadState(marker, generation, index, vectors, manifest, searchers,
+                                     self._landmarks(state, generation, manifest))
             if state is not None:
                 state.searchers.close()
             with keyword_index.opened_despite_commits(index.reader) as reader:
@@ -249,6 +253,21 @@ class KnowledgeBase:
             if manifest is not None and state is not None:
                 self._sync_catalog(manifest)
             return self._state
+
+    def _landmarks(self, previous: _ReadState | None, generation: Path,
+                   manifest: Manifest | None) -> tuple[tuple | None, Landmarks | None]:
+        """(file marker, the landmarks of the generation's calibration), kept from the previous
+        state while the file is the same (a publish rewrites the manifest, not the landmarks)."""
+        if manifest is None or not manifest.answer_calibration or self.settings.answer_landmarks == "off":
+            return None, None
+        try:
+            st = (generation / LANDMARKS_FILE).stat()
+        except FileNotFoundError:
+            return None, None
+        marker = (str(generation), st.st_mtime_ns, st.st_size, st.st_ino)
+        if previous is not None and previous.landmarks[0] == marker:
+            return previous.landmarks
+        return marker, Landmarks.load(generation)
 
     @staticmethod
     def _live_vectors(previous: _ReadState | None, generation: Path, manifest: Manifest) -> VectorIndex | None:
@@ -349,9 +368,10 @@ class KnowledgeBase:
 
     def answer_cut(self, state: _ReadState | None = None) -> AnswerCut:
         """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""
-        manifest = (state or self._read_state()).manifest or Manifest()
+        state = state or self._read_state()
+        manifest = state.manifest or Manifest()
         return answer_cut(self.settings.answer_threshold, Calibration.from_dict(manifest.answer_calibration),
-                          manifest.embedder_fingerprint)
+                          manifest.embedder_fingerprint, state.landmarks[1])
 
     def related(self, slug: str, limit: int = 5, include_internal: bool = False) -> list[Article]:
         """Semantic neighbours of an article (by its mean passage vector), public ones only by default."""
@@ -420,6 +440,10 @@ class KnowledgeBase:
     def _answer_health(self, state: _ReadState) -> dict:
         cut = self.answer_cut(state)
         calibration = Calibration.from_dict((state.manifest or Manifest()).answer_calibration)
+        landmarks = cut.landmarks
         return {"answer_threshold": None if cut.threshold is None else round(cut.threshold, 4),
                 "answer_threshold_source": cut.source,
-                "answer_calibration": calibration.to_dict() if calibration else None}
+                "answer_calibration": calibration.to_dict() if calibration else None,
+                # kb.search.landmarks: None when off, or not measured yet (an index calibrated before them)
+                "answer_landmarks": {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside)}
+                if landmarks is not None else None}

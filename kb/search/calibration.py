@@ -61,6 +61,7 @@ import numpy as np
 
 from kb.search.cache import text_hash
 from kb.search.evidence import KeywordEvidence
+from kb.search.landmarks import Landmarks
 
 if TYPE_CHECKING:
     from kb.content.articles import Article
@@ -217,9 +218,10 @@ def choose_threshold(offtopic: np.ndarray, inside: np.ndarray) -> tuple[float, f
 
 
 def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorIndex,
-              articles: Iterable[Article]) -> Calibration | None:
-    """Measure the threshold for this collection (see the module docstring); None when the
-    collection is too small to say anything (fewer than two articles with vectors)."""
+              articles: Iterable[Article]) -> tuple[Calibration, Landmarks] | None:
+    """Measure the threshold for this collection (see the module docstring), with the query
+    vectors it was measured from (:class:`Landmarks`); None when the collection is too small
+    to say anything (fewer than two articles with vectors)."""
     if vectors is None or vectors.article_count < 2:
         return None
     probes = load_probes()
@@ -231,9 +233,10 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
                  if slug in held and len(own[text]) < vectors.article_count]
     if not questions:
         return None
-    offtopic = best_cosines(vectors, embed_queries(embedder, cache, probes))
-    inside = best_cosines(vectors, embed_queries(embedder, cache, [t for t, _ in questions]),
-                          [own.get(text, {slug}) for text, slug in questions])
+    probe_vectors = embed_queries(embedder, cache, probes)
+    inside_vectors = embed_queries(embedder, cache, [t for t, _ in questions])
+    offtopic = best_cosines(vectors, probe_vectors)
+    inside = best_cosines(vectors, inside_vectors, [own.get(text, {slug}) for text, slug in questions])
     threshold, spread = choose_threshold(offtopic, inside)
     result = Calibration(
         threshold=threshold, spread=spread, fingerprint=embedder.fingerprint, probes=len(probes),
@@ -242,7 +245,7 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     )
     logger.info("no-answer threshold %.4f (probes %.4f, pseudo-questions %.4f, spread %.4f)", result.threshold,
                 result.offtopic_quantile, result.inside_quantile, result.spread)
-    return result
+    return result, Landmarks(probe_vectors, inside_vectors)
 
 
 # -- the decision (search time) ------------------------------------------------------------------
@@ -266,6 +269,12 @@ STRONG_SHARE = 0.5
 LOWERING_SCALE = 2.5
 MAX_LOWERING = 2.0
 DEFAULT_SPREAD = 0.06  # a set threshold with no calibration to take the model's scale from
+# The landmarks' rule (contrast_raise): a question nearer to an off-topic probe than to any of
+# the collection's own questions by c needs CONTRAST_WEIGHT * c more cosine (on the launch
+# articles' scale).  First halves: 1.0 rejects 0.81 of the everyday off-topic questions
+# (0.65 without), every tuning question keeps its answer; 1.5 cost nsurl_q2q 2 questions.
+CONTRAST_WEIGHT = 1.0
+CONTRAST_RARE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -276,21 +285,26 @@ class AnswerCut:
     threshold: float | None
     margin: float
     source: str  # "calibrated", "setting" or "none"
+    landmarks: Landmarks | None = None  # the calibration's query vectors (kb.search.landmarks)
 
 
-def answer_cut(setting: float, calibration: Calibration | None, fingerprint: str | None) -> AnswerCut:
+def answer_cut(setting: float, calibration: Calibration | None, fingerprint: str | None,
+               landmarks: Landmarks | None = None) -> AnswerCut:
     """The cut for searches: the ``answer_threshold`` setting when set (>= 0), else the
-    index's calibration if it was made with this model, else no dense cut."""
+    index's calibration if it was made with this model, else no dense cut.  `landmarks` (the
+    calibration's, None to leave them out) count only with a calibration made with this model."""
     usable = calibration if calibration is not None and calibration.fingerprint == fingerprint else None
+    landmarks = landmarks if usable is not None else None
     if setting >= 0:
-        return AnswerCut(setting, usable.margin if usable else DEFAULT_SPREAD / 2, "setting")
+        return AnswerCut(setting, usable.margin if usable else DEFAULT_SPREAD / 2, "setting", landmarks)
     if usable is not None:
-        return AnswerCut(usable.threshold, usable.margin, "calibrated")
+        return AnswerCut(usable.threshold, usable.margin, "calibrated", landmarks)
     return AnswerCut(None, DEFAULT_SPREAD / 2, "none")
 
 
 def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidence, cut: AnswerCut,
-              cross_language: bool = False, unembedded: Iterable[str] = ()) -> set[str] | None:
+              cross_language: bool = False, unembedded: Iterable[str] = (),
+              contrast: float | None = None) -> set[str] | None:
     """The articles that answer, or None when the question has no answer here.
 
     `semantic`: (slug, best passage cosine) of the nearest allowed articles, best first, or
@@ -317,6 +331,13 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     much as that one answer.  (First half of scripts/data/helpcenter_questions.jsonl and
     offtopic_questions.jsonl on the launch articles: 96.5 % answered, 95.0 % rejected.)
 
+    `contrast`: how much nearer the question is to the collection's own questions than to
+    any off-topic probe (``Landmarks.contrast``; None: no landmarks).  A question nearer to a
+    probe needs a closer passage to count as answered, see :func:`contrast_raise`; the
+    relevance floor stays where the threshold put it.  Not across languages: an English
+    question is nearer to the English probes than to an Arabic collection's own questions
+    whatever it asks (the help-center sets did not move either way).
+
     `unembedded`: articles the keyword side found that have no vectors yet (a publish is
     searchable by keyword first, its vectors follow, ``kb.backfill``).  The dense side cannot
     see them, so they are judged on their words alone, as in keyword mode, whatever the
@@ -342,6 +363,9 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
         needed -= cut.margin
     if best < needed:
         return by_words or None
+    if contrast is not None and not cross_language \
+            and best < needed + contrast_raise(contrast, cut.margin, evidence.best_rare()):
+        return by_words or None
     # The relative floor is at least DEFAULT_SPREAD wide: a collection whose questions and
     # unrelated ones lie close together (a small calibrated spread: arcd 0.02, mlqa_ar_dev
     # 0.008) would otherwise keep little beyond the first article.
@@ -349,6 +373,22 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     keep = {slug for slug, score in semantic if score >= floor}
     keep |= {slug for slug in evidence.rare if evidence.shares[slug] >= STRONG_SHARE}
     return keep | by_words | _by_words(evidence, evidence.shares)
+
+
+def contrast_raise(contrast: float, margin: float, rare_share: float) -> float:
+    """How much closer a passage must come to a question that is `-contrast` nearer to some
+    off-topic probe than to any of the collection's own questions (``kb.search.landmarks``).
+
+    In cosine, scaled like the margin: a collection whose own questions and the probes lie
+    close together (a small calibrated spread: an encyclopedia, whose subjects are the
+    probes' subjects) learns little from which of them a question resembles.  Not when the
+    question's rare words are in one article (`rare_share` of its weight, at least
+    CONTRAST_RARE_SHARE): it names something the collection has.  (Measured on the first
+    halves: without that exception arcd with one typo a question lost 3 questions to the cut
+    instead of 1, and the everyday off-topic questions gained nothing from it.)"""
+    if contrast >= 0 or rare_share >= CONTRAST_RARE_SHARE:
+        return 0.0
+    return CONTRAST_WEIGHT * -contrast * margin / (DEFAULT_SPREAD / 2)
 
 
 def lowering(share: float) -> float:

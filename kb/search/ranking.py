@@ -89,6 +89,7 @@ class DenseSide:
     ranking: list[tuple[str, float]]
     passages: dict[str, str]
     cosines: list[tuple[str, float]]
+    query_vectors: tuple = ()  # the question's, and its MSA reading's when it has one
 
 
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
@@ -125,7 +126,8 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
         for vector in query_vectors:
             for slug, score in vectors.about_cosines(vector, slugs).items():
                 about[slug] = max(score, about.get(slug, -2.0))
-    return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, ranking)
+    return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, ranking,
+                     tuple(query_vectors))
 
 
 def blend_about(cosines: list[tuple[str, float]], about: dict[str, float], weight: float) -> list[tuple[str, float]]:
@@ -205,8 +207,10 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     # Articles published a moment ago are searchable by keyword before their vectors are in.
     unembedded = {slug for slug, _ in keyword_ranking if not vectors.count_of(slug)} if dense_ran else set()
     words = evidence.evidence_words(analyzed, profile, expansions, clitics, synonyms)
+    contrast = cut.landmarks.contrast(dense.query_vectors) if cut is not None and cut.landmarks is not None \
+        and dense.query_vectors else None
     answer = _answering(searcher, question_language, analyzed, filters, dense.cosines if dense_ran else None, catalog,
-                        caches, cut, words, unembedded)
+                        caches, cut, words, unembedded, contrast)
 
     fused = _unknown_dense(_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
@@ -255,17 +259,19 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 
 def _answering(searcher, question_language: str | None, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters,
                semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
-               words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset()) -> set[str] | None:
+               words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset(),
+               contrast: float | None = None) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search.  `words`: what the keyword side
-    searched for (the question's words and their typo, dialect, joined and synonym forms)."""
+    searched for (the question's words and their typo, dialect, joined and synonym forms).
+    `contrast`: the question against the cut's landmarks (``kb.search.landmarks``)."""
     if cut is None:
         return None
     held = evidence.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
-    return calibration.answering(semantic_ranking, held, cut, cross_language, unembedded) or set()
+    return calibration.answering(semantic_ranking, held, cut, cross_language, unembedded, contrast) or set()
 
 
 def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: set[str]) -> list[tuple[str, float]]:
