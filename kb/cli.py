@@ -258,6 +258,9 @@ def index(ctx: click.Context, full: bool) -> None:
                      threshold=report.answer_threshold))
     else:
         click.echo(gettext("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)"))
+    if cut.landmarks is not None:
+        click.echo(gettext("no-answer landmarks: %(probes)d off-topic probes, %(own)d of the articles' own questions",
+                           probes=len(cut.landmarks.offtopic), own=len(cut.landmarks.inside)))
 
 
 @cli.command("export", help="Write the whole collection (articles, _categories.yml, _synonyms.yml, _dialect.yml, "
