@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import time
 
 import click
 
@@ -74,6 +76,19 @@ def tr(text: str) -> str:
     return translate(text, _catalog_gettext())
 
 
+def word(value: str) -> str:
+    """One of the fixed words the lower layers report (a severity, an import action, "on"),
+    or their Message (kb.translation.N_, e.g. "off: <reason>"), in the CLI's language."""
+    words = {"error": gettext("error"), "warning": gettext("warning"), "created": gettext("created"),
+             "updated": gettext("updated"), "on": gettext("on")}
+    return words.get(value, tr(value))
+
+
+def reasons(messages) -> str:
+    """Several lower-layer messages in the CLI's language, one sentence each."""
+    return gettext("; ").join(tr(message) for message in messages)
+
+
 def problem_text(problem) -> str:
     """A ``kb.errors.Problem`` as ``file: field: reason``, its reason in the CLI's language (and
     its field, when it is a Message such as "front matter" rather than a field's own name)."""
@@ -117,3 +132,32 @@ def handle_errors(func):
             raise CliError(error_text(exc.message)) from exc
 
     return wrapper
+
+
+class ProgressPrinter:
+    """A one-line progress bar with items/s and an ETA (stderr, redrawn in place)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.started: dict[str, float] = {}
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        start = self.started.setdefault(stage, now)
+        if done < total and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - start, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        stages = {"embed": gettext("embed"), "keyword": gettext("keyword"), "vectors": gettext("vectors"),
+                  "re-embed": gettext("re-embed")}
+        counted = (gettext("%(done)d/%(total)d passages, %(rate).1f/s, about %(eta).0f s left") if stage == "embed" else
+                   gettext("%(done)d/%(total)d articles, %(rate).1f/s, about %(eta).0f s left"))
+        counts = counted % {"done": done, "total": total, "rate": rate, "eta": eta}
+        line = f"\r{stages.get(stage, stage):8} [{'#' * filled}{'.' * (width - filled)}] {counts}"
+        self.stream.write(line + ("\n" if done >= total else ""))
+        self.stream.flush()
