@@ -1,4 +1,4 @@
-"""API keys for the agent-assist API: create, list, revoke, verify (the ``kb apikey`` commands are in kb.cli).
+"""API keys for the agent-assist API: create, list, revoke, verify (the ``kb apikey`` commands are in kb.cli_apikeys).
 
 A key is ``kb_`` + 43 random URL-safe characters (``secrets.token_urlsafe(32)``: 256 bits),
 shown once when created.  Only its SHA-256 is stored (a fast hash is enough for a secret

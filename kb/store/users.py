@@ -1,4 +1,4 @@
-"""Staff accounts: creation, password hashing, sign-in with throttling (the ``kb user`` commands are in kb.cli).
+"""Staff accounts: creation, password hashing, sign-in with throttling (the ``kb user`` commands are in kb.cli_users).
 
 Passwords are hashed with scrypt (werkzeug) at N=2^15, r=8, p=3, one of OWASP's
 equivalent scrypt settings (32 MiB, ~0.3 s).  Failed sign-ins are kept in the database,
