@@ -19,7 +19,6 @@ import json
 import logging
 import smtplib
 import ssl
-import threading
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
@@ -27,6 +26,7 @@ from email.utils import formataddr
 from email.utils import make_msgid
 from typing import Callable
 
+from kb.background import BackgroundLoop
 from kb.contact import ContactSettings
 from kb.contact import ContactStore
 from kb.contact import Message
@@ -169,32 +169,22 @@ class Courier:
     def __init__(self, store: ContactStore, site_name: Callable[[], str]):
         self.store = store
         self.site_name = site_name  # asked at each round: a renamed brand shows in the next message
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        # A failed round (a database hiccup) waits the idle interval; the messages stay stored.
+        self._loop = BackgroundLoop("kb-contact-courier", self._deliver_round, IDLE_WAKE_SECONDS,
+                                    failure="contact delivery round failed", log=logger,
+                                    next_wait=self._seconds_until_due)
 
     def wake(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="kb-contact-courier", daemon=True)
-                self._thread.start()
-        self._wake.set()
+        self._loop.start()
+        self._loop.wake()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                deliver_due(self.store, self.site_name())
-                due = self.store.next_due() if self.store.load_settings().mode != "off" else None
-            except Exception:  # the worker must outlive a database hiccup; the messages stay stored
-                logger.exception("contact delivery round failed")
-                due = None
-            wait = IDLE_WAKE_SECONDS if due is None else max(0.5, min(IDLE_WAKE_SECONDS, due - self.store.clock()))
-            self._wake.wait(wait)
+    def _deliver_round(self) -> None:
+        deliver_due(self.store, self.site_name())
+
+    def _seconds_until_due(self) -> float:
+        """Until the next retry is due, at most the idle interval (another process may store one)."""
+        due = self.store.next_due() if self.store.load_settings().mode != "off" else None
+        return IDLE_WAKE_SECONDS if due is None else max(0.5, min(IDLE_WAKE_SECONDS, due - self.store.clock()))
