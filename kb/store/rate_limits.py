@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from typing import Callable
 from typing import Protocol
 
+from kb.background import BackgroundLoop
 from kb.errors import KbError
 
 logger = logging.getLogger(__name__)
@@ -87,28 +87,16 @@ class Sweeper:
     def __init__(self, limits: DatabaseRateLimits, every: float = SWEEP_EVERY_SECONDS):
         self.limits = limits
         self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # The next sweep retries a failed one; counting goes on meanwhile.
+        self._loop = BackgroundLoop("kb-rate-limit-sweep", limits.sweep, every,
+                                    failure="rate limits: deleting finished windows failed", log=logger)
 
     def start(self) -> Sweeper:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="kb-rate-limit-sweep", daemon=True)
-            self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.limits.sweep()
-            except Exception:  # noqa: BLE001 - the next sweep retries; counting goes on meanwhile
-                logger.exception("rate limits: deleting finished windows failed; retrying in %.0f s", self.every)
-            self._stop.wait(self.every)
+        self._loop.stop(timeout)
 
 
 def start_sweeper(limits: RateLimits) -> Sweeper | None:
