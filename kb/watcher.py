@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.background import BackgroundLoop
 from kb.content.articles import COLLECTION_FILES
 from kb.content.media import MEDIA_DIR
 
@@ -93,8 +93,9 @@ class ArticleWatcher:
         self.replicator = replicator
         self.interval = interval
         self.on_change = on_change
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A failed scan or re-index is retried by the next scan: keep watching.
+        self._loop = BackgroundLoop("kb-article-watcher", self.check, interval,
+                                    failure="re-indexing changed articles failed", log=logger)
         self._last: Snapshot = snapshot(knowledge.articles_dir) if reconciled else {}
 
     def check(self) -> bool:
@@ -126,24 +127,12 @@ class ArticleWatcher:
                 self.on_change()
         return bool(published)
 
-    def run(self) -> None:
-        first = True
-        while first or not self._stop.wait(self.interval):
-            first = False
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001 - keep watching; the next scan retries
-                logger.exception("re-indexing changed articles failed; retrying in %.0f s", self.interval)
-
     def start(self) -> ArticleWatcher:
-        self._thread = threading.Thread(target=self.run, name="kb-article-watcher", daemon=True)
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
 
 
 def start_watcher(app: Flask, interval: float = DEFAULT_INTERVAL, watcher: ArticleWatcher | None = None) -> ArticleWatcher:
