@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kb.background import BackgroundLoop
+from kb.background import LoopFinished
 from kb.content.articles import read_article_file
 from kb.fsutil import file_lock
 from kb.search.indexing import Embedded
@@ -79,9 +81,9 @@ class VectorWorker:
     def __init__(self, knowledge: KnowledgeBase, poll: float = POLL_SECONDS):
         self.knowledge = knowledge
         self.poll = poll
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # A failed pass (kept in last_error for the health report) is retried by the next one.
+        self._loop = BackgroundLoop("kb-vector-worker", self._pass, poll, failure="background indexing failed",
+                                    log=logger)
         self._pass_lock = threading.Lock()  # one pass at a time (the thread, or a caller of run_once)
         self._retry: dict[Path, str] = {}  # file -> why its publish did not reach the index
         self._retry_lock = threading.Lock()
@@ -93,24 +95,18 @@ class VectorWorker:
     # -- the thread ---------------------------------------------------------------------------
 
     def start(self) -> VectorWorker:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="kb-vector-worker", daemon=True)
-            self._thread.start()
+        self._loop.start()
         return self
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def retry_later(self, path: Path, reason: str) -> None:
         """A published file that could not be indexed: retried on every pass until it is."""
@@ -118,19 +114,17 @@ class VectorWorker:
             self._retry[Path(path)] = reason
         self.wake()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if not self.knowledge.store.root.is_dir():
-                logger.info("%s is gone: the vector worker stops", self.knowledge.store.root)
-                return
-            try:
-                self.run_once()
-                self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - keep the worker alive; the next pass retries
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                logger.exception("background indexing failed; retrying in %.0f s", self.poll)
-            self._wake.wait(self.poll)
-            self._wake.clear()
+    def _pass(self) -> None:
+        """The thread's round: :meth:`run_once`, noting its error; the thread ends with the index folder."""
+        if not self.knowledge.store.root.is_dir():
+            logger.info("%s is gone: the vector worker stops", self.knowledge.store.root)
+            raise LoopFinished
+        try:
+            self.run_once()
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            raise
+        self.last_error = None
 
     # -- one pass -----------------------------------------------------------------------------
 
@@ -145,7 +139,7 @@ class VectorWorker:
             if marker == self._settled and not self._retry:
                 return 0  # nothing changed since a pass found nothing to do (a 10k manifest is 2 MB of JSON)
             embedder = self.knowledge.embedder
-            if embedder is None or self._stop.is_set():
+            if embedder is None or self._loop.stopping:
                 return 0
             generation = self.knowledge.store.current()
             manifest = Manifest.load(generation) if generation else None
@@ -176,7 +170,7 @@ class VectorWorker:
         with self._retry_lock:
             waiting = dict(self._retry)
         for path, reason in waiting.items():
-            if self._stop.is_set():
+            if self._loop.stopping:
                 return
             try:
                 if path.exists():
@@ -216,7 +210,7 @@ class VectorWorker:
         attached = 0
         ready: list[Embedded] = []
         for done, slug in enumerate(slugs):
-            if self._stop.is_set():
+            if self._loop.stopping:
                 break
             self.status = Status("embedding", done, len(slugs), len(self._retry))
             if progress is not None:
@@ -254,7 +248,7 @@ class VectorWorker:
         started = time.monotonic()
         embedded: list[Embedded] = []
         for done, slug in enumerate(slugs):
-            if self._stop.is_set():
+            if self._loop.stopping:
                 return 0  # the cache keeps what was embedded: the next start resumes quickly
             self.status = Status("re-embedding", done, len(slugs), len(self._retry))
             if progress is not None:
