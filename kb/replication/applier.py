@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from typing import Callable
 from typing import Self
 
+from kb.background import BackgroundLoop
 from kb.content import revisions
 from kb.content.articles import CATEGORIES_FILE
 from kb.content.articles import COLLECTION_FILES
@@ -82,9 +83,9 @@ class Applier:
         self.position = self._stored_position()
         self.listening = False
         self._apply_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        # The database may be restarting: a failed round is retried after the poll interval.
+        self._loop = BackgroundLoop("kb-replication", self.apply_pending, poll_seconds,
+                                    failure="replication: applying changes failed", log=logger, wait=self._wait)
         self._listener = None
         self._caught_up_at: float | None = None  # monotonic time of the last poll that found nothing new
 
@@ -295,45 +296,29 @@ class Applier:
 
     def start(self) -> Self:
         """Apply changes in the background from now on (``kb serve``)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="kb-replication", daemon=True)
-            self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
         self._close_listener()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.apply_pending()
-            except Exception:  # noqa: BLE001 - the database may be restarting: keep trying
-                logger.exception("replication: applying changes failed; retrying")
-            self._wait()
-
-    def _wait(self) -> None:
-        """Until a notification, a wake(), or the poll interval."""
+    def _wait(self, seconds: float) -> None:
+        """Until a notification, a wake(), or `seconds` (the poll interval)."""
         listener = self._listen()
         if listener is None:
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            self._loop.sleep(seconds)
             return
         try:
-            for _ in listener.notifies(timeout=self.poll_seconds, stop_after=1):
+            for _ in listener.notifies(timeout=seconds, stop_after=1):
                 break
         except Exception:  # noqa: BLE001 - connection lost: poll until it is back
             logger.warning("replication: LISTEN connection lost; polling every %.0f s", self.poll_seconds)
             self._close_listener()
-            self._wake.wait(self.poll_seconds)
-        self._wake.clear()
+            self._loop.sleep(seconds)
 
     def _listen(self):
         """A connection LISTENing on the change channel (PostgreSQL), or None (poll)."""
@@ -367,14 +352,14 @@ class Applier:
         nothing after this process's position, the head is that position and nothing is
         behind: answered from memory, no query per request.  Otherwise (no thread, a catch-up
         in progress, the database failing) the change log is asked."""
-        if self._thread is not None and self._caught_up_at is not None \
+        if self._loop.running and self._caught_up_at is not None \
                 and time.monotonic() - self._caught_up_at <= 3 * self.poll_seconds:
             head, behind = self.position, 0
         else:
             head, behind = self._queried_lag()
         return {"node_id": self.node_id, "applied_seq": self.position, "head_seq": head,
                 "changes_behind": max(0, head - self.position), "seconds_behind": behind,
-                "notifications": "listen" if self.listening else "poll", "running": self._thread is not None}
+                "notifications": "listen" if self.listening else "poll", "running": self._loop.running}
 
     def _queried_lag(self) -> tuple[int, int]:
         """The change log's head and the age in seconds of the oldest change after this position."""
