@@ -64,6 +64,13 @@ def loop_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "kb-test-loop"]
 
 
+def wait_until_ended() -> None:
+    """Until no loop thread of these tests is alive (a loop that ended by itself)."""
+    for thread in loop_threads():
+        thread.join(DEADLINE)
+    assert loop_threads() == []
+
+
 def test_start_runs_a_round_at_once_in_one_named_daemon_thread(make_loop):
     """GIVEN a loop WHEN it is started, twice, from two threads THEN one named daemon thread
     runs its first round at once (not after the interval), and it reports running."""
@@ -186,7 +193,7 @@ def test_loop_finished_ends_the_loop_quietly(make_loop, caplog):
     loop = make_loop(finishing_round, interval=0.01)
     loop.start()
     rounds.wait_for(1)
-    loop._thread.join(DEADLINE)
+    wait_until_ended()
     assert not loop.running and rounds.count == 1
     assert caplog.records == []
     loop.start()
@@ -224,7 +231,7 @@ def test_a_round_may_stop_its_own_loop(make_loop):
     loop = make_loop(stopping_round, interval=0.01)
     loop.start()
     rounds.wait_for(1)
-    loop._thread.join(DEADLINE)
+    wait_until_ended()
     assert rounds.count == 1 and not loop.running
 
 
