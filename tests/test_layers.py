@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 KB = Path(__file__).resolve().parents[1] / "kb"
-GROUND = {"config", "errors", "text", "urls", "fsutil", "translation", "arabic_messages"}
+GROUND = {"config", "errors", "text", "urls", "fsutil", "translation", "arabic_messages", "background"}
 # What each floor must never import.
 FORBIDDEN = {
     "store": ("kb.content", "kb.search", "kb.knowledge", "kb.indexer", "kb.publishing", "kb.web", "kb.cli"),
