@@ -93,7 +93,9 @@ def entries(db: Connection, limit: int = 200, action: str | None = None, user_em
     where, args = [], []
     for column, value in (("action", action), ("user_email", user_email), ("target", target)):
         if value:
-            where.append(f"{column} = ?")
+            # An address in any case: entries written before migration 0012 keep it as it was typed
+            # then ("Admin@Example.com"; the log is history, never rewritten), later ones lower-cased.
+            where.append("lower(user_email) = lower(?)" if column == "user_email" else f"{column} = ?")
             args.append(value)
     sql = "SELECT * FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
     rows = db.execute(sql, (*args, limit)).fetchall()
