@@ -27,7 +27,6 @@ from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
-from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import VectorWork
@@ -35,6 +34,7 @@ from kb.search.indexing import apply_changes
 from kb.search.indexing import build_generation
 from kb.search.indexing import manifest_article_path
 from kb.search.indexing import refit_vectors
+from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
 from kb.search.passages import article_passages
 from kb.search.store import SCHEMA_VERSION
 from kb.translation import N_

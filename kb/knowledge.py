@@ -32,28 +32,28 @@ from kb.errors import KbError
 from kb.indexer import IndexReport
 from kb.indexer import Indexer
 from kb.indexer import StartReport
-from kb.search.hits import Hit
-from kb.search.indexing import Manifest
-from kb.search.indexing import Progress
-from kb.search.indexing import manifest_article_path
 from kb.search import keyword
 from kb.search import keyword_index
 from kb.search import spelling
 from kb.search.calibration import AnswerCut
 from kb.search.calibration import Calibration
 from kb.search.calibration import answer_cut
-from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
-from kb.search.landmarks import Landmarks
+from kb.search.dialect import DialectLexicon
+from kb.search.dialect import LexiconFiles
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
+from kb.search.hits import Hit
+from kb.search.indexing import Manifest
+from kb.search.indexing import Progress
+from kb.search.indexing import manifest_article_path
+from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
+from kb.search.landmarks import Landmarks
 from kb.search.ranking import rank_articles
 from kb.search.searchers import SearcherPool
 from kb.search.segments import SegmentCaches
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
-from kb.search.dialect import DialectLexicon
-from kb.search.dialect import LexiconFiles
 from kb.search.vector import VectorIndex
 from kb.search_results import SearchPage
 from kb.search_results import make_hit

@@ -385,7 +385,7 @@ def contrast_raise(contrast: float, margin: float, rare_share: float) -> float:
     question's rare words are in one article (`rare_share` of its weight, at least
     CONTRAST_RARE_SHARE): it names something the collection has.  (Measured on the first
     halves: without that exception arcd with one typo a question lost 3 questions to the cut
-    instead of 1, and the everyday off-topic questions gained nothing from it.)"""
+    instead of 1, for one more everyday off-topic question rejected.)"""
     if contrast >= 0 or rare_share >= CONTRAST_RARE_SHARE:
         return 0.0
     return CONTRAST_WEIGHT * -contrast * margin / (DEFAULT_SPREAD / 2)
