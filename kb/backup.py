@@ -180,9 +180,11 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None,
         for name, data in sorted(files.items()):
             archive.add(f"articles/{name}", data)
         settings_files = []
-        if config_path().is_file():
+        try:
             archive.add("settings/kb.toml", config_path().read_bytes())
             settings_files.append("kb.toml")
+        except (FileNotFoundError, IsADirectoryError):
+            pass  # no kb.toml: the defaults and the environment are the settings
         key_file = settings.secret_key_path
         if key_file.is_file() and database.dialect == "sqlite":  # on PostgreSQL the key is a row of shared_secrets
             archive.add("settings/secret_key", key_file.read_bytes())
