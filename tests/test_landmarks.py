@@ -48,6 +48,7 @@ def test_landmarks_are_saved_and_read_back_and_a_bad_file_is_ignored(tmp_path, c
     back = Landmarks.load(tmp_path, dim=2)
     assert back is not None and np.allclose(back.offtopic, landmarks.offtopic) and np.allclose(back.inside, landmarks.inside)
     assert Landmarks.load(tmp_path, dim=384) is None  # another model's vectors
+    assert repr(back) == "Landmarks(probes=2, own_questions=1)"
     (tmp_path / FILE_NAME).write_bytes(b"not numpy")
     assert Landmarks.load(tmp_path) is None
     assert FILE_NAME in caplog.text

@@ -51,6 +51,9 @@ class Landmarks:
         its MSA reading), the most favourable counts, as the dense side keeps the better one."""
         return max(float(np.max(self.inside @ vector) - np.max(self.offtopic @ vector)) for vector in query_vectors)
 
+    def __repr__(self) -> str:  # not the matrices: an AnswerCut in a log line stays one line
+        return f"Landmarks(probes={len(self.offtopic)}, own_questions={len(self.inside)})"
+
     @property
     def usable(self) -> bool:
         return bool(len(self.offtopic)) and bool(len(self.inside)) and self.offtopic.shape[1] == self.inside.shape[1]
