@@ -140,11 +140,14 @@ class ProgressPrinter:
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.started: dict[str, float] = {}
+        self.created = time.monotonic()
         self.last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        start = self.started.setdefault(stage, now)
+        # A stage whose first report is already past its start ran since the previous report
+        # (or since the printer was made): counting from now showed "33000000.0/s".
+        start = self.started.setdefault(stage, now if done == 0 else (self.last or self.created))
         if done < total and now - self.last < 0.2:
             return
         self.last = now

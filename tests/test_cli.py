@@ -307,3 +307,13 @@ def test_progress_printer_draws_a_bar_and_ends_the_line():
     assert "[" + "#" * 30 + "]" in lines[-1]
     progress("keyword", 0, 0)  # nothing to do is no division by zero
     assert "0/0 articles" in stream.getvalue()
+
+
+def test_a_stage_reported_only_when_done_counts_its_rate_from_the_previous_report(monkeypatch):
+    """33 articles indexed between two reports used to show "33000000.0/s"."""
+    clock = iter([100.0, 102.0])
+    monkeypatch.setattr("kb.cli_support.time.monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = ProgressPrinter(stream)  # made at 100.0
+    progress("keyword", 33, 33)  # reported at 102.0, done
+    assert "33/33 articles, 16.5/s" in stream.getvalue()
