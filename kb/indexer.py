@@ -199,7 +199,8 @@ class Indexer:
         if held is not None and held.fingerprint == embedder.fingerprint and not changed and has_landmarks:
             return manifest
         vectors = manifest.vector_files(generation).load() if generation is not None else None
-        measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values()) if vectors else None
+        measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values(),
+                             kb.dialect()) if vectors else None
         with kb.store.write_lock():
             generation = kb.store.current()
             manifest = (Manifest.load(generation) if generation is not None else None) or manifest

@@ -9,6 +9,7 @@ import pytest
 from kb import KnowledgeBase
 from kb.search import calibration
 from kb.search import evidence
+from kb.search.dialect import msa_reading
 from kb.search.landmarks import FILE_NAME
 from kb.search.landmarks import Landmarks
 from tests.test_no_answer import IN_DOMAIN
@@ -97,7 +98,11 @@ def test_index_keeps_the_landmarks_of_its_calibration(session_kb):
     landmarks = Landmarks.load(state.generation)
     measured = calibration.Calibration.from_dict(state.manifest.answer_calibration)
     assert landmarks is not None
-    assert len(landmarks.offtopic) == measured.probes and len(landmarks.inside) == measured.pseudo_questions
+    lexicon = session_kb.dialect()
+    readings = [probe for probe in calibration.load_probes() if msa_reading(probe, lexicon)]
+    assert readings  # the probes are written in dialect too: their MSA readings are probes as well
+    assert len(landmarks.offtopic) == measured.probes + len(readings)
+    assert len(landmarks.inside) == measured.pseudo_questions
     assert landmarks.inside.shape[1] == session_kb.embedder.dim
     assert session_kb.answer_cut().landmarks is not None
 
@@ -105,7 +110,9 @@ def test_index_keeps_the_landmarks_of_its_calibration(session_kb):
 def test_health_says_whether_searches_use_landmarks(client, session_kb):
     body = client.get("/api/v1/health").get_json()
     measured = body["answer_calibration"]
-    assert body["answer_landmarks"] == {"probes": measured["probes"], "own_questions": measured["pseudo_questions"]}
+    landmarks = session_kb.answer_cut().landmarks
+    assert body["answer_landmarks"] == {"probes": len(landmarks.offtopic), "own_questions": measured["pseudo_questions"]}
+    assert body["answer_landmarks"]["probes"] > measured["probes"]  # with the MSA readings of dialect probes
 
 
 @pytest.mark.parametrize("question", EVERYDAY)

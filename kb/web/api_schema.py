@@ -285,8 +285,9 @@ def _schemas(settings: Settings) -> dict:
                 }),
                 "answer_landmarks": _nullable({
                     "type": "object",
-                    "description": "The question vectors searches compare a question with (off-topic probes, the "
-                                   "articles' own titles, FAQ questions and headings): a question nearer to a probe "
+                    "description": "The question vectors searches compare a question with (off-topic probes and "
+                                   "the MSA readings of the dialect ones, the articles' own titles, FAQ questions and "
+                                   "headings): a question nearer to a probe "
                                    "needs a closer passage to get results. Null when the answer_landmarks setting is "
                                    "off or the index was calibrated before they existed (the next `kb index` adds them).",
                     "properties": {"probes": {"type": "integer"}, "own_questions": {"type": "integer"}},
