@@ -331,13 +331,14 @@ _NOT_PORTABLE = {
     r"(?i)\bINSERT\s+OR\s+(IGNORE|REPLACE)\b|\bREPLACE\s+INTO\b": "INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE",
     r"(?i)\bstrftime\s*\(|\b(datetime|date|julianday)\s*\(\s*'now'": "a utc_timestamp() parameter",
     r"(?m)^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT)\b": "with conn.transaction():",  # SQL's capitals only
-    r"(?i)\bPRAGMA\s+\w": "nothing outside kb/store/db.py",
+    r"(?i)\bPRAGMA\s+\w": "nothing outside kb/store/db.py and kb/store/sqlite.py",
     r"(?i)\b(json_each|json_extract|GROUP_CONCAT|IFNULL|instr)\s*\(": "COALESCE, or Python over the rows",
     r"(?i)\bCOLLATE\s+NOCASE\b": "values stored in one case (kb.store.users.normalize_email)",
     r"(?i)\bLIMIT\s+-1\b": "no LIMIT",
 }
-# The database layer itself, and the local embedding cache, which stays SQLite on purpose.
-_SQLITE_ON_PURPOSE = {"kb/store/db.py", "kb/search/cache.py"}
+# The database layer itself (the façade and its SQLite driver module), and the local embedding
+# cache, which stays SQLite on purpose.
+_SQLITE_ON_PURPOSE = {"kb/store/db.py", "kb/store/sqlite.py", "kb/search/cache.py"}
 
 
 def _code_strings(tree):

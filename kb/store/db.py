@@ -3,8 +3,8 @@
 Why one small portable layer rather than SQLAlchemy + Alembic: kb's SQL is ~130 hand-written
 statements in a small common subset of the two dialects and there is no ORM to feed, so the only
 differences left are the placeholder style, the driver's rows and errors, and a handful of DDL
-words.  They are handled in two short tables (the placeholder rewrite here, ``_PG_DDL`` in
-kb.store.migrate) instead of through a dependency that would touch every query.
+words.  They are handled in two short tables (the placeholder rewrite in kb.store.postgres,
+``_PG_DDL`` in kb.store.migrate) instead of through a dependency that would touch every query.
 
 The portable subset every module writes (README, "Database"): ``?`` placeholders;
 ``INSERT ... RETURNING id`` (never ``lastrowid``); ``ON CONFLICT (cols) DO NOTHING / DO UPDATE SET
@@ -13,6 +13,12 @@ through ``conn.transaction()`` (never ``BEGIN`` strings); ``lower(col) = lower(?
 case-insensitive matches; ``COALESCE``, not ``IFNULL``; booleans as INTEGER 0/1.  One PostgreSQL
 rule has no SQLite twin: an error inside a transaction aborts the whole transaction, so a
 statement expected to collide uses ``ON CONFLICT`` instead of catching ``IntegrityError``.
+
+This module is the façade every query goes through (``Database``, ``Connection``, ``connect``);
+what each driver needs apart is in its own module, which this one calls and never the other way
+round: kb.store.sqlite (opening the file, WAL, sqlite3's errors) and kb.store.postgres (psycopg:
+rows, placeholders, errors, advisory-lock keys), both raising kb.store.db_errors' classes.  Every
+public name of those is importable from here as before.
 
 Migrations (the numbered SQL files, applied once each by racing processes) are kb.store.migrate's;
 ``Database`` runs them when it opens unless told not to.
@@ -25,12 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import hashlib
 import itertools
 import os
-import re
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -38,27 +40,29 @@ from pathlib import Path
 from typing import Any
 from typing import Iterable
 from typing import Iterator
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
+
+from kb.store.db_errors import Error
+from kb.store.db_errors import IntegrityError
+from kb.store.db_errors import OperationalError
+from kb.store.postgres import POSTGRESQL_EXTRA
+from kb.store.postgres import Row
+from kb.store.postgres import connect_postgresql
+from kb.store.postgres import lock_key
+from kb.store.postgres import pg_errors
+from kb.store.postgres import pg_in_transaction
+from kb.store.postgres import pg_params
+from kb.store.postgres import pg_placeholders
+from kb.store.postgres import redact
+from kb.store.sqlite import connect_sqlite
+from kb.store.sqlite import sqlite_errors
+
+__all__ = [
+    "Connection", "Database", "Error", "IntegrityError", "OperationalError", "POSTGRESQL_EXTRA", "Row",
+    "TIMESTAMP_FORMAT", "Target", "connect", "durable", "lock_key", "parse_target", "pg_placeholders",
+    "redact", "table_columns", "touch_last_used", "utc_timestamp", "window_start",
+]
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # how tables store a moment: UTC, sorts as text
-POSTGRESQL_EXTRA = "pip install 'kb[postgresql]' (psycopg 3)"
-
-# Errors: subclasses of sqlite3's, raised for both drivers, so ``except db.IntegrityError`` (and
-# older ``except sqlite3.IntegrityError``) catch a unique violation whichever database answered.
-Error = sqlite3.Error
-
-
-class IntegrityError(sqlite3.IntegrityError):
-    """A constraint refused the write (unique, foreign key, check, not null)."""
-
-    sqlstate: str | None = None
-
-
-class OperationalError(sqlite3.OperationalError):
-    """Any other database error: unreachable server, missing table, bad SQL, lock timeout."""
-
-    sqlstate: str | None = None
 
 
 def utc_timestamp(moment: dt.datetime | None = None) -> str:
@@ -101,16 +105,6 @@ class Target:
         return str(self.path) if self.path is not None else redact(self.url)
 
 
-def redact(url: str) -> str:
-    """``url`` with the password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = f"{parts.username or ''}:***"
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[-1]}"))
-
-
 def parse_target(target: Path | str) -> Target:
     """A Path or plain path: SQLite file; ``sqlite:///relative`` or ``sqlite:////absolute`` (the
     SQLAlchemy spelling); ``postgresql://user:password@host:port/database?sslmode=...``."""
@@ -125,84 +119,6 @@ def parse_target(target: Path | str) -> Target:
         raise ValueError(f"unsupported database URL {redact(text)!r}: use postgresql://user:password@host:5432/database, "
                          f"sqlite:////absolute/path.sqlite3, or leave it empty for the SQLite file in data_dir")
     return Target("sqlite", path=Path(text))
-
-
-# --- rows and placeholders (PostgreSQL) ------------------------------------------------------------
-
-class Row:
-    """A PostgreSQL row that answers like sqlite3.Row: ``row["col"]``, ``row[0]``, ``keys()``, ``dict(row)``."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, index: dict[str, int], values: tuple):
-        self._index = index
-        self._values = values
-
-    def __getitem__(self, key):
-        if isinstance(key, str):
-            position = self._index.get(key)
-            if position is None:
-                position = self._index.get(key.lower())
-                if position is None:
-                    raise IndexError(f"No item with that key: {key!r}")
-            return self._values[position]
-        return self._values[key]
-
-    def keys(self) -> list[str]:
-        return list(self._index)
-
-    def __iter__(self):
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, Row):
-            return self._index == other._index and self._values == other._values
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._values)
-
-    def __repr__(self) -> str:
-        return f"Row({dict(zip(self._index, self._values))!r})"
-
-
-def _row_factory(cursor):
-    description = cursor.description
-    if description is None:
-        return tuple
-    index: dict[str, int] = {}
-    for position, column in enumerate(description):
-        index.setdefault(column.name, position)
-    return lambda values: Row(index, values)
-
-
-# One token at a time: a string literal, a quoted name, a comment, a placeholder, or a percent sign.
-_SQL_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?|%", re.S)
-
-
-@functools.lru_cache(maxsize=2048)
-def pg_placeholders(sql: str) -> str:
-    """``?`` placeholders as psycopg's ``%s``, and every literal ``%`` doubled (psycopg reads ``%``
-    everywhere, string literals included).  A ``?`` inside a string, a quoted name or a comment
-    stays a question mark."""
-
-    def replace(match: re.Match) -> str:
-        token = match.group()
-        if token == "?":
-            return "%s"
-        return token.replace("%", "%%")
-
-    return _SQL_TOKENS.sub(replace, sql)
-
-
-def _pg_params(params) -> tuple | list:
-    """sqlite3 stores ``True`` as 1; PostgreSQL would refuse a boolean in an INTEGER column."""
-    if isinstance(params, dict):
-        raise TypeError("named parameters are not portable: use ? placeholders and a sequence")
-    return [int(value) if isinstance(value, bool) else value for value in params]
 
 
 # --- connections ---------------------------------------------------------------------------------
@@ -222,23 +138,23 @@ class Connection:
 
     def execute(self, sql: str, params: Iterable[Any] = ()):
         if self.dialect == "sqlite":
-            with _sqlite_errors():
+            with sqlite_errors():
                 return self.raw.execute(sql, params)
         cursor = self.raw.cursor()
-        with _pg_errors():
+        with pg_errors():
             if params:
-                cursor.execute(pg_placeholders(sql), _pg_params(params))
+                cursor.execute(pg_placeholders(sql), pg_params(params))
             else:
                 cursor.execute(sql)
         return cursor
 
     def executemany(self, sql: str, seq_of_params: Iterable[Iterable[Any]]):
         if self.dialect == "sqlite":
-            with _sqlite_errors():
+            with sqlite_errors():
                 return self.raw.executemany(sql, seq_of_params)
         cursor = self.raw.cursor()
-        with _pg_errors():
-            cursor.executemany(pg_placeholders(sql), [_pg_params(params) for params in seq_of_params])
+        with pg_errors():
+            cursor.executemany(pg_placeholders(sql), [pg_params(params) for params in seq_of_params])
         return cursor
 
     # transactions
@@ -247,9 +163,7 @@ class Connection:
     def in_transaction(self) -> bool:
         if self.dialect == "sqlite":
             return self.raw.in_transaction
-        from psycopg.pq import TransactionStatus
-
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return pg_in_transaction(self.raw)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["Connection"]:
@@ -303,116 +217,13 @@ class Connection:
             self.raw.close()
 
 
-def lock_key(name: str) -> int:
-    """A lock name as PostgreSQL's advisory-lock key (a signed 64-bit integer)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-@contextlib.contextmanager
-def _sqlite_errors() -> Iterator[None]:
-    """sqlite3's integrity and operational errors as this module's subclasses of them."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        if isinstance(exc, IntegrityError):
-            raise
-        raise IntegrityError(*exc.args) from exc
-    except sqlite3.OperationalError as exc:
-        if isinstance(exc, OperationalError):
-            raise
-        raise OperationalError(*exc.args) from exc
-
-
-@contextlib.contextmanager
-def _pg_errors() -> Iterator[None]:
-    """psycopg's errors as this module's (subclasses of sqlite3's), the original as ``__cause__``."""
-    import psycopg
-
-    try:
-        yield
-    except psycopg.IntegrityError as exc:
-        error = IntegrityError(str(exc).strip())
-        error.sqlstate = exc.sqlstate
-        raise error from exc
-    except psycopg.Error as exc:
-        error = OperationalError(str(exc).strip())
-        error.sqlstate = exc.sqlstate
-        raise error from exc
-
-
 def connect(target: Path | str | Target) -> Connection:
     """A new connection.  SQLite: WAL, foreign keys, a 30 s busy timeout.  PostgreSQL: autocommit,
     rows by name and index, NUMERIC results as int or float (as SQLite gives them)."""
     target = target if isinstance(target, Target) else parse_target(target)
     if target.dialect == "sqlite":
-        return Connection(_connect_sqlite(target.path), "sqlite")  # type: ignore[arg-type]
-    return Connection(_connect_postgresql(target.url), "postgresql")
-
-
-def _connect_sqlite(path: Path) -> sqlite3.Connection:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        _switch_to_wal(db)
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA busy_timeout=30000")
-    except (OSError, sqlite3.Error) as exc:
-        raise OperationalError(f"cannot open the SQLite database {path}: {exc}") from exc
-    return db
-
-
-def _switch_to_wal(db: sqlite3.Connection, wait: float = 30.0) -> None:
-    """``PRAGMA journal_mode=WAL``, retried while another process holds the file.
-
-    Switching a new file to WAL needs it alone for a moment, and SQLite answers "database is
-    locked" at once, without its busy timeout, when processes opening a fresh database
-    together collide there (reproduced: 3 of 15 starts of 6 processes failed).  Once the
-    file is in WAL mode the pragma is a no-op and never waits."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _connect_postgresql(url: str):
-    try:
-        import psycopg
-    except ImportError:
-        raise OperationalError(f"database_url is PostgreSQL but psycopg is not installed: {POSTGRESQL_EXTRA}") from None
-    options = {}
-    if "connect_timeout" not in url:
-        options["connect_timeout"] = 10
-    if "application_name" not in url:
-        options["application_name"] = "kb"
-    try:
-        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, **options)
-    except psycopg.Error as exc:
-        error = OperationalError(f"cannot connect to PostgreSQL at {redact(url)}: {str(exc).strip()}")
-        error.sqlstate = exc.sqlstate
-        raise error from None
-    raw.adapters.register_loader("numeric", _numeric_loader())
-    return raw
-
-
-@functools.cache
-def _numeric_loader():
-    """NUMERIC (what PostgreSQL's SUM of integers and AVG return) as int when whole, else float,
-    as SQLite returns them, instead of Decimal."""
-    from psycopg.adapt import Loader
-
-    class NumericLoader(Loader):
-        def load(self, data):
-            text = bytes(data).decode()
-            return int(text) if text.lstrip("-").isdigit() else float(text)
-
-    return NumericLoader
+        return Connection(connect_sqlite(target.path), "sqlite")  # type: ignore[arg-type]
+    return Connection(connect_postgresql(target.url), "postgresql")
 
 
 @contextlib.contextmanager
