@@ -27,13 +27,9 @@ win.  The index is updated once that transaction has committed.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
-import os
 import re
-import threading
 import time
-from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,12 +52,20 @@ from kb.content.editing import form_from_text
 from kb.content.editing import set_front_matter_field
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
-from kb.fsutil import file_lock
 from kb.fsutil import fsync_dir
-from kb.fsutil import stale_temp_files
 from kb.content.media import MEDIA_DIR
 from kb.content.media import MEDIA_URL
 from kb.content.media import save_image
+# The lock, the results and the trash live in their own modules; re-exported here, so
+# ``from kb.publishing import ...`` keeps working for every name it had.
+from kb.publish_lock import clean_up_articles  # noqa: F401 - re-exported
+from kb.publish_lock import publish_lock
+from kb.publish_results import Conflict
+from kb.publish_results import Opened
+from kb.publish_results import SaveResult
+from kb.publish_trash import TRASH_DIR  # noqa: F401 - re-exported
+from kb.publish_trash import Trash
+from kb.publish_trash import TrashItem  # noqa: F401 - re-exported
 from kb.text import slugify
 
 if TYPE_CHECKING:
@@ -69,48 +73,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TRASH_DIR = "_trash"
 ACTIONS = ("draft", "publish")
-_thread_lock = threading.Lock()
-
-
-class Conflict(KbError):
-    """Someone saved this article after the editor opened it."""
-
-    def __init__(self, theirs: str, yours: str, token: str, revision_id: int, who: str | None):
-        super().__init__("edit_conflict", "عدّل شخص آخر هذا المقال بعد أن فتحته.", status=409)
-        self.theirs = theirs
-        self.yours = yours
-        self.token = token
-        self.revision_id = revision_id
-        self.who = who
-
-    @property
-    def diff(self) -> list[revisions.DiffLine]:
-        return revisions.diff(self.theirs, self.yours)
-
-
-@dataclass(frozen=True)
-class Opened:
-    """An article as the editor opens it: the file, and the pending edit if there is one."""
-
-    slug: str
-    path: Path
-    file_text: str
-    article: Article
-    form: ArticleForm
-    token: str
-    pending: revisions.Revision | None
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    slug: str
-    state: str  # draft | published | pending
-    revision_id: int
-    index_error: str | None = None  # the file is saved but not searchable yet (retried in the background)
-    seconds: float = 0.0
-    vectors_pending: bool = False  # searchable by keyword; semantic search catches up in the background
 
 
 class AfterCommit:
@@ -140,19 +103,9 @@ class AfterCommit:
                 self.index_error = self.index_error or error
 
 
-@dataclass(frozen=True)
-class TrashItem:
-    id: int
-    slug: str
-    title: str
-    original_path: str
-    trash_path: str
-    deleted_by: str | None
-    deleted_at: str
-
-
-class Publisher:
-    """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase."""
+class Publisher(Trash):
+    """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase
+    (deleting and restoring: :class:`kb.publish_trash.Trash`)."""
 
     def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None):
         """`node`: this node's name in the change log (:func:`node_id`), when the caller has
@@ -394,106 +347,11 @@ class Publisher:
             audit.record(self.db, "image_uploaded", url, user)
         return url
 
-    # -- trash -----------------------------------------------------------------------------------
-
-    def delete(self, slug: str, user=None) -> TrashItem:
-        """Move the file to articles/_trash/ and take the article out of the indexes."""
-        with self._locked() as after:
-            article = self.article(slug)
-            text = self.live_text(article)
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            target = self.articles_dir / TRASH_DIR / f"{slug}--{stamp}.md"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(article.path, target)
-            if self._file_text(target) != text:  # this node had not applied the latest version yet
-                atomic_write_text(target, text)
-            fsync_dir(target.parent)
-            fsync_dir(article.path.parent)
-            self._record(article.path, None)
-            self._record(target, text)
-            trash_id = self.db.execute(
-                "INSERT INTO trash (slug, title, original_path, trash_path, deleted_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                (slug, article.title, str(article.path.relative_to(self.articles_dir)),
-                 str(target.relative_to(self.articles_dir)), getattr(user, "email", None)),
-            ).fetchone()[0]
-            revisions.add(self.db, slug, "deleted", text, user)
-            audit.record(self.db, "article_deleted", slug, user, trash=str(target.relative_to(self.articles_dir)))
-            after.unindex(slug)
-        return self.trash_item(trash_id)  # type: ignore[return-value]
-
-    def trash(self) -> list[TrashItem]:
-        return [TrashItem(**dict(row)) for row in self.db.execute("SELECT * FROM trash ORDER BY id DESC")]
-
-    def trash_item(self, trash_id: int) -> TrashItem | None:
-        row = self.db.execute("SELECT * FROM trash WHERE id = ?", (trash_id,)).fetchone()
-        return TrashItem(**dict(row)) if row else None
-
-    def restore_from_trash(self, trash_id: int, user=None) -> SaveResult:
-        """Put a deleted article back where it was (as it was: published or draft)."""
-        started = time.monotonic()
-        with self._locked() as after:
-            item = self.trash_item(trash_id)
-            if item is None:
-                raise KbError("not_found", "العنصر غير موجود في سلة المحذوفات.", status=404)
-            source = self.articles_dir / item.trash_path
-            target = self.articles_dir / item.original_path
-            if target.exists() or self._slug_taken(item.slug):
-                raise KbError("slug_taken", f"يوجد الآن مقال بالرابط «{item.slug}»: غيّر رابطه أولًا ثم أعد المحاولة.", status=409)
-            # The database's copy: the trash file may have been made on another node.
-            kept = changes.current(self.db, self.relative(source))
-            text = article_text(kept.data) if kept is not None and not kept.deleted else self._file_text(source)
-            atomic_write_text(target, text)
-            source.unlink(missing_ok=True)
-            fsync_dir(source.parent)
-            self._record(target, text)
-            self._record(source, None)
-            self.db.execute("DELETE FROM trash WHERE id = ?", (trash_id,))
-            revision = revisions.add(self.db, item.slug, "restored", text, user)
-            redirects.remove(self.db, redirects.article_path(item.slug))
-            audit.record(self.db, "article_restored", item.slug, user)
-            after.index(target)
-        status = self.knowledge.catalog.articles[item.slug].status if item.slug in self.knowledge.catalog.articles else "draft"
-        return self._result(item.slug, status, revision.id, after.index_error, started)
-
 
 def node_id(knowledge: KnowledgeBase) -> str:
     """This node's name in the change log: the ``node_id`` setting, else one made from the
     host name and the index folder (kb.store.changes.default_node_id)."""
     return knowledge.settings.node_id or changes.default_node_id(knowledge.store.root)
-
-
-@contextlib.contextmanager
-def publish_lock(index_root: Path, wait: bool = True):
-    """The lock every article write of the editor holds (threads, and processes through
-    ``publish.lock`` beside the index).  With `wait` False, yields False at once if taken."""
-    with file_lock(Path(index_root) / "publish.lock", None if wait else 0, thread_lock=_thread_lock) as held:
-        yield held
-
-
-# Images are written without the publish lock: only temp files older than this are stale.
-_MEDIA_TEMP_AGE = 600.0
-
-
-def clean_up_articles(knowledge: KnowledgeBase) -> list[str]:
-    """Remove the temp files of article writes a crash interrupted (``.<name>.md.<random>.tmp``),
-    at start, before serving.  Only while holding the publish lock (nobody can be writing
-    them then); nothing is touched if another process holds it."""
-    root = Path(knowledge.articles_dir)
-    removed: list[str] = []
-    with publish_lock(knowledge.store.root, wait=False) as ours:
-        if not ours:
-            return removed
-        now = time.time()
-        for path in stale_temp_files(root, recursive=True):
-            relative = path.relative_to(root)
-            if relative.parts[0] == MEDIA_DIR and now - path.stat().st_mtime < _MEDIA_TEMP_AGE:
-                continue
-            path.unlink(missing_ok=True)
-            removed.append(relative.as_posix())
-    if removed:
-        logger.warning("removed %d temp file(s) of interrupted article writes: %s", len(removed), ", ".join(removed[:10]),
-                       extra={"reported": True})  # kb serve prints it in its language
-    return removed
 
 
 def glob_escape(text: str) -> str:

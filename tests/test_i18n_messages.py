@@ -22,7 +22,8 @@ from kb.translation import TRANSLATIONS_DIR
 from kb.web.messages import translated
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ["kb/content/editing.py", "kb/publishing.py", "kb/taxonomy.py", "kb/content/media.py", "kb/web/security.py"]
+MODULES = ["kb/content/editing.py", "kb/publishing.py", "kb/publish_results.py", "kb/publish_trash.py",
+           "kb/taxonomy.py", "kb/content/media.py", "kb/web/security.py"]
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 
 
