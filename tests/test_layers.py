@@ -17,9 +17,9 @@ KB = Path(__file__).resolve().parents[1] / "kb"
 GROUND = {"config", "errors", "text", "urls", "fsutil", "translation", "arabic_messages", "background"}
 # What each floor must never import.
 FORBIDDEN = {
-    "store": ("kb.content", "kb.search", "kb.knowledge", "kb.indexer", "kb.publishing", "kb.web", "kb.cli"),
-    "content": ("kb.search", "kb.knowledge", "kb.indexer", "kb.publishing", "kb.web", "kb.cli"),
-    "search": ("kb.knowledge", "kb.indexer", "kb.search_results", "kb.publishing", "kb.web", "kb.cli", "kb.watcher"),
+    "store": ("kb.content", "kb.search", "kb.knowledge", "kb.indexer", "kb.publishing", "kb.publish_", "kb.web", "kb.cli"),
+    "content": ("kb.search", "kb.knowledge", "kb.indexer", "kb.publishing", "kb.publish_", "kb.web", "kb.cli"),
+    "search": ("kb.knowledge", "kb.indexer", "kb.search_results", "kb.publishing", "kb.publish_", "kb.web", "kb.cli", "kb.watcher"),
     "ground": ("kb.store", "kb.content", "kb.search", "kb.knowledge", "kb.indexer", "kb.web", "kb.cli"),
     # The helpers every command uses: a message, a setting or the database, never a Flask view's
     # module (only ``kb serve``, in kb/cli_serve.py, starts the web app); the command modules too.
