@@ -1,4 +1,5 @@
-"""What the database keeps: connections (db), migrations (migrate), staff accounts (users), API keys,
+"""What the database keeps: connections (db, with its drivers sqlite and postgres and their
+errors in db_errors), migrations (migrate), staff accounts (users), API keys,
 analytics, the audit log and staff sessions.
 
 The floor under content and search's callers: nothing here imports kb.content, kb.search,

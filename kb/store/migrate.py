@@ -7,8 +7,9 @@ starting at once are safe: each migration runs under a lock (``BEGIN IMMEDIATE``
 advisory lock on PostgreSQL) and re-reads what is applied inside it, so every migration runs
 exactly once.  ``migration_status`` answers ``kb db check`` without changing anything.
 
-Apart from kb.store.db because it is a different job: db.py is how kb talks to a database
-(connections, drivers, placeholders, transactions, locks) and every query goes through it;
+Apart from kb.store.db because it is a different job: db.py (with its driver modules
+sqlite.py and postgres.py) is how kb talks to a database (connections, drivers,
+placeholders, transactions, locks) and every query goes through it;
 this module is what kb's schema is and how a database gets to it, used at start, by
 ``kb db upgrade`` / ``kb db check`` and by backup and restore.  It builds on db.py, never the
 other way round (``Database`` imports ``migrate`` when it runs it).
