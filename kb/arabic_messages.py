@@ -1,6 +1,6 @@
 """The Arabic sentences of the lower layers that predate the catalogs, recognised.
 
-kb.content.editing, kb.publishing, kb.taxonomy, kb.content.media and kb.web.security raise
+kb.content.editing, kb.publishing (with kb.publish_results and kb.publish_trash), kb.taxonomy, kb.content.media and kb.web.security raise
 ``KbError`` and fill form errors with Arabic sentences.  Until they mark their messages with
 ``kb.translation.N_`` themselves, the edges that show them recognise each sentence here: every
 entry is the Arabic original as a pattern (its values as named groups) and the English message
@@ -39,7 +39,7 @@ KNOWN: tuple[tuple[str, Message], ...] = (
     ("الرابط مكرر.", N_("The link is used twice.")),
     ("لا يمكن حذف التصنيف «" + _N % "category" + "»: فيه مقالات \\(منها «" + _N % "title" + "»\\).",
      N_("The category “%(category)s” cannot be deleted: it has articles (“%(title)s” among them).")),
-    # kb.publishing
+    # kb.publishing, kb.publish_results, kb.publish_trash
     ("عدّل شخص آخر هذا المقال بعد أن فتحته.", N_("Someone else edited this article after you opened it.")),
     ("المقال غير موجود.", N_("The article does not exist.")),
     ("هذا الرابط مستخدم لمقال آخر.", N_("This link is used by another article.")),
