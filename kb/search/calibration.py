@@ -132,8 +132,9 @@ def _headings(markdown: str) -> list[str]:
     return [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
 
 
-def embed_queries(embedder: Embedder, cache: EmbeddingCache | None, texts: list[str]) -> np.ndarray:
-    """Query vectors for texts, from the embedding cache where it has them."""
+def cached_query_vectors(embedder: Embedder, cache: EmbeddingCache | None, texts: list[str]) -> np.ndarray:
+    """Query vectors for texts, from the embedding cache where it has them (the calibration's
+    probes and pseudo-questions; a search embeds its question with ``kb.search.embed.embed_queries``)."""
     keys = [text_hash(_CACHE_KIND + text) for text in texts]
     known = cache.get_many(list(dict.fromkeys(keys))) if cache is not None else {}
     fresh = {}
@@ -242,12 +243,14 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
                  if slug in held and len(own[text]) < vectors.article_count]
     if not questions:
         return None
-    probe_vectors = embed_queries(embedder, cache, probes)
-    inside_vectors = embed_queries(embedder, cache, [t for t, _ in questions])
+    probe_vectors = cached_query_vectors(embedder, cache, probes)
+    inside_vectors = cached_query_vectors(embedder, cache, [t for t, _ in questions])
     offtopic = best_cosines(vectors, probe_vectors)
     inside = best_cosines(vectors, inside_vectors, [own.get(text, {slug}) for text, slug in questions])
-    readings = [reading for probe in probes if (reading := msa_reading(probe, lexicon or load_builtin()))]
-    landmark_probes = np.vstack([probe_vectors, embed_queries(embedder, cache, readings)]) if readings else probe_vectors
+    lexicon = lexicon or load_builtin()
+    readings = [reading for probe in probes if (reading := msa_reading(probe, lexicon))]
+    landmark_probes = np.vstack([probe_vectors, cached_query_vectors(embedder, cache, readings)]) if readings \
+        else probe_vectors
     threshold, spread = choose_threshold(offtopic, inside)
     result = Calibration(
         threshold=threshold, spread=spread, fingerprint=embedder.fingerprint, probes=len(probes),
