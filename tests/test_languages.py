@@ -16,6 +16,7 @@ from kb.search.keyword import passage_terms
 from kb.search.languages import detect_language
 from kb.search.languages import group_by_language
 from kb.search.languages import level_dense
+from kb.search.languages import nearest_across_languages
 from kb.search.languages import translation_groups
 from kb.search.languages import without_reader_version
 from kb.search.ranking import RankedArticle
@@ -149,6 +150,30 @@ def test_level_dense_raises_only_the_foreign_articles_and_reorders():
         ("arabic-answer", pytest.approx(0.87)), ("english-faq", 0.86), ("arabic-other", pytest.approx(0.83))]
     assert level_dense(ranking, set(), 0.03) == ranking
     assert level_dense(ranking, {"arabic-answer"}, 0.0) == ranking
+
+
+def test_the_cut_meets_the_other_language_article_when_it_is_nearer_by_the_translation_margin():
+    """The no-answer cut judges a question by its nearest article; an article that can only
+    answer across languages is that much further (level_dense), so it counts as nearest once
+    that margin is added, with its own cosine (the cut lowers its threshold for it)."""
+    cosines = [("english-faq", 0.84), ("arabic-answer", 0.83), ("arabic-other", 0.80)]
+    assert nearest_across_languages(cosines, {"arabic-answer", "arabic-other"}, 0.03) == [
+        ("arabic-answer", 0.83), ("english-faq", 0.84), ("arabic-other", 0.80)]
+    # Not nearer once the margin is counted, no foreign article, or already first: unchanged.
+    assert nearest_across_languages(cosines, {"arabic-other"}, 0.03) == cosines
+    assert nearest_across_languages(cosines, set(), 0.03) == cosines
+    assert nearest_across_languages(cosines, {"english-faq"}, 0.03) == cosines
+    assert nearest_across_languages([], {"arabic-answer"}, 0.03) == []
+
+
+def test_an_english_question_answered_only_in_arabic_gets_results_when_an_english_article_is_nearer(launch_kb):
+    """GIVEN an English question whose answer exists only in Arabic, while one of the two English
+    articles (about other subjects) is nearer to it than any Arabic article as the model measures
+    WHEN it is searched
+    THEN it is answered (the cut judged it by the English article alone and left it without
+    results) and the Arabic article is among the first three."""
+    slugs = [h.slug for h in launch_kb.search("how to keep calm when I have too many tickets", limit=10)]
+    assert "time-and-stress-management" in slugs[:3], slugs
 
 
 def test_an_other_language_article_far_ahead_stays_ahead():

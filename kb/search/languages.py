@@ -192,6 +192,21 @@ def level_dense(ranking: Sequence[tuple[str, float]], foreign: set[str], offset:
     return sorted(raised, key=lambda item: (-item[1], item[0]))
 
 
+def nearest_across_languages(cosines: list[tuple[str, float]], foreign: set[str], offset: float) -> list[tuple[str, float]]:
+    """The dense cosines with the nearest article in another language first when it is nearer
+    than the nearest in the question's language once the margin a translation costs is counted
+    (as :func:`level_dense` counts it for the ranking).  The cut then judges the
+    question against that article, across languages (``kb.search.calibration.answering`` lowers its
+    threshold by that margin): an English question whose only answer is an Arabic article is
+    not judged by the English article that merely shares its language."""
+    if not foreign or not cosines or cosines[0][0] in foreign:
+        return cosines
+    nearest_foreign = next((item for item in cosines if item[0] in foreign), None)
+    if nearest_foreign is None or nearest_foreign[1] + offset <= cosines[0][1]:
+        return cosines
+    return [nearest_foreign, *(item for item in cosines if item is not nearest_foreign)]
+
+
 def _merge(first: list[RankedArticle], later: list[RankedArticle], weight: float) -> list[RankedArticle]:
     """Both lists in their own order; an item of `later` goes before the next of `first`
     only when its score times `weight` is higher (weight 0: all of `later` comes last)."""

@@ -209,7 +209,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     words = evidence.evidence_words(analyzed, profile, expansions, clitics, synonyms)
     contrast = cut.landmarks.contrast(dense.query_vectors) if cut is not None and cut.landmarks is not None \
         and dense.query_vectors else None
-    answer = _answering(searcher, question_language, analyzed, filters, dense.cosines if dense_ran else None, catalog,
+    cosines = languages.nearest_across_languages(dense.cosines, foreign, offset) if dense_ran else None
+    answer = _answering(searcher, question_language, analyzed, filters, cosines, catalog,
                         caches, cut, words, unembedded, contrast)
 
     fused = _unknown_dense(_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile), keyword_ranking,
