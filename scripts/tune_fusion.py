@@ -52,7 +52,7 @@ from kb.search import ranking  # noqa: E402
 HELPCENTER = "helpcenter"  # the launch articles (articles/) and scripts/data/helpcenter_questions.jsonl
 SETS = [("arcd", "queries.jsonl"), ("mlqa_ar_dev", "queries.jsonl"), ("nsurl_q2q", "queries.jsonl"),
         ("arcd", "queries_typos.jsonl"), ("dial2msa", "queries.jsonl"), (HELPCENTER, "helpcenter_questions.jsonl"),
-        (HELPCENTER, "helpcenter_heldout.jsonl")]
+        (HELPCENTER, "helpcenter_heldout.jsonl"), (HELPCENTER, "helpcenter_heldout2.jsonl")]
 
 
 def collect(eval_dir: Path, work: Path, out: Path, only: list[str] | None = None) -> None:
