@@ -143,11 +143,12 @@ def test_sets_are_named_by_file_and_by_path_when_two_share_a_name(tmp_path):
         (str(first), True, 4), (str(second), True, 3), ("everyday.jsonl", False, 4)]
 
 
-def test_defaults_are_both_in_domain_then_both_off_topic_sets():
-    assert [path.name for path in eval_helpcenter.IN_DOMAIN] == ["helpcenter_questions.jsonl", "helpcenter_heldout.jsonl"]
+def test_defaults_are_every_in_domain_then_every_off_topic_set():
+    assert [path.name for path in eval_helpcenter.IN_DOMAIN] == [
+        "helpcenter_questions.jsonl", "helpcenter_heldout.jsonl", "helpcenter_heldout2.jsonl"]
     assert [path.name for path in eval_helpcenter.OFF_TOPIC] == ["offtopic_questions.jsonl", "everyday_offtopic.jsonl"]
     sets = eval_helpcenter.load_sets(list(eval_helpcenter.IN_DOMAIN), list(eval_helpcenter.OFF_TOPIC))
-    assert [s.in_domain for s in sets] == [True, True, False, False]
+    assert [s.in_domain for s in sets] == [True, True, True, False, False]
 
 
 def test_a_bad_file_stops_the_script_before_the_index_is_built(tmp_path):
