@@ -6,7 +6,8 @@ shows is ``kb.search_results``'s; the methods stay here, so callers know one obj
 Reads take a Whoosh searcher from a small pool (``kb.search.searchers``) and search the
 vector index under its read lock.  Both follow the index manifest on disk, whoever changed
 it (this process, ``kb index``, another server worker): Whoosh is reopened, the vectors take
-the new journal records (or the new snapshot).
+the new journal records (or the new snapshot); that is ``kb.live_index``'s, and the health
+report's fields are ``kb.health``'s.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,11 +28,13 @@ from kb.backfill import VectorWorker
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
+from kb.health import health_report
 from kb.indexer import IndexReport
 from kb.indexer import Indexer
 from kb.indexer import StartReport
+from kb.live_index import LiveIndex
+from kb.live_index import ReadState
 from kb.search import keyword
-from kb.search import keyword_index
 from kb.search import spelling
 from kb.search.calibration import AnswerCut
 from kb.search.calibration import Calibration
@@ -46,15 +47,11 @@ from kb.search.hits import Hit
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import manifest_article_path
-from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
-from kb.search.landmarks import Landmarks
 from kb.search.ranking import rank_articles
-from kb.search.searchers import SearcherPool
 from kb.search.segments import SegmentCaches
 from kb.search.store import IndexStore
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
-from kb.search.vector import VectorIndex
 from kb.search_results import SearchPage
 from kb.search_results import make_hit
 
@@ -62,17 +59,6 @@ logger = logging.getLogger(__name__)
 
 MODES = ("hybrid", "keyword", "semantic")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-@dataclass
-class _ReadState:
-    marker: tuple
-    generation: Path | None
-    index: Any  # whoosh index
-    vectors: VectorIndex | None
-    manifest: Manifest | None
-    searchers: SearcherPool
-    landmarks: tuple[tuple | None, Landmarks | None] = (None, None)  # (file marker, the calibration's landmarks)
 
 
 class KnowledgeBase:
@@ -87,13 +73,12 @@ class KnowledgeBase:
         self._embedder_disabled = embedder is False
         self._embedder_error: str | None = "disabled" if embedder is False else None
         self._embedder_lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._state: _ReadState | None = None
         self._catalog: Catalog | None = None  # read on first use: `kb index` reads the folder itself
         self._catalog_lock = threading.Lock()
         self._synonyms: tuple[float, SynonymTable] = (-1.0, SynonymTable())
         self._dialect = LexiconFiles(self.articles_dir)
         self._segments = SegmentCaches()
+        self._live = LiveIndex(self.store, self._segments, self.settings, self._vectors_wanted, self._sync_catalog)
         self.vector_worker = VectorWorker(self)
         self._indexer = Indexer(self)  # the writing side (kb.indexer)
         self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
@@ -216,72 +201,22 @@ class KnowledgeBase:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _read_state(self) -> _ReadState:
-        marker = self.store.current_marker()
-        state = self._state
-        if state is not None and state.marker == marker:
-            return state
-        with self._state_lock:
-            state = self._state
-            if state is not None and state.marker == marker:
-                return state
-            generation = self.store.current()
-            if generation is None:
-                raise KbError("no_index", f"No index in {self.store.root}: run 'kb index' first.", status=503)
-            manifest = Manifest.load(generation)
-            vectors = None
-            mismatch = self._vectors_unusable(manifest) if manifest else None
-            if mismatch and mismatch != self._model_mismatch:
-                # The vector worker of a serving process (started by start()) re-embeds; a
-                # one-off reader (kb search) just answers by keyword.
-                logger.error("semantic search is off: %s", mismatch)
-                if self.vector_worker.running:
-                    self.vector_worker.wake()
-            self._model_mismatch = mismatch
-            if manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch:
-                vectors = self._live_vectors(state, generation, manifest)
-            index = keyword_index.open_index(generation / "whoosh")
-            searchers = SearcherPool(lambda: keyword.KeywordSearcher(
-                keyword_index.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
-                self._segments))
-            self._state = _ReadState(marker, generation, index, vectors, manifest, searchers,
-                                     self._landmarks(state, generation, manifest))
-            if state is not None:
-                state.searchers.close()
-            with keyword_index.opened_despite_commits(index.reader) as reader:
-                self._segments.keep_only(reader)
-            if manifest is not None and state is not None:
-                self._sync_catalog(manifest)
-            return self._state
+    def _read_state(self) -> ReadState:
+        """The index generation searches read now (``kb.live_index``)."""
+        return self._live.current()
 
-    def _landmarks(self, previous: _ReadState | None, generation: Path,
-                   manifest: Manifest | None) -> tuple[tuple | None, Landmarks | None]:
-        """(file marker, the landmarks of the generation's calibration), kept from the previous
-        state while the file is the same (a publish rewrites the manifest, not the landmarks)."""
-        if manifest is None or not manifest.answer_calibration or self.settings.answer_landmarks == "off":
-            return None, None
-        try:
-            st = (generation / LANDMARKS_FILE).stat()
-        except FileNotFoundError:
-            return None, None
-        marker = (str(generation), st.st_mtime_ns, st.st_size, st.st_ino)
-        if previous is not None and previous.landmarks[0] == marker:
-            return previous.landmarks
-        return marker, Landmarks.load(generation)
-
-    @staticmethod
-    def _live_vectors(previous: _ReadState | None, generation: Path, manifest: Manifest) -> VectorIndex | None:
-        """The vectors the manifest describes.  When they extend what this process already
-        holds (same generation and snapshot, a longer journal), only the new journal
-        records are read and applied to the index in place (searches meanwhile wait on its
-        lock for a few milliseconds); otherwise the snapshot is loaded."""
-        files = manifest.vector_files(generation)
-        if previous is not None and previous.vectors is not None and previous.manifest is not None:
-            held = previous.manifest.vector_files(previous.generation)
-            if held.generation == generation and held.snapshot == files.snapshot and held.journal_bytes <= files.journal_bytes:
-                files.apply_journal(previous.vectors, held.journal_bytes)
-                return previous.vectors
-        return files.load()
+    def _vectors_wanted(self, manifest: Manifest | None) -> bool:
+        """Whether searches use the manifest's vectors: not in a keyword-only process, nor
+        when another model made them (said in the log once per new reason)."""
+        mismatch = self._vectors_unusable(manifest) if manifest else None
+        if mismatch and mismatch != self._model_mismatch:
+            # The vector worker of a serving process (started by start()) re-embeds; a
+            # one-off reader (kb search) just answers by keyword.
+            logger.error("semantic search is off: %s", mismatch)
+            if self.vector_worker.running:
+                self.vector_worker.wake()
+        self._model_mismatch = mismatch
+        return bool(manifest and manifest.vector_snapshot and not self._embedder_disabled and not mismatch)
 
     def _sync_catalog(self, manifest: Manifest) -> None:
         """Re-read the articles another process (re)indexed, so hits show their new metadata."""
@@ -294,7 +229,7 @@ class KnowledgeBase:
         for slug in [s for s in self.catalog.articles if s not in manifest.articles]:
             self.catalog.articles.pop(slug, None)
 
-    def _searching(self, state: _ReadState):
+    def _searching(self, state: ReadState):
         """A Whoosh searcher of this index state, for this thread alone while the block runs."""
         return state.searchers.searcher()
 
@@ -366,7 +301,7 @@ class KnowledgeBase:
         return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode,
                           reason=None if ranked.answered else "no_answer")
 
-    def answer_cut(self, state: _ReadState | None = None) -> AnswerCut:
+    def answer_cut(self, state: ReadState | None = None) -> AnswerCut:
         """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""
         state = state or self._read_state()
         manifest = state.manifest or Manifest()
@@ -411,39 +346,16 @@ class KnowledgeBase:
         return []
 
     def health(self) -> dict:
-        """Articles, passages, index age, embedding backend and whether semantic search is up."""
+        """Articles, passages, index age, embedding backend and whether semantic search is up
+        (the fields: ``kb.health``)."""
         try:
             state = self._read_state()
         except KbError as exc:
             return {"status": "no_index", "message": exc.message}
         manifest = state.manifest or Manifest()
-        worker = self.vector_worker.status
+        background = self.vector_worker.status.to_dict()
         unusable = self._vectors_unusable(manifest)
-        return {
-            "status": "ok",
-            "articles": len(manifest.articles),
-            "passages": manifest.passages,
-            "vectors": len(state.vectors) if state.vectors is not None else 0,
-            "index_built_at": manifest.built_at,
-            "index_updated_at": manifest.updated_at,
-            "embedding_backend": self.settings.embedding_backend,
-            "embedding_model": manifest.embedder,
-            "semantic": state.vectors is not None and self.embedder is not None,
-            "semantic_error": self._embedder_error or unusable or manifest.semantic_error,
-            "articles_without_vectors": len(manifest.pending_vectors),
-            # Every indexed article has its vectors: semantic search has caught up with the publishes.
-            "semantic_caught_up": not manifest.pending_vectors and not unusable and state.vectors is not None,
-            "background": worker.to_dict(),
-            **self._answer_health(state),
-        }
-
-    def _answer_health(self, state: _ReadState) -> dict:
-        cut = self.answer_cut(state)
-        calibration = Calibration.from_dict((state.manifest or Manifest()).answer_calibration)
-        landmarks = cut.landmarks
-        return {"answer_threshold": None if cut.threshold is None else round(cut.threshold, 4),
-                "answer_threshold_source": cut.source,
-                "answer_calibration": calibration.to_dict() if calibration else None,
-                # kb.search.landmarks: None when off, or not measured yet (an index calibrated before them)
-                "answer_landmarks": {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside)}
-                if landmarks is not None else None}
+        semantic = state.vectors is not None and self.embedder is not None
+        return health_report(manifest, len(state.vectors) if state.vectors is not None else None, self.answer_cut(state),
+                             embedding_backend=self.settings.embedding_backend, semantic=semantic,
+                             model_error=self._embedder_error, vectors_unusable=unusable, background=background)
