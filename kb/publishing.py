@@ -65,7 +65,7 @@ from kb.publish_results import Opened
 from kb.publish_results import SaveResult
 from kb.publish_trash import TRASH_DIR  # noqa: F401 - re-exported
 from kb.publish_trash import Trash
-from kb.publish_trash import TrashItem  # noqa: F401 - re-exported
+from kb.publish_trash import TrashItem
 from kb.text import slugify
 
 if TYPE_CHECKING:
@@ -103,9 +103,9 @@ class AfterCommit:
                 self.index_error = self.index_error or error
 
 
-class Publisher(Trash):
+class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase
-    (deleting and restoring: :class:`kb.publish_trash.Trash`)."""
+    (deleting and restoring: its ``trash_bin``, a :class:`kb.publish_trash.Trash`)."""
 
     def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None):
         """`node`: this node's name in the change log (:func:`node_id`), when the caller has
@@ -114,6 +114,7 @@ class Publisher(Trash):
         self.db = db
         self.articles_dir = Path(knowledge.articles_dir)
         self.node_id = node if node is not None else node_id(knowledge)
+        self.trash_bin = Trash(self)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -337,6 +338,25 @@ class Publisher(Trash):
         result = self.save(slug, form, "draft", self.token(slug), user, note=f"restored revision {revision_id}")
         audit.record(self.db, "revision_restored", slug, user, revision=revision_id)
         return result
+
+    # -- the trash (kb.publish_trash) ---------------------------------------------------------
+
+    def delete(self, slug: str, user=None) -> TrashItem:
+        """Move the file to articles/_trash/ and take the article out of the indexes."""
+        return self.trash_bin.delete(slug, user)
+
+    def trash(self) -> list[TrashItem]:
+        """What is in the trash, the latest deletion first."""
+        return self.trash_bin.items()
+
+    def trash_item(self, trash_id: int) -> TrashItem | None:
+        return self.trash_bin.item(trash_id)
+
+    def restore_from_trash(self, trash_id: int, user=None) -> SaveResult:
+        """Put a deleted article back where it was (as it was: published or draft)."""
+        return self.trash_bin.restore(trash_id, user)
+
+    # -- media ---------------------------------------------------------------------------------
 
     def upload_image(self, filename: str, data: bytes, user=None) -> str:
         """Store an image from the editor (kb.content.media) and record it for every node;
