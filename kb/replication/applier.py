@@ -13,7 +13,10 @@ indexed query a second.
 
 Where a node is: ``applied.json`` beside its index (the folder and index it describes,
 shared by the workers of that folder), mirrored in the ``cluster_nodes`` table for the
-health report of every node.
+health report of every node.  Each poll checks that the database's log still holds the
+change at that position (:mod:`.position`): when the database went back in time (a restore
+of an older backup), the node starts over from the log's start, reconciling its folder as a
+start does, instead of skipping the changes numbered again below its position.
 
 Apart from :mod:`.startup`: this is what runs while the node serves (the thread, the
 watcher's publishes, the health report); the start-up runs once before, and builds on it.
@@ -21,9 +24,7 @@ watcher's publishes, the health report); the start-up runs once before, and buil
 
 from __future__ import annotations
 
-import calendar
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -44,7 +45,6 @@ from kb.content.articles import read_article_file
 from kb.content.articles import with_category_slug
 from kb.errors import KbError
 from kb.fsutil import atomic_write_bytes
-from kb.fsutil import atomic_write_json
 from kb.fsutil import fsync_dir
 from kb.publishing import node_id as publisher_node_id
 from kb.publishing import publish_lock
@@ -52,9 +52,16 @@ from kb.replication.catalog_batch import CatalogBatch
 from kb.replication.collection import file_bytes
 from kb.replication.collection import is_article
 from kb.replication.collection import is_collection_path
+from kb.replication.position import POSITION_FILE
+from kb.replication.position import START
+from kb.replication.position import Position
+from kb.replication.position import at
+from kb.replication.position import check_log
+from kb.replication.position import lag
+from kb.replication.position import read_position
+from kb.replication.position import write_position
 from kb.search.indexing import Manifest
 from kb.store import changes
-from kb.store.db import TIMESTAMP_FORMAT
 
 if TYPE_CHECKING:
     from kb.knowledge import KnowledgeBase
@@ -63,7 +70,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-POSITION_FILE = "applied.json"
 BATCH = 500  # changes read from the log per query
 _DURABLE_ONE_BY_ONE = 8  # a batch of more files is written unsynced, then synced once (os.sync)
 
@@ -80,7 +86,7 @@ class Applier:
         self.articles_dir = Path(knowledge.articles_dir)
         self.on_change = on_change
         self.poll_seconds = poll_seconds
-        self.position = self._stored_position()
+        self.applied: Position = read_position(self._position_file)  # one reference: seq and change read together
         self.listening = False
         self._apply_lock = threading.Lock()
         # The database may be restarting: a failed round is retried after the poll interval.
@@ -92,24 +98,51 @@ class Applier:
     # -- where this node is ----------------------------------------------------------------------
 
     @property
+    def position(self) -> int:
+        """The seq of the last change this process applied (0: none yet, or starting over)."""
+        return self.applied.seq
+
+    @property
     def _position_file(self) -> Path:
         return self.knowledge.store.root / POSITION_FILE
 
-    def _stored_position(self) -> int:
-        try:
-            data = json.loads(self._position_file.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return 0
-        return int(data.get("applied_seq", 0)) if isinstance(data, dict) else 0
+    def _save_position(self, change: changes.Change | None) -> None:
+        """This process is at `change` (None: where it was); the folder's file keeps the furthest
+        any of its workers got, with the change there (called under the publish lock, so workers
+        do not overwrite each other's)."""
+        if change is not None and change.seq >= self.position:
+            self.applied = at(change)
+        stored = read_position(self._position_file)
+        if stored.seq < self.position or (stored.seq == self.position and stored.change is None):
+            write_position(self._position_file, self.node_id, self.applied)
+        changes.set_node_position(self.database.connection(), self.node_id, self.position, self.applied.applied_at)
 
-    def _save_position(self, seq: int, applied_at: str | None) -> None:
-        """This process is at `seq`; the folder's file keeps the furthest any of its workers got
-        (called under the publish lock, so workers do not overwrite each other's)."""
-        self.position = max(self.position, seq)
-        if self._stored_position() < seq:
-            self._position_file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self._position_file, {"node_id": self.node_id, "applied_seq": seq})
-        changes.set_node_position(self.database.connection(), self.node_id, seq, applied_at)
+    def _log_rewritten(self, conn) -> str | None:
+        """What shows that the database's change log is no longer the one this process's position
+        refers to (:func:`~kb.replication.position.check_log`), or None."""
+        applied, found = check_log(conn, self.applied)
+        if found is None:
+            self.applied = applied  # with the change, when an older position file had none
+        return found
+
+    def _start_over(self, conn, found: str) -> None:
+        """The database went back in time: this process starts over from the start of the log,
+        its file and its row in cluster_nodes too (that row otherwise keeps the furthest seq).
+        Called under the publish lock."""
+        logger.warning("replication: the database's change log is not the one this node applied (%s): the database "
+                       "was restored to an older state. Starting over from the start of the log: the files the "
+                       "database holds are brought in, files only this node has are published again, and local "
+                       "versions the database never held are kept as conflict revisions", found)
+        self._caught_up_at = None  # not caught up until the log is applied again
+        self.applied = START
+        write_position(self._position_file, self.node_id, START)
+        changes.reset_node_position(conn, self.node_id)
+
+    def _reconcile_folder(self, conn) -> None:
+        """After a rewritten log: make the folder equal to the database before the log is applied
+        again from its start (under the publish lock).  Here, nothing more: applying the whole log
+        brings in every file (:class:`~kb.replication.startup.Replicator` also publishes what only
+        this folder has)."""
 
     # -- the changes of this node's disk (the watcher) -------------------------------------------------
 
@@ -126,7 +159,7 @@ class Applier:
         published = 0
         with lock, conn.transaction():
             conn.lock(changes.LOCK)
-            position = max(self._stored_position(), self.position)
+            position = max(read_position(self._position_file).seq, self.position)
             for path in paths:
                 data = file_bytes(self.articles_dir / path)
                 digest = changes.checksum(data)
@@ -167,13 +200,27 @@ class Applier:
         conn = self.database.connection()
         applied = 0
         with self._apply_lock:
-            while batch := changes.changes_after(conn, self.position, BATCH):
+            while True:
+                batch = changes.changes_after(conn, self.position, BATCH)
+                # Checked after the read: a batch read from a log restored meanwhile is never applied.
+                if (rewritten := self._log_rewritten(conn)) is not None:
+                    if changes.head(conn) == 0:
+                        # No log at all: a restore is loading the tables (or a new database): wait for it,
+                        # rather than publish this whole folder into a half-filled database.
+                        self._caught_up_at = None
+                        return applied
+                    with publish_lock(self.knowledge.store.root):
+                        self._start_over(conn, rewritten)
+                        self._reconcile_folder(conn)
+                    continue  # the whole log, from its start
+                if not batch:
+                    break
                 with publish_lock(self.knowledge.store.root):
                     # Read under the lock: a publish of this node in progress has committed by now,
                     # so its file is never replaced by the version before it.
                     states = changes.files(conn, [change.path for change in batch])
                     touched = self._apply(conn, sorted(states.values(), key=_apply_order))
-                    self._save_position(batch[-1].seq, batch[-1].created_at)
+                    self._save_position(batch[-1])
                 applied += len(batch)
                 if touched and self.on_change is not None:
                     self.on_change()
@@ -351,25 +398,17 @@ class Applier:
         While the applier thread polls and its last poll (within three poll intervals) found
         nothing after this process's position, the head is that position and nothing is
         behind: answered from memory, no query per request.  Otherwise (no thread, a catch-up
-        in progress, the database failing) the change log is asked."""
+        in progress, the database failing) the change log is asked; a position the log no longer
+        holds (the database went back in time) counts as 0: the node will apply it all again."""
+        applied = self.applied  # one read: the applier thread replaces it
         if self._loop.running and self._caught_up_at is not None \
                 and time.monotonic() - self._caught_up_at <= 3 * self.poll_seconds:
-            head, behind = self.position, 0
+            head, behind, position = applied.seq, 0, applied.seq
         else:
-            head, behind = self._queried_lag()
-        return {"node_id": self.node_id, "applied_seq": self.position, "head_seq": head,
-                "changes_behind": max(0, head - self.position), "seconds_behind": behind,
+            head, behind, position = lag(self.database.connection(), applied)
+        return {"node_id": self.node_id, "applied_seq": position, "head_seq": head,
+                "changes_behind": max(0, head - position), "seconds_behind": behind,
                 "notifications": "listen" if self.listening else "poll", "running": self._loop.running}
-
-    def _queried_lag(self) -> tuple[int, int]:
-        """The change log's head and the age in seconds of the oldest change after this position."""
-        conn = self.database.connection()
-        head = changes.head(conn)
-        oldest = changes.oldest_after(conn, self.position)
-        behind = 0
-        if oldest:
-            behind = max(0, int(time.time() - calendar.timegm(time.strptime(oldest, TIMESTAMP_FORMAT))))
-        return head, behind
 
 
 def _apply_order(state: changes.FileState) -> tuple[int, str]:

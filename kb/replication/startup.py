@@ -7,7 +7,9 @@ down (a new node with an empty folder: everything); and what was edited on its o
 meanwhile (a ``git pull`` while stopped) is published like the watcher's finds.  A local
 file that is neither an old version nor the current one, but which the cluster changed
 too, is kept as a ``conflict`` revision before the cluster's version replaces it: nothing
-is lost.
+is lost.  The same reconcile, from the start of the log, follows a database that went back
+in time (restored to an older state while this node was down, or while it ran:
+:meth:`Replicator._reconcile_folder`).
 
 Apart from :mod:`.applier` because it runs once, before serving, and in both directions at
 once; it builds on the applier's writes and publishes (:class:`Replicator` is the applier
@@ -44,6 +46,7 @@ class PrepareReport:
     published: int  # files edited on this node's disk while it was down, now in the database
     kept: int  # local edits the cluster had replaced: kept as conflict revisions
     position: int  # the seq this node is at now
+    started_over: bool = False  # the database's log no longer held this node's position: reconciled from its start
 
 
 class Replicator(Applier):
@@ -59,13 +62,24 @@ class Replicator(Applier):
             # articles may be starting beside it; its seed then reaches this one as changes.)
             seeded = changes.seed(conn, self._read_folder, self.node_id)
         with publish_lock(self.knowledge.store.root):
+            rewritten = self._log_rewritten(conn)
+            if rewritten is not None:  # the database went back in time while this node was down
+                self._start_over(conn, rewritten)
             fetched, kept, published, last = self._sync_folder(conn)
-            self._save_position(last.seq if last else self.position, last.created_at if last else None)
-        report = PrepareReport(seeded, fetched, published, kept, self.position)
+            self._save_position(last)
+        report = PrepareReport(seeded, fetched, published, kept, self.position, rewritten is not None)
         if seeded or fetched or published or kept:
             logger.info("replication: %d file(s) copied to the database, %d brought in, %d published, %d kept as "
                         "conflicts; at change %d", seeded, fetched, published, kept, self.position)
         return report
+
+    def _reconcile_folder(self, conn) -> None:
+        """The running applier found the database's log rewritten: the folder made equal to the
+        database as at a start (its whole log), before the applier applies that log again from
+        its start, which indexes what this brought in (its position stays 0 for that)."""
+        fetched, kept, published, _ = self._sync_folder(conn)
+        logger.warning("replication: folder reconciled with the restored database: %d file(s) brought in, %d "
+                       "published again, %d kept as conflicts; applying its change log again", fetched, published, kept)
 
     def _read_folder(self):
         for path in collection_paths(self.articles_dir):

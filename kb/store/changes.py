@@ -161,7 +161,18 @@ def changes_after(conn, seq: int, limit: int = 1000) -> list[Change]:
         "SELECT seq, path, action, checksum, origin, created_at FROM collection_changes WHERE seq > ? ORDER BY seq LIMIT ?",
         (seq, limit),
     )
-    return [Change(int(r["seq"]), r["path"], r["action"], r["checksum"], r["origin"], r["created_at"]) for r in rows]
+    return [_change(row) for row in rows]
+
+
+def _change(row) -> Change:
+    return Change(int(row["seq"]), row["path"], row["action"], row["checksum"], row["origin"], row["created_at"])
+
+
+def change_at(conn, seq: int) -> Change | None:
+    """The change numbered `seq`, or None (never made; or the database was restored to before it)."""
+    row = conn.execute("SELECT seq, path, action, checksum, origin, created_at FROM collection_changes WHERE seq = ?",
+                       (seq,)).fetchone()
+    return _change(row) if row is not None else None
 
 
 def head(conn) -> int:
@@ -226,4 +237,14 @@ def set_node_position(conn, node_id: str, seq: int, applied_at: str | None) -> N
                                  THEN excluded.applied_at ELSE cluster_nodes.applied_at END,
                last_seen = excluded.last_seen""",
         (node_id, seq, applied_at, now),
+    )
+
+
+def reset_node_position(conn, node_id: str) -> None:
+    """`node_id` starts over from the start of the log (the database went back in time): its row
+    says so, whatever further position it reported before (set_node_position keeps the max)."""
+    conn.execute(
+        """INSERT INTO cluster_nodes (node_id, applied_seq, applied_at, last_seen) VALUES (?, 0, NULL, ?)
+           ON CONFLICT (node_id) DO UPDATE SET applied_seq = 0, applied_at = NULL, last_seen = excluded.last_seen""",
+        (node_id, utc_timestamp()),
     )

@@ -1,0 +1,219 @@
+"""kb.replication: a node notices that the cluster's database went back in time.
+
+A database restored to an older state (``kb restore --force`` of an older backup, pg_dump,
+point-in-time recovery) takes the change log back to an older head, and its sequence with
+it: the next publishes get the seqs a node past that head believes it applied.  Each test
+takes a real backup (kb.backup), publishes after it, then restores it with kb restore's own
+code from a folder of its own (the nodes' folders are left as they were), on SQLite and on
+PostgreSQL, with the nodes of tests/test_replication.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from test_replication import SLUG
+from test_replication import WORD
+from test_replication import Node
+from test_replication import cluster  # noqa: F401 - fixture
+from test_replication import eventually
+from test_replication import new_form
+
+from kb.backup import backup
+from kb.backup import restore
+from kb.content import revisions
+from kb.publishing import Publisher
+from kb.replication.position import POSITION_FILE
+from kb.store import changes
+
+LOST_WORD = "قرفيتية"  # the article published between the backup and the restore
+AFTER_WORD = "هيلانية"  # articles published after the restore
+
+
+class RestoreDrill:
+    """A backup of the cluster's database, and its restore with ``kb restore --force``."""
+
+    def __init__(self, base: Path, database_url: str, session_kb):
+        self.base = base
+        self.database_url = database_url
+        self.session_kb = session_kb
+
+    def backup(self, node: Node) -> Path:
+        archive = self.base / "cluster.tar.gz"
+        backup(make_settings(node.base, database_url=self.database_url), archive,
+               index_root=node.knowledge.store.root)
+        return archive
+
+    def restore(self, archive: Path, nodes: list[Node]) -> None:
+        """The database as `archive` holds it.  PostgreSQL: while the nodes run.  SQLite: kb
+        restore moves the file aside (kb serve is stopped for it, on the one machine), so the
+        nodes' processes open the restored file afterwards, their appliers started again."""
+        target = self.base / "restorer"
+        (target / "index").mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.session_kb.store.root / "embeddings", target / "index" / "embeddings", dirs_exist_ok=True)
+        sqlite = self.database_url.startswith("sqlite")
+        running = [node for node in nodes if node.replicator._loop.running]
+        if sqlite:
+            for node in running:
+                node.replicator.stop()
+        restore(make_settings(target, database_url=self.database_url), archive, force=True)
+        if sqlite:
+            for node in nodes:
+                node.database.close()
+                node.publisher = Publisher(node.knowledge, node.database.connection())
+            for node in running:
+                node.replicator.start()
+
+
+@pytest.fixture
+def drill(tmp_path, database_url, session_kb, monkeypatch) -> RestoreDrill:
+    monkeypatch.chdir(tmp_path)  # no kb.toml of the developer's in the archive
+    return RestoreDrill(tmp_path, database_url, session_kb)
+
+
+def live(node: Node, name: str) -> bool:
+    return bool(changes.live_named(node.database.connection(), name))
+
+
+def caught_up(node: Node) -> dict | None:
+    status = node.replicator.status()
+    head = changes.head(node.database.connection())
+    return status if status["changes_behind"] == 0 and status["applied_seq"] == head else None
+
+
+def node_row(node: Node) -> int:
+    row = node.database.connection().execute("SELECT applied_seq FROM cluster_nodes WHERE node_id = ?",
+                                             (node.replicator.node_id,)).fetchone()
+    return int(row["applied_seq"])
+
+
+def test_a_running_node_applies_what_is_published_after_the_restore(cluster, drill, caplog):
+    """GIVEN two running nodes, a backup, then an article both nodes applied (their position P)
+    WHEN the database is restored from the backup (the log's head below P) and the other node
+    publishes an article (numbered at or below P again)
+    THEN this node applies it (file, search, catalog), says why in the log, and reports itself
+    caught up only once it is; the article published between the backup and the restore, still
+    in the nodes' folders, is published again: nothing is lost."""
+    one, two = cluster("one"), cluster("two")
+    archive = drill.backup(one)
+    backed_up = changes.head(one.database.connection())
+    one.publisher.create(new_form(slug="after-backup", body=f"كلمة: {LOST_WORD}."), "publish")
+    eventually(lambda: "after-backup" in two.knowledge.catalog.articles, what="the article before the restore")
+    position = two.replicator.position
+    assert backed_up < position
+    caplog.set_level(logging.WARNING, logger="kb.replication")
+    drill.restore(archive, [one, two])  # the log back at `backed_up`: the next publish is numbered `position`
+
+    one.publisher.create(new_form(slug="after-restore", body=f"كلمة: {AFTER_WORD}."), "publish")
+    eventually(lambda: "after-restore" in two.finds(AFTER_WORD), what="the publish after the restore")
+    assert (two.base / "articles" / "orders" / "after-restore.md").read_bytes() == \
+        (one.base / "articles" / "orders" / "after-restore.md").read_bytes()
+    eventually(lambda: live(one, "after-backup.md"), what="the article from between backup and restore, again")
+    assert "after-backup" in two.finds(LOST_WORD) and "after-backup" in one.finds(LOST_WORD)
+    status = eventually(lambda: caught_up(two), what="node two caught up")
+    assert status["head_seq"] == status["applied_seq"] == two.replicator.position
+    assert node_row(two) == two.replicator.position
+    assert any("restored to an older state" in r.getMessage() for r in caplog.records)
+
+
+def test_a_node_whose_position_the_log_has_passed_again(cluster, drill):
+    """GIVEN a node at position P whose applier is stopped, and the database restored to a
+    backup from before P
+    WHEN the cluster publishes more changes than it lost, so the head passes P again
+    THEN the node's status does not claim it is caught up, and once its applier runs it has
+    every article published after the restore (seqs at or below P included)."""
+    one, two = cluster("one"), cluster("two")
+    archive = drill.backup(one)
+    one.publisher.create(new_form(slug="after-backup", body=f"كلمة: {LOST_WORD}."), "publish")
+    eventually(lambda: "after-backup" in two.knowledge.catalog.articles, what="the article before the restore")
+    two.replicator.stop()
+    position = two.replicator.position
+    drill.restore(archive, [one, two])
+    conn = one.database.connection()
+    slugs = []
+    while changes.head(conn) <= position + 1:
+        slugs.append(f"after-restore-{len(slugs)}")
+        one.publisher.create(new_form(slug=slugs[-1], title=f"مقال بعد الاستعادة {len(slugs)}",
+                                      body=f"كلمة: {AFTER_WORD}."), "publish")
+    assert changes.head(conn) > position
+    status = two.replicator.status()
+    assert status["changes_behind"] > 0 and status["applied_seq"] < status["head_seq"]
+
+    two.replicator.start()
+    eventually(lambda: set(slugs) <= set(two.finds(AFTER_WORD)), what="every publish after the restore")
+    for slug in slugs:
+        assert slug in two.knowledge.catalog.articles
+    eventually(lambda: caught_up(two), what="node two caught up")
+    assert node_row(two) == two.replicator.position
+
+
+def test_a_node_restarted_after_the_restore_with_its_folder(cluster, drill):
+    """GIVEN a node stopped after a backup and two later changes (a new article, an edit), with
+    its folder and its position file as they were
+    WHEN the database is restored from the backup, another node publishes, and the node starts
+    THEN it has the new publish before it serves; the article only the folders still had is
+    published again, and the edit the restored database never held is kept as a conflict
+    revision, the database's version in the file: nothing is lost."""
+    one, two = cluster("one"), cluster("two")
+    archive = drill.backup(one)
+    one.publisher.create(new_form(slug="after-backup", body=f"كلمة: {LOST_WORD}."), "publish")
+    opened = one.publisher.open(SLUG)
+    edited = replace(opened.form, summary="ملخص كتب بعد النسخة الاحتياطية.")
+    one.publisher.save(SLUG, edited, "publish", opened.token)
+    path = two.knowledge.catalog.articles[SLUG].path
+    eventually(lambda: "ملخص كتب بعد" in path.read_text(encoding="utf-8"), what="the edit on node two")
+    position = two.replicator.position
+    two.stop()
+    drill.restore(archive, [one])
+    one.publisher.create(new_form(slug="after-restore", body=f"كلمة: {AFTER_WORD}."), "publish")
+    assert changes.live_named(one.database.connection(), "after-restore.md")
+    assert changes.current(one.database.connection(), "orders/after-restore.md").seq <= position  # numbered again
+
+    again = cluster("two")  # its folder and its position file
+    assert "after-restore" in again.finds(AFTER_WORD)  # before it serves: prepare brought it in
+    eventually(lambda: live(again, "after-backup.md"), what="the article from between backup and restore, again")
+    assert "after-backup" in again.finds(LOST_WORD)
+    assert "ملخص كتب بعد" not in path.read_text(encoding="utf-8")
+    history = revisions.history(again.database.connection(), SLUG, limit=10)
+    assert any(r.state == "conflict" and "ملخص كتب بعد" in r.text for r in history)
+    eventually(lambda: "after-backup" in one.finds(LOST_WORD), what="the article again on node one")
+    eventually(lambda: caught_up(again), what="the restarted node caught up")
+    assert node_row(again) == again.replicator.position
+
+
+def test_a_position_file_without_the_change_still_loads(cluster, caplog):
+    """GIVEN a node whose position file was written before kb kept the change at the position
+    WHEN it starts THEN it starts from that position (nothing applied again) and the file then
+    holds the change; AND an old file whose position is past the log's head (the database went
+    back in time) makes the node start over and correct its row in cluster_nodes."""
+    one, two = cluster("one"), cluster("two")
+    two.stop()
+    position_file = two.base / "index" / POSITION_FILE
+    position = two.replicator.position
+    assert json.loads(position_file.read_text(encoding="utf-8"))["applied_seq"] == position
+    position_file.write_text(json.dumps({"node_id": two.replicator.node_id, "applied_seq": position}), encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="kb.replication")
+    again = cluster("two")
+    assert again.replicator.position == position
+    assert not any("restored to an older state" in r.getMessage() for r in caplog.records)
+    saved = json.loads(position_file.read_text(encoding="utf-8"))
+    assert saved["applied_seq"] == position and saved["change"]["seq"] == position
+    again.stop()
+
+    conn = one.database.connection()
+    head = changes.head(conn)
+    position_file.write_text(json.dumps({"node_id": again.replicator.node_id, "applied_seq": head + 50}),
+                             encoding="utf-8")
+    changes.set_node_position(conn, again.replicator.node_id, head + 50, None)  # what it said before
+    one.publisher.create(new_form(), "publish")
+    restarted = cluster("two")
+    assert "free-shipping" in restarted.finds(WORD)
+    assert restarted.replicator.position == changes.head(conn)
+    assert node_row(restarted) == restarted.replicator.position
+    assert any("restored to an older state" in r.getMessage() for r in caplog.records)
