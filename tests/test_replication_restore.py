@@ -13,10 +13,19 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cluster_harness import Browser
+from cluster_harness import KbNode
+from cluster_harness import clean_environment
+from cluster_harness import create_staff_user
+from cluster_harness import kb_command
+from cluster_harness import prepare_node_folders
+from cluster_harness import search_slugs
+from cluster_harness import wait_for
 from conftest import make_settings
 from test_replication import SLUG
 from test_replication import WORD
@@ -217,3 +226,58 @@ def test_a_position_file_without_the_change_still_loads(cluster, caplog):
     assert restarted.replicator.position == changes.head(conn)
     assert node_row(restarted) == restarted.replicator.position
     assert any("restored to an older state" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_kb_restore_in_a_cluster_of_kb_serve_processes(session_kb, pg_server, pg_template, tmp_path):
+    """GIVEN two ``kb serve`` nodes on PostgreSQL, a ``kb backup``, then an article published
+    WHEN node 1 is stopped, ``kb restore --force`` the backup, and started again (node 2 running
+    all along, as after a pg_dump restore or a point-in-time recovery)
+    THEN an article published on node 1 after the restore is found on both nodes, so is the one
+    published between the backup and the restore, and both health reports reach 0 behind."""
+    url = pg_server.new_database(pg_template)
+    nodes = []
+    for number in (1, 2):
+        base = tmp_path / f"node{number}"
+        prepare_node_folders(base, session_kb.articles_dir, session_kb.store.root)
+        nodes.append(KbNode(f"node{number}", base, clean_environment(
+            KB_DATABASE_URL=url, KB_NODE_ID=f"node{number}", KB_SITE_RATE_LIMIT="1000000")))
+    first = nodes[0]
+
+    def kb(*args: str) -> None:
+        folders = ("--articles-dir", str(first.base / "articles"), "--index-dir", str(first.base / "index"),
+                   "--data-dir", str(first.base / "data"))
+        result = subprocess.run(kb_command(*folders, *args), capture_output=True, text=True, cwd=first.base,
+                                env=first.env, timeout=600)
+        assert result.returncode == 0, result.stderr or result.stdout
+
+    def everywhere(slug: str, word: str) -> bool:
+        return all(slug in search_slugs(node.url, word) for node in nodes)
+
+    try:
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+        create_staff_user(first, "editor@example.com", "a long editor password 1")
+        kb("backup", str(tmp_path / "cluster.tar.gz"))
+        browser = Browser(first.url)
+        assert browser.sign_in("editor@example.com", "a long editor password 1").status == 302
+        assert browser.publish_new("between", "مقال بين النسخة والاستعادة", f"كلمة: {LOST_WORD}.").status == 302
+        wait_for(lambda: everywhere("between", LOST_WORD), 30, "the article before the restore on both nodes")
+        first.stop()
+        kb("restore", "--force", str(tmp_path / "cluster.tar.gz"))
+        first.start().wait_ready()
+        browser = Browser(first.url)
+        assert browser.sign_in("editor@example.com", "a long editor password 1").status == 302
+        assert browser.publish_new("after-restore", "مقال بعد الاستعادة", f"كلمة: {AFTER_WORD}.").status == 302
+        wait_for(lambda: everywhere("after-restore", AFTER_WORD), 30, "the publish after the restore on both nodes")
+        wait_for(lambda: everywhere("between", LOST_WORD), 30, "the article from between, published again")
+        for node in nodes:
+            wait_for(lambda node=node: node.health().get("replication", {}).get("changes_behind") == 0, 30,
+                     f"no lag in {node.name}'s /health")
+        assert "restored to an older state" in nodes[1].log()
+    finally:
+        for node in nodes:
+            node.stop()
+        pg_server.drop_database(url)
