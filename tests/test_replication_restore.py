@@ -38,6 +38,7 @@ from kb.backup import backup
 from kb.backup import restore
 from kb.content import revisions
 from kb.publishing import Publisher
+from kb.replication.startup import Replicator
 from kb.replication.position import POSITION_FILE
 from kb.store import changes
 
@@ -194,6 +195,53 @@ def test_a_node_restarted_after_the_restore_with_its_folder(cluster, drill):
     kept = [r for r in history if r.state == "conflict" and "ملخص كتب بعد" in r.text]
     assert len(kept) == 1  # once, though both nodes' folders had that version
     assert node_row(again) == again.replicator.position
+
+
+def test_a_failed_reconcile_after_a_restore_is_retried(cluster, drill, monkeypatch):
+    """GIVEN a node whose database was restored to before its position
+    WHEN its folder's reconcile fails (a full disk, the database gone again)
+    THEN its position stays where it was, so the next poll finds the restore again and
+    reconciles: the article only its folder has is published again."""
+    one, two = cluster("one"), cluster("two")
+    archive = drill.backup(one)
+    one.publisher.create(new_form(slug="after-backup", body=f"كلمة: {LOST_WORD}."), "publish")
+    position = eventually(lambda: caught_up(two), what="node two at the head")["applied_seq"]
+    one.replicator.stop()
+    two.replicator.stop()
+    drill.restore(archive, [one, two])
+    real_sync = Replicator._sync_folder
+    calls = []
+
+    def failing_once(self, conn, start=None):
+        calls.append(start)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real_sync(self, conn, start)
+
+    monkeypatch.setattr(Replicator, "_sync_folder", failing_once)
+    with pytest.raises(OSError):
+        two.replicator.apply_pending()
+    assert two.replicator.position == position and not live(two, "after-backup.md")
+    two.replicator.apply_pending()
+    assert calls == [0, 0] and live(two, "after-backup.md")
+    assert caught_up(two) and "after-backup" in two.finds(LOST_WORD)
+
+
+def test_a_running_node_waits_while_a_restore_has_emptied_the_tables(cluster):
+    """GIVEN a node at position P WHEN the collection's tables are empty (a restore has created
+    them and not loaded its rows yet) THEN its applier publishes nothing (its folder is not
+    copied into a half-filled database) and keeps its position until the rows are there."""
+    one, two = cluster("one"), cluster("two")
+    one.replicator.stop()
+    two.replicator.stop()
+    position = two.replicator.position
+    conn = two.database.connection()
+    with conn.transaction():
+        for table in ("collection_changes", "collection_files", "collection_state"):
+            conn.execute(f"DELETE FROM {table}")
+    assert two.replicator.apply_pending() == 0
+    assert changes.head(conn) == 0 and not changes.live_checksums(conn)
+    assert two.replicator.position == position > 0
 
 
 def test_a_position_file_without_the_change_still_loads(cluster, caplog):

@@ -125,24 +125,28 @@ class Applier:
             self.applied = applied  # with the change, when an older position file had none
         return found
 
-    def _start_over(self, conn, found: str) -> None:
+    def _start_over(self, conn, found: str, reconcile: bool = True) -> None:
         """The database went back in time: this process starts over from the start of the log,
         its file and its row in cluster_nodes too (that row otherwise keeps the furthest seq).
-        Called under the publish lock."""
+        Called under the publish lock.  `reconcile`: the folder made equal to the database first
+        (the running applier; a start does it itself), before the position moves, so a failure
+        is found again, and retried, at the next poll."""
         logger.warning("replication: the database's change log is not the one this node applied (%s): the database "
                        "was restored to an older state. Starting over from the start of the log: the files the "
                        "database holds are brought in, files only this node has are published again, and local "
                        "versions the database never held are kept as conflict revisions", found)
         self._caught_up_at = None  # not caught up until the log is applied again
+        if reconcile:
+            self._reconcile_folder(conn)
         self.applied = START
         write_position(self._position_file, self.node_id, START)
         changes.reset_node_position(conn, self.node_id)
 
     def _reconcile_folder(self, conn) -> None:
-        """After a rewritten log: make the folder equal to the database before the log is applied
-        again from its start (under the publish lock).  Here, nothing more: applying the whole log
-        brings in every file (:class:`~kb.replication.startup.Replicator` also publishes what only
-        this folder has)."""
+        """After a rewritten log: make the folder equal to the database (its whole log) before the
+        log is applied again from its start.  Here, nothing more: applying the whole log brings
+        in every file (:class:`~kb.replication.startup.Replicator` also publishes what only this
+        folder has)."""
 
     # -- the changes of this node's disk (the watcher) -------------------------------------------------
 
@@ -211,7 +215,6 @@ class Applier:
                         return applied
                     with publish_lock(self.knowledge.store.root):
                         self._start_over(conn, rewritten)
-                        self._reconcile_folder(conn)
                     continue  # the whole log, from its start
                 if not batch:
                     break

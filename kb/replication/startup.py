@@ -64,7 +64,7 @@ class Replicator(Applier):
         with publish_lock(self.knowledge.store.root):
             rewritten = self._log_rewritten(conn)
             if rewritten is not None:  # the database went back in time while this node was down
-                self._start_over(conn, rewritten)
+                self._start_over(conn, rewritten, reconcile=False)  # the sync below does it
             fetched, kept, published, last = self._sync_folder(conn)
             self._save_position(last)
         report = PrepareReport(seeded, fetched, published, kept, self.position, rewritten is not None)
@@ -76,8 +76,8 @@ class Replicator(Applier):
     def _reconcile_folder(self, conn) -> None:
         """The running applier found the database's log rewritten: the folder made equal to the
         database as at a start (its whole log), before the applier applies that log again from
-        its start, which indexes what this brought in (its position stays 0 for that)."""
-        fetched, kept, published, _ = self._sync_folder(conn)
+        its start, which indexes what this brought in."""
+        fetched, kept, published, _ = self._sync_folder(conn, start=0)
         logger.warning("replication: folder reconciled with the restored database: %d file(s) brought in, %d "
                        "published again, %d kept as conflicts; applying its change log again", fetched, published, kept)
 
@@ -87,10 +87,10 @@ class Replicator(Applier):
             if data is not None:
                 yield path, data
 
-    def _sync_folder(self, conn) -> tuple[int, int, int, changes.Change | None]:
-        """The folder made equal to the database: files the cluster changed since this node's
-        position are brought in; files edited here meanwhile are published."""
-        start = self.position
+    def _sync_folder(self, conn, start: int | None = None) -> tuple[int, int, int, changes.Change | None]:
+        """The folder made equal to the database: files the cluster changed since `start` (this
+        node's position) are brought in; files edited here meanwhile are published."""
+        start = self.position if start is None else start
         changed: list[changes.Change] = []
         while batch := changes.changes_after(conn, changed[-1].seq if changed else start, BATCH * 10):
             changed.extend(batch)
