@@ -49,6 +49,7 @@ START = Position()
 
 
 def at(change: changes.Change) -> Position:
+    """The position of a node that has just applied `change`."""
     return Position(change.seq, change)
 
 
@@ -69,6 +70,7 @@ def read_position(path: Path) -> Position:
 
 
 def write_position(path: Path, node_id: str, position: Position) -> None:
+    """`position` into `path`, atomically (a crash leaves the old file or the new one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     change = dataclasses.asdict(position.change) if position.change is not None else None
     atomic_write_json(path, {"node_id": node_id, "applied_seq": position.seq, "change": change})
