@@ -109,13 +109,14 @@ class Applier:
     def _save_position(self, change: changes.Change | None) -> None:
         """This process is at `change` (None: where it was); the folder's file keeps the furthest
         any of its workers got, with the change there (called under the publish lock, so workers
-        do not overwrite each other's)."""
-        if change is not None and change.seq >= self.position:
-            self.applied = at(change)
+        do not overwrite each other's).  The file and the row first: this process is not at a
+        position its health report and a restart would not show (a failure applies it again)."""
+        applied = at(change) if change is not None and change.seq >= self.position else self.applied
         stored = read_position(self._position_file)
-        if stored.seq < self.position or (stored.seq == self.position and stored.change is None):
-            write_position(self._position_file, self.node_id, self.applied)
-        changes.set_node_position(self.database.connection(), self.node_id, self.position, self.applied.applied_at)
+        if stored.seq < applied.seq or (stored.seq == applied.seq and stored.change is None):
+            write_position(self._position_file, self.node_id, applied)
+        changes.set_node_position(self.database.connection(), self.node_id, applied.seq, applied.applied_at)
+        self.applied = applied
 
     def _log_rewritten(self, conn) -> str | None:
         """What shows that the database's change log is no longer the one this process's position
@@ -138,9 +139,9 @@ class Applier:
         self._caught_up_at = None  # not caught up until the log is applied again
         if reconcile:
             self._reconcile_folder(conn)
-        self.applied = START
         write_position(self._position_file, self.node_id, START)
         changes.reset_node_position(conn, self.node_id)
+        self.applied = START
 
     def _reconcile_folder(self, conn) -> None:
         """After a rewritten log: make the folder equal to the database (its whole log) before the
