@@ -340,22 +340,7 @@ def restore(settings: Settings, path: Path, force: bool = False, progress=None,
                     "replace it (the SQLite file and the articles folder are moved aside, PostgreSQL's tables are "
                     "emptied)", what=present[0] if len(present) == 1 else N_("%(first)s; %(second)s",
                                                                             first=present[0], second=present[1])))
-            if force:
-                _clear_database(database, stamp)
-            # The schema as the archive's migrations left it, its rows, then this kb's newer migrations.
-            conn = database.connection()
-            with tempfile.TemporaryDirectory(prefix="kb-migrations-") as older:
-                for migration in migration_files():
-                    if migration.stem in manifest["migrations"]:
-                        shutil.copy(migration, Path(older) / migration.name)
-                migrate(conn, Path(older))
-            rows = _load_rows(conn, folder, manifest)
-            migrate(conn)
-            archived_key = folder / "settings" / "secret_key"
-            if archived_key.is_file() and conn.dialect == "postgresql" and not conn.execute(
-                    "SELECT 1 FROM shared_secrets WHERE name = ?", (SECRET_KEY,)).fetchone():
-                # A SQLite install's key: the sessions it signed stay valid on every node.
-                set_shared_secret(conn, SECRET_KEY, archived_key.read_text(encoding="utf-8").strip())
+            rows = _replace_rows(database, folder, manifest, force, stamp)
         finally:
             database.close()
         files = _restore_files(settings, folder, stamp, force)
@@ -367,6 +352,41 @@ def restore(settings: Settings, path: Path, force: bool = False, progress=None,
         knowledge.close()
     return RestoreReport(manifest.get("created_at", ""), manifest.get("source", ""), len(manifest["tables"]), rows,
                          files, report.articles, time.monotonic() - started)
+
+
+def _replace_rows(database: Database, folder: Path, manifest: dict, force: bool, stamp: str) -> int:
+    """The database's tables replaced by the archive's: cleared (--force), the schema as the
+    archive's migrations left it, its rows, then this kb's newer migrations.
+
+    On PostgreSQL all of it is one transaction (its DDL is transactional): nodes still running
+    see the old tables until the commit, then the restored ones, never empty or half-filled
+    tables. A node that saw them empty could seed its folder into them (a worker that starts
+    then finds an unseeded database) and take the seqs the archive's change log holds."""
+    if database.dialect == "sqlite":
+        if force:
+            _clear_database(database, stamp)
+        return _load_archive(database.connection(), folder, manifest)
+    conn = database.connection()
+    with conn.transaction():
+        if force:
+            _clear_database(database, stamp)
+        return _load_archive(conn, folder, manifest)
+
+
+def _load_archive(conn: Connection, folder: Path, manifest: dict) -> int:
+    with tempfile.TemporaryDirectory(prefix="kb-migrations-") as older:
+        for migration in migration_files():
+            if migration.stem in manifest["migrations"]:
+                shutil.copy(migration, Path(older) / migration.name)
+        migrate(conn, Path(older))
+    rows = _load_rows(conn, folder, manifest)
+    migrate(conn)
+    archived_key = folder / "settings" / "secret_key"
+    if archived_key.is_file() and conn.dialect == "postgresql" and not conn.execute(
+            "SELECT 1 FROM shared_secrets WHERE name = ?", (SECRET_KEY,)).fetchone():
+        # A SQLite install's key: the sessions it signed stay valid on every node.
+        set_shared_secret(conn, SECRET_KEY, archived_key.read_text(encoding="utf-8").strip())
+    return rows
 
 
 def _restore_files(settings: Settings, folder: Path, stamp: str, force: bool) -> int:

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from conftest import make_settings
 from staff_fixtures import cheap_hashing  # noqa: F401 - a fixture
+import kb.backup as kb_backup
 from kb.backup import backup
 from kb.backup import restore
 from kb.backup_archive import read_archive
@@ -28,6 +29,7 @@ from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
 from kb.publishing import Publisher
 from kb.replication.startup import Replicator
+from kb.store import changes
 from kb.store import users
 from kb.store.db import Database
 from kb.store.secrets import app_secret_key
@@ -209,6 +211,51 @@ def test_restore_refuses_a_target_with_content_unless_forced(session_kb, tmp_pat
     assert any(name.startswith("articles.before-restore-") for name in aside)
     assert not (source.articles_dir / "local-only.md").exists()
     assert restored_state(session_kb, source)["found"] == ["backed-up"]
+
+
+def test_a_node_seeding_during_a_postgresql_restore_waits_for_it(session_kb, tmp_path, pg_url, monkeypatch):
+    """GIVEN a cluster database (its change log seeded from a node's folder) and a backup of it
+    WHEN ``restore --force`` runs while another node finds the database unseeded and seeds its
+    folder (a kb serve worker starting mid-restore: what failed CI with "Key (seq)=(1) already
+    exists")
+    THEN that node waits for the restore and copies nothing: it never saw the tables emptied,
+    and the restored log is the archive's."""
+    settings = make_site(session_kb, tmp_path / "site", pg_url)
+    database = Database.from_settings(settings)
+    knowledge = KnowledgeBase.from_settings(settings, embedder=session_kb.embedder)
+    try:
+        Replicator(knowledge, database).prepare()
+        logged = [row["path"] for row in database.connection().execute(
+            "SELECT path FROM collection_changes ORDER BY seq")]
+    finally:
+        knowledge.close()
+        database.close()
+    assert logged
+    archive = tmp_path / "cluster.tar.gz"
+    backup(settings, archive)
+    other = Database.from_settings(settings, migrate=False)
+    seeding: dict = {}
+    real_load_rows = kb_backup._load_rows
+
+    def seed_meanwhile() -> None:
+        seeding["copied"] = changes.seed(other.connection(), lambda: iter([("other/x.md", b"x")]), "node2")
+
+    def load_rows_while_a_node_seeds(conn, folder, manifest):
+        thread = threading.Thread(target=seed_meanwhile)
+        thread.start()
+        thread.join(timeout=3)  # it finishes at once if it sees empty tables, else waits for the commit
+        seeding["thread"] = thread
+        return real_load_rows(conn, folder, manifest)
+
+    monkeypatch.setattr(kb_backup, "_load_rows", load_rows_while_a_node_seeds)
+    try:
+        restore(settings, archive, force=True)
+        seeding["thread"].join(timeout=60)
+        assert seeding == {"copied": 0, "thread": seeding["thread"]}
+        conn = other.connection()
+        assert [row["path"] for row in conn.execute("SELECT path FROM collection_changes ORDER BY seq")] == logged
+    finally:
+        other.close()
 
 
 def test_a_damaged_or_foreign_archive_is_refused_before_anything_is_touched(session_kb, tmp_path):

@@ -17,6 +17,7 @@ other way round (``Database`` imports ``migrate`` when it runs it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from pathlib import Path
@@ -92,9 +93,11 @@ def migration_status(conn: Connection, migrations_dir: Path = MIGRATIONS_DIR) ->
 
 
 def _applied(conn: Connection) -> set[str]:
+    # In a transaction (a restore's, on PostgreSQL) a savepoint: the missing table must not abort it.
     try:
-        return {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
-    except sqlite3.OperationalError:  # no such table yet (PostgreSQL: autocommit, nothing aborted)
+        with conn.transaction() if conn.in_transaction else contextlib.nullcontext():
+            return {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+    except sqlite3.OperationalError:  # no such table yet
         return set()
 
 
