@@ -51,19 +51,19 @@ class Trash:
     def delete(self, slug: str, user=None) -> TrashItem:
         """Move the file to articles/_trash/ and take the article out of the indexes."""
         publisher, db, articles_dir = self._publisher, self._publisher.db, self._publisher.articles_dir
-        with publisher._locked() as after:
+        with publisher.locked() as after:
             article = publisher.article(slug)
             text = publisher.live_text(article)
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
             target = articles_dir / TRASH_DIR / f"{slug}--{stamp}.md"
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(article.path, target)
-            if publisher._file_text(target) != text:  # this node had not applied the latest version yet
+            if publisher.file_text(target) != text:  # this node had not applied the latest version yet
                 atomic_write_text(target, text)
             fsync_dir(target.parent)
             fsync_dir(article.path.parent)
-            publisher._record(article.path, None)
-            publisher._record(target, text)
+            publisher.record_file(article.path, None)
+            publisher.record_file(target, text)
             trash_id = db.execute(
                 "INSERT INTO trash (slug, title, original_path, trash_path, deleted_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (slug, article.title, str(article.path.relative_to(articles_dir)),
@@ -86,22 +86,22 @@ class Trash:
         """Put a deleted article back where it was (as it was: published or draft)."""
         publisher, db, articles_dir = self._publisher, self._publisher.db, self._publisher.articles_dir
         started = time.monotonic()
-        with publisher._locked() as after:
+        with publisher.locked() as after:
             item = self.item(trash_id)
             if item is None:
                 raise KbError("not_found", "العنصر غير موجود في سلة المحذوفات.", status=404)
             source = articles_dir / item.trash_path
             target = articles_dir / item.original_path
-            if target.exists() or publisher._slug_taken(item.slug):
+            if target.exists() or publisher.slug_taken(item.slug):
                 raise KbError("slug_taken", f"يوجد الآن مقال بالرابط «{item.slug}»: غيّر رابطه أولًا ثم أعد المحاولة.", status=409)
             # The database's copy: the trash file may have been made on another node.
             kept = changes.current(db, publisher.relative(source))
-            text = article_text(kept.data) if kept is not None and not kept.deleted else publisher._file_text(source)
+            text = article_text(kept.data) if kept is not None and not kept.deleted else publisher.file_text(source)
             atomic_write_text(target, text)
             source.unlink(missing_ok=True)
             fsync_dir(source.parent)
-            publisher._record(target, text)
-            publisher._record(source, None)
+            publisher.record_file(target, text)
+            publisher.record_file(source, None)
             db.execute("DELETE FROM trash WHERE id = ?", (trash_id,))
             revision = revisions.add(db, item.slug, "restored", text, user)
             redirects.remove(db, redirects.article_path(item.slug))
@@ -109,4 +109,4 @@ class Trash:
             after.index(target)
         catalog = publisher.knowledge.catalog.articles
         status = catalog[item.slug].status if item.slug in catalog else "draft"
-        return publisher._result(item.slug, status, revision.id, after.index_error, started)
+        return publisher.result(item.slug, status, revision.id, after.index_error, started)

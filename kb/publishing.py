@@ -124,7 +124,8 @@ class Publisher:
             raise KbError("not_found", "المقال غير موجود.", status=404)
         return article
 
-    def _file_text(self, path: Path) -> str:
+    def file_text(self, path: Path) -> str:
+        """The article file's text as saved (part of the write path the trash and taxonomy share)."""
         return article_text(path.read_bytes())
 
     def live_text(self, article: Article) -> str:
@@ -132,7 +133,7 @@ class Publisher:
         node saved it) when the collection is in the database, else the file."""
         state = changes.current(self.db, self.relative(article.path))
         if state is None:
-            return self._file_text(article.path)
+            return self.file_text(article.path)
         if state.deleted:  # deleted or renamed on another node; this one has not applied it yet
             raise KbError("not_found", "المقال غير موجود.", status=404)
         return article_text(state.data)
@@ -141,7 +142,7 @@ class Publisher:
         """A file's name in the collection (kb.store.changes): its path under articles/."""
         return path.relative_to(self.articles_dir).as_posix()
 
-    def _record(self, path: Path, data: bytes | str | None) -> int | None:
+    def record_file(self, path: Path, data: bytes | str | None) -> int | None:
         """Record in the change log (this transaction) that `path` now holds `data` (None: gone)."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         return changes.record(self.db, self.relative(path), raw, self.node_id)
@@ -170,7 +171,7 @@ class Publisher:
     # -- saving --------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _locked(self):
+    def locked(self):
         """One save at a time: threads here, processes sharing this folder through a lock file
         beside the index, and every node through the database's publish lock, held by the one
         transaction that records the change with its revision and audit rows.  That
@@ -202,7 +203,8 @@ class Publisher:
             raise ValidationFailed(errors)
         return text
 
-    def _slug_taken(self, slug: str, own_path: Path | None = None) -> bool:
+    def slug_taken(self, slug: str, own_path: Path | None = None) -> bool:
+        """Whether another article (not the one at `own_path`) has `slug`, here or on another node."""
         other = self.knowledge.catalog.articles.get(slug)
         if other is not None and (own_path is None or other.path.resolve() != own_path.resolve()):
             return True
@@ -216,23 +218,23 @@ class Publisher:
         """A new article, written to its file as a draft or published."""
         _check_action(action)
         started = time.monotonic()
-        with self._locked() as after:
+        with self.locked() as after:
             path = self.new_path(form)
             status = "published" if action == "publish" else "draft"
-            text = self._validated_text(form, status, path, lambda slug: self._slug_taken(slug) or path.exists())
+            text = self._validated_text(form, status, path, lambda slug: self.slug_taken(slug) or path.exists())
             atomic_write_text(path, text)
-            self._record(path, text)
+            self.record_file(path, text)
             revision = revisions.add(self.db, form.slug, status, text, user, note="created")
             redirects.remove(self.db, redirects.article_path(form.slug))
             audit.record(self.db, "article_published" if action == "publish" else "article_created", form.slug, user)
             after.index(path)
-        return self._result(form.slug, status, revision.id, after.index_error, started)
+        return self.result(form.slug, status, revision.id, after.index_error, started)
 
     def save(self, slug: str, form: ArticleForm, action: str, base: str, user=None, note: str = "") -> SaveResult:
         """Save an edit: a published article's draft stays pending; publishing writes the file."""
         _check_action(action)
         started = time.monotonic()
-        with self._locked() as after:
+        with self.locked() as after:
             article = self.article(slug)
             current = self.token(slug)
             live_status = article.status
@@ -243,7 +245,7 @@ class Publisher:
             path = article.path.with_name(f"{form.slug}.md") if renaming else article.path
             text = self._validated_text(
                 form, status, path,
-                lambda new: new != slug and (self._slug_taken(new) or (renaming and path.exists())),
+                lambda new: new != slug and (self.slug_taken(new) or (renaming and path.exists())),
             )
             if base != current:
                 # Kept as a conflict revision, committed with the block: raised after it.
@@ -254,7 +256,7 @@ class Publisher:
                 return SaveResult(slug, "pending", revision.id, None, time.monotonic() - started)
             else:
                 atomic_write_text(path, text)
-                self._record(path, text)
+                self.record_file(path, text)
                 if renaming:
                     self._finish_rename(article, path, form.slug, user, after)
                 revision = revisions.add(self.db, form.slug, status, text, user, note=note)
@@ -262,7 +264,7 @@ class Publisher:
                 after.index(path)
         if base != current:
             raise conflict
-        return self._result(form.slug, status, revision.id, after.index_error, started)
+        return self.result(form.slug, status, revision.id, after.index_error, started)
 
     def _conflict(self, slug: str, article: Article, yours: str, current: str, user) -> Conflict:
         pending = revisions.pending(self.db, slug)
@@ -278,7 +280,7 @@ class Publisher:
         old_slug = article.slug
         article.path.unlink(missing_ok=True)
         fsync_dir(article.path.parent)
-        self._record(article.path, None)
+        self.record_file(article.path, None)
         after.unindex(old_slug)
         revisions.rename(self.db, old_slug, new_slug)
         redirects.add(self.db, redirects.article_path(old_slug), redirects.article_path(new_slug))
@@ -297,7 +299,9 @@ class Publisher:
             return reason
         return None
 
-    def _result(self, slug: str, state: str, revision_id: int, index_error: str | None, started: float) -> SaveResult:
+    def result(self, slug: str, state: str, revision_id: int, index_error: str | None, started: float) -> SaveResult:
+        """What a save reports: its state, revision, index error and time, and whether the article
+        is searchable by keyword only until its vectors are in."""
         pending = index_error is None and self.knowledge.index_status(slug) == "keyword_only"
         return SaveResult(slug, state, revision_id, index_error, time.monotonic() - started, pending)
 
@@ -310,20 +314,20 @@ class Publisher:
     def unpublish(self, slug: str, user=None) -> SaveResult:
         """Take a published article offline (its file becomes a draft); a pending edit is kept."""
         started = time.monotonic()
-        with self._locked() as after:
+        with self.locked() as after:
             article = self.article(slug)
             if article.status != "published":
                 raise KbError("not_published", "المقال غير منشور.", status=400)
             text = set_front_matter_field(self.live_text(article), "status", "draft")
             atomic_write_text(article.path, text)
-            self._record(article.path, text)
+            self.record_file(article.path, text)
             revision = revisions.add(self.db, slug, "unpublished", text, user)
             audit.record(self.db, "article_unpublished", slug, user)
             after.index(article.path)
-        return self._result(slug, "draft", revision.id, after.index_error, started)
+        return self.result(slug, "draft", revision.id, after.index_error, started)
 
     def discard_pending(self, slug: str, user=None) -> None:
-        with self._locked():
+        with self.locked():
             article = self.article(slug)
             revisions.add(self.db, slug, "discarded", self.live_text(article), user)
             audit.record(self.db, "pending_discarded", slug, user)
@@ -361,9 +365,9 @@ class Publisher:
     def upload_image(self, filename: str, data: bytes, user=None) -> str:
         """Store an image from the editor (kb.content.media) and record it for every node;
         returns its URL."""
-        with self._locked():
+        with self.locked():
             url = save_image(self.articles_dir, filename, data)
-            self._record(self.articles_dir / MEDIA_DIR / url.removeprefix(MEDIA_URL), data)
+            self.record_file(self.articles_dir / MEDIA_DIR / url.removeprefix(MEDIA_URL), data)
             audit.record(self.db, "image_uploaded", url, user)
         return url
 

@@ -106,7 +106,7 @@ def save_categories(publisher: Publisher, rows: list[CategoryRow], user=None) ->
     renamed = {row.original_name: row.name for row in rows if row.original_name and row.original_name != row.name}
     data = [{"name": r.name, "slug": r.slug, **({"description": r.description} if r.description else {})} for r in rows]
     changed = 0
-    with publisher._locked():
+    with publisher.locked():
         _write(publisher, CATEGORIES_FILE, yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000))
         for article in list(publisher.knowledge.catalog.articles.values()):
             if article.category in renamed:
@@ -126,16 +126,16 @@ def save_categories(publisher: Publisher, rows: list[CategoryRow], user=None) ->
 
 def _write(publisher: Publisher, name: str, text: str) -> None:
     """Write one of the collection's YAML files and record it for every node (in the
-    publisher's transaction: ``publisher._locked()``)."""
+    publisher's transaction: ``publisher.locked()``)."""
     path = publisher.articles_dir / name
     atomic_write_text(path, text)
-    publisher._record(path, text)
+    publisher.record_file(path, text)
 
 
 def _rename_in_article(publisher: Publisher, article, new_name: str, user) -> None:
     text = set_front_matter_field(publisher.live_text(article), "category", new_name)
     atomic_write_text(article.path, text)
-    publisher._record(article.path, text)
+    publisher.record_file(article.path, text)
     revisions.add(publisher.db, article.slug, article.status, text, user, note="category renamed")
     pending = revisions.pending(publisher.db, article.slug)
     if pending is not None:
@@ -177,7 +177,7 @@ def save_synonyms(publisher: Publisher, lines: str, user=None) -> int:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ValidationFailed({"synonyms": "؛ ".join(f"{p.field or ''} {p.reason}".strip() for p in errors)})
-    with publisher._locked():
+    with publisher.locked():
         _write(publisher, SYNONYMS_FILE, text)
         audit.record(publisher.db, "synonyms_saved", SYNONYMS_FILE, user, groups=len(table.groups))
     return len(table.groups)
@@ -230,7 +230,7 @@ def save_dialect(publisher: Publisher, text: str, user=None) -> int:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ValidationFailed({"dialect": "؛ ".join(f"{p.field or ''}: {p.reason}".strip(": ") for p in errors)})
-    with publisher._locked():
+    with publisher.locked():
         _write(publisher, DIALECT_FILE, text)
         audit.record(publisher.db, "dialect_saved", DIALECT_FILE, user, entries=len(lexicon.entries))
     return len(lexicon.entries)
