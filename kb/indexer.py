@@ -27,6 +27,7 @@ from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
+from kb.search.calibration import calibration_inputs
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import VectorWork
@@ -196,7 +197,8 @@ class Indexer:
         generation = kb.store.current()
         # An index calibrated before landmarks existed (kb.search.landmarks) is measured again once.
         has_landmarks = generation is not None and (generation / LANDMARKS_FILE).exists()
-        if held is not None and held.fingerprint == embedder.fingerprint and not changed and has_landmarks:
+        if held is not None and held.fingerprint == embedder.fingerprint and not changed and has_landmarks \
+                and held.inputs == calibration_inputs(kb.dialect()):
             return manifest
         vectors = manifest.vector_files(generation).load() if generation is not None else None
         measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values(),

@@ -9,9 +9,15 @@ import pytest
 from kb import KnowledgeBase
 from kb.search import calibration
 from kb.search import evidence
+from kb.search import landmarks as landmarks_module
+from kb.search import renderings
+from kb.search.indexing import Manifest
 from kb.search.dialect import msa_reading
+from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import FILE_NAME
 from kb.search.landmarks import Landmarks
+from kb.search.landmarks import landmark_texts
+from kb.search.landmarks import read_questions
 from tests.test_no_answer import IN_DOMAIN
 
 # Written for these tests (not from any evaluation set, nor from the probes): everyday
@@ -23,6 +29,36 @@ EVERYDAY = [
     "طريقة عمل المحشي بالرز",
     "كم سعر الفضة الحين",
     "how to make pancakes at home",
+]
+
+
+# More of them, of the kinds the everyday probes cover (the visitor's own devices, school,
+# small talk, travel, religion, cars, prices, shopping); also written for these tests.
+EVERYDAY_PERSONAL = [
+    "شاشة الجوال انكسرت كم تكلف تصليحها",
+    "الراوتر في البيت يفصل كل شوي",
+    "ازاي انقل الواتساب من موبايل قديم لجديد",
+    "بطارية اللابتوب ما عم تشحن",
+    "امتى تبدا اجازة نص السنة للمدارس",
+    "كيف اذاكر للامتحان النهائي في يومين",
+    "ايه المجموع اللي يدخل كلية هندسة السنة دي",
+    "شحال خاص من نقطة باش ندخل الطب",
+    "احكيلي قصة قبل النوم",
+    "انت ولد ولا بنت",
+    "زهقانة قولي حاجة تضحكني",
+    "شو اسمك يا بوت",
+    "كم يوم تاخذ فيزا شنغن",
+    "ايش احسن وقت للسفر لماليزيا",
+    "كيفاش نجدد الباسبور",
+    "وقت صلاة الفجر في جدة",
+    "متى يبدا رمضان السنه الجايه",
+    "زيت المحرك كل كم كيلو اغيره",
+    "عربيتي بتسخن في الزحمة",
+    "ابي اشتري سيارة مستعملة وش انصح",
+    "سعر الدولار في السوق السودا النهارده",
+    "كم سعر جرام الذهب عيار 21",
+    "بدي جزمة رياضة مريحة للمشي",
+    "وين القى فستان سهرة بسعر حلو",
 ]
 
 
@@ -101,8 +137,13 @@ def test_index_keeps_the_landmarks_of_its_calibration(session_kb):
     lexicon = session_kb.dialect()
     readings = [probe for probe in calibration.load_probes() if msa_reading(probe, lexicon)]
     assert readings  # the probes are written in dialect too: their MSA readings are probes as well
-    assert len(landmarks.offtopic) == measured.probes + len(readings)
-    assert len(landmarks.inside) == measured.pseudo_questions
+    everyday = read_questions(EVERYDAY_PROBES_FILE)
+    more_offtopic, _ = landmark_texts(calibration.load_probes(), [], lexicon)
+    assert len(more_offtopic) > len(everyday) + len(readings)  # the everyday probes, and their readings too
+    assert len(landmarks.offtopic) == measured.probes + len(more_offtopic)
+    # The own questions, and each worded in the dialects (كيف -> ازاي، شلون، كيفو، كيفاش).
+    assert measured.pseudo_questions < len(landmarks.inside) <= 5 * measured.pseudo_questions
+    assert measured.inputs == calibration.calibration_inputs(lexicon)
     assert landmarks.inside.shape[1] == session_kb.embedder.dim
     assert session_kb.answer_cut().landmarks is not None
 
@@ -111,8 +152,9 @@ def test_health_says_whether_searches_use_landmarks(client, session_kb):
     body = client.get("/api/v1/health").get_json()
     measured = body["answer_calibration"]
     landmarks = session_kb.answer_cut().landmarks
-    assert body["answer_landmarks"] == {"probes": len(landmarks.offtopic), "own_questions": measured["pseudo_questions"]}
-    assert body["answer_landmarks"]["probes"] > measured["probes"]  # with the MSA readings of dialect probes
+    assert body["answer_landmarks"] == {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside)}
+    assert body["answer_landmarks"]["probes"] > measured["probes"]  # with the everyday probes and the MSA readings
+    assert body["answer_landmarks"]["own_questions"] > measured["pseudo_questions"]  # worded in the dialects too
 
 
 @pytest.mark.parametrize("question", EVERYDAY)
@@ -143,3 +185,51 @@ def test_an_index_calibrated_before_landmarks_gets_them_at_the_next_kb_index(fre
     assert not report.full and report.added == report.changed == report.deleted == 0
     assert (generation / FILE_NAME).exists()
     assert older.answer_cut().landmarks is not None
+
+
+def test_an_index_calibrated_with_other_probes_or_lexicon_is_calibrated_again(fresh_kb):
+    """GIVEN an index calibrated with other probe lists or another dialect lexicon (a kb
+    upgrade that ships new ones, or the editors' _dialect.yml changed)
+    WHEN ``kb index`` runs with no article changed
+    THEN it measures the calibration again, with the landmarks of the probes and lexicon now."""
+    generation = fresh_kb.store.current()
+    manifest = Manifest.load(generation)
+    manifest.answer_calibration = {**manifest.answer_calibration, "inputs": "probes of an older release"}
+    manifest.save(generation)
+    (generation / FILE_NAME).write_bytes(b"not the landmarks of these probes")
+    older = KnowledgeBase.from_settings(fresh_kb.settings, embedder=fresh_kb.embedder)
+    report = older.index()
+    assert not report.full and report.added == report.changed == report.deleted == 0
+    measured = calibration.Calibration.from_dict(Manifest.load(older.store.current()).answer_calibration)
+    assert measured.inputs == calibration.calibration_inputs(older.dialect())
+    assert older.answer_cut().landmarks is not None
+    assert len(older.answer_cut().landmarks.inside) > measured.pseudo_questions
+
+
+def test_the_everyday_probes_and_the_dialect_wordings_turn_away_more_everyday_questions(fresh_kb, monkeypatch):
+    """GIVEN the launch articles' index with landmarks of the threshold's probes alone (no
+    everyday probes, the own questions in MSA only: as before both existed)
+    WHEN ``kb index`` measures them again with both
+    THEN more of the everyday personal questions get no results, and the in-domain dialect
+    questions are answered both ways."""
+
+    def rejected(knowledge: KnowledgeBase) -> int:
+        for question, slug in IN_DOMAIN:
+            assert slug in [hit.slug for hit in knowledge.search(question)[:3]], question
+        return sum(knowledge.search_page(question).reason == "no_answer" for question in EVERYDAY_PERSONAL)
+
+    empty = fresh_kb.settings.index_dir.parent / "no_everyday_probes.txt"
+    empty.write_text("# none\n", encoding="utf-8")
+    monkeypatch.setattr(landmarks_module, "EVERYDAY_PROBES_FILE", empty)
+    monkeypatch.setattr(calibration, "EVERYDAY_PROBES_FILE", empty)
+    monkeypatch.setattr(renderings, "RENDERED_DIALECTS", ())
+    (fresh_kb.store.current() / FILE_NAME).unlink()
+    fresh_kb.index()
+    before = fresh_kb.answer_cut().landmarks
+    assert len(before.inside) == calibration.Calibration.from_dict(
+        Manifest.load(fresh_kb.store.current()).answer_calibration).pseudo_questions
+    rejected_before = rejected(fresh_kb)
+    monkeypatch.undo()
+    fresh_kb.index()  # the probe lists changed: calibrated again
+    assert len(fresh_kb.answer_cut().landmarks.offtopic) > len(before.offtopic)
+    assert rejected(fresh_kb) > rejected_before >= len(EVERYDAY_PERSONAL) // 2

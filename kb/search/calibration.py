@@ -62,9 +62,11 @@ import numpy as np
 from kb.search.cache import text_hash
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import load_builtin
-from kb.search.dialect import msa_reading
 from kb.search.evidence import KeywordEvidence
+from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import Landmarks
+from kb.search.landmarks import landmark_texts
+from kb.search.landmarks import read_questions
 
 if TYPE_CHECKING:
     from kb.content.articles import Article
@@ -84,8 +86,14 @@ _CACHE_KIND = "query\x1f"  # query vectors live in the same cache as passage vec
 
 def load_probes(path: Path = PROBES_FILE) -> list[str]:
     """The off-topic probe questions: one a line, '#' comments and blank lines skipped."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return read_questions(path)
+
+
+def calibration_inputs(lexicon: DialectLexicon) -> str:
+    """A digest of what a calibration reads besides the collection and the model: the probe
+    lists and the dialect lexicon (the probes' readings, the own questions' renderings).  A
+    kb upgrade or an edit of the editors' lexicon that changes them calibrates again."""
+    return text_hash("\x1e".join([*load_probes(), *read_questions(EVERYDAY_PROBES_FILE), repr(lexicon.entries)]))
 
 
 def pseudo_questions(articles: Iterable[Article]) -> list[tuple[str, str]]:
@@ -181,6 +189,7 @@ class Calibration:
     pseudo_questions: int = 0
     offtopic_quantile: float = 0.0  # the probes' OFFTOPIC_QUANTILE cosine
     inside_quantile: float = 0.0  # the pseudo-questions' INSIDE_QUANTILE cosine
+    inputs: str = ""  # calibration_inputs() when it was measured ("": before they were kept)
 
     @property
     def margin(self) -> float:
@@ -227,11 +236,11 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     vectors it was measured from (:class:`Landmarks`); None when the collection is too small
     to say anything (fewer than two articles with vectors).
 
-    The landmarks' probes also hold the MSA reading of each dialect probe (`lexicon`, default
-    the built-in one), as a dialect question is read both ways at search time: its MSA
-    reading then meets probes in its own register.  (First halves: everyday off-topic
-    questions rejected 0.792 -> 0.808, nothing else moved.)  The threshold is measured on
-    the probes as written."""
+    The landmarks hold more than the threshold is measured on (``landmarks.landmark_texts``,
+    with `lexicon`, default the built-in one): the MSA reading of each dialect probe (first
+    halves: everyday off-topic questions rejected 0.792 -> 0.808, nothing else moved), the
+    everyday probes, and the own questions worded in each dialect (measured in
+    ``kb.search.landmarks``: everyday off-topic questions rejected 0.808 -> 0.887)."""
     if vectors is None or vectors.article_count < 2:
         return None
     probes = load_probes()
@@ -248,18 +257,18 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     offtopic = best_cosines(vectors, probe_vectors)
     inside = best_cosines(vectors, inside_vectors, [own.get(text, {slug}) for text, slug in questions])
     lexicon = lexicon or load_builtin()
-    readings = [reading for probe in probes if (reading := msa_reading(probe, lexicon))]
-    landmark_probes = np.vstack([probe_vectors, cached_query_vectors(embedder, cache, readings)]) if readings \
-        else probe_vectors
+    more_offtopic, more_inside = landmark_texts(probes, [text for text, _ in questions], lexicon)
+    landmarks = Landmarks(np.vstack([probe_vectors, cached_query_vectors(embedder, cache, more_offtopic)]),
+                          np.vstack([inside_vectors, cached_query_vectors(embedder, cache, more_inside)]))
     threshold, spread = choose_threshold(offtopic, inside)
     result = Calibration(
         threshold=threshold, spread=spread, fingerprint=embedder.fingerprint, probes=len(probes),
         pseudo_questions=len(questions), offtopic_quantile=float(np.quantile(offtopic, OFFTOPIC_QUANTILE)),
-        inside_quantile=float(np.quantile(inside, INSIDE_QUANTILE)),
+        inside_quantile=float(np.quantile(inside, INSIDE_QUANTILE)), inputs=calibration_inputs(lexicon),
     )
     logger.info("no-answer threshold %.4f (probes %.4f, pseudo-questions %.4f, spread %.4f)", result.threshold,
                 result.offtopic_quantile, result.inside_quantile, result.spread)
-    return result, Landmarks(landmark_probes, inside_vectors)
+    return result, landmarks
 
 
 # -- the decision (search time) ------------------------------------------------------------------

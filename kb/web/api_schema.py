@@ -281,13 +281,14 @@ def _schemas(settings: Settings) -> dict:
                 "answer_calibration": _nullable({
                     "type": "object",
                     "description": "What `kb index` measured: threshold, spread, probe and pseudo-question counts and "
-                                   "quantiles, model fingerprint.",
+                                   "quantiles, model fingerprint, and `inputs`, a digest of the probe lists and dialect "
+                                   "lexicon it was measured with (when they change, it is measured again).",
                 }),
                 "answer_landmarks": _nullable({
                     "type": "object",
-                    "description": "The question vectors searches compare a question with (off-topic probes and "
-                                   "the MSA readings of the dialect ones, the articles' own titles, FAQ questions and "
-                                   "headings): a question nearer to a probe "
+                    "description": "The question vectors searches compare a question with (off-topic and everyday "
+                                   "probes and the MSA readings of the dialect ones; the articles' own titles, FAQ "
+                                   "questions and headings, also worded in each dialect): a question nearer to a probe "
                                    "needs a closer passage to get results. Null when the answer_landmarks setting is "
                                    "off or the index was calibrated before they existed (the next `kb index` adds them).",
                     "properties": {"probes": {"type": "integer"}, "own_questions": {"type": "integer"}},
