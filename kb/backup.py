@@ -45,6 +45,7 @@ from kb.errors import KbError
 from kb.fsutil import atomic_write_bytes
 from kb.fsutil import atomic_write_text
 from kb.fsutil import stale_temp_files
+from kb.serving_marker import without_a_server
 from kb.store import changes
 from kb.store.db import Connection
 from kb.store.db import Database
@@ -321,9 +322,20 @@ def _reset_identities(conn: Connection, tables: list[str]) -> None:
 def restore(settings: Settings, path: Path, force: bool = False, progress=None,
             database: Database | None = None) -> RestoreReport:
     """Restore the archive at `path` into `settings`' database, articles folder and data folder,
-    then rebuild the index.  Stop every kb serve using them first.  `database`: the caller's,
+    then rebuild the index.  Refused while a ``kb serve`` on this machine serves the index
+    folder (code ``server_running``); stop the others using them too.  `database`: the caller's,
     opened without migrating (``kb restore`` checks it is reachable first): one opening serves
     the check for content, the clearing and the load; its connections are closed at the end."""
+    try:
+        # A server running here would write on into what this moves aside (kb.serving_marker).
+        with without_a_server(settings.index_dir, "kb restore"):
+            return _restore(settings, path, force, progress, database)
+    finally:
+        if database is not None:
+            database.close()
+
+
+def _restore(settings: Settings, path: Path, force: bool, progress, database: Database | None) -> RestoreReport:
     from kb.knowledge import KnowledgeBase  # noqa: PLC0415 - the index is rebuilt at the end
 
     started = time.monotonic()

@@ -57,8 +57,8 @@ def index(ctx: click.Context, full: bool) -> None:
     else:
         click.echo(gettext("no-answer threshold: none (needs the embedding model; keyword evidence decides alone)"))
     if cut.landmarks is not None:
-        click.echo(gettext("no-answer landmarks: %(probes)d off-topic probes and MSA readings of them, %(own)d of the "
-                           "articles' own questions",
+        click.echo(gettext("no-answer landmarks: %(probes)d off-topic and everyday probes with their MSA readings, "
+                           "%(own)d of the articles' own questions and their dialect wordings",
                            probes=len(cut.landmarks.offtopic), own=len(cut.landmarks.inside)))
 
 

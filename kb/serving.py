@@ -89,11 +89,14 @@ def start_node(app: Flask, progress=None, threads: bool = True) -> NodeStart:
     from kb.publishing import clean_up_articles
     from kb.replication.startup import prepare_node
     from kb.replication.startup import start_applier
+    from kb.serving_marker import ServingMarker
     from kb.store.rate_limits import start_sweeper
     from kb.watcher import ArticleWatcher
     from kb.watcher import start_watcher
 
     knowledge = app.extensions["kb"]
+    # For as long as this process serves: `kb restore` refuses to run beside it (kb.serving_marker).
+    app.extensions["kb_serving_marker"] = ServingMarker(knowledge.settings.index_dir)
     # Before the reconcile: seed the database, or bring in what the cluster changed (kb.replication).
     replicator = prepare_node(app)
     # Its snapshot predates the reconcile: nothing is missed.

@@ -106,8 +106,8 @@ def test_kb_index_prints_the_threshold(fresh_dir, session_kb, monkeypatch):
     assert result.exit_code == 0, result.output
     assert f"no-answer threshold: {session_kb.answer_cut().threshold:.4f} (calibrated" in result.output
     landmarks = session_kb.answer_cut().landmarks
-    assert f"no-answer landmarks: {len(landmarks.offtopic)} off-topic probes and MSA readings of them, " \
-           f"{len(landmarks.inside)} of the articles' own questions" in result.output
+    assert f"no-answer landmarks: {len(landmarks.offtopic)} off-topic and everyday probes with their MSA readings, " \
+           f"{len(landmarks.inside)} of the articles' own questions and their dialect wordings" in result.output
 
 
 SECRET_WORD = "زنفليطوس"
