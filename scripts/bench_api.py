@@ -10,7 +10,8 @@ the errors (which must be 0).
 For the "one-client p50 <= embedding time + 15 ms" target, a second one-client pass, right
 after the first one-client level (so with caches as warm as that level had them), pairs the
 two: after each response (the server idle), this process embeds the focused query the
-server reported, with the same model.  Both numbers then come from the same minutes of the
+server reported, with the same model, as the server's dense side does (with its MSA reading
+in the same batch when the query is in dialect).  Both numbers then come from the same minutes of the
 same run; on this shared machine the embedding time alone drifts by 20% from one minute to
 the next, so an embedding timed after the server stopped compared badly.
 
@@ -269,6 +270,22 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 # -- embedding time, in-process --------------------------------------------------------------
 
 
+def dense_side_embedding(embedder):
+    """What the server's dense side embeds for a query: the query, and for a dialect query its
+    MSA reading too, in one batch (kb.search.ranking.dense_articles)."""
+    from kb.search.dialect import load_builtin
+    from kb.search.dialect import msa_reading
+    from kb.search.embed import embed_queries
+
+    lexicon = load_builtin()
+
+    def embed(text: str):
+        reading = msa_reading(text, lexicon)
+        return embed_queries(embedder, [text] if reading is None else [text, reading])
+
+    return embed
+
+
 def local_embedder(backend: str):
     """The server's model, loaded in this process, to time the embedding of the queries the server searched for."""
     from kb.search.embed import make_embedder
@@ -373,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             if concurrency == 1 and embedder is not None:
                 print(f"1 client, each response followed by embedding its query here, for {args.paired_seconds:.0f} s ...",
                       flush=True)
-                paired = run_level(port, key, factory, 1, args.paired_seconds, 0, args.max_requests, embedder.embed_query)
+                paired = run_level(port, key, factory, 1, args.paired_seconds, 0, args.max_requests,
+                                   dense_side_embedding(embedder))
         memory = server_memory_mb(process.pid)
     finally:
         stop_server(process)
