@@ -5,9 +5,10 @@ nearer to an off-topic probe or to one of the collection's own questions (titles
 questions, headings).  The own questions are in Modern Standard Arabic; most customers, and
 many probes, write in dialect.  multilingual-e5 puts two questions in one dialect close
 whatever they are about (two Moroccan questions that both start with كيفاش meet at 0.91), so
-a Gulf question about an angry customer came out nearer to a Gulf question about perfume
-than to any MSA title: by its wording, not its topic.  Worded in each dialect too, the own
-questions meet dialect questions in their register, and the contrast measures the topic.
+a Gulf question about a customer who does not believe the agent came out nearer to everyday
+questions about family and perfume than to any MSA title: by its wording, not its topic.
+Worded in each dialect too, the own questions meet dialect questions in their register, and
+the contrast measures the topic.
 
 A rendering reads the dialect lexicon backwards: each MSA word that the lexicon maps a
 dialect form to becomes that dialect's first form (كيف: ازاي، شلون، كيفو، كيفاش).  The Arabic
