@@ -15,20 +15,22 @@ database, not this folder (a PostgreSQL restore is one transaction for them, kb.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 from pathlib import Path
 from typing import Iterator
 
 from kb.errors import KbError
+from kb.fsutil import file_lock
 from kb.translation import N_
 
 FILE_NAME = "serving.lock"
 
 
 class ServingMarker:
-    """Held by a serving process for as long as it serves `index_dir` (:meth:`close` or exit)."""
+    """Held by a serving process for as long as it serves `index_dir` (:meth:`close` or exit).
+
+    A shared lock, held past any block, so not :func:`kb.fsutil.file_lock` (exclusive, for a block)."""
 
     def __init__(self, index_dir: Path):
         path = Path(index_dir) / FILE_NAME
@@ -46,19 +48,10 @@ class ServingMarker:
 def without_a_server(index_dir: Path, command: str) -> Iterator[None]:
     """Run the block with no ``kb serve`` on `index_dir`, none starting meanwhile; a clear
     error (code ``server_running``) at once when one is serving it."""
-    path = Path(index_dir) / FILE_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
+    with file_lock(Path(index_dir) / FILE_NAME, 0) as held:  # exclusive, one try
+        if not held:
             raise KbError("server_running", N_(
                 "kb serve is running on %(folder)s: stop it before %(command)s (it would go on writing to the "
                 "database and folders this replaces, and what it wrote would be lost)",
-                folder=str(index_dir), command=command), status=409) from None
+                folder=str(index_dir), command=command), status=409)
         yield
-    finally:
-        os.close(fd)

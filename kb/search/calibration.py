@@ -89,11 +89,15 @@ def load_probes(path: Path = PROBES_FILE) -> list[str]:
     return read_questions(path)
 
 
-def calibration_inputs(lexicon: DialectLexicon) -> str:
+def calibration_inputs(lexicon: DialectLexicon, probes: list[str] | None = None,
+                       everyday: list[str] | None = None) -> str:
     """A digest of what a calibration reads besides the collection and the model: the probe
-    lists and the dialect lexicon (the probes' readings, the own questions' renderings).  A
-    kb upgrade or an edit of the editors' lexicon that changes them calibrates again."""
-    return text_hash("\x1e".join([*load_probes(), *read_questions(EVERYDAY_PROBES_FILE), repr(lexicon.entries)]))
+    lists (read here unless given) and the dialect lexicon (the probes' readings, the own
+    questions' renderings).  A kb upgrade or an edit of the editors' lexicon that changes
+    them calibrates again."""
+    probes = load_probes() if probes is None else probes
+    everyday = read_questions(EVERYDAY_PROBES_FILE) if everyday is None else everyday
+    return text_hash("\x1e".join([*probes, *everyday, repr(lexicon.entries)]))
 
 
 def pseudo_questions(articles: Iterable[Article]) -> list[tuple[str, str]]:
@@ -257,14 +261,15 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     offtopic = best_cosines(vectors, probe_vectors)
     inside = best_cosines(vectors, inside_vectors, [own.get(text, {slug}) for text, slug in questions])
     lexicon = lexicon or load_builtin()
-    more_offtopic, more_inside = landmark_texts(probes, [text for text, _ in questions], lexicon)
+    everyday = read_questions(EVERYDAY_PROBES_FILE)
+    more_offtopic, more_inside = landmark_texts(probes, [text for text, _ in questions], lexicon, everyday)
     landmarks = Landmarks(np.vstack([probe_vectors, cached_query_vectors(embedder, cache, more_offtopic)]),
                           np.vstack([inside_vectors, cached_query_vectors(embedder, cache, more_inside)]))
     threshold, spread = choose_threshold(offtopic, inside)
     result = Calibration(
         threshold=threshold, spread=spread, fingerprint=embedder.fingerprint, probes=len(probes),
         pseudo_questions=len(questions), offtopic_quantile=float(np.quantile(offtopic, OFFTOPIC_QUANTILE)),
-        inside_quantile=float(np.quantile(inside, INSIDE_QUANTILE)), inputs=calibration_inputs(lexicon),
+        inside_quantile=float(np.quantile(inside, INSIDE_QUANTILE)), inputs=calibration_inputs(lexicon, probes, everyday),
     )
     logger.info("no-answer threshold %.4f (probes %.4f, pseudo-questions %.4f, spread %.4f)", result.threshold,
                 result.offtopic_quantile, result.inside_quantile, result.spread)
