@@ -1,21 +1,12 @@
 """Markdown -> sanitized HTML, and Markdown -> sections (the unit that search returns).
 
-python-markdown does not sanitize (its docs say so), so every rendering goes through nh3
-(the Rust ammonia sanitizer) with an allowlist: a <script>, an ``onerror=`` or a
-``javascript:`` link in an article never reaches a browser.
-
-Raw HTML in an article is HTML only when the sanitizer would keep it: a tag of the
-allowlist whose bare (value-less) attributes are allowed too, or a whole ``<!-- comment -->``.
-Anything else that looks like a tag (``<script>``, ``<style>``, ``<email>``, ``a<b and c>d``,
-an unclosed ``<b>``) is shown as the text it is.  Dropping it instead would let the browser's
-parser swallow what follows (a bare ``<script>`` hides the rest of the page), while search,
-which reads the same Markdown, would still index and quote the hidden words.  Search's
+Every rendering goes through the sanitizer, and raw HTML it would drop is shown as text
+(:mod:`kb.content.sanitize`: the allowlist and why).  Search's
 text (:func:`markdown_to_text`) is taken from the same sanitized HTML as the page, so what
 is indexed is exactly what a reader sees.  Heading ids come from one
 function, :func:`kb.text.slugify`, through the toc extension; :func:`split_sections` takes
 the ids from that same toc, so a search hit's section link always lands on its heading.
 """
-
 from __future__ import annotations
 
 import re
@@ -25,31 +16,14 @@ from html.parser import HTMLParser
 from xml.etree.ElementTree import Element
 
 import markdown
-import nh3
 from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
-from markdown.preprocessors import HtmlBlockPreprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import HTML_PLACEHOLDER
 
+from kb.content.sanitize import RawHtmlExtension
+from kb.content.sanitize import sanitize_html  # also kb.content.render.sanitize_html: tests import it here
 from kb.text import slugify
 
-_ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-}
-_ALLOWED_ATTRIBUTES = {
-    "*": {"dir", "lang", "title"},
-    "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height"},
-    "code": {"class"},
-    "details": {"open"},
-    "th": {"align", "colspan", "rowspan"},
-    "td": {"align", "colspan", "rowspan"},
-    **{f"h{n}": {"id"} for n in range(1, 7)},
-}
-_URL_SCHEMES = {"http", "https", "mailto"}
 # An <img> as nh3 writes it: every attribute value double-quoted, any '"' inside escaped.
 _SANITIZED_IMG = re.compile(r'<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>')
 _SANITIZED_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
@@ -58,17 +32,6 @@ _AUTO_DIR_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "bl
 SECTION_LEVELS = (2, 3, 4)
 # What python-markdown leaves in a <p> for a stashed block (util.HTML_PLACEHOLDER).
 _BLOCK_PLACEHOLDER = re.compile("\x02wzxhzdk:\\d+\x03")
-_STASH_PLACEHOLDER = re.compile(re.escape(HTML_PLACEHOLDER).replace("%s", r"(\d+)"))
-# One start or end tag as the HTML tokenizer reads it (attribute values may hold ">").
-_TAG = re.compile(
-    r"""<(?P<end>/)?(?P<name>[A-Za-z][A-Za-z0-9-]*)"""
-    r"""(?P<attrs>(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*)\s*/?>"""
-)
-_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-# Inline tags that format the text after them: unclosed, they would format the rest of the page.
-_FORMATTING_TAGS = {"a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "s", "small", "span", "strong",
-                    "sub", "sup", "u"}
 
 
 def _toc_slugify(value: str, separator: str) -> str:
@@ -96,96 +59,6 @@ class _CodeDirectionPostprocessor(Postprocessor):
         return text.replace("<pre><code", '<pre dir="ltr"><code')
 
 
-def _kept_tag(match: re.Match[str]) -> bool:
-    """Will the sanitizer keep this tag?  Its name is allowed and so is each bare attribute
-    (``<b and c>`` is prose with angle brackets, not bold text with attributes "and" and "c")."""
-    name = match.group("name").lower()
-    if name not in _ALLOWED_TAGS:
-        return False
-    if match.group("end"):
-        return not match.group("attrs").strip()
-    allowed = _ALLOWED_ATTRIBUTES["*"] | _ALLOWED_ATTRIBUTES.get(name, set())
-    return all(value or attribute.lower() in allowed for attribute, value in _ATTRIBUTE.findall(match.group("attrs")))
-
-
-def escape_unkept_markup(html: str) -> str:
-    """Raw HTML with every "<" that does not open a kept tag or a whole comment written as
-    ``&lt;``, so the browser shows it as text instead of parsing (and losing) what follows."""
-    parts: list[str] = []
-    position = 0
-    while (start := html.find("<", position)) >= 0:
-        parts.append(html[position:start])
-        match = _TAG.match(html, start) or _COMMENT.match(html, start)
-        if match is not None and (match.re is _COMMENT or _kept_tag(match)):
-            parts.append(match.group(0))
-            position = match.end()
-        else:
-            parts.append("&lt;")
-            position = start + 1
-    parts.append(html[position:])
-    return "".join(parts)
-
-
-def _starts_with_kept_markup(block: str) -> bool:
-    block = block.lstrip()
-    match = _TAG.match(block) or _COMMENT.match(block)
-    return match is not None and (match.re is _COMMENT or _kept_tag(match))
-
-
-class _HtmlBlockPreprocessor(HtmlBlockPreprocessor):
-    """python-markdown's raw HTML blocks, except blocks opened by markup the sanitizer drops.
-
-    An unclosed ``<script>`` or ``<style>`` at the start of a line makes the rest of the
-    article one raw block; such a block goes back into the text with its "<" escaped, so
-    what follows it is still Markdown (headings, lists) and is shown."""
-
-    def run(self, lines: list[str]) -> list[str]:
-        stash = self.md.htmlStash
-        for _ in range(100):  # each round escapes one more "<": bounded by the article's tags
-            first = len(stash.rawHtmlBlocks)
-            text = "\n".join(super().run(lines))
-            reverted = False
-            for index in range(first, len(stash.rawHtmlBlocks)):
-                block = stash.rawHtmlBlocks[index]
-                placeholder = HTML_PLACEHOLDER % index
-                if isinstance(block, str) and placeholder in text and not _starts_with_kept_markup(block):
-                    at = block.index("<")
-                    text = text.replace(placeholder, block[:at] + "&lt;" + block[at + 1:].rstrip("\n"), 1)
-                    reverted = True
-            lines = text.split("\n")
-            if not reverted:
-                break
-        return lines
-
-
-class _RawHtmlPostprocessor(Postprocessor):
-    """Before python-markdown puts raw HTML back: escape what the sanitizer would drop, and
-    unpaired formatting tags (an unclosed ``<b>`` would bold the rest of the page)."""
-
-    def run(self, text: str) -> str:
-        blocks = self.md.htmlStash.rawHtmlBlocks
-        opened: dict[str, list[int]] = {}
-        for found in _STASH_PLACEHOLDER.finditer(text):
-            index = int(found.group(1))
-            if index >= len(blocks) or not isinstance(blocks[index], str):
-                continue
-            blocks[index] = block = escape_unkept_markup(blocks[index])
-            tag = _TAG.fullmatch(block.strip())
-            if tag is None or tag.group("name").lower() not in _FORMATTING_TAGS or block.strip().endswith("/>"):
-                continue
-            name = tag.group("name").lower()
-            if not tag.group("end"):
-                opened.setdefault(name, []).append(index)
-            elif opened.get(name):
-                opened[name].pop()
-            else:
-                blocks[index] = "&lt;" + block.lstrip()[1:]
-        for indexes in opened.values():
-            for index in indexes:
-                blocks[index] = "&lt;" + blocks[index].lstrip()[1:]
-        return text
-
-
 class _DirectionExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_DirectionTreeprocessor(md), "kb_direction", 1)
@@ -193,31 +66,11 @@ class _DirectionExtension(Extension):
         md.postprocessors.register(_CodeDirectionPostprocessor(md), "kb_code_direction", 5)
 
 
-class _RawHtmlExtension(Extension):
-    """Raw HTML that the sanitizer would drop is shown as text (see the module docstring)."""
-
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.preprocessors.register(_HtmlBlockPreprocessor(md), "html_block", 20)
-        # Above raw_html (30): rewrites the stash before it goes back into the text.
-        md.postprocessors.register(_RawHtmlPostprocessor(md), "kb_raw_html", 35)
-
-
 def _markdown() -> markdown.Markdown:
     return markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc", _DirectionExtension(), _RawHtmlExtension()],
+        extensions=["tables", "fenced_code", "sane_lists", "toc", _DirectionExtension(), RawHtmlExtension()],
         extension_configs={"toc": {"slugify": _toc_slugify, "toc_depth": "2-4"}},
         output_format="html",
-    )
-
-
-def sanitize_html(html: str) -> str:
-    """Keep only safe tags, attributes and URL schemes."""
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
-        link_rel="noopener noreferrer",
     )
 
 
