@@ -356,8 +356,8 @@ def test_fast_and_pure_yaml_loaders_read_front_matter_alike():
     """libyaml's parser reads articles (5x faster); it must give exactly what the pure one gives."""
     import yaml
 
-    from kb.content.articles import _FastFrontMatterLoader
-    from kb.content.articles import _FrontMatterLoader
+    from kb.content.front_matter import _FastFrontMatterLoader
+    from kb.content.front_matter import _FrontMatterLoader
 
     raw = ('title: "كيف تتعامل مع العميل الغاضب"\nupdated: 2026-11-20\ntags: [أ, b, 3]\nstatus: published\n'
            'draft: yes\ncount: 012\nfaq:\n  - q: "سؤال؟"\n    a: |\n      جواب\n      من سطرين\n')

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
@@ -18,12 +17,20 @@ from pathlib import Path
 
 import yaml
 
+# The categories file and the front matter have modules of their own; their names stay
+# importable from here, where the code that reads articles has always found them.
+from kb.content.categories import CATEGORIES_FILE
+from kb.content.categories import Category
+from kb.content.categories import load_categories
+from kb.content.categories import with_category_slug
+from kb.content.front_matter import load_front_matter
+from kb.content.front_matter import split_front_matter
+from kb.content.front_matter import yaml_problem
 from kb.errors import Problem
 from kb.text import slugify
 from kb.translation import N_
 from kb.translation import os_error
 from kb.urls import article_url
-from kb.urls import category_url
 
 logger = logging.getLogger(__name__)
 
@@ -34,38 +41,10 @@ KNOWN_FIELDS = {
     "title", "slug", "category", "tags", "lang", "audience", "status", "updated", "summary", "translation_of", "faq",
 }
 UNCATEGORIZED = "عام"
-CATEGORIES_FILE = "_categories.yml"
 # The editors' files beside the articles that change what the site or the index shows (the
 # categories, the synonyms, the dialect forms): not articles, yet part of the collection the
 # watcher picks up and the cluster shares.
 COLLECTION_FILES = (CATEGORIES_FILE, "_synonyms.yml", "_dialect.yml")
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so that :func:`_parse_date` validates them.
-
-    PyYAML builds dates itself and raises a bare ValueError on ``2026-13-45``, which would
-    reject the whole front matter and hide the file's other problems.  This pure-Python
-    one also gives the clearest message for broken YAML.
-    """
-
-
-class _FastFrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The same, on libyaml's parser where PyYAML has it: reading 10k articles takes 2 s
-    instead of 10 s."""
-
-
-_FrontMatterLoader.yaml_implicit_resolvers = _FastFrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _load_front_matter(raw: str):
-    try:
-        return yaml.load(raw, Loader=_FastFrontMatterLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError:
-        return yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506 - raises again, with the clearer message
 
 
 @dataclass(frozen=True)
@@ -75,18 +54,6 @@ class FaqEntry:
 
     def to_dict(self) -> dict:
         return {"q": self.q, "a": self.a}
-
-
-@dataclass(frozen=True)
-class Category:
-    name: str
-    slug: str
-    description: str = ""
-    order: int = 1000
-
-    @property
-    def url(self) -> str:
-        return category_url(self.slug)
 
 
 @dataclass(frozen=True)
@@ -137,19 +104,6 @@ class Catalog:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """Return (front matter YAML or None, body, line number where the YAML starts)."""
-    if not text.startswith("---"):
-        return None, text, 0
-    lines = text.split("\n")
-    if lines[0].strip() != "---":
-        return None, text, 0
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]).lstrip("\n"), 2
-    raise ValueError(N_("front matter starts with '---' but has no closing '---' line"))
-
-
 def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None:
     if value is None:
         return None
@@ -192,32 +146,6 @@ def _parse_date(value, file: str, problems: list[Problem]) -> dt.date | None:
 FRONT_MATTER = N_("front matter")  # the field of a Problem about the YAML block itself
 
 
-# PyYAML's words for the mistakes authors make most, said as what to do (in the reader's
-# language); anything else keeps PyYAML's own (English) description.
-_YAML_PROBLEMS = (
-    (re.compile(r"mapping values are not allowed here"), N_("a ':' inside a value: put the value in quotes")),
-    (re.compile(r"found character '\\t' that cannot start any token"), N_("a tab character: indent with spaces")),
-    (re.compile(r"found unexpected end of stream"), N_("a quote is opened but never closed")),
-    (re.compile(r"expected ',' or '\]', but got .*"), N_("a list in [brackets] is not closed")),
-    (re.compile(r"expected ',' or '\}', but got .*"), N_("a mapping in {braces} is not closed")),
-    (re.compile(r"expected <block end>, but found .*"),
-     N_("a line does not fit the lines above it (its indentation, or text after a quoted value)")),
-    (re.compile(r"found undefined alias .*"), N_("'*' starts a YAML alias: put the value in quotes")),
-    (re.compile(r"could not find expected ':'"), N_("a line without 'field: value' (put a value of several lines in "
-                                                    "quotes)")),
-)
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """What is wrong in a YAML text: a Message for a common mistake, else PyYAML's words."""
-    problem = getattr(exc, "problem", None)
-    if problem:
-        for pattern, message in _YAML_PROBLEMS:
-            if pattern.fullmatch(problem):
-                return message
-    return problem or str(exc)
-
-
 def text_checksum(text: str) -> str:
     """An article text's ``checksum``: SHA-256 of its UTF-8, line ends as the loader reads them
     (\\n).  The one checksum of article texts: the index manifest, the editor's save token and
@@ -241,7 +169,7 @@ def parse_article(text: str, path: Path, file: str, default_category: str | None
     if raw is None:
         return None, [Problem(file, FRONT_MATTER, N_("missing: the file must start with a '---' line, YAML, then '---'"))]
     try:
-        meta = _load_front_matter(raw) or {}
+        meta = load_front_matter(raw) or {}
     except ValueError as exc:  # an explicit tag (!!timestamp 2026-13-45, !!int x) fails to build
         return None, [Problem(file, FRONT_MATTER, N_("invalid value: %(reason)s", reason=str(exc)))]
     except yaml.YAMLError as exc:
@@ -343,40 +271,6 @@ def article_paths(root: Path) -> list[Path]:
     )
 
 
-def load_categories(root: Path) -> tuple[dict[str, Category], list[Problem]]:
-    """Read ``_categories.yml``: a list of {name, slug?, description?} in display order."""
-    path = root / CATEGORIES_FILE
-    if not path.exists():
-        return {}, []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        if mark is None:
-            return {}, [Problem("_categories.yml", None, N_("invalid YAML: %(reason)s", reason=yaml_problem(exc)))]
-        return {}, [Problem("_categories.yml", None, N_("invalid YAML at line %(line)d: %(reason)s", line=mark.line + 1,
-                                                        reason=yaml_problem(exc)))]
-    except UnicodeDecodeError as exc:
-        return {}, [Problem("_categories.yml", None, N_("not UTF-8 (invalid byte at offset %(offset)d); save the file "
-                                                        "as UTF-8", offset=exc.start))]
-    if not isinstance(data, list):
-        return {}, [Problem("_categories.yml", None, N_("must be a list of {name, slug, description}"))]
-    categories: dict[str, Category] = {}
-    problems: list[Problem] = []
-    for order, item in enumerate(data):
-        if not isinstance(item, dict) or not item.get("name"):
-            problems.append(Problem("_categories.yml", f"[{order + 1}]", N_("each entry needs a 'name'")))
-            continue
-        name = str(item["name"]).strip()
-        categories[name] = Category(
-            name=name,
-            slug=str(item.get("slug") or slugify(name)),
-            description=str(item.get("description") or ""),
-            order=order,
-        )
-    return categories, problems
-
-
 def load_articles(root: Path, max_bytes: int | None = None) -> Catalog:
     """Load every article and the category list; collect every problem, skip bad files
     (and files over `max_bytes`, the ``max_article_bytes`` setting)."""
@@ -402,16 +296,6 @@ def load_articles(root: Path, max_bytes: int | None = None) -> Catalog:
         catalog.articles[article.slug] = with_category_slug(article, catalog.categories)
     _check_links(catalog, root)
     return catalog
-
-
-def with_category_slug(article: Article, categories: dict[str, Category]) -> Article:
-    """Use the URL slug that _categories.yml gives the article's category, if it gives one."""
-    known = categories.get(article.category)
-    if known is None or known.slug == article.category_slug:
-        return article
-    from dataclasses import replace
-
-    return replace(article, category_slug=known.slug)
 
 
 def _check_links(catalog: Catalog, root: Path) -> None:
