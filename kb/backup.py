@@ -1,8 +1,9 @@
 """``kb backup FILE`` / ``kb restore FILE``: the database, the articles and the settings in one
 archive, taken while the site serves, restorable into either database.
 
-The archive's format (its members, the manifest, the checks) is kb.backup_archive; this module
-takes and restores one.  The content is portable, so a backup of a SQLite install restores
+The archive's format (its members, the manifest, the checks) is kb.backup_archive, reading and
+loading the tables in each database's dialect kb.backup_tables; this module takes and
+restores one.  The content is portable, so a backup of a SQLite install restores
 into PostgreSQL (how a team moves to several machines) and back:
 
 - the tables are all read from ONE snapshot: SQLite's backup API copies the file page by
@@ -27,18 +28,19 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from kb.backup_archive import ArchiveWriter
 from kb.backup_archive import FORMAT
 from kb.backup_archive import VERSION
-from kb.backup_archive import archived_rows
 from kb.backup_archive import read_archive
+from kb.backup_tables import dump_tables
+from kb.backup_tables import load_rows
+from kb.backup_tables import snapshot
+from kb.backup_tables import table_names
 from kb.config import Settings
 from kb.config import config_path
 from kb.errors import KbError
@@ -49,17 +51,12 @@ from kb.serving_marker import without_a_server
 from kb.store import changes
 from kb.store.db import Connection
 from kb.store.db import Database
-from kb.store.db import connect
-from kb.store.db import table_columns
 from kb.store.db import utc_timestamp
 from kb.store.migrate import migrate
 from kb.store.migrate import migration_files
 from kb.store.secrets import SECRET_KEY
 from kb.store.secrets import set_shared_secret
 from kb.translation import N_
-
-_BATCH = 500  # rows inserted per statement batch on restore
-
 
 @dataclass(frozen=True)
 class BackupReport:
@@ -82,60 +79,12 @@ class RestoreReport:
     seconds: float
 
 
-# -- reading one snapshot --------------------------------------------------------------------------
-
-
-def _tables(conn: Connection) -> list[str]:
-    if conn.dialect == "sqlite":
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                            "ORDER BY name").fetchall()
-    else:
-        rows = conn.execute("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = "
-                            "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
-    return [row["name"] for row in rows]
-
-
-def _dump_tables(conn: Connection) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Every table's columns and rows (in key order), read by `conn` (inside its snapshot)."""
-    dumped = {}
-    for table in _tables(conn):
-        cursor = conn.execute(f'SELECT * FROM "{table}" ORDER BY 1')
-        columns = [column[0] for column in cursor.description]
-        dumped[table] = (columns, [tuple(row) for row in cursor.fetchall()])
-    return dumped
-
-
-@contextlib.contextmanager
-def _snapshot(database: Database) -> Iterator[Connection]:
-    """A connection that sees one moment of the database for as long as the block runs."""
-    if database.dialect == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="kb-backup-") as folder:
-            copy = Path(folder) / "snapshot.sqlite3"
-            source = sqlite3.connect(database.path, timeout=30)
-            target = sqlite3.connect(copy)
-            try:
-                source.backup(target)  # the online backup API: one consistent copy while writers go on
-            finally:
-                target.close()
-                source.close()
-            conn = connect(copy)
-            try:
-                yield conn
-            finally:
-                conn.close()
-        return
-    conn = connect(database.target)
-    try:
-        with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield conn
-    finally:
-        conn.close()
+# -- the collection's files ------------------------------------------------------------------------
 
 
 def _collection_files(conn: Connection) -> dict[str, bytes] | None:
     """The collection as the snapshot holds it (cluster mode), or None when the database has none."""
-    if "collection_state" not in _tables(conn) or not changes.seeded(conn):
+    if "collection_state" not in table_names(conn) or not changes.seeded(conn):
         return None
     paths = list(changes.live_checksums(conn))
     return {path: state.data for path, state in changes.files(conn, paths).items() if state.data is not None}
@@ -168,9 +117,9 @@ def backup(settings: Settings, path: Path, index_root: Path | None = None,
     archive = ArchiveWriter(path)
     try:
         with _publish_lock(index_root or settings.index_dir):
-            with _snapshot(database) as conn:
+            with snapshot(database) as conn:
                 applied = sorted(row["name"] for row in conn.execute("SELECT name FROM schema_migrations"))
-                tables = _dump_tables(conn)
+                tables = dump_tables(conn)
                 files = _collection_files(conn)
             if files is None:  # the folder is the collection: read it while no editor writes
                 files = _folder_files(settings.articles_dir)
@@ -232,7 +181,7 @@ def _has_content(settings: Settings, database: Database) -> list[str]:
     if articles.is_dir() and any(articles.rglob("*.md")):
         found.append(N_("articles in %(folder)s", folder=str(articles)))
     conn = database.connection()
-    for table in _tables(conn):
+    for table in table_names(conn):
         if table in ("schema_migrations", "shared_secrets"):
             continue
         if conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():
@@ -258,65 +207,9 @@ def _clear_database(database: Database, stamp: str) -> None:
             _set_aside(Path(f"{database.path}{suffix}"), stamp)
         return
     conn = database.connection()
-    tables = _tables(conn)
+    tables = table_names(conn)
     if tables:
         conn.execute("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
-
-
-def _load_rows(conn: Connection, folder: Path, manifest: dict) -> int:
-    """Insert every archived row (parents before children: tables ordered by their foreign keys)."""
-    target_tables = set(_tables(conn))
-    archived = [t for t in manifest["tables"] if t in target_tables and t != "schema_migrations"]
-    total = 0
-    with conn.transaction():
-        for table in _fk_order(conn, archived):
-            target_columns = set(table_columns(conn, table))
-            rows = archived_rows(folder, table)
-            if not rows:
-                continue
-            columns = [c for c in manifest["tables"][table]["columns"] if c in target_columns]
-            sql = (f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-                   f'VALUES ({", ".join("?" * len(columns))})')
-            for start in range(0, len(rows), _BATCH):
-                conn.executemany(sql, [tuple(row.get(c) for c in columns) for row in rows[start:start + _BATCH]])
-            total += len(rows)
-        if conn.dialect == "postgresql":
-            _reset_identities(conn, archived)
-    return total
-
-
-def _fk_order(conn: Connection, tables: list[str]) -> list[str]:
-    """`tables` with every table after the ones its foreign keys point to."""
-    parents: dict[str, set[str]] = {t: set() for t in tables}
-    for table in tables:
-        if conn.dialect == "sqlite":
-            rows = conn.execute("SELECT \"table\" AS parent FROM pragma_foreign_key_list(?)", (table,)).fetchall()
-        else:
-            rows = conn.execute("SELECT ccu.table_name AS parent FROM information_schema.table_constraints tc "
-                                "JOIN information_schema.constraint_column_usage ccu "
-                                "ON tc.constraint_name = ccu.constraint_name AND tc.table_schema = ccu.table_schema "
-                                "WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_name = ?", (table,)).fetchall()
-        parents[table] = {row["parent"] for row in rows if row["parent"] in parents and row["parent"] != table}
-    ordered: list[str] = []
-    while parents:
-        ready = sorted(t for t, needs in parents.items() if not needs - set(ordered))
-        if not ready:  # a cycle: keep the rest in name order (the insert then reports the problem)
-            ready = sorted(parents)
-        for table in ready:
-            ordered.append(table)
-            del parents[table]
-    return ordered
-
-
-def _reset_identities(conn: Connection, tables: list[str]) -> None:
-    """PostgreSQL: identity columns continue after the restored ids (rows came with theirs)."""
-    for table in tables:
-        rows = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                            "AND table_name = ? AND is_identity = 'YES'", (table,)).fetchall()
-        for row in rows:
-            column = row["column_name"]
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                         f"COALESCE((SELECT MAX(\"{column}\") FROM \"{table}\"), 0) + 1, false)")
 
 
 def restore(settings: Settings, path: Path, force: bool = False, progress=None,
@@ -391,7 +284,7 @@ def _load_archive(conn: Connection, folder: Path, manifest: dict) -> int:
             if migration.stem in manifest["migrations"]:
                 shutil.copy(migration, Path(older) / migration.name)
         migrate(conn, Path(older))
-    rows = _load_rows(conn, folder, manifest)
+    rows = load_rows(conn, folder, manifest)
     migrate(conn)
     archived_key = folder / "settings" / "secret_key"
     if archived_key.is_file() and conn.dialect == "postgresql" and not conn.execute(

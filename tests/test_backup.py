@@ -235,7 +235,7 @@ def test_a_node_seeding_during_a_postgresql_restore_waits_for_it(session_kb, tmp
     backup(settings, archive)
     other = Database.from_settings(settings, migrate=False)
     seeding: dict = {}
-    real_load_rows = kb_backup._load_rows
+    real_load_rows = kb_backup.load_rows
 
     def seed_meanwhile() -> None:
         seeding["copied"] = changes.seed(other.connection(), lambda: iter([("other/x.md", b"x")]), "node2")
@@ -247,7 +247,7 @@ def test_a_node_seeding_during_a_postgresql_restore_waits_for_it(session_kb, tmp
         seeding["thread"] = thread
         return real_load_rows(conn, folder, manifest)
 
-    monkeypatch.setattr(kb_backup, "_load_rows", load_rows_while_a_node_seeds)
+    monkeypatch.setattr(kb_backup, "load_rows", load_rows_while_a_node_seeds)
     try:
         restore(settings, archive, force=True)
         seeding["thread"].join(timeout=60)
