@@ -7,9 +7,9 @@ that one catalog entry.  Worker processes sharing one folder find the file and t
 already right (another worker wrote them) and only refresh their catalog entry: nobody
 re-reads the whole folder.  Machines with their own folders write the file and index it.
 
-Changes arrive by PostgreSQL ``LISTEN`` (a connection of its own) with a poll every
-second as the fallback; SQLite has no notifications: the poll is all there is, one cheap
-indexed query a second.
+Changes arrive by PostgreSQL ``LISTEN`` (a connection of its own, :mod:`.listener`) with a
+poll every second as the fallback; SQLite has no notifications: the poll is all there is,
+one cheap indexed query a second.
 
 Where a node is: ``applied.json`` beside its index (the folder and index it describes,
 shared by the workers of that folder), mirrored in the ``cluster_nodes`` table for the
@@ -20,6 +20,7 @@ start does, instead of skipping the changes numbered again below its position.
 
 Apart from :mod:`.startup`: this is what runs while the node serves (the thread, the
 watcher's publishes, the health report); the start-up runs once before, and builds on it.
+What this node's own disk changed goes the other way, into the log (:mod:`.local_edits`).
 """
 
 from __future__ import annotations
@@ -35,12 +36,9 @@ from typing import Callable
 from typing import Self
 
 from kb.background import BackgroundLoop
-from kb.content import revisions
 from kb.content.articles import CATEGORIES_FILE
 from kb.content.articles import COLLECTION_FILES
-from kb.content.articles import article_text
 from kb.content.articles import load_categories
-from kb.content.articles import parse_article
 from kb.content.articles import read_article_file
 from kb.content.articles import with_category_slug
 from kb.errors import KbError
@@ -52,6 +50,9 @@ from kb.replication.catalog_batch import CatalogBatch
 from kb.replication.collection import file_bytes
 from kb.replication.collection import is_article
 from kb.replication.collection import is_collection_path
+from kb.replication.listener import ChangeListener
+from kb.replication.local_edits import keep_as_conflict
+from kb.replication.local_edits import publish_edits
 from kb.replication.position import POSITION_FILE
 from kb.replication.position import START
 from kb.replication.position import Position
@@ -87,12 +88,11 @@ class Applier:
         self.on_change = on_change
         self.poll_seconds = poll_seconds
         self.applied: Position = read_position(self._position_file)  # one reference: seq and change read together
-        self.listening = False
         self._apply_lock = threading.Lock()
         # The database may be restarting: a failed round is retried after the poll interval.
         self._loop = BackgroundLoop("kb-replication", self.apply_pending, poll_seconds,
                                     failure="replication: applying changes failed", log=logger, wait=self._wait)
-        self._listener = None
+        self._listener = ChangeListener(database, poll_seconds, log=logger)
         self._caught_up_at: float | None = None  # monotonic time of the last poll that found nothing new
 
     # -- where this node is ----------------------------------------------------------------------
@@ -161,42 +161,12 @@ class Applier:
         if not paths:
             return 0
         lock = publish_lock(self.knowledge.store.root) if not locked else contextlib.nullcontext()
-        published = 0
-        with lock, conn.transaction():
-            conn.lock(changes.LOCK)
-            position = max(read_position(self._position_file).seq, self.position)
-            for path in paths:
-                data = file_bytes(self.articles_dir / path)
-                digest = changes.checksum(data)
-                current = changes.current(conn, path)
-                if digest == (current.checksum if current is not None and not current.deleted else ""):
-                    continue
-                if current is not None and digest in changes.states_since(conn, path, position):
-                    continue  # in flight: the applier (or a publish of this node) wrote it
-                previous = current.data if current is not None else None
-                if changes.record(conn, path, data, self.node_id) is not None:
-                    self._revision_for(conn, path, data, previous)
-                    published += 1
+        with lock:
+            published = publish_edits(conn, self.articles_dir, paths, self.node_id,
+                                      since=lambda: max(read_position(self._position_file).seq, self.position))
         if published:
             logger.info("published %d file(s) changed on this node's disk", published)
         return published
-
-    def _revision_for(self, conn, path: str, data: bytes | None, previous: bytes | None) -> None:
-        if not is_article(path):
-            return
-        source = data if data is not None else previous
-        try:
-            text = article_text(source or b"")
-        except UnicodeDecodeError:
-            return
-        article, _ = parse_article(text, self.articles_dir / path, path)
-        if article is None:
-            return
-        if data is None:
-            revisions.add(conn, article.slug, "deleted", text, note="deleted on disk")
-            return
-        state = article.status if article.status in revisions.FILE_STATES else "draft"
-        revisions.add(conn, article.slug, state, text, note="changed on disk")
 
     # -- applying ----------------------------------------------------------------------------------
 
@@ -333,17 +303,8 @@ class Applier:
     def _keep_as_conflict(self, conn, path: str, data: bytes) -> int:
         """A file edited here while the cluster changed it too: its text kept as a conflict
         revision (articles; the editors' YAML files under their file name) before it is replaced."""
-        try:
-            text = article_text(data)
-        except UnicodeDecodeError:
+        if not keep_as_conflict(conn, self.articles_dir, path, data):
             return 0
-        slug = _slug_of(text, self.articles_dir / path) or path
-        with conn.transaction():
-            conn.lock(changes.LOCK)
-            # Once for the cluster: after a restore, every node that kept its folder finds the same file.
-            if any(r.state == "conflict" and r.text == text for r in revisions.history(conn, slug, limit=20)):
-                return 0
-            revisions.add(conn, slug, "conflict", text, note="edited on this node's disk while the cluster changed it")
         logger.warning("%s was edited on this node's disk and changed on another node before it was published: the "
                        "other version wins, this one is kept in the history as a conflict", path)
         return 1
@@ -357,47 +318,19 @@ class Applier:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._loop.stop(timeout)
-        self._close_listener()
+        self._listener.close()
 
     def wake(self) -> None:
         self._loop.wake()
 
     def _wait(self, seconds: float) -> None:
         """Until a notification, a wake(), or `seconds` (the poll interval)."""
-        listener = self._listen()
-        if listener is None:
-            self._loop.sleep(seconds)
-            return
-        try:
-            for _ in listener.notifies(timeout=seconds, stop_after=1):
-                break
-        except Exception:  # noqa: BLE001 - connection lost: poll until it is back
-            logger.warning("replication: LISTEN connection lost; polling every %.0f s", self.poll_seconds)
-            self._close_listener()
-            self._loop.sleep(seconds)
+        self._listener.wait(seconds, self._loop.sleep)
 
-    def _listen(self):
-        """A connection LISTENing on the change channel (PostgreSQL), or None (poll)."""
-        if self._listener is not None or self.database.dialect != "postgresql":
-            return self._listener
-        try:
-            import psycopg
-
-            listener = psycopg.connect(self.database.target.url, autocommit=True)
-            listener.execute(f"LISTEN {changes.CHANNEL}")
-        except Exception as exc:  # noqa: BLE001 - polling still keeps the node in step
-            logger.warning("replication: cannot LISTEN (%s); polling every %.0f s", exc, self.poll_seconds)
-            return None
-        self._listener, self.listening = listener, True
-        return listener
-
-    def _close_listener(self) -> None:
-        listener, self._listener, self.listening = self._listener, None, False
-        if listener is not None:
-            try:
-                listener.close()
-            except Exception:  # noqa: BLE001
-                pass
+    @property
+    def listening(self) -> bool:
+        """Whether changes arrive by PostgreSQL notification (False: by the poll)."""
+        return self._listener.listening
 
     # -- the health report ------------------------------------------------------------------------------
 
@@ -424,8 +357,3 @@ def _apply_order(state: changes.FileState) -> tuple[int, str]:
     """Deletes first (a rename's old file goes before its new one is indexed), then the
     categories (articles take their slugs), then everything else."""
     return (0 if state.deleted else 1 if state.path in COLLECTION_FILES else 2, state.path)
-
-
-def _slug_of(text: str, path: Path) -> str | None:
-    article, _ = parse_article(text, path, path.name)
-    return article.slug if article is not None else None
