@@ -350,7 +350,7 @@ def test_category_filter_restricts_results(client, session_kb):
 
 
 def test_pagination_links_to_the_next_page(client, monkeypatch):
-    monkeypatch.setattr("kb.web.site.PAGE_SIZE", 3)
+    monkeypatch.setattr("kb.web.site_search.PAGE_SIZE", 3)
     first = html(client.get("/search", query_string={"q": "العميل"}))
     assert 'rel="next"' in first and "page=2" in first
     second = client.get("/search", query_string={"q": "العميل", "page": 2})

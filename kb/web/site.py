@@ -1,7 +1,9 @@
 """Blueprint "site": the customer-facing help center, in every interface language.
 
 Pages: home, category, article (+ feedback), FAQ, search (+ suggestions and the click
-redirect that tells analytics which result a search led to), sitemap.xml, robots.txt.
+redirect that tells analytics which result a search led to: their views are
+:mod:`kb.web.site_search`, registered here), sitemap.xml, robots.txt.  What the view
+modules share (the per-app state, the most-viewed list) is :mod:`kb.web.site_support`.
 Customers only ever see public, published articles: everything else is a 404, and search,
 suggestions, related lists and the sitemap never include it.  Every page works without
 JavaScript; ``static/js/site.js`` adds search-as-you-type and in-place voting.
@@ -14,10 +16,7 @@ Lists show the page language's articles first (:func:`kb.web.pages.language_view
 from __future__ import annotations
 
 import itertools
-import logging
-import time
 from urllib.parse import quote
-from urllib.parse import unquote
 
 from flask import Blueprint
 from flask import Response
@@ -28,23 +27,30 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import url_for
 from flask_babel import gettext as _
 
 from kb.store.analytics import MAX_COMMENT_CHARS
 from kb.content.articles import Article
 from kb.errors import KbError
 from kb.urls import absolute_url
-from kb.urls import article_url
 from kb.urls import category_url
 from kb.web import branding
 from kb.web import i18n
 from kb.web import pages
+from kb.web import site_search
 from kb.web.security import public_form
 from kb.web.security import rate_limit
 from kb.web.security import visitor_key
-
-logger = logging.getLogger(__name__)
+from kb.web.site_support import HOME_LIST
+from kb.web.site_support import invalidate_public_catalog  # noqa: F401 - re-exported (the staff views call it)
+from kb.web.site_support import int_arg
+from kb.web.site_support import knowledge
+from kb.web.site_support import popular_articles
+from kb.web.site_support import public_catalog
+from kb.web.site_support import redirect_past_end
+from kb.web.site_support import site_analytics
+from kb.web.site_support import site_settings
+from kb.web.site_support import site_state
 
 bp = Blueprint("site", __name__)
 bp.add_app_template_filter(category_url, "category_href")
@@ -55,58 +61,18 @@ def absolute(path: str) -> str:
     """A site path as a full URL under the configured base_url."""
     return absolute_url(current_app.extensions["kb_settings"].base_url, path)
 
-PAGE_SIZE = 10  # search results per page
-MAX_PAGE = 50
 CATEGORY_PAGE_SIZE = 50
 FAQ_ALL_LIMIT = 300  # up to this many entries, /faq shows them all
 FAQ_PREVIEW = 10  # otherwise this many per category, and /faq/<category> has the rest
 FAQ_PAGE_SIZE = 100
-SUGGESTIONS = 6
-HOME_LIST = 6
-POPULAR_TTL_SECONDS = 30.0
 
 
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _kb():
-    return current_app.extensions["kb"]
-
-
-def _settings():
-    return current_app.extensions["kb_settings"]
-
-
 def _site_name(lang: str | None = None) -> str:
     """The brand's name of the help center in ``lang`` (default: the page's language)."""
     return branding.site_name(lang or i18n.current_language())
-
-
-def _analytics():
-    return current_app.extensions["kb_analytics"]
-
-
-def _state() -> dict:
-    """Per-app state of this blueprint: per-minute limits (counted in shared storage) and the public catalog cache."""
-    state = current_app.extensions.get("kb_site")
-    if state is None:
-        limit = _settings().site_rate_limit
-        state = current_app.extensions.setdefault("kb_site", {
-            "search": limit,
-            "vote": limit,
-            "suggest": limit * 5,  # one call per pause in typing
-            "catalog": pages.PublicCatalogCache(),
-        })
-    return state
-
-
-def public_catalog() -> pages.PublicCatalog:
-    return _state()["catalog"].get(_kb())
-
-
-def invalidate_public_catalog() -> None:
-    """Call after publishing or unpublishing, so home/category/FAQ pages update at once."""
-    _state()["catalog"].invalidate()
 
 
 def can_see(article: Article | None) -> bool:
@@ -133,28 +99,6 @@ def _view() -> pages.LanguageView:
     return pages.language_view(public_catalog(), i18n.current_language())
 
 
-def _popular(public: pages.PublicCatalog, limit: int = HOME_LIST) -> tuple[list[Article], bool]:
-    """The most viewed public articles (True), or the newest when nothing was viewed yet (False),
-    in the page's language first (a translated pair once).
-
-    The view counts are read at most every POPULAR_TTL_SECONDS: a GROUP BY over a month of
-    views is not something to run on every page."""
-    state = _state()
-    now = time.monotonic()
-    cached = state.get("popular")
-    if cached is None or now - cached[0] > POPULAR_TTL_SECONDS:
-        cached = (now, [v.slug for v in _analytics().most_viewed_articles(days=30, limit=limit * 3)])
-        state["popular"] = cached
-    lang = i18n.current_language()
-    recent = pages.language_view(public, lang).recent
-    viewed = [public.articles[slug] for slug in cached[1] if slug in public.articles]
-    viewed = pages.in_language(viewed, lang, public.translations)[:limit]
-    if not viewed:
-        return recent[:limit], False
-    shown = {a.slug for a in viewed}
-    return viewed + [a for a in recent[: limit * 2] if a.slug not in shown][: limit - len(viewed)], True
-
-
 def _top_questions(articles, limit: int = HOME_LIST) -> list[tuple[Article, object]]:
     """The first FAQ entry of each article, in the page's language only, one per article."""
     questions = []
@@ -176,7 +120,7 @@ def _top_questions(articles, limit: int = HOME_LIST) -> list[tuple[Article, obje
 def home():
     public = public_catalog()
     view = _view()
-    popular, by_views = _popular(public)
+    popular, by_views = popular_articles(public)
     top_faq = _top_questions(itertools.chain(popular, view.recent))
     return render_template(
         "site/home.html", categories=view.categories, popular=popular, popular_by_views=by_views,
@@ -201,28 +145,28 @@ def category(slug: str):
         "site/category.html", category=found, articles=shown, count=len(articles), page=page, pages_total=pages_total,
         has_faq=any(c.slug == found.slug for c, _entries in public.faq), **_language_page(path),
         meta_description=found.description or found.name,
-        jsonld=[pages.breadcrumbs_jsonld(_settings().base_url, trail)],
+        jsonld=[pages.breadcrumbs_jsonld(site_settings().base_url, trail)],
     )
 
 
 @bp.get("/articles/<slug>")
 def article(slug: str):
-    found = _kb().catalog.articles.get(slug)
+    found = knowledge().catalog.articles.get(slug)
     if not can_see(found):
         abort(404)
     i18n.use_language(found.lang)  # its own URL: the article's language
     public = public_catalog()
-    settings = _settings()
+    settings = site_settings()
     rendered = pages.rendered(found)
     try:
-        related = _kb().related(found.slug, limit=5)
+        related = knowledge().related(found.slug, limit=5)
     except KbError:
         related = []
     visitor = visitor_key(create=False)
-    vote = _analytics().vote_of(found.slug, visitor) if visitor else None
-    votes = _analytics().article_votes(found.slug)
+    vote = site_analytics().vote_of(found.slug, visitor) if visitor else None
+    votes = site_analytics().article_votes(found.slug)
     if found.is_public and not _is_reload(found):
-        _analytics().record_view(found.slug)
+        site_analytics().record_view(found.slug)
     translations = public.translations.get(found.slug, [])
     ui_lang = i18n.current_language()
     prefix = f"/{i18n.url_language()}" if i18n.url_language() else ""
@@ -259,10 +203,10 @@ def _is_reload(article: Article) -> bool:
 @bp.post("/articles/<slug>/feedback")
 @public_form
 def feedback(slug: str):
-    found = _kb().catalog.articles.get(slug)
+    found = knowledge().catalog.articles.get(slug)
     if found is None or not found.is_public:
         abort(404)
-    rate_limit("vote", _state()["vote"])
+    rate_limit("vote", site_state()["vote"])
     helpful = request.form.get("helpful", "")
     comment = request.form.get("comment", "").strip()
     if helpful not in ("yes", "no", ""):
@@ -274,7 +218,7 @@ def feedback(slug: str):
         raise KbError("empty_feedback", _("No feedback arrived: choose “Yes” or “No”, or write a comment."),
                       field="helpful")
     visitor = visitor_key()
-    analytics = _analytics()
+    analytics = site_analytics()
     if helpful:
         recorded = analytics.record_vote(found.slug, visitor, helpful == "yes", comment or None)
     else:
@@ -320,95 +264,17 @@ def _paginate(items: list, size: int) -> tuple[int, int, list]:
     """(page, number of pages, the page's items) for the ?page= argument; past the end,
     :func:`redirect_past_end` sends the reader to the last page."""
     pages_total = max(1, (len(items) + size - 1) // size)
-    page = _int_arg("page", 1, 1, 10**6)
+    page = int_arg("page", 1, 1, 10**6)
     if page > pages_total:
         redirect_past_end(pages_total)
     return page, pages_total, items[(page - 1) * size:page * size]
 
 
-def redirect_past_end(last_page: int) -> None:
-    """A page number past the end (an old link, a list that got shorter) answers with a
-    redirect to the last page, not an empty "no results" page."""
-    args = request.args.to_dict(flat=False)
-    args["page"] = [str(last_page)] if last_page > 1 else []
-    abort(redirect(url_for(request.endpoint, **(request.view_args or {}), **{k: v for k, v in args.items() if v}),
-                   code=302))
-
-
-@bp.get("/search")
-def search():
-    settings = _settings()
-    public = public_catalog()
-    query = " ".join(request.args.get("q", "").split())[: settings.max_query_chars]
-    category = request.args.get("category", "").strip() or None
-    if category and public.category(category) is None:
-        category = None
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    context = {"query": query, "category": category, "categories": public.categories, "page": page,
-               "robots": "noindex", "canonical_url": None}
-    if not query:
-        popular, _ = _popular(public)
-        return render_template("site/search.html", result=None, popular=popular, **context)
-    rate_limit("search", _state()["search"])
-    result = _kb().search_page(query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, category=category)
-    if page == 1:
-        search_id = _analytics().record_search(query, result.total, category)
-    else:
-        search_id = _int_arg("sid", 0, 0, 2**62) or None
-    pages_total = min(MAX_PAGE, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
-    if page > 1 and page > pages_total and result.total:
-        redirect_past_end(pages_total)
-    popular = _popular(public)[0] if not result.hits else []
-    return render_template(
-        "site/search.html", result=result, search_id=search_id, pages_total=pages_total, popular=popular,
-        first_rank=(page - 1) * PAGE_SIZE + 1, **context,
-    )
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except (TypeError, ValueError):
-        return default
-    return max(low, min(high, value))
-
-
-@bp.get("/search/click")
-def search_click():
-    """Record which result a search led to, then go there (plain links: works without JS)."""
-    found = _kb().catalog.articles.get(request.args.get("to", ""))
-    if found is None or not found.is_public:
-        abort(404)
-    search_id = _int_arg("sid", 0, 0, 2**62)
-    if search_id:
-        _analytics().record_click(search_id, found.slug, _int_arg("rank", 0, 0, 10_000))
-    anchor = request.args.get("section") or None
-    target = i18n.article_href(found)
-    if anchor:
-        target = target + article_url(found.slug, unquote(anchor))[len(found.url):]
-    return redirect(target, code=303)
-
-
-@bp.get("/search/suggest")
-def suggest():
-    """Search-as-you-type: JSON for static/js/site.js."""
-    query = request.args.get("q", "")[:200]
-    if len(query.strip()) < 2:
-        return jsonify({"query": query, "suggestions": []})
-    rate_limit("suggest", _state()["suggest"])
-    try:
-        hits = _kb().autocomplete(query, limit=SUGGESTIONS)
-    except Exception:  # suggestions are optional: never break the search box over them
-        logger.exception("autocomplete failed for a %d-character prefix", len(query))
-        hits = []
-    return jsonify({
-        "query": query,
-        "suggestions": [
-            {"title": hit.title, "url": hit.section_url or hit.url, "section": hit.section, "category": hit.category,
-             "lang": hit.lang}
-            for hit in hits
-        ],
-    })
+# The search pages (kb.web.site_search): results, the click redirect, suggestions; endpoints
+# site.search, site.search_click and site.suggest, as when they were defined here.
+bp.add_url_rule("/search", view_func=site_search.search, methods=["GET"])
+bp.add_url_rule("/search/click", view_func=site_search.search_click, methods=["GET"])
+bp.add_url_rule("/search/suggest", view_func=site_search.suggest, methods=["GET"])
 
 
 @bp.get("/sitemap.xml")
@@ -417,7 +283,7 @@ def sitemap():
     xml = public.rendered.get("sitemap")  # ~1 MB at 10k articles: built once per catalog version
     if xml is None:
         xml = render_template("site/sitemap.xml",
-                              entries=pages.sitemap_entries(public, _settings().base_url, i18n.languages()))
+                              entries=pages.sitemap_entries(public, site_settings().base_url, i18n.languages()))
         public.rendered["sitemap"] = xml
     return Response(xml, mimetype="application/xml")
 
