@@ -146,7 +146,7 @@ class VectorIndex:
         with self._lock.reading():
             if len(self) == 0 or k <= 0:
                 return []
-            scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
+            scores, ids = search_one_thread(self.index, query, min(k, len(self)))
             entries = self.entries
             found = [(entries[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i != -1 and int(i) in entries]
             return [(entry, score) for entry, score in found if not is_about(entry.passage_id)]
@@ -158,7 +158,7 @@ class VectorIndex:
         with self._lock.reading():
             if len(self) == 0 or k <= 0:
                 return
-            scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), min(k, len(self)))
+            scores, ids = search_one_thread(self.index, query, min(k, len(self)))
             ids, scores = ids[0], scores[0]
             ids, scores = ids[ids >= 0], scores[ids >= 0]
             owners = self._owner[ids]
@@ -235,6 +235,24 @@ class VectorIndex:
             index = faiss.read_index(faiss.PyCallbackIOReader(handle.read))
         entries = {int(k): VectorEntry(v[0], v[1]) for k, v in header["entries"].items()}
         return cls(header["dim"], header["fingerprint"], index, entries, header["next_id"])
+
+
+def search_one_thread(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``index.search`` of one query vector on the calling thread's OpenMP team of one.
+
+    One query is searched on one thread whatever the team size, but ``IndexIDMap2`` maps the
+    ids back in an OpenMP loop: with faiss's default team of two, waking the second thread
+    on this shared 2-core machine made a search of 8,922 vectors take 4-7 ms instead of
+    0.5-0.7 ms (k 10 and 1,780; the same ids and scores), and that thread then spins on a
+    core the model needs.  The count is the calling thread's own (an OpenMP ICV, in
+    faiss's own runtime, not the model's) and is put back, so index builds keep every core.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 # IVF shape, chosen with scripts/bench_ann.py on real passage vectors and questions: lists
