@@ -398,17 +398,23 @@ def match_passages(searcher: KeywordSearcher, slugs: list[str], terms: dict[str,
     slots = proximity.query_slots(stems, alternatives or {}, known)
     best: dict[str, dict] = {}
     coverage: dict[str, float] = {}
+    wanted = set(idf)
     for slug in slugs:
         top_score = 0.0
         top_coverage = 0.0
         for stored in passages.of(searcher, slug):
             passage, words, counts = stored.passage, stored.terms, stored.counts
-            length = len(words)
+            # Most passages of an article on the page hold none of the question's words:
+            # a set check in C skips them (their score is 0 and they change nothing).
+            if counts.keys().isdisjoint(wanted):
+                continue
+            # The same floats as the formula written out per term, length part computed once.
+            length_part = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / PASSAGE_AVG_WORDS)
             score = 0.0
             for term, term_idf in idf.items():
                 tf = counts.get(term, 0)
                 if tf:
-                    score += term_idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / PASSAGE_AVG_WORDS))
+                    score += term_idf * tf * (BM25_K1 + 1) / (tf + length_part)
             if score > top_score:
                 top_score = score
                 best[slug] = passage
