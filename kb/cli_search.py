@@ -85,7 +85,8 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
     page = knowledge.search_page(query, mode=mode, limit=limit, category=category, lang=lang,
                                  include_drafts=include_drafts, include_internal=include_internal)
     if as_json:
-        click.echo(json.dumps({"query": query, "mode": page.mode, "total": page.total, "did_you_mean": page.did_you_mean,
+        click.echo(json.dumps({"query": query, "mode": page.mode, "total": page.total, "related": page.related,
+                               "did_you_mean": page.did_you_mean,
                                "results": [h.to_dict() for h in page.hits]}, ensure_ascii=False, indent=2))
         return
     if page.did_you_mean:
@@ -94,6 +95,8 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
         click.echo(gettext("no results"))
     matched_by = {"keyword": gettext("keyword"), "semantic": gettext("semantic"), "both": gettext("both")}
     for rank, hit in enumerate(page.hits, 1):
+        if hit.related and (rank == 1 or not page.hits[rank - 2].related):
+            click.echo(f"-- {gettext('Related articles')} --")
         snippet = unescape(re.sub(r"</?mark>", "*", hit.snippet))
         click.echo(f"{rank}. {hit.title}  [{hit.score:.3f} {matched_by.get(hit.matched_by, hit.matched_by)}]")
         click.echo(f"   {hit.section_url or hit.url}" + (f"  § {hit.section}" if hit.section else ""))

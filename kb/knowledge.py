@@ -260,7 +260,8 @@ class KnowledgeBase:
     def search_page(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
                     tags=None, lang: str | None = None, include_drafts: bool = False,
                     include_internal: bool = False, offset: int = 0) -> SearchPage:
-        """Like :meth:`search`, plus the total number of matching articles and a "did you mean"."""
+        """Like :meth:`search`, plus how many articles answer (``total``; the ``related`` ones
+        follow them in the list, kb.search.tiers) and a "did you mean"."""
         mode = mode or self.settings.search_mode
         if mode not in MODES:
             raise KbError("bad_mode", f"mode must be one of {', '.join(MODES)}", field="mode")
@@ -284,8 +285,9 @@ class KnowledgeBase:
                 cut=self.answer_cut(state), dialect=dialect,
             )
             page = ranked.articles[offset:offset + limit]
-            hits = [hit for item in page if (hit := make_hit(self.catalog.articles, self._segments.passages, searcher,
-                                                              item, ranked.highlight_stems)) is not None]
+            hits = [hit for rank, item in enumerate(page, offset)
+                    if (hit := make_hit(self.catalog.articles, self._segments.passages, searcher, item,
+                                        ranked.highlight_stems, related=rank >= ranked.answers)) is not None]
             suggestion = None
             if len(ranked.articles) < 3 and ranked.query.words:
                 suggestion = spelling.did_you_mean(searcher.reader(), ranked.query.words, self._segments.vocabulary)
@@ -298,8 +300,8 @@ class KnowledgeBase:
                     # A correction only drafts or internal articles would answer is no suggestion (any
                     # category or language will do: the site offers to search them all).
                     suggestion = None
-        return SearchPage(hits=hits, total=len(ranked.articles), did_you_mean=suggestion, mode=mode,
-                          reason=None if ranked.answered else "no_answer")
+        return SearchPage(hits=hits, total=ranked.answers, did_you_mean=suggestion, mode=mode,
+                          reason=None if ranked.answered else "no_answer", related=len(ranked.articles) - ranked.answers)
 
     def answer_cut(self, state: ReadState | None = None) -> AnswerCut:
         """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""

@@ -31,10 +31,16 @@ class SearchPage:
     did_you_mean: str | None
     mode: str
     reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)
+    related: int = 0  # related articles listed after the `total` that answer (kb.search.tiers)
+
+    @property
+    def listed(self) -> int:
+        """Every article of the list, the related ones too: what the pages page through."""
+        return self.total + self.related
 
 
 def make_hit(articles: dict[str, Article], passages: ArticlePassages, searcher, item: RankedArticle,
-             highlight_stems: set[str]) -> Hit | None:
+             highlight_stems: set[str], related: bool = False) -> Hit | None:
     """The hit for a ranked article; None if its file is gone (deleted or renamed on disk
     and not re-indexed yet): it is dropped, and the watcher or the next start removes it.
     `articles` is the catalog's; `passages` finds the answering passage in `searcher`'s
@@ -66,4 +72,5 @@ def make_hit(articles: dict[str, Article], passages: ArticlePassages, searcher, 
         matched_by=item.matched_by, faq=faq, category=article.category, category_slug=article.category_slug,
         summary=article.summary, lang=article.lang,
         translations=tuple(translation_link(articles[s]) for s in item.translations if s in articles),
+        related=related,
     )

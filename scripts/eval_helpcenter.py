@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -131,11 +132,13 @@ def run(kb: KnowledgeBase, questions: list[dict], mode: str) -> list[dict]:
     and, for in-domain questions, the rank of the first right article."""
     rows = []
     for question in questions:
-        hits = kb.search(question["question"], mode=mode, limit=10, include_drafts=False, include_internal=True)
+        page = kb.search_page(question["question"], mode=mode, limit=10, include_drafts=False, include_internal=True)
+        hits = page.hits
         slugs = [hit.slug for hit in hits]
         gold = set(question.get("gold", ()))
         rank = next((i + 1 for i, slug in enumerate(slugs) if slug in gold), None)
-        rows.append({**question, "mode": mode, "found": slugs, "scores": [round(hit.score, 4) for hit in hits], "rank": rank})
+        rows.append({**question, "mode": mode, "found": slugs, "scores": [round(hit.score, 4) for hit in hits], "rank": rank,
+                     "answers": page.total})
     return rows
 
 
@@ -166,6 +169,9 @@ def in_domain_summary(rows: list[dict]) -> dict[str, dict]:
     return {
         name: {"questions": len(part), "with results": share(part, lambda r: bool(r["found"]))}
         | {f"top-{k}": share(part, lambda r, k=k: r["rank"] is not None and r["rank"] <= k) for k in TOP}
+        # How many articles the search says answer (kb.search.tiers), and how often the right one is among them.
+        | {"answers (median)": statistics.median(r["answers"] for r in part),
+           "right answers": share(part, lambda r: r["rank"] is not None and r["rank"] <= r["answers"])}
         for name, part in parts(rows, IN_DOMAIN_GROUPS, bare=("dialect",)).items()
     }
 
@@ -197,13 +203,14 @@ def split(summary: dict[str, dict], measure: str) -> str:
 
 def print_summary(results: dict[str, dict]) -> None:
     print("### Summary (first half / second half / all)\n")
-    print("| mode | in-domain set | questions | top-1 | top-3 | top-10 | with results |")
-    print("|---|---|---|---|---|---|---|")
+    print("| mode | in-domain set | questions | top-1 | top-3 | top-10 | with results | right one answers | answering articles (median) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for mode, result in results.items():
         for name, found in result["in_domain_sets"].items():
             m = found["summary"]
+            medians = " / ".join(f"{m[part]['answers (median)']:g}" if part in m else "-" for part in HALVES)
             print(f"| {mode} | {name} | {m['all']['questions']} | {split(m, 'top-1')} | {split(m, 'top-3')} | "
-                  f"{split(m, 'top-10')} | {split(m, 'with results')} |")
+                  f"{split(m, 'top-10')} | {split(m, 'with results')} | {split(m, 'right answers')} | {medians} |")
     print("\n| mode | off-topic set | questions | no results |")
     print("|---|---|---|---|")
     for mode, result in results.items():

@@ -147,6 +147,8 @@ def test_suggest_answers_the_latest_customer_message(client, link):
     first = body["suggestions"][0]
     assert first["url"].startswith("http://127.0.0.1:5000/articles/") and first["snippet"]
     assert re.fullmatch(r"[0-9a-f]{32}", body["query_id"])
+    flags = [hit["related"] for hit in body["suggestions"]]
+    assert flags == sorted(flags) and flags[0] is False  # the articles that answer, then related ones (kb.search.tiers)
 
 
 def test_agents_see_internal_articles_marked_customers_do_not(client, link):

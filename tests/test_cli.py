@@ -185,7 +185,9 @@ def test_search_json(runner, indexed_site):
     data = json.loads(result.stdout)
     assert data["query"] == "أريد أموالي"
     assert data["mode"] == "hybrid"
-    assert data["total"] >= len(data["results"]) > 0
+    assert data["total"] + data["related"] >= len(data["results"]) > 0
+    flags = [hit["related"] for hit in data["results"]]
+    assert flags == sorted(flags) and flags.count(False) == min(data["total"], len(flags))  # answers, then related
     assert "سياسة-الاسترداد" in [hit["slug"] for hit in data["results"][:3]]
     assert {"slug", "title", "url", "score", "snippet", "section_url", "matched_by", "faq"} <= set(data["results"][0])
 

@@ -241,6 +241,11 @@ def test_widget_works_under_a_strict_csp_and_hostile_css(desktop, host_url, help
     status = tab.widget(".kbw-status")
     assert "الإجابات" in status.inner_text()
     assert tab.widget(".kbw-result").count() >= 2
+    # the articles that answer first, the related ones after one label (kb.search.tiers)
+    labels = tab.in_shadow("Array.from(root.querySelectorAll('.kbw-list > li')).map(li => li.className)")
+    assert labels.count("kbw-related") <= 1 and labels[0] != "kbw-related"
+    if "kbw-related" in labels:
+        assert tab.widget(".kbw-related").inner_text() == "مقالات ذات صلة"
     wait_until(page, lambda: ("كيف أتعامل مع عميل غاضب", "widget") in widget_searches(live_app))
     assert len(widget_searches(live_app)) == 1  # the keystrokes in between are not counted
     page.screenshot(path=str(shots / "desktop-results.png"))

@@ -16,6 +16,8 @@ class Hit:
     best passage was one of the article's FAQ answers.  ``translations`` are the other
     language versions of the article (``{lang, slug, url, title}``): a translated pair is
     one hit, in the reader's language, linking to the other (``kb.search.languages``).
+    ``related``: the article does not answer the question as the first ones do, and is
+    listed after them as a related article.
     """
 
     slug: str
@@ -32,6 +34,7 @@ class Hit:
     summary: str = ""
     lang: str = "ar"
     translations: tuple[dict, ...] = ()
+    related: bool = False  # listed after the articles that answer, as related (kb.search.tiers)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -21,6 +21,7 @@ from kb.search import keyword
 from kb.search import languages
 from kb.search import proximity
 from kb.search import spelling
+from kb.search import tiers
 from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import msa_reading as read_in_msa
 from kb.search.embed import embed_queries
@@ -52,6 +53,7 @@ class Ranked:
     articles: list[RankedArticle]
     highlight_stems: set[str]
     answered: bool = True  # False: the cut found nothing here that answers (kb.search.calibration)
+    answers: int = 0  # the leading articles that answer; the rest are related (kb.search.tiers)
 
 
 def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filters, catalog: dict[str, Article],
@@ -243,7 +245,9 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         highlight.update(near)
     for alternative in synonyms.expansions(analyzed.stems):
         highlight.update(alternative)
-    return Ranked(analyzed, languages.group_by_language(ranked, query, catalog, filters, reader), highlight, bool(ranked))
+    grouped = languages.group_by_language(ranked, query, catalog, filters, reader)
+    answers = tiers.answer_count([item.score for item in grouped], mode == "semantic", offset)
+    return Ranked(analyzed, grouped[:answers + tiers.RELATED_LIMIT], highlight, bool(ranked), answers)
 
 
 def _long_only(proximity_coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:

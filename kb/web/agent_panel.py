@@ -182,4 +182,5 @@ def _suggestion(hit) -> dict:
         "category": hit.category,
         "lang": hit.lang,
         "internal": bool(article is not None and article.audience != "public"),
+        "related": hit.related,  # after the articles that answer (kb.search.tiers)
     }

@@ -249,6 +249,7 @@ def search():
         "query": query,
         "took_ms": round(took_ms, 1),
         "total": page.total,
+        "related": page.related,
         "did_you_mean": page.did_you_mean,
         "reason": page.reason,
         "results": [hit.to_dict() for hit in page.hits],

@@ -84,6 +84,7 @@ def _schemas(settings: Settings) -> dict:
         "category_slug": {"type": "string"},
         "summary": {"type": "string"},
         "lang": {"type": "string", "enum": ["ar", "en"]},
+        "related": {"type": "boolean", "description": "Listed after the articles that answer, as a related article."},
         "translations": {
             "type": "array",
             "description": "The article in other languages (a translated pair is one hit, in the question's language).",
@@ -175,11 +176,12 @@ def _schemas(settings: Settings) -> dict:
         },
         "SearchResponse": {
             "type": "object",
-            "required": ["query", "took_ms", "total", "did_you_mean", "reason", "results"],
+            "required": ["query", "took_ms", "total", "related", "did_you_mean", "reason", "results"],
             "properties": {
                 "query": {"type": "string"},
                 "took_ms": {"type": "number"},
                 "total": {"type": "integer", "description": "Articles that answer the question, in all (not the collection size)."},
+                "related": {"type": "integer", "description": "Related articles listed after the ones that answer (at most 10)."},
                 "did_you_mean": _nullable({"type": "string"}),
                 "reason": _ref("NoResultsReason"),
                 "results": {"type": "array", "items": _ref("Hit")},

@@ -58,8 +58,8 @@ def search():
         search_id = site_analytics().record_search(query, result.total, category)
     else:
         search_id = int_arg("sid", 0, 0, 2**62) or None
-    pages_total = min(MAX_PAGE, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
-    if page > 1 and page > pages_total and result.total:
+    pages_total = min(MAX_PAGE, (result.listed + PAGE_SIZE - 1) // PAGE_SIZE)
+    if page > 1 and page > pages_total and result.listed:
         redirect_past_end(pages_total)
     popular = popular_articles(public)[0] if not result.hits else []
     return render_template(

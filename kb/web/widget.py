@@ -202,7 +202,7 @@ def _results(hits) -> list[dict]:
     return [
         {"slug": hit.slug, "title": hit.title, "snippet": _plain(hit.snippet), "section": hit.section,
          "category": hit.category, "url": root + (hit.section_url or hit.url), "lang": hit.lang,
-         "anchor": (hit.section_url or "").partition("#")[2] or None}
+         "anchor": (hit.section_url or "").partition("#")[2] or None, "related": hit.related}
         for hit in hits
     ]
 
@@ -256,6 +256,7 @@ def _strings(name: str) -> dict[str, str]:
         "suggested": _("Suggested for this page"),
         "results": _("Answers"),
         "count": _("%(count)s answers found.", count="{count}"),
+        "related": _("Related articles"),
         "none": _("No article answers this yet."),
         "loading": _("Searching…"),
         "error": _("The help center cannot be reached now. Try again in a moment."),

@@ -154,6 +154,10 @@
         item.querySelector(".badge--internal").hidden = false;
         item.querySelector(".suggestion-internal-note").hidden = false;
       }
+      if (hit.related) {
+        item.classList.add("suggestion--related");
+        item.querySelector(".badge--related").hidden = false;
+      }
       if (!withFeedback) item.querySelector(".suggestion-feedback").hidden = true;
       if (used.indexOf(hit.slug) >= 0) {
         item.classList.add("suggestion--used");

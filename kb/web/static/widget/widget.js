@@ -181,7 +181,13 @@
   function render(results, title, isPage) {
     heading.textContent = title;
     list.textContent = "";
+    var answers = 0;
     results.forEach(function (hit, index) {
+      // The articles that answer come first; the related ones after a label (kb.search.tiers).
+      if (!isPage && hit.related && (index === 0 || !results[index - 1].related)) {
+        list.appendChild(el("li", { "class": "kbw-related", role: "presentation", text: S.related }));
+      }
+      if (!hit.related) answers++;  // a page's suggestions are not a search: no label there
       var link = el("a", { href: hit.url, "class": "kbw-result", lang: hit.lang, "data-rank": index + 1 }, [
         el("span", { "class": "kbw-result-title", text: hit.title }),
         hit.section ? el("span", { "class": "kbw-result-section", text: hit.section }) : null,
@@ -199,7 +205,7 @@
     });
     heading.hidden = isPage && !results.length;
     if (isPage) say("");
-    else say(results.length ? S.count.replace("{count}", results.length) : S.none);
+    else say(results.length ? S.count.replace("{count}", answers) : S.none);
   }
 
   function onInputKey(event) {
