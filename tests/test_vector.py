@@ -176,6 +176,27 @@ def test_session_vectors_round_trip_with_real_embeddings(session_kb, tmp_path):
     assert loaded.search(query, 1)[0][0].slug == "سياسة-الاسترداد"
 
 
+def test_counts_and_about_cosines_follow_every_change(small, rng):
+    """GIVEN an index whose vector counts and about vectors a search has already read (and the
+    index keeps between changes)
+    WHEN an article is added, replaced, given an about vector and removed
+    THEN every read after a change sees it, as one under the lock each time would."""
+    index, vectors = small
+    about = unit_vectors(rng, 2)
+    assert [index.count_of(slug) for slug in ("أ", "b", "c", "d")] == [2, 3, 1, 0]
+    assert index.about_cosines(about[0], ["أ", "b", "d"]) == {}
+    index.add("d", ["d#s0", "d#about"], np.vstack([vectors["c"], about[:1]]))
+    assert index.count_of("d") == 2
+    assert index.about_cosines(about[0], ["b", "d"])["d"] == pytest.approx(1.0, abs=1e-5)
+    index.replace([("b", ["b#s0", "b#about"], np.vstack([vectors["b"][:1], about[1:]]))])
+    assert index.count_of("b") == 2
+    scores = index.about_cosines(about[1], ["d", "b", "c"])
+    assert list(scores) == ["d", "b"] and scores["b"] == pytest.approx(1.0, abs=1e-5)
+    assert scores["d"] == pytest.approx(float(about[0] @ about[1]), abs=1e-5)
+    index.remove("d")
+    assert index.count_of("d") == 0 and list(index.about_cosines(about[1], ["d", "b"])) == ["b"]
+
+
 def test_an_about_vector_is_no_passage_but_is_kept_scored_and_saved(small, tmp_path, rng):
     """GIVEN an article stored with its passages and an about vector (title, summary, tags)
     WHEN the index is searched, scored for about vectors, saved, loaded and the article replaced
