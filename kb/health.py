@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from kb.search.calibration import Calibration
 
 if TYPE_CHECKING:
-    from kb.search.calibration import AnswerCut
+    from kb.search.no_answer import AnswerCut
     from kb.search.indexing import Manifest
 
 

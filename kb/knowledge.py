@@ -36,9 +36,9 @@ from kb.live_index import LiveIndex
 from kb.live_index import ReadState
 from kb.search import keyword
 from kb.search import spelling
-from kb.search.calibration import AnswerCut
+from kb.search.no_answer import AnswerCut
 from kb.search.calibration import Calibration
-from kb.search.calibration import answer_cut
+from kb.search.no_answer import answer_cut
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import LexiconFiles
 from kb.search.embed import Embedder

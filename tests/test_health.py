@@ -9,7 +9,7 @@ import numpy as np
 
 from kb.health import health_report
 from kb.search.calibration import Calibration
-from kb.search.calibration import answer_cut
+from kb.search.no_answer import answer_cut
 from kb.search.indexing import Manifest
 from kb.search.landmarks import Landmarks
 

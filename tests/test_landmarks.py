@@ -10,6 +10,7 @@ from kb import KnowledgeBase
 from kb.search import calibration
 from kb.search import evidence
 from kb.search import landmarks as landmarks_module
+from kb.search import no_answer
 from kb.search import renderings
 from kb.search.indexing import Manifest
 from kb.search.dialect import msa_reading
@@ -92,41 +93,41 @@ def test_landmarks_are_saved_and_read_back_and_a_bad_file_is_ignored(tmp_path, c
 
 
 def test_a_question_nearer_to_a_probe_needs_a_closer_passage():
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     some = evidence.KeywordEvidence({"a": 0.2}, frozenset({"a"}))  # a little in common: needs 0.837
     best = [("a", 0.86), ("b", 0.84)]
-    assert calibration.answering(best, some, cut) == {"a", "b"}
-    assert calibration.answering(best, some, cut, contrast=0.05) == {"a", "b"}  # nearer to our own questions
-    assert calibration.answering(best, some, cut, contrast=-0.01) == {"a", "b"}  # needs 0.847
-    assert calibration.answering(best, some, cut, contrast=-0.03) is None  # needs 0.867
+    assert no_answer.answering(best, some, cut) == {"a", "b"}
+    assert no_answer.answering(best, some, cut, contrast=0.05) == {"a", "b"}  # nearer to our own questions
+    assert no_answer.answering(best, some, cut, contrast=-0.01) == {"a", "b"}  # needs 0.847
+    assert no_answer.answering(best, some, cut, contrast=-0.03) is None  # needs 0.867
     # Answered, it keeps the articles the threshold alone would keep.
-    assert calibration.answering([("a", 0.90), ("b", 0.85)], some, cut, contrast=-0.03) == \
-        calibration.answering([("a", 0.90), ("b", 0.85)], some, cut) == {"a", "b"}
+    assert no_answer.answering([("a", 0.90), ("b", 0.85)], some, cut, contrast=-0.03) == \
+        no_answer.answering([("a", 0.90), ("b", 0.85)], some, cut) == {"a", "b"}
 
 
 def test_a_question_whose_rare_words_are_in_one_article_is_not_judged_by_its_landmarks():
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
-    named = evidence.KeywordEvidence({"a": calibration.CONTRAST_RARE_SHARE}, frozenset({"a"}))
-    assert calibration.contrast_raise(-0.05, cut.margin, named.best_rare()) == 0.0
-    assert calibration.answering([("a", 0.86)], named, cut, contrast=-0.05) == {"a"}
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
+    named = evidence.KeywordEvidence({"a": no_answer.CONTRAST_RARE_SHARE}, frozenset({"a"}))
+    assert no_answer.contrast_raise(-0.05, cut.margin, named.best_rare()) == 0.0
+    assert no_answer.answering([("a", 0.86)], named, cut, contrast=-0.05) == {"a"}
 
 
 def test_a_question_in_another_language_than_its_nearest_article_is_not_judged_by_its_landmarks():
     """An English question is nearer to the English probes than to an Arabic collection's own
     questions whatever it asks: the landmarks would turn away every cross-language question."""
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     some = evidence.KeywordEvidence({"a": 0.2}, frozenset({"a"}))
-    assert calibration.answering([("a", 0.86)], some, cut, contrast=-0.05) is None
-    assert calibration.answering([("a", 0.86)], some, cut, cross_language=True, contrast=-0.05) == {"a"}
+    assert no_answer.answering([("a", 0.86)], some, cut, contrast=-0.05) is None
+    assert no_answer.answering([("a", 0.86)], some, cut, cross_language=True, contrast=-0.05) == {"a"}
 
 
 def test_the_raise_scales_with_the_collections_margin():
     # An encyclopedia's probes are its own subjects (a small calibrated spread): they count for less.
-    wide = calibration.contrast_raise(-0.04, calibration.DEFAULT_SPREAD / 2, 0.0)
-    narrow = calibration.contrast_raise(-0.04, 0.01, 0.0)
-    assert wide == pytest.approx(0.04 * calibration.CONTRAST_WEIGHT)
+    wide = no_answer.contrast_raise(-0.04, no_answer.DEFAULT_SPREAD / 2, 0.0)
+    narrow = no_answer.contrast_raise(-0.04, 0.01, 0.0)
+    assert wide == pytest.approx(0.04 * no_answer.CONTRAST_WEIGHT)
     assert narrow == pytest.approx(wide / 3)
-    assert calibration.contrast_raise(0.02, 0.03, 0.0) == 0.0
+    assert no_answer.contrast_raise(0.02, 0.03, 0.0) == 0.0
 
 
 def test_index_keeps_the_landmarks_of_its_calibration(session_kb):

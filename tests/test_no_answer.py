@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from kb import KnowledgeBase
 from kb.search import calibration
 from kb.search import evidence
+from kb.search import no_answer
 from tests.conftest import make_settings
 
 # Written for these tests (not from any evaluation set): nothing in a customer-service help center answers them.
@@ -198,46 +199,46 @@ def test_a_pseudo_question_is_matched_against_articles_that_do_not_carry_it():
 
 
 def test_an_answered_question_keeps_articles_found_by_its_words_far_under_the_best_cosine():
-    cut = calibration.AnswerCut(0.80, 0.01, "calibrated")  # a small calibrated spread
+    cut = no_answer.AnswerCut(0.80, 0.01, "calibrated")  # a small calibrated spread
     held = evidence.KeywordEvidence({"words": 0.9, "few": 0.2}, frozenset({"words"}))
-    kept = calibration.answering([("near", 0.90), ("close", 0.85), ("far", 0.83), ("words", 0.70)], held, cut)
+    kept = no_answer.answering([("near", 0.90), ("close", 0.85), ("far", 0.83), ("words", 0.70)], held, cut)
     # the floor is at least DEFAULT_SPREAD wide (0.84, not 0.88); "words" holds the question's words
     assert kept == {"near", "close", "words"}
 
 
 def test_answering_rules():
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     common = evidence.KeywordEvidence({"a": 0.1, "b": 0.1}, frozenset())  # only words every article has
-    assert calibration.answering([("a", 0.83), ("b", 0.80)], common, cut) is None
-    assert calibration.answering([("a", 0.90), ("b", 0.85), ("c", 0.83)], common, cut) == {"a", "b"}  # floor: 2 margins
-    assert calibration.answering([("a", 0.85), ("b", 0.815), ("c", 0.80)], common, cut) == {"a", "b"}  # threshold - 1
+    assert no_answer.answering([("a", 0.83), ("b", 0.80)], common, cut) is None
+    assert no_answer.answering([("a", 0.90), ("b", 0.85), ("c", 0.83)], common, cut) == {"a", "b"}  # floor: 2 margins
+    assert no_answer.answering([("a", 0.85), ("b", 0.815), ("c", 0.80)], common, cut) == {"a", "b"}  # threshold - 1
     strong = evidence.KeywordEvidence({"a": 1.0, "c": 0.6}, frozenset({"a", "c"}))
-    assert calibration.answering([("a", 0.79), ("b", 0.74)], strong, cut) == {"a", "c"}  # needs 0.78, keeps from 0.75
+    assert no_answer.answering([("a", 0.79), ("b", 0.74)], strong, cut) == {"a", "c"}  # needs 0.78, keeps from 0.75
     some = evidence.KeywordEvidence({"a": 0.4}, frozenset({"a"}))  # a few words in common: 0.4 margin
-    assert calibration.answering([("a", 0.82)], some, cut) is None
-    assert calibration.answering([("a", 0.829)], some, cut) == {"a"}
-    assert calibration.answering([], strong, cut) is None
+    assert no_answer.answering([("a", 0.82)], some, cut) is None
+    assert no_answer.answering([("a", 0.829)], some, cut) == {"a"}
+    assert no_answer.answering([], strong, cut) is None
 
 
 def test_unknown_words_need_more_and_another_language_less():
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     nothing = evidence.KeywordEvidence({}, frozenset(), known=False)
-    assert calibration.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
-    assert calibration.answering([("a", 0.88)], nothing, cut) == {"a"}
+    assert no_answer.answering([("a", 0.86)], nothing, cut) is None  # noise: needs 0.87
+    assert no_answer.answering([("a", 0.88)], nothing, cut) == {"a"}
     # Typo candidates are all it has (a misspelt question): half a margin more, 0.855.
     guessed = evidence.KeywordEvidence({"a": 0.3}, frozenset(), known=False)
-    assert calibration.answering([("a", 0.85)], guessed, cut) is None
-    assert calibration.answering([("a", 0.86)], guessed, cut) == {"a"}
+    assert no_answer.answering([("a", 0.85)], guessed, cut) is None
+    assert no_answer.answering([("a", 0.86)], guessed, cut) == {"a"}
     common = evidence.KeywordEvidence({"a": 0.1}, frozenset())
-    assert calibration.answering([("a", 0.82)], common, cut) is None
-    assert calibration.answering([("a", 0.82)], common, cut, cross_language=True) == {"a"}
+    assert no_answer.answering([("a", 0.82)], common, cut) is None
+    assert no_answer.answering([("a", 0.82)], common, cut, cross_language=True) == {"a"}
 
 
 def test_keyword_only_rules():
-    cut = calibration.AnswerCut(None, 0.03, "none")
-    assert calibration.answering(None, evidence.KeywordEvidence({"a": 0.1}, frozenset()), cut) is None
+    cut = no_answer.AnswerCut(None, 0.03, "none")
+    assert no_answer.answering(None, evidence.KeywordEvidence({"a": 0.1}, frozenset()), cut) is None
     both = evidence.KeywordEvidence({"a": 0.9, "b": 0.4, "c": 0.2}, frozenset())
-    assert calibration.answering(None, both, cut) == {"a", "b"}
+    assert no_answer.answering(None, both, cut) == {"a", "b"}
 
 
 def _evidence(kb: KnowledgeBase, question: str) -> evidence.KeywordEvidence:
@@ -267,7 +268,7 @@ def test_synonyms_and_typos_are_evidence_but_weaker_than_the_word(session_kb):
     synonym = _evidence(session_kb, "استرجاع").shares.get(REFUND, 0.0)
     typo = _evidence(session_kb, "الاسترادد").shares.get(REFUND, 0.0)
     assert word > typo > 0 and word > synonym > 0
-    assert min(typo, synonym) >= calibration.KEYWORD_ONLY_SHARE  # enough for keyword mode to answer
+    assert min(typo, synonym) >= no_answer.KEYWORD_ONLY_SHARE  # enough for keyword mode to answer
 
 
 def test_a_typo_candidate_that_every_article_has_is_little_evidence(session_kb):
@@ -288,14 +289,14 @@ def test_a_typo_candidate_that_every_article_has_is_little_evidence(session_kb):
 
 
 def test_articles_without_vectors_yet_are_judged_on_their_words():
-    cut = calibration.AnswerCut(0.84, 0.03, "calibrated")
+    cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     fresh = evidence.KeywordEvidence({"new": 0.9, "old": 0.1}, frozenset({"new"}))
-    assert calibration.answering([("old", 0.74)], fresh, cut) is None  # the dense side alone: no answer
-    assert calibration.answering([("old", 0.74)], fresh, cut, unembedded={"new"}) == {"new"}
-    assert calibration.answering([("old", 0.86)], fresh, cut, unembedded={"new"}) == {"old", "new"}
-    assert calibration.answering([], fresh, cut, unembedded={"new"}) == {"new"}
+    assert no_answer.answering([("old", 0.74)], fresh, cut) is None  # the dense side alone: no answer
+    assert no_answer.answering([("old", 0.74)], fresh, cut, unembedded={"new"}) == {"new"}
+    assert no_answer.answering([("old", 0.86)], fresh, cut, unembedded={"new"}) == {"old", "new"}
+    assert no_answer.answering([], fresh, cut, unembedded={"new"}) == {"new"}
     weak = evidence.KeywordEvidence({"new": 0.1}, frozenset())
-    assert calibration.answering([("old", 0.80)], weak, cut, unembedded={"new"}) is None
+    assert no_answer.answering([("old", 0.80)], weak, cut, unembedded={"new"}) is None
 
 
 def test_a_publish_whose_vectors_are_pending_is_found_first_in_hybrid(fresh_kb, monkeypatch):

@@ -1,6 +1,6 @@
 """Keyword evidence for the "no answer" cut: how much of the question each allowed article holds.
 
-The cut (``kb.search.calibration.answering``) weighs the dense side's best cosine against a
+The cut (``kb.search.no_answer.answering``) weighs the dense side's best cosine against a
 calibrated threshold, lowered when one allowed article holds much of the question's words
 and raised when none holds any.  This module measures that: each word's IDF over the
 articles the reader may see (so words every article uses weigh nothing, and words the

@@ -8,12 +8,12 @@ does tell them apart is which *questions* it is nearest to.  The calibration alr
 two sets of questions as queries: the off-topic probes (``data/offtopic_probes.txt``) and
 the collection's pseudo-questions (titles, FAQ questions, headings).  A question nearer to
 some probe than to any of the collection's own questions is probably one of the probes'
-kind, and needs a closer passage to count as answered (``calibration.answering``).
+kind, and needs a closer passage to count as answered (``no_answer.answering``).
 
 The landmarks are those query vectors, kept beside the index generation they were measured
 on (``answer_landmarks.npz``): a few hundred rows, one matrix product per search.
 
-Measured (scripts/eval_helpcenter.py, first halves; the rule in ``calibration.answering``):
+Measured (scripts/eval_helpcenter.py, first halves; the rule in ``no_answer.answering``):
 240 everyday off-topic questions rejected 0.637 -> 0.81 (with the probes' MSA readings,
 ``calibration.calibrate``), the encyclopedia-style off-topic set 0.963 -> 0.978, every
 tuning question still answered.  Costs: 2 of 120 held-out

@@ -179,7 +179,7 @@ def level_dense(ranking: Sequence[tuple[str, float]], foreign: set[str], offset:
     The model puts a question closer to a text in its own language than to the same text
     translated: an English question meets the English articles' cosines a margin higher
     than an Arabic article that answers it (the no-answer cut lowers its threshold by one
-    margin for the same reason, ``kb.search.calibration.answering``).  In an Arabic-first
+    margin for the same reason, ``kb.search.no_answer.answering``).  In an Arabic-first
     help center with a few English articles, an English question then found those few
     first whatever they were about.  Only articles with no version in the reader's language
     are raised: an Arabic question must not find the English side of a translated pair
@@ -196,7 +196,7 @@ def nearest_across_languages(cosines: list[tuple[str, float]], foreign: set[str]
     """The dense cosines with the nearest article in another language first when it is nearer
     than the nearest in the question's language once the margin a translation costs is counted
     (as :func:`level_dense` counts it for the ranking).  The cut then judges the
-    question against that article, across languages (``kb.search.calibration.answering`` lowers its
+    question against that article, across languages (``kb.search.no_answer.answering`` lowers its
     threshold by that margin): an English question whose only answer is an Arabic article is
     not judged by the English article that merely shares its language."""
     if not foreign or not cosines or cosines[0][0] in foreign:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.search import calibration
 from kb.search import coverage
 from kb.search import evidence
 from kb.search import fusion
 from kb.search import keyword
 from kb.search import languages
+from kb.search import no_answer
 from kb.search import proximity
 from kb.search import spelling
 from kb.search import tiers
@@ -173,7 +173,7 @@ def telling_synonyms(synonyms: SynonymTable, stems: tuple[str, ...], terms: list
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
                   settings: Settings, need: int, caches: SegmentCaches,
-                  cut: calibration.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
+                  cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
     `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
@@ -203,7 +203,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     question_language = languages.detect_language(query)
     reader = filters.lang or question_language
     foreign = languages.without_reader_version([slug for slug, _ in semantic_ranking], reader, catalog, filters)
-    offset = cut.margin if cut is not None else calibration.DEFAULT_SPREAD / 2
+    offset = cut.margin if cut is not None else no_answer.DEFAULT_SPREAD / 2
     semantic_ranking = languages.level_dense(semantic_ranking, foreign, offset)
     dense_ran = mode != "keyword" and embedder is not None and vectors is not None and bool(analyzed.words)
     # Articles published a moment ago are searchable by keyword before their vectors are in.
@@ -263,7 +263,7 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 
 
 def _answering(searcher, question_language: str | None, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters,
-               semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: calibration.AnswerCut | None,
+               semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: no_answer.AnswerCut | None,
                words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset(),
                contrast: float | None = None) -> set[str] | None:
     """The articles that answer (kb.search.calibration), all of them without a cut; an empty
@@ -276,7 +276,7 @@ def _answering(searcher, question_language: str | None, analyzed: keyword.Analyz
     held = evidence.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
-    return calibration.answering(semantic_ranking, held, cut, cross_language, unembedded, contrast) or set()
+    return no_answer.answering(semantic_ranking, held, cut, cross_language, unembedded, contrast) or set()
 
 
 def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: set[str]) -> list[tuple[str, float]]:
