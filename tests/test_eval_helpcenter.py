@@ -65,18 +65,22 @@ def row(id_: str, rank: int | None, found: int = 1, **fields) -> dict:
     slugs = [f"other-{i}" for i in range(found)]
     if rank is not None:
         slugs[rank - 1] = "gold"
-    return {"id": id_, "question": id_, "gold": ["gold"], "found": slugs, "scores": [1.0] * found, "rank": rank, **fields}
+    answers = fields.pop("answers", found)  # how many of them answer (kb.search.tiers); the rest are related
+    return {"id": id_, "question": id_, "gold": ["gold"], "found": slugs, "scores": [1.0] * found, "rank": rank,
+            "answers": answers, **fields}
 
 
 # ---- the summaries, on rows written here ----
 
 def test_in_domain_summary_per_dialect_kind_and_half():
-    rows = [row("a", 1, dialect="gulf", kind="agent"), row("b", 5, found=6, dialect="egyptian", kind="agent"),
+    rows = [row("a", 1, dialect="gulf", kind="agent"), row("b", 5, found=6, answers=3, dialect="egyptian", kind="agent"),
             row("c", None, found=0, dialect="gulf", kind="customer"), row("d", 2, found=3, dialect="gulf", kind="agent")]
     summary = eval_helpcenter.in_domain_summary(rows)
     assert list(summary) == ["egyptian", "gulf", "kind agent", "kind customer", "first half", "second half", "all"]
-    assert summary["all"] == {"questions": 4, "with results": 0.75, "top-1": 0.25, "top-3": 0.5, "top-10": 0.75}
-    assert summary["gulf"] == {"questions": 3, "with results": 2 / 3, "top-1": 1 / 3, "top-3": 2 / 3, "top-10": 2 / 3}
+    assert summary["all"] == {"questions": 4, "with results": 0.75, "top-1": 0.25, "top-3": 0.5, "top-10": 0.75,
+                              "answers (median)": 2.0, "right answers": 0.5}  # b's right article is a related one
+    assert summary["gulf"] == {"questions": 3, "with results": 2 / 3, "top-1": 1 / 3, "top-3": 2 / 3, "top-10": 2 / 3,
+                               "answers (median)": 1, "right answers": 2 / 3}
     assert summary["first half"]["top-1"] == 0.5 and summary["second half"]["top-10"] == 0.5
 
 
