@@ -28,7 +28,7 @@ def check(ctx: click.Context) -> None:
     from kb.content.articles import load_articles
     from kb.config import missing_backend
     from kb.errors import Problem
-    from kb.search.dialect import load_local as load_dialect
+    from kb.search.dialect_files import load_local as load_dialect
     from kb.search.synonyms import load_synonyms
 
     settings = settings_from(ctx)

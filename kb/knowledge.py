@@ -40,7 +40,7 @@ from kb.search.no_answer import AnswerCut
 from kb.search.calibration import Calibration
 from kb.search.no_answer import answer_cut
 from kb.search.dialect import DialectLexicon
-from kb.search.dialect import LexiconFiles
+from kb.search.dialect_files import LexiconFiles
 from kb.search.embed import Embedder
 from kb.search.embed import make_embedder
 from kb.search.hits import Hit

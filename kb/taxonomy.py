@@ -27,8 +27,8 @@ from kb.content.editing import ValidationFailed
 from kb.content.editing import set_front_matter_field
 from kb.search.dialect import FILE_NAME as DIALECT_FILE
 from kb.search.dialect import Entry
-from kb.search.dialect import load_builtin as load_dialect_builtin
-from kb.search.dialect import parse_lexicon as parse_dialect
+from kb.search.dialect_files import load_builtin as load_dialect_builtin
+from kb.search.dialect_files import parse_lexicon as parse_dialect
 from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.search.synonyms import parse_synonyms
 from kb.text import slugify

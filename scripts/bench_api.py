@@ -273,7 +273,7 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 def dense_side_embedding(embedder):
     """What the server's dense side embeds for a query: the query, and for a dialect query its
     MSA reading too, in one batch (kb.search.ranking.dense_articles)."""
-    from kb.search.dialect import load_builtin
+    from kb.search.dialect_files import load_builtin
     from kb.search.dialect import msa_reading
     from kb.search.embed import embed_queries
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.search import dialect
+from kb.search import dialect_files
 from kb.search import keyword
 from kb.search import spelling
 from kb.search.vocabulary import Vocabulary
@@ -61,7 +62,7 @@ def write_local(articles_dir: Path, text: str) -> None:
 
 
 def test_the_built_in_lexicon_is_valid_and_covers_every_dialect():
-    lexicon, problems = dialect.parse_lexicon(dialect.BUILTIN_PATH.read_text(encoding="utf-8"), "built-in")
+    lexicon, problems = dialect_files.parse_lexicon(dialect.BUILTIN_PATH.read_text(encoding="utf-8"), "built-in")
     assert problems == []
     counts = lexicon.counts()
     for code in ("egy", "glf", "lev", "mgr"):
@@ -75,7 +76,7 @@ def test_the_built_in_lexicon_is_valid_and_covers_every_dialect():
 
 def test_forms_that_are_common_msa_words_are_left_out_or_kept():
     """أبي (my father), نبي (prophet), دول (countries), طب (medicine) must not be rewritten in MSA questions."""
-    lexicon = dialect.load_builtin()
+    lexicon = dialect_files.load_builtin()
     for word in ("نبي", "دول", "طب", "عم", "حق", "مال", "سلام", "قاع", "نهار", "ولي", "والي", "فيجي",
                  "منبسط", "اطرش", "حالي", "عنا", "تعاوني", "جذاب", "حسم",
                  "خدمة", "نقاد", "قبيلة", "صافي", "حيل", "قاعد", "يزهق", "يحط", "نعمل", "نلقى", "تجاوب", "يدير"):
@@ -235,7 +236,7 @@ def test_editor_entries_apply_at_query_time_without_reindexing(fresh_kb):
     assert ANGRY not in slugs(fresh_kb, "قرنبيطية")
     write_local(fresh_kb.articles_dir, "- msa: الغاضب\n  mgr: [قرنبيطية]\n")
     assert ANGRY in slugs(fresh_kb, "قرنبيطية")[:3]
-    assert fresh_kb.dialect().counts()["mgr"] == dialect.load_builtin().counts()["mgr"] + 1
+    assert fresh_kb.dialect().counts()["mgr"] == dialect_files.load_builtin().counts()["mgr"] + 1
     write_local(fresh_kb.articles_dir, "# nothing\n")
     assert ANGRY not in slugs(fresh_kb, "قرنبيطية")
 
@@ -262,7 +263,7 @@ def test_a_local_entry_overrides_the_built_in_one(fresh_kb):
     ],
 )
 def test_bad_local_entries_give_file_line_and_reason(text, problem):
-    _, problems = dialect.parse_lexicon(text, dialect.FILE_NAME)
+    _, problems = dialect_files.parse_lexicon(text, dialect.FILE_NAME)
     assert any(problem in str(p) for p in problems), [str(p) for p in problems]
 
 
@@ -285,7 +286,7 @@ def test_kb_check_reports_dialect_problems(tmp_path):
 
 def test_the_staff_page_shows_the_lexicon_and_saves_local_entries(editor, fresh_kb):
     html = editor.get("/staff/synonyms").get_data(as_text=True)
-    counts = dialect.load_builtin().counts()
+    counts = dialect_files.load_builtin().counts()
     table = re.search(r'<table class="table" id="dialect-counts">(.*?)</table>', html, re.S).group(1)
     for code, name in dialect.DIALECTS.items():
         assert re.search(rf"{name} .*?<td>{counts[code]}</td><td>0</td>", table), code

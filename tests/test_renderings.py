@@ -3,8 +3,8 @@ backwards, for the "no answer" cut's landmarks."""
 
 from __future__ import annotations
 
-from kb.search.dialect import load_builtin
-from kb.search.dialect import parse_lexicon
+from kb.search.dialect_files import load_builtin
+from kb.search.dialect_files import parse_lexicon
 from kb.search.renderings import backward_forms
 from kb.search.renderings import dialect_renderings
 

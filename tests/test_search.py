@@ -14,8 +14,8 @@ import pytest
 from kb import Hit
 from kb import KbError
 from kb.content.render import render_markdown
-from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import msa_reading
+from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.ranking import telling_synonyms
 from kb.search.synonyms import SynonymTable
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from kb.search.cache import text_hash
 from kb.search.dialect import DialectLexicon
-from kb.search.dialect import load_builtin
+from kb.search.dialect_files import load_builtin
 from kb.search.embed import embed_queries
 from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import Landmarks

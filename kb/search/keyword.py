@@ -36,8 +36,8 @@ from kb.search.bm25 import bm25f_scores
 from kb.search.bm25 import top_documents
 from kb.search import proximity
 from kb.search.dialect import DialectLexicon
-from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import map_words
+from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.segments import ArticlePassages
 from kb.search.segments import SegmentCaches
 from kb.search.segments import allowed_mask

@@ -22,8 +22,8 @@ from kb.search import no_answer
 from kb.search import proximity
 from kb.search import spelling
 from kb.search import tiers
-from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import msa_reading as read_in_msa
+from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.embed import embed_queries
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable

@@ -16,8 +16,8 @@ import yaml
 
 from kb.errors import Problem
 from kb.text import is_arabic
-from kb.search.dialect import load_builtin as load_dialect_lexicon
 from kb.search.dialect import map_words
+from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.text import tokenize
 
 FILE_NAME = "_synonyms.yml"
