@@ -32,12 +32,14 @@ done
 #   nginx-light    in front of the loopback cluster test's nodes (tests/test_loopback_cluster.py)
 #                  and scripts/bench_cluster.py, run in the foreground with its own configuration
 #   redis-server   the shared rate limit tests with redis_url (tests/test_rate_limits.py)
+#   pgbouncer      in front of the test cluster in session pooling mode (tests/test_pgbouncer.py)
 if [[ " ${extras[*]-} " == *" test "* ]] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
     missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver fonts-noto-core)
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
     command -v redis-server >/dev/null || missing+=(redis-server)
+    [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing+=(pgbouncer)
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

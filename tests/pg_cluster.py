@@ -61,6 +61,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def as_postgres(folder: Path) -> dict:
+    """subprocess arguments that drop root to the postgres user, who gets `folder` (initdb and
+    PgBouncer refuse to run as root); nothing when not root."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        account = pwd.getpwnam("postgres")
+    except KeyError:
+        raise PgUnavailable("running as root and there is no `postgres` user to run PostgreSQL as: install "
+                            "Debian's postgresql package (scripts/setup.sh --test) or run the tests as "
+                            "another user.") from None
+    for path in (folder, *folder.parents):
+        if path == Path(tempfile.gettempdir()).parent or path == Path("/"):
+            break
+        os.chmod(path, os.stat(path).st_mode | 0o711)  # postgres must reach its folder
+    os.chown(folder, account.pw_uid, account.pw_gid)
+
+    def demote():
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
+
+    return {"preexec_fn": demote, "env": {**os.environ, "HOME": str(folder)}}
+
+
 @dataclass
 class PgCluster:
     """A running cluster: ``url(name)`` for a database, ``new_database()`` for a fresh one."""
@@ -96,25 +120,7 @@ class PgCluster:
 
     def _as_postgres(self) -> dict:
         """subprocess arguments that drop root to the postgres user (initdb refuses root)."""
-        if os.geteuid() != 0:
-            return {}
-        try:
-            account = pwd.getpwnam("postgres")
-        except KeyError:
-            raise PgUnavailable("running as root and there is no `postgres` user to run PostgreSQL as: install "
-                                "Debian's postgresql package (scripts/setup.sh --test) or run the tests as "
-                                "another user.") from None
-        for path in (self.root, *self.root.parents):
-            if path == Path(tempfile.gettempdir()).parent or path == Path("/"):
-                break
-            os.chmod(path, os.stat(path).st_mode | 0o711)  # postgres must reach its folder
-        os.chown(self.root, account.pw_uid, account.pw_gid)
-
-        def demote():
-            os.setgid(account.pw_gid)
-            os.setuid(account.pw_uid)
-
-        return {"preexec_fn": demote, "env": {**os.environ, "HOME": str(self.root)}}
+        return as_postgres(self.root)
 
     def _run(self, *args: str) -> None:
         try:
