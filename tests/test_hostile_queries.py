@@ -95,7 +95,8 @@ HOSTILE = [
 def check_page(page: SearchPage, knowledge, limit: int = 10) -> None:
     assert isinstance(page, SearchPage)
     assert len(page.hits) <= limit
-    assert page.total >= len(page.hits)
+    assert page.listed >= len(page.hits) and page.total <= page.listed  # answers, then related ones
+    assert [hit.related for hit in page.hits] == sorted(hit.related for hit in page.hits)
     for hit in page.hits:
         assert hit.slug in knowledge.catalog.articles
         assert math.isfinite(hit.score)
