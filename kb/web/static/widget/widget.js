@@ -185,7 +185,7 @@
     results.forEach(function (hit, index) {
       // The articles that answer come first; the related ones after a label (kb.search.tiers).
       if (!isPage && hit.related && (index === 0 || !results[index - 1].related)) {
-        list.appendChild(el("li", { "class": "kbw-related", role: "presentation", text: S.related }));
+        list.appendChild(el("li", { "class": "kbw-related", text: S.related }));
       }
       if (!hit.related) answers++;  // a page's suggestions are not a search: no label there
       var link = el("a", { href: hit.url, "class": "kbw-result", lang: hit.lang, "data-rank": index + 1 }, [
