@@ -36,9 +36,7 @@ from kb.live_index import LiveIndex
 from kb.live_index import ReadState
 from kb.search import keyword
 from kb.search import spelling
-from kb.search.no_answer import AnswerCut
 from kb.search.calibration import Calibration
-from kb.search.no_answer import answer_cut
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect_files import LexiconFiles
 from kb.search.embed import Embedder
@@ -47,6 +45,8 @@ from kb.search.hits import Hit
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import manifest_article_path
+from kb.search.no_answer import AnswerCut
+from kb.search.no_answer import answer_cut
 from kb.search.ranking import rank_articles
 from kb.search.segments import SegmentCaches
 from kb.search.store import IndexStore

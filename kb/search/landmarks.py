@@ -1,7 +1,7 @@
 """Landmarks: which known questions a new one resembles, off-topic probes or the collection's own.
 
-The "no answer" cut (``kb.search.calibration``) judges a question by how close its nearest
-passage comes.  With the bundled multilingual-e5, a short everyday question in dialect ("طريقة
+The "no answer" cut (``kb.search.no_answer``, calibrated by ``kb.search.calibration``) judges a
+question by how close its nearest passage comes.  With the bundled multilingual-e5, a short everyday question in dialect ("طريقة
 الكبسه باللحم", "ايه اعراض نقص الحديد") lands as close to a help center's how-to articles as
 many real customer questions do: its cosine says "how do I ...", not "about what".  What
 does tell them apart is which *questions* it is nearest to.  The calibration already embeds

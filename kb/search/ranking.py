@@ -52,7 +52,7 @@ class Ranked:
     query: keyword.AnalyzedQuery
     articles: list[RankedArticle]
     highlight_stems: set[str]
-    answered: bool = True  # False: the cut found nothing here that answers (kb.search.calibration)
+    answered: bool = True  # False: the cut found nothing here that answers (kb.search.no_answer)
     answers: int = 0  # the leading articles that answer; the rest are related (kb.search.tiers)
 
 
@@ -266,7 +266,7 @@ def _answering(searcher, question_language: str | None, analyzed: keyword.Analyz
                semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: no_answer.AnswerCut | None,
                words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset(),
                contrast: float | None = None) -> set[str] | None:
-    """The articles that answer (kb.search.calibration), all of them without a cut; an empty
+    """The articles that answer (kb.search.no_answer), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search.  `words`: what the keyword side
     searched for (the question's words and their typo, dialect, joined and synonym forms).

@@ -1,6 +1,6 @@
 """Which of a search's articles answer the question, and which are only related.
 
-The no-answer cut (``kb.search.calibration``) decides whether the collection answers at all,
+The no-answer cut (``kb.search.no_answer``) decides whether the collection answers at all,
 and keeps every article within the calibrated spread of the best one.  In a help center whose
 articles all speak of the same things (customers, replies, complaints), that is nearly the
 whole collection: an in-domain question of the launch articles kept a median of 29 of 33.  A
