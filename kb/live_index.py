@@ -23,6 +23,7 @@ from typing import Callable
 from kb.errors import KbError
 from kb.search import keyword
 from kb.search import keyword_index
+from kb.search import keyword_searcher
 from kb.search.indexing import Manifest
 from kb.search.landmarks import FILE_NAME as LANDMARKS_FILE
 from kb.search.landmarks import Landmarks
@@ -85,7 +86,7 @@ class LiveIndex:
             if self._vectors_wanted(manifest):
                 vectors = self._live_vectors(state, generation, manifest)
             index = keyword_index.open_index(generation / "whoosh")
-            searchers = SearcherPool(lambda: keyword.KeywordSearcher(
+            searchers = SearcherPool(lambda: keyword_searcher.KeywordSearcher(
                 keyword_index.opened_despite_commits(lambda: index.searcher(weighting=keyword.scoring_model())),
                 self._segments))
             self._state = ReadState(marker, generation, index, vectors, manifest, searchers,

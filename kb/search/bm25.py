@@ -123,7 +123,7 @@ def bm25f_scores(searcher, clauses: list[tuple[str, str, float]], cache: Posting
     averages: dict[str, float] = {}
     for field, term, boost in clauses:
         # The reader's answer, as the searcher's, but kb's searcher keeps it for its index
-        # state (kb.search.keyword.FrequencyCachingReader) instead of a term-table lookup in
+        # state (kb.search.keyword_searcher.FrequencyCachingReader) instead of a term-table lookup in
         # Whoosh per clause; the average field length once a field, not once a clause
         # (search_articles 0.52 -> 0.30 ms a request over bench_api's 1k messages).
         frequency = reader.doc_frequency(field, term)

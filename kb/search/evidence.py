@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from kb.search.coverage import MatchProfile
     from kb.search.keyword import AnalyzedQuery
     from kb.search.keyword import Filters
-    from kb.search.keyword import KeywordSearcher
+    from kb.search.keyword_searcher import KeywordSearcher
     from kb.search.synonyms import SynonymTable
 
 

@@ -16,7 +16,7 @@ import threading
 from typing import Callable
 from typing import Iterator
 
-from kb.search.keyword import KeywordSearcher
+from kb.search.keyword_searcher import KeywordSearcher
 
 
 def default_size() -> int:
