@@ -108,7 +108,7 @@ def test_a_question_nearer_to_a_probe_needs_a_closer_passage():
 def test_a_question_whose_rare_words_are_in_one_article_is_not_judged_by_its_landmarks():
     cut = no_answer.AnswerCut(0.84, 0.03, "calibrated")
     named = evidence.KeywordEvidence({"a": no_answer.CONTRAST_RARE_SHARE}, frozenset({"a"}))
-    assert no_answer.contrast_raise(-0.05, cut.margin, named.best_rare()) == 0.0
+    assert no_answer.contrast_raise(-0.05, cut.margin, named.best_rare) == 0.0
     assert no_answer.answering([("a", 0.86)], named, cut, contrast=-0.05) == {"a"}
 
 

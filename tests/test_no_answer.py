@@ -159,7 +159,7 @@ def test_keyword_evidence_counts_only_allowed_articles(fresh_kb):
         public = evidence.keyword_evidence(searcher, query, keyword.Filters(), fresh_kb._segments.postings)
         everything = evidence.keyword_evidence(searcher, query, keyword.Filters(include_drafts=True),
                                                   fresh_kb._segments.postings)
-    assert "draft-note" not in public.shares and public.best_rare() == 0
+    assert "draft-note" not in public.shares and public.best_rare == 0
     assert "draft-note" in everything.rare and everything.shares["draft-note"] > 0.5
 
 

@@ -56,11 +56,8 @@ class KeywordEvidence:
     def best(self) -> float:
         return max(self.shares.values(), default=0.0)
 
-    def best_rare(self) -> float:
-        return self._best_rare
-
     @cached_property
-    def _best_rare(self) -> float:
+    def best_rare(self) -> float:
         return max((self.shares[slug] for slug in self.rare), default=0.0)
 
 

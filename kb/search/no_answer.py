@@ -140,7 +140,7 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     if not semantic:
         return by_words or None
     best = semantic[0][1]
-    needed = cut.threshold - cut.margin * lowering(evidence.best_rare())
+    needed = cut.threshold - cut.margin * lowering(evidence.best_rare)
     if not evidence.known:
         # No word of the question is in an allowed article as typed or in a sure form.  Typo
         # candidates alone are a guess (keyboard noise has one-edit neighbours too): half a
@@ -151,7 +151,7 @@ def answering(semantic: list[tuple[str, float]] | None, evidence: KeywordEvidenc
     if best < needed:
         return by_words or None
     if contrast is not None and not cross_language \
-            and best < needed + contrast_raise(contrast, cut.margin, evidence.best_rare()):
+            and best < needed + contrast_raise(contrast, cut.margin, evidence.best_rare):
         return by_words or None
     # The relative floor is at least DEFAULT_SPREAD wide: a collection whose questions and
     # unrelated ones lie close together (a small calibrated spread: arcd 0.02, mlqa_ar_dev
