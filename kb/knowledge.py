@@ -45,6 +45,7 @@ from kb.search.hits import Hit
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import manifest_article_path
+from kb.search.leaves import segment_leaves
 from kb.search.no_answer import AnswerCut
 from kb.search.no_answer import answer_cut
 from kb.search.ranking import rank_articles
@@ -188,7 +189,7 @@ class KnowledgeBase:
         except KbError:
             return  # no index yet: nothing to warm
         with self._searching(state) as searcher:
-            for leaf, _ in searcher.reader().leaf_readers():
+            for leaf, _ in segment_leaves(searcher.reader()):
                 for field in ("body", "spell"):
                     self._segments.vocabulary.of(leaf, field)
         self.catalog  # noqa: B018 - read it now

@@ -21,6 +21,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from kb.search.leaves import segment_leaves
+
 _MAX_CACHED_LISTS = 20_000
 # A common word's list at 10k articles holds thousands of postings (12 bytes each): bound
 # the memory, not only the number of lists.
@@ -133,7 +135,7 @@ def bm25f_scores(searcher, clauses: list[tuple[str, str, float]], cache: Posting
         average = averages.get(field)
         if average is None:
             average = averages[field] = searcher.avg_field_length(field) or 1.0
-        for leaf, offset in reader.leaf_readers():
+        for leaf, offset in segment_leaves(reader):
             ids, tf = cache.postings(leaf, field, term)
             if not len(ids):
                 continue

@@ -24,6 +24,7 @@ import numpy as np
 
 from kb.search.coverage import CREDITS
 from kb.search.coverage import idf
+from kb.search.leaves import segment_leaves
 from kb.search.synonyms import names_entry
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: F
 def _having(reader, postings, term: str, allowed: np.ndarray) -> np.ndarray:
     """Allowed article documents with the term in their title, headings or body."""
     present = np.zeros(len(allowed), dtype=bool)
-    for leaf, offset in reader.leaf_readers():
+    for leaf, offset in segment_leaves(reader):
         for field in _ARTICLE_FIELDS:
             ids, _ = postings.postings(leaf, field, term)
             if len(ids):

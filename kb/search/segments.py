@@ -20,6 +20,7 @@ from dataclasses import field
 import numpy as np
 
 from kb.search.bm25 import PostingsCache
+from kb.search.leaves import segment_leaves
 from kb.search.vocabulary import Vocabulary
 
 # Stored passages kept (about 4 KB each with their parsed terms, so some 64 MB): the
@@ -64,7 +65,7 @@ class ArticlePassages:
     def of(self, searcher, slug: str) -> list[StoredPassage]:
         """The article's live passages in document order (its own article document left out)."""
         found: list[StoredPassage] = []
-        for leaf, _ in searcher.reader().leaf_readers():
+        for leaf, _ in segment_leaves(searcher.reader()):
             entry = self._entry(leaf, slug)
             if entry and leaf.has_deletions():
                 found.extend(passage for local, passage in entry if not leaf.is_deleted(local))
@@ -140,7 +141,7 @@ class FilterMasks:
 def allowed_mask(reader, terms: tuple[tuple[str, str], ...], masks: FilterMasks, postings: PostingsCache) -> np.ndarray:
     """Over the reader's document numbers: documents with all the terms, not deleted."""
     parts = []
-    for leaf, _ in reader.leaf_readers():
+    for leaf, _ in segment_leaves(reader):
         part = masks.mask(leaf, terms, postings)
         if leaf.has_deletions():
             part = part.copy()
@@ -159,7 +160,7 @@ class SegmentCaches:
 
     def keep_only(self, reader) -> None:
         """Forget what was read from segments this reader no longer has (merged away)."""
-        live = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+        live = {leaf.segment().segment_id() for leaf, _ in segment_leaves(reader)}
         self.postings.forget_except(live)
         self.vocabulary.forget_except(live)
         self.passages.forget_except(live)

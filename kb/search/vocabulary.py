@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from kb.search.leaves import segment_leaves
 from kb.text import is_arabic
 
 # Words whose candidates are kept (a few hundred bytes each).
@@ -68,7 +69,7 @@ class Vocabulary:
 
     def near(self, reader, field: str, word: str) -> set[str]:
         """Index terms of field one edit (or one swap) from word, in any segment of reader."""
-        leaves = reader.leaf_readers()
+        leaves = segment_leaves(reader)
         key = (field, word, tuple(leaf.segment().segment_id() for leaf, _ in leaves))
         with self._lock:
             found = self._near.get(key)
