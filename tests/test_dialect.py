@@ -117,6 +117,21 @@ def test_dialect_forms_become_msa_words(question, stems):
     assert analyzed(question).stems == stems
 
 
+@pytest.mark.parametrize(
+    ("question", "stems"),
+    [
+        ("ما معنى كلمة هون؟", ("معن", "كلم", "هون")),  # هون: Levantine "here", no weight when used
+        ("شو اصل مصطلح اللي", ("اصل", "مصطلح", "لي")),  # a stop word named as a word is searched
+        ("what does the word the mean", ("word", "the", "mean")),
+        ("شو يعني كلمة الكاستمر", ("كلم", "عميل")),  # a named form with an MSA meaning keeps it
+        ("هون في مشكلة", ("مشكل",)),  # used, not named: no weight
+    ],
+)
+def test_a_word_the_question_names_is_searched_as_written(question, stems):
+    """map_words: after كلمة, مصطلح, "word" ... the next word is named, not used."""
+    assert analyzed(question).stems == stems
+
+
 def test_mapped_words_are_marked_and_carry_their_alternatives():
     query = analyzed("الموبايل بايظ")
     assert query.stems == ("هاتف", "معطل")

@@ -148,6 +148,12 @@ class MappedWords:
     mapped: tuple[tuple[str, str], ...]  # (dialect form, its MSA or "") as found, for explaining
 
 
+# Words that name the next word rather than use it ("ما معنى كلمة ...", "what does the word ...
+# mean"): the named word is searched as written, even a stop word or a dialect form with no
+# search weight.
+MENTION_FRAMES = frozenset({"كلمه", "الكلمه", "لفظه", "لفظ", "مصطلح", "المصطلح", "مفرده", "word", "term"})
+
+
 def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -> MappedWords:
     """Replace dialect forms in tokenized text by their MSA words and drop stop words.
 
@@ -163,6 +169,13 @@ def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -
     position = 0
     while position < len(tokens) and len(words) < max_words:
         found = lexicon.match(tokens, position) if lexicon.meanings else None
+        mentioned = position > 0 and tokens[position - 1] in MENTION_FRAMES
+        if mentioned and (found is None or not found[1].msa):
+            # "ما معنى كلمة هون": the question names the word, it does not use it (هون is
+            # Levantine "here", a form with no search weight, and an MSA word too).
+            words.append(_squeezed(tokens[position]))
+            position += 1
+            continue
         if found is None:
             word = _squeezed(tokens[position])
             if not is_stopword(word):
