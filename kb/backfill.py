@@ -149,8 +149,13 @@ class VectorWorker:
                 if manifest.embedder_fingerprint != embedder.fingerprint:
                     return self._reembed(generation, manifest, embedder, progress)
                 if manifest.pending_vectors:
-                    return self._embed_pending(generation, manifest, embedder, progress)
-                self._settled = marker
+                    attached = self._embed_pending(generation, manifest, embedder, progress)
+                    # Once nothing is pending, the calibration covers the new articles (a publish
+                    # and the watcher only keyword-index; the vectors come from here).
+                    self.knowledge.calibrate_if_stale()
+                    return attached
+                self.knowledge.calibrate_if_stale()
+                self._settled = self.knowledge.store.current_marker()
                 return 0
             finally:
                 self.status = Status(retrying=len(self._retry))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from kb.search.cache import EmbeddingCache
 from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
 from kb.search.calibration import calibration_inputs
+from kb.search.calibration import collection_digest
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import VectorWork
@@ -185,20 +187,34 @@ class Indexer:
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
 
+    def calibrate_if_stale(self) -> None:
+        """:meth:`_calibrate` the current index state: the vector worker's step once nothing
+        is pending, so that articles published or picked up by the watcher while the server
+        runs are in the calibration too (before, only ``kb index`` and a restart measured
+        it: a help center that started empty stayed without a "no answer" cut)."""
+        generation = self.knowledge.store.current()
+        manifest = Manifest.load(generation) if generation is not None else None
+        if manifest is not None:
+            self._calibrate(manifest, changed=False)
+
     def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
-        """Measure the "no answer" threshold (kb.search.calibration) when the articles or the
-        model changed since the last measurement, and keep it in the manifest.  Measured
-        outside the write lock (probe vectors come from the embedding cache after the first time)."""
+        """Measure the "no answer" threshold (kb.search.calibration) when the articles, the
+        model or the calibration's inputs changed since the last measurement, and keep it in
+        the manifest.  Measured outside the write lock (probe vectors come from the
+        embedding cache after the first time)."""
         kb = self.knowledge
         embedder = kb.embedder
-        held = Calibration.from_dict(manifest.answer_calibration)
         if embedder is None or manifest.pending_vectors or manifest.embedder_fingerprint != embedder.fingerprint:
             return manifest
         generation = kb.store.current()
+        held = manifest.answer_calibration or {}
+        collection = collection_digest(manifest.articles)
         # An index calibrated before landmarks existed (kb.search.landmarks) is measured again once.
-        has_landmarks = generation is not None and (generation / LANDMARKS_FILE).exists()
-        if held is not None and held.fingerprint == embedder.fingerprint and not changed and has_landmarks \
-                and held.inputs == calibration_inputs(kb.dialect()):
+        # A collection too small to calibrate keeps a record without a threshold, so that it is
+        # not tried again until it changes.
+        has_landmarks = "threshold" not in held or (generation is not None and (generation / LANDMARKS_FILE).exists())
+        if held.get("fingerprint") == embedder.fingerprint and held.get("collection") == collection and not changed \
+                and has_landmarks and held.get("inputs") == calibration_inputs(kb.dialect()):
             return manifest
         vectors = manifest.vector_files(generation).load() if generation is not None else None
         measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values(),
@@ -206,7 +222,10 @@ class Indexer:
         with kb.store.write_lock():
             generation = kb.store.current()
             manifest = (Manifest.load(generation) if generation is not None else None) or manifest
-            manifest.answer_calibration = measured[0].to_dict() if measured else {}
+            if collection_digest(manifest.articles) != collection:
+                return manifest  # changed meanwhile: the next pass measures the new articles
+            manifest.answer_calibration = replace(measured[0], collection=collection).to_dict() if measured else {
+                "fingerprint": embedder.fingerprint, "collection": collection, "inputs": calibration_inputs(kb.dialect())}
             if generation is not None:
                 if measured:
                     # Before the manifest: a reader that sees the new calibration finds its landmarks.

@@ -1,4 +1,4 @@
-"""A help center with no article yet (a fresh install), or with every article deleted.
+"""A help center with no article yet (a fresh install), with its first one, or with every article deleted.
 
 Whoosh reads an index with no segment through an EmptyReader that has no segment of its
 own; every search of such a help center used to fail with an internal error
@@ -67,3 +67,23 @@ def test_the_first_article_is_found_and_the_last_deleted_one_is_gone(empty_app, 
     target.unlink()
     assert knowledge.delete("handling-angry-customers")
     _searches_answer_nothing(client, key)
+
+
+def test_a_help_center_with_one_article_still_says_nothing_here(empty_app, key, tmp_path):
+    """With one article the calibration has no other article to match its own questions
+    against: the off-topic probes alone set the threshold (kb.search.calibration), instead of
+    no threshold and every question answered, keyboard noise included."""
+    client = empty_app.test_client()
+    knowledge = empty_app.extensions["kb"]
+    target = tmp_path / "articles" / ARTICLE.name
+    shutil.copy(ARTICLE, target)
+    knowledge.upsert(target)  # as a publish does: keyword first, vectors from the worker, then the calibration
+    knowledge.catch_up_vectors()
+    health = client.get("/api/v1/health").get_json()
+    assert health["answer_threshold_source"] == "calibrated" and health["articles"] == 1
+    for question in ("العميل معصب مرة ويصارخ علي، وش اسوي؟", "my customer is furious, how do I calm him down"):
+        found = client.get("/api/v1/search", query_string={"q": question}).get_json()
+        assert [hit["slug"] for hit in found["results"]] == ["handling-angry-customers"], question
+    for question in ("asdkjh qwpoe", "كم سعر كيلو الطماطم اليوم", "who won the football world cup"):
+        nothing = client.get("/api/v1/search", query_string={"q": question}).get_json()
+        assert nothing["results"] == [] and nothing["reason"] == "no_answer", question
