@@ -26,6 +26,7 @@ from kb.content.articles import with_category_slug
 from kb.errors import KbError
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
+from kb.search.calibration import MAX_PSEUDO_QUESTIONS
 from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
 from kb.search.calibration import calibration_inputs
@@ -194,8 +195,17 @@ class Indexer:
         it: a help center that started empty stayed without a "no answer" cut)."""
         generation = self.knowledge.store.current()
         manifest = Manifest.load(generation) if generation is not None else None
-        if manifest is not None:
-            self._calibrate(manifest, changed=False)
+        if manifest is None:
+            return
+        held = manifest.answer_calibration or {}
+        if held.get("pseudo_questions", 0) >= MAX_PSEUDO_QUESTIONS and held.get("collection") \
+                and held.get("fingerprint") == getattr(self.knowledge.embedder, "fingerprint", None):
+            # A collection large enough to be sampled (calibration.sample, every n-th text):
+            # one article more shifts the whole sample, and measuring it would embed hundreds
+            # of new texts and their renderings after each publish, while one article barely
+            # moves such a collection's threshold.  `kb index` and the next start measure it.
+            return
+        self._calibrate(manifest, changed=False)
 
     def _calibrate(self, manifest: Manifest, changed: bool) -> Manifest:
         """Measure the "no answer" threshold (kb.search.calibration) when the articles, the

@@ -323,3 +323,34 @@ def test_an_article_with_every_word_of_the_question_answers_whatever_the_cosine(
     assert IN_DOMAIN[0][1] in {hit.slug for hit in strict.search(IN_DOMAIN[0][0])}  # عميل + معصب -> غاضب
     assert REFUND in {hit.slug for hit in strict.search("استرجاع")}  # the synonym of استرداد
     assert strict.search_page("استرجاع زحل").reason == "no_answer"  # one word no article has
+
+
+def _publish(kb: KnowledgeBase, name: str) -> None:
+    path = kb.articles_dir / "orders" / f"{name}.md"
+    path.write_text(f"---\ntitle: \"كيف أتابع شحنة {name}؟\"\n---\n\nتتبع الشحنة من صفحة الطلبات، وإذا تأخرت "
+                    "أكثر من ثلاثة أيام تواصل مع الدعم.\n", encoding="utf-8")
+    kb.upsert(path)
+    kb.catch_up_vectors()
+
+
+def test_a_publish_is_in_the_calibration_once_its_vectors_are(fresh_kb):
+    """The vector worker measures the calibration again once nothing is pending: the digest of
+    the articles it was measured on follows each publish (kb index is not needed)."""
+    before = fresh_kb._read_state().manifest.answer_calibration
+    assert before["collection"] == calibration.collection_digest(fresh_kb._read_state().manifest.articles)
+    _publish(fresh_kb, "tracking-one")
+    after = fresh_kb._read_state().manifest.answer_calibration
+    assert after["collection"] != before["collection"]
+    assert after["collection"] == calibration.collection_digest(fresh_kb._read_state().manifest.articles)
+    assert after["pseudo_questions"] == before["pseudo_questions"] + 1  # the new title
+
+
+def test_a_sampled_collection_is_calibrated_again_by_kb_index_not_by_each_publish(fresh_kb, monkeypatch):
+    """Above MAX_PSEUDO_QUESTIONS texts the calibration samples every n-th: a publish would
+    shift the whole sample (hundreds of texts to embed), so only kb index and a start measure it."""
+    monkeypatch.setattr("kb.indexer.MAX_PSEUDO_QUESTIONS", 5)
+    before = fresh_kb._read_state().manifest.answer_calibration
+    _publish(fresh_kb, "tracking-two")
+    assert fresh_kb._read_state().manifest.answer_calibration["collection"] == before["collection"]
+    fresh_kb.index()
+    assert fresh_kb._read_state().manifest.answer_calibration["collection"] != before["collection"]
