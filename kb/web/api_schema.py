@@ -182,7 +182,12 @@ def _schemas(settings: Settings) -> dict:
                 "took_ms": {"type": "number"},
                 "total": {"type": "integer", "description": "Articles that answer the question, in all (not the collection size)."},
                 "related": {"type": "integer", "description": "Related articles listed after the ones that answer (at most 10)."},
-                "did_you_mean": _nullable({"type": "string"}),
+                "did_you_mean": _nullable({
+                    "type": "string",
+                    "description": "The question as typed with its likely typos replaced, offered only when fewer than "
+                                   "three articles were found and this search answers the corrected question; words "
+                                   "of the language the articles simply do not use are never corrected. null otherwise.",
+                }),
                 "reason": _ref("NoResultsReason"),
                 "results": {"type": "array", "items": _ref("Hit")},
             },
