@@ -154,7 +154,7 @@ class VectorWorker:
                     # and the watcher only keyword-index; the vectors come from here).
                     self.knowledge.calibrate_if_stale()
                     return attached
-                self.knowledge.calibrate_if_stale()
+                self.knowledge.calibrate_if_stale(manifest)
                 self._settled = self.knowledge.store.current_marker()
                 return 0
             finally:

@@ -188,13 +188,15 @@ class Indexer:
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
 
-    def calibrate_if_stale(self) -> None:
+    def calibrate_if_stale(self, manifest: Manifest | None = None) -> None:
         """:meth:`_calibrate` the current index state: the vector worker's step once nothing
         is pending, so that articles published or picked up by the watcher while the server
         runs are in the calibration too (before, only ``kb index`` and a restart measured
-        it: a help center that started empty stayed without a "no answer" cut)."""
-        generation = self.knowledge.store.current()
-        manifest = Manifest.load(generation) if generation is not None else None
+        it: a help center that started empty stayed without a "no answer" cut).  `manifest`:
+        the current one when the caller has just read it (a 10k manifest is 2 MB of JSON)."""
+        if manifest is None:
+            generation = self.knowledge.store.current()
+            manifest = Manifest.load(generation) if generation is not None else None
         if manifest is None:
             return
         held = manifest.answer_calibration or {}
@@ -219,12 +221,13 @@ class Indexer:
         generation = kb.store.current()
         held = manifest.answer_calibration or {}
         collection = collection_digest(manifest.articles)
+        inputs = calibration_inputs(kb.dialect())
         # An index calibrated before landmarks existed (kb.search.landmarks) is measured again once.
         # A collection too small to calibrate keeps a record without a threshold, so that it is
         # not tried again until it changes.
         has_landmarks = "threshold" not in held or (generation is not None and (generation / LANDMARKS_FILE).exists())
         if held.get("fingerprint") == embedder.fingerprint and held.get("collection") == collection and not changed \
-                and has_landmarks and held.get("inputs") == calibration_inputs(kb.dialect()):
+                and has_landmarks and held.get("inputs") == inputs:
             return manifest
         vectors = manifest.vector_files(generation).load() if generation is not None else None
         measured = calibrate(embedder, self._cache(embedder), vectors, kb.catalog.articles.values(),
@@ -235,7 +238,7 @@ class Indexer:
             if collection_digest(manifest.articles) != collection:
                 return manifest  # changed meanwhile: the next pass measures the new articles
             manifest.answer_calibration = replace(measured[0], collection=collection).to_dict() if measured else {
-                "fingerprint": embedder.fingerprint, "collection": collection, "inputs": calibration_inputs(kb.dialect())}
+                "fingerprint": embedder.fingerprint, "collection": collection, "inputs": inputs}
             if generation is not None:
                 if measured:
                     # Before the manifest: a reader that sees the new calibration finds its landmarks.

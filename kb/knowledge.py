@@ -151,9 +151,9 @@ class KnowledgeBase:
         True once every indexed article has its vectors from the configured model."""
         return self._indexer.catch_up_vectors(timeout)
 
-    def calibrate_if_stale(self) -> None:
+    def calibrate_if_stale(self, manifest: Manifest | None = None) -> None:
         """Measure the "no answer" threshold again if the articles or the model changed since (``Indexer.calibrate_if_stale``)."""
-        self._indexer.calibrate_if_stale()
+        self._indexer.calibrate_if_stale(manifest)
 
     def close(self) -> None:
         self.vector_worker.stop()
