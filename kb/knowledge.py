@@ -295,7 +295,7 @@ class KnowledgeBase:
                     if (hit := make_hit(self.catalog.articles, self._segments.passages, searcher, item,
                                         ranked.highlight_stems, related=rank >= ranked.answers)) is not None]
             suggestion = None
-            if len(ranked.articles) < 3 and ranked.query.words:
+            if len(ranked.articles) < 3 and ranked.query.words and not ranked.read_as:
                 # The model's tokenizer knows which words are real (kb.search.embed.word_pieces): the
                 # model of this search, or the one already loaded for a keyword-mode search.
                 suggestion = spelling.did_you_mean(searcher.reader(), query[: self.settings.max_query_chars], ranked.query,
@@ -314,7 +314,8 @@ class KnowledgeBase:
                     # is none (any category or language will do: the site offers to search them all).
                     suggestion = None
         return SearchPage(hits=hits, total=ranked.answers, did_you_mean=suggestion, mode=mode,
-                          reason=None if ranked.answered else "no_answer", related=len(ranked.articles) - ranked.answers)
+                          reason=None if ranked.answered else "no_answer", related=len(ranked.articles) - ranked.answers,
+                          read_as=ranked.read_as)
 
     def answer_cut(self, state: ReadState | None = None) -> AnswerCut:
         """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""

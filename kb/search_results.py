@@ -32,6 +32,7 @@ class SearchPage:
     mode: str
     reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)
     related: int = 0  # related articles listed after the `total` that answer (kb.search.tiers)
+    read_as: str | None = None  # an Arabizi question as searched, in Arabic letters (kb.search.arabizi)
 
     @property
     def listed(self) -> int:

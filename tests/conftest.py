@@ -46,6 +46,16 @@ def session_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def launch_kb(tmp_path_factory) -> KnowledgeBase:
+    """The bundled launch articles (two of them have English translations), indexed once with
+    the real model.  Read-only for tests."""
+    base = tmp_path_factory.mktemp("launch")
+    knowledge = KnowledgeBase.from_settings(make_settings(base, articles_dir=ROOT / "articles"))
+    knowledge.build()
+    return knowledge
+
+
+@pytest.fixture(scope="session")
 def session_settings(session_dir):
     return make_settings(session_dir)
 

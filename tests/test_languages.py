@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.content.articles import Article
 from kb.content.articles import FaqEntry
 from kb.search.keyword import SYNONYM_BOOST
@@ -24,10 +23,7 @@ from kb.search.synonyms import CROSS_SCRIPT_WEIGHT
 from kb.search.synonyms import parse_synonyms
 from kb.text import analyze
 
-from conftest import ROOT
-from conftest import make_settings
 
-LAUNCH = ROOT / "articles"
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -253,16 +249,6 @@ def test_keyword_queries_carry_the_synonym_weights():
 
 
 # -- the launch articles, the real model ----------------------------------------------------
-
-@pytest.fixture(scope="module")
-def launch_kb(tmp_path_factory) -> KnowledgeBase:
-    """The bundled launch articles (two of them have English translations), indexed once."""
-    base = tmp_path_factory.mktemp("launch")
-    settings = make_settings(base, articles_dir=LAUNCH)
-    knowledge = KnowledgeBase.from_settings(settings)
-    knowledge.build()
-    return knowledge
-
 
 PAIRS = {"responding-to-negative-reviews": "responding-to-negative-reviews-en", "positive-language": "positive-language-en"}
 

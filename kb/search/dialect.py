@@ -97,6 +97,13 @@ class DialectLexicon:
         return max((len(form) for form in self.meanings), default=0)
 
     @cached_property
+    def words(self) -> frozenset[str]:
+        """Every one-word form and every MSA word: the Arabic words a customer's question may
+        use here (``kb.search.arabizi`` checks its spellings of Latin-letter words against them)."""
+        return frozenset([*(form[0] for form in self.meanings if len(form) == 1),
+                          *(word for meaning in self.meanings.values() for word in meaning.msa)])
+
+    @cached_property
     def first_words(self) -> frozenset[str]:
         """The first word of every form: most words of a question are none, and need one look-up."""
         return frozenset(form[0] for form in self.meanings)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.search import arabizi
 from kb.search import coverage
 from kb.search import evidence
 from kb.search import fusion
@@ -25,9 +26,11 @@ from kb.search import tiers
 from kb.search.dialect import msa_reading as read_in_msa
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.embed import embed_queries
+from kb.search.embed import word_pieces
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
+from kb.text import is_stopword
 
 if TYPE_CHECKING:
     from kb.content.articles import Article
@@ -54,6 +57,7 @@ class Ranked:
     highlight_stems: set[str]
     answered: bool = True  # False: the cut found nothing here that answers (kb.search.no_answer)
     answers: int = 0  # the leading articles that answer; the rest are related (kb.search.tiers)
+    read_as: str | None = None  # an Arabizi question as searched, in Arabic letters (kb.search.arabizi)
 
 
 def semantic_articles(vectors: VectorIndex, query_vector, filters: keyword.Filters, catalog: dict[str, Article],
@@ -176,6 +180,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                   cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
     `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
+    read_as = arabizi_reading(query, searcher, caches, dialect or load_dialect_lexicon(), embedder)
+    query = read_as or query
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
     candidates = max(need, settings.fusion_candidates)
     keyword_ranking: list[tuple[str, float]] = []
@@ -247,7 +253,33 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         highlight.update(alternative)
     grouped = languages.group_by_language(ranked, query, catalog, filters, reader)
     answers = tiers.answer_count([item.score for item in grouped], mode == "semantic", offset)
-    return Ranked(analyzed, grouped[:answers + tiers.RELATED_LIMIT], highlight, bool(ranked), answers)
+    return Ranked(analyzed, grouped[:answers + tiers.RELATED_LIMIT], highlight, bool(ranked), answers, read_as)
+
+
+def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: DialectLexicon,
+                    embedder: Embedder | None) -> str | None:
+    """An Arabizi question in Arabic letters (``kb.search.arabizi``), None for any other.
+
+    A spelling counts as an Arabic word when the dialect lexicon or the articles use it (not
+    a stop word: "call" is no كل); a Latin word as English when the articles use it or the
+    model's tokenizer holds it whole; any spelling the tokenizer holds whole, or a stop word,
+    is a weaker Arabic guess.  In keyword mode without a model loaded, the lexicon and the
+    articles decide alone."""
+    if not arabizi.is_arabizi(query):
+        return None
+    in_articles = caches.vocabulary.holds(searcher.reader(), "spell")
+    pieces = word_pieces(embedder)
+
+    def common(word: str) -> bool:
+        return pieces is not None and pieces(word) <= 1
+
+    lexicon = dialect.words
+    return arabizi.arabic_reading(
+        query,
+        arabic=lambda word: not is_stopword(word) and (word in lexicon or in_articles(word)),
+        latin=lambda word: in_articles(word) or common(word),
+        weak=lambda word: is_stopword(word) or common(word),
+    )
 
 
 def _long_only(proximity_coverage: dict[str, float], catalog: dict[str, Article], short_words: int) -> dict[str, float]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Callable
 
 from kb.search.leaves import segment_leaves
 from kb.text import is_arabic
@@ -66,6 +67,12 @@ class Vocabulary:
             with self._lock:
                 self._fields[key] = found
         return found
+
+    def holds(self, reader, field: str) -> Callable[[str], bool]:
+        """A test for "is this a word of field in some segment of reader": set look-ups, for
+        checking many spellings of a word at once (``kb.search.arabizi``)."""
+        sets = [self.of(leaf, field)[0] for leaf, _ in segment_leaves(reader)]
+        return lambda word: any(word in terms for terms in sets)
 
     def near(self, reader, field: str, word: str) -> set[str]:
         """Index terms of field one edit (or one swap) from word, in any segment of reader."""

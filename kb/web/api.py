@@ -251,6 +251,7 @@ def search():
         "total": page.total,
         "related": page.related,
         "did_you_mean": page.did_you_mean,
+        "read_as": page.read_as,
         "reason": page.reason,
         "results": [hit.to_dict() for hit in page.hits],
     }

@@ -176,7 +176,7 @@ def _schemas(settings: Settings) -> dict:
         },
         "SearchResponse": {
             "type": "object",
-            "required": ["query", "took_ms", "total", "related", "did_you_mean", "reason", "results"],
+            "required": ["query", "took_ms", "total", "related", "did_you_mean", "read_as", "reason", "results"],
             "properties": {
                 "query": {"type": "string"},
                 "took_ms": {"type": "number"},
@@ -187,6 +187,11 @@ def _schemas(settings: Settings) -> dict:
                     "description": "The question as typed with its likely typos replaced, offered only when fewer than "
                                    "three articles were found and this search answers the corrected question; words "
                                    "of the language the articles simply do not use are never corrected. null otherwise.",
+                }),
+                "read_as": _nullable({
+                    "type": "string",
+                    "description": "An Arabizi question (Arabic typed in Latin letters and digits: \"3ayez a3raf ezay\") "
+                                   "as it was searched, in Arabic letters; null for any other question.",
                 }),
                 "reason": _ref("NoResultsReason"),
                 "results": {"type": "array", "items": _ref("Hit")},

@@ -1,0 +1,244 @@
+"""Arabizi: Arabic typed in Latin letters, digits for the sounds Latin lacks, read in Arabic script.
+
+Customers chat in Egyptian, Levantine, Gulf and Maghrebi Arabic on phones, and many still
+type it in Latin letters: "3ameel za3lan gedan a3mel eh", "shu ba3mel iza el zboon m3assab",
+"kifach nrod 3la l client".  The articles are Arabic; the keyword side finds none of these
+words, and the bundled model reads them barely better than noise (launch articles: 3 of 6 such
+questions got no results, the other 3 an unrelated article first).
+
+Reading a word back into Arabic is a guess: Arabizi writes short vowels that Arabic leaves
+out ("3ameel", "3amil" -> عميل), one Latin letter stands for two Arabic ones (s: س or ص,
+t: ت or ط, h: ه or ح, g: ج in Egypt and ق in the Gulf), and "el" is the article glued to
+the next word.  So each word's possible spellings are listed, plainest first
+(:func:`spellings`), and the first one a word list knows is taken (``known``: the search
+passes the dialect lexicon's forms, the index's own words, stop words and the model
+tokenizer's one-piece words, ``kb.search.ranking``).  A word no spelling of which is known
+stays as typed when it has no digit (an English word, a brand: "refund", "CRM") and is
+read plainest-first when it has one (a digit is Arabizi's mark).
+
+Only a question that *is* Arabizi is read (:func:`is_arabizi`): one word at least with an
+Arabizi digit among vowelled letters ("3ayez", "ma3lesh", "2olt"; not "mp3", "win10", "5G",
+"3rd") and more such words than English function words, so an English question that names
+a model number is left alone.  None of the 6,500 questions of ../shared/eval and
+scripts/data (dialect posts included) is taken for Arabizi.  The letter tables follow the common chat conventions (Yaghan,
+"'Arabizi': A Contemporary Style of Arabic Slang", Design Issues 24(2), 2008; Darwish,
+"Arabizi Detection and Conversion to Arabic", ANLP workshop 2014).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Callable
+
+# A Latin word of three letters or more, a vowel among them, with an Arabizi digit between
+# letters or before two: "3ayez", "ma3lesh", "2olt", "wade7"; not "mp3", "win10", "5G", "b2b",
+# "3rd", "5ghz", "2fa".
+_ARABIZI_WORD = re.compile(r"^(?=.*[aeiouy])(?=(?:[^a-z]*[a-z]){3})(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*|[a-z]{2,}[2356789])$")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
+_TOKEN = re.compile(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']+|\s+")
+
+# English words that frame an English sentence: a question with more of these than Arabizi
+# words is English with a model number in it, not Arabizi.
+_ENGLISH_FRAME = frozenset(
+    "the a an is are was were do does did how what why when where which who can could should would "
+    "i you my your our we it this that to of in on for with and or not my me have has please".split()
+)
+
+# Arabizi function words whose spelling is fixed by use, not by letters: the article and
+# prepositions glued to the next word ("el", "fel", "bel", "lel", "3al"), the conjunction.
+_PREFIXES = {
+    "el": "ال", "al": "ال", "il": "ال", "l": "ال",
+    "fel": "فال", "fil": "فال", "fl": "فال",
+    "bel": "بال", "bil": "بال",
+    "lel": "لل", "lil": "لل",
+    "3al": "عال", "3el": "عال",
+    "w": "و", "wi": "و", "we": "و", "wa": "و", "u": "و",
+}
+_WORDS = {
+    "eh": "ايه", "ehh": "ايه", "ah": "اه", "aywa": "ايوه", "la": "لا", "la2": "لا", "ya": "يا", "ana": "انا",
+    "enta": "انت", "inta": "انت", "enti": "انتي", "inti": "انتي", "e7na": "احنا", "i7na": "احنا",
+    "howa": "هو", "huwa": "هو", "heya": "هي", "hiya": "هي", "homa": "هما", "hum": "هم",
+    "f": "في", "fi": "في", "fe": "في", "fy": "في", "b": "ب", "o": "او", "aw": "او", "walla": "ولا",
+    "ma": "ما", "mesh": "مش", "mish": "مش", "msh": "مش", "mush": "مش", "mo": "مو", "mu": "مو",
+    "mn": "من", "men": "من", "min": "من", "man": "من", "3ala": "على", "3la": "على", "3an": "عن",
+    "ma3": "مع", "m3": "مع", "ma3a": "مع", "lma": "لما", "lama": "لما", "lamma": "لما",
+    "eli": "اللي", "elli": "اللي", "illi": "اللي", "li": "اللي", "yalli": "اللي",
+    "ezay": "ازاي", "izay": "ازاي", "ezzay": "ازاي", "leh": "ليه", "leih": "ليه", "lesh": "ليش", "leish": "ليش",
+    "shu": "شو", "sho": "شو", "shou": "شو", "wesh": "وش", "wish": "وش", "kif": "كيف", "keef": "كيف", "kef": "كيف",
+    "kifash": "كيفاش", "kifach": "كيفاش", "ash": "اش", "ach": "اش", "chnou": "شنو", "shno": "شنو", "shnu": "شنو",
+    "fen": "فين", "fein": "فين", "wen": "وين", "wein": "وين", "feen": "فين", "emta": "امتى", "imta": "امتى",
+    "lazem": "لازم", "lazm": "لازم", "lazim": "لازم", "kaman": "كمان", "bas": "بس", "bs": "بس",
+}
+
+# Function words of the table that no English sentence uses: more evidence that a question with
+# an Arabizi digit in it is Arabizi.
+_CUES = frozenset(
+    "eh ehh aywa enta inta enti inti howa huwa heya hiya homa walla mesh mish msh mush lma lama lamma eli elli "
+    "illi yalli ezay izay ezzay leh leih lesh leish shu sho shou wesh kif keef kef kifash kifach chnou shno shnu "
+    "fen fein feen wen wein emta imta lazem lazm lazim kaman".split()
+)
+
+# Spellings of Latin letter runs, the commonest reading first.  Digraphs before letters.
+_DIGRAPHS = {
+    "sh": ("ش",), "ch": ("ش",), "ph": ("ف",), "kh": ("خ",), "gh": ("غ",), "th": ("ث", "ت"), "dh": ("ذ", "ض", "د"),
+    "3'": ("غ",), "7'": ("خ",), "6'": ("ظ",), "9'": ("ض",),
+    "aa": ("ا",), "ee": ("ي",), "ii": ("ي",), "oo": ("و",), "ou": ("و",), "uu": ("و",),
+}
+_CONSONANTS = {
+    "2": ("ء", "ق", "ا", "ئ"), "3": ("ع",), "5": ("خ",), "6": ("ط",), "7": ("ح",), "8": ("ق", "غ"),
+    "9": ("ق", "ص"),
+    "b": ("ب",), "p": ("ب",), "t": ("ت", "ط"), "g": ("ج", "ق"), "j": ("ج",), "h": ("ه", "ح"),
+    "d": ("د", "ض"), "r": ("ر",), "z": ("ز", "ظ"), "s": ("س", "ص"), "f": ("ف",), "v": ("ف",),
+    "q": ("ق",), "k": ("ك",), "c": ("ك", "س"), "l": ("ل",), "m": ("م",), "n": ("ن",),
+    "w": ("و",), "y": ("ي",), "x": ("كس",),
+}
+# Vowels: left out inside a word (a short vowel), or written (a long one).
+_MEDIAL = {"a": ("", "ا"), "e": ("", "ي"), "i": ("ي", ""), "o": ("", "و"), "u": ("", "و")}
+_INITIAL = {"a": ("ا",), "e": ("ا",), "i": ("ا",), "o": ("ا", "او"), "u": ("ا", "او")}
+_FINAL = {"a": ("ه", "ا", ""), "e": ("ي", "ه", ""), "i": ("ي",), "o": ("و",), "u": ("و",)}
+# A shorter Latin word in an Arabizi question is Arabic ("ard", "rad", "2al"), whatever English has.
+MIN_LATIN_WORD = 4
+# Combinations tried per word, at most: the plainest come first.
+MAX_SPELLINGS = 512
+
+
+def is_arabizi(text: str) -> bool:
+    """Whether `text` is Arabic typed in Latin letters: a word with an Arabizi digit in it
+    ("3ayez", "a3mel", "ma3lesh", or a short one like "3la", "m3"), and more Arabizi words
+    (those, and function words no English sentence has: "ezay", "kifach", "shu", "mesh")
+    than English function words."""
+    words = [word.lower() for word in _LATIN_WORD.findall(text)]
+    marked = [word for word in words
+              if _ARABIZI_WORD.match(word) or (word in _WORDS and any(ch.isdigit() for ch in word))]
+    cues = sum(1 for word in words if word in _CUES)
+    english = sum(1 for word in words if word in _ENGLISH_FRAME)
+    return bool(marked) and len(marked) + cues > english
+
+
+def arabic_reading(text: str, arabic: Callable[[str], bool], latin: Callable[[str], bool],
+                   weak: Callable[[str], bool] = lambda word: False) -> str | None:
+    """`text` with its Arabizi words in Arabic script, or None when it is not Arabizi.
+
+    Each Latin word is read by :func:`read_word` with the word lists it is given: `arabic`
+    (words this help center or its dialect lexicon uses), `latin` (English words it knows)
+    and `weak` (any common Arabic word: the model tokenizer's one-piece words, stop words).
+    Arabic-script words, numbers and punctuation stay; "el", "fel", "w"... are glued to
+    the next word when it is read in Arabic."""
+    if not is_arabizi(text):
+        return None
+    out: list[str] = []
+    glue = ""
+    for token in _TOKEN.findall(text):
+        lowered = token.lower()
+        if token.isspace():
+            if not glue:
+                out.append(" ")
+            continue
+        if not _LATIN_WORD.fullmatch(token) or lowered.isdigit():
+            out.append(glue + token)
+            glue = ""
+            continue
+        if lowered in _PREFIXES:
+            glue += "" if glue.endswith("ال") else _PREFIXES[lowered]
+            continue
+        word = read_word(lowered, arabic, latin, weak)
+        if not any("\u0600" <= ch <= "\u06ff" for ch in word):
+            # Kept in Latin letters (an English word, a brand): the article stays off it.
+            out.append(("و " if glue.startswith("و") else "") + word)
+        else:
+            out.append(glue + (word[2:] if glue.endswith("ال") and word.startswith("ال") else word))
+        glue = ""
+        out.append(" ")
+    if glue:
+        out.append(glue)
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def read_word(word: str, arabic: Callable[[str], bool], latin: Callable[[str], bool],
+              weak: Callable[[str], bool] = lambda word: False) -> str:
+    """One lower-case Latin word in Arabic script, or as typed when it is English.
+
+    In order: Arabizi function words (a fixed table); the first spelling (:func:`spellings`)
+    `arabic` knows; for a word without a digit, the word itself if `latin` knows it
+    ("call" is not كل, "order" is read اوردر only because the lexicon has that loanword);
+    the first spelling `weak` knows; the plainest spelling; a word with letters the tables
+    lack stays as typed."""
+    if word in _WORDS:
+        return _WORDS[word]
+    candidates = spellings(word)
+    for candidate in candidates:
+        if arabic(candidate):
+            return candidate
+    if len(word) >= MIN_LATIN_WORD and not any(ch.isdigit() for ch in word) and latin(word):
+        return word
+    for candidate in candidates:
+        if weak(candidate):
+            return candidate
+    return candidates[0] if candidates else word
+
+
+def spellings(word: str) -> list[str]:
+    """The Arabic spellings a Latin word may stand for, the commonest letters first (at most
+    MAX_SPELLINGS); an empty list for a word with letters the tables do not have."""
+    segments = _segments(word)
+    if segments is None:
+        return []
+    total = 1
+    limited = []
+    for options in segments:
+        # Past the budget, later segments keep their commonest reading only.
+        if total * len(options) > MAX_SPELLINGS:
+            options = options[:1]
+        total *= len(options)
+        limited.append(options)
+    ranked = sorted(itertools.product(*[list(enumerate(options)) for options in limited]),
+                    key=lambda combo: sum(index for index, _ in combo))
+    seen: dict[str, None] = {}
+    for combo in ranked:
+        spelled = _squeeze("".join(letter for _, letter in combo))
+        if spelled:
+            seen.setdefault(spelled, None)
+    return list(seen)
+
+
+def _segments(word: str) -> list[tuple[str, ...]] | None:
+    """The word cut into letter runs, each with its possible Arabic spellings."""
+    segments: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(word):
+        pair = word[i:i + 2]
+        if pair in _DIGRAPHS:
+            segments.append(_DIGRAPHS[pair])
+            i += 2
+            continue
+        letter = word[i]
+        if letter == "'":
+            i += 1
+            continue
+        if letter in _CONSONANTS:
+            # A doubled consonant is one letter with a shadda: "ll", "mm".
+            if i + 1 < len(word) and word[i + 1] == letter and not letter.isdigit():
+                i += 1
+            segments.append(_CONSONANTS[letter])
+        elif letter in _MEDIAL:
+            if i == 0:
+                segments.append(_INITIAL[letter])
+            elif i == len(word) - 1:
+                segments.append(_FINAL[letter])
+            elif word[i + 1:i + 2] == "n" and i + 2 == len(word) and letter == "a":
+                segments.append(("ان", "ا"))  # "za3lan"; "gedan", "tab3an": -an is also tanween, an alif
+                i += 2
+                continue
+            else:
+                segments.append(_MEDIAL[letter])
+        else:
+            return None
+        i += 1
+    return segments
+
+
+def _squeeze(spelled: str) -> str:
+    """No letter twice in a row (a doubled vowel and its consonant reading), no hamza at the start."""
+    squeezed = re.sub(r"(.)\1+", r"\1", spelled)
+    return "ا" + squeezed[1:] if squeezed.startswith("ء") else squeezed
