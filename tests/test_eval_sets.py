@@ -23,6 +23,7 @@ DATA = ROOT / "scripts" / "data"
 SHARED_EVAL = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared")) / "eval"
 DIALECTS = {"gulf": 30, "levantine": 30, "egyptian": 30, "english": 10, "maghrebi": 0}
 HELDOUT_DIALECTS = {"gulf": 25, "levantine": 25, "egyptian": 25, "maghrebi": 20, "english": 25}
+ARABIZI_DIALECTS = {"egyptian": 18, "levantine": 18, "gulf": 14, "maghrebi": 10}
 # The in-domain sets, checked alike: the one search settings are tuned on (first half), and two held-out ones written
 # later by people who had not seen the others, for questions the settings were never tuned on (the first half of
 # helpcenter_heldout.jsonl is now used for development, so helpcenter_heldout2.jsonl is the one nobody tunes on).
@@ -31,6 +32,7 @@ IN_DOMAIN_SETS = {
     "hc": ("helpcenter_questions.jsonl", DIALECTS, 100),
     "hh": ("helpcenter_heldout.jsonl", HELDOUT_DIALECTS, 120),
     "h2": ("helpcenter_heldout2.jsonl", HELDOUT_DIALECTS, 120),
+    "az": ("helpcenter_arabizi.jsonl", ARABIZI_DIALECTS, 60),
 }
 HELD_OUT_FILES = ("helpcenter_heldout.jsonl", "helpcenter_heldout2.jsonl")
 SOURCES = {"arcd", "nsurl_q2q", "written"}
@@ -247,3 +249,38 @@ def test_everyday_has_no_duplicates(everyday, questions, off_topic):
 def test_everyday_is_not_about_customer_service(everyday):
     for row in everyday:
         assert not IN_DOMAIN_WORDS.search(row["question"]), f"{row['id']} is about the help center's own topic"
+
+
+# -- the Arabizi sets: dialect typed in Latin letters and digits ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arabizi_offtopic():
+    return read_jsonl(DATA / "arabizi_offtopic.jsonl")
+
+
+def test_arabizi_questions_are_typed_in_latin_letters(arabizi_offtopic):
+    """Both Arabizi sets are dialect in Latin letters, most with the digits Arabizi uses for ع ح ق خ ط."""
+    rows = read_jsonl(DATA / "helpcenter_arabizi.jsonl") + arabizi_offtopic
+    for row in rows:
+        assert not ARABIC_LETTER.search(row["question"]), f"{row['id']}: Arabic letters in an Arabizi question"
+        assert LATIN_LETTER.search(row["question"]), row["id"]
+    with_digits = sum(1 for row in rows if re.search(r"[A-Za-z][2356789]|[2356789][A-Za-z]", row["question"]))
+    assert with_digits >= 0.8 * len(rows)
+
+
+def test_arabizi_offtopic_shape_and_mix(arabizi_offtopic, questions, everyday):
+    for number, row in enumerate(arabizi_offtopic, 1):
+        assert set(row) == {"id", "question", "dialect", "topic", "kind"}, f"line {number}: keys {sorted(row)}"
+        assert row["id"] == f"azo-{number:03d}", f"line {number}: id {row['id']}"
+        assert row["dialect"] in ARABIZI_DIALECTS, f"{row['id']}: dialect {row['dialect']!r}"
+        assert row["topic"] in EVERYDAY_TOPICS, f"{row['id']}: topic {row['topic']!r}"
+        assert not IN_DOMAIN_WORDS.search(row["question"]), f"{row['id']} is about the help center's own topic"
+    assert Counter(row["dialect"] for row in arabizi_offtopic) == {"egyptian": 12, "levantine": 12, "gulf": 10,
+                                                                  "maghrebi": 6}
+    balanced(arabizi_offtopic, "dialect")
+    seen = {normalized(row["question"]): row["id"] for row in questions + everyday}
+    seen |= {normalized(row["question"]): row["id"] for row in read_jsonl(DATA / "helpcenter_arabizi.jsonl")}
+    for row in arabizi_offtopic:
+        assert normalized(row["question"]) not in seen, f"{row['id']} repeats {seen[normalized(row['question'])]}"
+        seen[normalized(row["question"])] = row["id"]

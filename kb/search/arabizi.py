@@ -69,6 +69,10 @@ _WORDS = {
     "kifash": "كيفاش", "kifach": "كيفاش", "ash": "اش", "ach": "اش", "chnou": "شنو", "shno": "شنو", "shnu": "شنو",
     "fen": "فين", "fein": "فين", "wen": "وين", "wein": "وين", "feen": "فين", "emta": "امتى", "imta": "امتى",
     "lazem": "لازم", "lazm": "لازم", "lazim": "لازم", "kaman": "كمان", "bas": "بس", "bs": "بس",
+    "kol": "كل", "kul": "كل", "kolo": "كله", "kollo": "كله", "kolaha": "كلها", "bala": "بلا",
+    "keda": "كده", "kda": "كده", "kdaa": "كده", "hek": "هيك", "heik": "هيك", "hon": "هون", "hena": "هنا",
+    "hala2": "هلق", "halla2": "هلق", "delwa2ty": "دلوقتي", "delwa2ti": "دلوقتي", "bardo": "بردو",
+    "3am": "",  # Levantine "عم", the progressive before a verb ("3am yesrakh"): no search weight
 }
 
 # Function words of the table that no English sentence uses: more evidence that a question with
@@ -86,7 +90,7 @@ _DIGRAPHS = {
     "aa": ("ا",), "ee": ("ي",), "ii": ("ي",), "oo": ("و",), "ou": ("و",), "uu": ("و",),
 }
 _CONSONANTS = {
-    "2": ("ء", "ق", "ا", "ئ"), "3": ("ع",), "5": ("خ",), "6": ("ط",), "7": ("ح",), "8": ("ق", "غ"),
+    "2": ("ق", "ا", "ء", "ئ"), "3": ("ع",), "5": ("خ",), "6": ("ط",), "7": ("ح",), "8": ("ق", "غ"),
     "9": ("ق", "ص"),
     "b": ("ب",), "p": ("ب",), "t": ("ت", "ط"), "g": ("ج", "ق"), "j": ("ج",), "h": ("ه", "ح"),
     "d": ("د", "ض"), "r": ("ر",), "z": ("ز", "ظ"), "s": ("س", "ص"), "f": ("ف",), "v": ("ف",),
@@ -96,7 +100,9 @@ _CONSONANTS = {
 # Vowels: left out inside a word (a short vowel), or written (a long one).
 _MEDIAL = {"a": ("", "ا"), "e": ("", "ي"), "i": ("ي", ""), "o": ("", "و"), "u": ("", "و")}
 _INITIAL = {"a": ("ا",), "e": ("ا",), "i": ("ا",), "o": ("ا", "او"), "u": ("ا", "او")}
-_FINAL = {"a": ("ه", "ا", ""), "e": ("ي", "ه", ""), "i": ("ي",), "o": ("و",), "u": ("و",)}
+_FINAL = {"a": ("ه", "ا", ""), "e": ("ه", "ي", ""), "i": ("ي",), "o": ("و",), "u": ("و",)}
+# The suffixes -na ("us", "our") and -ha ("her") end in an alif, not in the ة of a noun.
+_SUFFIX_ALIF = ("na", "ha")
 # A shorter Latin word in an Arabizi question is Arabic ("ard", "rad", "2al"), whatever English has.
 MIN_LATIN_WORD = 4
 # Combinations tried per word, at most: the plainest come first.
@@ -143,6 +149,8 @@ def arabic_reading(text: str, arabic: Callable[[str], bool], latin: Callable[[st
             glue += "" if glue.endswith("ال") else _PREFIXES[lowered]
             continue
         word = read_word(lowered, arabic, latin, weak)
+        if not word:
+            continue
         if not any("\u0600" <= ch <= "\u06ff" for ch in word):
             # Kept in Latin letters (an English word, a brand): the article stays off it.
             out.append(("و " if glue.startswith("و") else "") + word)
@@ -225,7 +233,7 @@ def _segments(word: str) -> list[tuple[str, ...]] | None:
             if i == 0:
                 segments.append(_INITIAL[letter])
             elif i == len(word) - 1:
-                segments.append(_FINAL[letter])
+                segments.append(("ا", "ه") if letter == "a" and word.endswith(_SUFFIX_ALIF) else _FINAL[letter])
             elif word[i + 1:i + 2] == "n" and i + 2 == len(word) and letter == "a":
                 segments.append(("ان", "ا"))  # "za3lan"; "gedan", "tab3an": -an is also tanween, an alif
                 i += 2
@@ -239,6 +247,7 @@ def _segments(word: str) -> list[tuple[str, ...]] | None:
 
 
 def _squeeze(spelled: str) -> str:
-    """No letter twice in a row (a doubled vowel and its consonant reading), no hamza at the start."""
-    squeezed = re.sub(r"(.)\1+", r"\1", spelled)
+    """No long vowel letter twice in a row ("iy", "uw": one vowel), no hamza at the start.  Two
+    consonants stay: "7asses" is حاسس."""
+    squeezed = re.sub(r"([اوي])\1+", r"\1", spelled)
     return "ا" + squeezed[1:] if squeezed.startswith("ء") else squeezed
