@@ -67,6 +67,13 @@ def test_each_word_takes_its_first_known_spelling_and_english_stays_latin():
     assert reading == "العامل زعلان وعايز manager عشان order اتاخر"
 
 
+def test_acronyms_english_names_and_punctuation_stay_as_typed():
+    arabic = {"عايز", "فلوس", "فلوسي", "مش", "شغال"}.__contains__
+    reading = arabizi.arabic_reading("Ezay el CRM msh shaghal? Ana 3ayez felousi, ya Zendesk.", arabic,
+                                     {"zendesk"}.__contains__)
+    assert reading == "ازاي CRM مش شغال? انا عايز فلوسي, يا Zendesk."
+
+
 def test_a_word_with_a_digit_is_always_read_in_arabic_and_short_words_are_arabic():
     nothing = lambda word: False  # noqa: E731
     everything_latin = lambda word: True  # noqa: E731

@@ -142,18 +142,23 @@ def arabic_reading(text: str, arabic: Callable[[str], bool], latin: Callable[[st
                 out.append(" ")
             continue
         if not _LATIN_WORD.fullmatch(token) or lowered.isdigit():
-            out.append(glue + token)
+            if out and out[-1] == " " and not token[0].isalnum():
+                out.pop()  # punctuation keeps its place right after the word: "wesh asawi?"
+            out.extend((glue + token, " "))
             glue = ""
             continue
         if lowered in _PREFIXES:
             glue += "" if glue.endswith("ال") else _PREFIXES[lowered]
             continue
-        word = read_word(lowered, arabic, latin, weak)
+        # An acronym ("CRM", "FAQ") is no Arabizi word.  Capitalized names are read like any word:
+        # the articles write "Google" and "Instagram" in Arabic letters, and the spelling check finds them.
+        acronym = token.isupper() and len(token) > 1 and not any(ch.isdigit() for ch in token)
+        word = lowered if acronym else read_word(lowered, arabic, latin, weak)
         if not word:
             continue
         if not any("\u0600" <= ch <= "\u06ff" for ch in word):
-            # Kept in Latin letters (an English word, a brand): the article stays off it.
-            out.append(("و " if glue.startswith("و") else "") + word)
+            # Kept in Latin letters (an English word, a brand), as typed: the article stays off it.
+            out.append(("و " if glue.startswith("و") else "") + token)
         else:
             out.append(glue + (word[2:] if glue.endswith("ال") and word.startswith("ال") else word))
         glue = ""
