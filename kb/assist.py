@@ -34,6 +34,7 @@ class Suggestions:
     focused: FocusedQuery
     hits: list[Hit]
     reason: str | None = None  # "no_answer": nothing published answers the message
+    read_as: str | None = None  # an Arabizi message as searched, in Arabic letters (kb.search.arabizi)
 
 
 def customer_texts(conversation: Sequence[str | dict]) -> list[str]:
@@ -60,7 +61,7 @@ def suggest(knowledge: KnowledgeBase, message: str, conversation: Sequence[str |
         return Suggestions(query_id or new_query_id(), focused, [], "no_answer")
     page = knowledge.search_page(focused.text, limit=limit, lang=lang, category=category,
                                  include_internal=include_internal)
-    return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason)
+    return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason, page.read_as)
 
 
 def record_query(db: Connection, suggestions: Suggestions, api_key_id: int | None, message_chars: int,

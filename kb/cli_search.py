@@ -86,9 +86,11 @@ def search(ctx: click.Context, query: str, mode, limit, category, lang, include_
                                  include_drafts=include_drafts, include_internal=include_internal)
     if as_json:
         click.echo(json.dumps({"query": query, "mode": page.mode, "total": page.total, "related": page.related,
-                               "did_you_mean": page.did_you_mean,
+                               "did_you_mean": page.did_you_mean, "read_as": page.read_as,
                                "results": [h.to_dict() for h in page.hits]}, ensure_ascii=False, indent=2))
         return
+    if page.read_as:
+        click.echo(gettext("Searched in Arabic letters: %(reading)s", reading=page.read_as))
     if page.did_you_mean:
         click.echo(gettext("Did you mean: %(suggestion)s?", suggestion=page.did_you_mean))
     if not page.hits:

@@ -8,6 +8,7 @@ import pytest
 
 from kb.search import arabizi
 from kb.search.dialect_files import load_builtin
+from kb.store.apikeys import create_key
 from kb.text import is_stopword
 from conftest import ROOT
 from test_dialect import slugs
@@ -130,3 +131,26 @@ def test_the_api_and_the_site_show_how_an_arabizi_question_was_read(client):
     assert client.get("/api/v1/search", query_string={"q": "angry customer"}).get_json()["read_as"] is None
     page = client.get("/search", query_string={"q": "el 3amil za3lan gedan"}).get_data(as_text=True)
     assert 'class="read-as"' in page and "العميل زعلان جدا" in page
+
+
+def test_the_agent_suggest_api_reads_an_arabizi_message(app, client):
+    """The agent's customer typed in Arabizi, with a signature: the message is focused, then read."""
+    secret = create_key(app.extensions["kb_db"].connection(), "tests")[1]
+    message = "el 3amil za3lan gedan w beyza3a2\nAhmed Mahmoud\nCairo, Egypt\n+20 100 123 4567"
+    response = client.post("/api/v1/suggest", json={"message": message}, headers={"Authorization": f"Bearer {secret}"})
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["read_as"].startswith("العميل زعلان جدا")
+    assert "Cairo" not in body["focused_query"]
+
+
+def test_kb_search_prints_the_reading(session_settings):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    config = {"KB_ARTICLES_DIR": str(session_settings.articles_dir), "KB_INDEX_DIR": str(session_settings.index_dir),
+              "KB_DATA_DIR": str(session_settings.data_dir)}
+    result = CliRunner().invoke(cli, ["search", "el 3amil za3lan gedan", "--json"], env=config)
+    assert result.exit_code == 0, result.output
+    assert '"read_as": "العميل زعلان جدا"' in result.output

@@ -151,11 +151,16 @@ def _schemas(settings: Settings) -> dict:
         },
         "SuggestResponse": {
             "type": "object",
-            "required": ["query_id", "took_ms", "focused_query", "reason", "suggestions"],
+            "required": ["query_id", "took_ms", "focused_query", "read_as", "reason", "suggestions"],
             "properties": {
                 "query_id": {"type": "string", "description": "Send it back with /feedback."},
                 "took_ms": {"type": "number"},
                 "focused_query": {"type": "string", "description": "What was searched for, after focusing."},
+                "read_as": _nullable({
+                    "type": "string",
+                    "description": "An Arabizi message (Arabic typed in Latin letters and digits) as it was "
+                                   "searched, in Arabic letters; null for any other message.",
+                }),
                 "reason": _ref("NoResultsReason"),
                 "suggestions": {"type": "array", "items": _ref("Hit")},
             },
