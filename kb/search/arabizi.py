@@ -31,10 +31,12 @@ import itertools
 import re
 from typing import Callable
 
-# A Latin word of three letters or more, a vowel among them, with an Arabizi digit between
-# letters or before two: "3ayez", "ma3lesh", "2olt", "wade7"; not "mp3", "win10", "5G", "b2b",
-# "3rd", "5ghz", "2fa".
-_ARABIZI_WORD = re.compile(r"^(?=.*[aeiouy])(?=(?:[^a-z]*[a-z]){3})(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*|[a-z]{2,}[2356789])$")
+# A Latin word with an Arabizi digit between letters or before two, and a vowel: "3ayez",
+# "ma3lesh", "2olt", "wade7"; not "mp3", "win10", "5G", "b2b", "3rd", "5ghz".  Three letters at
+# least, or two after a digit English never starts a word with (ع ح خ ط ق: "7ar", "3am", "5od"):
+# "2fa" stays English, and so do times ("5am").
+_ARABIZI_WORD = re.compile(r"^(?!\d{1,2}[ap]m$)(?=.*[aeiouy])(?:(?=(?:[^a-z]*[a-z]){3})|(?=[35679]'?[a-z]{2}$))"
+                           r"(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*|[a-z]{2,}[2356789])$")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 _TOKEN = re.compile(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']+|\s+")
 
@@ -42,7 +44,8 @@ _TOKEN = re.compile(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']+|\s+")
 # words is English with a model number in it, not Arabizi.
 _ENGLISH_FRAME = frozenset(
     "the a an is are was were do does did how what why when where which who can could should would "
-    "i you my your our we it this that to of in on for with and or not my me have has please".split()
+    "i you my your our we it this that to of in on at by from for with about after before and or not me have "
+    "has had please there their they he she his her them".split()
 )
 
 # Arabizi function words whose spelling is fixed by use, not by letters: the article and
