@@ -10,19 +10,22 @@ Reading a word back into Arabic is a guess: Arabizi writes short vowels that Ara
 out ("3ameel", "3amil" -> عميل), one Latin letter stands for two Arabic ones (s: س or ص,
 t: ت or ط, h: ه or ح, g: ج in Egypt and ق in the Gulf), and "el" is the article glued to
 the next word.  So each word's possible spellings are listed, plainest first
-(:func:`spellings`), and the first one a word list knows is taken (``known``: the search
-passes the dialect lexicon's forms, the index's own words, stop words and the model
-tokenizer's one-piece words, ``kb.search.ranking``).  A word no spelling of which is known
-stays as typed when it has no digit (an English word, a brand: "refund", "CRM") and is
-read plainest-first when it has one (a digit is Arabizi's mark).
+(:func:`spellings`), and the first one the search knows as an Arabic word is taken: a word
+of the dialect lexicon or of the articles (``kb.search.ranking.arabizi_reading`` passes the
+word lists).  Failing that, a word without a digit that the articles or the model tokenizer
+know as a Latin word stays as typed ("refund", "call", and acronyms: "CRM"); then the first
+spelling the tokenizer holds whole or a stop word; then the plainest one.
 
 Only a question that *is* Arabizi is read (:func:`is_arabizi`): one word at least with an
 Arabizi digit among vowelled letters ("3ayez", "ma3lesh", "2olt"; not "mp3", "win10", "5G",
-"3rd") and more such words than English function words, so an English question that names
-a model number is left alone.  None of the 6,500 questions of ../shared/eval and
-scripts/data (dialect posts included) is taken for Arabizi.  The letter tables follow the common chat conventions (Yaghan,
-"'Arabizi': A Contemporary Style of Arabic Slang", Design Issues 24(2), 2008; Darwish,
-"Arabizi Detection and Conversion to Arabic", ANLP workshop 2014).
+"3rd", "5am") and more such words than English function words, so an English question that
+names a model number is left alone.  None of the 6,788 questions of ../shared/eval and of
+the other scripts/data sets (dialect posts and English questions included) is taken for
+Arabizi.  The letter tables follow the common chat conventions (Yaghan, "'Arabizi': A
+Contemporary Style of Arabic Slang", Design Issues 24(2), 2008; Darwish, "Arabizi Detection
+and Conversion to Arabic", ANLP workshop 2014).  Measured on scripts/data/helpcenter_arabizi.jsonl
+(60 questions written blind to this code): top-1 0.083 -> 0.417, top-3 0.267 -> 0.667, every
+question answered (was 0.833); 0.7 ms a question (p50).
 """
 
 from __future__ import annotations
