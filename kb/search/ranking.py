@@ -180,7 +180,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                   cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
     `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
-    read_as = arabizi_reading(query, searcher, caches, dialect or load_dialect_lexicon(), embedder)
+    read_as = arabizi_reading(query, searcher, caches, dialect, embedder)
     query = read_as or query
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
     candidates = max(need, settings.fusion_candidates)
@@ -256,7 +256,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     return Ranked(analyzed, grouped[:answers + tiers.RELATED_LIMIT], highlight, bool(ranked), answers, read_as)
 
 
-def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: DialectLexicon,
+def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: DialectLexicon | None,
                     embedder: Embedder | None) -> str | None:
     """An Arabizi question in Arabic letters (``kb.search.arabizi``), None for any other.
 
@@ -273,7 +273,7 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
     def common(word: str) -> bool:
         return pieces is not None and pieces(word) <= 1
 
-    lexicon = dialect.words
+    lexicon = (dialect or load_dialect_lexicon()).words
     return arabizi.arabic_reading(
         query,
         arabic=lambda word: not is_stopword(word) and (word in lexicon or in_articles(word)),
