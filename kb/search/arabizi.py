@@ -91,7 +91,10 @@ _CUES = frozenset(
 
 # Spellings of Latin letter runs, the commonest reading first.  Digraphs before letters.
 _DIGRAPHS = {
-    "sh": ("ش",), "ch": ("ش",), "ph": ("ف",), "kh": ("خ",), "gh": ("غ",), "th": ("ث", "ت"), "dh": ("ذ", "ض", "د"),
+    # ch is ش in the Maghreb and Lebanon, the Gulf's چ (ك) elsewhere ("bacher" باكر); th is also
+    # the Gulf's ظ ("mowathafeen").
+    "sh": ("ش",), "ch": ("ش", "ك"), "ph": ("ف",), "kh": ("خ",), "gh": ("غ",), "th": ("ث", "ت", "ظ"),
+    "dh": ("ذ", "ض", "د"),
     "3'": ("غ",), "7'": ("خ",), "6'": ("ظ",), "9'": ("ض",),
     "aa": ("ا",), "ee": ("ي",), "ii": ("ي",), "oo": ("و",), "ou": ("و",), "uu": ("و",),
 }
