@@ -132,7 +132,18 @@ def app(session_kb, tmp_path, app_database_url):
     settings = make_settings(tmp_path, database_url=app_database_url).with_overrides(
         articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir
     )
-    return create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
+    app = create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
+    yield app
+    stop_app_loops(app)
+
+
+def stop_app_loops(app) -> None:
+    """Stop the background loop an app starts on demand (the contact courier, woken by a stored
+    message), so that it never runs a round against a database a later teardown has removed
+    (seen once: a PostgreSQL test's courier retried after its cluster had stopped)."""
+    contact = app.extensions.get("kb_contact")
+    if contact is not None:
+        contact.courier.stop()
 
 
 @pytest.fixture

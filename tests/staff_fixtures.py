@@ -12,6 +12,7 @@ import re
 import pytest
 
 from conftest import make_settings
+from conftest import stop_app_loops
 from kb.store import users
 from kb.store.db import Database
 from kb.publishing import Publisher
@@ -36,7 +37,8 @@ def staff_app(fresh_kb, fresh_dir, cheap_hashing, app_database_url):
     connection = app.extensions["kb_db"].connection()
     users.create_user(connection, *EDITOR, role="editor")
     users.create_user(connection, *ADMIN, role="admin")
-    return app
+    yield app
+    stop_app_loops(app)
 
 
 @pytest.fixture
