@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from kb.search import arabizi
 from kb.search.dialect_files import load_builtin
@@ -157,3 +160,14 @@ def test_kb_search_prints_the_reading(session_settings):
     result = CliRunner().invoke(cli, ["search", "el 3amil za3lan gedan", "--json"], env=config)
     assert result.exit_code == 0, result.output
     assert '"read_as": "العميل زعلان جدا"' in result.output
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ0123456789' ,.?!-\nعميل", max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_any_text_is_read_or_left_alone_without_error(text):
+    """Whatever is typed: None (not Arabizi) or a reading, single-spaced, never an error."""
+    reading = arabizi.arabic_reading(text, lambda word: False, lambda word: False)
+    assert reading is None or isinstance(reading, str)
+    if reading is not None:
+        assert arabizi.is_arabizi(text)
+        assert "  " not in reading and reading == reading.strip()
