@@ -43,6 +43,7 @@ def test_arabizi_questions_are_recognised(question):
     "5ghz wifi keeps dropping",
     "can we meet at 5am",
     "9am meeting",
+    "refund 2day?",
     "refund",
     "عايز ارجع الفلوس",
     "",

@@ -37,8 +37,8 @@ from typing import Callable
 # A Latin word with an Arabizi digit between letters or before two, and a vowel: "3ayez",
 # "ma3lesh", "2olt", "wade7"; not "mp3", "win10", "5G", "b2b", "3rd", "5ghz".  Three letters at
 # least, or two after a digit English never starts a word with (ع ح خ ط ق: "7ar", "3am", "5od"):
-# "2fa" stays English, and so do times ("5am").
-_ARABIZI_WORD = re.compile(r"^(?!\d{1,2}[ap]m$)(?=.*[aeiouy])(?:(?=(?:[^a-z]*[a-z]){3})|(?=[35679]'?[a-z]{2}$))"
+# "2fa" stays English, and so do times ("5am") and English chat's "2day", "2morrow".
+_ARABIZI_WORD = re.compile(r"^(?!\d{1,2}[ap]m$)(?!2(?:day|moro|morrow|nite|night)$)(?=.*[aeiouy])(?:(?=(?:[^a-z]*[a-z]){3})|(?=[35679]'?[a-z]{2}$))"
                            r"(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*|[a-z]{2,}[2356789])$")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 _TOKEN = re.compile(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']+|\s+")
