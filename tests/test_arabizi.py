@@ -28,6 +28,7 @@ ANGRY = "handling-angry-customers"
     "2olt lak mesh 3ayez",
     "el 3amil za3lan",
     "el gaw bokra 7ar wala bard?",  # a two-letter word after a digit English never starts with
+    "ana mdaya2 mn el shoghl",  # a digit last, beside "el"
 ])
 def test_arabizi_questions_are_recognised(question):
     assert arabizi.is_arabizi(question)
@@ -44,6 +45,7 @@ def test_arabizi_questions_are_recognised(question):
     "can we meet at 5am",
     "9am meeting",
     "refund 2day?",
+    "iphone7 screen broken",  # a digit last counts only beside an Arabizi function word
     "refund",
     "عايز ارجع الفلوس",
     "",

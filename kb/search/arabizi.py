@@ -34,12 +34,18 @@ import itertools
 import re
 from typing import Callable
 
+from kb.text import is_arabic
+
 # A Latin word with an Arabizi digit between letters or before two, and a vowel: "3ayez",
-# "ma3lesh", "2olt", "wade7"; not "mp3", "win10", "5G", "b2b", "3rd", "5ghz".  Three letters at
-# least, or two after a digit English never starts a word with (ع ح خ ط ق: "7ar", "3am", "5od"):
-# "2fa" stays English, and so do times ("5am") and English chat's "2day", "2morrow".
-_ARABIZI_WORD = re.compile(r"^(?!\d{1,2}[ap]m$)(?!2(?:day|moro|morrow|nite|night)$)(?=.*[aeiouy])(?:(?=(?:[^a-z]*[a-z]){3})|(?=[35679]'?[a-z]{2}$))"
-                           r"(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*|[a-z]{2,}[2356789])$")
+# "ma3lesh", "2olt"; not "mp3", "win10", "5G", "b2b", "3rd", "5ghz".  Three letters at least, or
+# two after a digit English never starts a word with (ع ح خ ط ق: "7ar", "3am", "5od"): "2fa"
+# stays English, and so do times ("5am") and English chat's "2day", "2morrow".
+_ARABIZI_WORD = re.compile(r"^(?!\d{1,2}[ap]m$)(?!2(?:day|moro|morrow|nite|night)$)(?=.*[aeiouy])"
+                           r"(?:(?=(?:[^a-z]*[a-z]){3})|(?=[35679]'?[a-z]{2}$))"
+                           r"(?:[a-z]*[a-z][2356789]'?[a-z]+[a-z0-9']*|[2356789]'?[a-z]{2,}[a-z0-9']*)$")
+# A digit at the end ("wade7", "mdaya2") is Arabizi too, but so is a model number ("iphone7",
+# "win7"): such a word counts only in a question that has an Arabizi function word.
+_DIGIT_LAST = re.compile(r"^(?=.*[aeiouy])[a-z]{2,}[2379]$")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 _TOKEN = re.compile(r"[A-Za-z0-9']+|[^\sA-Za-z0-9']+|\s+")
 
@@ -118,15 +124,24 @@ MIN_LATIN_WORD = 4
 MAX_SPELLINGS = 512
 
 
+def is_arabizi_word(word: str) -> bool:
+    """A word only Arabizi spells so (lower case): an Arabizi digit between letters or before
+    them ("3ayez", "a3mel", "2olt"); ``kb.search.languages`` counts these as Arabic too."""
+    return bool(_ARABIZI_WORD.match(word))
+
+
 def is_arabizi(text: str) -> bool:
     """Whether `text` is Arabic typed in Latin letters: a word with an Arabizi digit in it
     ("3ayez", "a3mel", "ma3lesh", or a short one like "3la", "m3"), and more Arabizi words
-    (those, and function words no English sentence has: "ezay", "kifach", "shu", "mesh")
-    than English function words."""
+    (those, words ending in one when the question has an Arabizi function word: "wade7", and
+    function words no English sentence has: "ezay", "kifach", "shu", "mesh") than English
+    function words."""
     words = [word.lower() for word in _LATIN_WORD.findall(text)]
     marked = [word for word in words
-              if _ARABIZI_WORD.match(word) or (word in _WORDS and any(ch.isdigit() for ch in word))]
+              if is_arabizi_word(word) or (word in _WORDS and any(ch.isdigit() for ch in word))]
     cues = sum(1 for word in words if word in _CUES)
+    if cues or any(word in _PREFIXES for word in words if len(word) > 1):
+        marked += [word for word in words if _DIGIT_LAST.match(word)]
     english = sum(1 for word in words if word in _ENGLISH_FRAME)
     return bool(marked) and len(marked) + cues > english
 
@@ -165,7 +180,7 @@ def arabic_reading(text: str, arabic: Callable[[str], bool], latin: Callable[[st
         word = lowered if acronym else read_word(lowered, arabic, latin, weak)
         if not word:
             continue
-        if not any("\u0600" <= ch <= "\u06ff" for ch in word):
+        if not is_arabic(word):
             # Kept in Latin letters (an English word, a brand), as typed: the article stays off it.
             out.append(("و " if glue.startswith("و") else "") + token)
         else:

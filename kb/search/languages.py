@@ -33,6 +33,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from kb.search.arabizi import is_arabizi_word
 from kb.search.keyword import Filters
 from kb.search.passages import article_passages
 from kb.text import ARABIC_STOPWORDS
@@ -54,10 +55,6 @@ _ARABIC_LETTER = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\uf
 _WORD = re.compile(rf"[{_ARABIC_LETTER}]+|[^\W_]+", re.UNICODE)
 _ARABIC = re.compile(rf"[{_ARABIC_LETTER}]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
-# Arabizi: Arabic typed in Latin letters with digits for the sounds Latin lacks
-# ("3ayez", "7aga", "ma3lesh", "2olt"): a digit inside or at the edge of a letter run.
-# A digit before a letter, at least three letters: "mp3", "win7" and "5G" stay English.
-_ARABIZI = re.compile(r"^(?=(?:\d*[a-zA-Z]){3})[a-zA-Z]*(?:[2356789][a-zA-Z]+)+$")
 # A Latin word inside Arabic text is most often a product, brand or acronym ("iPhone",
 # "WhatsApp", "CRM", "Zendesk"): capitalized or mixed case, it says less about the language.
 _NAME_LIKE = re.compile(r"^(?:[A-Z][\w.+-]*|[a-z]+[A-Z][\w.+-]*)$")
@@ -91,7 +88,7 @@ def detect_language(text: str) -> str | None:
             continue  # Western or Arabic-Indic digits: no language
         if _ARABIC.search(word):
             arabic += FUNCTION_WORD_WEIGHT if normalize_arabic(word) in ARABIC_STOPWORDS else 1.0
-        elif _ARABIZI.match(word):
+        elif is_arabizi_word(word.lower()):  # Arabic in Latin letters: "3ayez", "7aga" (kb.search.arabizi)
             arabic += 1.0
         elif _LATIN.search(word):
             if word.lower() in ENGLISH_STOPWORDS:
