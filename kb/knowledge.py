@@ -49,6 +49,7 @@ from kb.search.indexing import manifest_article_path
 from kb.search.leaves import segment_leaves
 from kb.search.no_answer import AnswerCut
 from kb.search.no_answer import answer_cut
+from kb.search.ranking import arabizi_reading
 from kb.search.ranking import rank_articles
 from kb.search.segments import SegmentCaches
 from kb.search.store import IndexStore
@@ -256,6 +257,15 @@ class KnowledgeBase:
         """The dialect lexicon questions are read with: the built-in one plus the editors'
         ``_dialect.yml``, re-read when either changes (kb.search.dialect)."""
         return self._dialect.current()
+
+    def read_arabizi(self, text: str, detect: bool = True) -> str | None:
+        """`text` as a search reads it when it is Arabizi (``kb.search.arabizi``): its Latin words
+        in Arabic letters, checked against this help center's words; None when it is not
+        Arabizi (with `detect` False every Latin word is read, for word lists)."""
+        state = self._read_state()
+        embedder = self.embedder if state.vectors is not None else self._embedder
+        with self._searching(state) as searcher:
+            return arabizi_reading(text, searcher, self._segments, self.dialect(), embedder, detect)
 
     def search(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
                tags: list[str] | tuple[str, ...] | None = None, lang: str | None = None, include_drafts: bool = False,

@@ -93,6 +93,29 @@ def test_a_word_with_a_digit_is_always_read_in_arabic_and_short_words_are_arabic
     assert arabizi.read_word("ezay", nothing, nothing) == "ازاي"  # a fixed function word
 
 
+def test_a_bare_l_before_a_consonant_is_the_glued_article():
+    """No Arabic word starts with two consonants: "lmochkil" is المشكل, "lilmwathaf" للموظف."""
+    nothing = lambda word: False  # noqa: E731
+    assert arabizi.spellings("lmochkil")[0].startswith("ال")
+    assert arabizi.spellings("l7sab")[:2] == ["الحسب", "الحساب"]
+    assert arabizi.spellings("lilmwathaf")[0].startswith("للمو")
+    assert arabizi.read_word("lna", nothing, nothing) == "لنا"  # too short: a pronoun, not an article
+    assert arabizi.read_word("lla", nothing, nothing) != "الا"  # a vowel follows: no article
+    known = {"الحساب"}.__contains__
+    assert arabizi.read_word("l7sab", known, nothing) == "الحساب"
+
+
+def test_a_vowel_before_a_doubled_consonant_is_short():
+    nothing = lambda word: False  # noqa: E731
+    assert arabizi.read_word("sitti", nothing, nothing) == "ستي"
+    assert arabizi.read_word("jiddo", nothing, nothing) == "جدو"
+    assert arabizi.spellings("7asses") == arabizi.spellings("7ases")  # an a may stay long: حاسس
+
+
+def test_wala_is_or():
+    assert arabizi.arabic_reading("a3mel refund wala la2?", lambda w: False, lambda w: True) == "اعمل refund ولا لا?"
+
+
 def test_the_built_in_lexicon_reads_common_arabizi_dialect_words():
     lexicon = load_builtin()
     arabic = lambda word: not is_stopword(word) and word in lexicon.words  # noqa: E731
@@ -151,6 +174,15 @@ def test_the_agent_suggest_api_reads_an_arabizi_message(app, client):
     assert response.status_code == 200, body
     assert body["read_as"].startswith("العميل زعلان جدا")
     assert "Cairo" not in body["focused_query"]
+
+
+def test_the_knowledge_base_reads_a_word_list_with_its_own_words(launch_kb):
+    """``KnowledgeBase.read_arabizi`` reads as searches do (scripts/eval_arabizi_words.py uses it):
+    the articles' own spelling wins, and a text that is not Arabizi is read only when asked."""
+    assert launch_kb.read_arabizi("el 3omala za3lanin") == "العملاء زعلانين"  # not عملا: the articles' العملاء
+    assert launch_kb.read_arabizi("w kel el 3omala m3assabin").startswith("وكل العملاء")  # not وكيل
+    assert launch_kb.read_arabizi("customer service") is None
+    assert launch_kb.read_arabizi("shakwa", detect=False) in ("شكوه", "شكوى")
 
 
 def test_kb_search_prints_the_reading(session_settings):

@@ -7,6 +7,7 @@ number reported from them.  Validated against the real launch articles.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -284,3 +285,19 @@ def test_arabizi_offtopic_shape_and_mix(arabizi_offtopic, questions, everyday):
     for row in arabizi_offtopic:
         assert normalized(row["question"]) not in seen, f"{row['id']} repeats {seen[normalized(row['question'])]}"
         seen[normalized(row["question"])] = row["id"]
+
+
+def test_arabizi_word_list_shape_and_balance():
+    """scripts/data/arabizi_words.tsv (scripts/eval_arabizi_words.py): one Latin word a line with
+    its Arabic spellings, 100 words a dialect, the same mix in both halves."""
+    with (DATA / "arabizi_words.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert len(rows) == 400
+    for number, row in enumerate(rows, 2):
+        assert list(row) == ["arabizi", "arabic", "dialect", "note"], f"line {number}"
+        assert re.fullmatch(r"[a-z0-9']*[a-z][a-z0-9']*", row["arabizi"]), f"line {number}: {row['arabizi']!r}"
+        assert re.fullmatch(r"[\u0621-\u064A]+(\|[\u0621-\u064A]+)*", row["arabic"]), f"line {number}: {row['arabic']!r}"
+        assert row["note"], f"line {number}: no note"
+    assert len({row["arabizi"] for row in rows}) == len(rows)
+    for half in (rows[:200], rows[200:]):
+        assert Counter(row["dialect"] for row in half) == {"egy": 50, "glf": 50, "lev": 50, "mgr": 50}

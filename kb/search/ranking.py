@@ -257,15 +257,16 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
 
 
 def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: DialectLexicon | None,
-                    embedder: Embedder | None) -> str | None:
-    """An Arabizi question in Arabic letters (``kb.search.arabizi``), None for any other.
+                    embedder: Embedder | None, detect: bool = True) -> str | None:
+    """An Arabizi question in Arabic letters (``kb.search.arabizi``), None for any other
+    (`detect` False: every Latin word is read, whether or not the text looks like Arabizi).
 
     A spelling counts as an Arabic word when the dialect lexicon or the articles use it (not
     a stop word: "call" is no كل); a Latin word as English when the articles use it or the
     model's tokenizer holds it whole; any spelling the tokenizer holds whole, or a stop word,
     is a weaker Arabic guess.  In keyword mode without a model loaded, the lexicon and the
     articles decide alone."""
-    if not arabizi.is_arabizi(query):
+    if detect and not arabizi.is_arabizi(query):
         return None
     in_articles = caches.vocabulary.holds(searcher.reader(), "spell")
     pieces = word_pieces(embedder)
@@ -279,6 +280,7 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
         arabic=lambda word: not is_stopword(word) and (word in lexicon or in_articles(word)),
         latin=lambda word: in_articles(word) or common(word),
         weak=lambda word: is_stopword(word) or common(word),
+        detect=detect,
     )
 
 
