@@ -93,6 +93,15 @@ def test_stop_words_alone_find_nothing(session_kb):
     assert slugs(session_kb, "how do I the") == []
 
 
+def test_an_article_typed_apart_is_joined_to_its_word(session_kb):
+    """"ال عميل" (a space after the article) is العميل; a lone "ال" is no word at all: it
+    matched whatever the stemmer cut down to it (الآلية)."""
+    assert keyword.join_detached_articles(["ال", "عميل", "ال", "crm", "ال"]) == ["العميل", "crm"]
+    assert keyword.analyze_query("ال عميل", 500).words == ("العميل",)
+    assert slugs(session_kb, "ال") == []
+    assert slugs(session_kb, "ال شكاوي") == slugs(session_kb, "الشكاوي")
+
+
 def test_query_words_are_matched_through_their_stems(session_kb):
     """The article says 'الشكاوى'/'شكوى' forms; the customer writes 'شكاوي'."""
     assert slugs(session_kb, "شكاوي")[0] == COMPLAINTS

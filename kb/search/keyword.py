@@ -40,6 +40,7 @@ from kb.search.dialect import map_words
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.segments import ArticlePassages
 from kb.search.synonyms import SynonymTable
+from kb.text import is_arabic
 from kb.text import is_stopword
 from kb.text import stem
 from kb.text import tokenize
@@ -180,9 +181,24 @@ def analyze_query(text: str, max_chars: int, lexicon: DialectLexicon | None = No
     """Cap the length (parsing cost grows with it), then run the index-time pipeline, with
     dialect forms replaced by their MSA words (``kb.search.dialect``; the built-in lexicon
     when none is given): normalize -> split words -> dialect lexicon -> drop stop words -> stem."""
-    mapped = map_words(tokenize(text[:max_chars]), load_dialect_lexicon() if lexicon is None else lexicon)
+    words = join_detached_articles(tokenize(text[:max_chars]))
+    mapped = map_words(words, load_dialect_lexicon() if lexicon is None else lexicon)
     return AnalyzedQuery(mapped.words, mapped.stems, mapped.from_lexicon,
                          tuple((term, others) for term, others in mapped.alternatives.items()), mapped.mapped)
+
+
+def join_detached_articles(words: list[str]) -> list[str]:
+    """The article typed apart from its word ("ال عميل", a phone keyboard's space) joined back:
+    Arabic has no word "ال", and alone it matched whatever the light stemmer cut down to it
+    (الآلية); a trailing one is dropped."""
+    joined: list[str] = []
+    for i, word in enumerate(words):
+        if word == "ال":
+            continue
+        if i and words[i - 1] == "ال" and is_arabic(word) and not word.startswith("ال"):
+            word = "ال" + word
+        joined.append(word)
+    return joined
 
 
 @dataclass(frozen=True)
