@@ -143,6 +143,18 @@ def test_the_keyword_side_finds_launch_articles_from_arabizi(launch_keyword_kb, 
     assert expected in slugs(launch_keyword_kb, question)[:3]
 
 
+def test_an_editors_latin_form_is_read_by_the_lexicon(tmp_path):
+    """Editors may list an Arabizi spelling in articles/_dialect.yml ("m5no2" for مخنوق, fed up):
+    the reading keeps the word as typed and the lexicon reads it, rather than spelling it in
+    Arabic letters the lexicon does not list."""
+    shutil.copytree(ROOT / "articles", tmp_path / "articles")
+    (tmp_path / "articles" / "_dialect.yml").write_text("- msa: غاضب\n  egy: [m5no2]\n", encoding="utf-8")
+    knowledge = keyword_only_kb(tmp_path, {})
+    page = knowledge.search_page("el 3amil m5no2 awy", mode="keyword")
+    assert page.read_as == "العميل m5no2 اوي"
+    assert page.hits and page.hits[0].slug == ANGRY
+
+
 @pytest.mark.parametrize(("question", "expected"), [
     ("el 3ameel za3lan gedan 3ashan el order et2akhar", ANGRY),
     ("ana mdaya2 mn daght el shoghl fel call center", "time-and-stress-management"),

@@ -206,7 +206,8 @@ def read_word(word: str, arabic: Callable[[str], bool], latin: Callable[[str], b
               weak: Callable[[str], bool] = lambda word: False, glued: str = "") -> str:
     """One lower-case Latin word in Arabic script, or as typed when it is English.
 
-    In order: Arabizi function words (a fixed table); the first spelling (:func:`spellings`)
+    In order: Arabizi function words (a fixed table); the word as typed when `arabic` knows it
+    (editors may list Latin forms in the dialect lexicon: "3ayez"); the first spelling (:func:`spellings`)
     `arabic` knows with the article or preposition `glued` to it in front ("el 3omala": the
     articles write العملاء, and عملا is another word), then the first it knows alone; for a word without a digit, the word itself if `latin` knows it
     ("call" is not كل, "order" is read اوردر only because the lexicon has that loanword);
@@ -214,6 +215,8 @@ def read_word(word: str, arabic: Callable[[str], bool], latin: Callable[[str], b
     lack stays as typed."""
     if word in _WORDS:
         return _WORDS[word]
+    if arabic(word):  # listed in Latin letters (an editor's dialect form): the lexicon reads it
+        return word
     candidates = spellings(word)
     if glued.endswith(("ال", "لل")):
         # "el 3omala": the articles write العملاء with its article, and عملا is another word.

@@ -30,6 +30,7 @@ from kb.search.embed import word_pieces
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
+from kb.text import is_arabic
 from kb.text import is_stopword
 
 if TYPE_CHECKING:
@@ -277,7 +278,8 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
     lexicon = (dialect or load_dialect_lexicon()).words
     return arabizi.arabic_reading(
         query,
-        arabic=lambda word: not is_stopword(word) and (word in lexicon or in_articles(word)),
+        # A Latin word only through the lexicon: an editor's form in Latin letters ("3ayez").
+        arabic=lambda word: not is_stopword(word) and (word in lexicon or (is_arabic(word) and in_articles(word))),
         latin=lambda word: in_articles(word) or common(word),
         weak=lambda word: is_stopword(word) or common(word),
         detect=detect,
