@@ -207,9 +207,10 @@ def read_word(word: str, arabic: Callable[[str], bool], latin: Callable[[str], b
     """One lower-case Latin word in Arabic script, or as typed when it is English.
 
     In order: Arabizi function words (a fixed table); the word as typed when `arabic` knows it
-    (editors may list Latin forms in the dialect lexicon: "3ayez"); the first spelling (:func:`spellings`)
-    `arabic` knows with the article or preposition `glued` to it in front ("el 3omala": the
-    articles write العملاء, and عملا is another word), then the first it knows alone; for a word without a digit, the word itself if `latin` knows it
+    (editors may list Latin forms in the dialect lexicon: "3ayez"); the first spelling
+    (:func:`spellings`) `arabic` knows with the article `glued` to it in front ("el 3omala":
+    the articles write العملاء, and عملا is another word), then the first it knows alone; for
+    a word without a digit, the word itself if `latin` knows it
     ("call" is not كل, "order" is read اوردر only because the lexicon has that loanword);
     the first spelling `weak` knows; the plainest spelling; a word with letters the tables
     lack stays as typed."""

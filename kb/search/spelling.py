@@ -81,8 +81,8 @@ def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dic
     ("لجزيرة", "بجوجل") is first tried without it.  Otherwise, typo candidates come from two
     places: stems one edit away from the query's stem, and stems of surface words one edit
     away from what was typed (a typo often changes which prefix or suffix the stemmer
-    strips, so the stems differ by more).  A verb none of these found may be asked about
-    through its verbal noun (``kb.search.derivation``: "اطور" -> تطوير).
+    strips, so the stems differ by more).  Before any typo is guessed, a verb whose verbal
+    noun the index holds is read as that noun (``kb.search.derivation``: "اطور" -> تطوير).
     """
     expansions: dict[str, list[str]] = {}
     tried = 0
@@ -104,9 +104,11 @@ def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dic
         if known:  # a dialect verb form: "ماوصلش" is وصل negated, no typo
             expansions[term] = known[:1]
             continue
+        # A verb asked about through its noun: "اطور" is تطوير, not the typo of اطار.
         nouns = [noun for noun in dict.fromkeys(stem(noun) for noun in verbal_nouns(word))
-                 if noun != term and len(noun) >= MIN_TYPO_STEM and reader.doc_frequency("body", noun)]
-        if nouns and len(word) >= 4:  # a verb asked about through its noun: "اطور" is تطوير, not اطار
+                 if noun != term and len(noun) >= MIN_TYPO_STEM and reader.doc_frequency("body", noun)
+                 ] if len(word) >= 4 else []
+        if nouns:
             expansions[term] = nouns[:MAX_VERBAL_NOUNS]
             continue
         tried += 1
