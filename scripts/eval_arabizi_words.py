@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from eval_helpcenter import open_helpcenter  # noqa: E402
+from eval_helpcenter import parts  # noqa: E402
+from eval_helpcenter import share  # noqa: E402
 
 from kb.text import normalize_arabic  # noqa: E402
 
@@ -62,11 +64,9 @@ def read_all(kb, rows: list[dict]) -> list[dict]:
 
 
 def summary(rows: list[dict]) -> dict[str, dict]:
-    half = len(rows) // 2
-    parts = {f"dialect {name}": [row for row in rows if row["dialect"] == name] for name in DIALECTS}
-    parts.update({"first half": rows[:half], "second half": rows[half:], "all": rows})
-    return {name: {"words": len(part), "right": round(sum(row["ok"] for row in part) / len(part), 3) if part else 0.0}
-            for name, part in parts.items()}
+    """Per dialect and per half (``eval_helpcenter.parts``): how many words, the share read right."""
+    return {name: {"words": len(part), "right": round(share(part, lambda row: row["ok"]), 3)}
+            for name, part in parts(rows, ("dialect",)).items()}
 
 
 def main(argv: list[str] | None = None) -> int:

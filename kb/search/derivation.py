@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 
-_VERB = re.compile(r"^(?:ب|ه|ح|ك|كا)?(?:ما)?[اينت]([\u0621-\u064a]{3,7})ش?$")
+from kb.search.dialect import TENSE_PARTICLE
+
+_VERB = re.compile(rf"^{TENSE_PARTICLE}?(?:ما)?[اينت]([\u0621-\u064a]{{3,7}})ش?$")
 _OBJECT_SUFFIX = re.compile(r"(?:ها|هم|هن|كم|ني|نا|وا|ون|ين|ه|ك|و|ي)$")
 
 

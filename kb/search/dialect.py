@@ -218,7 +218,10 @@ def map_words(tokens: list[str], lexicon: DialectLexicon, max_words: int = 64) -
 # prefixes before the imperfect, ب/بي/بت/بن (Egyptian, Levantine), ه/ح (Egyptian,
 # Levantine future), ك/كا (Moroccan), ن...و (Maghrebi first person plural).
 _NEGATED = re.compile(r"^ما?([\u0621-\u064a]{3,})ش$")
-_TENSE_PREFIX = re.compile(r"^(?:ب|ه|ح|ك|كا)([يتنا][\u0621-\u064a]{2,})$")
+# The dialect particles before a present-tense verb: ب (Egyptian, Levantine), ه and ح (future),
+# ك and كا (Moroccan).  Also read by kb.search.derivation.
+TENSE_PARTICLE = "(?:ب|ه|ح|ك|كا)"
+_TENSE_PREFIX = re.compile(rf"^{TENSE_PARTICLE}([يتنا][\u0621-\u064a]{{2,}})$")
 
 
 def verb_cores(word: str) -> list[str]:
