@@ -16,6 +16,7 @@ from kb.search.languages import detect_language
 from kb.search.languages import group_by_language
 from kb.search.languages import level_dense
 from kb.search.languages import nearest_across_languages
+from kb.search.languages import pair_keyword_scores
 from kb.search.languages import translation_groups
 from kb.search.languages import without_reader_version
 from kb.search.ranking import RankedArticle
@@ -148,6 +149,18 @@ def test_level_dense_raises_only_the_foreign_articles_and_reorders():
     assert level_dense(ranking, {"arabic-answer"}, 0.0) == ranking
 
 
+def test_both_versions_of_a_pair_take_the_pairs_best_keyword_score():
+    """GIVEN cross-language synonyms that matched the Arabic original better than its English
+    translation WHEN the keyword ranking goes into fusion THEN the translation carries the
+    pair's score; a version the keyword side did not find, and unpaired articles, are unchanged."""
+    ranking = [("angry", 30.0), ("english-only", 25.0), ("angry-en", 12.0), ("tone", 5.0)]
+    assert pair_keyword_scores(ranking, CATALOG) == [
+        ("angry", 30.0), ("angry-en", 30.0), ("english-only", 25.0), ("tone", 5.0)]
+    assert "draft-en" not in dict(pair_keyword_scores(ranking, CATALOG))
+    unpaired = [("english-only", 3.0), ("tone", 2.0)]
+    assert pair_keyword_scores(unpaired, CATALOG) == unpaired
+
+
 def test_the_cut_meets_the_other_language_article_when_it_is_nearer_by_the_translation_margin():
     """The no-answer cut judges a question by its nearest article; an article that can only
     answer across languages is that much further (level_dense), so it counts as nearest once
@@ -275,6 +288,7 @@ def test_an_arabic_question_ranks_arabic_articles_and_shows_each_pair_once(launc
     ("How do I respond to a negative review online?", "responding-to-negative-reviews-en"),
     ("should I delete bad comments about our company", "responding-to-negative-reviews-en"),
     ("which words should I avoid when replying to a customer", "positive-language-en"),
+    ("a customer left us a one star review, what should i do", "responding-to-negative-reviews-en"),
 ])
 def test_an_english_question_gets_the_english_article_first(launch_kb, question, expected):
     hits = launch_kb.search(question, limit=10)

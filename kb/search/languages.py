@@ -157,6 +157,32 @@ def group_by_language(ranked: Sequence[RankedArticle], query: str, catalog: Mapp
     return _merge(first, later, OTHER_LANGUAGE_WEIGHT)
 
 
+def pair_keyword_scores(ranking: Sequence[tuple[str, float]], catalog: Mapping[str, Article]) -> list[tuple[str, float]]:
+    """The keyword ranking with each version of a translated pair scored the best keyword
+    score among the versions ranked, re-sorted (a version the keyword side did not find
+    stays out: the filters may have dropped it).
+
+    A pair shows once (:func:`group_by_language`), so its words are the pair's: the editors'
+    cross-language synonyms often match the original better than the translation in the
+    reader's language ("1 star review" finds تقييم in the Arabic original first).  Fusion
+    divides keyword scores by the best one; left per version, the reader's version came
+    into fusion at a fraction of the pair's keyword standing and fell behind an article
+    the dense side merely found near (help-center questions, hybrid: English top-1 +1 in
+    the first half of the held-out set and +1 in the second held-out set; no other question
+    moved; no ../shared/eval collection has translations).
+    """
+    groups = translation_groups(catalog, [slug for slug, _ in ranking])
+    if not groups:
+        return list(ranking)
+    best: dict[tuple[str, ...], float] = {}
+    for slug, score in ranking:
+        group = groups.get(slug)
+        if group is not None:
+            best[group] = max(score, best.get(group, score))
+    shared = [(slug, best[groups[slug]] if slug in groups else score) for slug, score in ranking]
+    return sorted(shared, key=lambda item: (-item[1], item[0]))
+
+
 def without_reader_version(slugs: Iterable[str], reader: str | None, catalog: Mapping[str, Article],
                            filters: Filters) -> set[str]:
     """Of `slugs`, the articles in another language than the reader's that have no version

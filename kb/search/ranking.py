@@ -222,7 +222,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     answer = _answering(searcher, question_language, analyzed, filters, cosines, catalog,
                         caches, cut, words, unembedded, contrast)
 
-    fused = _unknown_dense(_fuse(mode, keyword_ranking, semantic_ranking, catalog, settings, profile), keyword_ranking,
+    paired = languages.pair_keyword_scores(keyword_ranking, catalog) if mode == "hybrid" else keyword_ranking
+    fused = _unknown_dense(_fuse(mode, paired, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
     if mode == "hybrid":
         fused = _unknown_words(fused, semantic_ranking, foreign)
