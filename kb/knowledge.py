@@ -319,7 +319,8 @@ class KnowledgeBase:
                     # A correction this search would not answer either is no suggestion: judged in the
                     # search's own mode, with its "no answer" cut (judged by keyword mode, 32 and 35
                     # "corrected" off-topic questions of the two sets were offered; in hybrid mode 8 and
-                    # 4, for one more query embedding on a page with no answer), and as the
+                    # 4, for one more query embedding on a page with no answer; 1 and 1 since words
+                    # people commonly write are no typos, kb.search.common_words), and as the
                     # visitor may see it: a correction only drafts or internal articles would answer
                     # is none (any category or language will do: the site offers to search them all).
                     suggestion = None

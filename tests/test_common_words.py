@@ -1,0 +1,37 @@
+"""Common words (kb.search.common_words): a real word the articles do not use is no typo of one they do,
+and "did you mean" leaves it alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.search import keyword
+from kb.search import spelling
+from kb.search.common_words import is_common
+from kb.search.vocabulary import Vocabulary
+from test_keyword import article_file
+from test_keyword import keyword_only_kb
+
+
+@pytest.mark.parametrize("word", ["لبس", "العيد", "الاكل", "انام", "شقة", "مدرسه", "بالحامل", "ولونك", "laptop"])
+def test_words_people_write_are_common_in_any_spelling_they_write(word):
+    assert is_common(word)
+
+
+@pytest.mark.parametrize("word", ["الماراة", "الاسترادد", "التأقلن", "asdkjh", "reputaton", "العملا"])
+def test_typos_and_keyboard_noise_are_not(word):
+    assert not is_common(word)
+
+
+def test_did_you_mean_leaves_common_words_alone_and_corrects_typos(tmp_path):
+    """A question with nothing to answer it is not turned into the articles' vocabulary one
+    real word at a time ("الاكل" -> "الاقل"); a real typo still gets its suggestion."""
+    knowledge = keyword_only_kb(tmp_path, {
+        "least.md": article_file("الحد الأدنى", "اختر الخيار الأقل تكلفة دائما."),
+        "refund.md": article_file("سياسة الاسترداد", "يمكنك طلب الاسترداد خلال أسبوعين."),
+    })
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        def suggestion(question):
+            return spelling.did_you_mean(searcher.reader(), question, keyword.analyze_query(question, 500), Vocabulary())
+        assert suggestion("الاكل") is None
+        assert suggestion("سياسة الاسترادد") == "سياسة الاسترداد"
