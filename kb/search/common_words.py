@@ -40,3 +40,9 @@ def is_common(word: str) -> bool:
         return True
     return len(word) >= 4 and word[0] in _JOINED and _ARABIC_LETTER.match(word) is not None \
         and zipf(word[1:]) >= COMMON_ZIPF
+
+
+def warm_up() -> None:
+    """Load the Arabic and English lists now rather than on the first look-up."""
+    zipf("عميل")
+    zipf("customer")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.search import arabizi
+from kb.search import common_words
 from kb.search import coverage
 from kb.search import evidence
 from kb.search import fusion
@@ -265,8 +266,9 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
 
     A spelling counts as an Arabic word when the dialect lexicon or the articles use it (not
     a stop word: "call" is no كل); a Latin word as English when the articles use it or the
-    model's tokenizer holds it whole; any spelling the tokenizer holds whole, or a stop word,
-    is a weaker Arabic guess.  In keyword mode without a model loaded, the lexicon and the
+    model's tokenizer holds it whole; between spellings, how often people write each one
+    decides (``kb.search.common_words``); any spelling the tokenizer holds whole, or a stop
+    word, is a weaker Arabic guess.  In keyword mode without a model loaded, the lexicon and the
     articles decide alone."""
     if detect and not arabizi.is_arabizi(query):
         return None
@@ -284,6 +286,7 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
         latin=lambda word: in_articles(word) or common(word),
         weak=lambda word: is_stopword(word) or common(word),
         detect=detect,
+        frequency=common_words.zipf,
     )
 
 
