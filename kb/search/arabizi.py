@@ -15,8 +15,8 @@ lexicon or of the articles; ``kb.search.ranking.arabizi_reading`` passes the wor
 one people write most often is taken (``kb.search.common_words``: "mashakil" is مشاكل, not
 مشكل).  Failing that, a word without a digit that the articles or the model tokenizer
 know as a Latin word stays as typed ("refund", "call", and acronyms: "CRM"); then the
-spelling people write most often, when they write it at all ("gher": غير, not غر; "dawam":
-دوام); then the first spelling the tokenizer holds whole or a stop word; then the plainest one.
+spelling people write most often, when they write it at all ("gher": غير, not غر; "yfoteny":
+يفوتني); then the first spelling the tokenizer holds whole or a stop word; then the plainest one.
 
 Only a question that *is* Arabizi is read (:func:`is_arabizi`): one word at least with an
 Arabizi digit among vowelled letters ("3ayez", "ma3lesh", "2olt"; not "mp3", "win10", "5G",
@@ -125,7 +125,7 @@ _MEDIAL = {"a": ("", "ا"), "e": ("", "ي"), "i": ("ي", ""), "o": ("", "و"), "
 _INITIAL = {"a": ("ا",), "e": ("ا",), "i": ("ا",), "o": ("ا", "او"), "u": ("ا", "او")}
 # A final vowel is written: it is said ("shakwa" شكوى, "3omala" العملاء with the hamza Arabizi
 # drops).  Leaving it out made "el 3omala" العمل (scripts/data/arabizi_words.tsv, first half:
-# 0.720 -> 0.730 of words read right).  A final a may be ى ("ta3ala" تعالى, "estana" استنى):
+# 0.720 -> 0.730 of words read right).  A final a may be ى ("ta3ala" تعالى):
 # word frequencies tell it from ه and ا (first half 0.765 -> 0.775).
 _FINAL = {"a": ("ه", "ا", "اء", "ى"), "e": ("ه", "ي"), "i": ("ي",), "o": ("و",), "u": ("و",)}
 # The suffixes -na ("us", "our") and -ha ("her") end in an alif, not in the ة of a noun.
