@@ -223,6 +223,10 @@ def test_the_knowledge_base_reads_a_word_list_with_its_own_words(launch_kb):
     assert launch_kb.read_arabizi("w kel el 3omala m3assabin").startswith("وكل العملاء")  # not وكيل
     assert launch_kb.read_arabizi("customer service") is None
     assert launch_kb.read_arabizi("shakwa", detect=False) in ("شكوه", "شكوى")
+    # The multilingual tokenizer holds "nabi" (Gulf "we want") whole, but nobody writes it in
+    # English or French: Arabic; "support" and Maghrebi chat's French "commentaire" stay Latin.
+    assert launch_kb.read_arabizi("nabi nsawi support 3la twitter") == "نبي نسوي support على تويتر"
+    assert "commentaire" in launch_kb.read_arabizi("el 3amil katab commentaire 3al page")
 
 
 def test_kb_search_prints_the_reading(session_settings):

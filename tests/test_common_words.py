@@ -8,6 +8,7 @@ import pytest
 from kb.search import keyword
 from kb.search import spelling
 from kb.search.common_words import is_common
+from kb.search.common_words import is_common_latin
 from kb.search.vocabulary import Vocabulary
 from test_keyword import article_file
 from test_keyword import keyword_only_kb
@@ -21,6 +22,14 @@ def test_words_people_write_are_common_in_any_spelling_they_write(word):
 @pytest.mark.parametrize("word", ["الماراة", "الاسترادد", "التأقلن", "asdkjh", "reputaton", "العملا"])
 def test_typos_and_keyboard_noise_are_not(word):
     assert not is_common(word)
+
+
+@pytest.mark.parametrize(("word", "latin"), [
+    ("support", True), ("refund", True), ("commentaire", True), ("appel", True),  # English, Maghrebi French
+    ("nabi", False), ("siyaset", False), ("brod", False), ("3ayez", False),  # Arabizi a tokenizer may hold
+])
+def test_latin_words_people_write_in_english_or_french(word, latin):
+    assert is_common_latin(word) is latin
 
 
 def test_did_you_mean_leaves_common_words_alone_and_corrects_typos(tmp_path):

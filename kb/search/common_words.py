@@ -42,7 +42,14 @@ def is_common(word: str) -> bool:
         and zipf(word[1:]) >= COMMON_ZIPF
 
 
+def is_common_latin(word: str) -> bool:
+    """True when people commonly write `word` in English or in French (the European language
+    of Maghrebi chat: "commentaire", "appel"), not only in some other language a multilingual
+    tokenizer also knows ("nabi", "siyaset")."""
+    return max(zipf(word), wordfreq.zipf_frequency(word, "fr")) >= COMMON_ZIPF
+
+
 def warm_up() -> None:
-    """Load the Arabic and English lists now rather than on the first look-up."""
+    """Load the Arabic, English and French lists now rather than on the first look-up."""
     zipf("عميل")
-    zipf("customer")
+    is_common_latin("customer")
