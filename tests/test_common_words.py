@@ -4,14 +4,37 @@ and "did you mean" leaves it alone."""
 from __future__ import annotations
 
 import pytest
+import wordfreq
 
 from kb.search import keyword
 from kb.search import spelling
+from kb.search.common_words import FrequencyTable
 from kb.search.common_words import is_common
 from kb.search.common_words import is_common_latin
+from kb.search.common_words import zipf
 from kb.search.vocabulary import Vocabulary
 from test_keyword import article_file
 from test_keyword import keyword_only_kb
+
+
+@pytest.mark.parametrize("word", ["لبس", "ليس", "العملا", "تكيس", "مشاكل", "يفوتني", "customer", "support", "الماراة", "qzxv"])
+def test_the_compact_table_answers_as_wordfreq_does(word):
+    """The hashed table kb keeps instead of wordfreq's dict of every word gives the same Zipf
+    value (English from the small list: words under Zipf 3 read 0 there)."""
+    lang = "en" if word.isascii() else "ar"
+    expected = wordfreq.zipf_frequency(word, lang, wordlist="small" if lang == "en" else "large")
+    assert zipf(word) == pytest.approx(expected, abs=0.011)
+
+
+def test_a_frequency_table_reads_wordfreqs_centibel_buckets():
+    table = FrequencyTable([[], ["the"], [], ["cat", "dog"]])
+    assert len(table) == 3
+    assert table.zipf("the") == 8.99 and table.zipf("dog") == 8.97 and table.zipf("bird") == 0.0
+
+
+def test_marks_and_case_do_not_matter():
+    assert zipf("مُشْكِلَة") == zipf("مشكلة") > 0
+    assert zipf("Support") == zipf("support") > 0
 
 
 @pytest.mark.parametrize("word", ["لبس", "العيد", "الاكل", "انام", "شقة", "مدرسه", "بالحامل", "ولونك", "laptop"])
