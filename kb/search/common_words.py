@@ -22,7 +22,7 @@ Zipf 3, all that is asked of them).
 from __future__ import annotations
 
 import re
-import threading
+from functools import lru_cache
 
 import numpy as np
 import wordfreq
@@ -64,19 +64,10 @@ class FrequencyTable:
         return len(self._hashes)
 
 
-_tables: dict[str, FrequencyTable] = {}
-_loading = threading.Lock()
-
-
+@lru_cache(maxsize=len(_LISTS))
 def _table(lang: str) -> FrequencyTable:
-    table = _tables.get(lang)
-    if table is None:
-        with _loading:  # concurrent first searches read the file once
-            table = _tables.get(lang)
-            if table is None:
-                path = wordfreq.available_languages(_LISTS[lang])[lang]
-                table = _tables[lang] = FrequencyTable(wordfreq.read_cBpack(path))
-    return table
+    """The language's table, read once per process (``warm_up`` reads them all at start)."""
+    return FrequencyTable(wordfreq.read_cBpack(wordfreq.available_languages(_LISTS[lang])[lang]))
 
 
 def zipf(word: str) -> float:
