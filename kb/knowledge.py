@@ -191,7 +191,7 @@ class KnowledgeBase:
     def warm_up(self) -> None:
         """Load now what the first searches would otherwise wait for: the index, the
         catalog, the model, the typo vocabularies (about a second at 10k articles) and the
-        word frequencies Arabizi questions are read with (kb.search.common_words, 0.4 s)."""
+        word frequencies Arabizi questions are read with (kb.search.common_words, 0.3 s)."""
         try:
             state = self._read_state()
         except KbError:

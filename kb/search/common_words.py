@@ -13,8 +13,8 @@ once per million words; "لبس" 4.2, "تكيس" 2.7, the typo "العملا" 1.
 The data ships in the package (no download at run time).  Each list is read once, on first
 use (``warm_up`` at start), into a :class:`FrequencyTable`: wordfreq's own look-up keeps a
 dict of every word, 150 MB for the Arabic, English and French lists a search reads (the
-whole server used about 300 MB); the table keeps 64-bit hashes and a byte per word, about
-6 MB, at a few microseconds a look-up.  Arabic uses the large list (words down to Zipf 1:
+whole server used about 300 MB); the table keeps a 64-bit hash and two bytes a word, about
+7 MB, at a few microseconds a look-up.  Arabic uses the large list (words down to Zipf 1:
 the Arabizi reading weighs rare spellings too), English and French the small one (down to
 Zipf 3, all that is asked of them).
 """

@@ -265,11 +265,11 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
     (`detect` False: every Latin word is read, whether or not the text looks like Arabizi).
 
     A spelling counts as an Arabic word when the dialect lexicon or the articles use it (not
-    a stop word: "call" is no كل); a Latin word as English when the articles use it or the
-    model's tokenizer holds it whole and people write it in English or French; between spellings, how often people write each one
-    decides (``kb.search.common_words``); any spelling the tokenizer holds whole, or a stop
-    word, is a weaker Arabic guess.  In keyword mode without a model loaded, the lexicon and the
-    articles decide alone."""
+    a stop word: "call" is no كل); a Latin word as English when the articles use it, or the
+    model's tokenizer holds it whole and people write it in English or French; between
+    spellings, how often people write each one decides (``kb.search.common_words``); any
+    spelling the tokenizer holds whole, or a stop word, is a weaker Arabic guess.  In keyword
+    mode without a model loaded, the lexicon, the articles and the word frequencies decide."""
     if detect and not arabizi.is_arabizi(query):
         return None
     in_articles = caches.vocabulary.holds(searcher.reader(), "spell")
