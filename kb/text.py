@@ -58,7 +58,7 @@ def normalize_arabic(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = strip_invisible(text)
-    text = _TASHKEEL.sub("", text).replace(_TATWEEL, "")
+    text = strip_marks(text)
     return text.translate(_LETTER_MAP)
 
 
@@ -70,6 +70,11 @@ def tokenize(text: str) -> list[str]:
 def word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every word in the *original* text, for highlighting what the reader sees."""
     return [m.span() for m in _SURFACE_WORD.finditer(text)]
+
+
+def strip_marks(text: str) -> str:
+    """`text` without Arabic short vowels, shadda, sukun, Quranic marks and tatweel."""
+    return _TASHKEEL.sub("", text).replace(_TATWEEL, "")
 
 
 def is_arabic(word: str) -> bool:
@@ -180,7 +185,7 @@ def slugify(text: str, separator: str = "-") -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = strip_invisible(text)
-    text = _TASHKEEL.sub("", text).replace(_TATWEEL, "")
+    text = strip_marks(text)
     text = text.lower()
     words = _WORD.findall(text)
     return separator.join(words)[:80].strip(separator)

@@ -21,19 +21,19 @@ Zipf 3, all that is asked of them).
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import numpy as np
 import wordfreq
 
+from kb.text import CLITIC_LETTERS
+from kb.text import is_arabic
+from kb.text import strip_marks
+
 # A word at least this frequent (Zipf) is a real word, not a typo of a rarer-looking index word.
 COMMON_ZIPF = 3.0
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
-# Arabic short-vowel marks, shadda, sukun, dagger alif and tatweel: the lists hold words without them.
-_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0640]")
-# One joined letter in front: و "and", ف "so", ب "with", ل "for", ك "like".
-_JOINED = ("و", "ف", "ب", "ل", "ك")
+# One joined letter in front: و "and", and the prepositions ب ل ك ف the light stemmer keeps.
+_JOINED = ("و", *CLITIC_LETTERS)
 _LISTS = {"ar": "large", "en": "small", "fr": "small"}
 
 
@@ -73,8 +73,8 @@ def _table(lang: str) -> FrequencyTable:
 def zipf(word: str) -> float:
     """How often people write `word` as typed (Zipf: log10 of uses per billion words; 0 unknown),
     in Arabic for a word in Arabic letters, else in English (whose list stops at Zipf 3)."""
-    lowered = _MARKS.sub("", word.lower())
-    return _table("ar" if _ARABIC_LETTER.search(lowered) else "en").zipf(lowered)
+    lowered = strip_marks(word.lower())  # the lists hold words without marks
+    return _table("ar" if is_arabic(lowered) else "en").zipf(lowered)
 
 
 def is_common(word: str) -> bool:
@@ -82,8 +82,7 @@ def is_common(word: str) -> bool:
     joined conjunction or preposition in front ("بالحامل": الحامل, "ولونك": لونك)."""
     if zipf(word) >= COMMON_ZIPF:
         return True
-    return len(word) >= 4 and word[0] in _JOINED and _ARABIC_LETTER.match(word) is not None \
-        and zipf(word[1:]) >= COMMON_ZIPF
+    return len(word) >= 4 and word[0] in _JOINED and zipf(word[1:]) >= COMMON_ZIPF
 
 
 def is_common_latin(word: str) -> bool:

@@ -160,9 +160,9 @@ def did_you_mean(reader, text: str, query: AnalyzedQuery, vocabulary: Vocabulary
     221 -> 192.  Then the common-word check (with the search's own "no answer" judging
     each suggestion, kb.knowledge): off-topic suggestions 9 -> 1 and 4 -> 1, the one left
     in the everyday set a right spelling (نتايج -> نتائج); on arcd with one typo, the typo
-    corrected in 963 -> 949, a right word changed in 192 -> 79.  The rest of the question stays as it was typed (it
-    was shown without its stop words, dialect forms in their MSA words: "متى ولد أحمد
-    شوقي؟" -> "ورد احمد شوقي")."""
+    corrected in 963 -> 949, a right word changed in 192 -> 79.  The rest of the question
+    stays as it was typed (it was shown without its stop words, dialect forms in their MSA
+    words: "متى ولد أحمد شوقي؟" -> "ورد احمد شوقي")."""
     dialect_words = {word for form, _ in query.dialect for word in form.split()}
     corrections: list[tuple[int, int, str]] = []
     looked_up = 0
@@ -171,7 +171,7 @@ def did_you_mean(reader, text: str, query: AnalyzedQuery, vocabulary: Vocabulary
         word = normalize_arabic(surface).lower()
         if not 3 <= len(word) <= MAX_TYPO_WORD or word.isdigit() or is_stopword(word) or word in dialect_words \
                 or reader.doc_frequency("spell", word) or (word_pieces is not None and word_pieces(surface) <= 1) \
-                or is_common(surface.lower()):
+                or is_common(surface):
             continue
         looked_up += 1
         if looked_up > MAX_TYPO_WORDS * 2:  # bound the work a long message can ask for
