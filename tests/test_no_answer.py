@@ -354,3 +354,25 @@ def test_a_sampled_collection_is_calibrated_again_by_kb_index_not_by_each_publis
     assert fresh_kb._read_state().manifest.answer_calibration["collection"] == before["collection"]
     fresh_kb.index()
     assert fresh_kb._read_state().manifest.answer_calibration["collection"] != before["collection"]
+
+
+def test_a_short_number_is_no_evidence_a_long_one_is():
+    """GIVEN a question with a quantity (one or two digits, Arabic or Latin) and a year
+    THEN the quantity is not weighed as a word of the question (it says nothing of the
+    subject), the year is (it, like an error code, can name what an article is about)."""
+    from kb.search import keyword
+
+    query = keyword.analyze_query("وصفة ١ كيكة تكفي 12 شخص سنة 2024", 500)
+    stems = evidence.weighed_stems(query)
+    assert "1" in query.stems and "12" in query.stems
+    assert "1" not in stems and "12" not in stems
+    assert "2024" in stems and len(stems) == len(query.unique_stems) - 2
+
+
+@pytest.mark.parametrize("question", ["recipe 1", "alert(1)", "what is 1"])
+def test_a_number_the_articles_hold_does_not_answer_an_offtopic_question(client, question):
+    """GIVEN test articles that write the number 1 (steps, star ratings)
+    WHEN a question is that number and words no article has
+    THEN it has no answer: the number alone is no evidence."""
+    body = client.get("/api/v1/search", query_string={"q": question}).get_json()
+    assert body["results"] == [] and body["reason"] == "no_answer"
