@@ -376,3 +376,17 @@ def test_a_number_the_articles_hold_does_not_answer_an_offtopic_question(client,
     THEN it has no answer: the number alone is no evidence."""
     body = client.get("/api/v1/search", query_string={"q": question}).get_json()
     assert body["results"] == [] and body["reason"] == "no_answer"
+
+
+@pytest.mark.parametrize("question", ["ok", "hi", "hello"])
+def test_a_chat_filler_alone_has_no_answer(client, question):
+    """GIVEN an English test article that writes "OK" ("Is it OK to delete...")
+    WHEN a visitor types only a chat filler
+    THEN there is no answer (the filler carries no weight, kb/search/data/dialect_lexicon.yml)."""
+    body = client.get("/api/v1/search", query_string={"q": question}).get_json()
+    assert body["results"] == [] and body["reason"] == "no_answer"
+
+
+def test_a_chat_filler_does_not_hide_the_question(client):
+    body = client.get("/api/v1/search", query_string={"q": "ok so how do i answer a bad review"}).get_json()
+    assert body["results"][0]["slug"] == "responding-to-negative-reviews-en"
