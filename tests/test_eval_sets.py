@@ -25,6 +25,9 @@ SHARED_EVAL = Path(os.environ.get("KB_SHARED_DIR", ROOT.parent / "shared")) / "e
 DIALECTS = {"gulf": 30, "levantine": 30, "egyptian": 30, "english": 10, "maghrebi": 0}
 HELDOUT_DIALECTS = {"gulf": 25, "levantine": 25, "egyptian": 25, "maghrebi": 20, "english": 25}
 ARABIZI_DIALECTS = {"egyptian": 18, "levantine": 18, "gulf": 14, "maghrebi": 10}
+SHORT_DIALECTS = {"msa": 20, "english": 20, "gulf": 10, "levantine": 10, "egyptian": 10, "maghrebi": 10}
+# What people type into a search box: a few words, not a sentence (helpcenter_short.jsonl).
+SHORT_MOST_WORDS = 4
 # The in-domain sets, checked alike: the one search settings are tuned on (first half), and two held-out ones written
 # later by people who had not seen the others, for questions the settings were never tuned on (the first half of
 # helpcenter_heldout.jsonl is now used for development, so helpcenter_heldout2.jsonl is the one nobody tunes on).
@@ -34,6 +37,7 @@ IN_DOMAIN_SETS = {
     "hh": ("helpcenter_heldout.jsonl", HELDOUT_DIALECTS, 120),
     "h2": ("helpcenter_heldout2.jsonl", HELDOUT_DIALECTS, 120),
     "az": ("helpcenter_arabizi.jsonl", ARABIZI_DIALECTS, 60),
+    "hs": ("helpcenter_short.jsonl", SHORT_DIALECTS, 80),
 }
 HELD_OUT_FILES = ("helpcenter_heldout.jsonl", "helpcenter_heldout2.jsonl")
 SOURCES = {"arcd", "nsurl_q2q", "written"}
@@ -134,10 +138,16 @@ def test_counts_per_dialect_and_halves(in_domain):
 def test_no_duplicate_questions(questions, heldout, heldout2, off_topic, everyday):
     """A question in two sets would count twice; a held-out question that repeats a tuning one is not held out."""
     seen: dict[str, str] = {}
-    for row in questions + heldout + heldout2 + off_topic + everyday:
+    short = read_jsonl(DATA / "helpcenter_short.jsonl")
+    for row in questions + heldout + heldout2 + short + off_topic + everyday:
         key = normalized(row["question"])
         assert key not in seen, f"{row['id']} repeats {seen[key]}"
         seen[key] = row["id"]
+
+
+def test_short_set_is_short():
+    for row in read_jsonl(DATA / "helpcenter_short.jsonl"):
+        assert len(row["question"].split()) <= SHORT_MOST_WORDS, f"{row['id']}: {len(row['question'].split())} words"
 
 
 def test_gold_articles_exist_and_are_searchable(in_domain, catalog):
