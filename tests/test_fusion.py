@@ -231,3 +231,15 @@ def test_an_article_in_another_language_keeps_at_least_its_dense_standing():
     assert _unknown_words(fused, semantic, {"arabic-answer"})[0] == ("arabic-answer", 1.0)
     assert _unknown_words(fused, semantic, set()) == fused
     assert dict(_unknown_words(fused, semantic, {"other"}))["other"] == 0.3  # its dense standing is 0
+
+
+def test_a_short_question_found_whole_is_a_look_up():
+    from kb.search.coverage import MatchProfile
+    from kb.search.coverage import TermMatch
+    from kb.search.ranking import _looked_up
+    found = TermMatch("review", 2.0, "exact")
+    assert _looked_up(MatchProfile((found, TermMatch("negative", 1.5, "synonym")), 33))
+    assert not _looked_up(MatchProfile((found, TermMatch("reveiw", 1.5, "typo")), 33))  # a guess
+    assert not _looked_up(MatchProfile((found, TermMatch("love", 3.0, "missing")), 33))
+    assert not _looked_up(MatchProfile((found,) * 3, 33))  # three words: the dense side reads it
+    assert not _looked_up(MatchProfile((), 33))  # keyword side did not run

@@ -108,6 +108,11 @@ class MatchProfile:
         """Some word of the question was found only through the dialect lexicon's MSA word."""
         return any(term.how == "dialect" for term in self.terms)
 
+    def found_whole(self) -> bool:
+        """Every weighted word of the question was found in a sure form: as typed, stemmed, with a
+        joined letter, through the dialect lexicon or a synonym (a typo candidate is a guess)."""
+        return bool(self.terms) and all(term.how not in ("missing", "typo") for term in self.terms)
+
     def matched_rarity(self) -> float:
         """Mean weight of the found words over the largest weight possible here (0-1):
         high when the words found are rare in this collection (they single articles out),

@@ -227,7 +227,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     fused = _unknown_dense(_fuse(mode, paired, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
     if mode == "hybrid":
-        fused = _unknown_words(fused, semantic_ranking, foreign)
+        fused = _unknown_words(fused, semantic_ranking, set() if _looked_up(profile) else foreign)
     if answer is not None:
         fused = [(slug, score) for slug, score in fused if slug in answer]
     in_keyword = {slug for slug, _ in keyword_ranking}
@@ -337,6 +337,27 @@ def _unknown_words(fused: list[tuple[str, float]], semantic_ranking, foreign: se
     (its min-max dense score), so an Arabic article that answers an English question is not
     buried under English articles that merely share the question's words."""
     return _at_least(fused, fusion.minmax(semantic_ranking) if foreign else {}, foreign)
+
+
+# A question of at most this many weighted words, every one found (coverage.MatchProfile.found_whole),
+# is a look-up by name ("refund", "negative reviews"): see _looked_up.
+LOOKUP_WORDS = 2
+
+
+def _looked_up(profile: coverage.MatchProfile) -> bool:
+    """Whether the question names its subject in words the keyword side found, every one of them:
+    then a missing keyword score is low, not unknown, even for an article in the other language.
+
+    _unknown_words keeps a foreign article's min-max dense standing because a question's words
+    cannot occur in another language.  For one or two words the dense side is nearly flat (e5
+    puts a single English word about equally near every Arabic article: "negative review" 0.824,
+    0.815, 0.814 ...) and min-max stretches that noise to 1.0, so an unrelated Arabic article
+    came before the English article with those words in its title, and before the Arabic one
+    the synonyms reach ("complaint" -> شكوى).  Longer questions are left alone: there the dense
+    side reads the question better than cross-language synonyms do (at three words, 2 of 44
+    English probe questions lost their first place and scripts/data/helpcenter_short.jsonl one;
+    at two, no question of any help-center set moved and the probes gained)."""
+    return len(profile.terms) <= LOOKUP_WORDS and profile.found_whole()
 
 
 def _at_least(fused: list[tuple[str, float]], standing: dict[str, float], slugs: set[str]) -> list[tuple[str, float]]:
