@@ -243,3 +243,12 @@ def test_a_short_question_found_whole_is_a_look_up():
     assert not _looked_up(MatchProfile((found, TermMatch("love", 3.0, "missing")), 33))
     assert not _looked_up(MatchProfile((found,) * 3, 33))  # three words: the dense side reads it
     assert not _looked_up(MatchProfile((), 33))  # keyword side did not run
+
+
+def test_a_look_up_needs_the_keyword_side_to_single_an_article_out():
+    from kb.search.ranking import _singled_out
+    catalog = {}
+    assert _singled_out([("reviews", 56.9), ("language", 7.2)], catalog)
+    assert not _singled_out([("social-media", 43.1), ("tools", 39.7)], catalog)
+    assert _singled_out([("only", 3.0)], catalog)
+    assert not _singled_out([], catalog)

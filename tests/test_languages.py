@@ -329,6 +329,13 @@ def test_a_look_up_by_name_in_english_opens_with_the_article_it_names(launch_kb,
     assert hits and hits[0].slug == expected, [h.slug for h in hits]
 
 
+@pytest.mark.parametrize("question", ["customer service", "what is customer service"])
+def test_a_look_up_by_a_name_every_article_shares_keeps_the_dense_reading(launch_kb, question):
+    """The keyword side finds "customer service" nearly everywhere (through the synonyms), so
+    the article about what customer service is stays first."""
+    assert launch_kb.search(question, limit=10)[0].slug == "what-is-customer-service"
+
+
 def test_the_language_filter_wins_over_the_question_and_still_links_the_other(launch_kb):
     hits = launch_kb.search("How do I respond to a negative review online?", lang="ar", limit=5)
     assert hits and all(h.lang == "ar" for h in hits)

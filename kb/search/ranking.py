@@ -227,7 +227,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     fused = _unknown_dense(_fuse(mode, paired, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
     if mode == "hybrid":
-        fused = _unknown_words(fused, semantic_ranking, set() if _looked_up(profile) else foreign)
+        looked_up = _looked_up(profile) and _singled_out(paired, catalog)
+        fused = _unknown_words(fused, semantic_ranking, set() if looked_up else foreign)
     if answer is not None:
         fused = [(slug, score) for slug, score in fused if slug in answer]
     in_keyword = {slug for slug, _ in keyword_ranking}
@@ -342,6 +343,9 @@ def _unknown_words(fused: list[tuple[str, float]], semantic_ranking, foreign: se
 # A question of at most this many weighted words, every one found (coverage.MatchProfile.found_whole),
 # is a look-up by name ("refund", "negative reviews"): see _looked_up.
 LOOKUP_WORDS = 2
+# ... when its best keyword article scores at least this much more than the next article (a
+# translated pair counted once): see _singled_out.
+LOOKUP_LEAD = 1.25
 
 
 def _looked_up(profile: coverage.MatchProfile) -> bool:
@@ -353,11 +357,28 @@ def _looked_up(profile: coverage.MatchProfile) -> bool:
     puts a single English word about equally near every Arabic article: "negative review" 0.824,
     0.815, 0.814 ...) and min-max stretches that noise to 1.0, so an unrelated Arabic article
     came before the English article with those words in its title, and before the Arabic one
-    the synonyms reach ("complaint" -> شكوى).  Longer questions are left alone: there the dense
-    side reads the question better than cross-language synonyms do (at three words, 2 of 44
-    English probe questions lost their first place and scripts/data/helpcenter_short.jsonl one;
-    at two, no question of any help-center set moved and the probes gained)."""
+    the synonyms reach ("complaint" -> شكوى).  Only when the keyword side singles one article
+    out (_singled_out).  Longer questions are left alone: there the dense side reads the
+    question better than cross-language synonyms do (at three words, 2 of 44 English probe
+    questions lost their first place and scripts/data/helpcenter_short.jsonl one; at two, no
+    question of any help-center set moved and the probes gained)."""
     return len(profile.terms) <= LOOKUP_WORDS and profile.found_whole()
+
+
+def _singled_out(keyword_ranking: list[tuple[str, float]], catalog: dict[str, Article]) -> bool:
+    """Whether the keyword side puts one article (or translated pair) clearly first: its score
+    at least LOOKUP_LEAD times the next article's.
+
+    A look-up by a name the articles share ("customer service" in a customer-service help
+    center, "email") leaves the keyword side nearly level (43.1 and 39.7), and the dense side
+    knows better which article is about the thing itself; "negative review" (56.9, then 7.2),
+    "complaints" (18.1, 10.7) or "escalation" (5.5, 3.5) name one article."""
+    if not keyword_ranking:
+        return False
+    first_slug, best = keyword_ranking[0]
+    first = languages.translation_groups(catalog, [first_slug]).get(first_slug, (first_slug,))
+    following = next((score for slug, score in keyword_ranking[1:] if slug not in first), 0.0)
+    return best >= LOOKUP_LEAD * following
 
 
 def _at_least(fused: list[tuple[str, float]], standing: dict[str, float], slugs: set[str]) -> list[tuple[str, float]]:
