@@ -167,6 +167,15 @@ def test_a_dialect_question_about_an_angry_customer_finds_the_article(session_kb
     assert ANGRY in slugs(session_kb, question)[:3]
 
 
+@pytest.mark.parametrize("question", ["شنو هي خدمة الكليان"])
+def test_a_question_in_words_every_article_uses_is_read_by_the_dense_side(launch_kb, question):
+    """GIVEN a customer-service help center, where خدمة and عملاء are in nearly every article
+    WHEN a dialect question asks what customer service is, its other words read as question words
+    THEN the keyword side (BM25 over those common words) does not lead: the article that
+    defines customer service comes first (before: the article on earning trust)."""
+    assert launch_kb.search(question, limit=10)[0].slug == "what-is-customer-service"
+
+
 def test_dialect_money_words_find_the_refund_article(session_kb):
     for question in ("ابغى ارجع فلوسي", "بدي استرجع المصاري", "عايز فلوسي ترجع"):
         assert slugs(session_kb, question)[0] == REFUND, question

@@ -252,3 +252,18 @@ def test_a_look_up_needs_the_keyword_side_to_single_an_article_out():
     assert not _singled_out([("social-media", 43.1), ("tools", 39.7)], catalog)
     assert _singled_out([("only", 3.0)], catalog)
     assert not _singled_out([], catalog)
+
+
+def test_words_most_articles_use_do_not_tell_articles_apart():
+    from kb.search.coverage import MatchProfile
+    from kb.search.coverage import TermMatch
+    from kb.search.coverage import idf
+    from kb.search.ranking import _fusion_share
+    common, rare = idf(33, 30), idf(33, 3)  # in 30 of 33 articles; in 3
+    everywhere = MatchProfile((TermMatch("خدم", common, "exact"), TermMatch("عميل", common, "dialect")), 33)
+    assert not everywhere.tells_apart() and _fusion_share(everywhere) == 0.0
+    named = MatchProfile((TermMatch("خدم", common, "exact"), TermMatch("غضب", rare, "exact")), 33)
+    assert named.tells_apart() and _fusion_share(named) == named.matched_share() == 1.0
+    unknown = MatchProfile((TermMatch("خدم", common, "exact"), TermMatch("xyz", 3.0, "missing")), 33)
+    assert not unknown.tells_apart()  # the missing word is not a word found
+    assert MatchProfile((), 33).tells_apart() and _fusion_share(None) == 1.0

@@ -63,6 +63,9 @@ MISSING_WEIGHT = 0.75
 # ../shared/eval and the help-center questions (scripts/tune_fusion.py): mlqa_ar_dev +0.001,
 # arcd +0.0002, the help center unchanged in top-1 and top-3 (0 lost one help-center question).
 SHORT_MISSING_WEIGHT = 0.25
+# A word in more than this share of the articles is common (the same share as
+# keyword.COMMON_TERM_SHARE, which leaves such words out of the keyword query when it can).
+COMMON_SHARE = 0.5
 SHORT_WORD = 2
 _FIELDS = ("body", "headings", "title")
 
@@ -107,6 +110,21 @@ class MatchProfile:
     def reads_dialect(self) -> bool:
         """Some word of the question was found only through the dialect lexicon's MSA word."""
         return any(term.how == "dialect" for term in self.terms)
+
+    def tells_apart(self) -> bool:
+        """Whether some word the keyword side found is in at most COMMON_SHARE of the articles.
+
+        When every word it found is one most articles use (خدمة and عملاء in a customer-service
+        help center: "شو يعني خدمة زباين" once its dialect words are read), its ranking is BM25
+        over words that cannot single an article out, and the fusion should let the dense side
+        lead, however much of the question those words make up.  (The keyword query keeps such
+        words when nothing else is left, ``keyword.prune_common_terms``.)  True when nothing
+        was found or the question has no weighted word: matched_share decides those."""
+        found = [term for term in self.terms if term.how != "missing"]
+        if not found:
+            return True
+        common = idf(self.articles, int(COMMON_SHARE * self.articles) + 1)
+        return any(term.weight > common for term in found)
 
     def found_whole(self) -> bool:
         """Every weighted word of the question was found in a sure form: as typed, stemmed, with a

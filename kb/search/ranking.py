@@ -391,6 +391,14 @@ def _at_least(fused: list[tuple[str, float]], standing: dict[str, float], slugs:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _fusion_share(profile: coverage.MatchProfile | None) -> float:
+    """The matched share the fusion weighs the keyword side by: none when the words it found
+    are all common ones (coverage.MatchProfile.tells_apart)."""
+    if profile is None:
+        return 1.0
+    return profile.matched_share() if profile.tells_apart() else 0.0
+
+
 def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Article], settings: Settings,
           profile: coverage.MatchProfile | None = None) -> list[tuple[str, float]]:
     if mode == "keyword":
@@ -404,7 +412,7 @@ def _fuse(mode: str, keyword_ranking, semantic_ranking, catalog: dict[str, Artic
     lengths = {slug: catalog[slug].word_count for slug, _ in [*keyword_ranking, *semantic_ranking] if slug in catalog}
     if settings.fusion_method == "coverage":
         return fusion.by_coverage(
-            keyword_ranking, semantic_ranking, lengths, profile.matched_share() if profile else 1.0,
+            keyword_ranking, semantic_ranking, lengths, _fusion_share(profile),
             settings.fusion_keyword_weight, settings.fusion_short_keyword_weight, settings.fusion_short_words,
             settings.fusion_keyword_floor, settings.fusion_match_low, settings.fusion_match_full,
             dialect=profile.reads_dialect if profile else False,
