@@ -115,7 +115,7 @@ class MatchProfile:
         """Whether some word the keyword side found is in at most COMMON_SHARE of the articles.
 
         When every word it found is one most articles use (خدمة and عملاء in a customer-service
-        help center: "شو يعني خدمة زباين" once its dialect words are read), its ranking is BM25
+        help center: "شنو هي خدمة الكليان" once its dialect words are read), its ranking is BM25
         over words that cannot single an article out, and the fusion should let the dense side
         lead, however much of the question those words make up.  (The keyword query keeps such
         words when nothing else is left, ``keyword.prune_common_terms``.)  True when nothing
