@@ -267,3 +267,13 @@ def test_words_most_articles_use_do_not_tell_articles_apart():
     unknown = MatchProfile((TermMatch("خدم", common, "exact"), TermMatch("xyz", 3.0, "missing")), 33)
     assert not unknown.tells_apart()  # the missing word is not a word found
     assert MatchProfile((), 33).tells_apart() and _fusion_share(None) == 1.0
+
+
+def test_proximity_takes_a_synonym_for_the_word():
+    from kb.search.ranking import _synonym_words
+    from kb.search.synonyms import parse_synonyms
+    table, problems = parse_synonyms("- [شكوى, complaint, complaints]\n- [خدمة العملاء, customer service]\n")
+    assert not problems
+    (arabic,), (english,) = table.groups[0]  # "complaints" stems to "complaint"
+    assert _synonym_words(table, english) == [arabic] and _synonym_words(table, arabic) == [english]
+    assert _synonym_words(table, "service") == []  # only within phrases: coverage matches words one at a time

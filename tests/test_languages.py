@@ -336,6 +336,13 @@ def test_a_look_up_by_a_name_every_article_shares_keeps_the_dense_reading(launch
     assert launch_kb.search(question, limit=10)[0].slug == "what-is-customer-service"
 
 
+def test_an_english_question_earns_proximity_in_arabic_through_the_synonyms(launch_kb):
+    """"customer" and "representative" have one-word Arabic synonyms (العميل, الوكيل); the Arabic
+    passages now count them for proximity, as the English articles' passages count the English
+    words (before: the article on what customer service is came first)."""
+    assert launch_kb.search("job description customer service representative")[0].slug == "customer-service-agent-duties"
+
+
 def test_the_language_filter_wins_over_the_question_and_still_links_the_other(launch_kb):
     hits = launch_kb.search("How do I respond to a negative review online?", lang="ar", limit=5)
     assert hits and all(h.lang == "ar" for h in hits)
