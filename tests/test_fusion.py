@@ -270,10 +270,9 @@ def test_words_most_articles_use_do_not_tell_articles_apart():
 
 
 def test_proximity_takes_a_synonym_for_the_word():
-    from kb.search.ranking import _synonym_words
     from kb.search.synonyms import parse_synonyms
     table, problems = parse_synonyms("- [شكوى, complaint, complaints]\n- [خدمة العملاء, customer service]\n")
     assert not problems
     (arabic,), (english,) = table.groups[0]  # "complaints" stems to "complaint"
-    assert _synonym_words(table, english) == [arabic] and _synonym_words(table, arabic) == [english]
-    assert _synonym_words(table, "service") == []  # only within phrases: coverage matches words one at a time
+    assert table.one_word_synonyms(english) == [arabic] and table.one_word_synonyms(arabic) == [english]
+    assert table.one_word_synonyms("service") == []  # only within phrases: coverage matches words one at a time

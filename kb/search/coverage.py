@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Mapping
 
+from kb.search.keyword import COMMON_TERM_SHARE
 from kb.search.synonyms import names_entry
 from kb.text import CLITIC_LETTERS
 from kb.text import stem as stem_word
@@ -63,9 +64,6 @@ MISSING_WEIGHT = 0.75
 # ../shared/eval and the help-center questions (scripts/tune_fusion.py): mlqa_ar_dev +0.001,
 # arcd +0.0002, the help center unchanged in top-1 and top-3 (0 lost one help-center question).
 SHORT_MISSING_WEIGHT = 0.25
-# A word in more than this share of the articles is common (the same share as
-# keyword.COMMON_TERM_SHARE, which leaves such words out of the keyword query when it can).
-COMMON_SHARE = 0.5
 SHORT_WORD = 2
 _FIELDS = ("body", "headings", "title")
 
@@ -112,7 +110,8 @@ class MatchProfile:
         return any(term.how == "dialect" for term in self.terms)
 
     def tells_apart(self) -> bool:
-        """Whether some word the keyword side found is in at most COMMON_SHARE of the articles.
+        """Whether some word the keyword side found is in at most COMMON_TERM_SHARE of the articles
+        (the share above which ``keyword.prune_common_terms`` calls a word common).
 
         When every word it found is one most articles use (خدمة and عملاء in a customer-service
         help center: "شنو هي خدمة الكليان" once its dialect words are read), its ranking is BM25
@@ -123,7 +122,7 @@ class MatchProfile:
         found = [term for term in self.terms if term.how != "missing"]
         if not found:
             return True
-        common = idf(self.articles, int(COMMON_SHARE * self.articles) + 1)
+        common = idf(self.articles, int(COMMON_TERM_SHARE * self.articles) + 1)
         return any(term.weight > common for term in found)
 
     def found_whole(self) -> bool:

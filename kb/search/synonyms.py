@@ -35,6 +35,12 @@ class SynonymTable:
                 found.extend(entry for entry in group if not names_entry(stems, entry))
         return list(dict.fromkeys(found))
 
+    def one_word_synonyms(self, stem: str) -> list[str]:
+        """The one-word members of every group that has `stem` as a one-word member (phrases
+        left out), for matching one word at a time (the proximity coverage)."""
+        return [other[0] for group in self.groups if (stem,) in group
+                for other in group if len(other) == 1 and other[0] != stem]
+
     def weighted_expansions(self, stems: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
         """:meth:`expansions`, each with how much it counts: Latin-script members of a group
         an Arabic question named count ``CROSS_SCRIPT_WEIGHT``, every other member 1.
