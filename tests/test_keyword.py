@@ -352,6 +352,35 @@ def test_exact_phrase_ranks_higher(tmp_path):
     assert slugs(knowledge, "المنتج إرجاع")[0] == "phrase"  # slop 2 forgives the order
 
 
+def test_a_phrase_in_a_tag_or_heading_ranks_like_one_in_the_title(tmp_path):
+    """GIVEN an article that names the phrase only in a tag and a heading, and one that uses its
+    words apart, more often, in its text
+    WHEN the phrase is searched (a search-box query naming a tag)
+    THEN the article with the tag ranks first (before, the headings field had no positions and
+    earned no phrase bonus: "رضا العملاء" opened with an article that says the words in its body)."""
+    knowledge = keyword_only_kb(
+        tmp_path,
+        {
+            "tagged.md": article_file("كيف تقيس ما يراه عملاؤك", "## رضا العملاء\n\nاسأل بعد كل محادثة.",
+                                      tags="[رضا العملاء, الاستبيانات]"),
+            "apart.md": article_file("دليل الخدمة", "العملاء أولا. العملاء يسألون كثيرا، والرد السريع يبعث على الرضا "
+                                     "عند العملاء وعند الفريق. رضا الموظف مهم أيضا."),
+        },
+    )
+    assert slugs(knowledge, "رضا العملاء")[0] == "tagged"
+
+
+def test_a_heading_phrase_does_not_run_into_the_next_tag():
+    """Headings, FAQ questions and tags are one field, one a line: a phrase must not be found
+    across two of them (the last word of one tag and the first of the next)."""
+    def positions(tokenizer):
+        return [token.pos for token in tokenizer("ضبط الوقت\nإدارة الفريق", positions=True)]
+
+    _, last_of_first, first_of_next, _ = positions(keyword.KbTokenizer(line_gap=keyword_index.HEADING_GAP))
+    assert first_of_next - last_of_first > 2  # beyond a phrase's slop
+    assert positions(keyword.KbTokenizer()) == [0, 1, 2, 3]  # title and body: as before
+
+
 def test_best_passage_gives_the_section_link(session_kb):
     hit = session_kb.search("بطاقة ائتمان محفظة إلكترونية", mode="keyword")[0]
     article = session_kb.catalog.articles[REFUND]

@@ -336,6 +336,17 @@ def test_a_look_up_by_a_name_every_article_shares_keeps_the_dense_reading(launch
     assert launch_kb.search(question, limit=10)[0].slug == "what-is-customer-service"
 
 
+@pytest.mark.parametrize("question", ["رضا العملاء", "انتقال العملاء", "survey", "customer feedback"])
+def test_a_search_for_a_tag_opens_with_the_article_it_tags(launch_kb, question):
+    """GIVEN the satisfaction article, tagged رضا العملاء and آراء العملاء (which the launch synonyms
+    also call "survey" and "customer feedback"), and articles that use those words in their text
+    WHEN a visitor types the tag, or its English name, in the search box
+    THEN the tagged article comes first: a phrase in a tag, heading or FAQ question earns the
+    phrase bonus a title does (before: what-is-customer-service, why-customer-service-matters,
+    how-to-reply-to-customer-requests or the English reviews article came first)."""
+    assert launch_kb.search(question, limit=10)[0].slug == "measuring-satisfaction-and-customer-feedback"
+
+
 def test_an_english_question_earns_proximity_in_arabic_through_the_synonyms(launch_kb):
     """"customer" and "representative" have one-word Arabic synonyms (العميل, الوكيل); the Arabic
     passages now count them for proximity, as the English articles' passages count the English

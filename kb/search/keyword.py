@@ -55,7 +55,8 @@ whoosh_fixes.apply()
 # 7: articles with a summary get an about vector (title, summary, tags), kb.search.passages.about_text.
 # 8: adverbs of time (اليوم، غدا، أمس، البارحة، حاليا) are stop words (kb.text).
 # 9: question words with a joined letter (بماذا، ولماذا، لمن، مما ...) are stop words (kb.text).
-ANALYZER_VERSION = 9
+# 10: the headings field (headings, FAQ questions, tags) keeps positions, one item a line apart.
+ANALYZER_VERSION = 10
 
 # Field weights for BM25F (query-time boosts): title, headings and FAQ questions weigh
 # more than body text.  Chosen on the first half of ../shared/eval queries.
@@ -65,6 +66,12 @@ ANALYZER_VERSION = 9
 ARTICLE_FIELDS = {"title": 1.0, "headings": 1.5, "body": 1.0}
 PASSAGE_FIELDS = {"p_title": 0.5, "p_heading": 1.5, "p_body": 1.0}
 PHRASE_BOOST = 1.5
+# The fields a phrase of the question's words earns a bonus in, times PHRASE_BOOST (a synonym's
+# phrase: SYNONYM_BOOST * 2 in each).  Headings, FAQ questions and tags say what the article is
+# about, as the title does: a search-box query that names a tag ("رضا العملاء") opened with an
+# article using the words in its body before they counted (help-center sets: top-1 +1 on the
+# tuning set and on the short set, top-3 -1 / +1; no benchmark question moved).
+PHRASE_FIELDS = {"title": 2.0, "body": 1.0, "headings": 2.0}
 FUZZY_BOOST = 0.8
 SYNONYM_BOOST = 0.8
 # A known word also matches its clitic-prefixed form ("حمل" -> "بحمل"), weakly: the same
@@ -94,17 +101,24 @@ class KbTokenizer(Tokenizer):
     used for "did you mean".
     """
 
-    def __init__(self, stemming: bool = True):
+    # Class default: an analyzer pickled by an earlier kb has no such attribute.
+    line_gap = 0
+
+    def __init__(self, stemming: bool = True, line_gap: int = 0):
         self.stemming = stemming
+        self.line_gap = line_gap
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, KbTokenizer) and other.stemming == self.stemming
+        return isinstance(other, KbTokenizer) and other.stemming == self.stemming and other.line_gap == self.line_gap
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for word in _words(value):
+        for word in self._words_and_gaps(value):
+            if word is None:
+                pos += self.line_gap
+                continue
             if is_stopword(word):
                 pos += 1
                 continue
@@ -115,6 +129,17 @@ class KbTokenizer(Tokenizer):
                 token.pos = pos
             pos += 1
             yield token
+
+    def _words_and_gaps(self, value: str):
+        """The words of `value`; with a line gap, None between lines, so that a phrase never
+        runs from one heading, FAQ question or tag into the next."""
+        if not self.line_gap:
+            yield from _words(value)
+            return
+        for number, line in enumerate(value.split("\n")):
+            if number:
+                yield None
+            yield from _words(line)
 
 
 def _words(value: str) -> list[str]:
@@ -206,7 +231,7 @@ class ArticleQuery:
     """A question as weighted (field, stem) clauses, scored term at a time, plus phrase bonuses."""
 
     terms: tuple[tuple[str, str, float], ...]
-    phrases: Query | None
+    phrases: tuple[Phrase, ...] = ()
     phrase_stems: tuple[str, ...] = ()
 
 
@@ -218,7 +243,7 @@ def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
     """
     clitics = clitics or {}
     clauses: list[tuple[str, str, float]] = []
-    phrases: list[Query] = []
+    phrases: list[Phrase] = []
 
     def add(term: str, factor: float) -> None:
         clauses.extend((field, term, weight * factor) for field, weight in ARTICLE_FIELDS.items())
@@ -235,13 +260,13 @@ def article_query(query: AnalyzedQuery, expansions: dict[str, list[str]], synony
         if len(alternative) == 1:
             add(alternative[0], SYNONYM_BOOST * weight)
         else:
-            phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2 * weight) for f in ("title", "body"))
+            phrases.extend(Phrase(f, list(alternative), boost=SYNONYM_BOOST * 2 * weight) for f in PHRASE_FIELDS)
     if 2 <= len(query.stems) <= MAX_PHRASE_TERMS:
-        phrases.append(Phrase("title", list(query.stems), slop=2, boost=PHRASE_BOOST * 2))
-        phrases.append(Phrase("body", list(query.stems), slop=2, boost=PHRASE_BOOST))
+        phrases.extend(Phrase(f, list(query.stems), slop=2, boost=PHRASE_BOOST * boost)
+                       for f, boost in PHRASE_FIELDS.items())
     if not clauses and not phrases:
         return None
-    return ArticleQuery(tuple(clauses), Or(phrases) if phrases else None, tuple(dict.fromkeys(query.stems)))
+    return ArticleQuery(tuple(clauses), tuple(phrases), tuple(dict.fromkeys(query.stems)))
 
 
 def passage_terms(query: AnalyzedQuery, expansions: dict[str, list[str]], synonyms: SynonymTable,
@@ -291,11 +316,19 @@ def search_articles(searcher: KeywordSearcher, query: ArticleQuery, filters: Fil
     if not allowed.any():
         return []
     scores = bm25f_scores(searcher, list(query.terms), postings, BM25_K1, BM25_B)
-    if query.phrases is not None and _phrases_are_cheap(searcher.reader(), query.phrase_stems):
+    phrases = _positional(searcher.schema, query.phrases)
+    if phrases and _phrases_are_cheap(searcher.reader(), query.phrase_stems):
         phrase_filter = searcher.allowed_docs(filters, "article")
-        for hit in searcher.search(query.phrases, limit=limit, filter=phrase_filter, optimize=False, terms=False):
+        for hit in searcher.search(Or(phrases), limit=limit, filter=phrase_filter, optimize=False, terms=False):
             scores[hit.docnum] += hit.score
     return [(searcher.slug_of(docnum), score) for docnum, score in top_documents(scores, allowed, limit)]
+
+
+def _positional(schema, phrases: tuple[Phrase, ...]) -> list[Phrase]:
+    """The phrases whose field keeps positions in this index: an index written before
+    ANALYZER_VERSION 10 has none for headings, and answers until it is rebuilt."""
+    return [phrase for phrase in phrases
+            if phrase.fieldname in schema and schema[phrase.fieldname].format.supports("positions")]
 
 
 def _phrases_are_cheap(reader, stems: tuple[str, ...]) -> bool:

@@ -2,7 +2,7 @@
 
 One index holds two kinds of documents with separate field names, so that each kind's
 BM25F statistics (average field length, document frequency) stay its own: article
-documents (``title``; ``headings`` with FAQ questions and tags; ``body`` with FAQ answers)
+documents (``title``; ``headings`` with FAQ questions and tags, one a line; ``body`` with FAQ answers)
 rank articles, passage documents (``p_title``, ``p_heading``, ``p_body``) pick the passage
 that answers.  The analysis is kb.text's pipeline, the same one questions go through
 (``kb.search.keyword.analyze_query``); a change to it bumps
@@ -34,6 +34,10 @@ from kb.text import analyze as analyze_text
 whoosh_fixes.apply()
 
 
+# More than any phrase's slop (kb.search.keyword.article_query).
+HEADING_GAP = 8
+
+
 def make_schema() -> Schema:
     text = TEXT(analyzer=KbTokenizer(), phrase=True)
     return Schema(
@@ -47,7 +51,9 @@ def make_schema() -> Schema:
         tag=KEYWORD(commas=True),
         updated=ID,
         title=text,
-        headings=TEXT(analyzer=KbTokenizer(), phrase=False),
+        # One heading, FAQ question or tag a line: positions, so that a question naming one
+        # ("رضا العملاء", a tag) earns the phrase bonus the title and body give.
+        headings=TEXT(analyzer=KbTokenizer(line_gap=HEADING_GAP), phrase=True),
         body=TEXT(analyzer=KbTokenizer(), phrase=True),
         spell=TEXT(analyzer=KbTokenizer(stemming=False), phrase=False),
         p_title=TEXT(analyzer=KbTokenizer(), phrase=False),
