@@ -247,11 +247,16 @@ def test_a_short_question_found_whole_is_a_look_up():
 
 def test_a_look_up_needs_the_keyword_side_to_single_an_article_out():
     from kb.search.ranking import _singled_out
-    catalog = {}
-    assert _singled_out([("reviews", 56.9), ("language", 7.2)], catalog)
-    assert not _singled_out([("social-media", 43.1), ("tools", 39.7)], catalog)
-    assert _singled_out([("only", 3.0)], catalog)
-    assert not _singled_out([], catalog)
+    no_pairs = {}
+    assert _singled_out([("reviews", 56.9), ("language", 7.2)], no_pairs)
+    assert not _singled_out([("social-media", 43.1), ("tools", 39.7)], no_pairs)
+    assert _singled_out([("only", 3.0)], no_pairs)
+    assert not _singled_out([], no_pairs)
+    # A translated pair is one article: its other version is not "the next one".
+    pair = ("reviews", "reviews-en")
+    paired = [("reviews-en", 56.9), ("reviews", 56.9), ("language", 7.2)]
+    assert _singled_out(paired, {"reviews": pair, "reviews-en": pair})
+    assert not _singled_out(paired, no_pairs)
 
 
 def test_words_most_articles_use_do_not_tell_articles_apart():

@@ -128,15 +128,19 @@ def translation_groups(catalog: Mapping[str, Article], slugs: Iterable[str] | No
 
 
 def group_by_language(ranked: Sequence[RankedArticle], query: str, catalog: Mapping[str, Article],
-                      filters: Filters, reader: str | None = None) -> list[RankedArticle]:
+                      filters: Filters, reader: str | None = None,
+                      groups: Mapping[str, tuple[str, ...]] | None = None) -> list[RankedArticle]:
     """The ranked articles with each translated pair once, the reader's language first.
 
     Each article that has a version in another language carries the slugs of the versions
     the searcher may see (``translations``), for "also in English" links.  `reader`: the
     reader's language when the caller knows it already (else the filter's, or the query's).
+    `groups`: :func:`translation_groups` of (at least) the ranked articles, when the caller
+    has them already (one search asks for them once).
     """
     reader = reader or filters.lang or detect_language(query)
-    groups = translation_groups(catalog, [item.slug for item in ranked])
+    if groups is None:
+        groups = translation_groups(catalog, [item.slug for item in ranked])
     by_slug = {item.slug: item for item in ranked}
     visible = Filters(include_drafts=filters.include_drafts, include_internal=filters.include_internal)
     shown: set[tuple[str, ...]] = set()
@@ -157,7 +161,8 @@ def group_by_language(ranked: Sequence[RankedArticle], query: str, catalog: Mapp
     return _merge(first, later, OTHER_LANGUAGE_WEIGHT)
 
 
-def pair_keyword_scores(ranking: Sequence[tuple[str, float]], catalog: Mapping[str, Article]) -> list[tuple[str, float]]:
+def pair_keyword_scores(ranking: Sequence[tuple[str, float]], catalog: Mapping[str, Article],
+                        groups: Mapping[str, tuple[str, ...]] | None = None) -> list[tuple[str, float]]:
     """The keyword ranking with each version of a translated pair scored the best keyword
     score among the versions ranked, re-sorted (a version the keyword side did not find
     stays out: the filters may have dropped it).
@@ -171,7 +176,8 @@ def pair_keyword_scores(ranking: Sequence[tuple[str, float]], catalog: Mapping[s
     the first half of the held-out set and +1 in the second held-out set; no other question
     moved; no ../shared/eval collection has translations).
     """
-    groups = translation_groups(catalog, [slug for slug, _ in ranking])
+    if groups is None:
+        groups = translation_groups(catalog, [slug for slug, _ in ranking])
     if not groups:
         return list(ranking)
     best: dict[tuple[str, ...], float] = {}
@@ -184,14 +190,15 @@ def pair_keyword_scores(ranking: Sequence[tuple[str, float]], catalog: Mapping[s
 
 
 def without_reader_version(slugs: Iterable[str], reader: str | None, catalog: Mapping[str, Article],
-                           filters: Filters) -> set[str]:
+                           filters: Filters, groups: Mapping[str, tuple[str, ...]] | None = None) -> set[str]:
     """Of `slugs`, the articles in another language than the reader's that have no version
     the reader may see in the reader's language: for them the question's language is a
     handicap, not a choice (see :func:`level_dense` and ``ranking._unknown_words``)."""
     if reader is None:
         return set()
     slugs = [slug for slug in slugs if slug in catalog and catalog[slug].lang != reader]
-    groups = translation_groups(catalog, slugs)
+    if groups is None:
+        groups = translation_groups(catalog, slugs)
     return {slug for slug in slugs
             if not any(catalog[s].lang == reader and filters.allows(catalog[s]) for s in groups.get(slug, ()) if s in catalog)}
 
