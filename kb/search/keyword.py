@@ -98,7 +98,8 @@ class KbTokenizer(Tokenizer):
 
     The same pipeline (kb.text) runs at query time; positions count the dropped stop
     words so phrases keep their gaps.  ``stemming=False`` gives the surface vocabulary
-    used for "did you mean".
+    used for "did you mean"; ``line_gap`` puts that many positions between lines (the
+    headings field: one heading, FAQ question or tag a line, and no phrase across two).
     """
 
     # Class default: an analyzer pickled by an earlier kb has no such attribute.
