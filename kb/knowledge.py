@@ -36,6 +36,7 @@ from kb.live_index import LiveIndex
 from kb.live_index import ReadState
 from kb.search import common_words
 from kb.search import keyword
+from kb.search import languages
 from kb.search import spelling
 from kb.search.calibration import Calibration
 from kb.search.dialect import DialectLexicon
@@ -339,7 +340,10 @@ class KnowledgeBase:
                           manifest.embedder_fingerprint, state.landmarks[1])
 
     def related(self, slug: str, limit: int = 5, include_internal: bool = False) -> list[Article]:
-        """Semantic neighbours of an article (by its mean passage vector), public ones only by default."""
+        """Semantic neighbours of an article (by its mean passage vector), public ones only by default.
+
+        Never the article's own versions in other languages: its translation is its nearest
+        neighbour, and the page links it already ("also in Arabic")."""
         state = self._read_state()
         if state.vectors is None or slug not in state.vectors.slugs():
             return []
@@ -347,10 +351,11 @@ class KnowledgeBase:
         centre = matrix.mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-9)
         filters = keyword.Filters(include_internal=include_internal)
+        itself = set(languages.translation_groups(self.catalog.articles, [slug]).get(slug, (slug,)))
         seen: list[Article] = []
         for entry, _ in state.vectors.search(centre, limit * 8 + len(matrix)):
             article = self.catalog.articles.get(entry.slug)
-            if entry.slug == slug or article is None or not filters.allows(article) or article in seen:
+            if entry.slug in itself or article is None or not filters.allows(article) or article in seen:
                 continue
             seen.append(article)
             if len(seen) >= limit:

@@ -388,3 +388,13 @@ def test_the_site_shows_a_translated_pair_once_with_a_link_to_the_other_language
     assert 'hreflang="en"' in page and "Also in English" in page
     english = client.get("/search", query_string={"q": "How do I respond to a negative review?"}).get_data(as_text=True)
     assert 'hreflang="ar"' in english and "متوفر بالعربية" in english
+
+
+@pytest.mark.parametrize("slug", ["positive-language-en", "positive-language", "responding-to-negative-reviews-en"])
+def test_an_articles_related_list_leaves_out_its_own_translation(launch_kb, slug):
+    """A translation is its original's nearest neighbour, so "Related articles" on an English
+    page listed the Arabic original first, the pair twice on one page (the page links it as
+    "also in Arabic" already)."""
+    own = set(translation_groups(launch_kb.catalog.articles, [slug])[slug])
+    related = [article.slug for article in launch_kb.related(slug)]
+    assert related and not own & set(related)
