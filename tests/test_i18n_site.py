@@ -110,6 +110,14 @@ def test_links_keep_the_chosen_language_and_static_files_do_not(client):
     assert "/faq" in unprefixed.hrefs and not any(h.startswith("/en/") for h in unprefixed.hrefs if h != "/en/faq")
 
 
+@pytest.mark.parametrize("path", ["/en/", "/en/faq"])
+def test_category_links_keep_the_chosen_language(client, path):
+    """The home page's and the FAQ page's section links used to drop the /en/ prefix, so an
+    English reader whose browser prefers Arabic landed on an Arabic category page."""
+    categories = [href for href in parse(client.get(path)).hrefs if "/categories/" in href]
+    assert categories and all(href.startswith("/en/categories/") for href in categories)
+
+
 # -- articles ------------------------------------------------------------------------------------
 
 
