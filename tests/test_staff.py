@@ -6,6 +6,8 @@ Every writing test runs on a private copy of the articles and index (``staff_app
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 
@@ -372,8 +374,6 @@ def test_live_preview_uses_the_sanitized_renderer(editor):
 
 
 def test_image_upload_is_checked_and_served(editor, anonymous, staff_app):
-    import io
-
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
     response = editor.client.post("/staff/media", data={"image": (io.BytesIO(png), "shot.png"), "alt": "لقطة"},
                                   headers={"X-CSRF-Token": editor.token}, content_type="multipart/form-data")
@@ -416,6 +416,30 @@ def test_reports_dashboard(admin, staff_app):
     assert html.count("استخدام اللغة الإيجابية") >= 2  # least helpful + agent feedback
     new = admin.get("/staff/articles/new?title=شحن دولي").get_data(as_text=True)
     assert 'value="شحن دولي"' in new
+
+
+def test_searches_without_results_beyond_the_first_twenty_are_counted_and_downloadable(admin, editor, staff_app):
+    """The page lists the 20 most frequent searches that found nothing; the rest were out of
+    sight (a QA pass made 51 and saw 20, with no word of the others). Now the page says how
+    many there are, and a CSV holds them all, safe to open in a spreadsheet."""
+    analytics = staff_app.extensions["kb_analytics"]
+    for number in range(25):
+        analytics.record_search(f"سؤال بلا جواب {number}", 0)
+    analytics.record_search("سؤال بلا جواب 0", 0)
+    analytics.record_search("=HYPERLINK(\"http://example.com\")", 0)
+    analytics.record_search("اللغة الإيجابية", 3)
+    html = admin.get("/staff/reports").get_data(as_text=True)
+    assert "من أصل 26" in html and "/staff/reports/no-results.csv?days=30" in html
+    response = admin.get("/staff/reports/no-results.csv?days=30")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffquery,searches,last_searched")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]
+    assert len(rows) == 26 and rows[0][:2] == ["سؤال بلا جواب 0", "2"]
+    assert ["'=HYPERLINK(\"http://example.com\")"] == [row[0] for row in rows if "HYPERLINK" in row[0]]
+    assert "اللغة الإيجابية" not in text
+    assert editor.get("/staff/reports/no-results.csv").status_code in (302, 403)  # admins only, as the page
 
 
 def test_api_keys_page_creates_and_revokes_with_audit(admin, staff_db):

@@ -148,6 +148,14 @@ class Analytics:
         """Frequent searches that found nothing: the content gaps."""
         return self._query_stats("AND result_count = 0", days, limit)
 
+    def zero_result_query_count(self, days: int | None = 30) -> int:
+        """How many different searches found nothing (the report lists the most frequent)."""
+        row = self._conn.execute(
+            "SELECT COUNT(DISTINCT normalized) AS queries FROM searches WHERE created_at >= ? AND result_count = 0",
+            (window_start(days),),
+        ).fetchone()
+        return int(row["queries"] or 0)
+
     def _query_stats(self, condition: str, days: int | None, limit: int) -> list[QueryStat]:
         rows = self._conn.execute(
             f"""SELECT normalized, MAX(query) AS query, COUNT(*) AS searches, AVG(result_count) AS avg_results,

@@ -72,6 +72,7 @@ ROUTES = (
     ("/panel-links/<int:link_id>/revoke", panel_links.revoke_panel_link, POST),
     ("/audit", admin.audit_page, GET),
     ("/reports", admin.reports, GET),
+    ("/reports/no-results.csv", admin.zero_results_csv, GET),
     ("/brand", brand.brand_page, GET_POST),
     ("/widget", widget_settings.widget_page, GET_POST),
     ("/widget/remove", widget_settings.remove_widget_origin, POST),

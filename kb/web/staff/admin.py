@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
+from flask import Response
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -141,9 +144,38 @@ def reports():
     return render_template(
         "staff/reports.html", days=days, report_days=REPORT_DAYS, stale_days=STALE_DAYS,
         top=analytics.top_queries(days=days, limit=20), zero=analytics.zero_result_queries(days=days, limit=20),
+        zero_total=analytics.zero_result_query_count(days=days),
         unhelpful=analytics.least_helpful_articles(days=days, limit=20), feedback=agent_feedback(db(), days),
         stale=stale[:50], articles=catalog.articles,
     )
+
+
+# The download lists this many of the period's searches without results, most frequent first:
+# every one a help center sees in a year, and a bound on one response.
+ZERO_RESULTS_CSV_ROWS = 10_000
+
+
+@admin_required
+def zero_results_csv():
+    """Every search without results in the period (the page shows the 20 most frequent), as CSV
+    for a spreadsheet: UTF-8 with a byte-order mark, so Excel reads Arabic right."""
+    days = request.args.get("days", 30, type=int)
+    days = days if days in REPORT_DAYS else 30
+    stats = current_app.extensions["kb_analytics"].zero_result_queries(days=days, limit=ZERO_RESULTS_CSV_ROWS)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["query", "searches", "last_searched"])
+    for stat in stats:
+        writer.writerow([_spreadsheet_safe(stat.query), stat.searches, stat.last_searched])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=searches-without-results-{days}-days.csv"})
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A visitor's text that a spreadsheet would run as a formula (=, +, -, @ first) starts with
+    an apostrophe instead (OWASP's advice on CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def agent_feedback(connection: Connection, days: int, limit: int = 20) -> list[dict]:
