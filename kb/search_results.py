@@ -73,5 +73,5 @@ def make_hit(articles: dict[str, Article], passages: ArticlePassages, searcher, 
         matched_by=item.matched_by, faq=faq, category=article.category, category_slug=article.category_slug,
         summary=article.summary, lang=article.lang,
         translations=tuple(translation_link(articles[s]) for s in item.translations if s in articles),
-        related=related,
+        related=related, internal=article.audience != "public",
     )

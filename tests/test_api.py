@@ -114,10 +114,26 @@ def test_search_never_shows_internal_or_draft_articles(client):
         ({"q": "شكوى", "limit": ""}, "limit"),
         ({"q": "شكوى", "lang": "fr"}, "lang"),
         ({"q": "شكوى", "lang": ""}, "lang"),
+        ({"q": "شكوى", "category": "no-such-category"}, "category"),
     ],
 )
 def test_search_rejects_bad_parameters(client, params, field):
     assert_error(client.get("/api/v1/search", query_string=params), 400, field)
+
+
+def test_an_unknown_category_is_a_400_that_names_the_known_ones_and_is_not_logged(client, session_kb):
+    """Before, a mistyped category searched nothing and answered 200 with "no answer", and the
+    search was logged as one without results: a content gap that is not one."""
+    known = next(iter(session_kb.catalog.articles.values())).category_slug
+    analytics = client.application.extensions["kb_analytics"]
+    before = analytics.zero_result_query_count(days=None)
+    error = assert_error(client.get("/api/v1/search", query_string={"q": "الصبر", "category": "nope"}), 400, "category")
+    assert known in error["message"] and "'nope'" in error["message"]
+    assert analytics.zero_result_query_count(days=None) == before
+    assert client.get("/api/v1/search", query_string={"q": "شكوى", "category": known}).status_code == 200
+    [parameter] = [p for p in client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]["parameters"]
+                   if p["name"] == "category"]
+    assert known in parameter["schema"]["enum"] and "nope" not in parameter["schema"]["enum"]
 
 
 @pytest.mark.parametrize("query", ['"', "AND", "OR NOT", "(((", "*", "ـــ", "كَيْفَ", "\x00"])
@@ -230,9 +246,13 @@ def test_follow_up_message_uses_the_earlier_customer_messages(client, key):
 def test_suggest_includes_internal_articles_only_when_asked(client, key):
     message = "ما هدف زمن الرد على البريد الإلكتروني ومتى أصعد الحالة إلى المشرف؟"
     default = {s["slug"] for s in suggest(client, key, message=message, limit=10).get_json()["suggestions"]}
-    internal = [s["slug"] for s in suggest(client, key, message=message, include_internal=True).get_json()["suggestions"]]
+    suggestions = suggest(client, key, message=message, include_internal=True).get_json()["suggestions"]
+    internal = [s["slug"] for s in suggestions]
     assert INTERNAL not in default
     assert INTERNAL in internal
+    # Marked, so that an agent does not send its link (a 404 for customers) to one.
+    assert {s["slug"]: s["internal"] for s in suggestions}[INTERNAL] is True
+    assert not any(s["internal"] for s in suggestions if s["slug"] != INTERNAL)
 
 
 def test_suggest_filters_by_lang(client, key):
@@ -268,6 +288,7 @@ def test_message_at_the_maximum_length_is_accepted(client, key, app):
         ({"message": "سؤال", "limit": 2.5}, "limit"),
         ({"message": "سؤال", "lang": "fr"}, "lang"),
         ({"message": "سؤال", "category": 7}, "category"),
+        ({"message": "سؤال", "category": "no-such-category"}, "category"),
         ({"message": "سؤال", "include_internal": "yes"}, "include_internal"),
         ({"message": "سؤال", "conversation": "earlier"}, "conversation"),
         ({"message": "سؤال", "conversation": [{"role": "customer"}]}, "conversation"),

@@ -231,9 +231,9 @@ def test_hit_serializes_to_json(session_kb):
     assert data["faq"]["q"] == "كم يستغرق استرداد المبلغ؟"
     assert set(data) == {
         "slug", "title", "url", "score", "snippet", "section", "section_url", "matched_by", "faq", "category",
-        "category_slug", "summary", "lang", "translations", "related",
+        "category_slug", "summary", "lang", "translations", "related", "internal",
     }
-    assert data["related"] is False
+    assert data["related"] is False and data["internal"] is False
     assert data["category_slug"] == "orders"
 
 

@@ -17,7 +17,8 @@ class Hit:
     language versions of the article (``{lang, slug, url, title}``): a translated pair is
     one hit, in the reader's language, linking to the other (``kb.search.languages``).
     ``related``: the article does not answer the question as the first ones do, and is
-    listed after them as a related article.
+    listed after them as a related article.  ``internal``: an agents-only article (a search
+    that includes them), so that an agent does not send its link to a customer.
     """
 
     slug: str
@@ -35,6 +36,7 @@ class Hit:
     lang: str = "ar"
     translations: tuple[dict, ...] = ()
     related: bool = False  # listed after the articles that answer, as related (kb.search.tiers)
+    internal: bool = False  # for agents only: its url is not open to customers
 
     def to_dict(self) -> dict:
         """The fields in order, as ``dataclasses.asdict`` gives them (the FAQ entry and the

@@ -161,6 +161,29 @@ def _lang(fields) -> str | None:
     return value
 
 
+def _category_slugs() -> list[str]:
+    """Every category slug of this help center (of its articles and of _categories.yml), sorted."""
+    catalog = _knowledge().catalog
+    known = {article.category_slug for article in catalog.articles.values()}
+    known.update(category.slug for category in catalog.categories.values())
+    return sorted(known)
+
+
+def _category(fields) -> str | None:
+    """The ``category`` filter (a category slug): absent or empty is None (every category); a
+    slug no category has is a 400, not a search that finds nothing (it was logged as a search
+    without results, a content gap that is not one).  The OpenAPI document lists the slugs."""
+    slug = _text(fields, "category", MAX_CATEGORY_CHARS, required=False) or None
+    if slug is None:
+        return None
+    listed = _category_slugs()
+    if slug not in listed:
+        shown = ", ".join(listed[:20]) + (", ..." if len(listed) > 20 else "")
+        raise KbError("bad_field", f"'category' must be the slug of a category (one of: {shown}); got {slug!r}.",
+                      field="category")
+    return slug
+
+
 def _boolean(body: dict, name: str, default: bool | None = None) -> bool:
     """A true/false field; absent is ``default`` (required when there is none); null is a 400."""
     if name not in body and default is not None:
@@ -202,11 +225,11 @@ def suggest():
     conversation = _conversation(body, settings.max_message_chars)
     limit = _integer(body.get("limit"), "limit", SUGGEST_LIMITS)
     lang = _lang(body)
-    category = _text(body, "category", MAX_CATEGORY_CHARS, required=False)
+    category = _category(body)
     include_internal = _boolean(body, "include_internal", default=False)
     g.query_id = assist.new_query_id()
     started = time.perf_counter()
-    result = assist.suggest(_knowledge(), message, conversation, limit=limit, lang=lang, category=category or None,
+    result = assist.suggest(_knowledge(), message, conversation, limit=limit, lang=lang, category=category,
                             include_internal=include_internal, query_id=g.query_id)
     took_ms = (time.perf_counter() - started) * 1000
     assist.record_query(_db(), result, key.id, len(message), took_ms)
@@ -238,14 +261,14 @@ def search():
     settings = _settings()
     query = _text(request.args, "q", settings.max_query_chars)
     limit = _integer(request.args.get("limit"), "limit", SEARCH_LIMITS, from_text=True)
-    category = _text(request.args, "category", MAX_CATEGORY_CHARS, required=False)
+    category = _category(request.args)
     lang = _lang(request.args)
     started = time.perf_counter()
-    page = _knowledge().search_page(query, limit=limit, category=category or None, lang=lang)
+    page = _knowledge().search_page(query, limit=limit, category=category, lang=lang)
     took_ms = (time.perf_counter() - started) * 1000
     analytics = current_app.extensions.get("kb_analytics")
     if analytics is not None:
-        analytics.record_search(query, page.total, category or None, source="api")
+        analytics.record_search(query, page.total, category, source="api")
     return {
         "query": query,
         "took_ms": round(took_ms, 1),
@@ -314,7 +337,7 @@ def _age_seconds(timestamp: str | None) -> int | None:
 
 @bp.get("/openapi.json")
 def openapi():
-    return api_schema.openapi_document(_settings())
+    return api_schema.openapi_document(_settings(), _category_slugs())
 
 
 # -- errors ----------------------------------------------------------------------------------------

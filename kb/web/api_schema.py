@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from kb.config import Settings
 
 MAX_CONVERSATION = 10  # earlier messages accepted with a suggest request
@@ -66,7 +68,7 @@ _RESPONSES = {
 }
 
 
-def _schemas(settings: Settings) -> dict:
+def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
     message_chars = settings.max_message_chars
     text = {"type": "string", "maxLength": message_chars}
     faq = {"type": "object", "required": ["q", "a"], "properties": {"q": {"type": "string"}, "a": {"type": "string"}}}
@@ -85,6 +87,8 @@ def _schemas(settings: Settings) -> dict:
         "summary": {"type": "string"},
         "lang": {"type": "string", "enum": ["ar", "en"]},
         "related": {"type": "boolean", "description": "Listed after the articles that answer, as a related article."},
+        "internal": {"type": "boolean", "description": "An agents-only article (include_internal): its url is not open "
+                                                        "to customers, so do not send it to one."},
         "translations": {
             "type": "array",
             "description": "The article in other languages (a translated pair is one hit, in the question's language).",
@@ -143,8 +147,7 @@ def _schemas(settings: Settings) -> dict:
                 }),
                 "limit": _nullable({"type": "integer", "minimum": 1, "maximum": 20, "default": 5}),
                 "lang": {"type": "string", "enum": ["ar", "en"], "description": "Only articles in this language."},
-                "category": _nullable({"type": "string", "maxLength": MAX_CATEGORY_CHARS,
-                                       "description": "Category slug to search in."}),
+                "category": _category_schema(categories, nullable=True),
                 "include_internal": {"type": "boolean", "default": False,
                                      "description": "Also suggest internal (agents-only) articles."},
             },
@@ -327,7 +330,7 @@ def _json_body(schema: str) -> dict:
     return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def _paths(settings: Settings) -> dict:
+def _paths(settings: Settings, categories: Sequence[str]) -> dict:
     keyed = [{"bearerAuth": []}]
     keyed_errors = ("BadRequest", "Unauthorized", "TooLarge", "UnsupportedMediaType", "TooManyRequests")
     return {
@@ -352,7 +355,7 @@ def _paths(settings: Settings) -> dict:
                 {"name": "q", "in": "query", "required": True, "schema": {
                     "type": "string", "minLength": 1, "maxLength": settings.max_query_chars, "pattern": NOT_BLANK}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
-                {"name": "category", "in": "query", "schema": {"type": "string", "maxLength": MAX_CATEGORY_CHARS}},
+                {"name": "category", "in": "query", "schema": _category_schema(categories)},
                 {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["ar", "en"]}},
             ],
             "responses": _responses("BadRequest", "TooManyRequests", "Unavailable",
@@ -378,8 +381,19 @@ def _paths(settings: Settings) -> dict:
     }
 
 
-def openapi_document(settings: Settings) -> dict:
-    """The OpenAPI 3.0 document for these settings."""
+def _category_schema(categories: Sequence[str], nullable: bool = False) -> dict:
+    """A category slug of this help center (the document lists them: a request naming another
+    is a 400); empty (or null where allowed) is every category.  OpenAPI 3.0.3: a nullable
+    enum lists null among its values."""
+    schema = {"type": "string", "maxLength": MAX_CATEGORY_CHARS,
+              "description": "Category slug to search in; empty or absent: every category."}
+    if categories:
+        schema["enum"] = ["", *categories, *([None] if nullable else [])]
+    return _nullable(schema) if nullable else schema
+
+
+def openapi_document(settings: Settings, categories: Sequence[str] = ()) -> dict:
+    """The OpenAPI 3.0 document for these settings and these category slugs (none: any string)."""
     return {
         "openapi": "3.0.3",
         "info": {
@@ -387,10 +401,10 @@ def openapi_document(settings: Settings) -> dict:
             "version": "1.0.0",
             "description": "Every error is JSON: {\"error\": {\"code\", \"message\", \"field\"?}}.",
         },
-        "paths": _paths(settings),
+        "paths": _paths(settings, categories),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "kb apikey create"}},
-            "schemas": _schemas(settings),
+            "schemas": _schemas(settings, categories),
             "responses": _RESPONSES,
         },
     }
