@@ -269,7 +269,8 @@ class KnowledgeBase:
         state = self._read_state()
         embedder = self.embedder if state.vectors is not None else self._embedder
         with self._searching(state) as searcher:
-            return arabizi_reading(text, searcher, self._segments, self.dialect(), embedder, detect)
+            return arabizi_reading(text, searcher, self._segments, self.dialect(), embedder, detect,
+                                   synonyms=self.synonyms())
 
     def search(self, query: str, mode: str | None = None, limit: int = 10, category: str | None = None,
                tags: list[str] | tuple[str, ...] | None = None, lang: str | None = None, include_drafts: bool = False,

@@ -229,6 +229,18 @@ def test_the_knowledge_base_reads_a_word_list_with_its_own_words(launch_kb):
     assert "commentaire" in launch_kb.read_arabizi("el 3amil katab commentaire 3al page")
 
 
+@pytest.mark.parametrize(("question", "english"), [
+    ("emta lazem a3mel escalation lel modeer", "escalation"),
+    ("lazem a3mel escalate", "escalate"),
+])
+def test_an_english_word_the_synonyms_name_stays_english(launch_keyword_kb, question, english):
+    """No launch article writes "escalation", and the tokenizer splits it, so it was read as
+    Arabizi (اسكلتين, اسكلته: nothing); the launch synonyms name it, and lead it to تصعيد."""
+    reading = launch_keyword_kb.read_arabizi(question)
+    assert english in reading.split()
+    assert "handling-customer-complaints" in slugs(launch_keyword_kb, question)  # its section on escalating
+
+
 def test_kb_search_prints_the_reading(session_settings):
     from click.testing import CliRunner
 

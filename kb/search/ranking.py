@@ -33,6 +33,7 @@ from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
 from kb.text import is_arabic
 from kb.text import is_stopword
+from kb.text import stem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -184,7 +185,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                   cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
     `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
-    read_as = arabizi_reading(query, searcher, caches, dialect, embedder)
+    read_as = arabizi_reading(query, searcher, caches, dialect, embedder, synonyms=synonyms)
     query = read_as or query
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
     candidates = max(need, settings.fusion_candidates)
@@ -272,13 +273,15 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
 
 
 def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: DialectLexicon | None,
-                    embedder: Embedder | None, detect: bool = True) -> str | None:
+                    embedder: Embedder | None, detect: bool = True, synonyms: SynonymTable | None = None) -> str | None:
     """An Arabizi question in Arabic letters (``kb.search.arabizi``), None for any other
     (`detect` False: every Latin word is read, whether or not the text looks like Arabizi).
 
     A spelling counts as an Arabic word when the dialect lexicon or the articles use it (not
-    a stop word: "call" is no كل); a Latin word as English when the articles use it, or the
-    model's tokenizer holds it whole and people write it in English or French; between
+    a stop word: "call" is no كل); a Latin word as English when the articles use it, when
+    the editors' synonyms name it ("escalation": a reading such as اسكلتين found nothing, the
+    synonyms lead it to تصعيد), or when the model's tokenizer holds it whole and people write
+    it in English or French; between
     spellings, how often people write each one decides (``kb.search.common_words``); any
     spelling the tokenizer holds whole, or a stop word, is a weaker Arabic guess.  In keyword
     mode without a model loaded, the lexicon, the articles and the word frequencies decide."""
@@ -298,7 +301,8 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
         # The tokenizer is multilingual: it holds "nabi" (Gulf "we want") and "siyaset" whole too,
         # so a Latin word is English (or the French of Maghrebi chat) only when people write it
         # in those languages (scripts/data/arabizi_words.tsv, first half 0.775 -> 0.785).
-        latin=lambda word: in_articles(word) or (common(word) and common_words.is_common_latin(word)),
+        latin=lambda word: in_articles(word) or (synonyms is not None and synonyms.holds(stem(word)))
+        or (common(word) and common_words.is_common_latin(word)),
         weak=lambda word: is_stopword(word) or common(word),
         detect=detect,
         frequency=common_words.zipf,

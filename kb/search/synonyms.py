@@ -41,6 +41,10 @@ class SynonymTable:
         return [other[0] for group in self.groups if (stem,) in group
                 for other in group if len(other) == 1 and other[0] != stem]
 
+    def holds(self, stem: str) -> bool:
+        """Whether a word of some group's entry is `stem`: a word the editors name."""
+        return any(stem in entry for group in self.groups for entry in group)
+
     def weighted_expansions(self, stems: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
         """:meth:`expansions`, each with how much it counts: Latin-script members of a group
         an Arabic question named count ``CROSS_SCRIPT_WEIGHT``, every other member 1.
