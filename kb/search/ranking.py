@@ -281,9 +281,9 @@ def arabizi_reading(query: str, searcher, caches: SegmentCaches, dialect: Dialec
     a stop word: "call" is no كل); a Latin word as English when the articles use it, when
     the editors' synonyms name it ("escalation": a reading such as اسكلتين found nothing, the
     synonyms lead it to تصعيد), or when the model's tokenizer holds it whole and people write
-    it in English or French; between
-    spellings, how often people write each one decides (``kb.search.common_words``); any
-    spelling the tokenizer holds whole, or a stop word, is a weaker Arabic guess.  In keyword
+    it in English or French; between spellings, how often people write each one decides
+    (``kb.search.common_words``); any spelling the tokenizer holds whole, or a stop word, is
+    a weaker Arabic guess.  In keyword
     mode without a model loaded, the lexicon, the articles and the word frequencies decide."""
     if detect and not arabizi.is_arabizi(query):
         return None
