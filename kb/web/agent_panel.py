@@ -170,7 +170,6 @@ def feedback():
 
 def _suggestion(hit) -> dict:
     """A hit as the panel shows it: absolute links, the internal mark, and the text to paste."""
-    article = current_app.extensions["kb"].catalog.articles.get(hit.slug)
     base_url = _settings().base_url
     return {
         "slug": hit.slug,
@@ -182,6 +181,6 @@ def _suggestion(hit) -> dict:
         "faq": hit.faq,
         "category": hit.category,
         "lang": hit.lang,
-        "internal": bool(article is not None and article.audience != "public"),
+        "internal": hit.internal,
         "related": hit.related,  # after the articles that answer (kb.search.tiers)
     }

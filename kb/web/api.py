@@ -26,6 +26,7 @@ from kb import assist
 from kb.store.apikeys import ApiKey
 from kb.store.apikeys import verify_key
 from kb.content.articles import LANGS
+from kb.content.articles import categories_in_use
 from kb.errors import KbError
 from kb.content.render import render_markdown
 from kb.web import api_schema
@@ -164,9 +165,7 @@ def _lang(fields) -> str | None:
 def _category_slugs() -> list[str]:
     """Every category slug of this help center (of its articles and of _categories.yml), sorted."""
     catalog = _knowledge().catalog
-    known = {article.category_slug for article in catalog.articles.values()}
-    known.update(category.slug for category in catalog.categories.values())
-    return sorted(known)
+    return sorted({category.slug for category in [*categories_in_use(catalog), *catalog.categories.values()]})
 
 
 def _category(fields) -> str | None:

@@ -132,10 +132,15 @@ def audit_page():
                            labels=audit_filter_labels())
 
 
+def _report_days() -> int:
+    """The report period asked for (``?days=``), one of REPORT_DAYS, else 30."""
+    days = request.args.get("days", 30, type=int)
+    return days if days in REPORT_DAYS else 30
+
+
 @admin_required
 def reports():
-    days = request.args.get("days", 30, type=int)
-    days = days if days in REPORT_DAYS else 30
+    days = _report_days()
     analytics = current_app.extensions["kb_analytics"]
     catalog = current_app.extensions["kb"].catalog
     cutoff = dt.date.today() - dt.timedelta(days=STALE_DAYS)
@@ -159,8 +164,7 @@ ZERO_RESULTS_CSV_ROWS = 10_000
 def zero_results_csv():
     """Every search without results in the period (the page shows the 20 most frequent), as CSV
     for a spreadsheet: UTF-8 with a byte-order mark, so Excel reads Arabic right."""
-    days = request.args.get("days", 30, type=int)
-    days = days if days in REPORT_DAYS else 30
+    days = _report_days()
     stats = current_app.extensions["kb_analytics"].zero_result_queries(days=days, limit=ZERO_RESULTS_CSV_ROWS)
     out = io.StringIO()
     out.write("\ufeff")
