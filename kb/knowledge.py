@@ -59,6 +59,7 @@ from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import load_synonyms
 from kb.search_results import SearchPage
 from kb.search_results import make_hit
+from kb.text import is_arabic
 
 logger = logging.getLogger(__name__)
 
@@ -300,27 +301,33 @@ class KnowledgeBase:
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
         catalog, synonyms, dialect = self.catalog.articles, self.synonyms(), self.dialect()
         with self._searching(state) as searcher:
-            ranked = rank_articles(
-                query=query, mode=mode, filters=filters, searcher=searcher, vectors=state.vectors, embedder=embedder,
-                catalog=catalog, synonyms=synonyms, settings=self.settings, need=offset + limit, caches=self._segments,
-                cut=self.answer_cut(state), dialect=dialect,
-            )
-            page = ranked.articles[offset:offset + limit]
-            hits = [hit for rank, item in enumerate(page, offset)
-                    if (hit := make_hit(self.catalog.articles, self._segments.passages, searcher, item,
-                                        ranked.highlight_stems, related=rank >= ranked.answers)) is not None]
-            suggestion = None
+            def ranking(text: str, within: keyword.Filters, need: int):
+                return rank_articles(
+                    query=text, mode=mode, filters=within, searcher=searcher, vectors=state.vectors, embedder=embedder,
+                    catalog=catalog, synonyms=synonyms, settings=self.settings, need=need, caches=self._segments,
+                    cut=self.answer_cut(state), dialect=dialect,
+                )
+
+            ranked = ranking(query, filters, offset + limit)
+            suggestion = corrected = None
             if len(ranked.articles) < 3 and ranked.query.words and not ranked.read_as:
                 # The model's tokenizer knows which words are real (kb.search.embed.word_pieces): the
                 # model of this search, or the one already loaded for a keyword-mode search.
                 suggestion = spelling.did_you_mean(searcher.reader(), query[: self.settings.max_query_chars], ranked.query,
-                                                   self._segments.vocabulary, word_pieces(embedder or self._embedder))
+                                                   self._segments.vocabulary, word_pieces(embedder or self._embedder),
+                                                   synonyms.words)
                 visible = keyword.Filters(include_drafts=include_drafts, include_internal=include_internal)
-                if suggestion and not rank_articles(
-                    query=suggestion, mode=mode, filters=visible, searcher=searcher, vectors=state.vectors, embedder=embedder,
-                    catalog=catalog, synonyms=synonyms, settings=self.settings, need=1, caches=self._segments,
-                    cut=self.answer_cut(state), dialect=dialect,
-                ).answered:
+                if suggestion and not ranked.answered and not is_arabic(query):
+                    # A question in Latin letters with no answer, whose correction has one, is
+                    # searched corrected ("angry custmer": "Showing results for angry customer").
+                    # English spelling is reliable enough for it; Arabic is not: real words the
+                    # articles happen not to use were "corrected" (تكيس -> تقيس), and searching
+                    # every Arabic correction answered two off-topic questions of the help-center
+                    # sets and no in-domain one (2026-12-06).  Latin-only, no set's question moved.
+                    again = ranking(suggestion, filters, offset + limit)
+                    if again.answered:
+                        ranked, corrected, suggestion = again, suggestion, None
+                if suggestion and not ranking(suggestion, visible, 1).answered:
                     # A correction this search would not answer either is no suggestion: judged in the
                     # search's own mode, with its "no answer" cut (judged by keyword mode, 32 and 35
                     # "corrected" off-topic questions of the two sets were offered; in hybrid mode 8 and
@@ -329,9 +336,13 @@ class KnowledgeBase:
                     # visitor may see it: a correction only drafts or internal articles would answer
                     # is none (any category or language will do: the site offers to search them all).
                     suggestion = None
+            page = ranked.articles[offset:offset + limit]
+            hits = [hit for rank, item in enumerate(page, offset)
+                    if (hit := make_hit(self.catalog.articles, self._segments.passages, searcher, item,
+                                        ranked.highlight_stems, related=rank >= ranked.answers)) is not None]
         return SearchPage(hits=hits, total=ranked.answers, did_you_mean=suggestion, mode=mode,
                           reason=None if ranked.answered else "no_answer", related=len(ranked.articles) - ranked.answers,
-                          read_as=ranked.read_as)
+                          read_as=ranked.read_as, corrected=corrected)
 
     def answer_cut(self, state: ReadState | None = None) -> AnswerCut:
         """The "no answer" cut searches use: the answer_threshold setting, else the index's calibration."""

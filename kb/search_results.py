@@ -33,6 +33,9 @@ class SearchPage:
     reason: str | None = None  # "no_answer": nothing in the collection answers (kb.search.calibration)
     related: int = 0  # related articles listed after the `total` that answer (kb.search.tiers)
     read_as: str | None = None  # an Arabizi question as searched, in Arabic letters (kb.search.arabizi)
+    # A question in Latin letters with no answer, searched with its typos corrected because the
+    # correction has one ("angry custmer" -> "angry customer"): the question as searched.
+    corrected: str | None = None
 
     @property
     def listed(self) -> int:

@@ -176,7 +176,7 @@ def telling_synonyms(synonyms: SynonymTable, stems: tuple[str, ...], terms: list
         return not named or any(stem in kept for entry in named for stem in entry)
 
     groups = tuple(group for group in synonyms.groups if telling(group))
-    return synonyms if len(groups) == len(synonyms.groups) else SynonymTable(groups)
+    return synonyms if len(groups) == len(synonyms.groups) else SynonymTable(groups, synonyms.words)
 
 
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 from typing import Callable
+from typing import Collection
+from typing import Iterable
 
 from kb.search.common_words import is_common
 from kb.search.derivation import verbal_nouns
@@ -66,6 +68,16 @@ def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_result
         if likelihood >= least:
             scored.append((likelihood * math.log(2 + reader.doc_frequency(field, candidate)), candidate))
     return [candidate for _, candidate in sorted(scored, key=lambda item: (-item[0], item[1]))[:max_results]]
+
+
+def near_words(word: str, words: Iterable[str]) -> list[str]:
+    """Of `words` (a short list, such as the synonyms'), the one likely typo edit from `word`
+    that is likeliest (then first in alphabetical order), as a one-item list; [] when none is.
+    A walk over the list: the synonyms file holds a few hundred words, not an index."""
+    least = min_typo_likelihood(word)
+    scored = [(likelihood, candidate) for candidate in words
+              if abs(len(candidate) - len(word)) <= 1 and (likelihood := typo_likelihood(word, candidate)) >= least]
+    return [min(scored, key=lambda item: (-item[0], item[1]))[1]] if scored else []
 
 
 def min_typo_likelihood(word: str) -> float:
@@ -141,9 +153,14 @@ def clitic_forms(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
 
 
 def did_you_mean(reader, text: str, query: AnalyzedQuery, vocabulary: Vocabulary,
-                 word_pieces: Callable[[str], int] | None = None) -> str | None:
+                 word_pieces: Callable[[str], int] | None = None, synonym_words: Collection[str] = ()) -> str | None:
     """The question as typed with its likely typos replaced by the closest frequent index
     words, or None when it has none.
+
+    The editors' synonyms are vocabulary too (`synonym_words`, ``SynonymTable.words``): a
+    word no article writes but a synonym group names ("email", which leads to البريد
+    الإلكتروني in an Arabic help center) is no typo, and is the correction of a word one
+    likely edit from it when the index has none ("emial support" -> "email support").
 
     A word is taken for a typo when the index has never seen it and it is no stop word, no
     dialect form the lexicon reads (``query.dialect``), no number, not a word the
@@ -170,13 +187,13 @@ def did_you_mean(reader, text: str, query: AnalyzedQuery, vocabulary: Vocabulary
         surface = text[start:end]
         word = normalize_arabic(surface).lower()
         if not 3 <= len(word) <= MAX_TYPO_WORD or word.isdigit() or is_stopword(word) or word in dialect_words \
-                or reader.doc_frequency("spell", word) or (word_pieces is not None and word_pieces(surface) <= 1) \
-                or is_common(surface):
+                or reader.doc_frequency("spell", word) or word in synonym_words \
+                or (word_pieces is not None and word_pieces(surface) <= 1) or is_common(surface):
             continue
         looked_up += 1
         if looked_up > MAX_TYPO_WORDS * 2:  # bound the work a long message can ask for
             break
-        near = near_terms(reader, "spell", word, vocabulary, max_results=1)
+        near = near_terms(reader, "spell", word, vocabulary, max_results=1) or near_words(word, synonym_words)
         if near:
             corrections.append((start, end, near[0]))
     if not corrections:

@@ -26,6 +26,10 @@ FILE_NAME = "_synonyms.yml"
 @dataclass(frozen=True)
 class SynonymTable:
     groups: tuple[tuple[tuple[str, ...], ...], ...] = field(default_factory=tuple)
+    # The entries' words as editors wrote them (normalized, lower case): words a question can
+    # mean though no article writes them ("email" leads to البريد الإلكتروني), so a misspelling
+    # of one is a typo worth correcting (kb.search.spelling.did_you_mean).
+    words: frozenset[str] = field(default_factory=frozenset)
 
     def expansions(self, stems: tuple[str, ...]) -> list[tuple[str, ...]]:
         """Stem sequences to add for a query: the other members of every group it mentions."""
@@ -97,23 +101,28 @@ def parse_synonyms(text: str, file: str = FILE_NAME) -> tuple[SynonymTable, list
     if not isinstance(data, list):
         return SynonymTable(), [Problem(file, None, "must be a list of groups, each a list of words or phrases")]
     groups = []
+    words: set[str] = set()
     problems = []
     for i, group in enumerate(data, 1):
         if not isinstance(group, list) or len(group) < 2:
             problems.append(Problem(file, f"group {i}", "must be a list of at least two words or phrases"))
             continue
         entries = []
+        named: set[str] = set()
         for item in group:
             # Through the dialect lexicon, as questions are: a group that names a dialect
             # form ("مصاري") must match the MSA words the question is searched with.
-            stems = map_words(tokenize(str(item)), load_dialect_lexicon()).stems
+            tokens = tokenize(str(item))
+            stems = map_words(tokens, load_dialect_lexicon()).stems
             if not stems:
                 problems.append(Problem(file, f"group {i}", f"{item!r} has no searchable word (only stop words?)"))
                 continue
             entries.append(stems)
+            named.update(tokens)
         if len(set(entries)) >= 2:
             groups.append(tuple(dict.fromkeys(entries)))
-    return SynonymTable(tuple(groups)), problems
+            words.update(named)
+    return SynonymTable(tuple(groups), frozenset(words)), problems
 
 
 def load_synonyms(articles_dir: Path) -> tuple[SynonymTable, list[Problem]]:
