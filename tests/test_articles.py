@@ -318,6 +318,62 @@ def test_bad_categories_file_is_reported(tmp_path, text, field, reason):
     assert problem.field == field and reason in problem.reason
 
 
+CATEGORY = '- name: "الطلبات"\n  slug: orders\n  description: "الطلبات والإرجاع"\n'
+
+
+def test_categories_file_gives_names_and_descriptions_in_other_languages(tmp_path):
+    """GIVEN one category translated whole, one by name only and one not at all THEN each
+    language reads its own, field by field falling back to the entry's; the slug is one."""
+    write(tmp_path, "_categories.yml", CATEGORY + "  translations:\n    en:\n      name: Orders\n"
+          "      description: Orders and returns\n"
+          '- name: "الحساب"\n  translations:\n    en: {name: Account}\n- name: "عام"\n')
+    catalog = load_articles(tmp_path)
+    assert catalog.problems == []
+    orders, account, general = (catalog.categories[name] for name in ("الطلبات", "الحساب", "عام"))
+    assert (orders.name_in("en"), orders.description_in("en")) == ("Orders", "Orders and returns")
+    assert (orders.name_in("ar"), orders.description_in("ar")) == ("الطلبات", "الطلبات والإرجاع")
+    assert (account.name_in("en"), account.description_in("en"), account.slug) == ("Account", "", "الحساب")
+    assert (general.name_in("en"), general.name_in(None)) == ("عام", "عام")
+    assert orders.url == "/categories/orders"
+
+
+@pytest.mark.parametrize(
+    ("translations", "field", "reason"),
+    [
+        ("  translations: [en, Orders]\n", "translations", "must map language codes to a name and a description"),
+        ("  translations: {EN: {name: Orders}}\n", "translations.EN", "'EN' is not a language code"),
+        ("  translations: {en: Orders}\n", "translations.en", "must give a name, a description or both"),
+        ("  translations: {en: }\n", "translations.en", "must give a name, a description or both"),
+        ("  translations: {en: {title: Orders}}\n", "translations.en.title", "unknown field: a translation has"),
+        ("  translations: {en: {name: [a, b]}}\n", "translations.en.name", "must be text, got ['a', 'b']"),
+    ],
+)
+def test_a_bad_translation_is_an_error_naming_the_entry_and_the_field(tmp_path, translations, field, reason):
+    write(tmp_path, "_categories.yml", CATEGORY + translations)
+    catalog = load_articles(tmp_path)
+    [problem] = catalog.problems
+    assert (problem.file, problem.field, problem.severity) == ("_categories.yml", f'[1] "الطلبات" {field}', "error")
+    assert reason in problem.reason
+    assert catalog.categories["الطلبات"].slug == "orders"  # the rest of the entry still loads
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "reason"),
+    [
+        (CATEGORY + "  translations: {fr: {name: Commandes}}\n", '[1] "الطلبات" translations.fr',
+         "the site has no interface in 'fr' (it has ar, en)"),
+        (CATEGORY + "  name_en: Orders\n", '[1] "الطلبات" name_en',
+         "unknown field (an entry has name, slug, description, translations)"),
+        (CATEGORY + "  translations: {en: {name: Orders}}\n- name: الطلبيات\n  translations: {en: {name: orders}}\n",
+         '[2] "الطلبيات" translations.en.name', "'orders' is also the en name of 'الطلبات'"),
+    ],
+)
+def test_a_doubtful_category_entry_is_a_warning(tmp_path, text, field, reason):
+    write(tmp_path, "_categories.yml", text)
+    [problem] = load_articles(tmp_path).problems
+    assert (problem.field, problem.severity) == (field, "warning") and reason in problem.reason
+
+
 def test_files_and_folders_starting_with_underscore_or_dot_are_not_articles(tmp_path):
     for name in ("ok.md", "sub/ok2.md", "_draft.md", "_private/x.md", ".git/y.md", "notes.txt"):
         write(tmp_path, name, front(title="x"))

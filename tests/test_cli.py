@@ -90,6 +90,21 @@ def test_check_fails_on_broken_articles_listing_file_field_and_reason(runner):
     assert "8 errors" in result.stdout
 
 
+def test_check_reports_category_translation_problems(runner, tmp_path):
+    """GIVEN the launch articles with an English name written as a list WHEN kb check runs THEN
+    it fails naming the file, the entry and the field, in the CLI's language."""
+    shutil.copytree(LAUNCH, tmp_path / "articles")
+    path = tmp_path / "articles" / "_categories.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace('name: "Complaints and angry customers"',
+                                                             "name: [Complaints, angry customers]"), encoding="utf-8")
+    result = runner.invoke(cli, ["--articles-dir", str(tmp_path / "articles"), "check"])
+    assert result.exit_code == 1
+    assert ('error: _categories.yml: [4] "الشكاوى والعملاء الغاضبون" translations.en.name: must be text, got '
+            "['Complaints', 'angry customers']") in result.stderr
+    arabic = runner.invoke(cli, ["--articles-dir", str(tmp_path / "articles"), "check"], env={"KB_CLI_LANGUAGE": "ar"})
+    assert arabic.exit_code == 1 and 'translations.en.name: يجب أن يكون نصًا' in arabic.stderr
+
+
 def test_check_reports_synonym_problems(runner, tmp_path):
     shutil.copytree(LAUNCH, tmp_path / "articles")
     (tmp_path / "articles" / "_synonyms.yml").write_text("- [وحيد]\n", encoding="utf-8")

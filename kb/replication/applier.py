@@ -293,8 +293,9 @@ class Applier:
     def _refresh_categories(self) -> bool:
         catalog = self.knowledge.catalog
         categories, problems = load_categories(self.articles_dir)
-        if problems:
-            logger.error("replication: _categories.yml: %s", "; ".join(map(str, problems)))
+        errors = [p for p in problems if p.severity == "error"]  # warnings (kb check shows them) do not stop it
+        if errors:
+            logger.error("replication: _categories.yml: %s", "; ".join(map(str, errors)))
             return False
         catalog.categories = categories
         catalog.articles = {slug: with_category_slug(a, categories) for slug, a in catalog.articles.items()}

@@ -3,7 +3,8 @@
 ``kb check`` warns about an article whose category ``_categories.yml`` does not list, so an
 import must never write one: ``--category`` takes a listed name or slug (anything else is an
 error naming the known ones), and without it drafts go into the default category "عام",
-which the first import adds to ``_categories.yml`` when the list lacks it.  A folder with no
+which the first import adds to ``_categories.yml`` when the list lacks it (named "General" on
+English pages).  A folder with no
 category list accepts any category (there is nothing to check against, and kb check does not).
 """
 
@@ -17,6 +18,7 @@ import yaml
 from kb.content.articles import UNCATEGORIZED
 from kb.content.articles import Category
 from kb.content.articles import load_categories
+from kb.content.categories import CategoryText
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
@@ -26,6 +28,8 @@ CATEGORIES_FILE = "_categories.yml"
 DEFAULT_CATEGORY = UNCATEGORIZED  # "عام": also what an article without a category field is in
 DEFAULT_SLUG = "general"
 DEFAULT_DESCRIPTION = "مقالات لا تندرج تحت تصنيف آخر."
+# The default category's name on the pages of the other interface languages (kb.content.categories).
+DEFAULT_TRANSLATIONS = {"en": {"name": "General", "description": "Articles that fit no other category."}}
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class CategoryChoice:
 def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice:
     """Resolve ``--category`` (a listed name or slug) or the default; KbError for an unknown one."""
     categories, problems = load_categories(Path(articles_dir))
-    listed = bool(categories) and not problems
+    listed = bool(categories) and not any(p.severity == "error" for p in problems)
     if requested is None or not requested.strip():
         return CategoryChoice(DEFAULT_CATEGORY, needs_listing=listed and DEFAULT_CATEGORY not in categories)
     requested = requested.strip()
@@ -66,7 +70,9 @@ def add_category(articles_dir: Path, name: str) -> Category:
     base = DEFAULT_SLUG if name == DEFAULT_CATEGORY else slugify(name) or "category"
     slug = next(s for s in (base if n == 1 else f"{base}-{n}" for n in range(1, 10_000)) if s not in slugs)
     description = DEFAULT_DESCRIPTION if name == DEFAULT_CATEGORY else ""
-    entry = {"name": name, "slug": slug, **({"description": description} if description else {})}
+    translations = DEFAULT_TRANSLATIONS if name == DEFAULT_CATEGORY else {}
+    entry = {"name": name, "slug": slug, **({"description": description} if description else {}),
+             **({"translations": translations} if translations else {})}
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if text and not text.endswith("\n"):
         text += "\n"
@@ -79,4 +85,5 @@ def add_category(articles_dir: Path, name: str) -> Category:
         appended = yaml.safe_dump([*(yaml.safe_load(text) or []), entry], allow_unicode=True, sort_keys=False,
                                   width=10_000)
     atomic_write_text(path, appended)
-    return Category(name=name, slug=slug, description=description, order=len(categories))
+    return Category(name=name, slug=slug, description=description, order=len(categories),
+                    translations=tuple((lang, CategoryText(**text)) for lang, text in translations.items()))
