@@ -34,6 +34,7 @@ from kb.content.articles import LANGS
 from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import security
+from kb.web.category_names import category_name
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def _suggestion(hit) -> dict:
         "section_url": absolute_url(base_url, hit.section_url) if hit.section_url else None,
         "snippet": hit.snippet,
         "faq": hit.faq,
-        "category": hit.category,
+        "category": category_name(hit.category, hit.lang),  # in the article's language, as it is sent
         "lang": hit.lang,
         "internal": hit.internal,
         "related": hit.related,  # after the articles that answer (kb.search.tiers)

@@ -30,6 +30,8 @@ from kb.content.articles import categories_in_use
 from kb.errors import KbError
 from kb.content.render import render_markdown
 from kb.web import api_schema
+from kb.web.category_names import category_name
+from kb.web.category_names import hit_in
 from kb.web.security import client_key
 from kb.web.security import limit_rate
 
@@ -238,7 +240,7 @@ def suggest():
         "focused_query": result.focused.text,
         "read_as": result.read_as,
         "reason": result.reason,
-        "suggestions": [hit.to_dict() for hit in result.hits],
+        "suggestions": [hit_in(hit).to_dict() for hit in result.hits],
     }
 
 
@@ -276,7 +278,7 @@ def search():
         "did_you_mean": page.did_you_mean,
         "read_as": page.read_as,
         "reason": page.reason,
-        "results": [hit.to_dict() for hit in page.hits],
+        "results": [hit_in(hit).to_dict() for hit in page.hits],
     }
 
 
@@ -296,7 +298,7 @@ def article(slug: str):
         "slug": found.slug,
         "title": found.title,
         "url": found.url,
-        "category": found.category,
+        "category": category_name(found.category, found.lang),
         "category_slug": found.category_slug,
         "tags": list(found.tags),
         "lang": found.lang,

@@ -68,6 +68,11 @@ _RESPONSES = {
 }
 
 
+# A category's name next to an article: in the article's language (kb.web.category_names).
+CATEGORY_NAME = {"type": "string", "description": "The category's name in the article's language (its translation "
+                 "in _categories.yml, else its name); `category_slug` is the same in every language."}
+
+
 def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
     message_chars = settings.max_message_chars
     text = {"type": "string", "maxLength": message_chars}
@@ -82,7 +87,7 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
         "snippet": {"type": "string", "description": "HTML-escaped passage, matched words in <mark>."},
         "faq": _nullable({**faq, "description": "The matching FAQ entry, if the best passage was one."}),
         "matched_by": {"type": "string", "enum": ["keyword", "semantic", "both"]},
-        "category": {"type": "string"},
+        "category": CATEGORY_NAME,
         "category_slug": {"type": "string"},
         "summary": {"type": "string"},
         "lang": {"type": "string", "enum": ["ar", "en"]},
@@ -220,7 +225,7 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
                 "slug": {"type": "string"},
                 "title": {"type": "string"},
                 "url": {"type": "string"},
-                "category": {"type": "string"},
+                "category": CATEGORY_NAME,
                 "category_slug": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}},
                 "lang": {"type": "string", "enum": ["ar", "en"]},

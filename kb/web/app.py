@@ -30,6 +30,7 @@ from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
 from kb.web import branding
 from kb.web import caching
+from kb.web import category_names
 from kb.web import i18n
 from kb.web import labels
 from kb.web import messages
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeBase | None
     messages.init_app(app)
     caching.init_app(app)
     branding.init_app(app)
+    category_names.init_app(app)
     _init_templates(app, settings)
     _init_error_handlers(app)
 

@@ -35,6 +35,7 @@ from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import i18n
 from kb.web.branding import site_name
+from kb.web.category_names import category_name
 from kb.web.messages import translated
 from kb.web.security import public_form
 from kb.web.security import rate_limit
@@ -171,7 +172,7 @@ def _answers(hits: list, token: str | None) -> dict:
     return {
         "ask": token,
         "articles": [{"slug": hit.slug, "title": hit.title, "snippet": hit.snippet, "lang": hit.lang,
-                      "dir": i18n.text_direction(hit.lang), "section": hit.section, "category": hit.category,
+                      "dir": i18n.text_direction(hit.lang), "section": hit.section, "category": category_name(hit.category),
                       "url": _open_url(hit, token)} for hit in hits],
     }
 

@@ -230,7 +230,9 @@ def breadcrumbs_jsonld(base_url: str, trail: list[tuple[str, str]]) -> dict:
     }
 
 
-def article_jsonld(base_url: str, article: Article, site_name: str) -> dict:
+def article_jsonld(base_url: str, article: Article, site_name: str, section: str | None = None) -> dict:
+    """schema.org Article; ``section`` is its category's name in the article's language
+    (default: the name the article gives)."""
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -238,7 +240,7 @@ def article_jsonld(base_url: str, article: Article, site_name: str) -> dict:
         "inLanguage": article.lang,
         "mainEntityOfPage": absolute_url(base_url, article_url(article.slug)),
         "publisher": {"@type": "Organization", "name": site_name},
-        "articleSection": article.category,
+        "articleSection": section or article.category,
     }
     if article.summary:
         data["description"] = article.summary

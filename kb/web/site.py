@@ -38,6 +38,8 @@ from kb.web import branding
 from kb.web import i18n
 from kb.web import pages
 from kb.web import site_search
+from kb.web.category_names import category_description
+from kb.web.category_names import category_name
 from kb.web.security import public_form
 from kb.web.security import rate_limit
 from kb.web.security import visitor_key
@@ -140,11 +142,11 @@ def category(slug: str):
     page, pages_total, shown = _paginate(articles, CATEGORY_PAGE_SIZE)
     path = category_url(found.slug) + (f"?page={page}" if page > 1 else "")
     prefix = f"/{i18n.url_language()}" if i18n.url_language() else ""
-    trail = [(_("Home"), prefix + "/"), (found.name, prefix + category_url(found.slug))]
+    trail = [(_("Home"), prefix + "/"), (category_name(found), prefix + category_url(found.slug))]
     return render_template(
         "site/category.html", category=found, articles=shown, count=len(articles), page=page, pages_total=pages_total,
         has_faq=any(c.slug == found.slug for c, _entries in public.faq), **_language_page(path),
-        meta_description=found.description or found.name,
+        meta_description=category_description(found) or category_name(found),
         jsonld=[pages.breadcrumbs_jsonld(site_settings().base_url, trail)],
     )
 
@@ -170,7 +172,7 @@ def article(slug: str):
     translations = public.translations.get(found.slug, [])
     ui_lang = i18n.current_language()
     prefix = f"/{i18n.url_language()}" if i18n.url_language() else ""
-    trail = [(_("Home"), prefix + "/"), (found.category, prefix + category_url(found.category_slug)),
+    trail = [(_("Home"), prefix + "/"), (category_name(found.category), prefix + category_url(found.category_slug)),
              (found.title, found.url)]
     alternates = [(a.lang, absolute(a.url)) for a in [found, *translations]] if translations else []
     return render_template(
@@ -180,7 +182,8 @@ def article(slug: str):
         updated=pages.format_date(found.updated, ui_lang), canonical_url=_canonical(found.url), alternates=alternates,
         switch_targets=_article_targets(found, translations),
         meta_description=found.summary or found.title, max_comment=MAX_COMMENT_CHARS,
-        jsonld=[pages.article_jsonld(settings.base_url, found, _site_name(found.lang)),
+        jsonld=[pages.article_jsonld(settings.base_url, found, _site_name(found.lang),
+                                     section=category_name(found.category, found.lang)),
                 pages.breadcrumbs_jsonld(settings.base_url, trail)],
     )
 
@@ -255,7 +258,7 @@ def category_faq(slug: str):
     return render_template(
         "site/faq.html", groups=[(found, shown, len(group))], count=len(group), category=found, page=page,
         pages_total=pages_total, **_language_page(path),
-        meta_description=_("Frequently asked questions in the section %(section)s.", section=found.name),
+        meta_description=_("Frequently asked questions in the section %(section)s.", section=category_name(found)),
         jsonld=[pages.faq_jsonld(shown)],
     )
 

@@ -21,6 +21,7 @@ from flask import request
 
 from kb.urls import article_url
 from kb.web import i18n
+from kb.web.category_names import category_name
 from kb.web.security import rate_limit
 from kb.web.site_support import int_arg
 from kb.web.site_support import knowledge
@@ -97,8 +98,8 @@ def suggest():
     return jsonify({
         "query": query,
         "suggestions": [
-            {"title": hit.title, "url": hit.section_url or hit.url, "section": hit.section, "category": hit.category,
-             "lang": hit.lang}
+            {"title": hit.title, "url": hit.section_url or hit.url, "section": hit.section,
+             "category": category_name(hit.category), "lang": hit.lang}
             for hit in hits
         ],
     })

@@ -44,6 +44,7 @@ from kb.web import pages
 from kb.web import site
 from kb.web.branding import current_brand
 from kb.web.branding import site_name
+from kb.web.category_names import category_name
 from kb.web.proxy import site_root
 from kb.web.security import keyed_hash
 from kb.web.security import rate_limit
@@ -197,11 +198,12 @@ def _text_arg(name: str, max_chars: int) -> str:
     return " ".join(request.args.get(name, "").split())[:max_chars]
 
 
-def _results(hits) -> list[dict]:
+def _results(hits, lang: str) -> list[dict]:
+    """Hits as the panel lists them, their category named in the widget's language."""
     root = site_root()
     return [
         {"slug": hit.slug, "title": hit.title, "snippet": _plain(hit.snippet), "section": hit.section,
-         "category": hit.category, "url": root + (hit.section_url or hit.url), "lang": hit.lang,
+         "category": category_name(hit.category, lang), "url": root + (hit.section_url or hit.url), "lang": hit.lang,
          "anchor": (hit.section_url or "").partition("#")[2] or None, "related": hit.related}
         for hit in hits
     ]
@@ -283,7 +285,7 @@ def search():
     search_id = None
     if request.args.get("record") == "1":
         search_id = _analytics().record_search(query, page.total, source="widget")
-    return {"query": query, "results": _results(page.hits), "reason": page.reason, "search_id": search_id}
+    return {"query": query, "results": _results(page.hits, lang), "reason": page.reason, "search_id": search_id}
 
 
 @bp.get(f"{API}/page")
@@ -293,8 +295,9 @@ def page_suggestions():
     if len(query) < MIN_QUERY_CHARS:
         return {"query": query, "results": []}
     rate_limit("widget-search", _limits()["search"])
-    hits = _knowledge().search(query, limit=RESULTS // 2, lang=_search_lang(_lang()))
-    return {"query": query, "results": _results(hits)}
+    lang = _lang()
+    hits = _knowledge().search(query, limit=RESULTS // 2, lang=_search_lang(lang))
+    return {"query": query, "results": _results(hits, lang)}
 
 
 @bp.get(f"{API}/articles/<slug>")

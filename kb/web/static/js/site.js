@@ -1,5 +1,5 @@
 /* kb help center: small progressive enhancements.  Every page works without this file.
-   - search-as-you-type suggestions (ARIA combobox + listbox) from /search/suggest
+   - search-as-you-type suggestions (ARIA combobox + listbox) from /search/suggest (in the page's language)
    - the category filter submits on change
    - "was this helpful?" votes and comments are sent without reloading the page
    No inline scripts (the Content-Security-Policy forbids them); text is inserted with
@@ -35,6 +35,8 @@
     var input = field.querySelector("input[name=q]");
     if (!input) return;
     var form = input.form;
+    // The page's own suggest URL (its language prefix kept: the suggestions name sections in it).
+    var suggestUrl = field.getAttribute("data-suggest") || "/search/suggest";
     var id = "suggestions-" + (++counter);
     var list = el("ul", "suggestions");
     list.id = id;
@@ -115,7 +117,7 @@
       var query = input.value.trim();
       if (query.length < MIN_CHARS) { close(); return; }
       var mine = ++sequence;
-      fetch("/search/suggest?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+      fetch(suggestUrl + "?q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
         .then(function (data) {
           if (mine !== sequence || document.activeElement !== input) return;
