@@ -1,8 +1,10 @@
 """Editing ``articles/_categories.yml``, ``_synonyms.yml`` and ``_dialect.yml`` from the staff pages.
 
-Categories are edited as rows (name, slug, description) in display order.  Renaming a
-category rewrites the ``category:`` line of its articles (and of their pending edits);
-changing its slug leaves a permanent redirect from the old category URL.  Synonyms are
+Categories are edited as rows (name, slug, description, and the name and description in
+each other interface language) in display order.  Renaming a category rewrites the
+``category:`` line of its articles (and of their pending edits); changing its slug leaves a
+permanent redirect from the old category URL; a translation the form does not edit (a
+language without a catalog) is kept as the file has it.  Synonyms are
 edited as one group a line, words separated by commas, and saved back as YAML.  The dialect
 lexicon's local file is edited as the YAML it is (entries have several parts), next to
 a read-only view of the built-in lexicon.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ from kb.store import audit
 from kb.content import redirects
 from kb.content import revisions
 from kb.content.articles import load_categories
+from kb.content.categories import CategoryText
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.content.editing import ValidationFailed
@@ -32,6 +36,7 @@ from kb.search.dialect_files import parse_lexicon as parse_dialect
 from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE
 from kb.search.synonyms import parse_synonyms
 from kb.text import slugify
+from kb.translation import N_
 
 if TYPE_CHECKING:
     from kb.publishing import Publisher
@@ -46,23 +51,32 @@ class CategoryRow:
     description: str = ""
     original_name: str = ""  # empty for a new row
     original_slug: str = ""
+    # language -> name and description there; a language the form did not send is kept as the file has it
+    translations: dict[str, CategoryText] = field(default_factory=dict)
 
 
 def read_categories(articles_dir: Path) -> list[CategoryRow]:
     categories, problems = load_categories(Path(articles_dir))
-    if problems:
-        raise KbError("bad_categories", "; ".join(str(p) for p in problems))
-    return [CategoryRow(c.name, c.slug, c.description, c.name, c.slug)
+    errors = [p for p in problems if p.severity == "error"]  # warnings are kb check's to show
+    if errors:
+        raise KbError("bad_categories", "; ".join(str(p) for p in errors))
+    return [CategoryRow(c.name, c.slug, c.description, c.name, c.slug, dict(c.translations))
             for c in sorted(categories.values(), key=lambda c: c.order)]
 
 
-def rows_from_form(form) -> list[CategoryRow]:
+def rows_from_form(form, languages: tuple[str, ...] = ()) -> list[CategoryRow]:
     """Rows from the form's parallel lists, sorted by their order numbers; empty rows dropped.
 
-    A row whose name and slug were both cleared is a removal.
+    A row whose name and slug were both cleared is a removal.  ``languages`` are those whose
+    ``name_<lang>`` and ``description_<lang>`` lists the form has (one entry a row).
     """
     columns = [form.getlist(k) for k in ("name", "slug", "description", "original_name", "original_slug")]
     rows = [CategoryRow(*(v.strip() for v in values)) for values in zip(*columns)]
+    for lang in languages:
+        names, descriptions = form.getlist(f"name_{lang}"), form.getlist(f"description_{lang}")
+        if len(names) == len(descriptions) == len(rows):
+            for row, name, description in zip(rows, names, descriptions):
+                row.translations[lang] = CategoryText(name.strip(), description.strip())
     orders = form.getlist("order")
 
     def position(item: tuple[int, CategoryRow]) -> tuple[float, int]:
@@ -90,7 +104,35 @@ def _check_rows(rows: list[CategoryRow]) -> dict[str, str]:
             errors[f"slug-{i}"] = "الرابط مكرر."
         names.add(row.name)
         slugs.add(row.slug)
+    errors.update(_check_translated_names(rows))
     return errors
+
+
+def _check_translated_names(rows: list[CategoryRow]) -> dict[str, str]:
+    """Two categories with one name in a language: its readers could not tell them apart."""
+    errors: dict[str, str] = {}
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(rows):
+        for lang, text in row.translations.items():
+            key = (lang, text.name.casefold())
+            if text.name and key in seen:
+                errors[f"name_{lang}-{i}"] = N_("Another category has this name.")
+            seen.add(key)
+    return errors
+
+
+def _entry(row: CategoryRow) -> dict:
+    """A row as _categories.yml writes it: empty fields and translations left out."""
+    entry: dict = {"name": row.name, "slug": row.slug}
+    if row.description:
+        entry["description"] = row.description
+    translations = {lang: {key: value for key, value in (("name", text.name), ("description", text.description))
+                           if value}
+                    for lang, text in row.translations.items()}
+    translations = {lang: fields for lang, fields in translations.items() if fields}
+    if translations:
+        entry["translations"] = translations
+    return entry
 
 
 def save_categories(publisher: Publisher, rows: list[CategoryRow], user=None) -> int:
@@ -104,7 +146,12 @@ def save_categories(publisher: Publisher, rows: list[CategoryRow], user=None) ->
         if in_use is not None and article.category not in kept:
             raise ValidationFailed({"rows": f"لا يمكن حذف التصنيف «{article.category}»: فيه مقالات (منها «{article.title}»)."})
     renamed = {row.original_name: row.name for row in rows if row.original_name and row.original_name != row.name}
-    data = [{"name": r.name, "slug": r.slug, **({"description": r.description} if r.description else {})} for r in rows]
+    listed = publisher.knowledge.catalog.categories
+    for row in rows:  # the translations the form did not edit stay as they are
+        before = listed.get(row.original_name)
+        if before is not None:
+            row.translations = {**dict(before.translations), **row.translations}
+    data = [_entry(row) for row in rows]
     changed = 0
     with publisher.locked():
         _write(publisher, CATEGORIES_FILE, yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000))

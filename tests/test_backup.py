@@ -24,6 +24,8 @@ from kb.backup import restore
 from kb.backup_archive import read_archive
 from kb.cli import cli
 from kb.config import ensure_secret_key
+from kb import taxonomy
+from kb.content.categories import CategoryText
 from kb.content.editing import ArticleForm
 from kb.errors import KbError
 from kb.knowledge import KnowledgeBase
@@ -35,6 +37,7 @@ from kb.store.db import Database
 from kb.store.secrets import app_secret_key
 
 WORD = "زنجبيلية"  # in no test article
+ENGLISH_NAME = "Customer service basics"  # given to the first category
 PASSWORD = "a long editor password 1"
 
 
@@ -63,12 +66,17 @@ def new_form(slug: str, word: str = WORD) -> ArticleForm:
 
 
 def populate(session_kb, settings) -> tuple[str, str]:
-    """A staff account, a published article (file, revision, audit) and the secret key."""
+    """A staff account, a published article (file, revision, audit), a category's English
+    name given in the staff editor, and the secret key."""
     database = Database.from_settings(settings)
     knowledge = KnowledgeBase.from_settings(settings, embedder=session_kb.embedder)
     try:
         user = users.create_user(database.connection(), "editor@example.com", PASSWORD, "editor")
-        Publisher(knowledge, database.connection()).create(new_form("backed-up"), "publish", user)
+        publisher = Publisher(knowledge, database.connection())
+        publisher.create(new_form("backed-up"), "publish", user)
+        rows = taxonomy.read_categories(settings.articles_dir)
+        rows[0].translations["en"] = CategoryText(ENGLISH_NAME, "")
+        taxonomy.save_categories(publisher, rows, user)
         key = app_secret_key(settings, database)
     finally:
         knowledge.close()
@@ -88,6 +96,7 @@ def restored_state(session_kb, settings) -> dict:
             "key": app_secret_key(settings, database),
             "file": (settings.articles_dir / "orders" / "backed-up.md").exists()
             or any(settings.articles_dir.rglob("backed-up.md")),
+            "english_name": min(knowledge.catalog.categories.values(), key=lambda c: c.order).name_in("en"),
         }
     finally:
         knowledge.close()
@@ -131,6 +140,7 @@ def test_backup_and_restore_round_trip(session_kb, tmp_path, database_url, monke
     assert "backed-up" in state["revisions"]
     assert state["found"] == ["backed-up"] and state["file"]
     assert state["key"] == key
+    assert state["english_name"] == ENGLISH_NAME
     assert Path("kb.toml").read_text(encoding="utf-8") == 'site_name = "مركز الاختبار"\n'
 
 

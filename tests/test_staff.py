@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import time
 
 import pytest
+import yaml
 
 from kb.store import audit
 from kb.content import revisions
 from kb.store import users
+from kb.replication.collection import export_collection
 from staff_fixtures import ADMIN
 from staff_fixtures import EDITOR
 from staff_fixtures import StaffClient
@@ -355,6 +358,108 @@ def test_category_editor_renames_with_redirect(editor, anonymous):
     assert anonymous.get("/categories/talking").status_code == 200
     again = editor.get("/staff/categories").get_data(as_text=True)
     assert re.findall(r'name="slug" value="([^"]+)"', again) == list(reversed(["talking" if s == "communication" else s for s in slugs]))
+
+
+def categories_form(page: str) -> dict[str, list[str]]:
+    """The categories page's form as a browser sends it back: each field's values in page order."""
+    from html import unescape
+
+    form = page.split('class="categories-form"', 1)[1].split("</form>", 1)[0]
+    fields: dict[str, list[str]] = {}
+    for tag, attributes, content in re.findall(r"<(input|textarea|select)\b([^>]*)>(?:(.*?)</\1>)?", form, re.S):
+        name = re.search(r'\bname="([^"]+)"', attributes).group(1)
+        if tag == "input":
+            value = re.search(r'\bvalue="([^"]*)"', attributes).group(1)
+        elif tag == "textarea":
+            value = content
+        else:
+            value = (re.search(r'<option value="([^"]*)" selected', content)
+                     or re.search(r'<option value="([^"]*)"', content)).group(1)
+        if name != "csrf_token":
+            fields.setdefault(name, []).append(unescape(value))
+    return fields
+
+
+def categories_file(staff_app) -> list[dict]:
+    return yaml.safe_load((staff_app.extensions["kb"].articles_dir / "_categories.yml").read_text(encoding="utf-8"))
+
+
+def test_category_editor_sets_the_english_name_and_description(staff_app, editor, anonymous, tmp_path):
+    """GIVEN the categories page in English WHEN an editor gives "orders" an English name and
+    description THEN _categories.yml has them as its English translation (the Arabic name
+    and every other entry as they were), English pages show them, Arabic pages do not, the
+    page shows them for the next edit, and kb export writes them."""
+    before = categories_file(staff_app)
+    form = categories_form(editor.get("/en/staff/categories").get_data(as_text=True))
+    assert len(form["name_en"]) == len(form["description_en"]) == len(form["name"]) == len(before) + 1
+    row = form["slug"].index("orders")
+    form["name_en"][row], form["description_en"][row] = "Orders and refunds", "Returns, refunds and tracking."
+    assert editor.post("/en/staff/categories", form).status_code == 302
+    after = categories_file(staff_app)
+    orders = next(entry for entry in after if entry["slug"] == "orders")
+    assert orders == {**next(e for e in before if e["slug"] == "orders"),
+                      "translations": {"en": {"name": "Orders and refunds", "description": "Returns, refunds and tracking."}}}
+    assert [entry for entry in after if entry["slug"] != "orders"] == [e for e in before if e["slug"] != "orders"]
+    english = anonymous.get("/en/categories/orders").get_data(as_text=True)
+    assert "<h1>Orders and refunds</h1>" in english and "Returns, refunds and tracking." in english
+    assert "Orders and refunds" not in anonymous.get("/ar/categories/orders").get_data(as_text=True)
+    again = categories_form(editor.get("/staff/categories").get_data(as_text=True))
+    assert again["name_en"][row] == "Orders and refunds"
+    export_collection(staff_app.extensions["kb"].articles_dir, staff_app.extensions["kb_db"], tmp_path / "export")
+    exported = yaml.safe_load((tmp_path / "export" / "_categories.yml").read_text(encoding="utf-8"))
+    assert exported == after
+
+
+def test_a_failed_category_save_leaves_the_file_whole(staff_app, editor, monkeypatch):
+    """GIVEN the file cannot be replaced (a full disk) WHEN an English name is saved THEN the
+    save fails and _categories.yml is byte for byte what it was, with no temporary file left;
+    the same save then succeeds."""
+    path = staff_app.extensions["kb"].articles_dir / "_categories.yml"
+    original = path.read_bytes()
+    form = categories_form(editor.get("/staff/categories").get_data(as_text=True))
+    form["name_en"][0] = "Customer service basics"
+    real_replace = os.replace
+
+    def failing_replace(source, target):
+        if str(target).endswith("_categories.yml"):
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    assert editor.post("/staff/categories", form).status_code == 500
+    assert path.read_bytes() == original
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert editor.post("/staff/categories", form).status_code == 302
+    assert categories_file(staff_app)[0]["translations"] == {"en": {"name": "Customer service basics"}}
+
+
+def test_category_editor_keeps_translations_it_does_not_show(staff_app, editor):
+    """GIVEN _categories.yml with English and French names (the site has no French pages)
+    WHEN the page is saved without its English fields (an older page), then with a new
+    English name THEN the French name is kept both times, and the English one until changed."""
+    path = staff_app.extensions["kb"].articles_dir / "_categories.yml"
+    entries = categories_file(staff_app)
+    entries[0]["translations"] = {"en": {"name": "Basics"}, "fr": {"name": "Les bases"}}
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    staff_app.extensions["kb"].index()  # reloads the category list, as the watcher would
+    form = categories_form(editor.get("/staff/categories").get_data(as_text=True))
+    older = {name: values for name, values in form.items() if not name.endswith("_en")}
+    assert editor.post("/staff/categories", older).status_code == 302
+    assert categories_file(staff_app)[0]["translations"] == {"en": {"name": "Basics"}, "fr": {"name": "Les bases"}}
+    form["name_en"][0] = "The basics"
+    assert editor.post("/staff/categories", form).status_code == 302
+    assert categories_file(staff_app)[0]["translations"] == {"fr": {"name": "Les bases"}, "en": {"name": "The basics"}}
+
+
+def test_two_categories_cannot_share_an_english_name(staff_app, editor):
+    path = staff_app.extensions["kb"].articles_dir / "_categories.yml"
+    original = path.read_bytes()
+    form = categories_form(editor.get("/en/staff/categories").get_data(as_text=True))
+    form["name_en"][0] = form["name_en"][1] = "Basics"
+    response = editor.post("/en/staff/categories", form)
+    assert response.status_code == 400 and "Another category has this name." in response.get_data(as_text=True)
+    assert path.read_bytes() == original
 
 
 def test_synonyms_editor(editor, anonymous):

@@ -38,6 +38,7 @@ from kb.content.render import external_image_urls
 from kb.content.render import render_markdown
 from kb.text import normalize_arabic
 from kb.text import slugify
+from kb.web import i18n
 from kb.web.branding import save_category_icons
 from kb.web.labels import content_language_label
 from kb.web.labels import dialect_names
@@ -340,14 +341,17 @@ def restore_from_trash(trash_id: int):
 
 def categories():
     articles_dir = _knowledge().articles_dir
+    # The names in the default language are the rows' own; the other interface languages get a column each.
+    languages = tuple(lang for lang in i18n.languages() if lang != i18n.default_language())
     if request.method == "GET":
         return render_template("staff/categories.html", rows=taxonomy.read_categories(articles_dir), errors={},
-                               counts=_category_counts())
-    rows = taxonomy.rows_from_form(request.form)
+                               counts=_category_counts(), languages=languages)
+    rows = taxonomy.rows_from_form(request.form, languages)
     try:
         changed = taxonomy.save_categories(publisher(), rows, current_user())
     except ValidationFailed as exc:
-        return render_template("staff/categories.html", rows=rows, errors=exc.errors, counts=_category_counts()), 400
+        return render_template("staff/categories.html", rows=rows, errors=exc.errors, counts=_category_counts(),
+                               languages=languages), 400
     save_category_icons(request.form.getlist("slug"), request.form.getlist("icon"))
     site_changed()
     flash(ngettext("The categories were saved (%(num)d article changed category).", "The categories were saved (%(num)d articles changed category).", changed), "success")
