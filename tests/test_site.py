@@ -349,6 +349,47 @@ def test_category_filter_restricts_results(client, session_kb):
     assert '<option value="orders" selected>' in html(response)
 
 
+def _result_count(response) -> str:
+    return re.search(r'<p class="result-count"[^>]*>(.*?)</p>', html(response), re.S).group(1)
+
+
+def test_an_unknown_section_searches_every_section_and_says_so(client, app):
+    """GIVEN a search link naming a section the help center does not have (the API answers
+    it with a 400) WHEN a reader opens it THEN every section is searched, with the count of
+    every section, the page says the section was not found, the filter shows every section,
+    and the search is recorded without a section and with its real count (no made-up gap)."""
+    everything = client.get("/search", query_string={"q": "العميل"})
+    unknown = client.get("/search", query_string={"q": "العميل", "category": "no-such-section"})
+    assert unknown.status_code == 200
+    page = html(unknown)
+    notice = re.search(r'<p class="section-not-found" role="status">(.*?)</p>', page, re.S).group(1)
+    assert "<bdi>no-such-section</bdi>" in notice
+    assert slugs_linked(parse(unknown)) == slugs_linked(parse(everything))
+    assert _result_count(unknown) == _result_count(everything) and "القسم" not in _result_count(unknown)
+    assert " selected>" not in page.split('name="category"', 1)[1].split("</select>", 1)[0]
+    searches = app.extensions["kb_db"].connection().execute(
+        "SELECT query, result_count, category FROM searches ORDER BY id").fetchall()
+    everything_row, unknown_row = (tuple(row) for row in searches[-2:])
+    assert unknown_row == everything_row == ("العميل", everything_row[1], None) and everything_row[1] > 0
+    english = html(client.get("/en/search", query_string={"q": "refund", "category": "<b>nope</b>"}))
+    assert "The help center has no section “<bdi>&lt;b&gt;nope&lt;/b&gt;</bdi>”, so these results are from every " \
+           "section." in english
+    before_searching = html(client.get("/en/search", query_string={"category": "nope"}))
+    assert "your search will look in every section" in before_searching
+
+
+def test_a_renamed_sections_old_slug_still_filters(client, app, session_kb):
+    """GIVEN a section renamed from "refunds" to "orders" (a redirect, as the staff editor
+    leaves) WHEN a search link with the old slug is opened THEN it searches "orders"."""
+    from kb.content import redirects
+
+    redirects.add(app.extensions["kb_db"].connection(), "/categories/refunds", "/categories/orders")
+    response = client.get("/search", query_string={"q": "العميل", "category": "refunds"})
+    linked = slugs_linked(parse(response))
+    assert linked and all(session_kb.catalog.articles[s].category_slug == "orders" for s in linked)
+    assert '<option value="orders" selected>' in html(response) and "section-not-found" not in html(response)
+
+
 def test_pagination_links_to_the_next_page(client, monkeypatch):
     monkeypatch.setattr("kb.web.site_search.PAGE_SIZE", 3)
     first = html(client.get("/search", query_string={"q": "العميل"}))

@@ -14,13 +14,16 @@ import logging
 from urllib.parse import unquote
 
 from flask import abort
+from flask import current_app
 from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
 
+from kb.content import redirects
 from kb.urls import article_url
 from kb.web import i18n
+from kb.web.api_schema import MAX_CATEGORY_CHARS
 from kb.web.category_names import category_name
 from kb.web.security import rate_limit
 from kb.web.site_support import int_arg
@@ -44,12 +47,10 @@ def search():
     settings = site_settings()
     public = public_catalog()
     query = " ".join(request.args.get("q", "").split())[: settings.max_query_chars]
-    category = request.args.get("category", "").strip() or None
-    if category and public.category(category) is None:
-        category = None
+    category, unknown_category = _section(public, request.args.get("category", ""))
     page = int_arg("page", 1, 1, MAX_PAGE)
-    context = {"query": query, "category": category, "categories": public.categories, "page": page,
-               "robots": "noindex", "canonical_url": None}
+    context = {"query": query, "category": category, "unknown_category": unknown_category,
+               "categories": public.categories, "page": page, "robots": "noindex", "canonical_url": None}
     if not query:
         popular, _ = popular_articles(public)
         return render_template("site/search.html", result=None, popular=popular, **context)
@@ -67,6 +68,26 @@ def search():
         "site/search.html", result=result, search_id=search_id, pages_total=pages_total, popular=popular,
         first_rank=(page - 1) * PAGE_SIZE + 1, **context,
     )
+
+
+def _section(public, requested: str) -> tuple[str | None, str | None]:
+    """(the section slug to search in, a requested slug no section has) for ``?category=``.
+
+    A renamed section's old slug follows its redirect, as its page does.  A slug no public
+    section has (mistyped, deleted, or never there) searches every section and the page
+    says so: the count is then every section's, and a search without results is a real gap
+    of the whole help center, recorded as such (the API answers such a slug with a 400; a
+    reader's link still gets results)."""
+    slug = requested.strip()[:MAX_CATEGORY_CHARS]
+    if not slug:
+        return None, None
+    if public.category(slug) is not None:
+        return slug, None
+    prefix = redirects.category_path("")
+    moved = redirects.target(current_app.extensions["kb_db"].connection(), redirects.category_path(slug)) or ""
+    if moved.startswith(prefix) and public.category(moved[len(prefix):]) is not None:
+        return moved[len(prefix):], None
+    return None, slug
 
 
 def search_click():
