@@ -390,3 +390,23 @@ def test_a_chat_filler_alone_has_no_answer(client, question):
 def test_a_chat_filler_does_not_hide_the_question(client):
     body = client.get("/api/v1/search", query_string={"q": "ok so how do i answer a bad review"}).get_json()
     assert body["results"][0]["slug"] == "responding-to-negative-reviews-en"
+
+
+@pytest.mark.parametrize("question", ["what's the weather", "how’s the weather", "who's the president", "s"])
+def test_a_contraction_is_no_evidence(launch_kb, question):
+    """GIVEN the launch articles, one of which writes "Let's"
+    WHEN an everyday English question has a contraction ("what's": what, s)
+    THEN it has no answer, as without the contraction: "s" is no word of the question
+    (before, it was the rare word one article holds, and 27 articles answered)."""
+    from kb.search import keyword
+
+    assert "s" not in keyword.analyze_query(question, 500).stems
+    page = launch_kb.search_page(question)
+    assert page.total == 0 and page.hits == [] and page.reason == "no_answer"
+    assert launch_kb.search_page(question.replace("'s", " is").replace("’s", " is")).total == 0
+
+
+def test_a_contraction_does_not_hide_the_question(launch_kb):
+    contracted = launch_kb.search_page("i'm so stressed, i can't handle the calls anymore")
+    spelt_out = launch_kb.search_page("i am so stressed, i can not handle the calls anymore")
+    assert contracted.total > 0 and contracted.hits[0].slug == spelt_out.hits[0].slug == "time-and-stress-management"

@@ -40,6 +40,7 @@ from kb.search.dialect import map_words
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.segments import ArticlePassages
 from kb.search.synonyms import SynonymTable
+from kb.text import CONTRACTION_PIECES
 from kb.text import is_arabic
 from kb.text import is_stopword
 from kb.text import stem
@@ -206,8 +207,9 @@ class AnalyzedQuery:
 def analyze_query(text: str, max_chars: int, lexicon: DialectLexicon | None = None) -> AnalyzedQuery:
     """Cap the length (parsing cost grows with it), then run the index-time pipeline, with
     dialect forms replaced by their MSA words (``kb.search.dialect``; the built-in lexicon
-    when none is given): normalize -> split words -> dialect lexicon -> drop stop words -> stem."""
-    words = join_detached_articles(tokenize(text[:max_chars]))
+    when none is given): normalize -> split words (an English contraction's pieces left out,
+    ``kb.text.CONTRACTION_PIECES``) -> dialect lexicon -> drop stop words -> stem."""
+    words = join_detached_articles([word for word in tokenize(text[:max_chars]) if word not in CONTRACTION_PIECES])
     mapped = map_words(words, load_dialect_lexicon() if lexicon is None else lexicon)
     return AnalyzedQuery(mapped.words, mapped.stems, mapped.from_lexicon,
                          tuple((term, others) for term, others in mapped.alternatives.items()), mapped.mapped)
