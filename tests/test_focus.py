@@ -65,6 +65,8 @@ def test_identifier_rules_keep_content(text, kept):
         ("أرجو المراجعة.\nوتقبلوا فائق الاحترام\nعبدالله", "أرجو المراجعة."),
         ("هل في طريقة للربط؟\nمع التحية\nم. خالد العتيبي\nمدير العمليات", "هل في طريقة للربط؟"),
         ("طلبي ناقص قطعة.\nأخوكم محمد", "طلبي ناقص قطعة."),
+        ("كيف ارد على تقييم سلبي؟\n\nمع تحياتي\nأحمد", "كيف ارد على تقييم سلبي؟"),
+        ("وين الطلب؟ مع خالص تحياتي", "وين الطلب؟"),
         ("Hi team,\nThe app logs me out.\n\nRegards,\nOmar Haddad", "The app logs me out."),
         ("Dear Support,\nPlease refund.\nBest,\nK. Mansour\n+971 50 123 4567", "Please refund."),
         ("Hello, I got the wrong size. Thanks, Sara", "I got the wrong size."),
@@ -159,6 +161,7 @@ QUESTION_EN = "How do I handle a customer who wants a refund after 30 days?"
     "ريم القحطاني\nقسم المبيعات\nتحويلة 2231",
     # with a sign-off line before, longer than three lines
     "مع خالص التحية،\nأحمد الشمري\nمشرف الدعم - شركة المثال\nهاتف: 0551234567\nجوال: 0509876543\nahmad@example.com",
+    "مع تحياتي\nأحمد محمد\nمشرف خدمة العملاء\nشركة النور\nهاتف 0551234567\nahmad@example.com",
     "أخوكم فهد\nقسم خدمة العملاء\nشركة الاتصالات",
     "وتقبلوا فائق الاحترام\nعبدالله\nمسؤول الحسابات\nwww.example.sa",
     # the e-mail "-- " delimiter
