@@ -86,3 +86,15 @@ def test_latin_questions_the_help_center_does_not_answer_stay_unanswered(launch_
 def test_a_question_with_an_answer_is_never_replaced(launch_kb):
     page = launch_kb.search_page("angry customer")
     assert page.total > 0 and page.corrected is None and page.did_you_mean is None
+
+
+def test_the_site_says_which_question_it_searched(client):
+    """GIVEN the test articles WHEN a visitor searches "angry custmer" (no answer as typed)
+    THEN the page says so, shows the corrected question's results, and counts them as its."""
+    html = client.get("/en/search", query_string={"q": "angry custmer"}).get_data(as_text=True)
+    assert "No results for “<bdi>angry custmer</bdi>”. Showing results for “<bdi>angry customer</bdi>”." in html
+    assert "click?to=handling-angry-customers&amp;sid=1&amp;rank=1" in html  # the first result
+    assert "result for “<bdi>angry customer</bdi>”" in html or "results for “<bdi>angry customer</bdi>”" in html
+    assert "Did you mean" not in html
+    arabic = client.get("/ar/search", query_string={"q": "angry custmer"}).get_data(as_text=True)
+    assert "هذه نتائج «<bdi>angry customer</bdi>»" in arabic
