@@ -138,6 +138,23 @@ def test_adaptive_trusts_the_dense_side_for_short_documents():
     assert fusion.adaptive(keyword, semantic, long, 0.6, 0.1, 30)[0][0] == "same-words"
 
 
+def test_a_stub_among_articles_shares_its_standing_with_the_keyword_side_as_they_do():
+    """GIVEN articles the keyword side found, and a one-line stub the dense side puts a little
+    under the best article and the keyword side not at all
+    WHEN most of the candidates are articles (long documents)
+    THEN the stub is fused with the articles' keyword weight and stays behind the articles the
+    question's words are in; among stored questions (most candidates short) it keeps the
+    short-document weight."""
+    keyword = [("angry", 60.0), ("replies", 10.0), ("empathy", 8.0)]
+    semantic = [("angry", 0.86), ("empathy", 0.85), ("stub", 0.83), ("replies", 0.82), ("far", 0.70)]
+    articles = {"angry": 900, "replies": 700, "empathy": 800, "far": 600, "stub": 6}
+    fused = [key for key, _ in fusion.adaptive(keyword, semantic, articles, 0.6, 0.02, 10)]
+    assert fused.index("stub") > fused.index("empathy") and fused.index("stub") > fused.index("replies")
+    questions = {key: 8 for key in articles}
+    before = dict(fusion.adaptive(keyword, semantic, {**questions, "far": 900}, 0.6, 0.02, 10))
+    assert before["stub"] == pytest.approx(0.98 * (0.83 - 0.70) / (0.86 - 0.70))
+
+
 # -- coverage: keyword weight by how much of the question matched -----------------------------------------
 
 
