@@ -3,6 +3,8 @@ origins (storage and the staff page), the article tree and the analytics source.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from staff_fixtures import admin  # noqa: F401 (fixtures)
 from staff_fixtures import cheap_hashing  # noqa: F401
@@ -33,8 +35,9 @@ def origins(app):
     return store
 
 
-def api(client, path, origin=SHOP, **kwargs):
-    return client.get(f"/api/widget/{path}", headers={"Origin": origin}, **kwargs)
+def api(client, path, origin=SHOP, prefix="", **kwargs):
+    """A widget API call from a page of ``origin``; ``prefix``: the language path the script was loaded under."""
+    return client.get(f"{prefix}/api/widget/{path}", headers={"Origin": origin}, **kwargs)
 
 
 def searches(app):
@@ -156,6 +159,39 @@ def test_config_speaks_the_widget_language(client, origins):
     stylesheet = arabic["stylesheet"]
     assert client.get(stylesheet.replace("http://localhost", "")).status_code == 200
     assert arabic["color"].startswith("#")
+
+
+@pytest.mark.parametrize("prefix", ["", "/en", "/ar"])
+def test_config_urls_are_the_bare_help_center_whatever_path_loaded_the_script(client, origins, prefix):
+    """GIVEN a tag that loads {prefix}/widget.js (the staff page of that language gave it once)
+    WHEN the widget asks {prefix}/api/widget/config, searches and opens an article
+    THEN every URL it gets is the help center's own, with no language prefix (let alone two):
+    the stylesheet loads, and links are the articles' own URLs."""
+    assert client.get(f"{prefix}/widget.js").status_code == 200
+    config = api(client, "config?lang=ar", prefix=prefix).get_json()
+    assert config["root"] == "http://localhost/"
+    assert config["stylesheet"].startswith("http://localhost/widget.css?v="), config["stylesheet"]
+    stylesheet = client.get(config["stylesheet"].removeprefix("http://localhost"))
+    assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"
+    results = api(client, "search", prefix=prefix, query_string={"q": ANGRY}).get_json()["results"]
+    assert results and all(hit["url"].startswith("http://localhost/articles/") for hit in results)
+    body = api(client, "articles/handling-angry-customers", prefix=prefix).get_json()
+    assert body["url"] == "http://localhost/articles/handling-angry-customers"
+
+
+def test_contact_url_is_the_unprefixed_contact_page(session_kb, tmp_path):
+    """GIVEN no support_contact set (the widget ends at the help center's own contact form)
+    WHEN the widget was loaded from /en/widget.js THEN its contact link is /contact, not /en/contact."""
+    from conftest import make_settings
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path, support_contact="").with_overrides(
+        articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
+    client = create_app(settings, knowledge=session_kb, test_config={"TESTING": True}).test_client()
+    for prefix in ("", "/en", "/ar"):
+        config = client.get(f"{prefix}/api/widget/config?lang=en").get_json()
+        assert config["contact_url"] == "http://localhost/contact", prefix
+        assert config["contact_takes_query"] is True
 
 
 # -- search, page suggestions, articles ---------------------------------------------------------
@@ -294,6 +330,39 @@ def test_admin_allows_and_removes_a_site(admin, staff_app):  # noqa: F811
     actions = [row[0] for row in staff_app.extensions["kb_db"].connection().execute(
         "SELECT action FROM audit_log WHERE action LIKE 'widget_%' ORDER BY id")]
     assert actions == ["widget_origin_added", "widget_origin_removed"]
+
+
+@pytest.mark.parametrize("prefix", ["", "/en", "/ar"])
+def test_the_staff_page_gives_the_bare_tag_and_csp_origin_in_every_language(admin, prefix):  # noqa: F811
+    """GIVEN an admin on the Help widget page of any language WHEN they copy the tag and read the
+    CSP advice THEN the tag loads the unprefixed /widget.js and the CSP source is the bare origin
+    (a source with a path and no trailing slash would allow that one path only)."""
+    page = admin.get(f"{prefix}/staff/widget").get_data(as_text=True)
+    assert re.findall(r'&lt;script src="([^"]+)"', page) == ["http://localhost/widget.js"]
+    advice = next(paragraph for paragraph in re.findall(r"<p>(.*?)</p>", page, re.S) if "script-src" in paragraph)
+    assert re.findall(r"https?://\S+", advice) == ["http://localhost"], advice
+
+
+def test_a_configured_base_url_names_the_tag_and_csp_origin(session_kb, tmp_path, cheap_hashing):  # noqa: F811
+    """GIVEN base_url set (behind a proxy) WHEN the staff page is opened under /en/ THEN the tag and
+    the CSP origin come from it, and the widget config's URLs too."""
+    from conftest import make_settings
+    from staff_fixtures import ADMIN
+    from staff_fixtures import StaffClient
+    from kb.store import users
+    from kb.web import create_app
+
+    settings = make_settings(tmp_path, base_url="https://help.example.com").with_overrides(
+        articles_dir=session_kb.settings.articles_dir, index_dir=session_kb.settings.index_dir)
+    app = create_app(settings, knowledge=session_kb, test_config={"TESTING": True})
+    users.create_user(app.extensions["kb_db"].connection(), *ADMIN, role="admin")
+    admin = StaffClient(app.test_client())
+    assert admin.login(*ADMIN).status_code == 302
+    page = admin.get("/en/staff/widget").get_data(as_text=True)
+    assert '&lt;script src="https://help.example.com/widget.js"' in page
+    assert "allow https://help.example.com in script-src" in page
+    config = admin.get("/en/api/widget/config").get_json()
+    assert config["stylesheet"].startswith("https://help.example.com/widget.css?v=")
 
 
 def test_editors_cannot_change_the_sites(editor):  # noqa: F811

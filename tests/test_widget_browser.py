@@ -56,7 +56,7 @@ HOST_PAGE = """<!doctype html>
 </head><body>
 <h1 id="own">{heading}</h1>
 <p class="own-text">{text}</p>
-<script src="{help}/widget.js" {attrs} defer></script>
+{tag}
 </body></html>"""
 PAGES = {
     "/ar.html": dict(lang="ar", dir="rtl", title="التعامل مع العميل الغاضب — متجر المثال", heading="متجر المثال",
@@ -66,6 +66,9 @@ PAGES = {
                      attrs='data-lang="en" data-position="left" data-color="#8a1c7c" '
                            'data-contact-url="https://shop.example/contact" data-context="negative reviews online"'),
 }
+# Pages whose tag and CSP come from the staff page (test_the_tag_copied_from_the_english_staff_page_works):
+# path -> (the tag as pasted, the origin the page's CSP allows).
+PASTED: dict[str, tuple[str, str]] = {}
 
 
 def strict_csp(help_origin: str) -> str:
@@ -82,14 +85,20 @@ def host_site(help_origin: str):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
-            values = PAGES.get(self.path.split("?")[0])
+            path = self.path.split("?")[0]
+            values, allowed = PAGES.get(path), help_origin
+            if path in PASTED:
+                tag, allowed = PASTED[path]
+                values = {**PAGES["/ar.html"], "tag": tag}
             if values is None:
                 self.send_error(404)
                 return
-            body = HOST_PAGE.format(nonce=NONCE, css=HOSTILE_CSS, help=help_origin, **values).encode("utf-8")
+            values = dict(values)
+            values.setdefault("tag", f'<script src="{help_origin}/widget.js" {values["attrs"]} defer></script>')
+            body = HOST_PAGE.format(nonce=NONCE, css=HOSTILE_CSS, **values).encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", strict_csp(help_origin))
+            self.send_header("Content-Security-Policy", strict_csp(allowed))
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -352,6 +361,62 @@ def test_english_page_is_left_to_right_with_its_options(browser, host_url, shots
         page.screenshot(path=str(shots / "desktop-english.png"))
         assert tab.errors == []
     finally:
+        tab.close()
+
+
+def copy_from_staff_page(browser, help_url: str, live_app) -> tuple[str, str]:
+    """What an admin copies from the English staff page: the tag and the origin its CSP advice names."""
+    from kb.store import users
+
+    email, password = "widget-admin@example.com", "widget-admin-password-1"
+    if users.find_user(live_app.extensions["kb_db"].connection(), email) is None:
+        users.create_user(live_app.extensions["kb_db"].connection(), email, password, role="admin")
+    tab = Tab(browser, 1280, 800, locale="en")
+    try:
+        page = tab.page
+        page.goto(help_url + "/en/staff/login")
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.locator("button[type=submit]").click()
+        page.wait_for_url("**/en/staff/**")
+        page.goto(help_url + "/en/staff/widget")
+        tag = page.locator("pre.snippet code").inner_text()
+        advice = page.locator("p", has_text="script-src").inner_text()
+    finally:
+        tab.close()
+    return tag, advice.split("must allow ", 1)[1].split(" in script-src", 1)[0]
+
+
+@pytest.mark.parametrize("script_path", ["copied", "/en/widget.js", "/ar/widget.js"])
+def test_the_tag_copied_from_the_english_staff_page_works(browser, host_url, help_url, live_app, shots, script_path):
+    """GIVEN the tag and CSP origin an admin copies from /en/staff/widget (or a tag that loads the
+    script under a language prefix, as that page once gave) WHEN pasted into a page of an allowed
+    site with a strict CSP naming that origin THEN the widget shows, its stylesheet loads, it
+    searches and opens an article, with no CSP error."""
+    tag, origin = copy_from_staff_page(browser, help_url, live_app)
+    assert tag == f'<script src="{help_url}/widget.js" data-lang="ar" defer></script>'
+    assert origin == help_url
+    if script_path != "copied":
+        tag = tag.replace("/widget.js", script_path)
+    PASTED["/pasted.html"] = (tag, origin)
+    tab = Tab(browser, 1280, 800, locale="ar")
+    try:
+        page = tab.open_host(host_url + "/pasted.html")
+        assert not [text for text in tab.warnings if "stylesheet" in text]
+        assert tab.in_shadow("getComputedStyle(root.querySelector('.kbw-launcher')).position") == "fixed"
+        tab.launcher.click()
+        tab.widget("#kbw-q").type(QUESTION, delay=10)
+        tab.widget(".kbw-result").first.wait_for(state="visible", timeout=10_000)
+        hrefs = tab.in_shadow("Array.from(root.querySelectorAll('.kbw-result')).map(a => a.href)")
+        assert hrefs and all(href.startswith(help_url + "/articles/") for href in hrefs), hrefs
+        tab.widget(".kbw-result").first.click()
+        tab.widget(".kbw-article-title").wait_for(state="visible", timeout=10_000)
+        contact = tab.widget(".kbw-contact").get_attribute("href")
+        assert contact.startswith(help_url + "/contact?"), contact
+        page.screenshot(path=str(shots / f"pasted-{script_path.strip('/').replace('/', '-')}.png"))
+        assert tab.errors == []
+    finally:
+        PASTED.clear()
         tab.close()
 
 

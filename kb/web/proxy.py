@@ -32,6 +32,7 @@ import ipaddress
 import logging
 from typing import Callable
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import request
@@ -39,6 +40,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kb.config import Settings
 from kb.config import parse_trusted_proxies
+from kb.web import i18n
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +150,20 @@ class TrustedProxies:
 def site_root() -> str:
     """The site's public root URL, no trailing slash: ``base_url`` when it is configured, whatever
     the request says; else the request's own (through trusted proxies only), so the widget
-    and its install snippet name the address the visitor used."""
+    and its install snippet name the address the visitor used.
+
+    Never with the request's language prefix: ``/en/api/widget/config`` and
+    ``/en/staff/widget`` name the same root as their unprefixed paths (``request.url_root``
+    would end in ``/en``, and a path put after it would be ``/en/en/...``)."""
     settings = current_app.extensions["kb_settings"]
     if settings.base_url_configured:
         return settings.base_url.rstrip("/")
-    return request.url_root.rstrip("/")
+    return request.host_url.rstrip("/") + i18n.unprefixed("")
+
+
+def site_origin() -> str:
+    """The origin of :func:`site_root` (scheme, host and port, no path): what another site's
+    Content-Security-Policy names to allow the help center (a CSP source with a path and no
+    trailing slash matches that one path only)."""
+    parts = urlsplit(site_root())
+    return f"{parts.scheme}://{parts.netloc}"

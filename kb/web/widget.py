@@ -28,13 +28,13 @@ import html
 import logging
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -227,11 +227,14 @@ def config():
     # wins; unset, the help center's own contact form, which takes the question along.
     own_form = not _settings().support_contact and _has_contact_page()
     contact = (site_root() + "/contact") if own_form else _settings().support_contact
+    # Absolute URLs from site_root(), never url_for: a tag may load /en/widget.js, and this
+    # request's language prefix must not end up in them (/en/en/widget.css).
     return {
         "lang": lang,
         "dir": i18n.text_direction(lang),
         "color": current_brand().primary_color,
-        "stylesheet": site_root() + url_for("widget.stylesheet", v=_stylesheet_version()),
+        "root": site_root() + "/",
+        "stylesheet": site_root() + "/widget.css?" + urlencode({"v": _stylesheet_version()}),
         "contact_url": contact,
         "contact_takes_query": own_form,
         "strings": strings,

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from kb.store import audit
 from kb.errors import KbError
 from kb.web.messages import translated
+from kb.web.proxy import site_origin
 from kb.web.proxy import site_root
 from kb.web.staff.access import admin_required
 from kb.web.staff.access import current_user
@@ -43,9 +44,10 @@ def widget_page():
             else:
                 flash(_("%(origin)s was already allowed.", origin=origin), "info")
             return redirect(url_for("staff.widget_page"), code=303)
-    script_url = site_root() + "/widget.js"
+    # The bare root and origin whatever the page's language prefix (/en/staff/widget): the tag
+    # loads /widget.js, and a CSP source with a path would allow that one path only.
     page = render_template("staff/widget.html", origins=origins.all(), errors=errors, values=values,
-                           script_url=script_url, help_origin=site_root())
+                           script_url=site_root() + "/widget.js", help_origin=site_origin())
     return page, 400 if errors else 200
 
 

@@ -286,7 +286,9 @@
       if (target) target.scrollIntoView();
       return;
     }
-    var inside = href.indexOf(base + "articles/") === 0 && href.slice((base + "articles/").length).split(/[?#]/);
+    // cfg.root: the help center's root, whatever path (/en/widget.js) the tag loaded the script from.
+    var articles = (cfg.root || base) + "articles/";
+    var inside = href.indexOf(articles) === 0 && href.slice(articles.length).split(/[?#]/);
     if (inside && inside[0] && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       openArticle(decoded(inside[0]), null, null);
