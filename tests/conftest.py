@@ -137,6 +137,28 @@ def app(session_kb, tmp_path, app_database_url):
     stop_app_loops(app)
 
 
+@pytest.fixture(autouse=True)
+def stop_woken_couriers(monkeypatch):
+    """Stop, after each test, every contact courier its apps woke (a stored message starts
+    one), whichever fixture or test made the app: a courier left running retried against a
+    PostgreSQL cluster a later teardown had stopped, and logged its traceback after pytest
+    had reported (fixtures using ``app`` were covered by :func:`stop_app_loops`, apps made in
+    test modules were not)."""
+    from kb.contact_delivery import Courier
+
+    woken: list[Courier] = []
+    wake = Courier.wake
+
+    def wake_and_remember(courier: Courier) -> None:
+        woken.append(courier)
+        wake(courier)
+
+    monkeypatch.setattr(Courier, "wake", wake_and_remember)
+    yield
+    for courier in dict.fromkeys(woken):
+        courier.stop()
+
+
 def stop_app_loops(app) -> None:
     """Stop the background loop an app starts on demand (the contact courier, woken by a stored
     message), so that it never runs a round against a database a later teardown has removed
