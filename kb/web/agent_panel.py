@@ -35,6 +35,7 @@ from kb.errors import KbError
 from kb.urls import absolute_url
 from kb.web import security
 from kb.web.category_names import category_name
+from kb.web.request_json import json_body
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _panel_link() -> panel_links.PanelLink:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True) if request.is_json else None
+    body = json_body() if request.is_json else None
     if not isinstance(body, dict):
         raise KbError("bad_json", "Send a JSON object with 'Content-Type: application/json'.", status=400)
     return body

@@ -32,6 +32,7 @@ from kb.content.render import render_markdown
 from kb.web import api_schema
 from kb.web.category_names import category_name
 from kb.web.category_names import hit_in
+from kb.web.request_json import json_body
 from kb.web.security import client_key
 from kb.web.security import limit_rate
 
@@ -109,7 +110,7 @@ def _json_object() -> dict[str, Any]:
     if not request.is_json:
         raise KbError("unsupported_media_type", "Send a JSON body with 'Content-Type: application/json'.", status=415)
     request.max_content_length = api_schema.max_body_bytes(_settings())
-    body = request.get_json(silent=True)  # a body over the limit still raises 413
+    body = json_body()  # a body over the limit still raises 413
     if body is None:
         raise KbError("bad_json", "The body is not valid JSON.")
     if not isinstance(body, dict):

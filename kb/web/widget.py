@@ -46,6 +46,7 @@ from kb.web.branding import current_brand
 from kb.web.branding import site_name
 from kb.web.category_names import category_name
 from kb.web.proxy import site_root
+from kb.web.request_json import json_body
 from kb.web.security import keyed_hash
 from kb.web.security import rate_limit
 from kb.web.widget_content import html_to_tree
@@ -331,7 +332,7 @@ def vote():
     """"Was this helpful?": one vote per visitor and article (the widget's random visitor id,
     kept in the host page's storage, hashed with this server's secret before it is stored)."""
     rate_limit("widget-vote", _limits()["vote"])
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise KbError("bad_json", "Send a JSON object with 'slug', 'helpful' and 'visitor'.")
     slug, helpful, visitor = body.get("slug"), body.get("helpful"), body.get("visitor")

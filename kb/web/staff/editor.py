@@ -42,6 +42,7 @@ from kb.web import i18n
 from kb.web.branding import save_category_icons
 from kb.web.labels import content_language_label
 from kb.web.labels import dialect_names
+from kb.web.request_json import json_body
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
 from kb.web.staff.access import publisher
@@ -274,7 +275,8 @@ def live_preview():
     """Markdown → the site's sanitized HTML, for the editor's live preview pane."""
     body = request.form.get("body")
     if body is None:
-        body = (request.get_json(silent=True) or {}).get("body", "")
+        sent = json_body()
+        body = sent.get("body", "") if isinstance(sent, dict) else ""
     rendered = render_markdown(str(body))
     return jsonify(html=rendered.html, external_images=list(rendered.external_images))
 
