@@ -463,6 +463,36 @@ def test_a_vote_sent_from_another_site_is_refused(client, headers):
     assert parse(response).root["lang"] == "ar" and "من خارج الموقع" in html(response)
 
 
+@pytest.mark.parametrize("method, path, allowed", [
+    ("DELETE", "/", {"GET", "HEAD", "OPTIONS"}),
+    ("PUT", "/search", {"GET", "HEAD", "OPTIONS"}),
+    ("POST", "/faq", {"GET", "HEAD", "OPTIONS"}),
+    ("PUT", "/en/faq", {"GET", "HEAD", "OPTIONS"}),
+    ("DELETE", f"/ar/articles/{ANGRY}", {"GET", "HEAD", "OPTIONS"}),
+    ("PUT", f"/articles/{ANGRY}/feedback", {"POST", "OPTIONS"}),
+    ("TRACE", "/", {"GET", "HEAD", "OPTIONS"}),
+])
+def test_a_method_no_route_takes_is_405_with_allow_not_a_csrf_error(client, method, path, allowed):
+    """GIVEN a site page WHEN a method it does not take is sent (no session, no token) THEN 405 with
+    the methods it takes in Allow: the CSRF check is for requests a view would act on."""
+    response = client.open(path, method=method)
+    assert response.status_code == 405, html(response)
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed
+    assert "من خارج الموقع" not in html(response)
+
+
+def test_a_post_to_a_path_no_route_has_is_404(client):
+    assert client.post("/no-such-page", data={"x": "1"}).status_code == 404
+
+
+def test_routes_that_take_a_post_still_need_the_token_or_this_sites_origin(client):
+    """The CSRF check still runs where a view would act: the vote (from another site) and a staff form."""
+    vote = client.post(f"/articles/{ANGRY}/feedback", data={"helpful": "yes"}, headers={"Origin": "https://evil.example"})
+    assert vote.status_code == 400 and "من خارج الموقع" in html(vote)
+    sign_in = client.post("/staff/login", data={"email": "a@example.com", "password": "x"})
+    assert sign_in.status_code == 400 and "انتهت صلاحية النموذج" in html(sign_in)
+
+
 @BOTH_DATABASES
 def test_vote_once_per_visitor_then_comment_after_no(client):
     token = csrf_from(client.get(f"/articles/{ANGRY}"))

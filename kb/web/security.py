@@ -6,9 +6,10 @@
   scripts, styles, fonts and images (no inline code: JSON-LD blocks are data, which CSP
   does not execute), ``nosniff``, a strict referrer policy and ``X-Frame-Options: DENY``;
 - session cookie flags: HttpOnly, SameSite=Lax, Secure when ``base_url`` is https;
-- CSRF protection for every state-changing request outside ``/api/`` (the API uses keys,
-  not cookies): the form field ``csrf_token`` or the header ``X-CSRF-Token`` must match the
-  token kept in the signed session.  Templates get it from the ``csrf_token()`` global.
+- CSRF protection for every state-changing request outside ``/api/`` that a view takes (the
+  API uses keys, not cookies; a method no route takes is routing's 405 with ``Allow``, a
+  path no route has its 404): the form field ``csrf_token`` or the header ``X-CSRF-Token``
+  must match the token kept in the signed session.  Templates get it from the ``csrf_token()`` global.
   Views marked :func:`public_form` (an anonymous reader's vote) are checked by origin
   instead, so reading an article never needs a cookie (see :func:`is_same_origin`).
 
@@ -158,6 +159,10 @@ def is_same_origin() -> bool:
 
 def _check_csrf() -> None:
     if request.method not in UNSAFE_METHODS or request.path.startswith("/api/"):
+        return
+    if request.routing_exception is not None:
+        # No view takes this request (DELETE /, POST /faq, a path that does not exist): routing
+        # answers it (405 with Allow, or 404) once the before-request hooks are done.
         return
     if not current_app.config.get("CSRF_ENABLED", True):
         return
