@@ -50,6 +50,7 @@ from kb.content.editing import build_text
 from kb.content.editing import field_errors
 from kb.content.editing import form_from_text
 from kb.content.editing import set_front_matter_field
+from kb.content.editing import with_listed_category
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.fsutil import fsync_dir
@@ -185,8 +186,17 @@ class Publisher:
                 yield after
             after.run()
 
-    def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use) -> str:
-        errors = field_errors(form)
+    def _listed_category(self, form: ArticleForm, kept: str = "") -> tuple[ArticleForm, dict[str, str]]:
+        """The form with its category as _categories.yml names it, and the category field's
+        error if it names none (:func:`kb.content.editing.with_listed_category`)."""
+        form, error = with_listed_category(form, self.knowledge.catalog.categories, kept)
+        return form, ({"category": error} if error else {})
+
+    def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use,
+                        errors: dict[str, str] | None = None) -> str:
+        """The file text of ``form``, or ValidationFailed with every field's error (``errors``:
+        the ones the caller found already)."""
+        errors = {**field_errors(form), **(errors or {})}
         if "slug" not in errors and slug_in_use(form.slug):
             errors["slug"] = "هذا الرابط مستخدم لمقال آخر."
         text = build_text(form, status, path)
@@ -219,9 +229,10 @@ class Publisher:
         _check_action(action)
         started = time.monotonic()
         with self.locked() as after:
+            form, errors = self._listed_category(form)
             path = self.new_path(form)
             status = "published" if action == "publish" else "draft"
-            text = self._validated_text(form, status, path, lambda slug: self.slug_taken(slug) or path.exists())
+            text = self._validated_text(form, status, path, lambda slug: self.slug_taken(slug) or path.exists(), errors)
             atomic_write_text(path, text)
             self.record_file(path, text)
             revision = revisions.add(self.db, form.slug, status, text, user, note="created")
@@ -243,9 +254,10 @@ class Publisher:
             status = "published" if action == "publish" or pending_only else "draft"
             renaming = form.slug != slug and not pending_only
             path = article.path.with_name(f"{form.slug}.md") if renaming else article.path
+            form, errors = self._listed_category(form, kept=article.category)
             text = self._validated_text(
                 form, status, path,
-                lambda new: new != slug and (self.slug_taken(new) or (renaming and path.exists())),
+                lambda new: new != slug and (self.slug_taken(new) or (renaming and path.exists())), errors,
             )
             if base != current:
                 # Kept as a conflict revision, committed with the block: raised after it.
@@ -339,6 +351,10 @@ class Publisher:
             raise KbError("not_found", "النسخة غير موجودة.", status=404)
         article = self.article(slug)
         form = replace(form_from_text(revision.text, article.path), slug=slug)
+        if self._listed_category(form, kept=article.category)[1]:
+            # The revision's category is gone since (renamed: the categories page moved the
+            # article to the new name): the article stays where it is now.
+            form = replace(form, category=article.category)
         result = self.save(slug, form, "draft", self.token(slug), user, note=f"restored revision {revision_id}")
         audit.record(self.db, "revision_restored", slug, user, revision=revision_id)
         return result

@@ -34,6 +34,7 @@ import yaml
 
 from kb.content.front_matter import yaml_problem
 from kb.errors import Problem
+from kb.text import normalize_arabic
 from kb.text import slugify
 from kb.translation import N_
 from kb.translation import catalog_languages
@@ -193,6 +194,33 @@ def _shared_names(categories: dict[str, Category]) -> list[Problem]:
             else:
                 seen[key] = category.name
     return problems
+
+
+def find_category(text: str, categories: dict[str, Category]) -> Category | None:
+    """The listed category ``text`` names: by its name, its slug or its name in another
+    language, whatever the case, spacing, diacritics or Arabic letter forms (the editor's
+    field takes any of them; the article stores the name).  None when no category, or more
+    than one, answers to it."""
+    text = text.strip()
+    if text in categories:
+        return categories[text]
+    key = _name_key(text)
+    if not key:
+        return None
+    slug = slugify(text)
+    found = [category for category in categories.values()
+             if key in _category_keys(category) or (slug and slug == category.slug)]
+    return found[0] if len(found) == 1 else None
+
+
+def _name_key(text: str) -> str:
+    """What two spellings of one name share: folded letters, lower case, single spaces."""
+    return " ".join(normalize_arabic(text).casefold().split())
+
+
+def _category_keys(category: Category) -> set[str]:
+    names = [category.name, category.slug, *(text.name for _, text in category.translations if text.name)]
+    return {_name_key(name) for name in names}
 
 
 def with_category_slug(article: Article, categories: dict[str, Category]) -> Article:

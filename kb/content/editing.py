@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -18,8 +19,11 @@ import yaml
 from kb.content.articles import AUDIENCES
 from kb.content.articles import LANGS
 from kb.content.articles import split_front_matter
+from kb.content.categories import Category
+from kb.content.categories import find_category
 from kb.errors import KbError
 from kb.text import slugify
+from kb.translation import N_
 
 # Front-matter fields the editor shows; any other field of a file is kept as it is.
 FORM_FIELDS = ("title", "slug", "category", "tags", "lang", "audience", "status", "updated", "summary", "faq")
@@ -108,6 +112,31 @@ def set_front_matter_field(text: str, name: str, value: str) -> str:
     pattern = re.compile(rf"^{re.escape(name)}:.*$", re.MULTILINE)
     raw = pattern.sub(lambda _: line, raw, count=1) if pattern.search(raw) else raw.rstrip("\n") + "\n" + line
     return f"---\n{raw}\n---\n\n{body}"
+
+
+def with_listed_category(form: ArticleForm, categories: dict[str, Category],
+                         kept: str = "") -> tuple[ArticleForm, str | None]:
+    """The form with its category as ``_categories.yml`` names it, or an error for the category field.
+
+    The field may give a listed category's name, slug or name in another language
+    (:func:`kb.content.categories.find_category`); the article stores the name.  Anything
+    else would show readers a category of its own (a typo, or a slug, next to the real
+    one), so it is refused with the known ones listed, unless it is ``kept``: the category
+    the article already has (a file from disk or an import may name an unlisted one, and an
+    edit that leaves it alone changes nothing).  With no category list there is nothing to
+    check against (as for ``kb check`` and the importer).
+    """
+    if not form.category or not categories:
+        return form, None
+    found = find_category(form.category, categories)
+    if found is not None:
+        return replace(form, category=found.name), None
+    if kept and form.category == kept:
+        return form, None
+    listed = sorted(categories.values(), key=lambda category: category.order)
+    known = "; ".join(f"{category.name} ({category.slug})" for category in listed)
+    return form, N_("“%(category)s” is not a category of this help center. Choose one of: %(known)s. An admin can "
+                    "add a category on the categories page.", category=form.category, known=known)
 
 
 def field_errors(form: ArticleForm) -> dict[str, str]:

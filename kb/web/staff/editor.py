@@ -156,8 +156,10 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
             token: str = "", status: int = 200):
     opened = publisher().open(slug) if slug else None
     catalog = _knowledge().catalog
-    categories = list(dict.fromkeys([*sorted(catalog.categories, key=lambda n: catalog.categories[n].order),
-                                     *sorted({a.category for a in catalog.articles.values()})]))
+    # The categories a save accepts (kb.content.editing.with_listed_category): the listed ones,
+    # not the unlisted names some files carry; with no list, the ones articles use.
+    listed = sorted(catalog.categories, key=lambda name: catalog.categories[name].order)
+    categories = listed or sorted({a.category for a in catalog.articles.values()})
     index_status = _knowledge().index_status(slug, text_checksum(opened.file_text)) if opened else None
     page = render_template(
         "staff/editor.html", form=form, slug=slug, opened=opened, errors=errors or {}, conflict=conflict,
