@@ -98,3 +98,12 @@ def test_the_site_says_which_question_it_searched(client):
     assert "Did you mean" not in html
     arabic = client.get("/ar/search", query_string={"q": "angry custmer"}).get_data(as_text=True)
     assert "هذه نتائج «<bdi>angry customer</bdi>»" in arabic
+
+
+def test_the_api_says_which_question_it_searched(client):
+    body = client.get("/api/v1/search", query_string={"q": "angry custmer"}).get_json()
+    assert body["corrected"] == "angry customer" and body["did_you_mean"] is None and body["reason"] is None
+    assert body["total"] > 0 and body["results"][0]["slug"] == "handling-angry-customers"
+    assert client.get("/api/v1/search", query_string={"q": "angry customer"}).get_json()["corrected"] is None
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["SearchResponse"]
+    assert "corrected" in schema["required"] and "corrected" in schema["properties"]

@@ -277,6 +277,7 @@ def search():
         "total": page.total,
         "related": page.related,
         "did_you_mean": page.did_you_mean,
+        "corrected": page.corrected,
         "read_as": page.read_as,
         "reason": page.reason,
         "results": [hit_in(hit).to_dict() for hit in page.hits],

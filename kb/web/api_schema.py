@@ -189,7 +189,8 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
         },
         "SearchResponse": {
             "type": "object",
-            "required": ["query", "took_ms", "total", "related", "did_you_mean", "read_as", "reason", "results"],
+            "required": ["query", "took_ms", "total", "related", "did_you_mean", "corrected", "read_as", "reason",
+                         "results"],
             "properties": {
                 "query": {"type": "string"},
                 "took_ms": {"type": "number"},
@@ -200,6 +201,13 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
                     "description": "The question as typed with its likely typos replaced, offered only when fewer than "
                                    "three articles were found and this search answers the corrected question; words "
                                    "of the language the articles simply do not use are never corrected. null otherwise.",
+                }),
+                "corrected": _nullable({
+                    "type": "string",
+                    "description": "The question as searched when it had no answer as typed: a question in Latin "
+                                   "letters whose likely typos were corrected (\"angry custmer\" -> \"angry customer\") "
+                                   "because the correction has an answer; the results and total are the corrected "
+                                   "question's. null for any other question (an Arabic one gets did_you_mean instead).",
                 }),
                 "read_as": _nullable({
                     "type": "string",
