@@ -209,6 +209,19 @@ def test_search_as_you_type_is_not_counted_until_the_visitor_settles(client, ori
     assert rows[0]["result_count"] >= 1
 
 
+def test_a_misspelt_english_question_says_what_was_searched(client, origins):
+    """GIVEN "reputaton", which has no answer as typed WHEN the English widget searches it
+    (the English articles) THEN it gets the answers of "reputation", and the heading string
+    names that question."""
+    body = api(client, "search", query_string={"q": "reputaton", "lang": "en"}).get_json()
+    assert body["corrected"] == "reputation" and body["reason"] is None
+    assert body["results"][0]["slug"] == "responding-to-negative-reviews-en"
+    assert api(client, "search", query_string={"q": ANGRY, "lang": "ar"}).get_json()["corrected"] is None
+    strings = api(client, "config?lang=en").get_json()["strings"]
+    assert strings["corrected"] == "Answers for “{question}”"
+    assert "{question}" in api(client, "config?lang=ar").get_json()["strings"]["corrected"]
+
+
 def test_results_are_public_text_with_absolute_links(client, origins, app):
     catalog = app.extensions["kb"].catalog.articles
     for question in (ANGRY, "أوقات الاستجابة وقائمة التصعيد للمشرف", "مؤشرات الأداء"):

@@ -359,6 +359,9 @@ def test_english_page_is_left_to_right_with_its_options(browser, host_url, shots
         assert tab.widget(".kbw-heading").inner_text() == "Suggested for this page"
         assert tab.widget(".kbw-contact").get_attribute("href") == "https://shop.example/contact"
         page.screenshot(path=str(shots / "desktop-english.png"))
+        # A misspelt question with no answer as typed: the answers of its correction, named.
+        tab.widget("#kbw-q").type("reputaton", delay=10)
+        tab.widget(".kbw-heading:text('Answers for “reputation”')").wait_for(state="visible", timeout=10_000)
         assert tab.errors == []
     finally:
         tab.close()

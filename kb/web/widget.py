@@ -261,6 +261,7 @@ def _strings(name: str) -> dict[str, str]:
         "placeholder": _("Type your question…"),
         "suggested": _("Suggested for this page"),
         "results": _("Answers"),
+        "corrected": _("Answers for “%(question)s”", question="{question}"),
         "count": _("%(count)s answers found.", count="{count}"),
         "related": _("Related articles"),
         "none": _("No article answers this yet."),
@@ -289,7 +290,10 @@ def search():
     search_id = None
     if request.args.get("record") == "1":
         search_id = _analytics().record_search(query, page.total, source="widget")
-    return {"query": query, "results": _results(page.hits, lang), "reason": page.reason, "search_id": search_id}
+    # "corrected": the question searched instead, when the typed one (in Latin letters) had no
+    # answer and its spelling correction has one (kb.knowledge.KnowledgeBase.search_page).
+    return {"query": query, "results": _results(page.hits, lang), "reason": page.reason, "search_id": search_id,
+            "corrected": page.corrected}
 
 
 @bp.get(f"{API}/page")

@@ -174,7 +174,8 @@
       lastQuery = text;
       if (record) searchId = body.search_id;
       else { searchId = null; recordTimer = setTimeout(function () { if (mine === seq) search(text, true); }, 1500); }
-      render(body.results, S.results, false);
+      // A misspelt question searched corrected ("angry custmer"): the heading names what was searched.
+      render(body.results, body.corrected ? S.corrected.replace("{question}", body.corrected) : S.results, false);
     }, function () { if (mine === seq) say(S.error); });
   }
 
