@@ -374,6 +374,20 @@ def test_category_by_name_or_slug(listed, tmp_path, given):
     assert (listed / "_categories.yml").read_text(encoding="utf-8") == CATEGORIES
 
 
+def test_category_by_its_name_in_another_language(listed, tmp_path):
+    """GIVEN a category with an English name WHEN the import names it so THEN the drafts are in it, as in the editor."""
+    (listed / "_categories.yml").write_text(
+        CATEGORIES.replace("slug: orders\n", "slug: orders\n  translations:\n    en:\n      name: Orders and refunds\n"),
+        encoding="utf-8")
+    result = import_files([write_source(tmp_path / "one.txt", "نشحن الطلبات خلال يومين.")], listed,
+                          category="orders and Refunds")[0]
+    assert result.category == "الطلبات والاسترداد"
+    assert load_articles(listed).articles[result.slug].category_slug == "orders"
+    from kb.content.importer._categories import choose_category
+
+    assert choose_category(listed, "orders and Refunds").note == "category 'orders and Refunds' is 'الطلبات والاسترداد'"
+
+
 @pytest.mark.parametrize("given", ["shipping", "الشحن", "order"])
 def test_an_unknown_category_is_an_error_listing_the_known_ones_and_nothing_is_written(listed, tmp_path, given):
     with pytest.raises(KbError) as caught:

@@ -1,8 +1,9 @@
 """Which category imported drafts go into: one the folder's ``_categories.yml`` lists.
 
 ``kb check`` warns about an article whose category ``_categories.yml`` does not list, so an
-import must never write one: ``--category`` takes a listed name or slug (anything else is an
-error naming the known ones), and without it drafts go into the default category "عام",
+import must never write one: ``--category`` takes a listed name, slug or name in another
+language (anything else is an error naming the known ones), and without it drafts go into
+the default category "عام",
 which the first import adds to ``_categories.yml`` when the list lacks it (named "General" on
 English pages).  A folder with no
 category list accepts any category (there is nothing to check against, and kb check does not).
@@ -19,6 +20,7 @@ from kb.content.articles import UNCATEGORIZED
 from kb.content.articles import Category
 from kb.content.articles import load_categories
 from kb.content.categories import CategoryText
+from kb.content.categories import find_category
 from kb.errors import KbError
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
@@ -42,7 +44,7 @@ class CategoryChoice:
 
 
 def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice:
-    """Resolve ``--category`` (a listed name or slug) or the default; KbError for an unknown one."""
+    """Resolve ``--category`` (a listed name, slug or translated name) or the default; KbError for an unknown one."""
     categories, problems = load_categories(Path(articles_dir))
     listed = bool(categories) and not any(p.severity == "error" for p in problems)
     if requested is None or not requested.strip():
@@ -50,11 +52,15 @@ def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice
     requested = requested.strip()
     if not listed or requested in categories:
         return CategoryChoice(requested)
-    by_slug = {category.slug.lower(): category for category in categories.values()}
-    found = by_slug.get(requested.lower()) or by_slug.get(slugify(requested))
+    # A listed name, slug or name in another language, as the editor's field takes them
+    # (kb.content.categories.find_category): "Orders" as well as "orders" and "الطلبات".
+    found = find_category(requested, categories)
     if found is not None:
-        return CategoryChoice(found.name, note=N_("category %(requested)r is the slug of %(name)r", requested=requested,
-                                                          name=found.name))
+        if requested.lower() == found.slug.lower() or slugify(requested) == found.slug:
+            return CategoryChoice(found.name, note=N_("category %(requested)r is the slug of %(name)r",
+                                                      requested=requested, name=found.name))
+        return CategoryChoice(found.name, note=N_("category %(requested)r is %(name)r", requested=requested,
+                                                  name=found.name))
     known = "; ".join(f"{c.name} ({c.slug})" for c in sorted(categories.values(), key=lambda c: c.order))
     raise KbError("unknown_category", N_("unknown category %(requested)r: _categories.yml lists %(known)s. Give one of "
                                          "these names or slugs, or add the category (staff pages or _categories.yml) "
