@@ -7,10 +7,8 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -22,12 +20,8 @@ import pytest
 from kb.access_log import AccessLog
 from kb.access_log import access_line
 from kb.access_log import printable_target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from waitress_harness import free_port
+from waitress_harness import serving
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -41,15 +35,8 @@ def fetch(url: str) -> tuple[int, bytes]:
 @pytest.fixture
 def served(app):
     """The site behind AccessLog in a real waitress (what kb serve runs), on a free loopback port."""
-    from waitress.server import create_server
-
-    port = free_port()
-    server = create_server(AccessLog(app), host="127.0.0.1", port=port, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(timeout=10)
+    with serving(AccessLog(app)) as url:
+        yield url
 
 
 def logged(caplog, count: int) -> list[str]:

@@ -4,31 +4,17 @@ server's file wrapper, which Flask's test client never uses."""
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
 import urllib.request
 
 import brotli
 import pytest
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from waitress_harness import serving
 
 
 @pytest.fixture
 def served(app):
-    from waitress.server import create_server
-
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def get(url: str, encoding: str | None) -> tuple[int, dict, bytes]:
