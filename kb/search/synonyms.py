@@ -16,6 +16,7 @@ import yaml
 
 from kb.errors import Problem
 from kb.text import is_arabic
+from kb.text import is_stopword
 from kb.search.dialect import map_words
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.text import tokenize
@@ -26,7 +27,8 @@ FILE_NAME = "_synonyms.yml"
 @dataclass(frozen=True)
 class SynonymTable:
     groups: tuple[tuple[tuple[str, ...], ...], ...] = field(default_factory=tuple)
-    # The entries' words as editors wrote them (normalized, lower case): words a question can
+    # The entries' words as editors wrote them (normalized, lower case; stop words and words of
+    # one or two letters left out, as "did you mean" leaves them alone): words a question can
     # mean though no article writes them ("email" leads to البريد الإلكتروني), so a misspelling
     # of one is a typo worth correcting (kb.search.spelling.did_you_mean).
     words: frozenset[str] = field(default_factory=frozenset)
@@ -118,7 +120,7 @@ def parse_synonyms(text: str, file: str = FILE_NAME) -> tuple[SynonymTable, list
                 problems.append(Problem(file, f"group {i}", f"{item!r} has no searchable word (only stop words?)"))
                 continue
             entries.append(stems)
-            named.update(tokens)
+            named.update(token for token in tokens if len(token) >= 3 and not is_stopword(token))
         if len(set(entries)) >= 2:
             groups.append(tuple(dict.fromkeys(entries)))
             words.update(named)
