@@ -35,6 +35,7 @@ class Suggestions:
     hits: list[Hit]
     reason: str | None = None  # "no_answer": nothing published answers the message
     read_as: str | None = None  # an Arabizi message as searched, in Arabic letters (kb.search.arabizi)
+    corrected: str | None = None  # the focused message as searched, its typos corrected (SearchPage.corrected)
 
 
 def customer_texts(conversation: Sequence[str | dict]) -> list[str]:
@@ -61,7 +62,7 @@ def suggest(knowledge: KnowledgeBase, message: str, conversation: Sequence[str |
         return Suggestions(query_id or new_query_id(), focused, [], "no_answer")
     page = knowledge.search_page(focused.text, limit=limit, lang=lang, category=category,
                                  include_internal=include_internal)
-    return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason, page.read_as)
+    return Suggestions(query_id or new_query_id(), focused, page.hits, page.reason, page.read_as, page.corrected)
 
 
 def record_query(db: Connection, suggestions: Suggestions, api_key_id: int | None, message_chars: int,

@@ -107,3 +107,17 @@ def test_the_api_says_which_question_it_searched(client):
     assert client.get("/api/v1/search", query_string={"q": "angry customer"}).get_json()["corrected"] is None
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["SearchResponse"]
     assert "corrected" in schema["required"] and "corrected" in schema["properties"]
+
+
+def test_the_suggest_api_says_which_message_it_searched(client, app):
+    """An agent pastes a misspelt English message with no answer as typed: the suggestions are
+    the corrected message's, and the response says what was searched."""
+    from kb.store.apikeys import create_key
+
+    secret = create_key(app.extensions["kb_db"].connection(), "tests")[1]
+    body = client.post("/api/v1/suggest", json={"message": "Hello,\nangry custmer\nThanks, Sara"},
+                       headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert body["focused_query"] == "angry custmer" and body["corrected"] == "angry customer"
+    assert body["suggestions"][0]["slug"] == "handling-angry-customers" and body["reason"] is None
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["SuggestResponse"]
+    assert "corrected" in schema["required"]

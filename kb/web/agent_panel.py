@@ -140,7 +140,7 @@ def suggest():
     panel_links.record_query(_db(), result.query_id, result.focused.text, [hit.slug for hit in result.hits], link.id,
                              len(message), took_ms)
     return {"query_id": result.query_id, "took_ms": round(took_ms, 1), "focused_query": result.focused.text,
-            "read_as": result.read_as, "reason": result.reason,
+            "corrected": result.corrected, "read_as": result.read_as, "reason": result.reason,
             "suggestions": [_suggestion(hit) for hit in result.hits]}
 
 
@@ -152,8 +152,8 @@ def search():
     started = time.perf_counter()
     page = current_app.extensions["kb"].search_page(query, limit=SEARCH_LIMIT, include_internal=True)
     took_ms = (time.perf_counter() - started) * 1000
-    return {"query": query, "took_ms": round(took_ms, 1), "read_as": page.read_as, "reason": page.reason,
-            "results": [_suggestion(hit) for hit in page.hits]}
+    return {"query": query, "took_ms": round(took_ms, 1), "corrected": page.corrected, "read_as": page.read_as,
+            "reason": page.reason, "results": [_suggestion(hit) for hit in page.hits]}
 
 
 @bp.post("/api/feedback")

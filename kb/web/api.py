@@ -239,6 +239,7 @@ def suggest():
         "query_id": result.query_id,
         "took_ms": round(took_ms, 1),
         "focused_query": result.focused.text,
+        "corrected": result.corrected,
         "read_as": result.read_as,
         "reason": result.reason,
         "suggestions": [hit_in(hit).to_dict() for hit in result.hits],

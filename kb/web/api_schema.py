@@ -159,11 +159,17 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
         },
         "SuggestResponse": {
             "type": "object",
-            "required": ["query_id", "took_ms", "focused_query", "read_as", "reason", "suggestions"],
+            "required": ["query_id", "took_ms", "focused_query", "corrected", "read_as", "reason", "suggestions"],
             "properties": {
                 "query_id": {"type": "string", "description": "Send it back with /feedback."},
                 "took_ms": {"type": "number"},
                 "focused_query": {"type": "string", "description": "What was searched for, after focusing."},
+                "corrected": _nullable({
+                    "type": "string",
+                    "description": "The focused message as searched when it had no answer as typed: in Latin "
+                                   "letters, its likely typos corrected, because the correction has an answer "
+                                   "(\"angry custmer\" -> \"angry customer\"). null otherwise.",
+                }),
                 "read_as": _nullable({
                     "type": "string",
                     "description": "An Arabizi message (Arabic typed in Latin letters and digits) as it was "
