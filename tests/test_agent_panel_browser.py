@@ -274,6 +274,13 @@ def test_standalone_paste_and_url_message(browser, panel_base, panel_link, shots
         assert tab.evaluate("document.documentElement.scrollWidth") <= PANEL_WIDTH, wide
         tab.screenshot(path=str(shots / "standalone-360.png"), full_page=True)
 
+        # A misspelt English message with no answer as typed: the title says what was searched.
+        tab.fill("#panel-message", "angry custmer")
+        tab.click("#message-form button[type=submit]")
+        tab.wait_for_function("() => document.getElementById('list-title').textContent.includes('«angry customer»')",
+                              timeout=15000)
+        assert tab.locator(".suggestion").first.get_attribute("data-slug") == "handling-angry-customers"
+
         tab.goto(f"{panel_base}/agent?panel={link.public_id}&message=%D8%B9%D9%85%D9%8A%D9%84%20%D8%BA%D8%A7%D8%B6%D8%A8"
                  f"#token={token}")
         tab.wait_for_selector(".suggestion", timeout=15000)

@@ -87,16 +87,23 @@
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)
     }).then(function (result) {
       state.queryId = result.query_id;
-      render(result.suggestions, strings.suggestions_for, true);
+      render(result.suggestions, titled(strings.suggestions_for, result), true);
       say(result.suggestions.length ? "" : strings.no_answer);
     }).catch(failed);
+  }
+
+  // The list's title says what was searched when it is not what the agent sent: a misspelt
+  // English message corrected ("angry custmer"), an Arabizi one read in Arabic letters.
+  function titled(title, result) {
+    var searched = result.corrected || result.read_as;
+    return searched ? strings.searched_as.replace("{title}", title).replace("{text}", searched) : title;
   }
 
   function search(query) {
     say(strings.searching);
     var url = root.getAttribute("data-search-url") + "?q=" + encodeURIComponent(query);
     return call(url).then(function (result) {
-      render(result.results, strings.results_for, false);
+      render(result.results, titled(strings.results_for, result), false);
       say(result.results.length ? "" : strings.no_results);
     }).catch(failed);
   }
