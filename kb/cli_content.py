@@ -19,6 +19,7 @@ from kb.cli_support import reasons
 from kb.cli_support import settings_from
 from kb.cli_support import tr
 from kb.cli_support import word
+from kb.errors import errors_in
 
 
 @click.command(help="Validate every article, _categories.yml, _synonyms.yml and _dialect.yml; exit 1 on errors.")
@@ -42,7 +43,7 @@ def check(ctx: click.Context) -> None:
     for problem in problems:
         click.echo(gettext("%(severity)s: %(problem)s", severity=word(problem.severity), problem=problem_text(problem)),
                    err=problem.severity == "error")
-    errors = [p for p in problems if p.severity == "error"]
+    errors = errors_in(problems)
     click.echo(gettext("%(articles)d articles, %(errors)d errors, %(warnings)d warnings",
                        articles=len(catalog.articles), errors=len(errors), warnings=len(problems) - len(errors)))
     if errors:

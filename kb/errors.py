@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 class KbError(Exception):
@@ -38,3 +39,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
         return f"{where}: {self.reason}"
+
+
+def errors_in(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that stop a file from being used; the others are warnings (``kb check`` shows them)."""
+    return [problem for problem in problems if problem.severity == "error"]

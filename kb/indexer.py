@@ -24,6 +24,7 @@ from kb.content.articles import load_articles
 from kb.content.articles import read_article_file
 from kb.content.articles import with_category_slug
 from kb.errors import KbError
+from kb.errors import errors_in
 from kb.search import keyword
 from kb.search.cache import EmbeddingCache
 from kb.search.calibration import MAX_PSEUDO_QUESTIONS
@@ -253,7 +254,7 @@ class Indexer:
         article, problems = read_article_file(path, kb.articles_dir, kb.settings.max_article_bytes)
         if article is not None:
             article = with_category_slug(article, kb.catalog.categories)
-        errors = [p for p in problems if p.severity == "error"]
+        errors = errors_in(problems)
         if article is None or errors:
             raise KbError("invalid_article", "; ".join(str(p) for p in errors or problems), field=errors[0].field if errors else None)
         with kb.store.write_lock():

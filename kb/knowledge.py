@@ -300,12 +300,13 @@ class KnowledgeBase:
         state = self._read_state()
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
         catalog, synonyms, dialect = self.catalog.articles, self.synonyms(), self.dialect()
+        cut = self.answer_cut(state)
         with self._searching(state) as searcher:
             def ranking(text: str, within: keyword.Filters, need: int):
                 return rank_articles(
                     query=text, mode=mode, filters=within, searcher=searcher, vectors=state.vectors, embedder=embedder,
                     catalog=catalog, synonyms=synonyms, settings=self.settings, need=need, caches=self._segments,
-                    cut=self.answer_cut(state), dialect=dialect,
+                    cut=cut, dialect=dialect,
                 )
 
             ranked = ranking(query, filters, offset + limit)

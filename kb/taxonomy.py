@@ -26,6 +26,7 @@ from kb.content import revisions
 from kb.content.articles import load_categories
 from kb.content.categories import CategoryText
 from kb.errors import KbError
+from kb.errors import errors_in
 from kb.fsutil import atomic_write_text
 from kb.content.editing import ValidationFailed
 from kb.content.editing import set_front_matter_field
@@ -57,7 +58,7 @@ class CategoryRow:
 
 def read_categories(articles_dir: Path) -> list[CategoryRow]:
     categories, problems = load_categories(Path(articles_dir))
-    errors = [p for p in problems if p.severity == "error"]  # warnings are kb check's to show
+    errors = errors_in(problems)  # warnings are kb check's to show
     if errors:
         raise KbError("bad_categories", "; ".join(str(p) for p in errors))
     return [CategoryRow(c.name, c.slug, c.description, c.name, c.slug, dict(c.translations))
@@ -221,7 +222,7 @@ def save_synonyms(publisher: Publisher, lines: str, user=None) -> int:
     """Validate and write _synonyms.yml; search uses it at once.  Returns the number of groups."""
     text = lines_to_yaml(lines)
     table, problems = parse_synonyms(text)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = errors_in(problems)
     if errors:
         raise ValidationFailed({"synonyms": "؛ ".join(f"{p.field or ''} {p.reason}".strip() for p in errors)})
     with publisher.locked():
@@ -274,7 +275,7 @@ def save_dialect(publisher: Publisher, text: str, user=None) -> int:
     if not text.endswith("\n"):
         text += "\n"
     lexicon, problems = parse_dialect(text)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = errors_in(problems)
     if errors:
         raise ValidationFailed({"dialect": "؛ ".join(f"{p.field or ''}: {p.reason}".strip(": ") for p in errors)})
     with publisher.locked():

@@ -27,6 +27,7 @@ from kb.content.front_matter import load_front_matter
 from kb.content.front_matter import split_front_matter
 from kb.content.front_matter import yaml_problem
 from kb.errors import Problem
+from kb.errors import errors_in
 from kb.text import slugify
 from kb.translation import N_
 from kb.translation import os_error
@@ -101,7 +102,7 @@ class Catalog:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return errors_in(self.problems)
 
 
 def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None:

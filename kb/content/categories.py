@@ -213,6 +213,12 @@ def find_category(text: str, categories: dict[str, Category]) -> Category | None
     return found[0] if len(found) == 1 else None
 
 
+def known_categories(categories: dict[str, Category]) -> str:
+    """The listed categories for a message that refuses another one: "name (slug); ..." in display order."""
+    return "; ".join(f"{category.name} ({category.slug})" for category in sorted(categories.values(),
+                                                                                key=lambda category: category.order))
+
+
 def _name_key(text: str) -> str:
     """What two spellings of one name share: folded letters, lower case, single spaces."""
     return " ".join(normalize_arabic(text).casefold().split())

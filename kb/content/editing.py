@@ -21,6 +21,7 @@ from kb.content.articles import LANGS
 from kb.content.articles import split_front_matter
 from kb.content.categories import Category
 from kb.content.categories import find_category
+from kb.content.categories import known_categories
 from kb.errors import KbError
 from kb.text import slugify
 from kb.translation import N_
@@ -133,8 +134,7 @@ def with_listed_category(form: ArticleForm, categories: dict[str, Category],
         return replace(form, category=found.name), None
     if kept and form.category == kept:
         return form, None
-    listed = sorted(categories.values(), key=lambda category: category.order)
-    known = "; ".join(f"{category.name} ({category.slug})" for category in listed)
+    known = known_categories(categories)
     return form, N_("“%(category)s” is not a category of this help center. Choose one of: %(known)s. An admin can "
                     "add a category on the categories page.", category=form.category, known=known)
 

@@ -42,6 +42,7 @@ from kb.content.articles import load_categories
 from kb.content.articles import read_article_file
 from kb.content.articles import with_category_slug
 from kb.errors import KbError
+from kb.errors import errors_in
 from kb.fsutil import atomic_write_bytes
 from kb.fsutil import fsync_dir
 from kb.publishing import node_id as publisher_node_id
@@ -267,7 +268,7 @@ class Applier:
                 catalog.put(slug, None)
             return bool(gone)
         article, problems = read_article_file(path, self.articles_dir, self.knowledge.settings.max_article_bytes)
-        if article is None or any(p.severity == "error" for p in problems):
+        if article is None or errors_in(problems):
             logger.error("replication: %s is not a valid article: %s", state.path, "; ".join(map(str, problems)))
             return False
         article = with_category_slug(article, self.knowledge.catalog.categories)
@@ -293,7 +294,7 @@ class Applier:
     def _refresh_categories(self) -> bool:
         catalog = self.knowledge.catalog
         categories, problems = load_categories(self.articles_dir)
-        errors = [p for p in problems if p.severity == "error"]  # warnings (kb check shows them) do not stop it
+        errors = errors_in(problems)  # warnings (kb check shows them) do not stop it
         if errors:
             logger.error("replication: _categories.yml: %s", "; ".join(map(str, errors)))
             return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -49,7 +50,12 @@ class SynonymTable:
 
     def holds(self, stem: str) -> bool:
         """Whether a word of some group's entry is `stem`: a word the editors name."""
-        return any(stem in entry for group in self.groups for entry in group)
+        return stem in self._stems
+
+    @cached_property
+    def _stems(self) -> frozenset[str]:
+        """Every entry's stems, once per table (the Arabizi reading asks for each Latin word)."""
+        return frozenset(stem for group in self.groups for entry in group for stem in entry)
 
     def weighted_expansions(self, stems: tuple[str, ...]) -> list[tuple[tuple[str, ...], float]]:
         """:meth:`expansions`, each with how much it counts: Latin-script members of a group

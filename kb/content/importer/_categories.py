@@ -21,7 +21,9 @@ from kb.content.articles import Category
 from kb.content.articles import load_categories
 from kb.content.categories import CategoryText
 from kb.content.categories import find_category
+from kb.content.categories import known_categories
 from kb.errors import KbError
+from kb.errors import errors_in
 from kb.fsutil import atomic_write_text
 from kb.text import slugify
 from kb.translation import N_
@@ -46,7 +48,7 @@ class CategoryChoice:
 def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice:
     """Resolve ``--category`` (a listed name, slug or translated name) or the default; KbError for an unknown one."""
     categories, problems = load_categories(Path(articles_dir))
-    listed = bool(categories) and not any(p.severity == "error" for p in problems)
+    listed = bool(categories) and not errors_in(problems)
     if requested is None or not requested.strip():
         return CategoryChoice(DEFAULT_CATEGORY, needs_listing=listed and DEFAULT_CATEGORY not in categories)
     requested = requested.strip()
@@ -61,7 +63,7 @@ def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice
                                                       requested=requested, name=found.name))
         return CategoryChoice(found.name, note=N_("category %(requested)r is %(name)r", requested=requested,
                                                   name=found.name))
-    known = "; ".join(f"{c.name} ({c.slug})" for c in sorted(categories.values(), key=lambda c: c.order))
+    known = known_categories(categories)
     raise KbError("unknown_category", N_("unknown category %(requested)r: _categories.yml lists %(known)s. Give one of "
                                          "these names or slugs, or add the category (staff pages or _categories.yml) "
                                          "first", requested=requested, known=known),
