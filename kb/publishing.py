@@ -108,11 +108,14 @@ class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase
     (deleting and restoring: its ``trash_bin``, a :class:`kb.publish_trash.Trash`)."""
 
-    def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None):
+    def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None, lang: str | None = None):
         """`node`: this node's name in the change log (:func:`node_id`), when the caller has
-        it already (the staff views build a Publisher per request and keep the name per app)."""
+        it already (the staff views build a Publisher per request and keep the name per app).
+        `lang`: the language of whoever is saving (the staff UI's), in which a refused
+        category lists the known ones; None names them as _categories.yml does."""
         self.knowledge = knowledge
         self.db = db
+        self.lang = lang
         self.articles_dir = Path(knowledge.articles_dir)
         self.node_id = node if node is not None else node_id(knowledge)
         self.trash_bin = Trash(self)
@@ -189,7 +192,7 @@ class Publisher:
     def _listed_category(self, form: ArticleForm, kept: str = "") -> tuple[ArticleForm, dict[str, str]]:
         """The form with its category as _categories.yml names it, and the category field's
         error if it names none (:func:`kb.content.editing.with_listed_category`)."""
-        form, error = with_listed_category(form, self.knowledge.catalog.categories, kept)
+        form, error = with_listed_category(form, self.knowledge.catalog.categories, kept, self.lang)
         return form, ({"category": error} if error else {})
 
     def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use,

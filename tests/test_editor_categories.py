@@ -22,6 +22,7 @@ from test_staff import new_article
 from kb.content.categories import Category
 from kb.content.categories import CategoryText
 from kb.content.categories import find_category
+from kb.content.categories import known_categories
 from kb.content.editing import ArticleForm
 from kb.content.editing import with_listed_category
 
@@ -29,6 +30,7 @@ COMMUNICATION = "التواصل مع العملاء"
 TYPO = "التواصل مع العملاءء"
 ORDERS = "الطلبات والاسترداد"
 SLUG = "positive-language"  # an article in COMMUNICATION
+ENGLISH = "Communicating with customers"  # COMMUNICATION's English name, where a test gives it one
 
 
 @pytest.fixture
@@ -67,6 +69,21 @@ def test_find_category_by_name_slug_or_translated_name(typed):
     assert find_category(typed, categories).name == COMMUNICATION
     assert find_category(TYPO, categories) is None
     assert find_category("", categories) is None
+
+
+def test_the_known_categories_are_listed_in_the_readers_language():
+    """A refusal lists each category by its name in the reader's language (else its own) and
+    its slug, in display order; without a language, by the names _categories.yml gives."""
+    categories = {
+        ORDERS: Category(ORDERS, "orders", order=1),
+        COMMUNICATION: Category(COMMUNICATION, "communication", order=0,
+                                translations=(("en", CategoryText(ENGLISH)),)),
+    }
+    assert known_categories(categories, "en") == f"{ENGLISH} (communication); {ORDERS} (orders)"
+    assert known_categories(categories) == known_categories(categories, "ar") == \
+        f"{COMMUNICATION} (communication); {ORDERS} (orders)"
+    _, error = with_listed_category(ArticleForm(category=TYPO), categories, lang="en")
+    assert f"{ENGLISH} (communication)" in error and f"{COMMUNICATION} (" not in error
 
 
 def test_no_category_list_accepts_any_category():
@@ -177,3 +194,26 @@ def test_restoring_a_revision_of_a_renamed_category_keeps_the_article_where_it_i
     assert editor.post(f"/staff/articles/{SLUG}/revisions/{old}/restore").status_code == 302
     restored = editor.editor_form(SLUG)
     assert restored["summary"] == "ملخص قديم" and restored["category"] == "فن التواصل"
+
+
+# -- in the staff UI's language ------------------------------------------------------------------
+
+
+def name_in_english(editor, **names: str) -> None:  # noqa: F811
+    """Give categories (by slug) an English name on the categories page."""
+    form = categories_form(editor.get("/en/staff/categories").get_data(as_text=True))
+    for slug, name in names.items():
+        form["name_en"][form["slug"].index(slug)] = name
+    assert editor.post("/en/staff/categories", form).status_code == 302
+
+
+def test_a_refused_category_lists_the_known_ones_in_the_staff_language(editor):  # noqa: F811
+    """GIVEN "communication" named in English WHEN an unknown category is refused in the English
+    editor THEN the known ones are listed by their English names (else their own) with their
+    slugs; in the Arabic editor by their Arabic names."""
+    name_in_english(editor, communication=ENGLISH)
+    english = field_error(editor.post("/en/staff/articles/new", new_article(category=TYPO)))
+    assert f"{ENGLISH} (communication)" in english and f"{ORDERS} (orders)" in english
+    assert f"{COMMUNICATION} (communication)" not in english
+    arabic = field_error(editor.post("/staff/articles/new", new_article(category=TYPO)))
+    assert f"{COMMUNICATION} (communication)" in arabic and ENGLISH not in arabic

@@ -213,10 +213,15 @@ def find_category(text: str, categories: dict[str, Category]) -> Category | None
     return found[0] if len(found) == 1 else None
 
 
-def known_categories(categories: dict[str, Category]) -> str:
-    """The listed categories for a message that refuses another one: "name (slug); ..." in display order."""
-    return "; ".join(f"{category.name} ({category.slug})" for category in sorted(categories.values(),
-                                                                                key=lambda category: category.order))
+def known_categories(categories: dict[str, Category], lang: str | None = None) -> str:
+    """The listed categories for a message that refuses another one: "name (slug); ..." in display order.
+
+    Each is named as readers of ``lang`` see it (:meth:`Category.name_in`; None: the entry's
+    own name): the message is for someone reading that language, who may type that name back
+    (the editor's field and ``kb import --category`` take it), and the slug beside it is the
+    same in every language."""
+    return "; ".join(f"{category.name_in(lang)} ({category.slug})"
+                     for category in sorted(categories.values(), key=lambda category: category.order))
 
 
 def _name_key(text: str) -> str:

@@ -115,8 +115,8 @@ def set_front_matter_field(text: str, name: str, value: str) -> str:
     return f"---\n{raw}\n---\n\n{body}"
 
 
-def with_listed_category(form: ArticleForm, categories: dict[str, Category],
-                         kept: str = "") -> tuple[ArticleForm, str | None]:
+def with_listed_category(form: ArticleForm, categories: dict[str, Category], kept: str = "",
+                         lang: str | None = None) -> tuple[ArticleForm, str | None]:
     """The form with its category as ``_categories.yml`` names it, or an error for the category field.
 
     The field may give a listed category's name, slug or name in another language
@@ -124,8 +124,9 @@ def with_listed_category(form: ArticleForm, categories: dict[str, Category],
     else would show readers a category of its own (a typo, or a slug, next to the real
     one), so it is refused with the known ones listed, unless it is ``kept``: the category
     the article already has (a file from disk or an import may name an unlisted one, and an
-    edit that leaves it alone changes nothing).  With no category list there is nothing to
-    check against (as for ``kb check`` and the importer).
+    edit that leaves it alone changes nothing).  The refusal names the known ones in ``lang``,
+    the editor's interface language (None: as ``_categories.yml`` names them).  With no
+    category list there is nothing to check against (as for ``kb check`` and the importer).
     """
     if not form.category or not categories:
         return form, None
@@ -134,7 +135,7 @@ def with_listed_category(form: ArticleForm, categories: dict[str, Category],
         return replace(form, category=found.name), None
     if kept and form.category == kept:
         return form, None
-    known = known_categories(categories)
+    known = known_categories(categories, lang)
     return form, N_("“%(category)s” is not a category of this help center. Choose one of: %(known)s. An admin can "
                     "add a category on the categories page.", category=form.category, known=known)
 

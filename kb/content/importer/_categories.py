@@ -46,7 +46,11 @@ class CategoryChoice:
 
 
 def choose_category(articles_dir: Path, requested: str | None) -> CategoryChoice:
-    """Resolve ``--category`` (a listed name, slug or translated name) or the default; KbError for an unknown one."""
+    """Resolve ``--category`` (a listed name, slug or translated name) or the default; KbError for an unknown one.
+
+    The error lists the known categories by their names in ``_categories.yml`` (the default
+    language), whatever ``cli_language`` is: the CLI prints category names as written, and
+    those are the names articles and the file give."""
     categories, problems = load_categories(Path(articles_dir))
     listed = bool(categories) and not errors_in(problems)
     if requested is None or not requested.strip():

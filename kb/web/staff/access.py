@@ -33,6 +33,7 @@ from kb.errors import KbError
 from kb.content.media import media_file
 from kb import publishing
 from kb.publishing import Publisher
+from kb.web import i18n
 
 SESSION_HOURS = staff_sessions.SESSION_HOURS
 _SESSION_KEY = "staff_sid"
@@ -45,7 +46,8 @@ def db():
 
 
 def publisher() -> Publisher:
-    return Publisher(current_app.extensions["kb"], db(), node=node_id())
+    """This request's Publisher; what it refuses names things in the staff UI's language."""
+    return Publisher(current_app.extensions["kb"], db(), node=node_id(), lang=i18n.current_language())
 
 
 def node_id() -> str:
