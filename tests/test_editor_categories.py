@@ -16,6 +16,7 @@ from staff_fixtures import editor  # noqa: F401
 from staff_fixtures import anonymous  # noqa: F401
 from staff_fixtures import staff_app  # noqa: F401
 from staff_fixtures import staff_db  # noqa: F401
+from staff_fixtures import form_fields
 from test_staff import categories_form
 from test_staff import new_article
 
@@ -205,6 +206,73 @@ def name_in_english(editor, **names: str) -> None:  # noqa: F811
     for slug, name in names.items():
         form["name_en"][form["slug"].index(slug)] = name
     assert editor.post("/en/staff/categories", form).status_code == 302
+
+
+def filter_options(page: str) -> dict[str, str]:
+    """The articles list's category filter: each option's shown name and its value."""
+    select = page.split('<select id="category" name="category">', 1)[1].split("</select>", 1)[0]
+    return {unescape(shown): unescape(value)
+            for value, shown in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select)}
+
+
+def category_column(page: str, slug: str) -> str:
+    """The category cell of an article's row in the articles list."""
+    row = page.split(f'/staff/articles/{slug}/edit"', 1)[1].split("</tr>", 1)[0]
+    return unescape(re.findall(r'<td dir="auto">([^<]*)</td>', row)[0])
+
+
+def datalist_values(page: str) -> list[str]:
+    """What the editor's category field suggests."""
+    datalist = page.split('<datalist id="category-list">', 1)[1].split("</datalist>", 1)[0]
+    return [unescape(value) for value in re.findall(r'<option value="([^"]*)">', datalist)]
+
+
+def test_the_articles_list_names_categories_in_the_staff_language(staff_app, editor):  # noqa: F811
+    """GIVEN "communication" named in English WHEN the articles list is shown in English THEN its
+    filter and its category column give the English name ("orders", which has none, its
+    Arabic one), and the filter still lists that category's articles only; in Arabic, the
+    Arabic names."""
+    name_in_english(editor, communication=ENGLISH)
+    page = editor.get("/en/staff/articles").get_data(as_text=True)
+    options = filter_options(page)
+    assert options[ENGLISH] == COMMUNICATION and options[ORDERS] == ORDERS and COMMUNICATION not in options
+    assert category_column(page, SLUG) == ENGLISH
+    other = next(a.slug for a in staff_app.extensions["kb"].catalog.articles.values() if a.category != COMMUNICATION)
+    filtered = editor.get("/en/staff/articles", query_string={"category": COMMUNICATION}).get_data(as_text=True)
+    assert f'<option value="{COMMUNICATION}" selected>{ENGLISH}</option>' in filtered
+    assert f'/staff/articles/{SLUG}/edit"' in filtered and f'/staff/articles/{other}/edit"' not in filtered
+    arabic = editor.get("/staff/articles").get_data(as_text=True)
+    assert filter_options(arabic)[COMMUNICATION] == COMMUNICATION and ENGLISH not in filter_options(arabic)
+    assert category_column(arabic, SLUG) == COMMUNICATION
+
+
+def test_the_editor_offers_categories_in_the_staff_language_and_stores_the_name(staff_app, editor):  # noqa: F811
+    """GIVEN "communication" named in English WHEN an article of it is opened in the English
+    editor THEN the field and its suggestions give the English name (a category without one,
+    its own), and saving the form as it came stores the Arabic name, as before."""
+    name_in_english(editor, communication=ENGLISH)
+    suggested = datalist_values(editor.get("/en/staff/articles/new").get_data(as_text=True))
+    assert ENGLISH in suggested and ORDERS in suggested and COMMUNICATION not in suggested
+    form = form_fields(editor.get(f"/en/staff/articles/{SLUG}/edit").get_data(as_text=True))
+    assert form["category"] == ENGLISH
+    saved = editor.post(f"/en/staff/articles/{SLUG}/edit", {**form, "summary": "ملخص جديد", "action": "publish"})
+    assert saved.status_code == 302, field_error(saved)
+    path = staff_app.extensions["kb"].catalog.articles[SLUG].path
+    assert stored_category(staff_app, SLUG) == COMMUNICATION
+    assert f"category: {COMMUNICATION}" in path.read_text(encoding="utf-8")
+    assert editor.editor_form(SLUG)["category"] == COMMUNICATION
+    assert COMMUNICATION in datalist_values(editor.get("/staff/articles/new").get_data(as_text=True))
+
+
+def test_a_translated_name_another_category_answers_to_is_offered_by_its_stored_name(editor):  # noqa: F811
+    """GIVEN "orders" named "Communication" in English, which is also communication's slug
+    WHEN the English editor suggests categories THEN it suggests "orders" by its Arabic name
+    (the field would read "Communication" as neither), and the articles list still shows
+    the English name."""
+    name_in_english(editor, communication=ENGLISH, orders="Communication")
+    suggested = datalist_values(editor.get("/en/staff/articles/new").get_data(as_text=True))
+    assert ORDERS in suggested and "Communication" not in suggested and ENGLISH in suggested
+    assert filter_options(editor.get("/en/staff/articles").get_data(as_text=True))["Communication"] == ORDERS
 
 
 def test_a_refused_category_lists_the_known_ones_in_the_staff_language(editor):  # noqa: F811

@@ -9,12 +9,16 @@ language, and what they return goes to a customer with the article.  A category 
 ``_categories.yml`` does not list, or does not translate, shows its own name.
 
 Articles name their category by its name in ``_categories.yml`` (the front matter's
-``category:``), so a name is looked up in the live catalog; the staff pages keep showing
-that name, which is what the editor's category field takes.
+``category:``), so a name is looked up in the live catalog.  The staff pages show it in the
+staff UI's language too: the articles list (its filter keeps the stored name as the value,
+what the view compares), and the editor's category field and its suggestions, which offer
+the name in that language when the field takes it back as the same category
+(:func:`kb.content.categories.find_category`; the article still stores the entry's name).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +26,7 @@ from flask import Flask
 from flask import current_app
 
 from kb.content.categories import Category
+from kb.content.categories import find_category
 from kb.web import i18n
 
 if TYPE_CHECKING:
@@ -51,6 +56,25 @@ def category_description(value: Category | str | None, lang: str | None = None) 
     return found.description_in(lang or i18n.current_language()) if found is not None else ""
 
 
+def category_choices(names: Iterable[str], lang: str | None = None) -> list[tuple[str, str]]:
+    """(stored name, name shown in ``lang``) for each category name, in the order of the
+    shown names: a staff filter's options, whose value stays the name articles store."""
+    return sorted(((name, category_name(name, lang)) for name in set(names)),
+                  key=lambda choice: (choice[1].casefold(), choice[0]))
+
+
+def category_field_name(name: str, lang: str | None = None) -> str:
+    """The editor's category field's text for a category: its name in ``lang`` (default: the
+    page's) when the field takes that text back as this very category, else ``name`` as
+    given (an unlisted category, or a translated name another category answers to too)."""
+    found = _listed(name)
+    if found is None:
+        return name
+    shown = found.name_in(lang or i18n.current_language())
+    categories = current_app.extensions["kb"].catalog.categories
+    return shown if shown == name or find_category(shown, categories) == found else name
+
+
 def hit_in(hit: Hit, lang: str | None = None) -> Hit:
     """The hit with its category named for ``lang`` (default: the language of the hit's article)."""
     name = category_name(hit.category, lang or hit.lang)
@@ -58,6 +82,8 @@ def hit_in(hit: Hit, lang: str | None = None) -> Hit:
 
 
 def init_app(app: Flask) -> None:
-    """The template filters: ``{{ category|category_name }}``, ``{{ article.category|category_name }}``."""
+    """The template filters: ``{{ category|category_name }}``, ``{{ article.category|category_name }}``,
+    ``{{ form.category|category_field_name }}``."""
     app.jinja_env.filters["category_name"] = category_name
+    app.jinja_env.filters["category_field_name"] = category_field_name
     app.jinja_env.filters["category_description"] = category_description

@@ -40,6 +40,7 @@ from kb.text import normalize_arabic
 from kb.text import slugify
 from kb.web import i18n
 from kb.web.branding import save_category_icons
+from kb.web.category_names import category_choices
 from kb.web.labels import content_language_label
 from kb.web.labels import dialect_names
 from kb.web.request_json import json_body
@@ -77,7 +78,8 @@ def articles():
         found = _search_order(found, args["q"])
     else:
         found.sort(key=lambda a: (a.updated or dt.date.min, a.title), reverse=True)
-    categories = sorted({a.category for a in catalog.articles.values()} | set(catalog.categories))
+    # (stored name, shown name): the UI's language shows; _matches compares the stored name.
+    categories = category_choices([*(a.category for a in catalog.articles.values()), *catalog.categories])
     _flash_index_health()
     _flash_replication_lag()
     return render_template(
@@ -157,7 +159,8 @@ def _editor(form: ArticleForm, *, slug: str | None = None, errors=None, conflict
     opened = publisher().open(slug) if slug else None
     catalog = _knowledge().catalog
     # The categories a save accepts (kb.content.editing.with_listed_category): the listed ones,
-    # not the unlisted names some files carry; with no list, the ones articles use.
+    # not the unlisted names some files carry; with no list, the ones articles use (offered in the
+    # staff UI's language: editor.html's category_field_name filter).
     listed = sorted(catalog.categories, key=lambda name: catalog.categories[name].order)
     categories = listed or sorted({a.category for a in catalog.articles.values()})
     index_status = _knowledge().index_status(slug, text_checksum(opened.file_text)) if opened else None
