@@ -14,6 +14,8 @@ import pytest
 
 from kb.content.articles import UNCATEGORIZED
 from kb.content.articles import Article
+from kb.content.articles import ArticleMap
+from kb.content.articles import Catalog
 from kb.content.articles import article_paths
 from kb.content.articles import article_text
 from kb.content.articles import categories_in_use
@@ -372,6 +374,43 @@ def test_a_doubtful_category_entry_is_a_warning(tmp_path, text, field, reason):
     write(tmp_path, "_categories.yml", text)
     [problem] = load_articles(tmp_path).problems
     assert (problem.field, problem.severity) == (field, "warning") and reason in problem.reason
+
+
+def test_what_is_worked_out_from_the_catalog_is_kept_until_the_catalog_changes():
+    """Catalog.derived computes once per catalog state: again after an article is put, replaced
+    or removed in place (a publish, a delete), after the articles or the categories are
+    replaced (kb.replication), and every time for a plain dict a caller handed in."""
+    catalog = load_articles(GOOD_ARTICLES)
+    computed = []
+
+    def slugs(of: Catalog) -> list[str]:
+        computed.append(1)
+        return sorted(of.articles)
+
+    def count() -> int:
+        catalog.derived("slugs", slugs)
+        return len(computed)
+
+    assert isinstance(catalog.articles, ArticleMap)
+    assert (count(), count()) == (1, 1)
+    some = next(iter(catalog.articles.values()))
+    catalog.articles["copy"] = some
+    assert "copy" in catalog.derived("slugs", slugs) and (count(), count()) == (2, 2)
+    catalog.articles["copy"] = some
+    assert count() == 3
+    catalog.articles.pop("copy")
+    assert "copy" not in catalog.derived("slugs", slugs) and count() == 4
+    del catalog.articles[some.slug]
+    catalog.articles.setdefault(some.slug, some)
+    assert count() == 5
+    catalog.categories = dict(catalog.categories)
+    assert (count(), count()) == (6, 6)
+    catalog.articles = ArticleMap(catalog.articles)
+    assert (count(), count()) == (7, 7)
+    loose = Catalog(articles=dict(catalog.articles))
+    assert loose.version is None
+    loose.derived("slugs", slugs), loose.derived("slugs", slugs)
+    assert len(computed) == 9
 
 
 def test_files_and_folders_starting_with_underscore_or_dot_are_not_articles(tmp_path):

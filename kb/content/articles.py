@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
+from typing import TypeVar
 
 import yaml
 
@@ -34,6 +36,7 @@ from kb.translation import os_error
 from kb.urls import article_url
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATUSES = ("published", "draft")
 AUDIENCES = ("public", "internal")
@@ -92,17 +95,79 @@ class Article:
         return self.status == "published" and self.audience == "public"
 
 
+def _counted(method: Callable) -> Callable:
+    """``dict`` ``method``, counting one change of the mapping once it has run."""
+
+    def counted(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        self.changes += 1
+        return result
+
+    counted.__name__ = method.__name__
+    return counted
+
+
+class ArticleMap(dict):
+    """A catalog's articles by slug, counting the changes made to it in place: a publish puts
+    an article into the live catalog and a delete pops one (kb.indexer, kb.knowledge) without
+    replacing the mapping, and :attr:`Catalog.version` must see that.  Reads are the dict's own."""
+
+    changes = 0
+    __setitem__ = _counted(dict.__setitem__)
+    __delitem__ = _counted(dict.__delitem__)
+    __ior__ = _counted(dict.__ior__)
+    pop = _counted(dict.pop)
+    popitem = _counted(dict.popitem)
+    clear = _counted(dict.clear)
+    update = _counted(dict.update)
+    setdefault = _counted(dict.setdefault)
+
+
 @dataclass
 class Catalog:
-    """Everything loaded from an articles folder."""
+    """Everything loaded from an articles folder.
 
-    articles: dict[str, Article] = field(default_factory=dict)
+    The live catalog changes in place (:class:`ArticleMap`) and has its articles and
+    categories replaced (kb.replication); :attr:`version` follows both, so what is worked
+    out from the whole catalog is worked out once per state (:meth:`derived`).  The category
+    mapping is only ever replaced, never changed in place.
+    """
+
+    articles: dict[str, Article] = field(default_factory=ArticleMap)
     categories: dict[str, Category] = field(default_factory=dict)  # by display name
     problems: list[Problem] = field(default_factory=list)
+    _derived: dict[str, tuple] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _replaced: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        if name in ("articles", "categories"):
+            super().__setattr__("_replaced", self._replaced + 1)
 
     @property
     def errors(self) -> list[Problem]:
         return errors_in(self.problems)
+
+    @property
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever the articles or the categories do; None when the articles are a
+        plain dict (handed in by a caller, who may change it behind the catalog's back)."""
+        if not isinstance(self.articles, ArticleMap):
+            return None
+        return self._replaced, self.articles.changes
+
+    def derived(self, name: str, compute: Callable[[Catalog], T]) -> T:
+        """``compute(self)``, kept under ``name`` until the catalog changes (:attr:`version`).
+        The version is read before computing: a change meanwhile makes the next call compute
+        again.  Two threads may both compute; either answer is of the state it was kept under."""
+        version = self.version
+        kept = self._derived.get(name)
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        value = compute(self)
+        if version is not None:
+            self._derived[name] = (version, value)
+        return value
 
 
 def _as_text(value, name: str, problems: list[Problem], file: str) -> str | None:

@@ -36,6 +36,7 @@ from typing import Callable
 from typing import Self
 
 from kb.background import BackgroundLoop
+from kb.content.articles import ArticleMap
 from kb.content.articles import CATEGORIES_FILE
 from kb.content.articles import COLLECTION_FILES
 from kb.content.articles import load_categories
@@ -299,7 +300,7 @@ class Applier:
             logger.error("replication: _categories.yml: %s", "; ".join(map(str, errors)))
             return False
         catalog.categories = categories
-        catalog.articles = {slug: with_category_slug(a, categories) for slug, a in catalog.articles.items()}
+        catalog.articles = ArticleMap((slug, with_category_slug(a, categories)) for slug, a in catalog.articles.items())
         return True
 
     def _keep_as_conflict(self, conn, path: str, data: bytes) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.content.articles import ArticleMap
+
 
 class CatalogBatch:
     """The catalog entries one batch of changes refreshes, swapped in once at its end.
@@ -69,7 +71,7 @@ class CatalogBatch:
     def swap(self) -> None:
         if not self.entries:
             return
-        articles = dict(self.catalog.articles)
+        articles = ArticleMap(self.catalog.articles)  # the catalog keeps counting its changes (Catalog.version)
         for slug, article in self.entries.items():
             if article is None:
                 articles.pop(slug, None)
