@@ -6,6 +6,11 @@ import json
 import logging
 
 import pytest
+from staff_fixtures import article_text
+from staff_fixtures import cheap_hashing  # noqa: F401 (fixtures)
+from staff_fixtures import editor  # noqa: F401
+from staff_fixtures import staff_app  # noqa: F401
+from test_staff import new_article
 
 from kb.store.apikeys import create_key
 from kb.store.apikeys import revoke_key
@@ -439,3 +444,55 @@ def test_documented_not_blank_pattern_is_what_the_views_enforce():
     disagreements = [hex(cp) for cp in range(sys.maxunicode + 1)
                      if bool(pattern.fullmatch(chr(cp))) == (not chr(cp).strip())]
     assert disagreements == []
+
+
+# -- the category filter's slugs, once per catalog state ---------------------------------------------
+
+
+def openapi_categories(client) -> list:
+    """The category slugs the OpenAPI document lists for the search's ``category`` parameter."""
+    [parameter] = [p for p in client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]["parameters"]
+                   if p["name"] == "category"]
+    return parameter["schema"]["enum"]
+
+
+def test_the_category_slugs_are_worked_out_once_per_catalog_state(staff_app, editor, monkeypatch):  # noqa: F811
+    """GIVEN requests with a category filter and OpenAPI documents THEN the articles are walked
+    for the category slugs once, not per request; WHEN _categories.yml gains a category (the
+    watcher re-reads the folder), an article is published in it, an article is written in a
+    category no list names, or that article is deleted THEN the next request sees it (walking
+    once more)."""
+    from kb.web import api
+
+    walks = []
+    walk = api.categories_in_use
+    monkeypatch.setattr(api, "categories_in_use", lambda catalog: walks.append(1) or walk(catalog))
+    knowledge = staff_app.extensions["kb"]
+    client = staff_app.test_client()
+    shipping = {"q": "الشحن", "category": "shipping"}
+    for _ in range(3):
+        assert client.get("/api/v1/search", query_string={"q": "شكوى", "category": "communication"}).status_code == 200
+        assert_error(client.get("/api/v1/search", query_string=shipping), 400, "category")
+        assert "shipping" not in openapi_categories(client)
+    assert len(walks) == 1
+
+    listed = knowledge.articles_dir / "_categories.yml"
+    listed.write_text(listed.read_text(encoding="utf-8") + '- name: "الشحن"\n  slug: shipping\n', encoding="utf-8")
+    knowledge.index()  # what the watcher does when a file changes
+    assert client.get("/api/v1/search", query_string=shipping).status_code == 200
+    assert "shipping" in openapi_categories(client)
+    assert len(walks) == 2
+    assert editor.post("/staff/articles/new", new_article(category="الشحن", slug="free-shipping")).status_code == 302
+    assert "free-shipping" in [hit["slug"] for hit in client.get("/api/v1/search", query_string=shipping).get_json()["results"]]
+    assert len(walks) == 3
+
+    path = knowledge.articles_dir / "communication" / "legacy-note.md"
+    path.write_text(article_text("ملاحظة قديمة", "نص الملاحظة.", category="Legacy"), encoding="utf-8")
+    knowledge.upsert(path)  # a publish puts the article into the live catalog, which stays the same object
+    legacy = {"q": "ملاحظة", "category": "legacy"}
+    assert client.get("/api/v1/search", query_string=legacy).status_code == 200
+    assert "legacy" in openapi_categories(client)
+    assert editor.post("/staff/articles/legacy-note/delete").status_code == 302
+    assert_error(client.get("/api/v1/search", query_string=legacy), 400, "category")
+    assert "legacy" not in openapi_categories(client)
+    assert len(walks) == 5

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Blueprint
@@ -35,6 +36,9 @@ from kb.web.category_names import hit_in
 from kb.web.request_json import json_body
 from kb.web.security import client_key
 from kb.web.security import limit_rate
+
+if TYPE_CHECKING:
+    from kb.content.articles import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +169,18 @@ def _lang(fields) -> str | None:
     return value
 
 
-def _category_slugs() -> list[str]:
-    """Every category slug of this help center (of its articles and of _categories.yml), sorted."""
-    catalog = _knowledge().catalog
-    return sorted({category.slug for category in [*categories_in_use(catalog), *catalog.categories.values()]})
+def _category_slugs() -> tuple[str, ...]:
+    """Every category slug of this help center (of its articles and of _categories.yml), sorted.
+
+    Worked out once per catalog state (:meth:`kb.content.articles.Catalog.derived`), not on
+    every request with a ``category`` filter and every OpenAPI document: it walks every
+    article.  A publish, a delete or a new category list changes the state, so the next
+    request sees it."""
+    return _knowledge().catalog.derived("api.category_slugs", _all_category_slugs)
+
+
+def _all_category_slugs(catalog: Catalog) -> tuple[str, ...]:
+    return tuple(sorted({category.slug for category in [*categories_in_use(catalog), *catalog.categories.values()]}))
 
 
 def _category(fields) -> str | None:
