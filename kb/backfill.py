@@ -91,6 +91,7 @@ class VectorWorker:
         self.status = Status()
         self.last_error: str | None = None
         self._settled: tuple | None = None  # the index state a pass last found nothing to do in
+        self._latent_for: Embedder | None = None  # the model whose latent terms a pass has filled in
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -155,6 +156,10 @@ class VectorWorker:
                     self.knowledge.calibrate_if_stale()
                     return attached
                 self.knowledge.calibrate_if_stale(manifest)
+                if self._latent_for is not embedder:
+                    # Once a process: an index built before kb used latent terms gets them here.
+                    self.knowledge.fill_latent_terms(embedder)
+                    self._latent_for = embedder
                 self._settled = self.knowledge.store.current_marker()
                 return 0
             finally:

@@ -111,6 +111,10 @@ class Settings:
                "by their MSA words) and keeps each article's better cosine; off embeds the question as written only.",
         choices=("max", "off"),
     )
+    dense_latent_weight: float = setting(
+        0.6, "Dense side: weight of the model's latent terms (kb.search.latent) in an article's dense score, in "
+             "standard deviations of the dense scores; 0 leaves them out.",
+    )
     dense_about_weight: float = setting(
         1.0, "Dense side: weight of an article's about vector (title, summary and tags) against its best passage "
              "in the article's score; 0 ranks by the best passage alone.",
@@ -229,7 +233,7 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be between 0 and 1", name=name), field=name)
     if settings.fusion_match_low > settings.fusion_match_full:
         raise KbError("bad_setting", N_("Setting 'fusion_match_low' must not be above fusion_match_full"), field="fusion_match_low")
-    for name in ("proximity_weight", "dense_about_weight"):
+    for name in ("proximity_weight", "dense_about_weight", "dense_latent_weight"):
         if getattr(settings, name) < 0:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:

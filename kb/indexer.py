@@ -32,6 +32,7 @@ from kb.search.calibration import Calibration
 from kb.search.calibration import calibrate
 from kb.search.calibration import calibration_inputs
 from kb.search.calibration import collection_digest
+from kb.search.embed import latent_terms
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import VectorWork
@@ -180,6 +181,8 @@ class Indexer:
                 manifest = Manifest.load(kb.store.current()) or manifest
                 # Articles left without vectors earlier (the model was unavailable) count as changed: re-indexed now.
                 changed += len(waiting - set(manifest.pending_vectors))
+        if not background and embedder is not None and manifest.embedder_fingerprint == embedder.fingerprint:
+            self.fill_latent_terms(embedder)
         manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
@@ -188,6 +191,20 @@ class Indexer:
             reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
+
+    def fill_latent_terms(self, embedder: Embedder) -> None:
+        """Give every article's passages their latent terms where the embedding cache has none
+        (an index built before kb used them, a cache removed by hand), without the write lock:
+        only the cache changes, and searches read the terms from there (``kb.search.latent``)."""
+        if latent_terms(embedder) is None or self.knowledge.settings.dense_latent_weight <= 0:
+            return
+        articles = list(self.knowledge.catalog.articles.values())
+        cache = EmbeddingCache(self.knowledge.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+        try:
+            VectorWork(embedder, cache, lambda *_: None).fill_latent([(a, article_passages(a)) for a in articles])
+        finally:
+            cache.close()
+        self.knowledge.forget_latent_terms()
 
     def calibrate_if_stale(self, manifest: Manifest | None = None) -> None:
         """:meth:`_calibrate` the current index state: the vector worker's step once nothing

@@ -48,6 +48,7 @@ from kb.search.hits import Hit
 from kb.search.indexing import Manifest
 from kb.search.indexing import Progress
 from kb.search.indexing import manifest_article_path
+from kb.search.latent import LatentTerms
 from kb.search.leaves import segment_leaves
 from kb.search.no_answer import AnswerCut
 from kb.search.no_answer import answer_cut
@@ -88,6 +89,7 @@ class KnowledgeBase:
         self.vector_worker = VectorWorker(self)
         self._indexer = Indexer(self)  # the writing side (kb.indexer)
         self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
+        self._latent: LatentTerms | None = None  # the articles' latent terms, read as searches need them
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
@@ -121,6 +123,21 @@ class KnowledgeBase:
                         logger.error("semantic search is off, keyword search only: %s", exc.message,
                                      extra={"reported": True})  # kb index/serve print it in their language
         return self._embedder
+
+    def latent_terms(self, embedder: Embedder | None) -> LatentTerms | None:
+        """The articles' latent terms for searches with this model (``kb.search.latent``): None
+        without a model, or when the setting leaves them out."""
+        if embedder is None or self.settings.dense_latent_weight <= 0:
+            return None
+        latent = self._latent
+        if latent is None or latent.embedder is not embedder:
+            latent = self._latent = LatentTerms(embedder, self.store.root / "embeddings")
+        return latent
+
+    def forget_latent_terms(self) -> None:
+        """Searches read the articles' latent terms from the cache again (it was just filled)."""
+        if self._latent is not None:
+            self._latent.forget()
 
     @property
     def semantic_error(self) -> str | None:
@@ -158,6 +175,10 @@ class KnowledgeBase:
     def calibrate_if_stale(self, manifest: Manifest | None = None) -> None:
         """Measure the "no answer" threshold again if the articles or the model changed since (``Indexer.calibrate_if_stale``)."""
         self._indexer.calibrate_if_stale(manifest)
+
+    def fill_latent_terms(self, embedder: Embedder) -> None:
+        """Latent terms for the articles whose passages have none in the cache (``Indexer.fill_latent_terms``)."""
+        self._indexer.fill_latent_terms(embedder)
 
     def close(self) -> None:
         self.vector_worker.stop()
@@ -301,12 +322,13 @@ class KnowledgeBase:
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
         catalog, synonyms, dialect = self.catalog.articles, self.synonyms(), self.dialect()
         cut = self.answer_cut(state)
+        latent = self.latent_terms(embedder)
         with self._searching(state) as searcher:
             def ranking(text: str, within: keyword.Filters, need: int):
                 return rank_articles(
                     query=text, mode=mode, filters=within, searcher=searcher, vectors=state.vectors, embedder=embedder,
                     catalog=catalog, synonyms=synonyms, settings=self.settings, need=need, caches=self._segments,
-                    cut=cut, dialect=dialect,
+                    cut=cut, dialect=dialect, latent=latent,
                 )
 
             ranked = ranking(query, filters, offset + limit)

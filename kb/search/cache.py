@@ -3,6 +3,12 @@
 Re-indexing embeds only passages whose text is new; changing the model changes the
 fingerprint, so everything is embedded again (and the old model's vectors are never
 mixed in).  SQLite gives us atomic, crash-safe writes for free.
+
+The passages' latent terms (``kb.search.embed.latent_terms``) are kept here too, in a table
+of their own: they are the index's only copy of them (searches read them back,
+``kb.search.latent``), and like the vectors they follow from the articles, so a lost cache
+is embedded again.  Stored as 16-bit feature ids (there are 16,384) and 16-bit weights:
+the ranking they feed is a blend, not an exact score.
 """
 
 from __future__ import annotations
@@ -12,6 +18,24 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+
+from kb.search.embed import LATENT_TERMS
+from kb.search.embed import LatentTerms
+
+
+# The table's name carries how many features a text keeps: another count is another table.
+LATENT_TABLE = f"latent_{LATENT_TERMS}"
+
+
+def encode_latent(terms: LatentTerms) -> bytes:
+    ids, weights = terms
+    return np.asarray(ids, dtype=np.uint16).tobytes() + np.asarray(weights, dtype=np.float16).tobytes()
+
+
+def decode_latent(blob: bytes) -> LatentTerms:
+    half = len(blob) // 2
+    return (np.frombuffer(blob[:half], dtype=np.uint16).astype(np.int32),
+            np.frombuffer(blob[half:], dtype=np.float16).astype(np.float32))
 
 
 def text_hash(text: str) -> str:
@@ -27,6 +51,7 @@ class EmbeddingCache:
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {LATENT_TABLE} (hash TEXT PRIMARY KEY, terms BLOB NOT NULL)")
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -44,6 +69,24 @@ class EmbeddingCache:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (hash, vector) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    def get_latent_many(self, hashes: list[str]) -> dict[str, LatentTerms]:
+        found: dict[str, LatentTerms] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            rows = self._db.execute(
+                f"SELECT hash, terms FROM {LATENT_TABLE} WHERE hash IN ({','.join('?' * len(chunk))})", chunk
+            )
+            for key, blob in rows:
+                found[key] = decode_latent(blob)
+        return found
+
+    def put_latent_many(self, items: dict[str, LatentTerms]) -> None:
+        with self._db:
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO {LATENT_TABLE} (hash, terms) VALUES (?, ?)",
+                [(k, encode_latent(v)) for k, v in items.items()],
             )
 
     def close(self) -> None:

@@ -29,10 +29,12 @@ from kb.search import keyword_index
 from kb.search.cache import EmbeddingCache
 from kb.search.cache import text_hash
 from kb.search.embed import Embedder
+from kb.search.embed import latent_terms
 from kb.search.passages import Passage
 from kb.search.passages import about_id
 from kb.search.passages import about_text
 from kb.search.passages import article_passages
+from kb.search.passages import is_about
 from kb.search.passages import split_words
 from kb.search.store import SCHEMA_VERSION
 from kb.search.vector import VectorIndex
@@ -101,6 +103,11 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def passage_chunks(article: Article, passages: list[Passage]) -> list[tuple[str, str]]:
+    """(passage id, text) of every chunk the model reads for these passages, in order."""
+    return [(passage.id, text) for passage in passages for text in embedding_texts(article, passage)]
+
+
 def embedding_texts(article: Article, passage: Passage) -> list[str]:
     """What the model reads for a passage: title + heading path + text, cut to fit the model.
 
@@ -123,17 +130,15 @@ class VectorWork:
         self.embedder = embedder
         self.cache = cache
         self.progress = progress
+        self._terms = latent_terms(embedder)
 
     @staticmethod
     def _plan(items: list[tuple[Article, list[Passage]]]) -> list[tuple[str, list[str], list[str], list[str]]]:
         """(slug, chunk passage ids, chunk texts, their hashes) for each article."""
         plan = []
         for article, passages in items:
-            ids, texts = [], []
-            for passage in passages:
-                for text in embedding_texts(article, passage):
-                    ids.append(passage.id)
-                    texts.append(text)
+            chunks = passage_chunks(article, passages)
+            ids, texts = [passage_id for passage_id, _ in chunks], [text for _, text in chunks]
             about = about_text(article)
             if about is not None:
                 ids.append(about_id(article.slug))
@@ -145,27 +150,56 @@ class VectorWork:
         return np.vstack([known[h] for h in hashes]) if hashes else np.zeros((0, self.embedder.dim), np.float32)
 
     def embed(self, items: list[tuple[Article, list[Passage]]]) -> list[Change]:
-        """(slug, chunk passage ids, vectors) for each article; only uncached texts hit the model."""
+        """(slug, chunk passage ids, vectors) for each article; only uncached texts hit the model.
+        The passages' latent terms go to the cache too (the search reads them there)."""
         plan = self._plan(items)
         all_hashes = list(dict.fromkeys(h for *_, hashes in plan for h in hashes))
         known = self.cache.get_many(all_hashes)
         missing = {h: t for _, _, texts, hashes in plan for t, h in zip(texts, hashes) if h not in known}
         self._embed_missing(missing, known)
+        self._latent_missing(plan)
         return [(slug, ids, self._stack(hashes, known)) for slug, ids, _, hashes in plan]
 
     def cached(self, items: list[tuple[Article, list[Passage]]]) -> tuple[list[Change], list[str]]:
         """The vectors of the articles whose every chunk is cached (nothing reaches the
-        model: a publish may take them inside its request), and the slugs of the others."""
+        model: a publish may take them inside its request), and the slugs of the others
+        (their latent terms count: an article whose vectors are cached but not its terms
+        is embedded by the vector worker with the rest)."""
         plan = self._plan(items)
         known = self.cache.get_many(list(dict.fromkeys(h for *_, hashes in plan for h in hashes)))
+        latent = set(self.cache.get_latent_many(list(dict.fromkeys(
+            h for _, ids, _, hashes in plan for passage_id, h in zip(ids, hashes) if not is_about(passage_id)))))
         ready: list[Change] = []
         missing: list[str] = []
         for slug, ids, _, hashes in plan:
-            if all(h in known for h in hashes):
+            has_terms = self._terms is None or all(h in latent for passage_id, h in zip(ids, hashes)
+                                                   if not is_about(passage_id))
+            if has_terms and all(h in known for h in hashes):
                 ready.append((slug, ids, self._stack(hashes, known)))
             else:
                 missing.append(slug)
         return ready, missing
+
+    def fill_latent(self, items: list[tuple[Article, list[Passage]]]) -> None:
+        """Latent terms for every chunk of these articles that has none in the cache: an index
+        built before the terms existed gets them without re-embedding its vectors."""
+        self._latent_missing(self._plan(items))
+
+    def _latent_missing(self, plan: list[tuple[str, list[str], list[str], list[str]]]) -> None:
+        """Latent terms for the passage chunks the cache lacks (not the about texts: the
+        search scores passages with them, ``kb.search.latent``)."""
+        if self._terms is None:
+            return
+        chunks = {h: t for _, ids, texts, hashes in plan
+                  for passage_id, t, h in zip(ids, texts, hashes) if not is_about(passage_id)}
+        known = self.cache.get_latent_many(list(chunks))
+        keys = [h for h in chunks if h not in known]
+        total = len(keys)
+        batch = max(1, getattr(self.embedder, "batch_size", 32))
+        for start in range(0, total, batch):
+            chunk = keys[start:start + batch]
+            self.cache.put_latent_many(dict(zip(chunk, self._terms([chunks[k] for k in chunk]))))
+            self.progress("latent terms", min(total, start + batch), total)
 
     def _embed_missing(self, missing: dict[str, str], known: dict[str, np.ndarray]) -> None:
         keys = list(missing)

@@ -28,6 +28,8 @@ from kb.search.dialect import msa_reading as read_in_msa
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
 from kb.search.embed import embed_queries
 from kb.search.embed import word_pieces
+from kb.search.latent import LatentTerms
+from kb.search.latent import blend_latent
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
@@ -105,7 +107,8 @@ class DenseSide:
 
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
                    catalog: dict[str, Article], want: int, msa_reading: str = "max",
-                   dialect: DialectLexicon | None = None, about_weight: float = 0.0) -> DenseSide:
+                   dialect: DialectLexicon | None = None, about_weight: float = 0.0,
+                   latent: LatentTerms | None = None, latent_weight: float = 0.0) -> DenseSide:
     """:func:`semantic_articles` for the question, and for a dialect question also for its MSA
     reading, each article scored by its best passage blended with its about vector.
 
@@ -118,7 +121,9 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     The article's score is ``(passage + about_weight * about) / (1 + about_weight)``: its
     best passage cosine and the cosine of what the article says it is about (title, summary
     and tags, ``kb.search.passages.about_text``), each the better of the two readings.  See
-    :func:`blend_about`.
+    :func:`blend_about`.  Before that, with `latent`, the model's latent terms of the question
+    (both readings) are blended in at `latent_weight` (``kb.search.latent``).  The cosines the
+    no-answer cut is calibrated on stay the best passages' own.
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     query_vectors = embed_queries(embedder, [text] if reading is None else [text, reading])
@@ -131,13 +136,18 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
                 best[slug] = score
                 passages[slug] = msa_passages[slug]
         ranking = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:want]
+    cosines = ranking
+    if latent is not None and latent.usable and latent_weight > 0 and len(ranking) > 1:
+        questions = latent.question([text] if reading is None else [text, reading])
+        scores = latent.scores(questions, [catalog[slug] for slug, _ in ranking if slug in catalog])
+        ranking = blend_latent(ranking, scores, latent_weight)
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
         slugs = [slug for slug, _ in ranking]
         for vector in query_vectors:
             for slug, score in vectors.about_cosines(vector, slugs).items():
                 about[slug] = max(score, about.get(slug, -2.0))
-    return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, ranking,
+    return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, cosines,
                      tuple(query_vectors))
 
 
@@ -182,9 +192,11 @@ def telling_synonyms(synonyms: SynonymTable, stems: tuple[str, ...], terms: list
 def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vectors: VectorIndex | None,
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
                   settings: Settings, need: int, caches: SegmentCaches,
-                  cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None) -> Ranked:
+                  cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None,
+                  latent: LatentTerms | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
-    `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one)."""
+    `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one);
+    `latent` the articles' latent terms (None: the dense side without them)."""
     read_as = arabizi_reading(query, searcher, caches, dialect, embedder, synonyms=synonyms)
     query = read_as or query
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
@@ -209,7 +221,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     text = query[: settings.max_query_chars].strip()
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
-                               dialect, settings.dense_about_weight)
+                               dialect, settings.dense_about_weight, latent, settings.dense_latent_weight)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
     question_language = languages.detect_language(query)
     reader = filters.lang or question_language

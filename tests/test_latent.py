@@ -1,0 +1,157 @@
+"""The model's latent terms on the dense side (kb.search.latent): stored with the vectors,
+read back by searches, blended into the dense ranking; real model, real index."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from kb import KnowledgeBase
+from kb.search import keyword
+from kb.search.cache import LATENT_TABLE
+from kb.search.cache import decode_latent
+from kb.search.cache import encode_latent
+from kb.search.embed import LATENT_TERMS
+from kb.search.embed import latent_terms
+from kb.search.latent import ArticleTerms
+from kb.search.latent import LatentTerms
+from kb.search.latent import blend_latent
+from kb.search.ranking import blend_about
+from kb.search.ranking import dense_articles
+from conftest import make_settings
+
+
+# -- the blend (pure) --------------------------------------------------------------------------
+
+def test_an_article_whose_terms_match_better_moves_up_by_at_most_the_weight_in_dense_spreads():
+    ranking = [("a", 0.90), ("b", 0.89), ("c", 0.80)]
+    blended = blend_latent(ranking, {"a": 0.1, "b": 0.5, "c": 0.3}, 0.6)
+    assert [slug for slug, _ in blended] == ["b", "a", "c"]
+    spread = np.std([0.90, 0.89, 0.80])
+    moved = dict(blended)["b"] - 0.89
+    assert 0 < moved <= 0.6 * spread * 1.5  # b is 1.22 standard deviations above the mean
+
+
+def test_an_article_without_terms_keeps_its_dense_score():
+    ranking = [("a", 0.90), ("b", 0.85), ("c", 0.80)]
+    blended = dict(blend_latent(ranking, {"a": 0.1, "c": 0.5}, 0.6))
+    assert blended["b"] == 0.85
+    assert blended["c"] > 0.80 > blended["a"] - 0.1
+
+
+@pytest.mark.parametrize("latent, weight", [({"a": 0.1, "b": 0.9}, 0.0), ({"a": 0.3}, 0.6), ({"a": 0.3, "b": 0.3}, 0.6)])
+def test_no_weight_one_scored_article_or_no_spread_leaves_the_dense_order(latent, weight):
+    ranking = [("a", 0.9), ("b", 0.8)]
+    assert blend_latent(ranking, latent, weight) == ranking
+
+
+def test_an_article_is_scored_by_its_best_chunk():
+    question = np.zeros(8, dtype=np.float32)
+    question[[1, 2]] = np.sqrt(0.5)
+    chunks = [(np.array([5, 6]), np.array([1.0, 1.0])), (np.array([1, 2, 3]), np.array([2.0, 2.0, 1.0]))]
+    terms = ArticleTerms.of("sum", chunks)
+    assert terms.best(question) == pytest.approx(float(np.sqrt(0.5) * 4 / 3))
+
+
+def test_terms_survive_the_cache_s_16_bit_storage():
+    ids, weights = np.array([16383, 7, 0]), np.array([3.25, 1.5, 0.015625], dtype=np.float32)
+    back_ids, back_weights = decode_latent(encode_latent((ids, weights)))
+    assert back_ids.tolist() == [16383, 7, 0]
+    assert back_weights.tolist() == weights.tolist()
+
+
+# -- the real model and index ----------------------------------------------------------------
+
+def test_the_bundled_model_gives_each_text_its_heaviest_latent_terms(session_kb):
+    terms = latent_terms(session_kb.embedder)
+    assert terms is not None
+    [(ids, weights)] = terms(["العميل زعلان جدا من التأخير"])
+    assert 0 < len(ids) <= LATENT_TERMS
+    assert list(weights) == sorted(weights, reverse=True) and weights[-1] > 0
+    [(same, _)] = terms(["العميل زعلان جدا من التأخير"])
+    assert same.tolist() == ids.tolist()
+
+
+def test_every_article_of_a_built_index_has_its_terms(launch_kb):
+    latent = launch_kb.latent_terms(launch_kb.embedder)
+    articles = list(launch_kb.catalog.articles.values())
+    scores = latent.scores(latent.question(["كيف أتعامل مع عميل غاضب"]), articles)
+    assert set(scores) == {article.slug for article in articles}
+    assert max(scores, key=scores.get) == "handling-angry-customers"
+
+
+def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_the_about_vector(launch_kb):
+    """The no-answer cut still sees the plain best-passage cosines."""
+    settings, catalog = launch_kb.settings, launch_kb.catalog.articles
+    vectors, embedder = launch_kb._read_state().vectors, launch_kb.embedder
+    latent = launch_kb.latent_terms(embedder)
+    question = "عميل عم يسب عالشات شو بعمل"
+    filters = keyword.Filters(include_internal=True)
+    plain = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
+                           settings.dense_about_weight)
+    blended = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
+                             settings.dense_about_weight, latent, settings.dense_latent_weight)
+    assert blended.cosines == plain.cosines
+    readings = [question, *([] if len(blended.query_vectors) == 1 else [_msa(question)])]
+    scores = latent.scores(latent.question(readings), [catalog[slug] for slug, _ in plain.cosines])
+    expected = blend_latent(plain.cosines, scores, settings.dense_latent_weight)
+    about: dict[str, float] = {}
+    for vector in blended.query_vectors:
+        for slug, score in vectors.about_cosines(vector, [slug for slug, _ in expected]).items():
+            about[slug] = max(score, about.get(slug, -2.0))
+    assert [slug for slug, _ in blended.ranking] == [slug for slug, _ in blend_about(expected, about, settings.dense_about_weight)]
+    assert [slug for slug, _ in blended.ranking] != [slug for slug, _ in plain.ranking]
+
+
+def _msa(question: str) -> str:
+    from kb.search.dialect import msa_reading
+    from kb.search.dialect_files import load_builtin
+
+    return msa_reading(question, load_builtin())
+
+
+def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_run(fresh_kb):
+    embedder = fresh_kb.embedder
+    cache = fresh_kb.store.root / "embeddings" / f"embeddings-{embedder.fingerprint}.sqlite3"
+    with sqlite3.connect(cache) as db:
+        db.execute(f"DELETE FROM {LATENT_TABLE}")
+    articles = list(fresh_kb.catalog.articles.values())
+    latent = fresh_kb.latent_terms(embedder)
+    assert latent.scores(latent.question(["استرداد المبلغ"]), articles) == {}  # searches go on without them
+
+    report = fresh_kb.index()
+    assert not report.full and report.changed == 0  # nothing re-indexed, nothing re-embedded
+    assert set(latent.scores(latent.question(["استرداد المبلغ"]), articles)) == {a.slug for a in articles}
+
+
+def test_a_weight_of_zero_leaves_the_terms_out(session_kb, session_settings):
+    knowledge = KnowledgeBase.from_settings(session_settings.with_overrides(dense_latent_weight=0.0),
+                                            embedder=session_kb.embedder)
+    assert knowledge.latent_terms(knowledge.embedder) is None
+    assert knowledge.search("كيف أسترد المبلغ")
+
+
+def test_a_negative_weight_is_refused(tmp_path):
+    from kb.errors import KbError
+
+    with pytest.raises(KbError, match="dense_latent_weight"):
+        make_settings(tmp_path, dense_latent_weight=-0.5)
+
+
+def test_a_model_without_latent_terms_searches_as_before(session_kb, fresh_dir):
+    class PooledOnly:
+        """The real model without its sparse head (what the sentence-transformers backend is)."""
+
+        def __init__(self, inner):
+            self.name, self.fingerprint, self.dim, self.max_tokens = inner.name, inner.fingerprint, inner.dim, inner.max_tokens
+            self.embed_query, self.embed_passages = inner.embed_query, inner.embed_passages
+
+    model = PooledOnly(session_kb.embedder)
+    knowledge = KnowledgeBase.from_settings(make_settings(fresh_dir), embedder=model)
+    assert latent_terms(model) is None
+    latent = knowledge.latent_terms(model)
+    assert isinstance(latent, LatentTerms) and not latent.usable
+    hits = knowledge.search("كيف أسترد المبلغ")
+    assert hits and hits[0].slug == session_kb.search("كيف أسترد المبلغ")[0].slug
