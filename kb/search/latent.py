@@ -25,6 +25,8 @@ search needs them and keeps them while the article's text is unchanged.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -95,10 +97,19 @@ class LatentTerms:
         self._articles: dict[str, ArticleTerms | None] = {}
         self._checksums: dict[str, str] = {}
         self._lock = threading.Lock()  # the cache connection and the dictionaries' writers
+        # Threads for start_question (two: a dialect question's two readings at most per
+        # search, and searches of other requests queue for a moment rather than pile up).
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-latent-terms")
 
     @property
     def usable(self) -> bool:
         return self._terms_of is not None
+
+    def start_question(self, texts: Sequence[str]) -> Future:
+        """:meth:`question` on a thread of its own, begun now: the model reads the question's
+        terms while the caller embeds its vector (a core each; one after the other they cost
+        the sum of the two)."""
+        return self._pool.submit(self.question, list(texts))
 
     def question(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text's terms as a dense unit vector over the features (for fancy indexing)."""

@@ -126,7 +126,9 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     no-answer cut is calibrated on stay the best passages' own.
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
-    query_vectors = embed_queries(embedder, [text] if reading is None else [text, reading])
+    readings = [text] if reading is None else [text, reading]
+    terms = latent.start_question(readings) if latent is not None and latent.usable and latent_weight > 0 else None
+    query_vectors = embed_queries(embedder, readings)
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
         msa_ranking, msa_passages = semantic_articles(vectors, query_vectors[1], filters, catalog, want)
@@ -137,9 +139,8 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
                 passages[slug] = msa_passages[slug]
         ranking = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:want]
     cosines = ranking
-    if latent is not None and latent.usable and latent_weight > 0 and len(ranking) > 1:
-        questions = latent.question([text] if reading is None else [text, reading])
-        scores = latent.scores(questions, [catalog[slug] for slug, _ in ranking if slug in catalog])
+    if terms is not None and len(ranking) > 1:
+        scores = latent.scores(terms.result(), [catalog[slug] for slug, _ in ranking if slug in catalog])
         ranking = blend_latent(ranking, scores, latent_weight)
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
