@@ -112,7 +112,7 @@ class Settings:
         choices=("max", "off"),
     )
     dense_latent_weight: float = setting(
-        0.6, "Dense side: weight of the model's latent terms (kb.search.latent) in an article's dense score, in "
+        0.45, "Dense side: weight of the model's latent terms (kb.search.latent) in an article's dense score, in "
              "standard deviations of the dense scores; 0 leaves them out.",
     )
     dense_about_weight: float = setting(

@@ -66,7 +66,7 @@ def word_pieces(embedder: Embedder | None) -> Callable[[str], int] | None:
 LatentTerms = tuple[np.ndarray, np.ndarray]  # (feature ids, weights), heaviest first
 # Features kept per text.  Measured on the help-center sets' first halves (weight 0.6): 128
 # features top-1 146 of 187, 256 145, 512 148; top-3 167, 169, 169.  256 holds a 10k-article
-# help center's terms in about 100 MB (2 bytes an id, 2 a weight).
+# help center's terms in about 80 MB (2 bytes an id, 2 a weight, 75k chunks).
 LATENT_TERMS = 256
 
 

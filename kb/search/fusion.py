@@ -75,8 +75,7 @@ def adaptive(keyword: Ranking, semantic: Ranking, lengths: Mapping[str, int], ke
     sem = minmax(semantic)
     fused = {}
     candidates = list(dict.fromkeys([*kw, *sem]))
-    known = sorted(lengths[key] for key in candidates if key in lengths)
-    if known and known[len(known) // 2] >= short_length:
+    if not mostly_short([lengths[key] for key in candidates if key in lengths], short_length):
         # The short-document weight is for collections of stored questions (most candidates
         # short).  Among articles or paragraphs a short one is no stored question: a one-line
         # stub ("نص عن سياسة الشحن الدولي والجمارك.") kept its whole dense standing where the
@@ -91,6 +90,14 @@ def adaptive(keyword: Ranking, semantic: Ranking, lengths: Mapping[str, int], ke
         weight = keyword_weight if lengths.get(key, short_length) >= short_length else short_keyword_weight
         fused[key] = weight * kw.get(key, 0.0) + (1.0 - weight) * sem.get(key, 0.0)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def mostly_short(lengths: Sequence[int], short_length: int) -> bool:
+    """Whether most of a search's candidates (their word counts) are shorter than
+    ``short_length``: a collection of stored questions, not of articles or paragraphs.
+    Without any known length, no."""
+    known = sorted(lengths)
+    return bool(known) and known[len(known) // 2] < short_length
 
 
 def matched_weight(share: float, full_weight: float, floor_weight: float, low: float, high: float) -> float:

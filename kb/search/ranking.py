@@ -108,7 +108,7 @@ class DenseSide:
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
                    catalog: dict[str, Article], want: int, msa_reading: str = "max",
                    dialect: DialectLexicon | None = None, about_weight: float = 0.0,
-                   latent: LatentTerms | None = None, latent_weight: float = 0.0) -> DenseSide:
+                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0) -> DenseSide:
     """:func:`semantic_articles` for the question, and for a dialect question also for its MSA
     reading, each article scored by its best passage blended with its about vector.
 
@@ -122,8 +122,11 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     best passage cosine and the cosine of what the article says it is about (title, summary
     and tags, ``kb.search.passages.about_text``), each the better of the two readings.  See
     :func:`blend_about`.  Before that, with `latent`, the model's latent terms of the question
-    (both readings) are blended in at `latent_weight` (``kb.search.latent``).  The cosines the
-    no-answer cut is calibrated on stay the best passages' own.
+    (both readings) are blended in at `latent_weight` (``kb.search.latent``), unless most
+    candidates are shorter than `short_words` (a collection of stored questions, as for the
+    keyword weight in ``fusion.adaptive``: nsurl_q2q's first half lost 0.004 with them, the
+    launch articles and every paragraph collection gain).  The cosines the no-answer cut is
+    calibrated on stay the best passages' own.
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     readings = [text] if reading is None else [text, reading]
@@ -139,9 +142,10 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
                 passages[slug] = msa_passages[slug]
         ranking = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:want]
     cosines = ranking
-    if terms is not None and len(ranking) > 1:
-        scores = latent.scores(terms.result(), [catalog[slug] for slug, _ in ranking if slug in catalog])
-        ranking = blend_latent(ranking, scores, latent_weight)
+    candidates = [catalog[slug] for slug, _ in ranking if slug in catalog]
+    if terms is not None and len(ranking) > 1 \
+            and not fusion.mostly_short([article.word_count for article in candidates], short_words):
+        ranking = blend_latent(ranking, latent.scores(terms.result(), candidates), latent_weight)
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
         slugs = [slug for slug, _ in ranking]
@@ -222,7 +226,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     text = query[: settings.max_query_chars].strip()
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
-                               dialect, settings.dense_about_weight, latent, settings.dense_latent_weight)
+                               dialect, settings.dense_about_weight, latent, settings.dense_latent_weight,
+                               settings.fusion_short_words)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
     question_language = languages.detect_language(query)
     reader = filters.lang or question_language
