@@ -157,8 +157,9 @@ class ProgressPrinter:
         width = 30
         filled = int(width * done / total) if total else width
         stages = {"embed": gettext("embed"), "keyword": gettext("keyword"), "vectors": gettext("vectors"),
-                  "re-embed": gettext("re-embed")}
-        counted = (gettext("%(done)d/%(total)d passages, %(rate).1f/s, about %(eta).0f s left") if stage == "embed" else
+                  "re-embed": gettext("re-embed"), "latent terms": gettext("latent terms")}
+        counted = (gettext("%(done)d/%(total)d passages, %(rate).1f/s, about %(eta).0f s left")
+                   if stage in ("embed", "latent terms") else
                    gettext("%(done)d/%(total)d articles, %(rate).1f/s, about %(eta).0f s left"))
         counts = counted % {"done": done, "total": total, "rate": rate, "eta": eta}
         line = f"\r{stages.get(stage, stage):8} [{'#' * filled}{'.' * (width - filled)}] {counts}"

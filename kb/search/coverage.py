@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import Callable
 from typing import Mapping
 
 from kb.search.keyword import COMMON_TERM_SHARE
@@ -145,16 +146,23 @@ def idf(articles: int, frequency: int) -> float:
 
 
 def match_profile(reader, query: AnalyzedQuery, expansions: Mapping[str, list[str]],
-                  synonyms: SynonymTable) -> MatchProfile:
+                  synonyms: SynonymTable, allowed: tuple[int, Callable[[str], int]] | None = None) -> MatchProfile:
     """Each distinct query word's IDF in this collection and the best way it was found.
 
     `reader` answers ``doc_frequency(field, term)`` (the searcher's caching reader: these are
     the same look-ups the query building made); `expansions` are ``spelling.typo_expansions``.
+    `allowed`: (how many articles the search may list, how many of them hold a term), when
+    the filters hide some (``evidence.allowed_frequencies``): a word only a draft or an
+    internal article holds is then missing for a public search, as it is for the no-answer
+    evidence, and does not change how much the keyword side counts.
     """
-    articles = max(1, reader.doc_frequency("kind", "article"))
+    if allowed is not None:
+        articles, frequency = max(1, allowed[0]), allowed[1]
+    else:
+        articles = max(1, reader.doc_frequency("kind", "article"))
 
-    def frequency(term: str) -> int:
-        return max(reader.doc_frequency(field, term) for field in _FIELDS)
+        def frequency(term: str) -> int:
+            return max(reader.doc_frequency(field, term) for field in _FIELDS)
 
     by_synonym = _found_through_synonyms(query.stems, synonyms, frequency)
     lexicon_alternatives = dict(query.alternatives)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import compress
 from typing import TYPE_CHECKING
+from typing import Callable
 from typing import Mapping
 
 import numpy as np
@@ -206,6 +207,24 @@ def keyword_evidence(searcher: KeywordSearcher, query: AnalyzedQuery, filters: F
     rare = frozenset(compress(slugs, (earned_by_doc >= rare_weight - 1e-9).tolist()))
     whole = frozenset(slug_of(d) for d in docnums[complete].tolist())
     return KeywordEvidence(shares, rare, known, whole)
+
+
+def allowed_frequencies(searcher: KeywordSearcher, filters: Filters, postings) -> tuple[int, Callable[[str], int]] | None:
+    """(articles the filters allow, how many of them hold a term) for ``coverage.match_profile``,
+    or None when they allow every article (the index's own frequencies are the same then)."""
+    allowed = searcher.allowed_mask(filters, "article")
+    count = int(allowed.sum())
+    reader = searcher.reader()
+    if count >= reader.doc_frequency("kind", "article"):
+        return None
+    counts: dict[str, int] = {}
+
+    def frequency(term: str) -> int:
+        if term not in counts:
+            counts[term] = int(_having(reader, postings, term, allowed).sum())
+        return counts[term]
+
+    return count, frequency
 
 
 def _having(reader, postings, term: str, allowed: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ FEATURES = 1 << 16
 @dataclass(frozen=True)
 class ArticleTerms:
     """One article's passage chunks as term vectors: ids and weights of every chunk one after
-    the other, `starts` where each chunk begins (for ``np.maximum.reduceat``)."""
+    the other, `starts` where each chunk begins (for ``np.add.reduceat``: a chunk's dot product)."""
 
     checksum: str
     ids: np.ndarray

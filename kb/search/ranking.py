@@ -145,7 +145,13 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     candidates = [catalog[slug] for slug, _ in ranking if slug in catalog]
     if terms is not None and len(ranking) > 1 \
             and not fusion.mostly_short([article.word_count for article in candidates], short_words):
-        ranking = blend_latent(ranking, latent.scores(terms.result(), candidates), latent_weight)
+        # Only among the articles in the question's language: the terms of a text are much
+        # its language's, so an English question's terms favoured every English article over
+        # the Arabic one that answers ("how can we tell whether customers are happy with our
+        # support" lost the satisfaction article); the others keep their dense score.
+        language = languages.detect_language(text)
+        own = [article for article in candidates if language is None or article.lang == language]
+        ranking = blend_latent(ranking, latent.scores(terms.result(), own), latent_weight)
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
         slugs = [slug for slug, _ in ranking]
@@ -214,7 +220,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if mode in ("keyword", "hybrid") and analyzed.stems:
         reader = searcher.reader()
         expansions = spelling.typo_expansions(reader, analyzed, caches.vocabulary)
-        profile = coverage.match_profile(reader, analyzed, expansions, synonyms)
+        profile = coverage.match_profile(reader, analyzed, expansions, synonyms,
+                                         evidence.allowed_frequencies(searcher, filters, caches.postings))
         terms = keyword.prune_common_terms(reader, analyzed.unique_stems)
         clitics = spelling.clitic_forms(reader, analyzed)
         telling = telling_synonyms(synonyms, analyzed.stems, terms)
