@@ -35,6 +35,7 @@ from kb.indexer import StartReport
 from kb.live_index import LiveIndex
 from kb.live_index import ReadState
 from kb.search import common_words
+from kb.search import fusion
 from kb.search import keyword
 from kb.search import languages
 from kb.search import spelling
@@ -133,6 +134,14 @@ class KnowledgeBase:
         if latent is None or latent.embedder is not embedder:
             latent = self._latent = LatentTerms(embedder, self.store.root / "embeddings")
         return latent
+
+    def _stored_questions(self) -> bool:
+        """Whether most articles are stored questions of a few words (an FAQ-matching collection):
+        a search then leaves the latent terms out whatever its candidates (``dense_articles``
+        leaves them out where most candidates are that short), so it does not read the question's
+        terms at all (a pass of the model, about 30 ms).  Worked out once per catalog state."""
+        return self.catalog.derived("search.stored_questions", lambda catalog: fusion.mostly_short(
+            [article.word_count for article in catalog.articles.values()], self.settings.fusion_short_words))
 
     def forget_latent_terms(self) -> None:
         """Searches read the articles' latent terms from the cache again (it was just filled)."""
@@ -322,7 +331,7 @@ class KnowledgeBase:
         embedder = self.embedder if mode != "keyword" and state.vectors is not None else None
         catalog, synonyms, dialect = self.catalog.articles, self.synonyms(), self.dialect()
         cut = self.answer_cut(state)
-        latent = self.latent_terms(embedder)
+        latent = None if self._stored_questions() else self.latent_terms(embedder)
         with self._searching(state) as searcher:
             def ranking(text: str, within: keyword.Filters, need: int):
                 return rank_articles(

@@ -193,3 +193,20 @@ def test_among_stored_questions_the_dense_side_leaves_the_latent_terms_out(sessi
     ungated = dense_articles(question, vectors, knowledge.embedder, filters, catalog, 10, "max", None, 1.0,
                              latent, 5.0, short_words=0)
     assert ungated.ranking != plain.ranking  # what the terms would have done
+
+
+def test_a_collection_of_stored_questions_does_not_read_the_question_s_terms(session_kb, tmp_path, monkeypatch):
+    """Its searches would leave the terms out anyway: the pass of the model is not made."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for i, question in enumerate(["كيف أسترد ثمن طلبي؟", "متى يصل الطلب؟", "كيف أغير كلمة المرور؟"]):
+        (articles / f"q{i}.md").write_text(f'---\ntitle: "{question}"\ncategory: "أسئلة"\nlang: ar\n---\n{question}\n',
+                                           encoding="utf-8")
+    stored = KnowledgeBase.from_settings(make_settings(tmp_path), embedder=session_kb.embedder)
+    stored.build()
+    asked: list[list[str]] = []
+    monkeypatch.setattr(LatentTerms, "start_question", lambda self, texts: asked.append(list(texts)))
+    assert stored.search("بدي رجع مصاري الطلبية")
+    assert asked == []
+    assert session_kb.search("بدي رجع مصاري الطلبية")
+    assert asked  # the test articles are articles: their searches read the terms
