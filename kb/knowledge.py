@@ -191,6 +191,9 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.vector_worker.stop()
+        latent, self._latent = self._latent, None  # a search after this makes a new one
+        if latent is not None:
+            latent.close()
 
     def start(self, progress: Progress | None = None) -> StartReport:
         """Before serving: clean up after interrupted writers, build or reconcile the index

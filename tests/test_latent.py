@@ -92,7 +92,7 @@ def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_
     plain = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
                            settings.dense_about_weight)
     blended = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
-                             settings.dense_about_weight, latent, settings.dense_latent_weight)
+                             settings.dense_about_weight, latent, settings.dense_latent_weight, language="ar")
     assert blended.cosines == plain.cosines
     readings = [question, *([] if len(blended.query_vectors) == 1 else [_msa(question)])]
     # Among the articles in the question's language only (the launch articles have English translations).

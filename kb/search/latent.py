@@ -171,6 +171,10 @@ class LatentTerms:
         """Memory the terms read so far take (for the benchmark)."""
         return sum(terms.nbytes for terms in list(self._articles.values()) if terms is not None)
 
+    def close(self) -> None:
+        """Let the question threads go (a KnowledgeBase that is closed searches no more)."""
+        self._pool.shutdown(wait=False)
+
     def forget(self) -> None:
         """Drop what was read (the model changed, or the cache was rebuilt)."""
         with self._lock:

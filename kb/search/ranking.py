@@ -108,7 +108,8 @@ class DenseSide:
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
                    catalog: dict[str, Article], want: int, msa_reading: str = "max",
                    dialect: DialectLexicon | None = None, about_weight: float = 0.0,
-                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0) -> DenseSide:
+                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0,
+                   language: str | None = None) -> DenseSide:
     """:func:`semantic_articles` for the question, and for a dialect question also for its MSA
     reading, each article scored by its best passage blended with its about vector.
 
@@ -149,7 +150,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
         # its language's, so an English question's terms favoured every English article over
         # the Arabic one that answers ("how can we tell whether customers are happy with our
         # support" lost the satisfaction article); the others keep their dense score.
-        language = languages.detect_language(text)
+        # `language`: the question's (languages.detect_language), None for every article.
         own = [article for article in candidates if language is None or article.lang == language]
         ranking = blend_latent(ranking, latent.scores(terms.result(), own), latent_weight)
     about: dict[str, float] = {}
@@ -231,12 +232,12 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
             keyword_ranking = keyword.search_articles(searcher, article_query, filters, candidates, caches.postings)
     dense = DenseSide([], {}, [])
     text = query[: settings.max_query_chars].strip()
+    question_language = languages.detect_language(query)
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
                                dialect, settings.dense_about_weight, latent, settings.dense_latent_weight,
-                               settings.fusion_short_words)
+                               settings.fusion_short_words, question_language)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
-    question_language = languages.detect_language(query)
     reader = filters.lang or question_language
     # Every article this search can list is in one of the two rankings: their translated pairs,
     # looked up once (a walk over the catalog's links: about 0.5 ms at 10k articles).
