@@ -194,14 +194,20 @@ class Indexer:
 
     def fill_latent_terms(self, embedder: Embedder) -> None:
         """Give every article's passages their latent terms where the embedding cache has none
-        (an index built before kb used them, a cache removed by hand), without the write lock:
-        only the cache changes, and searches read the terms from there (``kb.search.latent``)."""
+        (an index built before kb used them), without the write lock: only the cache changes,
+        and searches read the terms from there (``kb.search.latent``).  Once a cache has them
+        all it says so (``EmbeddingCache.latent_complete``) and this returns at once: walking
+        every article's chunks for missing terms took seconds on every ``kb index`` at 10k
+        articles (scripts/bench_latent.py)."""
         if latent_terms(embedder) is None or self.knowledge.settings.dense_latent_weight <= 0:
             return
-        articles = list(self.knowledge.catalog.articles.values())
         cache = EmbeddingCache(self.knowledge.store.root / "embeddings", embedder.fingerprint, embedder.dim)
         try:
+            if cache.latent_complete:
+                return
+            articles = list(self.knowledge.catalog.articles.values())
             VectorWork(embedder, cache, lambda *_: None).fill_latent([(a, article_passages(a)) for a in articles])
+            cache.mark_latent_complete()
         finally:
             cache.close()
         self.knowledge.forget_latent_terms()

@@ -133,6 +133,7 @@ class KnowledgeBase:
         latent = self._latent
         if latent is None or latent.embedder is not embedder:
             latent = self._latent = LatentTerms(embedder, self.store.root / "embeddings")
+        latent.retain(self.catalog.articles, self.catalog.version)
         return latent
 
     def _stored_questions(self) -> bool:

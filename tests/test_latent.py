@@ -11,10 +11,12 @@ import pytest
 from kb import KnowledgeBase
 from kb.search import keyword
 from kb.search.cache import LATENT_TABLE
+from kb.search.cache import EmbeddingCache
 from kb.search.cache import decode_latent
 from kb.search.cache import encode_latent
 from kb.search.embed import LATENT_TERMS
 from kb.search.embed import latent_terms
+from kb.search.indexing import VectorWork
 from kb.search.latent import ArticleTerms
 from kb.search.latent import LatentTerms
 from kb.search.latent import blend_latent
@@ -118,8 +120,9 @@ def _msa(question: str) -> str:
 def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_run(fresh_kb):
     embedder = fresh_kb.embedder
     cache = fresh_kb.store.root / "embeddings" / f"embeddings-{embedder.fingerprint}.sqlite3"
-    with sqlite3.connect(cache) as db:
+    with sqlite3.connect(cache) as db:  # as a cache from before the terms: none, and no word that it has them all
         db.execute(f"DELETE FROM {LATENT_TABLE}")
+        db.execute("DROP TABLE facts")
     articles = list(fresh_kb.catalog.articles.values())
     latent = fresh_kb.latent_terms(embedder)
     assert latent.scores(latent.question(["استرداد المبلغ"]), articles) == {}  # searches go on without them
@@ -127,6 +130,42 @@ def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_ru
     report = fresh_kb.index()
     assert not report.full and report.changed == 0  # nothing re-indexed, nothing re-embedded
     assert set(latent.scores(latent.question(["استرداد المبلغ"]), articles)) == {a.slug for a in articles}
+
+
+def test_a_cache_that_has_every_chunk_s_terms_is_not_walked_again(fresh_kb, monkeypatch):
+    """``kb index`` checked every article's chunks for missing terms on each run."""
+    embedder = fresh_kb.embedder
+    cache = EmbeddingCache(fresh_kb.store.root / "embeddings", embedder.fingerprint, embedder.dim)
+    try:
+        assert cache.latent_complete  # the build filled them all and said so
+    finally:
+        cache.close()
+    walked = []
+    monkeypatch.setattr(VectorWork, "fill_latent", lambda self, items: walked.append(len(items)))
+    fresh_kb.index()
+    assert walked == []
+    # A new article gets its terms with its vectors, so the cache stays complete.
+    (fresh_kb.settings.articles_dir / "new-refunds.md").write_text(
+        "---\ntitle: مهلة استرداد المبلغ\ncategory: الشكاوى والعملاء الغاضبون\n---\nيسترد العميل المبلغ خلال أربعة عشر يوما.\n",
+        encoding="utf-8")
+    fresh_kb.index()
+    assert walked == []
+    latent = fresh_kb.latent_terms(embedder)
+    assert "new-refunds" in latent.scores(latent.question(["استرداد المبلغ"]), [fresh_kb.catalog.articles["new-refunds"]])
+
+
+def test_a_deleted_article_s_terms_leave_memory(fresh_kb):
+    embedder = fresh_kb.embedder
+    latent = fresh_kb.latent_terms(embedder)
+    articles = list(fresh_kb.catalog.articles.values())
+    latent.scores(latent.question(["عميل غاضب"]), articles)
+    before = latent.nbytes
+    gone = fresh_kb.catalog.articles["handling-angry-customers"]
+    gone.path.unlink()
+    fresh_kb.delete(gone.slug)
+    assert fresh_kb.latent_terms(embedder) is latent
+    assert 0 < latent.nbytes < before
+    assert latent.nbytes == sum(latent._of(a).nbytes for a in fresh_kb.catalog.articles.values())
 
 
 def test_a_weight_of_zero_leaves_the_terms_out(session_kb, session_settings):

@@ -25,6 +25,11 @@ from kb.search.embed import LatentTerms
 
 # The table's name carries how many features a text keeps: another count is another table.
 LATENT_TABLE = f"latent_{LATENT_TERMS}"
+# A fact the cache keeps about itself (table `facts`): every passage chunk that reached the
+# vector index since the fill has its terms.  Set by ``Indexer.fill_latent_terms`` once it has
+# filled them all; it stays true, because every way a chunk reaches the index since then
+# computes its terms (``VectorWork.embed``) or requires them (``VectorWork.cached``).
+LATENT_COMPLETE = f"{LATENT_TABLE} complete"
 
 
 def encode_latent(terms: LatentTerms) -> bytes:
@@ -52,6 +57,7 @@ class EmbeddingCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {LATENT_TABLE} (hash TEXT PRIMARY KEY, terms BLOB NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -88,6 +94,15 @@ class EmbeddingCache:
                 f"INSERT OR REPLACE INTO {LATENT_TABLE} (hash, terms) VALUES (?, ?)",
                 [(k, encode_latent(v)) for k, v in items.items()],
             )
+
+    @property
+    def latent_complete(self) -> bool:
+        """Whether every chunk in the index has its latent terms here (see LATENT_COMPLETE)."""
+        return self._db.execute("SELECT 1 FROM facts WHERE name = ?", (LATENT_COMPLETE,)).fetchone() is not None
+
+    def mark_latent_complete(self) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO facts (name, value) VALUES (?, '1')", (LATENT_COMPLETE,))
 
     def close(self) -> None:
         self._db.close()

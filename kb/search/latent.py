@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from typing import Hashable
+from typing import Mapping
 from typing import Sequence
 
 import numpy as np
@@ -109,6 +111,7 @@ class LatentTerms:
         self._cache: EmbeddingCache | None = None
         self._articles: dict[str, ArticleTerms | None] = {}
         self._checksums: dict[str, str] = {}
+        self._version: Hashable | None = None  # the catalog state retain() last checked
         self._lock = threading.Lock()  # the cache connection and the dictionaries' writers
         # Threads for start_question (two: a dialect question's two readings, one each; the
         # searches of other requests queue for a moment rather than pile up on two cores).
@@ -174,6 +177,20 @@ class LatentTerms:
     def close(self) -> None:
         """Let the question threads go (a KnowledgeBase that is closed searches no more)."""
         self._pool.shutdown(wait=False)
+
+    def retain(self, articles: Mapping[str, Article], version: Hashable | None) -> None:
+        """Let go of the terms of articles no longer in the catalog (deleted, or renamed), once
+        per catalog `version` (``Catalog.version``; None: a catalog that does not count its
+        changes, checked every time): otherwise a deleted article's terms stay in memory until
+        the process ends."""
+        if version is not None and version == self._version:
+            return
+        with self._lock:
+            gone = [slug for slug in self._checksums if slug not in articles]
+            for slug in gone:
+                self._checksums.pop(slug, None)
+                self._articles.pop(slug, None)
+            self._version = version
 
     def forget(self) -> None:
         """Drop what was read (the model changed, or the cache was rebuilt)."""
