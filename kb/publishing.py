@@ -68,6 +68,7 @@ from kb.publish_trash import TRASH_DIR  # noqa: F401 - re-exported
 from kb.publish_trash import Trash
 from kb.publish_trash import TrashItem
 from kb.text import slugify
+from kb.translation import N_
 
 if TYPE_CHECKING:
     from kb.knowledge import KnowledgeBase
@@ -106,7 +107,10 @@ class AfterCommit:
 
 class Publisher:
     """Saves, publishes, unpublishes, deletes and restores articles for one KnowledgeBase
-    (deleting and restoring: its ``trash_bin``, a :class:`kb.publish_trash.Trash`)."""
+    (deleting and restoring: its ``trash_bin``, a :class:`kb.publish_trash.Trash`).
+
+    What it refuses (``KbError`` messages, the field errors of ``ValidationFailed``) is marked
+    with ``N_``: it reads as English, and the staff pages show it in the staff UI's language."""
 
     def __init__(self, knowledge: KnowledgeBase, db: Connection, node: str | None = None, lang: str | None = None):
         """`node`: this node's name in the change log (:func:`node_id`), when the caller has
@@ -125,7 +129,7 @@ class Publisher:
     def article(self, slug: str) -> Article:
         article = self.knowledge.catalog.articles.get(slug)
         if article is None or not article.path.exists():
-            raise KbError("not_found", "المقال غير موجود.", status=404)
+            raise KbError("not_found", N_("The article does not exist."), status=404)
         return article
 
     def file_text(self, path: Path) -> str:
@@ -139,7 +143,7 @@ class Publisher:
         if state is None:
             return self.file_text(article.path)
         if state.deleted:  # deleted or renamed on another node; this one has not applied it yet
-            raise KbError("not_found", "المقال غير موجود.", status=404)
+            raise KbError("not_found", N_("The article does not exist."), status=404)
         return article_text(state.data)
 
     def relative(self, path: Path) -> str:
@@ -201,12 +205,12 @@ class Publisher:
         the ones the caller found already)."""
         errors = {**field_errors(form), **(errors or {})}
         if "slug" not in errors and slug_in_use(form.slug):
-            errors["slug"] = "هذا الرابط مستخدم لمقال آخر."
+            errors["slug"] = N_("This link is used by another article.")
         text = build_text(form, status, path)
         size, limit = len(text.encode("utf-8")), self.knowledge.settings.max_article_bytes
         if limit and size > limit:
-            errors["body"] = (f"المقال أكبر من الحد المسموح ({size / 1e6:.1f} ميغابايت، والحد {limit / 1e6:.1f}): "
-                              "قسّمه إلى عدة مقالات.")
+            errors["body"] = N_("The article is larger than allowed (%(size)s MB, the limit is %(limit)s): split it "
+                                "into several articles.", size=f"{size / 1e6:.1f}", limit=f"{limit / 1e6:.1f}")
         if not errors:
             _, problems = parse_article(text, path, str(path.name))
             for problem in problems:
@@ -332,7 +336,7 @@ class Publisher:
         with self.locked() as after:
             article = self.article(slug)
             if article.status != "published":
-                raise KbError("not_published", "المقال غير منشور.", status=400)
+                raise KbError("not_published", N_("The article is not published."), status=400)
             text = set_front_matter_field(self.live_text(article), "status", "draft")
             atomic_write_text(article.path, text)
             self.record_file(article.path, text)
@@ -351,7 +355,7 @@ class Publisher:
         """Bring an old revision back as a draft (the pending edit of a published article)."""
         revision = revisions.get(self.db, revision_id)
         if revision is None or revision.slug != slug:
-            raise KbError("not_found", "النسخة غير موجودة.", status=404)
+            raise KbError("not_found", N_("The revision does not exist."), status=404)
         article = self.article(slug)
         form = replace(form_from_text(revision.text, article.path), slug=slug)
         if self._listed_category(form, kept=article.category)[1]:
@@ -403,4 +407,5 @@ def glob_escape(text: str) -> str:
 
 def _check_action(action: str) -> None:
     if action not in ACTIONS:
-        raise KbError("bad_action", f"action must be one of {', '.join(ACTIONS)}", field="action")
+        raise KbError("bad_action", N_("The action must be one of: %(actions)s.", actions=", ".join(ACTIONS)),
+                      field="action")

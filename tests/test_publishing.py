@@ -25,6 +25,8 @@ from kb.content.articles import read_article_file
 from kb.errors import KbError
 from kb.content.editing import ArticleForm
 from kb.publishing import Conflict
+from kb.translation import translate
+from kb.translation import translations
 from kb.content.editing import ValidationFailed
 from kb.content.editing import build_text
 from kb.content.editing import form_from_text
@@ -94,7 +96,10 @@ def test_an_article_over_the_size_limit_is_refused_with_a_clear_error(publisher)
     huge = new_form(body="## قسم\n\n" + "كلمة طويلة جدا " * 80_000)
     with pytest.raises(ValidationFailed) as refused:
         publisher.create(huge, "publish")
-    assert "أكبر من الحد المسموح" in refused.value.errors["body"] and "1.0" in refused.value.errors["body"]
+    error = refused.value.errors["body"]
+    assert error.startswith("The article is larger than allowed (") and "the limit is 1.0" in error
+    arabic = translate(error, translations("ar").gettext)
+    assert "أكبر من الحد المسموح" in arabic and "والحد 1.0" in arabic
     assert not (publisher.articles_dir / "orders" / "free-shipping.md").exists()
 
 

@@ -43,6 +43,7 @@ from kb.web.branding import save_category_icons
 from kb.web.category_names import category_choices
 from kb.web.labels import content_language_label
 from kb.web.labels import dialect_names
+from kb.web.messages import translated
 from kb.web.request_json import json_body
 from kb.web.staff.access import current_user
 from kb.web.staff.access import db
@@ -336,7 +337,7 @@ def restore_from_trash(trash_id: int):
     except KbError as exc:
         if exc.status != 409:
             raise
-        flash(exc.message, "error")
+        flash(translated(exc.message), "error")  # translated now: a flash is kept in the session as text
         return redirect(url_for("staff.trash"))
     site_changed()
     flash(_("The article was restored."), "success")
