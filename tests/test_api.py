@@ -133,12 +133,42 @@ def test_an_unknown_category_is_a_400_that_names_the_known_ones_and_is_not_logge
     analytics = client.application.extensions["kb_analytics"]
     before = analytics.zero_result_query_count(days=None)
     error = assert_error(client.get("/api/v1/search", query_string={"q": "الصبر", "category": "nope"}), 400, "category")
-    assert known in error["message"] and "'nope'" in error["message"]
+    assert known in error["message"] and error["message"].endswith('; got "nope".')
     assert analytics.zero_result_query_count(days=None) == before
     assert client.get("/api/v1/search", query_string={"q": "شكوى", "category": known}).status_code == 200
     [parameter] = [p for p in client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]["parameters"]
                    if p["name"] == "category"]
     assert known in parameter["schema"]["enum"] and "nope" not in parameter["schema"]["enum"]
+
+
+def test_an_unknown_category_is_refused_like_an_unknown_language(client, session_kb):
+    """GIVEN a search and a suggestion naming a category the help center does not have, and one
+    naming a language it does not know THEN both are the same 400: code bad_field, the field, a
+    message in English (as every API error) listing the allowed values, what leaving the field
+    out means and the value sent, as JSON writes it."""
+    from kb.web.api import _category_slugs
+
+    secret = create_key(client.application.extensions["kb_db"].connection(), "tests")[1]
+    with client.application.app_context():
+        known = _category_slugs()
+    for response in (client.get("/api/v1/search", query_string={"q": "شكوى", "category": "شحن"}),
+                     suggest(client, secret, message="عميل غاضب", category="شحن")):
+        error = assert_error(response, 400, "category")
+        assert error == {"code": "bad_field", "field": "category", "message": (
+            f"'category' must be one of: {', '.join(known)} (a category's slug; leave it out or empty for every "
+            "category); got \"شحن\".")}
+    error = assert_error(suggest(client, secret, message="عميل غاضب", lang=None), 400, "lang")
+    assert error == {"code": "bad_field", "field": "lang",
+                     "message": "'lang' must be one of: ar, en (leave it out for every language); got null."}
+
+
+def test_a_refusal_lists_at_most_twenty_allowed_values():
+    """The OpenAPI document lists every category slug; a 400 lists the first twenty."""
+    from kb.web.api import _not_one_of
+
+    error = _not_one_of("category", [f"c{n:02d}" for n in range(25)], "leave it out", "x")
+    assert "c19, ..." in error.message and "c20" not in error.message
+    assert _not_one_of("category", (), "leave it out", "x").message.startswith("'category' must be one of: (none) (")
 
 
 @pytest.mark.parametrize("query", ['"', "AND", "OR NOT", "(((", "*", "ـــ", "كَيْفَ", "\x00"])

@@ -11,6 +11,7 @@ and log an unexpected one with the request's query id.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 import uuid
@@ -38,6 +39,8 @@ from kb.web.security import client_key
 from kb.web.security import limit_rate
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from kb.content.articles import Catalog
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ SUGGEST_LIMITS = (1, 20, 5)  # min, max, default
 SEARCH_LIMITS = (1, 50, 10)
 MAX_CONVERSATION = api_schema.MAX_CONVERSATION
 MAX_CATEGORY_CHARS = api_schema.MAX_CATEGORY_CHARS
+MAX_LISTED = 20  # allowed values a 400 lists; the OpenAPI document lists them all
 
 
 def _settings():
@@ -164,9 +168,18 @@ def _lang(fields) -> str | None:
         return None
     value = fields.get("lang")
     if not isinstance(value, str) or value not in LANGS:
-        raise KbError("bad_field", f"'lang' must be one of: {', '.join(LANGS)} (leave it out for every language).",
-                      field="lang")
+        raise _not_one_of("lang", LANGS, "leave it out for every language", value)
     return value
+
+
+def _not_one_of(name: str, allowed: Sequence[str], absent: str, value: Any) -> KbError:
+    """The 400 of a value outside a fixed list (``lang``, ``category``), in one shape: code
+    ``bad_field``, the field, and a message with the allowed values (the first MAX_LISTED: the
+    OpenAPI document's enum has them all), what leaving the field out means, and the value sent
+    (as JSON writes it: an agent sent JSON or a query string, not Python)."""
+    shown = ", ".join(allowed[:MAX_LISTED]) + (", ..." if len(allowed) > MAX_LISTED else "") or "(none)"
+    sent = json.dumps(value, ensure_ascii=False)
+    return KbError("bad_field", f"'{name}' must be one of: {shown} ({absent}); got {sent}.", field=name)
 
 
 def _category_slugs() -> tuple[str, ...]:
@@ -192,9 +205,7 @@ def _category(fields) -> str | None:
         return None
     listed = _category_slugs()
     if slug not in listed:
-        shown = ", ".join(listed[:20]) + (", ..." if len(listed) > 20 else "")
-        raise KbError("bad_field", f"'category' must be the slug of a category (one of: {shown}); got {slug!r}.",
-                      field="category")
+        raise _not_one_of("category", listed, "a category's slug; leave it out or empty for every category", slug)
     return slug
 
 
