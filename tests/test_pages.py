@@ -254,3 +254,70 @@ def test_articles_say_how_many_found_them_helpful_once_votes_exist(app, client):
     assert "2" in count and "3" in count
     breadcrumbs = page.split('class="breadcrumbs"', 1)[1].split("</nav>", 1)[0]
     assert breadcrumbs.count("<li") == 3 and "/categories/" in breadcrumbs
+
+
+# -- the public catalog: grouped once per catalog state ------------------------------------------
+
+
+@pytest.fixture
+def builds(monkeypatch) -> list:
+    """One entry per grouping of the public catalog (kb.web.pages.build_public_catalog)."""
+    from kb.web import pages
+
+    made: list = []
+    build = pages.build_public_catalog
+    monkeypatch.setattr(pages, "build_public_catalog", lambda *args: made.append(1) or build(*args))
+    return made
+
+
+def test_an_in_place_change_to_the_catalog_is_on_the_next_page(staff_app, builds):  # noqa: F811
+    """GIVEN pages served from the grouped public catalog
+    WHEN an article of the live catalog is edited in place (the same mapping, the same number of
+    articles, the index untouched, nobody calling invalidate)
+    THEN the next request shows it; the requests before and after reuse one grouping each."""
+    from dataclasses import replace
+
+    knowledge = staff_app.extensions["kb"]
+    client = staff_app.test_client()
+    path = f"/categories/{CATEGORY}"
+    for _ in range(3):
+        assert "عنوان بعد التعديل" not in client.get(path).get_data(as_text=True)
+    assert len(builds) == 1
+    knowledge.catalog.articles[ANGRY] = replace(knowledge.catalog.articles[ANGRY], title="عنوان بعد التعديل")
+    for _ in range(3):
+        assert "عنوان بعد التعديل" in client.get(path).get_data(as_text=True)
+    assert client.get("/faq").status_code == 200
+    assert len(builds) == 2
+
+
+def test_the_cache_follows_the_catalogs_version(session_kb, builds):
+    """GIVEN a versioned catalog (an ArticleMap, as the live one)
+    THEN an unchanged catalog is never regrouped, not even once its ttl has passed; an article
+    published in place, one taken down in place, and a new catalog object (a full re-read,
+    even with the same articles) are each regrouped at the next read."""
+    import time
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from kb.content.articles import ArticleMap
+    from kb.content.articles import Catalog
+    from kb.web.pages import PublicCatalogCache
+
+    def catalog() -> Catalog:
+        return Catalog(articles=ArticleMap(session_kb.catalog.articles), categories=dict(session_kb.catalog.categories))
+
+    knowledge = SimpleNamespace(catalog=catalog())
+    cache = PublicCatalogCache(ttl=0.0)
+    first = cache.get(knowledge)
+    time.sleep(0.05)
+    assert cache.get(knowledge) is first and cache.get(knowledge) is first
+    assert len(builds) == 1
+    draft = next(a for a in knowledge.catalog.articles.values() if a.status == "draft")
+    knowledge.catalog.articles[draft.slug] = replace(draft, status="published", audience="public")
+    published = cache.get(knowledge)
+    assert draft.slug in published.articles and cache.get(knowledge) is published
+    knowledge.catalog.articles.pop(draft.slug)
+    assert draft.slug not in cache.get(knowledge).articles
+    knowledge.catalog = catalog()
+    assert cache.get(knowledge) is not published
+    assert len(builds) == 4

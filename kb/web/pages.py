@@ -1,8 +1,8 @@
 """What the help-center pages show, computed from the catalog: no Flask views here.
 
 ``public_catalog()`` gathers what customers may see (public articles, categories with
-counts, FAQ entries, translations) once every few seconds rather than on every request,
-so the home and FAQ pages stay fast at 10k articles.  Article HTML is rendered once per
+counts, FAQ entries, translations) once per state of the catalog rather than on every
+request (:class:`PublicCatalogCache`), so the home and FAQ pages stay fast at 10k articles.  Article HTML is rendered once per
 article version (``rendered``).
 
 Each interface language sees the catalog through :func:`language_view`: its own articles
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from dataclasses import field
 from functools import lru_cache
@@ -151,46 +152,66 @@ def public_languages(public: PublicCatalog) -> frozenset[str]:
 
 
 class PublicCatalogCache:
-    """``build_public_catalog`` of a KnowledgeBase's catalog, rebuilt only when it may have changed.
+    """``build_public_catalog`` of a KnowledgeBase's catalog, regrouped only when the catalog changed.
 
-    At 10k articles a rebuild takes a few hundred milliseconds, so it is not done per request.
-    It is redone at once when the index changed (``kb index``, a publish: the store's marker
-    moves) or after :meth:`invalidate`; otherwise at most every ``ttl`` seconds, in a
-    background thread while requests keep the previous grouping.
+    At 10k articles a regrouping takes a few hundred milliseconds, so it is not done per
+    request.  The grouping is kept with the catalog it was made from and that catalog's
+    :attr:`~kb.content.articles.Catalog.version`, which follows every change: a publish, an
+    edit or a delete changes the live catalog in place, the watcher and replication replace
+    its articles or categories, a full re-read replaces the catalog.  The next request after
+    any of them regroups (once, under a lock); every other request reuses the grouping.
+
+    A catalog whose articles are a plain dict has no version (a caller may change it behind
+    the catalog's back): it is keyed on the mapping, its size and the index marker, regrouped
+    at once when one of them moves or after :meth:`invalidate`, and otherwise every ``ttl``
+    seconds in a background thread while requests keep the previous grouping.
     """
 
     def __init__(self, ttl: float = CATALOG_TTL_SECONDS):
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._value: PublicCatalog | None = None
-        self._key: tuple | None = None
+        # (the catalog, weakly: a new catalog at a freed one's address is not taken for it;
+        #  its key; the grouping), read and replaced as one tuple so a request never pairs
+        #  one grouping with another's key.
+        self._entry: tuple[weakref.ref, tuple, PublicCatalog] | None = None
         self._built_at = 0.0
         self._refreshing = False
 
     @staticmethod
-    def _key_of(knowledge) -> tuple:
-        catalog = knowledge.catalog
+    def _key_of(knowledge, catalog) -> tuple:
+        version = catalog.version
+        if version is not None:
+            return ("version", version)
         store = getattr(knowledge, "store", None)
         marker = store.current_marker() if store is not None else None
-        return (id(catalog), id(catalog.articles), len(catalog.articles), marker)
+        return ("unversioned", id(catalog.articles), len(catalog.articles), marker)
+
+    def _kept(self, catalog, key: tuple) -> PublicCatalog | None:
+        """The grouping kept for this catalog in this state, if there is one."""
+        entry = self._entry
+        if entry is not None and entry[0]() is catalog and entry[1] == key:
+            return entry[2]
+        return None
 
     def get(self, knowledge) -> PublicCatalog:
-        key = self._key_of(knowledge)
-        value = self._value
-        if value is not None and key == self._key:
-            if time.monotonic() - self._built_at > self.ttl:
+        catalog = knowledge.catalog
+        key = self._key_of(knowledge, catalog)  # read before grouping: a change meanwhile regroups next time
+        value = self._kept(catalog, key)
+        if value is not None:
+            if key[0] == "unversioned" and time.monotonic() - self._built_at > self.ttl:
                 self._refresh_in_background(knowledge)
             return value
         with self._lock:
-            if self._value is None or self._key != key:
-                self._rebuild(knowledge, key)
-            return self._value  # type: ignore[return-value]
+            value = self._kept(catalog, key)
+            if value is None:
+                value = self._rebuild(catalog, key)
+            return value
 
-    def _rebuild(self, knowledge, key: tuple) -> None:
-        catalog = knowledge.catalog
-        self._value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
-        self._key = key
+    def _rebuild(self, catalog, key: tuple) -> PublicCatalog:
+        value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
+        self._entry = (weakref.ref(catalog), key, value)
         self._built_at = time.monotonic()
+        return value
 
     def _refresh_in_background(self, knowledge) -> None:
         with self._lock:
@@ -202,17 +223,18 @@ class PublicCatalogCache:
         def refresh() -> None:
             try:
                 with self._lock:
-                    self._rebuild(knowledge, self._key_of(knowledge))
+                    catalog = knowledge.catalog
+                    self._rebuild(catalog, self._key_of(knowledge, catalog))
             finally:
                 self._refreshing = False
 
         threading.Thread(target=refresh, name="kb-public-catalog", daemon=True).start()
 
     def invalidate(self) -> None:
-        """Forget the cached grouping (after a publish), so the next page sees the change."""
+        """Forget the cached grouping, so the next page regroups (a publish's views call it; a
+        versioned catalog would be regrouped anyway)."""
         with self._lock:
-            self._value = None
-            self._key = None
+            self._entry = None
 
 
 # -- structured data (schema.org JSON-LD) -------------------------------------------------
