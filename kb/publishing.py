@@ -1,7 +1,8 @@
 """Publishing: the editor's form (:mod:`kb.content.editing`) → an article file (atomically) → the indexes.
 
 ``articles/`` stays the source of truth.  A save builds the front matter and body, checks
-them with the same parser the loader uses (:func:`kb.content.articles.parse_article`), writes the
+them (:mod:`kb.publish_checks`: the form's fields, a link in use, the size limit, and the same
+parser the loader uses, :func:`kb.content.articles.parse_article`), writes the
 file with :func:`kb.fsutil.atomic_write_text` and then re-indexes that article only
 (``KnowledgeBase.upsert``), so the change is searchable by keyword when the request
 returns; its vectors follow in the background (``kb.backfill``).  The file, the revision
@@ -40,14 +41,10 @@ from kb.content import redirects
 from kb.content import revisions
 from kb.content.articles import Article
 from kb.content.articles import article_text
-from kb.content.articles import parse_article
 from kb.content.articles import text_checksum
 from kb.store.db import Connection
 from kb.store.db import durable
 from kb.content.editing import ArticleForm
-from kb.content.editing import ValidationFailed
-from kb.content.editing import build_text
-from kb.content.editing import field_errors
 from kb.content.editing import form_from_text
 from kb.content.editing import set_front_matter_field
 from kb.content.editing import with_listed_category
@@ -57,8 +54,11 @@ from kb.fsutil import fsync_dir
 from kb.content.media import MEDIA_DIR
 from kb.content.media import MEDIA_URL
 from kb.content.media import save_image
-# The lock, the results and the trash live in their own modules; re-exported here, so
-# ``from kb.publishing import ...`` keeps working for every name it had.
+# The checks, the lock, the results and the trash live in their own modules; re-exported
+# here, so ``from kb.publishing import ...`` keeps working for every name it had.
+from kb.publish_checks import ACTIONS  # noqa: F401 - re-exported
+from kb.publish_checks import check_action
+from kb.publish_checks import validated_text
 from kb.publish_lock import clean_up_articles  # noqa: F401 - re-exported
 from kb.publish_lock import publish_lock
 from kb.publish_results import Conflict
@@ -74,8 +74,6 @@ if TYPE_CHECKING:
     from kb.knowledge import KnowledgeBase
 
 logger = logging.getLogger(__name__)
-
-ACTIONS = ("draft", "publish")
 
 
 class AfterCommit:
@@ -199,27 +197,6 @@ class Publisher:
         form, error = with_listed_category(form, self.knowledge.catalog.categories, kept, self.lang)
         return form, ({"category": error} if error else {})
 
-    def _validated_text(self, form: ArticleForm, status: str, path: Path, slug_in_use,
-                        errors: dict[str, str] | None = None) -> str:
-        """The file text of ``form``, or ValidationFailed with every field's error (``errors``:
-        the ones the caller found already)."""
-        errors = {**field_errors(form), **(errors or {})}
-        if "slug" not in errors and slug_in_use(form.slug):
-            errors["slug"] = N_("This link is used by another article.")
-        text = build_text(form, status, path)
-        size, limit = len(text.encode("utf-8")), self.knowledge.settings.max_article_bytes
-        if limit and size > limit:
-            errors["body"] = N_("The article is larger than allowed (%(size)s MB, the limit is %(limit)s): split it "
-                                "into several articles.", size=f"{size / 1e6:.1f}", limit=f"{limit / 1e6:.1f}")
-        if not errors:
-            _, problems = parse_article(text, path, str(path.name))
-            for problem in problems:
-                if problem.severity == "error":
-                    errors.setdefault(problem.field or "body", problem.reason)
-        if errors:
-            raise ValidationFailed(errors)
-        return text
-
     def slug_taken(self, slug: str, own_path: Path | None = None) -> bool:
         """Whether another article (not the one at `own_path`) has `slug`, here or on another node."""
         other = self.knowledge.catalog.articles.get(slug)
@@ -233,13 +210,14 @@ class Publisher:
 
     def create(self, form: ArticleForm, action: str, user=None) -> SaveResult:
         """A new article, written to its file as a draft or published."""
-        _check_action(action)
+        check_action(action)
         started = time.monotonic()
         with self.locked() as after:
             form, errors = self._listed_category(form)
             path = self.new_path(form)
             status = "published" if action == "publish" else "draft"
-            text = self._validated_text(form, status, path, lambda slug: self.slug_taken(slug) or path.exists(), errors)
+            text = validated_text(form, status, path, lambda slug: self.slug_taken(slug) or path.exists(),
+                                  self.knowledge.settings.max_article_bytes, errors)
             atomic_write_text(path, text)
             self.record_file(path, text)
             revision = revisions.add(self.db, form.slug, status, text, user, note="created")
@@ -250,7 +228,7 @@ class Publisher:
 
     def save(self, slug: str, form: ArticleForm, action: str, base: str, user=None, note: str = "") -> SaveResult:
         """Save an edit: a published article's draft stays pending; publishing writes the file."""
-        _check_action(action)
+        check_action(action)
         started = time.monotonic()
         with self.locked() as after:
             article = self.article(slug)
@@ -262,9 +240,10 @@ class Publisher:
             renaming = form.slug != slug and not pending_only
             path = article.path.with_name(f"{form.slug}.md") if renaming else article.path
             form, errors = self._listed_category(form, kept=article.category)
-            text = self._validated_text(
+            text = validated_text(
                 form, status, path,
-                lambda new: new != slug and (self.slug_taken(new) or (renaming and path.exists())), errors,
+                lambda new: new != slug and (self.slug_taken(new) or (renaming and path.exists())),
+                self.knowledge.settings.max_article_bytes, errors,
             )
             if base != current:
                 # Kept as a conflict revision, committed with the block: raised after it.
@@ -403,9 +382,3 @@ def node_id(knowledge: KnowledgeBase) -> str:
 
 def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-def _check_action(action: str) -> None:
-    if action not in ACTIONS:
-        raise KbError("bad_action", N_("The action must be one of: %(actions)s.", actions=", ".join(ACTIONS)),
-                      field="action")

@@ -66,10 +66,11 @@ def test_every_arabic_sentence_of_the_lower_layers_has_an_english_translation(en
     assert not untranslated, f"{module}: add these to kb.arabic_messages.KNOWN (and the catalogs): {untranslated}"
 
 
-def test_the_publisher_writes_no_arabic_sentences():
-    """kb.publishing's refusals are N_ messages, translated where they are shown: a new Arabic
-    sentence there would be shown in Arabic to an English staff member."""
-    assert arabic_sentences(ROOT / "kb/publishing.py") == []
+@pytest.mark.parametrize("module", ["kb/publishing.py", "kb/publish_checks.py"])
+def test_the_publisher_writes_no_arabic_sentences(module):
+    """kb.publishing's refusals (and its save checks') are N_ messages, translated where they are
+    shown: a new Arabic sentence there would be shown in Arabic to an English staff member."""
+    assert arabic_sentences(ROOT / module) == []
 
 
 def test_values_are_carried_into_the_translation(english):

@@ -29,6 +29,8 @@ FORBIDDEN = {
     # The helpers every command uses: a message, a setting or the database, never a Flask view's
     # module (only ``kb serve``, in kb/cli_serve.py, starts the web app); the command modules too.
     "cli_support": ("kb.web",),
+    # Publishing (the editor's write path) serves the staff views and knows nothing of them.
+    "publishing": ("kb.web", "kb.cli"),
 }
 
 
@@ -54,6 +56,8 @@ def _floor_files():
     for path in sorted(KB.glob("cli*.py")):
         if path.name != "cli_serve.py":
             yield "cli_support", path
+    for path in sorted([KB / "publishing.py", *KB.glob("publish_*.py")]):
+        yield "publishing", path
 
 
 @pytest.mark.parametrize(("floor", "path"), list(_floor_files()), ids=lambda v: str(v).rsplit("kb/", 1)[-1])
