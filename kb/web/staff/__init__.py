@@ -1,9 +1,10 @@
 """Blueprint "staff" (/staff): sign-in, the article editor, publishing, admin pages, reports.
 
-This module creates the blueprint and is its URL map.  The views live in four modules:
-``auth`` (sign-in, sign-out, own account), ``editor`` (articles, revisions, trash, images,
-categories, synonyms), ``admin`` (users, API keys, audit log, reports) and ``brand`` (logo,
-colour, names, footer links); what they share
+This module creates the blueprint and is its URL map.  The views live in modules of their
+own: ``auth`` (sign-in, sign-out, own account), ``editor`` (articles, revisions, trash,
+images), ``taxonomy`` (categories, synonyms, dialect words), ``admin`` (users, API keys, audit
+log, reports), ``brand`` (logo, colour, names, footer links), ``panel_links``,
+``widget_settings`` and ``contact_settings``; what they share
 (the session, the database, the publisher, :func:`~kb.web.staff.access.admin_required`)
 lives in ``access``.  The view modules import only ``access``, never this package or
 each other, so nothing imports in a circle: adding a page is a view function in its
@@ -26,6 +27,7 @@ from kb.web.staff import brand
 from kb.web.staff import contact_settings
 from kb.web.staff import editor
 from kb.web.staff import panel_links
+from kb.web.staff import taxonomy
 from kb.web.staff import widget_settings
 from kb.web.staff.access import site_changed
 
@@ -58,9 +60,9 @@ ROUTES = (
     ("/articles/<slug>/revisions/<int:revision_id>/restore", editor.restore_revision, POST),
     ("/trash", editor.trash, GET),
     ("/trash/<int:trash_id>/restore", editor.restore_from_trash, POST),
-    ("/categories", editor.categories, GET_POST),
-    ("/synonyms", editor.synonyms, GET_POST),
-    ("/synonyms/dialect", editor.dialect, POST),
+    ("/categories", taxonomy.categories, GET_POST),
+    ("/synonyms", taxonomy.synonyms, GET_POST),
+    ("/synonyms/dialect", taxonomy.dialect, POST),
     ("/users", admin.users_page, GET_POST),
     ("/users/<int:user_id>/disable", admin.disable_user, POST),
     ("/users/<int:user_id>/enable", admin.enable_user, POST),

@@ -1,8 +1,9 @@
 """The article editor: list, create, edit, publish, unpublish, delete/restore, revisions,
-live preview, image upload, and the categories and synonyms editors (views of the staff blueprint, routed in ``kb.web.staff``).
+live preview and image upload (views of the staff blueprint, routed in ``kb.web.staff``; the
+categories and synonyms editors are :mod:`kb.web.staff.taxonomy`).
 
-Views parse the form, make one call into :class:`kb.publishing.Publisher` (or
-:mod:`kb.taxonomy`), then redirect or re-render.  A refused save (validation or conflict)
+Views parse the form, make one call into :class:`kb.publishing.Publisher`, then redirect or
+re-render.  A refused save (validation or conflict)
 re-renders the editor with everything that was typed.
 """
 
@@ -22,10 +23,8 @@ from flask import url_for
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from kb.content import revisions
-from kb import taxonomy
 from kb.content.articles import AUDIENCES
 from kb.content.articles import LANGS
 from kb.content.articles import text_checksum
@@ -38,11 +37,8 @@ from kb.content.render import external_image_urls
 from kb.content.render import render_markdown
 from kb.text import normalize_arabic
 from kb.text import slugify
-from kb.web import i18n
-from kb.web.branding import save_category_icons
 from kb.web.category_names import category_choices
 from kb.web.labels import content_language_label
-from kb.web.labels import dialect_names
 from kb.web.messages import translated
 from kb.web.request_json import json_body
 from kb.web.staff.access import current_user
@@ -342,67 +338,3 @@ def restore_from_trash(trash_id: int):
     site_changed()
     flash(_("The article was restored."), "success")
     return redirect(url_for("staff.edit_article", slug=result.slug))
-
-
-# -- categories and synonyms ------------------------------------------------------------------
-
-
-def categories():
-    articles_dir = _knowledge().articles_dir
-    # The names in the default language are the rows' own; the other interface languages get a column each.
-    languages = tuple(lang for lang in i18n.languages() if lang != i18n.default_language())
-    if request.method == "GET":
-        return render_template("staff/categories.html", rows=taxonomy.read_categories(articles_dir), errors={},
-                               counts=_category_counts(), languages=languages)
-    rows = taxonomy.rows_from_form(request.form, languages)
-    try:
-        changed = taxonomy.save_categories(publisher(), rows, current_user())
-    except ValidationFailed as exc:
-        return render_template("staff/categories.html", rows=rows, errors=exc.errors, counts=_category_counts(),
-                               languages=languages), 400
-    save_category_icons(request.form.getlist("slug"), request.form.getlist("icon"))
-    site_changed()
-    flash(ngettext("The categories were saved (%(num)d article changed category).", "The categories were saved (%(num)d articles changed category).", changed), "success")
-    return redirect(url_for("staff.categories"))
-
-
-def _category_counts() -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for article in _knowledge().catalog.articles.values():
-        counts[article.category] = counts.get(article.category, 0) + 1
-    return counts
-
-
-def synonyms():
-    articles_dir = _knowledge().articles_dir
-    if request.method == "GET":
-        return _synonyms_page(lines=taxonomy.read_synonyms_lines(articles_dir))
-    lines = request.form.get("synonyms", "")
-    try:
-        groups = taxonomy.save_synonyms(publisher(), lines, current_user())
-    except ValidationFailed as exc:
-        return _synonyms_page(lines=lines, errors=exc.errors), 400
-    flash(ngettext("The synonyms were saved (%(num)d group); search uses them from now on.", "The synonyms were saved (%(num)d groups); search uses them from now on.", groups), "success")
-    return redirect(url_for("staff.synonyms"))
-
-
-def dialect():
-    text = request.form.get("dialect", "")
-    try:
-        entries = taxonomy.save_dialect(publisher(), text, current_user())
-    except ValidationFailed as exc:
-        return _synonyms_page(dialect_text=text, dialect_errors=exc.errors), 400
-    flash(ngettext("The dialect words were saved (%(num)d entry); search uses them from now on.", "The dialect words were saved (%(num)d entries); search uses them from now on.", entries), "success")
-    return redirect(url_for("staff.synonyms") + "#dialect")
-
-
-def _synonyms_page(lines: str | None = None, errors: dict | None = None, dialect_text: str | None = None,
-                   dialect_errors: dict | None = None) -> str:
-    """The synonyms page: the synonyms form, and the dialect lexicon (built-in, read-only; local, editable)."""
-    articles_dir = _knowledge().articles_dir
-    overview = taxonomy.read_dialect(articles_dir)
-    return render_template(
-        "staff/synonyms.html", lines=taxonomy.read_synonyms_lines(articles_dir) if lines is None else lines,
-        errors=errors or {}, dialect=overview, dialect_text=overview.local_text if dialect_text is None else dialect_text,
-        dialect_errors=dialect_errors or {}, dialect_names=dialect_names(),
-    )
