@@ -60,6 +60,9 @@ def index(ctx: click.Context, full: bool) -> None:
         click.echo(gettext("no-answer landmarks: %(probes)d off-topic and everyday probes with their MSA readings, "
                            "%(own)d of the articles' own questions and their dialect wordings",
                            probes=len(cut.landmarks.offtopic), own=len(cut.landmarks.inside)))
+        if cut.landmarks.offtopic_terms is not None and cut.latent_weight > 0:
+            click.echo(gettext("no-answer landmarks compare the model's latent terms too (answer_latent_weight %(weight)s)",
+                               weight=cut.latent_weight))
 
 
 @click.command(help="Search the articles from the terminal.")

@@ -89,6 +89,11 @@ class Settings:
         "articles' own titles, FAQ questions and headings (a closer passage is then needed to answer); "
         "off leaves this out.", choices=("on", "off"),
     )
+    answer_latent_weight: float = setting(
+        0.1, "With answer_landmarks on: how much more a question must match when the model's latent terms "
+             "(kb.search.latent) put it nearer to an off-topic probe than to the articles' own questions, in "
+             "margins per unit of that difference; 0 leaves the terms out of the no-answer cut.",
+    )
     rrf_k: int = setting(60, "k constant of reciprocal rank fusion (used by the fusion=rrf mode).")
     fusion_method: str = setting(
         "coverage", "Hybrid fusion: coverage (adaptive, weighted by how much of the question matched), adaptive, "
@@ -185,6 +190,12 @@ class Settings:
         return not self._base_url_follows
 
     @property
+    def uses_latent_terms(self) -> bool:
+        """Whether searches read the model's latent terms (kb.search.latent): the dense side or
+        the no-answer cut weighs them."""
+        return self.dense_latent_weight > 0 or self.answer_latent_weight > 0
+
+    @property
     def database_path(self) -> Path:
         return self.data_dir / "kb.sqlite3"
 
@@ -233,7 +244,7 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be between 0 and 1", name=name), field=name)
     if settings.fusion_match_low > settings.fusion_match_full:
         raise KbError("bad_setting", N_("Setting 'fusion_match_low' must not be above fusion_match_full"), field="fusion_match_low")
-    for name in ("proximity_weight", "dense_about_weight", "dense_latent_weight"):
+    for name in ("proximity_weight", "dense_about_weight", "dense_latent_weight", "answer_latent_weight"):
         if getattr(settings, name) < 0:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:

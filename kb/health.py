@@ -55,5 +55,7 @@ def _answer_health(manifest: Manifest, cut: AnswerCut) -> dict:
             "answer_threshold_source": cut.source,
             "answer_calibration": calibration.to_dict() if calibration else None,
             # kb.search.landmarks: None when off, or not measured yet (an index calibrated before them)
-            "answer_landmarks": {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside)}
+            "answer_landmarks": {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside),
+                                 # their latent terms count too (no_answer.latent_raise)
+                                 "latent_terms": landmarks.offtopic_terms is not None and cut.latent_weight > 0}
             if landmarks is not None else None}

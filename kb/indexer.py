@@ -199,7 +199,7 @@ class Indexer:
         all it says so (``EmbeddingCache.latent_complete``) and this returns at once: walking
         every article's chunks for missing terms took seconds on every ``kb index`` at 10k
         articles (scripts/bench_latent.py)."""
-        if latent_terms(embedder) is None or self.knowledge.settings.dense_latent_weight <= 0:
+        if latent_terms(embedder) is None or not self.knowledge.settings.uses_latent_terms:
             return
         cache = EmbeddingCache(self.knowledge.store.root / "embeddings", embedder.fingerprint, embedder.dim)
         try:

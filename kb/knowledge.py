@@ -127,8 +127,9 @@ class KnowledgeBase:
 
     def latent_terms(self, embedder: Embedder | None) -> LatentTerms | None:
         """The articles' latent terms for searches with this model (``kb.search.latent``): None
-        without a model, or when the setting leaves them out."""
-        if embedder is None or self.settings.dense_latent_weight <= 0:
+        without a model, or when the settings leave them out of the dense side and of the
+        no-answer cut."""
+        if embedder is None or not self.settings.uses_latent_terms:
             return None
         latent = self._latent
         if latent is None or latent.embedder is not embedder:
@@ -385,7 +386,7 @@ class KnowledgeBase:
         state = state or self._read_state()
         manifest = state.manifest or Manifest()
         return answer_cut(self.settings.answer_threshold, Calibration.from_dict(manifest.answer_calibration),
-                          manifest.embedder_fingerprint, state.landmarks[1])
+                          manifest.embedder_fingerprint, state.landmarks[1], self.settings.answer_latent_weight)
 
     def related(self, slug: str, limit: int = 5, include_internal: bool = False) -> list[Article]:
         """Semantic neighbours of an article (by its mean passage vector), public ones only by default.

@@ -6,9 +6,11 @@
 Measures in one process and one run, the two settings alternated question by question so
 that the machine's noise falls on both:
 
-- hybrid search latency p50/p95 with ``dense_latent_weight`` 0 (no latent terms) and at
-  the default, over distinct real questions (scripts/data: the help-center questions and
-  agent messages), reused searcher, no result cache; the ratio of the two;
+- hybrid search latency p50/p95 without latent terms (``dense_latent_weight`` and
+  ``answer_latent_weight`` 0), with them on the dense side only (``answer_latent_weight`` 0)
+  and at the defaults (the no-answer cut compares them with its landmarks' too), over
+  distinct real questions (scripts/data: the help-center questions and agent messages),
+  reused searcher, no result cache; the ratios to the first;
 - what a question costs the model: its query vector, and its latent terms;
 - what a passage costs at index time: passage vectors and latent terms per second, on a
   sample of the corpus's chunks (one batch call for the vectors, one text at a time for
@@ -66,26 +68,30 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with_terms.index()
     print(f"# index ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    without = KnowledgeBase.from_settings(load_settings({**base, "dense_latent_weight": 0.0}, environ={}),
-                                          embedder=with_terms.embedder)
+    without = KnowledgeBase.from_settings(load_settings({**base, "dense_latent_weight": 0.0, "answer_latent_weight": 0.0},
+                                                        environ={}), embedder=with_terms.embedder)
+    dense_only = KnowledgeBase.from_settings(load_settings({**base, "answer_latent_weight": 0.0}, environ={}),
+                                             embedder=with_terms.embedder)
     embedder = with_terms.embedder
     terms_of = latent_terms(embedder)
     if terms_of is None:
         print("this embedder has no latent terms: nothing to measure")
         return 1
     questions = read_questions(args.questions or QUESTIONS)
-    for knowledge in (with_terms, without):  # warm: every article's terms read once, every code path run
+    settings = with_terms.settings
+    runs = [("no latent terms (both weights 0)", without),
+            (f"dense side only (dense_latent_weight {settings.dense_latent_weight})", dense_only),
+            (f"dense side and no-answer cut (answer_latent_weight {settings.answer_latent_weight})", with_terms)]
+    for _, knowledge in runs:  # warm: every article's terms read once, every code path run
         for question in questions:
             knowledge.search(question, mode="hybrid")
 
-    timings: dict[str, list[float]] = {"weight 0 (no latent terms)": [], f"weight {with_terms.settings.dense_latent_weight}": []}
+    timings: dict[str, list[float]] = {name: [] for name, _ in runs}
     names = list(timings)
     for round_number in range(args.rounds):
         for i, question in enumerate(questions):
-            order = [(names[0], without), (names[1], with_terms)]
-            if (i + round_number) % 2:
-                order.reverse()
-            for name, knowledge in order:
+            shift = (i + round_number) % len(runs)  # each setting first, second and last in turn
+            for name, knowledge in runs[shift:] + runs[:shift]:
                 t = time.perf_counter()
                 knowledge.search(question, mode="hybrid")
                 timings[name].append((time.perf_counter() - t) * 1000)
@@ -113,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|")
     for name, values in timings.items():
         print(f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} |")
-    ratio = statistics.median(timings[names[1]]) / statistics.median(timings[names[0]])
-    print(f"\np50 ratio with / without: {ratio:.2f}\n")
+    for name in names[1:]:
+        ratio = statistics.median(timings[name]) / statistics.median(timings[names[0]])
+        print(f"\np50 ratio, {name} / no latent terms: {ratio:.2f}")
+    print()
     print("| per question | p50 ms | p95 ms |")
     print("|---|---|---|")
     for name, values in model.items():

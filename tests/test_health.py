@@ -87,5 +87,5 @@ def test_the_answer_cut_reports_its_setting_and_landmarks():
     cut = answer_cut(0.7, Calibration.from_dict(index.answer_calibration), FINGERPRINT, landmarks)
     health = report(index, cut=cut)
     assert health["answer_threshold"] == 0.7 and health["answer_threshold_source"] == "setting"
-    assert health["answer_landmarks"] == {"probes": 3, "own_questions": 2}
+    assert health["answer_landmarks"] == {"probes": 3, "own_questions": 2, "latent_terms": False}  # none in these
     assert health["answer_calibration"]["threshold"] == 0.8123

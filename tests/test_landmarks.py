@@ -153,7 +153,8 @@ def test_health_says_whether_searches_use_landmarks(client, session_kb):
     body = client.get("/api/v1/health").get_json()
     measured = body["answer_calibration"]
     landmarks = session_kb.answer_cut().landmarks
-    assert body["answer_landmarks"] == {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside)}
+    assert body["answer_landmarks"] == {"probes": len(landmarks.offtopic), "own_questions": len(landmarks.inside),
+                                        "latent_terms": True}
     assert body["answer_landmarks"]["probes"] > measured["probes"]  # with the everyday probes and the MSA readings
     assert body["answer_landmarks"]["own_questions"] > measured["pseudo_questions"]  # worded in the dialects too
 

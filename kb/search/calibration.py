@@ -48,10 +48,12 @@ from kb.search.cache import text_hash
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect_files import load_builtin
 from kb.search.embed import embed_queries
+from kb.search.embed import latent_terms
 from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import Landmarks
 from kb.search.landmarks import landmark_texts
 from kb.search.landmarks import read_questions
+from kb.search.latent import TermRows
 from kb.search.no_answer import DEFAULT_SPREAD
 
 if TYPE_CHECKING:
@@ -69,6 +71,10 @@ MAX_PSEUDO_QUESTIONS = 400
 MIN_HEADING_WORDS = 3
 _CACHE_KIND = "query\x1f"  # query vectors live in the same cache as passage vectors, keyed apart
 _EMBED_BATCH = 32
+# What a calibration's landmarks hold, in the inputs' digest: an index calibrated before the
+# landmarks had their latent terms is calibrated again once (the terms come from the cache
+# after that).
+LANDMARKS_KIND = "landmarks: query vectors and latent terms"
 
 
 def load_probes(path: Path = PROBES_FILE) -> list[str]:
@@ -80,11 +86,11 @@ def calibration_inputs(lexicon: DialectLexicon, probes: list[str] | None = None,
                        everyday: list[str] | None = None) -> str:
     """A digest of what a calibration reads besides the collection and the model: the probe
     lists (read here unless given) and the dialect lexicon (the probes' readings, the own
-    questions' renderings).  A kb upgrade or an edit of the editors' lexicon that changes
-    them calibrates again."""
+    questions' renderings) and what the landmarks keep (LANDMARKS_KIND).  A kb upgrade or an
+    edit of the editors' lexicon that changes them calibrates again."""
     probes = load_probes() if probes is None else probes
     everyday = read_questions(EVERYDAY_PROBES_FILE) if everyday is None else everyday
-    return text_hash("\x1e".join([*probes, *everyday, repr(lexicon.entries)]))
+    return text_hash("\x1e".join([LANDMARKS_KIND, *probes, *everyday, repr(lexicon.entries)]))
 
 
 def collection_digest(articles: Mapping[str, dict]) -> str:
@@ -161,6 +167,26 @@ def cached_query_vectors(embedder: Embedder, cache: EmbeddingCache | None, texts
     return np.vstack([known[key] for key in keys])
 
 
+def cached_latent_terms(embedder: Embedder, cache: EmbeddingCache | None, texts: list[str]) -> TermRows | None:
+    """The texts' latent terms packed as rows (``kb.search.latent``), from the embedding cache
+    where it has them (keyed by the text, as a passage chunk's are: a text's terms do not
+    depend on its use), computed where it lacks them; None when the model has no terms."""
+    terms_of = latent_terms(embedder)
+    if terms_of is None or not texts:
+        return None
+    keys = [text_hash(text) for text in texts]
+    known = cache.get_latent_many(list(dict.fromkeys(keys))) if cache is not None else {}
+    missing = list(dict.fromkeys(key for key in keys if key not in known))
+    by_key = dict(zip(keys, texts))
+    for start in range(0, len(missing), _EMBED_BATCH):
+        chunk = missing[start:start + _EMBED_BATCH]
+        fresh = dict(zip(chunk, terms_of([by_key[key] for key in chunk])))
+        if cache is not None:
+            cache.put_latent_many(fresh)
+        known.update(fresh)
+    return TermRows.pack([known[key] for key in keys])
+
+
 def best_cosines(vectors: VectorIndex, query_vectors: np.ndarray,
                  exclude: list[set[str]] | None = None) -> np.ndarray:
     """For each query vector, the cosine of its nearest passage (in none of the articles
@@ -214,6 +240,14 @@ class Calibration:
             return cls(**known)
         except TypeError:
             return None
+
+
+def _term_rows(embedder: Embedder, cache: EmbeddingCache | None, offtopic: list[str],
+               inside: list[str]) -> tuple[TermRows | None, TermRows | None]:
+    """Both sides' latent terms (``Landmarks.latent_contrast``), or neither."""
+    offtopic_terms = cached_latent_terms(embedder, cache, offtopic)
+    inside_terms = cached_latent_terms(embedder, cache, inside) if offtopic_terms is not None else None
+    return (offtopic_terms, inside_terms) if inside_terms is not None else (None, None)
 
 
 def choose_threshold(offtopic: np.ndarray, inside: np.ndarray) -> tuple[float, float]:
@@ -279,8 +313,10 @@ def calibrate(embedder: Embedder, cache: EmbeddingCache | None, vectors: VectorI
     lexicon = lexicon or load_builtin()
     everyday = read_questions(EVERYDAY_PROBES_FILE)
     more_offtopic, more_inside = landmark_texts(probes, [text for text, _ in questions], lexicon, everyday)
+    offtopic_texts, inside_texts = [*probes, *more_offtopic], [*(text for text, _ in questions), *more_inside]
     landmarks = Landmarks(np.vstack([probe_vectors, cached_query_vectors(embedder, cache, more_offtopic)]),
-                          np.vstack([inside_vectors, cached_query_vectors(embedder, cache, more_inside)]))
+                          np.vstack([inside_vectors, cached_query_vectors(embedder, cache, more_inside)]),
+                          *_term_rows(embedder, cache, offtopic_texts, inside_texts))
     result = Calibration(
         threshold=threshold, spread=spread, fingerprint=embedder.fingerprint, probes=len(probes),
         pseudo_questions=len(questions), offtopic_quantile=float(np.quantile(offtopic, OFFTOPIC_QUANTILE)),

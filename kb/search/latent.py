@@ -55,25 +55,27 @@ FEATURES = 1 << 16
 
 
 @dataclass(frozen=True)
-class ArticleTerms:
-    """One article's passage chunks as term vectors: ids and weights of every chunk one after
-    the other, `starts` where each chunk begins (for ``np.add.reduceat``: a chunk's dot product)."""
+class TermRows:
+    """Texts' term vectors packed one after the other: the ids and weights of every row (each
+    at unit length), and `starts`, where each row begins (for ``np.add.reduceat``: a row's
+    dot product with a question).  An article's passage chunks (:class:`ArticleTerms`), or
+    the no-answer landmarks' questions (``kb.search.landmarks``)."""
 
-    checksum: str
     ids: np.ndarray
     weights: np.ndarray
     starts: np.ndarray
 
     @classmethod
-    def of(cls, checksum: str, chunks: Sequence[Terms]) -> ArticleTerms | None:
-        kept = [(ids, weights / norm) for ids, weights in chunks
+    def pack(cls, rows: Sequence[Terms]) -> TermRows | None:
+        """None when no row has a term."""
+        kept = [(ids, weights / norm) for ids, weights in rows
                 if len(ids) and (norm := float(np.linalg.norm(weights))) > 0]
         if not kept:
             return None
         lengths = np.array([len(ids) for ids, _ in kept])
         # Held as stored (16-bit ids and weights: 4 bytes a term, at most about 80 MB for
         # 10k articles' 75k chunks); numpy widens them as it scores.
-        return cls(checksum, np.concatenate([ids for ids, _ in kept]).astype(np.uint16),
+        return cls(np.concatenate([ids for ids, _ in kept]).astype(np.uint16),
                    np.concatenate([w for _, w in kept]).astype(np.float16), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
 
     @property
@@ -81,9 +83,30 @@ class ArticleTerms:
         return self.ids.nbytes + self.weights.nbytes + self.starts.nbytes
 
     def best(self, question: np.ndarray) -> float:
-        """The best chunk's cosine with a question's dense term vector (unit length)."""
+        """The best row's cosine with a question's dense term vector (unit length)."""
         products = question[self.ids] * self.weights.astype(np.float32)
         return float(np.add.reduceat(products, self.starts).max())
+
+
+@dataclass(frozen=True)
+class ArticleTerms:
+    """One article's passage chunks as term vectors, for the text whose `checksum` they are of."""
+
+    checksum: str
+    rows: TermRows
+
+    @classmethod
+    def of(cls, checksum: str, chunks: Sequence[Terms]) -> ArticleTerms | None:
+        rows = TermRows.pack(chunks)
+        return None if rows is None else cls(checksum, rows)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes
+
+    def best(self, question: np.ndarray) -> float:
+        """The best chunk's cosine with a question's dense term vector (unit length)."""
+        return self.rows.best(question)
 
 
 @dataclass(frozen=True)
@@ -131,14 +154,7 @@ class LatentTerms:
         """Each text's terms as a dense unit vector over the features (for fancy indexing)."""
         if self._terms_of is None:
             return []
-        vectors = []
-        for ids, weights in self._terms_of(list(texts)):
-            vector = np.zeros(FEATURES, dtype=np.float32)
-            norm = float(np.linalg.norm(weights))
-            if norm > 0:
-                vector[ids] = weights / norm
-            vectors.append(vector)
-        return vectors
+        return [question_vector(terms) for terms in self._terms_of(list(texts))]
 
     def scores(self, questions: list[np.ndarray], articles: Sequence[Article]) -> dict[str, float]:
         """Each article's best chunk cosine with the best of the question readings."""
@@ -196,6 +212,16 @@ class LatentTerms:
         """Drop what was read (the model changed, or the cache was rebuilt)."""
         with self._lock:
             self._articles, self._checksums = {}, {}
+
+
+def question_vector(terms: Terms) -> np.ndarray:
+    """A text's terms as a dense unit vector over the features (for fancy indexing)."""
+    ids, weights = terms
+    vector = np.zeros(FEATURES, dtype=np.float32)
+    norm = float(np.linalg.norm(weights))
+    if norm > 0:
+        vector[ids] = weights / norm
+    return vector
 
 
 def blend_latent(ranking: list[tuple[str, float]], latent: dict[str, float], weight: float) -> list[tuple[str, float]]:

@@ -103,6 +103,7 @@ class DenseSide:
     passages: dict[str, str]
     cosines: list[tuple[str, float]]
     query_vectors: tuple = ()  # the question's, and its MSA reading's when it has one
+    query_terms: tuple = ()  # their latent terms (dense unit vectors), when the search read them
 
 
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
@@ -127,11 +128,12 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     candidates are shorter than `short_words` (a collection of stored questions, as for the
     keyword weight in ``fusion.adaptive``: nsurl_q2q's first half lost 0.004 with them, the
     launch articles and every paragraph collection gain).  The cosines the no-answer cut is
-    calibrated on stay the best passages' own.
+    calibrated on stay the best passages' own.  With `latent`, the question's terms are read
+    even at weight 0: the no-answer cut compares them with its landmarks' (``query_terms``).
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     readings = [text] if reading is None else [text, reading]
-    terms = latent.start_question(readings) if latent is not None and latent.usable and latent_weight > 0 else None
+    terms = latent.start_question(readings) if latent is not None and latent.usable else None
     query_vectors = embed_queries(embedder, readings)
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
@@ -144,7 +146,8 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
         ranking = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:want]
     cosines = ranking
     candidates = [catalog[slug] for slug, _ in ranking if slug in catalog]
-    if terms is not None and len(ranking) > 1 \
+    query_terms = tuple(terms.result()) if terms is not None else ()
+    if query_terms and latent_weight > 0 and len(ranking) > 1 \
             and not fusion.mostly_short([article.word_count for article in candidates], short_words):
         # Only among the articles in the question's language: the terms of a text are much
         # its language's, so an English question's terms favoured every English article over
@@ -152,7 +155,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
         # support" lost the satisfaction article); the others keep their dense score.
         # `language`: the question's (languages.detect_language), None for every article.
         own = [article for article in candidates if language is None or article.lang == language]
-        ranking = blend_latent(ranking, latent.scores(terms.result(), own), latent_weight)
+        ranking = blend_latent(ranking, latent.scores(list(query_terms), own), latent_weight)
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
         slugs = [slug for slug, _ in ranking]
@@ -160,7 +163,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
             for slug, score in vectors.about_cosines(vector, slugs).items():
                 about[slug] = max(score, about.get(slug, -2.0))
     return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, cosines,
-                     tuple(query_vectors))
+                     tuple(query_vectors), query_terms)
 
 
 def blend_about(cosines: list[tuple[str, float]], about: dict[str, float], weight: float) -> list[tuple[str, float]]:
@@ -249,11 +252,13 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     # Articles published a moment ago are searchable by keyword before their vectors are in.
     unembedded = {slug for slug, _ in keyword_ranking if not vectors.count_of(slug)} if dense_ran else set()
     words = evidence.evidence_words(analyzed, profile, expansions, clitics, synonyms)
-    contrast = cut.landmarks.contrast(dense.query_vectors) if cut is not None and cut.landmarks is not None \
-        and dense.query_vectors else None
+    landmarks = cut.landmarks if cut is not None and dense.query_vectors else None
+    contrast = landmarks.contrast(dense.query_vectors) if landmarks is not None else None
+    latent_contrast = landmarks.latent_contrast(dense.query_terms) if landmarks is not None and cut.latent_weight > 0 \
+        else None
     cosines = languages.nearest_across_languages(dense.cosines, foreign, offset) if dense_ran else None
     answer = _answering(searcher, question_language, analyzed, filters, cosines, catalog,
-                        caches, cut, words, unembedded, contrast)
+                        caches, cut, words, unembedded, contrast, latent_contrast)
 
     paired = languages.pair_keyword_scores(keyword_ranking, catalog, groups) if mode == "hybrid" else keyword_ranking
     fused = _unknown_dense(_fuse(mode, paired, semantic_ranking, catalog, settings, profile), keyword_ranking,
@@ -350,18 +355,19 @@ def _prefer_semantic(keyword_passage: dict, semantic_passage_id: str) -> bool:
 def _answering(searcher, question_language: str | None, analyzed: keyword.AnalyzedQuery, filters: keyword.Filters,
                semantic_ranking, catalog: dict[str, Article], caches: SegmentCaches, cut: no_answer.AnswerCut | None,
                words: tuple[evidence.EvidenceWord, ...] | None = None, unembedded: set[str] = frozenset(),
-               contrast: float | None = None) -> set[str] | None:
+               contrast: float | None = None, latent_contrast: float | None = None) -> set[str] | None:
     """The articles that answer (kb.search.no_answer), all of them without a cut; an empty
     set when nothing here answers.  Computed after the filters: a word of a draft or an
     internal article is no evidence for a public search.  `words`: what the keyword side
     searched for (the question's words and their typo, dialect, joined and synonym forms).
-    `contrast`: the question against the cut's landmarks (``kb.search.landmarks``)."""
+    `contrast`, `latent_contrast`: the question against the cut's landmarks (``kb.search.landmarks``)."""
     if cut is None:
         return None
     held = evidence.keyword_evidence(searcher, analyzed, filters, caches.postings, words)
     nearest = catalog.get(semantic_ranking[0][0]) if semantic_ranking else None
     cross_language = nearest is not None and question_language is not None and nearest.lang != question_language
-    return no_answer.answering(semantic_ranking, held, cut, cross_language, unembedded, contrast) or set()
+    return no_answer.answering(semantic_ranking, held, cut, cross_language, unembedded, contrast,
+                               latent_contrast) or set()
 
 
 def _unknown_dense(fused: list[tuple[str, float]], keyword_ranking, unembedded: set[str]) -> list[tuple[str, float]]:

@@ -329,8 +329,11 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
                                    "probes and the MSA readings of the dialect ones; the articles' own titles, FAQ "
                                    "questions and headings, also worded in each dialect): a question nearer to a probe "
                                    "needs a closer passage to get results. Null when the answer_landmarks setting is "
-                                   "off or the index was calibrated before they existed (the next `kb index` adds them).",
-                    "properties": {"probes": {"type": "integer"}, "own_questions": {"type": "integer"}},
+                                   "off or the index was calibrated before they existed (the next `kb index` adds them). "
+                                   "`latent_terms`: the model's latent terms of those questions are compared too "
+                                   "(the answer_latent_weight setting; false for a model without them).",
+                    "properties": {"probes": {"type": "integer"}, "own_questions": {"type": "integer"},
+                                   "latent_terms": {"type": "boolean"}},
                 }),
             },
         },
