@@ -10,6 +10,7 @@ import pytest
 
 from kb import KnowledgeBase
 from kb.search import keyword
+from kb.search.cache import ARTICLE_LATENT_TABLE
 from kb.search.cache import LATENT_TABLE
 from kb.search.cache import EmbeddingCache
 from kb.search.cache import decode_latent
@@ -17,6 +18,8 @@ from kb.search.cache import encode_latent
 from kb.search.embed import LATENT_TERMS
 from kb.search.embed import latent_terms
 from kb.search.indexing import VectorWork
+from kb.search import article_terms as article_terms_module
+from kb.search import latent as latent_module
 from kb.search.latent import ArticleTerms
 from kb.search.latent import LatentTerms
 from kb.search.latent import blend_latent
@@ -122,6 +125,7 @@ def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_ru
     cache = fresh_kb.store.root / "embeddings" / f"embeddings-{embedder.fingerprint}.sqlite3"
     with sqlite3.connect(cache) as db:  # as a cache from before the terms: none, and no word that it has them all
         db.execute(f"DELETE FROM {LATENT_TABLE}")
+        db.execute(f"DELETE FROM {ARTICLE_LATENT_TABLE}")
         db.execute("DROP TABLE facts")
     articles = list(fresh_kb.catalog.articles.values())
     latent = fresh_kb.latent_terms(embedder)
@@ -154,6 +158,37 @@ def test_a_cache_that_has_every_chunk_s_terms_is_not_walked_again(fresh_kb, monk
     assert "new-refunds" in latent.scores(latent.question(["استرداد المبلغ"]), [fresh_kb.catalog.articles["new-refunds"]])
 
 
+def test_a_search_reads_an_article_s_terms_packed_without_parsing_it_again(fresh_kb, monkeypatch):
+    """Parsing an article into passages cost about 8 ms the first time it was a candidate in a
+    process (kb.search.article_terms); the index keeps its terms packed under its text."""
+    embedder = fresh_kb.embedder
+    articles = list(fresh_kb.catalog.articles.values())
+    question = ["عميل غاضب يريد استرداد المبلغ"]
+    parsed = LatentTerms(embedder, fresh_kb.store.root / "embeddings")
+    monkeypatch.setattr(article_terms_module, "read_packed", lambda cache, key: None)
+    monkeypatch.setattr(latent_module, "read_packed", lambda cache, key: None)
+    expected = parsed.scores(parsed.question(question), articles)
+    monkeypatch.undo()
+    monkeypatch.setattr(latent_module, "article_passages", _no_parsing)
+    packed = LatentTerms(embedder, fresh_kb.store.root / "embeddings")
+    assert packed.scores(packed.question(question), articles) == pytest.approx(expected)
+    # A new text whose chunks are all cached (the front matter changed, not the body) gets its row too.
+    monkeypatch.undo()
+    article = fresh_kb.catalog.articles["handling-angry-customers"]
+    text = article.path.read_text(encoding="utf-8")
+    article.path.write_text(text.replace("tags: [", "tags: [غضب, ", 1), encoding="utf-8")
+    fresh_kb.index()
+    changed = fresh_kb.catalog.articles["handling-angry-customers"]
+    assert changed.checksum != article.checksum
+    monkeypatch.setattr(latent_module, "article_passages", _no_parsing)
+    assert LatentTerms(embedder, fresh_kb.store.root / "embeddings").scores(packed.question(question), [changed]) == \
+        pytest.approx({changed.slug: expected[changed.slug]})
+
+
+def _no_parsing(article):
+    raise AssertionError(f"{article.slug} was parsed into passages again")
+
+
 def test_a_deleted_article_s_terms_leave_memory(fresh_kb):
     embedder = fresh_kb.embedder
     latent = fresh_kb.latent_terms(embedder)
@@ -168,11 +203,19 @@ def test_a_deleted_article_s_terms_leave_memory(fresh_kb):
     assert latent.nbytes == sum(latent._of(a).nbytes for a in fresh_kb.catalog.articles.values())
 
 
-def test_a_weight_of_zero_leaves_the_terms_out(session_kb, session_settings):
-    knowledge = KnowledgeBase.from_settings(session_settings.with_overrides(dense_latent_weight=0.0),
-                                            embedder=session_kb.embedder)
-    assert knowledge.latent_terms(knowledge.embedder) is None
-    assert knowledge.search("كيف أسترد المبلغ")
+def test_a_weight_of_zero_leaves_the_terms_out_of_the_dense_ranking(launch_kb):
+    """They are still read for the no-answer cut (answer_latent_weight, tests/test_latent_landmarks.py)."""
+    settings, catalog = launch_kb.settings, launch_kb.catalog.articles
+    vectors, embedder = launch_kb._read_state().vectors, launch_kb.embedder
+    latent = launch_kb.latent_terms(embedder)
+    question = "عميل عم يسب عالشات شو بعمل"
+    filters = keyword.Filters(include_internal=True)
+    plain = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
+                           settings.dense_about_weight)
+    zero = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
+                          settings.dense_about_weight, latent, 0.0, language="ar")
+    assert zero.ranking == plain.ranking and not plain.query_terms
+    assert len(zero.query_terms) == len(zero.query_vectors)
 
 
 def test_a_negative_weight_is_refused(tmp_path):

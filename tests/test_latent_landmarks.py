@@ -18,7 +18,7 @@ from kb.search.calibration import calibration_inputs
 from kb.search.landmarks import FILE_NAME
 from kb.search.landmarks import Landmarks
 from kb.search.latent import FEATURES
-from kb.search.latent import TermRows
+from kb.search.term_rows import TermRows
 from kb.search.latent import question_vector
 from tests.test_no_answer import IN_DOMAIN
 from conftest import make_settings

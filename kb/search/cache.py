@@ -29,7 +29,10 @@ LATENT_TABLE = f"latent_{LATENT_TERMS}"
 # vector index since the fill has its terms.  Set by ``Indexer.fill_latent_terms`` once it has
 # filled them all; it stays true, because every way a chunk reaches the index since then
 # computes its terms (``VectorWork.embed``) or requires them (``VectorWork.cached``).
-LATENT_COMPLETE = f"{LATENT_TABLE} complete"
+LATENT_COMPLETE = f"{LATENT_TABLE} and articles complete"
+# Each article's chunk terms packed in one row (``kb.search.article_terms``), so that a
+# search reads an article's terms without parsing its Markdown into passages again.
+ARTICLE_LATENT_TABLE = f"article_{LATENT_TABLE}"
 
 
 def encode_latent(terms: LatentTerms) -> bytes:
@@ -57,6 +60,7 @@ class EmbeddingCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {LATENT_TABLE} (hash TEXT PRIMARY KEY, terms BLOB NOT NULL)")
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {ARTICLE_LATENT_TABLE} (key TEXT PRIMARY KEY, terms BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -95,9 +99,25 @@ class EmbeddingCache:
                 [(k, encode_latent(v)) for k, v in items.items()],
             )
 
+    def get_article_latent_many(self, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self._db.execute(
+                f"SELECT key, terms FROM {ARTICLE_LATENT_TABLE} WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update((key, bytes(blob)) for key, blob in rows)
+        return found
+
+    def put_article_latent_many(self, items: dict[str, bytes]) -> None:
+        with self._db:
+            self._db.executemany(f"INSERT OR REPLACE INTO {ARTICLE_LATENT_TABLE} (key, terms) VALUES (?, ?)",
+                                 list(items.items()))
+
     @property
     def latent_complete(self) -> bool:
-        """Whether every chunk in the index has its latent terms here (see LATENT_COMPLETE)."""
+        """Whether every chunk in the index has its latent terms here, and every article its
+        packed row (see LATENT_COMPLETE)."""
         return self._db.execute("SELECT 1 FROM facts WHERE name = ?", (LATENT_COMPLETE,)).fetchone() is not None
 
     def mark_latent_complete(self) -> None:

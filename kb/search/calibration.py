@@ -53,7 +53,7 @@ from kb.search.landmarks import EVERYDAY_PROBES_FILE
 from kb.search.landmarks import Landmarks
 from kb.search.landmarks import landmark_texts
 from kb.search.landmarks import read_questions
-from kb.search.latent import TermRows
+from kb.search.term_rows import TermRows
 from kb.search.no_answer import DEFAULT_SPREAD
 
 if TYPE_CHECKING:

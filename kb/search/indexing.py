@@ -26,6 +26,8 @@ from kb.fsutil import atomic_write_json
 from kb.fsutil import fsync_files
 from kb.search import keyword
 from kb.search import keyword_index
+from kb.search.article_terms import article_key
+from kb.search.article_terms import store_packed
 from kb.search.cache import EmbeddingCache
 from kb.search.cache import text_hash
 from kb.search.embed import Embedder
@@ -158,6 +160,7 @@ class VectorWork:
         missing = {h: t for _, _, texts, hashes in plan for t, h in zip(texts, hashes) if h not in known}
         self._embed_missing(missing, known)
         self._latent_missing(plan)
+        self._pack_latent(items, plan)
         return [(slug, ids, self._stack(hashes, known)) for slug, ids, _, hashes in plan]
 
     def cached(self, items: list[tuple[Article, list[Passage]]]) -> tuple[list[Change], list[str]]:
@@ -178,12 +181,22 @@ class VectorWork:
                 ready.append((slug, ids, self._stack(hashes, known)))
             else:
                 missing.append(slug)
+        self._pack_latent(items, plan)  # an edit of the front matter only: the chunks are cached, not this text
         return ready, missing
 
     def fill_latent(self, items: list[tuple[Article, list[Passage]]]) -> None:
         """Latent terms for every chunk of these articles that has none in the cache: an index
         built before the terms existed gets them without re-embedding its vectors."""
-        self._latent_missing(self._plan(items))
+        plan = self._plan(items)
+        self._latent_missing(plan)
+        self._pack_latent(items, plan)
+
+    def _pack_latent(self, items: list[tuple[Article, list[Passage]]], plan) -> None:
+        """Each article's chunk terms packed in one row (``kb.search.article_terms``)."""
+        if self._terms is not None:
+            store_packed(self.cache, [(article_key(article, CHUNK_WORDS, CHUNK_OVERLAP),
+                                       [h for passage_id, h in zip(ids, hashes) if not is_about(passage_id)])
+                                      for (article, _), (_, ids, _, hashes) in zip(items, plan)])
 
     def _latent_missing(self, plan: list[tuple[str, list[str], list[str], list[str]]]) -> None:
         """Latent terms for the passage chunks the cache lacks (not the about texts: the

@@ -54,7 +54,7 @@ import numpy as np
 from kb.fsutil import atomic_write_bytes
 from kb.search.dialect import DialectLexicon
 from kb.search.dialect import msa_reading
-from kb.search.latent import TermRows
+from kb.search.term_rows import TermRows
 from kb.search.renderings import backward_forms
 from kb.search.renderings import dialect_renderings
 

@@ -45,47 +45,18 @@ from kb.search.cache import text_hash
 from kb.search.embed import Embedder
 from kb.search.embed import LatentTerms as Terms
 from kb.search.embed import latent_terms
+from kb.search.article_terms import article_key
+from kb.search.article_terms import read_packed
+from kb.search.indexing import CHUNK_OVERLAP
+from kb.search.indexing import CHUNK_WORDS
 from kb.search.indexing import passage_chunks
 from kb.search.passages import article_passages
+from kb.search.term_rows import TermRows
 
 
 # Feature ids are stored as 16-bit numbers (``kb.search.cache``): a question vector this
 # long takes any of them (the bundled head has 16,384 features).
 FEATURES = 1 << 16
-
-
-@dataclass(frozen=True)
-class TermRows:
-    """Texts' term vectors packed one after the other: the ids and weights of every row (each
-    at unit length), and `starts`, where each row begins (for ``np.add.reduceat``: a row's
-    dot product with a question).  An article's passage chunks (:class:`ArticleTerms`), or
-    the no-answer landmarks' questions (``kb.search.landmarks``)."""
-
-    ids: np.ndarray
-    weights: np.ndarray
-    starts: np.ndarray
-
-    @classmethod
-    def pack(cls, rows: Sequence[Terms]) -> TermRows | None:
-        """None when no row has a term."""
-        kept = [(ids, weights / norm) for ids, weights in rows
-                if len(ids) and (norm := float(np.linalg.norm(weights))) > 0]
-        if not kept:
-            return None
-        lengths = np.array([len(ids) for ids, _ in kept])
-        # Held as stored (16-bit ids and weights: 4 bytes a term, at most about 80 MB for
-        # 10k articles' 75k chunks); numpy widens them as it scores.
-        return cls(np.concatenate([ids for ids, _ in kept]).astype(np.uint16),
-                   np.concatenate([w for _, w in kept]).astype(np.float16), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
-
-    @property
-    def nbytes(self) -> int:
-        return self.ids.nbytes + self.weights.nbytes + self.starts.nbytes
-
-    def best(self, question: np.ndarray) -> float:
-        """The best row's cosine with a question's dense term vector (unit length)."""
-        products = question[self.ids] * self.weights.astype(np.float32)
-        return float(np.add.reduceat(products, self.starts).max())
 
 
 @dataclass(frozen=True)
@@ -174,12 +145,18 @@ class LatentTerms:
     def _of(self, article: Article) -> ArticleTerms | None:
         if self._checksums.get(article.slug) == article.checksum:
             return self._articles.get(article.slug)
-        hashes = [text_hash(text) for _, text in passage_chunks(article, article_passages(article))]
         with self._lock:
             if self._cache is None:
                 self._cache = EmbeddingCache(self._cache_dir, self.embedder.fingerprint, self.embedder.dim)
-            found = self._cache.get_latent_many(hashes)
-        terms = ArticleTerms.of(article.checksum, [found[h] for h in hashes]) if all(h in found for h in hashes) else None
+            rows = read_packed(self._cache, article_key(article, CHUNK_WORDS, CHUNK_OVERLAP))
+        if rows is not None:
+            terms = ArticleTerms(article.checksum, rows)
+        else:  # packed by an index run yet to come (kb.search.article_terms): from its chunks
+            hashes = [text_hash(text) for _, text in passage_chunks(article, article_passages(article))]
+            with self._lock:
+                found = self._cache.get_latent_many(hashes)
+            terms = ArticleTerms.of(article.checksum, [found[h] for h in hashes]) if all(h in found for h in hashes) \
+                else None
         with self._lock:
             self._articles[article.slug] = terms
             self._checksums[article.slug] = article.checksum

@@ -1,0 +1,64 @@
+"""Texts' latent terms packed as rows: one matrix of sparse term vectors, scored by its best row.
+
+An article's passage chunks (``kb.search.latent``) and the no-answer landmarks' questions
+(``kb.search.landmarks``) are both such rows.  Kept in one flat array of 16-bit ids and
+16-bit weights (4 bytes a term), the form the embedding cache stores them in too
+(:meth:`TermRows.to_bytes`): an article's rows are read back in one piece, without parsing
+its Markdown into passages again (``kb.search.article_terms``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from kb.search.embed import LatentTerms as Terms
+
+
+@dataclass(frozen=True)
+class TermRows:
+    """Texts' term vectors packed one after the other: the ids and weights of every row (each
+    at unit length), and `starts`, where each row begins (for ``np.add.reduceat``: a row's
+    dot product with a question).  An article's passage chunks (:class:`ArticleTerms`), or
+    the no-answer landmarks' questions (``kb.search.landmarks``)."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def pack(cls, rows: Sequence[Terms]) -> TermRows | None:
+        """None when no row has a term."""
+        kept = [(ids, weights / norm) for ids, weights in rows
+                if len(ids) and (norm := float(np.linalg.norm(weights))) > 0]
+        if not kept:
+            return None
+        lengths = np.array([len(ids) for ids, _ in kept])
+        # Held as stored (16-bit ids and weights: 4 bytes a term, at most about 80 MB for
+        # 10k articles' 75k chunks); numpy widens them as it scores.
+        return cls(np.concatenate([ids for ids, _ in kept]).astype(np.uint16),
+                   np.concatenate([w for _, w in kept]).astype(np.float16), np.concatenate([[0], np.cumsum(lengths)[:-1]]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.ids.nbytes + self.weights.nbytes + self.starts.nbytes
+
+    def best(self, question: np.ndarray) -> float:
+        """The best row's cosine with a question's dense term vector (unit length)."""
+        products = question[self.ids] * self.weights.astype(np.float32)
+        return float(np.add.reduceat(products, self.starts).max())
+
+    def to_bytes(self) -> bytes:
+        """The rows as stored: their count, then starts (32-bit), ids and weights (16-bit)."""
+        return (np.array([len(self.starts)], dtype=np.uint32).tobytes() + self.starts.astype(np.uint32).tobytes()
+                + self.ids.astype(np.uint16).tobytes() + self.weights.astype(np.float16).tobytes())
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> TermRows:
+        rows = int(np.frombuffer(blob[:4], dtype=np.uint32)[0])
+        starts = np.frombuffer(blob[4:4 + 4 * rows], dtype=np.uint32).astype(np.int64)
+        rest = blob[4 + 4 * rows:]
+        half = len(rest) // 2
+        return cls(np.frombuffer(rest[:half], dtype=np.uint16), np.frombuffer(rest[half:], dtype=np.float16), starts)
