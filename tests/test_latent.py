@@ -113,6 +113,14 @@ def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_
     assert [slug for slug, _ in blended.ranking] != [slug for slug, _ in plain.ranking]
 
 
+def _dense(knowledge, question: str, latent=None, weight: float = 0.0):
+    """The launch articles' dense side for an Arabic question, with `latent` at `weight` (None: without terms)."""
+    settings = knowledge.settings
+    return dense_articles(question, knowledge._read_state().vectors, knowledge.embedder, keyword.Filters(include_internal=True),
+                          knowledge.catalog.articles, 30, settings.dense_msa_reading, None, settings.dense_about_weight,
+                          latent, weight, language="ar" if latent is not None else None)
+
+
 def _msa(question: str) -> str:
     from kb.search.dialect import msa_reading
     from kb.search.dialect_files import load_builtin
@@ -205,15 +213,9 @@ def test_a_deleted_article_s_terms_leave_memory(fresh_kb):
 
 def test_a_weight_of_zero_leaves_the_terms_out_of_the_dense_ranking(launch_kb):
     """They are still read for the no-answer cut (answer_latent_weight, tests/test_latent_landmarks.py)."""
-    settings, catalog = launch_kb.settings, launch_kb.catalog.articles
-    vectors, embedder = launch_kb._read_state().vectors, launch_kb.embedder
-    latent = launch_kb.latent_terms(embedder)
     question = "عميل عم يسب عالشات شو بعمل"
-    filters = keyword.Filters(include_internal=True)
-    plain = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
-                           settings.dense_about_weight)
-    zero = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
-                          settings.dense_about_weight, latent, 0.0, language="ar")
+    plain = _dense(launch_kb, question)
+    zero = _dense(launch_kb, question, launch_kb.latent_terms(launch_kb.embedder), 0.0)
     assert zero.ranking == plain.ranking and not plain.query_terms
     assert len(zero.query_terms) == len(zero.query_vectors)
 

@@ -25,14 +25,15 @@ from kb.search.embed import LatentTerms
 
 # The table's name carries how many features a text keeps: another count is another table.
 LATENT_TABLE = f"latent_{LATENT_TERMS}"
-# A fact the cache keeps about itself (table `facts`): every passage chunk that reached the
-# vector index since the fill has its terms.  Set by ``Indexer.fill_latent_terms`` once it has
-# filled them all; it stays true, because every way a chunk reaches the index since then
-# computes its terms (``VectorWork.embed``) or requires them (``VectorWork.cached``).
-LATENT_COMPLETE = f"{LATENT_TABLE} and articles complete"
 # Each article's chunk terms packed in one row (``kb.search.article_terms``), so that a
 # search reads an article's terms without parsing its Markdown into passages again.
-ARTICLE_LATENT_TABLE = f"article_{LATENT_TABLE}"
+ARTICLE_LATENT_TABLE = f"articles_{LATENT_TABLE}"
+# A fact the cache keeps about itself (table `facts`): every passage chunk that reached the
+# vector index since the fill has its terms, and every article its packed row.  Set by
+# ``Indexer.fill_latent_terms`` once it has filled them all; it stays true, because every way
+# a chunk reaches the index since then computes its terms and packs its article
+# (``VectorWork.embed``) or requires the terms and packs the article (``VectorWork.cached``).
+LATENT_COMPLETE = f"{LATENT_TABLE} and {ARTICLE_LATENT_TABLE} complete"
 
 
 def encode_latent(terms: LatentTerms) -> bytes:
@@ -60,7 +61,7 @@ class EmbeddingCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self._db.execute(f"CREATE TABLE IF NOT EXISTS {LATENT_TABLE} (hash TEXT PRIMARY KEY, terms BLOB NOT NULL)")
-        self._db.execute(f"CREATE TABLE IF NOT EXISTS {ARTICLE_LATENT_TABLE} (key TEXT PRIMARY KEY, terms BLOB NOT NULL)")
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {ARTICLE_LATENT_TABLE} (hash TEXT PRIMARY KEY, terms BLOB NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS facts (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get_many(self, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -82,15 +83,7 @@ class EmbeddingCache:
             )
 
     def get_latent_many(self, hashes: list[str]) -> dict[str, LatentTerms]:
-        found: dict[str, LatentTerms] = {}
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
-            rows = self._db.execute(
-                f"SELECT hash, terms FROM {LATENT_TABLE} WHERE hash IN ({','.join('?' * len(chunk))})", chunk
-            )
-            for key, blob in rows:
-                found[key] = decode_latent(blob)
-        return found
+        return {key: decode_latent(blob) for key, blob in self._select(LATENT_TABLE, hashes)}
 
     def put_latent_many(self, items: dict[str, LatentTerms]) -> None:
         with self._db:
@@ -100,19 +93,19 @@ class EmbeddingCache:
             )
 
     def get_article_latent_many(self, keys: list[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            rows = self._db.execute(
-                f"SELECT key, terms FROM {ARTICLE_LATENT_TABLE} WHERE key IN ({','.join('?' * len(chunk))})", chunk
-            )
-            found.update((key, bytes(blob)) for key, blob in rows)
-        return found
+        return {key: bytes(blob) for key, blob in self._select(ARTICLE_LATENT_TABLE, keys)}
 
     def put_article_latent_many(self, items: dict[str, bytes]) -> None:
         with self._db:
-            self._db.executemany(f"INSERT OR REPLACE INTO {ARTICLE_LATENT_TABLE} (key, terms) VALUES (?, ?)",
+            self._db.executemany(f"INSERT OR REPLACE INTO {ARTICLE_LATENT_TABLE} (hash, terms) VALUES (?, ?)",
                                  list(items.items()))
+
+    def _select(self, table: str, keys: list[str]):
+        """(key, terms) rows of a terms table, 500 keys a query (SQLite's variable limit)."""
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            yield from self._db.execute(f"SELECT hash, terms FROM {table} WHERE hash IN ({','.join('?' * len(chunk))})",
+                                        chunk)
 
     @property
     def latent_complete(self) -> bool:

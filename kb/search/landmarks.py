@@ -131,8 +131,8 @@ class Landmarks:
         """Written atomically: a reader sees the old landmarks or the new ones, never a part."""
         buffer = io.BytesIO()
         terms = {}
-        for side, rows in (("offtopic", self.offtopic_terms), ("inside", self.inside_terms)):
-            if rows is not None and self.offtopic_terms is not None and self.inside_terms is not None:
+        if self.offtopic_terms is not None and self.inside_terms is not None:
+            for side, rows in (("offtopic", self.offtopic_terms), ("inside", self.inside_terms)):
                 terms.update({f"{side}_term_ids": rows.ids, f"{side}_term_weights": rows.weights,
                               f"{side}_term_starts": rows.starts})
         np.savez(buffer, offtopic=self.offtopic.astype(np.float32), inside=self.inside.astype(np.float32), **terms)
