@@ -20,9 +20,9 @@ from kb.search.embed import latent_terms
 from kb.search.indexing import VectorWork
 from kb.search import article_terms as article_terms_module
 from kb.search import latent as latent_module
-from kb.search.latent import ArticleTerms
 from kb.search.latent import LatentTerms
 from kb.search.latent import blend_latent
+from kb.search.term_rows import TermRows
 from kb.search.ranking import blend_about
 from kb.search.ranking import dense_articles
 from conftest import make_settings
@@ -56,7 +56,7 @@ def test_an_article_is_scored_by_its_best_chunk():
     question = np.zeros(8, dtype=np.float32)
     question[[1, 2]] = np.sqrt(0.5)
     chunks = [(np.array([5, 6]), np.array([1.0, 1.0])), (np.array([1, 2, 3]), np.array([2.0, 2.0, 1.0]))]
-    terms = ArticleTerms.of("sum", chunks)
+    terms = TermRows.pack(chunks)
     assert terms.best(question) == pytest.approx(float(np.sqrt(0.5) * 4 / 3), rel=1e-3)  # weights held in 16 bits
 
 

@@ -60,27 +60,6 @@ FEATURES = 1 << 16
 
 
 @dataclass(frozen=True)
-class ArticleTerms:
-    """One article's passage chunks as term vectors, for the text whose `checksum` they are of."""
-
-    checksum: str
-    rows: TermRows
-
-    @classmethod
-    def of(cls, checksum: str, chunks: Sequence[Terms]) -> ArticleTerms | None:
-        rows = TermRows.pack(chunks)
-        return None if rows is None else cls(checksum, rows)
-
-    @property
-    def nbytes(self) -> int:
-        return self.rows.nbytes
-
-    def best(self, question: np.ndarray) -> float:
-        """The best chunk's cosine with a question's dense term vector (unit length)."""
-        return self.rows.best(question)
-
-
-@dataclass(frozen=True)
 class PendingQuestion:
     """The question's term vectors being read (:meth:`LatentTerms.start_question`)."""
 
@@ -103,7 +82,7 @@ class LatentTerms:
         self._cache_dir = cache_dir
         self.embedder = embedder
         self._cache: EmbeddingCache | None = None
-        self._articles: dict[str, ArticleTerms | None] = {}
+        self._articles: dict[str, TermRows | None] = {}  # each article's chunks, as rows
         self._checksums: dict[str, str] = {}
         self._version: Hashable | None = None  # the catalog state retain() last checked
         self._lock = threading.Lock()  # the cache connection and the dictionaries' writers
@@ -142,25 +121,22 @@ class LatentTerms:
             scores[article.slug] = best
         return scores
 
-    def _of(self, article: Article) -> ArticleTerms | None:
+    def _of(self, article: Article) -> TermRows | None:
         if self._checksums.get(article.slug) == article.checksum:
             return self._articles.get(article.slug)
         with self._lock:
             if self._cache is None:
                 self._cache = EmbeddingCache(self._cache_dir, self.embedder.fingerprint, self.embedder.dim)
             rows = read_packed(self._cache, article_key(article, CHUNK_WORDS, CHUNK_OVERLAP))
-        if rows is not None:
-            terms = ArticleTerms(article.checksum, rows)
-        else:  # packed by an index run yet to come (kb.search.article_terms): from its chunks
+        if rows is None:  # packed by an index run yet to come (kb.search.article_terms): from its chunks
             hashes = [text_hash(text) for _, text in passage_chunks(article, article_passages(article))]
             with self._lock:
                 found = self._cache.get_latent_many(hashes)
-            terms = ArticleTerms.of(article.checksum, [found[h] for h in hashes]) if all(h in found for h in hashes) \
-                else None
+            rows = TermRows.pack([found[h] for h in hashes]) if all(h in found for h in hashes) else None
         with self._lock:
-            self._articles[article.slug] = terms
+            self._articles[article.slug] = rows
             self._checksums[article.slug] = article.checksum
-        return terms
+        return rows
 
     @property
     def nbytes(self) -> int:
