@@ -151,11 +151,15 @@ def public_languages(public: PublicCatalog) -> frozenset[str]:
     return found  # type: ignore[return-value]
 
 
+def _group(catalog) -> PublicCatalog:
+    return build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
+
+
 class PublicCatalogCache:
     """``build_public_catalog`` of a KnowledgeBase's catalog, regrouped only when the catalog changed.
 
     At 10k articles a regrouping takes a few hundred milliseconds, so it is not done per
-    request.  The grouping is kept with the catalog it was made from and that catalog's
+    request.  The grouping is kept with the catalog it was made from (``Catalog.derived``), for that catalog's
     :attr:`~kb.content.articles.Catalog.version`, which follows every change: a publish, an
     edit or a delete changes the live catalog in place, the watcher and replication replace
     its articles or categories, a full re-read replaces the catalog.  The next request after
@@ -179,12 +183,10 @@ class PublicCatalogCache:
 
     @staticmethod
     def _key_of(knowledge, catalog) -> tuple:
-        version = catalog.version
-        if version is not None:
-            return ("version", version)
+        """An unversioned catalog's state, as near as it can be told from outside."""
         store = getattr(knowledge, "store", None)
         marker = store.current_marker() if store is not None else None
-        return ("unversioned", id(catalog.articles), len(catalog.articles), marker)
+        return (id(catalog.articles), len(catalog.articles), marker)
 
     def _kept(self, catalog, key: tuple) -> PublicCatalog | None:
         """The grouping kept for this catalog in this state, if there is one."""
@@ -195,10 +197,15 @@ class PublicCatalogCache:
 
     def get(self, knowledge) -> PublicCatalog:
         catalog = knowledge.catalog
+        if catalog.version is not None:
+            # Kept with the catalog, once per state (Catalog.derived).  Under the lock, so that
+            # the requests right after a change regroup once between them, not each.
+            with self._lock:
+                return catalog.derived("web.public_catalog", _group)
         key = self._key_of(knowledge, catalog)  # read before grouping: a change meanwhile regroups next time
         value = self._kept(catalog, key)
         if value is not None:
-            if key[0] == "unversioned" and time.monotonic() - self._built_at > self.ttl:
+            if time.monotonic() - self._built_at > self.ttl:
                 self._refresh_in_background(knowledge)
             return value
         with self._lock:
@@ -208,7 +215,7 @@ class PublicCatalogCache:
             return value
 
     def _rebuild(self, catalog, key: tuple) -> PublicCatalog:
-        value = build_public_catalog(list(catalog.articles.values()), dict(catalog.categories))
+        value = _group(catalog)
         self._entry = (weakref.ref(catalog), key, value)
         self._built_at = time.monotonic()
         return value
