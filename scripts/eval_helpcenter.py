@@ -6,14 +6,16 @@
     python scripts/eval_helpcenter.py --json > run.json  # everything, per question, for machines
     python scripts/eval_helpcenter.py --questions scripts/data/helpcenter_heldout.jsonl --off-topic my.jsonl
 
-Eight sets from scripts/data (described in scripts/data/README.md), all read by default:
+Nine sets from scripts/data (described in scripts/data/README.md), all read by default:
 - in-domain (`--questions`, repeatable): helpcenter_questions.jsonl (the set settings are tuned on),
   helpcenter_heldout.jsonl (its first half is a development set, its second half is never tuned on),
   helpcenter_heldout2.jsonl (nobody tunes on it) and helpcenter_arabizi.jsonl (dialect typed in Latin
   letters and digits; first half a development set) and helpcenter_short.jsonl (search-box queries of one to four
-  words, written blind to the search code); questions about the launch articles, each with the articles
-  that answer it.  Reported per file: top-1, top-3, top-10 (a right article among the first k) and the share
-  of questions that got any result, per dialect, per kind and for the first half, second half and all.
+  words, written blind to the search code) and helpcenter_english.jsonl (English questions in everyday wording,
+  written blind to the search code; first half a development set); questions about the launch articles, each
+  with the articles that answer it.  Reported per file: top-1, top-3, top-10 (a right article among the first
+  k) and the share of questions that got any result, per dialect, per kind and for the first half, second half
+  and all.
 - off-topic (`--off-topic`, repeatable): offtopic_questions.jsonl (mostly encyclopedia questions),
   everyday_offtopic.jsonl (short everyday questions) and arabizi_offtopic.jsonl (everyday, in Arabizi).  Reported per file: the share with NO results, per
   source, dialect and topic (whichever the file has) and per half.
@@ -48,7 +50,7 @@ DATA = ROOT / "scripts" / "data"
 MODES = ("keyword", "semantic", "hybrid")
 TOP = (1, 3, 10)
 IN_DOMAIN = (DATA / "helpcenter_questions.jsonl", DATA / "helpcenter_heldout.jsonl", DATA / "helpcenter_heldout2.jsonl",
-             DATA / "helpcenter_arabizi.jsonl", DATA / "helpcenter_short.jsonl")
+             DATA / "helpcenter_arabizi.jsonl", DATA / "helpcenter_short.jsonl", DATA / "helpcenter_english.jsonl")
 OFF_TOPIC = (DATA / "offtopic_questions.jsonl", DATA / "everyday_offtopic.jsonl", DATA / "arabizi_offtopic.jsonl")
 # Fields a set is broken down by, when its rows have them.  In-domain dialects keep their bare names
 # ("gulf", "kind agent") as the one-file report had them; off-topic groups are named "field value".
