@@ -150,11 +150,11 @@ def test_sets_are_named_by_file_and_by_path_when_two_share_a_name(tmp_path):
 def test_defaults_are_every_in_domain_then_every_off_topic_set():
     assert [path.name for path in eval_helpcenter.IN_DOMAIN] == [
         "helpcenter_questions.jsonl", "helpcenter_heldout.jsonl", "helpcenter_heldout2.jsonl", "helpcenter_arabizi.jsonl",
-        "helpcenter_short.jsonl"]
+        "helpcenter_short.jsonl", "helpcenter_english.jsonl"]
     assert [path.name for path in eval_helpcenter.OFF_TOPIC] == [
         "offtopic_questions.jsonl", "everyday_offtopic.jsonl", "arabizi_offtopic.jsonl"]
     sets = eval_helpcenter.load_sets(list(eval_helpcenter.IN_DOMAIN), list(eval_helpcenter.OFF_TOPIC))
-    assert [s.in_domain for s in sets] == [True, True, True, True, True, False, False, False]
+    assert [s.in_domain for s in sets] == [True] * 6 + [False] * 3
 
 
 def test_a_bad_file_stops_the_script_before_the_index_is_built(tmp_path):
