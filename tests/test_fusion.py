@@ -262,6 +262,28 @@ def test_a_short_question_found_whole_is_a_look_up():
     assert not _looked_up(MatchProfile((), 33))  # keyword side did not run
 
 
+def test_a_look_up_keeps_the_dense_standing_only_for_the_articles_the_keyword_side_found():
+    from kb.search.ranking import _unknown_to
+    foreign = {"trust", "matters", "replies", "culture"}
+    level = [("matters", 9.1), ("culture", 8.4), ("trust", 7.9)]  # "reputation": several name it
+    assert _unknown_to(foreign, False, level, {}) == foreign  # not a look-up: every one
+    assert _unknown_to(foreign, True, level, {}) == {"matters", "culture", "trust"}  # "replies" is not found
+    assert _unknown_to(foreign, True, [("matters", 20.0), ("culture", 4.0)], {}) == set()  # singled out
+
+
+def test_an_article_raised_by_its_dense_standing_far_under_the_nearest_is_only_related():
+    from kb.search.ranking import _far_across_languages
+    before = {"english": 0.9, "near": 0.2, "far": 0.1, "found": 0.8}
+    fused = [("english", 0.9), ("near", 0.95), ("found", 0.8), ("far", 0.6)]  # after _unknown_words
+    cosines = [("english", 0.86), ("near", 0.83), ("found", 0.79), ("far", 0.79)]
+    unknown = {"near", "far", "found"}
+    # "far" was raised and lies 0.04 under the nearest Arabic article, more than the 0.03 margin;
+    # "found" lies as far but kept its own (keyword) score; "english" is in the question's language
+    assert _far_across_languages(fused, before, cosines, unknown, 0.03) == {"far"}
+    assert _far_across_languages(fused, before, cosines, unknown, 0.05) == set()
+    assert _far_across_languages(fused, before, cosines, set(), 0.03) == set()
+
+
 def test_a_look_up_needs_the_keyword_side_to_single_an_article_out():
     from kb.search.ranking import _singled_out
     no_pairs = {}

@@ -329,6 +329,34 @@ def test_a_look_up_by_name_in_english_opens_with_the_article_it_names(launch_kb,
     assert hits and hits[0].slug == expected, [h.slug for h in hits]
 
 
+# The Arabic articles that name السمعة (an English reader gets the reviews article's English version).
+REPUTATION = {"why-customer-service-matters", "what-is-customer-service", "customer-service-culture",
+              "responding-to-negative-reviews", "responding-to-negative-reviews-en"}
+
+
+def test_a_look_up_by_a_name_several_articles_share_answers_with_those_articles(launch_kb):
+    """GIVEN four Arabic articles that speak of reputation (السمعة, which the launch synonyms call
+    "reputation") and no English article about it
+    WHEN a visitor searches for "reputation"
+    THEN the answers are those articles, not most of the collection: before, every Arabic
+    article kept its stretched dense standing, the article on replying to requests came first
+    and 29 of 33 articles counted as answers."""
+    page = launch_kb.search_page("reputation", limit=10)
+    answers = [hit.slug for hit in page.hits[:page.total]]
+    assert answers and set(answers) <= REPUTATION, answers
+    assert page.related > 0  # the rest are still listed, as related
+
+
+def test_an_english_question_counts_as_answers_only_the_arabic_articles_near_it(launch_kb):
+    """GIVEN Arabic articles an English question reaches only through the dense side
+    WHEN an English visitor asks which tools small shops use
+    THEN the tools article comes first and the count stops where the Arabic articles fall
+    more than a margin under the nearest one (before: 14 answers)."""
+    page = launch_kb.search_page("what tools do small shops use for support tickets", limit=10)
+    assert page.hits[0].slug == "customer-service-tools"
+    assert 1 <= page.total <= 5, [hit.slug for hit in page.hits]
+
+
 @pytest.mark.parametrize("question", ["customer service", "what is customer service"])
 def test_a_look_up_by_a_name_every_article_shares_keeps_the_dense_reading(launch_kb, question):
     """The keyword side finds "customer service" nearly everywhere (through the synonyms), so

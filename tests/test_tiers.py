@@ -32,6 +32,14 @@ def test_semantic_scores_are_cosines_and_answer_within_one_margin():
     assert tiers.answer_count([0.85, 0.83, 0.80], semantic_only=True, margin=0.03) == 2
 
 
+def test_an_article_the_ranking_knows_to_be_only_related_ends_the_answers():
+    # 0.7 is more than half the best, but the ranking flagged it (an article in the other
+    # language standing on its stretched dense score alone): it and what follows are related
+    assert tiers.answer_count([1.0, 0.9, 0.7, 0.6], related=[False, False, True, False]) == 2
+    assert tiers.answer_count([1.0, 0.9], related=[True, False]) == 1  # never fewer than one
+    assert tiers.answer_count([1.0, 0.9, 0.8], related=[False]) == 3  # no flag: as before
+
+
 def test_there_is_always_one_answer_when_there_are_results_and_none_without():
     assert tiers.answer_count([]) == 0
     assert tiers.answer_count([0.0, 0.0]) == 2

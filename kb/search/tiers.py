@@ -37,19 +37,23 @@ ANSWER_SHARE = 0.5
 RELATED_LIMIT = 10
 
 
-def answer_count(scores: Sequence[float], semantic_only: bool = False, margin: float = 0.0) -> int:
+def answer_count(scores: Sequence[float], semantic_only: bool = False, margin: float = 0.0,
+                 related: Sequence[bool] = ()) -> int:
     """How many of the leading `scores` (best first) answer; at least one when there are any.
 
     Fused and keyword scores answer from ANSWER_SHARE of the best score on.  A semantic-mode
     score is a cosine, whose useful range is a few hundredths wide (e5 puts any two texts of a
-    language above 0.7): there an article answers within one calibrated `margin` of the best."""
+    language above 0.7): there an article answers within one calibrated `margin` of the best.
+    `related`, one flag a score: the ranking knows that article to be only related, whatever
+    its score (an article in the other language far from the question,
+    ``ranking._far_across_languages``); the answers end before it."""
     if not scores:
         return 0
     best = scores[0]
     floor = best - margin if semantic_only else best * ANSWER_SHARE
     count = 0
-    for score in scores:
-        if score < floor:
+    for position, score in enumerate(scores):
+        if score < floor or (position < len(related) and related[position]):
             break
         count += 1
     return max(1, count)
