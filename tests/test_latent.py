@@ -52,6 +52,23 @@ def test_no_weight_one_scored_article_or_no_spread_leaves_the_dense_order(latent
     assert blend_latent(ranking, latent, weight) == ranking
 
 
+def test_the_terms_are_standardized_within_each_language():
+    # The English articles' terms all match an English question better (0.6-0.7) than any
+    # Arabic article's (0.1-0.3): standardized together, both English ones would rise over every
+    # Arabic one; apart, each language is ordered by its own terms.
+    ranking = [("en-1", 0.86), ("ar-1", 0.85), ("ar-2", 0.84), ("en-2", 0.82), ("ar-3", 0.79)]
+    latent = {"en-1": 0.6, "en-2": 0.7, "ar-1": 0.1, "ar-2": 0.3, "ar-3": 0.2}
+    groups = {"en-1": "en", "en-2": "en", "ar-1": "ar", "ar-2": "ar", "ar-3": "ar"}
+    together = [slug for slug, _ in blend_latent(ranking, latent, 0.6)]
+    apart = dict(blend_latent(ranking, latent, 0.6, groups))
+    assert together.index("en-2") < together.index("ar-2")
+    assert apart["ar-2"] > apart["ar-1"] and apart["ar-2"] > apart["en-2"]
+    assert apart["en-2"] > 0.82 and apart["en-1"] < 0.86  # within English, en-2's terms are the better ones
+    assert sum(apart[slug] - score for slug, score in ranking if groups[slug] == "ar") == pytest.approx(0.0, abs=1e-9)
+    # A language with one scored article keeps its dense score.
+    assert dict(blend_latent(ranking, {"en-1": 0.6, "ar-1": 0.1, "ar-2": 0.3}, 0.6, groups))["en-1"] == 0.86
+
+
 def test_an_article_is_scored_by_its_best_chunk():
     question = np.zeros(8, dtype=np.float32)
     question[[1, 2]] = np.sqrt(0.5)
@@ -97,14 +114,15 @@ def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_
     plain = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
                            settings.dense_about_weight)
     blended = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
-                             settings.dense_about_weight, latent, settings.dense_latent_weight, language="ar")
+                             settings.dense_about_weight, latent, settings.dense_latent_weight)
     assert blended.cosines == plain.cosines
     readings = [question, *([] if len(blended.query_vectors) == 1 else [_msa(question)])]
-    # Among the articles in the question's language only (the launch articles have English translations).
-    scores = latent.scores(latent.question(readings), [catalog[slug] for slug, _ in plain.cosines
-                                                       if catalog[slug].lang == "ar"])
-    assert any(catalog[slug].lang == "en" for slug, _ in plain.cosines)
-    expected = blend_latent(plain.cosines, scores, settings.dense_latent_weight)
+    # Standardized within each language (the launch articles have English translations).
+    candidates = [catalog[slug] for slug, _ in plain.cosines]
+    scores = latent.scores(latent.question(readings), candidates)
+    assert any(article.lang == "en" for article in candidates)
+    expected = blend_latent(plain.cosines, scores, settings.dense_latent_weight,
+                            {article.slug: article.lang for article in candidates})
     about: dict[str, float] = {}
     for vector in blended.query_vectors:
         for slug, score in vectors.about_cosines(vector, [slug for slug, _ in expected]).items():
@@ -118,7 +136,7 @@ def _dense(knowledge, question: str, latent=None, weight: float = 0.0):
     settings = knowledge.settings
     return dense_articles(question, knowledge._read_state().vectors, knowledge.embedder, keyword.Filters(include_internal=True),
                           knowledge.catalog.articles, 30, settings.dense_msa_reading, None, settings.dense_about_weight,
-                          latent, weight, language="ar" if latent is not None else None)
+                          latent, weight)
 
 
 def _msa(question: str) -> str:

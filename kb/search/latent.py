@@ -177,21 +177,44 @@ def question_vector(terms: Terms) -> np.ndarray:
     return vector
 
 
-def blend_latent(ranking: list[tuple[str, float]], latent: dict[str, float], weight: float) -> list[tuple[str, float]]:
+def blend_latent(ranking: list[tuple[str, float]], latent: dict[str, float], weight: float,
+                 groups: Mapping[str, str] | None = None) -> list[tuple[str, float]]:
     """Articles by ``dense + weight * z``, best first: `z` is the article's latent score,
     standardized over the candidates that have one and put on the dense scores' spread, so
     the weight means the same whatever the two scales.  An article without terms (z = 0) keeps
     its dense score.  With fewer than two scored candidates, or no spread, the order is the
-    dense side's own."""
-    scored = [slug for slug, _ in ranking if slug in latent]
-    if weight <= 0 or len(scored) < 2 or len(ranking) < 2:
+    dense side's own.
+
+    `groups`: each article's group, its language; the scores are standardized within each
+    group (one with fewer than two scored articles, or no spread, keeps its dense scores).
+    A text's terms are much its language's: standardized together, an English question's
+    terms favoured every English article over the Arabic one that answers ("how can we tell
+    whether customers are happy with our support" lost the satisfaction article), so the
+    Arabic articles were left out of the blend for English questions.  Standardized apart,
+    the terms order the Arabic articles among themselves too, where the pooled vector reads an
+    English question against Arabic passages coarsely: scripts/data/helpcenter_english.jsonl
+    (English questions in everyday words, written blind to the search code), top-1 first half
+    9 -> 15 and second half 14 -> 16 of 30; the other help-center sets' first halves 187 ->
+    188 first places (held-out -1, second held-out +2, Arabizi +1, short -1), their second
+    halves unchanged (165); a collection in one language is unchanged."""
+    dense_spread = float(np.std([score for _, score in ranking])) if len(ranking) >= 2 else 0.0
+    if weight <= 0 or dense_spread == 0:
         return list(ranking)
-    values = np.array([latent[slug] for slug in scored])
-    spread = float(values.std())
-    dense_spread = float(np.std([score for _, score in ranking]))
-    if spread == 0 or dense_spread == 0:
+    members: dict[str, list[str]] = {}
+    for slug, _ in ranking:
+        if slug in latent:
+            members.setdefault(groups.get(slug, "") if groups is not None else "", []).append(slug)
+    shift: dict[str, float] = {}
+    for scored in members.values():
+        if len(scored) < 2:
+            continue
+        values = np.array([latent[slug] for slug in scored])
+        spread = float(values.std())
+        if spread == 0:
+            continue
+        mean = float(values.mean())
+        shift.update({slug: weight * dense_spread * (latent[slug] - mean) / spread for slug in scored})
+    if not shift:
         return list(ranking)
-    mean = float(values.mean())
-    blended = {slug: score + weight * dense_spread * ((latent[slug] - mean) / spread if slug in latent else 0.0)
-               for slug, score in ranking}
+    blended = {slug: score + shift.get(slug, 0.0) for slug, score in ranking}
     return sorted(blended.items(), key=lambda item: (-item[1], item[0]))

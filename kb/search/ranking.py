@@ -109,8 +109,7 @@ class DenseSide:
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
                    catalog: dict[str, Article], want: int, msa_reading: str = "max",
                    dialect: DialectLexicon | None = None, about_weight: float = 0.0,
-                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0,
-                   language: str | None = None) -> DenseSide:
+                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0) -> DenseSide:
     """:func:`semantic_articles` for the question, and for a dialect question also for its MSA
     reading, each article scored by its best passage blended with its about vector.
 
@@ -124,7 +123,8 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     best passage cosine and the cosine of what the article says it is about (title, summary
     and tags, ``kb.search.passages.about_text``), each the better of the two readings.  See
     :func:`blend_about`.  Before that, with `latent`, the model's latent terms of the question
-    (both readings) are blended in at `latent_weight` (``kb.search.latent``), unless most
+    (both readings) are blended in at `latent_weight` (``kb.search.latent``; standardized within
+    each language, ``blend_latent``), unless most
     candidates are shorter than `short_words` (a collection of stored questions, as for the
     keyword weight in ``fusion.adaptive``: nsurl_q2q's first half lost 0.004 with them, the
     launch articles and every paragraph collection gain).  The cosines the no-answer cut is
@@ -149,13 +149,10 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     query_terms = tuple(terms.result()) if terms is not None else ()
     if query_terms and latent_weight > 0 and len(ranking) > 1 \
             and not fusion.mostly_short([article.word_count for article in candidates], short_words):
-        # Only among the articles in the question's language: the terms of a text are much
-        # its language's, so an English question's terms favoured every English article over
-        # the Arabic one that answers ("how can we tell whether customers are happy with our
-        # support" lost the satisfaction article); the others keep their dense score.
-        # `language`: the question's (languages.detect_language), None for every article.
-        own = [article for article in candidates if language is None or article.lang == language]
-        ranking = blend_latent(ranking, latent.scores(list(query_terms), own), latent_weight)
+        # Standardized within each language: the terms of a text are much its language's
+        # (blend_latent).
+        ranking = blend_latent(ranking, latent.scores(list(query_terms), candidates), latent_weight,
+                               {article.slug: article.lang for article in candidates})
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
         slugs = [slug for slug, _ in ranking]
@@ -239,7 +236,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
                                dialect, settings.dense_about_weight, latent, settings.dense_latent_weight,
-                               settings.fusion_short_words, question_language)
+                               settings.fusion_short_words)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
     reader = filters.lang or question_language
     # Every article this search can list is in one of the two rankings: their translated pairs,
