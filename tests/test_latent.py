@@ -65,6 +65,8 @@ def test_the_terms_are_standardized_within_each_language():
     assert apart["ar-2"] > apart["ar-1"] and apart["ar-2"] > apart["en-2"]
     assert apart["en-2"] > 0.82 and apart["en-1"] < 0.86  # within English, en-2's terms are the better ones
     assert sum(apart[slug] - score for slug, score in ranking if groups[slug] == "ar") == pytest.approx(0.0, abs=1e-9)
+    # One language (a benchmark collection): the same as no groups at all.
+    assert blend_latent(ranking, latent, 0.6, dict.fromkeys(groups, "ar")) == blend_latent(ranking, latent, 0.6)
     # A language with one scored article keeps its dense score.
     assert dict(blend_latent(ranking, {"en-1": 0.6, "ar-1": 0.1, "ar-2": 0.3}, 0.6, groups))["en-1"] == 0.86
 
