@@ -78,6 +78,11 @@ class Settings:
         0.1, "Bonus for the question's words close together (share of them within 10 index terms) when the "
              "first 10 keyword and hybrid results are re-ordered; 0 turns it off."
     )
+    second_look_weight: float = setting(
+        1.0, "How much the first 10 hybrid results are re-scored by each side's own standing (the dense score "
+             "against the other candidates', the keyword score against the best one, the words close together; "
+             "weights learnt on the help-center and dial2msa first halves, kb.search.second_look); 0 turns it off."
+    )
     answer_threshold: float = setting(
         -1.0,
         "Best passage cosine a question needs to get results (less when one article holds its rare words); "
@@ -244,7 +249,7 @@ def _validated(settings: Settings) -> Settings:
             raise KbError("bad_setting", N_("Setting %(name)r must be between 0 and 1", name=name), field=name)
     if settings.fusion_match_low > settings.fusion_match_full:
         raise KbError("bad_setting", N_("Setting 'fusion_match_low' must not be above fusion_match_full"), field="fusion_match_low")
-    for name in ("proximity_weight", "dense_about_weight", "dense_latent_weight", "answer_latent_weight"):
+    for name in ("proximity_weight", "second_look_weight", "dense_about_weight", "dense_latent_weight", "answer_latent_weight"):
         if getattr(settings, name) < 0:
             raise KbError("bad_setting", N_("Setting %(name)r must be 0 or more", name=name), field=name)
     if not 0 < settings.port < 65536:

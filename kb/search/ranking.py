@@ -22,6 +22,7 @@ from kb.search import keyword
 from kb.search import languages
 from kb.search import no_answer
 from kb.search import proximity
+from kb.search import second_look
 from kb.search import spelling
 from kb.search import tiers
 from kb.search.dialect import msa_reading as read_in_msa
@@ -282,9 +283,14 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                         for stem in analyzed.unique_stems}
         matches = keyword.match_passages(searcher, looked_at, passage_terms, caches.passages, analyzed.stems, alternatives)
         keyword_passages = matches.passages
+        near = _long_only(matches.coverage, catalog, settings.fusion_short_words)
         if mode != "semantic" and settings.proximity_weight > 0:
-            fused = proximity.rerank(fused, _long_only(matches.coverage, catalog, settings.fusion_short_words),
-                                     settings.proximity_weight)
+            fused = proximity.rerank(fused, near, settings.proximity_weight)
+        # Not among stored questions (most candidates short), as for the latent terms and the
+        # keyword weight: there the dense model alone is the better judge.
+        if mode == "hybrid" and not fusion.mostly_short(
+                [catalog[slug].word_count for slug, _ in semantic_ranking if slug in catalog], settings.fusion_short_words):
+            fused = second_look.rescore(fused, semantic_ranking, paired, near, settings.second_look_weight)
     ranked = []
     for slug, score in fused:
         matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
