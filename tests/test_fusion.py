@@ -320,3 +320,18 @@ def test_proximity_takes_a_synonym_for_the_word():
     (arabic,), (english,) = table.groups[0]  # "complaints" stems to "complaint"
     assert table.one_word_synonyms(english) == [arabic] and table.one_word_synonyms(arabic) == [english]
     assert table.one_word_synonyms("service") == []  # only within phrases: coverage matches words one at a time
+
+
+def test_the_second_look_reads_a_foreign_article_s_keyword_score_as_unknown_not_low():
+    """An article in another language than the question (no version in the question's
+    language) stands at least its min-max dense standing times the best keyword score in the
+    keyword ranking the second look reads; the question's words cannot occur in it."""
+    from kb.search.ranking import _known_keyword
+
+    keyword = [("english", 8.0), ("arabic-with-synonym", 2.0)]
+    semantic = [("arabic-answer", 0.86), ("arabic-with-synonym", 0.84), ("english", 0.80)]
+    known = dict(_known_keyword(keyword, semantic, {"arabic-answer", "arabic-with-synonym"}))
+    assert known["arabic-answer"] == pytest.approx(8.0)  # the dense side's best: the best keyword score
+    assert known["arabic-with-synonym"] == pytest.approx(8.0 * (0.84 - 0.80) / (0.86 - 0.80))
+    assert known["english"] == 8.0
+    assert _known_keyword(keyword, semantic, set()) == keyword

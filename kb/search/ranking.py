@@ -262,6 +262,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     fused = _unknown_dense(_fuse(mode, paired, semantic_ranking, catalog, settings, profile), keyword_ranking,
                            unembedded)
     far: set[str] = set()
+    unknown: set[str] = set()
     if mode == "hybrid":
         unknown = _unknown_to(foreign, _looked_up(profile), paired, groups)
         before = dict(fused)
@@ -290,7 +291,8 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         # keyword weight: there the dense model alone is the better judge.
         if mode == "hybrid" and not fusion.mostly_short(
                 [catalog[slug].word_count for slug, _ in semantic_ranking if slug in catalog], settings.fusion_short_words):
-            fused = second_look.rescore(fused, semantic_ranking, paired, near, settings.second_look_weight)
+            fused = second_look.rescore(fused, semantic_ranking, _known_keyword(paired, semantic_ranking, unknown),
+                                        near, settings.second_look_weight)
     ranked = []
     for slug, score in fused:
         matched_by = "both" if slug in in_keyword and slug in in_semantic else ("keyword" if slug in in_keyword else "semantic")
@@ -392,6 +394,22 @@ def _unknown_words(fused: list[tuple[str, float]], semantic_ranking, foreign: se
     (its min-max dense score), so an Arabic article that answers an English question is not
     buried under English articles that merely share the question's words."""
     return _at_least(fused, fusion.minmax(semantic_ranking) if foreign else {}, foreign)
+
+
+def _known_keyword(keyword_ranking: list[tuple[str, float]], semantic_ranking,
+                   unknown: set[str]) -> list[tuple[str, float]]:
+    """The keyword ranking as the second look reads it: an article whose keyword score is
+    unknown, not low (:func:`_unknown_to`: in another language than the question) stands at
+    least its min-max dense standing times the best keyword score, as :func:`_unknown_words`
+    keeps it in the fused order.  Read as 0, the second look lifted every English article
+    over the Arabic one that answers an English question ("how can we tell whether customers
+    are happy with our support" opened with the English article on positive language)."""
+    if not unknown or not keyword_ranking:
+        return keyword_ranking
+    best = max(score for _, score in keyword_ranking)
+    standing = {slug: best * value for slug, value in fusion.minmax(semantic_ranking).items() if slug in unknown}
+    return _at_least(keyword_ranking + [(slug, 0.0) for slug in standing if slug not in dict(keyword_ranking)],
+                     standing, set(standing))
 
 
 def _unknown_to(foreign: set[str], looked_up: bool, keyword_ranking: list[tuple[str, float]],
