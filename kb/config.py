@@ -81,7 +81,8 @@ class Settings:
     second_look_weight: float = setting(
         1.0, "How much the first 10 hybrid results are re-scored by each side's own standing (the dense score "
              "against the other candidates', the keyword score against the best one, the words close together; "
-             "weights learnt on the help-center and dial2msa first halves, kb.search.second_look); 0 turns it off."
+             "weights learnt on the first halves of the help-center sets, dial2msa and arcd, kb.search.second_look); "
+             "0 turns it off."
     )
     answer_threshold: float = setting(
         -1.0,
