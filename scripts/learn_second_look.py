@@ -22,7 +22,6 @@ built the first time (minutes to an hour on 2 cores: see README, "Benchmarks").
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -95,11 +94,6 @@ def training_pairs(rows) -> tuple[np.ndarray, np.ndarray]:
     return np.array(pairs), np.array(labels, dtype=float)
 
 
-def ndcg(slugs: list[str], gold: set[str]) -> float:
-    dcg = sum(1 / math.log2(i + 2) for i, slug in enumerate(slugs[:10]) if slug in gold)
-    return dcg / sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
-
-
 def report(name: str, rows, weights: np.ndarray) -> None:
     middle = len(rows) // 2
     cells = []
@@ -108,7 +102,7 @@ def report(name: str, rows, weights: np.ndarray) -> None:
         after = [[slug for slug, _ in sorted(head, key=lambda item: -float(item[1] @ weights))] for _, head in part]
         golds = [set(question["gold"]) for question, _ in part]
         first = [sum(order[0] in gold for order, gold in zip(orders, golds)) for orders in (before, after)]
-        scores = [sum(ndcg(order, gold) for order, gold in zip(orders, golds)) / max(1, len(part)) for orders in (before, after)]
+        scores = [sum(eval_retrieval.metrics(order, gold)["nDCG@10"] for order, gold in zip(orders, golds)) / max(1, len(part)) for orders in (before, after)]
         cells.append(f"top-1 {first[0]} -> {first[1]} of {len(part)}, nDCG@10 {scores[0]:.4f} -> {scores[1]:.4f}")
     print(f"| {name} | {cells[0]} | {cells[1]} |")
 

@@ -11,8 +11,9 @@ by its best passage chunk's overlap (the cosine of the two term vectors), the be
 question's two readings (as typed, and its MSA reading), and that score is blended into
 the article's dense score (:func:`blend_latent`).
 
-Measured on the help-center sets (weight 0.45, 256 terms a text, then blended among the articles
-in the question's language only; since standardized within each language, :func:`blend_latent`), top-1 first half / second half: held-out set 43 -> 48 / 31 -> 34, second
+Measured on the help-center sets (weight 0.45, 256 terms a text, then blended among the
+articles in the question's language only; since standardized within each language,
+:func:`blend_latent`), top-1 first half / second half: held-out set 43 -> 48 / 31 -> 34, second
 held-out set 41 -> 42 / 34 -> 36, tuning set 53 -> 51 / 51 -> 51, short set 34 -> 33 / 27 -> 27,
 Arabizi 15 -> 13 / 17 -> 17 (top-3 21 -> 22 / 24 -> 24): the first halves hold as many first
 places as before (145), the questions nobody tuned on gain.  At 0.6 the held-out sets gained a

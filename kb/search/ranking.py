@@ -407,9 +407,11 @@ def _known_keyword(keyword_ranking: list[tuple[str, float]], semantic_ranking,
     if not unknown or not keyword_ranking:
         return keyword_ranking
     best = max(score for _, score in keyword_ranking)
-    standing = {slug: best * value for slug, value in fusion.minmax(semantic_ranking).items() if slug in unknown}
-    return _at_least(keyword_ranking + [(slug, 0.0) for slug in standing if slug not in dict(keyword_ranking)],
-                     standing, set(standing))
+    scores = dict(keyword_ranking)
+    for slug, value in fusion.minmax(semantic_ranking).items():
+        if slug in unknown:
+            scores[slug] = max(scores.get(slug, 0.0), best * value)
+    return list(scores.items())
 
 
 def _unknown_to(foreign: set[str], looked_up: bool, keyword_ranking: list[tuple[str, float]],

@@ -27,14 +27,14 @@ three above, L2-regularized (C = 1), weights divided by the fused score's
 help-center first places 202 -> 207 and 180 -> 190 (top-3 242 -> 245 and 233 -> 234); nDCG@10
 mlqa_ar_dev (never learnt on) 0.835 -> 0.844 and 0.799 -> 0.815, arcd 0.881 -> 0.881 and
 0.877 -> 0.880, arcd with typos 0.837 -> 0.836 and 0.836 -> 0.838, dial2msa 0.916 -> 0.915 and
-0.913 -> 0.911.  Learnt on the help center alone, the weights gave the dense side
-three times as much: the help center gained about as much, arcd lost 0.003 and dial2msa,
-whose dialect posts the keyword side reads better than the model, 0.008.
+0.913 -> 0.911.  Learnt on the help center alone, the regression gave the dense side five
+times as much: the help center gained as much, but dial2msa (whose dialect posts the keyword
+side reads better than the model) fell 0.914 -> 0.906; learnt with dial2msa too, arcd fell
+0.879 -> 0.876.
 
 ``ranking.rank_articles`` leaves it out among stored questions (most of the dense side's
 candidates shorter than ``fusion_short_words``), as the latent terms and the short-document
-keyword weight are:
-nsurl_q2q's first half lost 0.005 with it (its documents are questions of a few words, where
+keyword weight are: nsurl_q2q's first half lost 0.005 with it (its documents are questions of a few words, where
 the dense model alone is the better judge); with the rule it keeps its nDCG@10.
 """
 
