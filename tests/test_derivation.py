@@ -58,3 +58,27 @@ def test_the_launch_article_on_developing_skills_answers_a_question_asked_with_t
     came third."""
     hits = launch_kb.search("ازاي اطور نفسي في خدمة العملاء", limit=3)
     assert hits[0].slug == "developing-customer-service-skills"
+
+
+def test_a_verbal_noun_only_a_tag_holds_is_known(tmp_path):
+    """A word an article has only in its tags (or title or a heading) is the article's word:
+    the verb asked with finds it, and it is not taken for a typo of a word the text has."""
+    knowledge = keyword_only_kb(tmp_path, {
+        "culture.md": article_file("ثقافة الخدمة", "تقدير الموظفين وتحفيزهم خط الدفاع الأول.",
+                                   tags="[تحفيز الموظفين]"),
+        "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام."),
+    })
+    query = keyword.analyze_query("نحفز", 500)
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        reader = searcher.reader()
+        assert reader.doc_frequency("body", "تحفيز") == 0  # the text has تحفيزهم only
+        expansions = spelling.typo_expansions(reader, query, Vocabulary())
+    assert expansions == {query.stems[0]: ["تحفيز"]}
+    assert slugs(knowledge, "كيف نحفز الموظفين") == ["culture"]
+
+
+def test_the_launch_article_on_service_culture_is_found_by_the_verb_for_motivating(launch_kb):
+    """The culture article names motivation in its tag (تحفيز الموظفين) and as تحفيزهم in its
+    text; before, "نحفز" was no word of it and the keyword side put the duties article first."""
+    hits = launch_kb.search("ازاي نحفز الموظفين", mode="keyword", limit=3)
+    assert hits[0].slug == "customer-service-culture"

@@ -51,6 +51,17 @@ LONG_WORD_TYPO = 0.35
 MAX_VERBAL_NOUNS = 2
 
 
+# Where a word counts as one the index knows: an article's title, its headings (with FAQ
+# questions and tags) or its text.  A word only a tag or a title holds ("تحفيز" in the tag
+# تحفيز الموظفين) is as much the article's as one its text holds.
+KNOWN_FIELDS = ("body", "headings", "title")
+
+
+def known_frequency(reader, term: str) -> int:
+    """How many articles hold `term` in one of KNOWN_FIELDS (the most of the fields' counts)."""
+    return max(reader.doc_frequency(field, term) for field in KNOWN_FIELDS)
+
+
 def near_terms(reader, field: str, term: str, vocabulary: Vocabulary, max_results: int = 3,
                min_likelihood: float | None = None) -> list[str]:
     """Index terms one likely edit (or swap of neighbouring letters) away from term, likeliest and
@@ -106,20 +117,20 @@ def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dic
         # "اللفه" (a typo of "اللغه"), and its surface neighbours are still looked up below
         # (arcd with one typo a question +0.001 nDCG@10; no other set moved).
         if term in expansions or term in query.from_lexicon or len(word) < MIN_TYPO_STEM or len(word) > MAX_TYPO_WORD \
-                or term.isdigit() or reader.doc_frequency("body", term):
+                or term.isdigit() or known_frequency(reader, term):
             continue
         unjoined = stem(word[1:]) if len(word) >= 4 and word[0] in CLITIC_LETTERS else term
-        if unjoined != term and reader.doc_frequency("body", unjoined):
+        if unjoined != term and known_frequency(reader, unjoined):
             expansions[term] = [unjoined]
             continue
         cores = [stem(core) for core in verb_cores(word)]
-        known = [core for core in cores if core != term and reader.doc_frequency("body", core)]
+        known = [core for core in cores if core != term and known_frequency(reader, core)]
         if known:  # a dialect verb form: "ماوصلش" is وصل negated, no typo
             expansions[term] = known[:1]
             continue
         # A verb asked about through its noun: "اطور" is تطوير, not the typo of اطار.
         nouns = [noun for noun in dict.fromkeys(stem(noun) for noun in verbal_nouns(word))
-                 if noun != term and len(noun) >= MIN_TYPO_STEM and reader.doc_frequency("body", noun)
+                 if noun != term and len(noun) >= MIN_TYPO_STEM and known_frequency(reader, noun)
                  ] if len(word) >= 4 else []
         if nouns:
             expansions[term] = nouns[:MAX_VERBAL_NOUNS]
@@ -133,10 +144,10 @@ def typo_expansions(reader, query: AnalyzedQuery, vocabulary: Vocabulary) -> dic
         if len(word) > MIN_TYPO_STEM:
             for surface in near_terms(reader, "spell", word, vocabulary, max_results=3):
                 candidate = stem(surface)
-                if candidate != term and reader.doc_frequency("body", candidate):
+                if candidate != term and known_frequency(reader, candidate):
                     near.add(candidate)
         if near:
-            expansions[term] = sorted(near, key=lambda t: (-reader.doc_frequency("body", t), t))[:4]
+            expansions[term] = sorted(near, key=lambda t: (-known_frequency(reader, t), t))[:4]
     return expansions
 
 
@@ -144,9 +155,9 @@ def clitic_forms(reader, query: AnalyzedQuery) -> dict[str, list[str]]:
     """For each known query stem, the index stems that are it with a joined preposition."""
     forms: dict[str, list[str]] = {}
     for term in query.unique_stems:
-        if len(term) < 3 or not is_arabic(term) or not reader.doc_frequency("body", term):
+        if len(term) < 3 or not is_arabic(term) or not known_frequency(reader, term):
             continue
-        found = [letter + term for letter in CLITIC_LETTERS if reader.doc_frequency("body", letter + term)]
+        found = [letter + term for letter in CLITIC_LETTERS if known_frequency(reader, letter + term)]
         if found:
             forms[term] = found
     return forms
