@@ -262,6 +262,20 @@ def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
     assert spelling.typo_expansions(reader, query, Vocabulary()) == {"لاسترداد": ["استرداد"]}
 
 
+def test_spoken_ala_joined_to_the_article_is_tried_without_it(tmp_path):
+    """GIVEN an article about competitors and one about the world's markets
+    WHEN a customer writes على as the spoken ع joined to the article ("عالمنافسين")
+    THEN it is read as المنافسين; a word the index knows as written ("عالم") is left alone."""
+    knowledge = keyword_only_kb(tmp_path, {
+        "competition.md": article_file("المنافسة", "لماذا يذهب العملاء إلى المنافسين؟"),
+        "world.md": article_file("الأسواق", "نبيع في كل أنحاء العالم."),
+    })
+    query = keyword.analyze_query("عالمنافسين عالم", 500)
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
+    assert expansions == {query.stems[0]: [stem("المنافسين")]}
+    assert slugs(knowledge, "عالمنافسين") == ["competition"]
+
 def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
     """GIVEN an article that only writes "بجوجل" and one that writes "جوجل"
     WHEN customers search either form
