@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from kb.search import keyword
-from kb.search import spelling
 from kb.search.derivation import verbal_nouns
-from kb.search.vocabulary import Vocabulary
 from kb.text import normalize_arabic
 from test_keyword import article_file
 from test_keyword import keyword_only_kb
 from test_keyword import slugs
+from test_keyword import typo_expansions_of
 
 
 @pytest.mark.parametrize(("verb", "noun"), [
@@ -46,9 +44,7 @@ def test_a_question_asked_with_a_verb_finds_the_article_that_names_the_action(tm
         "skills.md": article_file("تطوير مهارات الموظف", "خطة تطوير مستمرة لمهارات فريق الدعم."),
         "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام."),
     })
-    query = keyword.analyze_query("اطور", 500)
-    with knowledge._searching(knowledge._read_state()) as searcher:
-        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
+    query, expansions = typo_expansions_of(knowledge, "اطور")
     assert expansions == {query.stems[0]: ["تطوير"]}  # not اطار "frame", one letter away
     assert slugs(knowledge, "اطور الفريق") == ["skills"]
 
@@ -68,11 +64,9 @@ def test_a_verbal_noun_only_a_tag_holds_is_known(tmp_path):
                                    tags="[تحفيز الموظفين]"),
         "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام."),
     })
-    query = keyword.analyze_query("نحفز", 500)
     with knowledge._searching(knowledge._read_state()) as searcher:
-        reader = searcher.reader()
-        assert reader.doc_frequency("body", "تحفيز") == 0  # the text has تحفيزهم only
-        expansions = spelling.typo_expansions(reader, query, Vocabulary())
+        assert searcher.reader().doc_frequency("body", "تحفيز") == 0  # the text has تحفيزهم only
+    query, expansions = typo_expansions_of(knowledge, "نحفز")
     assert expansions == {query.stems[0]: ["تحفيز"]}
     assert slugs(knowledge, "كيف نحفز الموظفين") == ["culture"]
 

@@ -56,6 +56,13 @@ def article_file(title: str, body: str, **fields: str) -> str:
     return f'---\ntitle: "{title}"\n{lines}---\n{body}\n'
 
 
+def typo_expansions_of(knowledge: KnowledgeBase, text: str) -> tuple[keyword.AnalyzedQuery, dict[str, list[str]]]:
+    """The question as analyzed, and the readings the keyword side gives its unknown words."""
+    query = keyword.analyze_query(text, 500)
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        return query, spelling.typo_expansions(searcher.reader(), query, Vocabulary())
+
+
 def keyword_only_kb(base: Path, files: dict[str, str]) -> KnowledgeBase:
     """A knowledge base of these files, indexed without a model (fast)."""
     for name, text in files.items():
@@ -247,10 +254,8 @@ def test_a_typo_whose_stem_is_two_letters_is_looked_up_through_the_typed_word(tm
     THEN the typed word's one-edit neighbour is found, and so is the article."""
     knowledge = keyword_only_kb(tmp_path, {"language.md": article_file("تعلم اللغة", "دروس اللغة العربية للمبتدئين."),
                                            "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام.")})
-    query = keyword.analyze_query("اللفة", 500)
+    query, expansions = typo_expansions_of(knowledge, "اللفة")
     assert query.stems == ("لف",)
-    with knowledge._searching(knowledge._read_state()) as searcher:
-        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
     assert expansions == {"لف": [stem("اللغه")]}
     assert slugs(knowledge, "اللفة") == ["language"]
 
@@ -270,11 +275,10 @@ def test_spoken_ala_joined_to_the_article_is_tried_without_it(tmp_path):
         "competition.md": article_file("المنافسة", "لماذا يذهب العملاء إلى المنافسين؟"),
         "world.md": article_file("الأسواق", "نبيع في كل أنحاء العالم."),
     })
-    query = keyword.analyze_query("عالمنافسين عالم", 500)
-    with knowledge._searching(knowledge._read_state()) as searcher:
-        expansions = spelling.typo_expansions(searcher.reader(), query, Vocabulary())
+    query, expansions = typo_expansions_of(knowledge, "عالمنافسين عالم")
     assert expansions == {query.stems[0]: [stem("المنافسين")]}
     assert slugs(knowledge, "عالمنافسين") == ["competition"]
+
 
 def test_joined_preposition_forms_match_weakly_in_both_directions(tmp_path):
     """GIVEN an article that only writes "بجوجل" and one that writes "جوجل"
