@@ -41,12 +41,6 @@ KNOWN: tuple[tuple[str, Message], ...] = (
      N_("The category “%(category)s” cannot be deleted: it has articles (“%(title)s” among them).")),
     # kb.publishing, kb.publish_results, kb.publish_trash
     ("عدّل شخص آخر هذا المقال بعد أن فتحته.", N_("Someone else edited this article after you opened it.")),
-    ("المقال غير موجود.", N_("The article does not exist.")),
-    ("هذا الرابط مستخدم لمقال آخر.", N_("This link is used by another article.")),
-    ("المقال أكبر من الحد المسموح \\(" + _N % "size" + " ميغابايت، والحد " + _N % "limit" + "\\): قسّمه إلى عدة مقالات.",
-     N_("The article is larger than allowed (%(size)s MB, the limit is %(limit)s): split it into several articles.")),
-    ("المقال غير منشور.", N_("The article is not published.")),
-    ("النسخة غير موجودة.", N_("The revision does not exist.")),
     ("العنصر غير موجود في سلة المحذوفات.", N_("The item is not in the trash.")),
     ("يوجد الآن مقال بالرابط «" + _N % "slug" + "»: غيّر رابطه أولًا ثم أعد المحاولة.",
      N_("An article now has the link “%(slug)s”: change its link first, then try again.")),
