@@ -271,17 +271,27 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 
 
 def dense_side_embedding(embedder):
-    """What the server's dense side embeds for a query: the query, and for a dialect query its
-    MSA reading too, in one batch (kb.search.ranking.dense_articles)."""
+    """What the server's dense side asks of the model for a query: the query's vector, and for a
+    dialect query its MSA reading's too, in one batch, and beside them, a thread per reading,
+    their latent terms (kb.search.ranking.dense_articles; scripts/bench_search.py times the same).
+    Without the terms, the paired check compared a request that ran four passes of the model for
+    a dialect query with two of them (2026-12-07: request minus embedding 58.5 ms at the p50)."""
     from kb.search.dialect_files import load_builtin
     from kb.search.dialect import msa_reading
     from kb.search.embed import embed_queries
+    from kb.search.latent import LatentTerms
 
     lexicon = load_builtin()
+    latent = LatentTerms(embedder, Path(os.devnull))  # the question's terms only: no article cache read
 
     def embed(text: str):
         reading = msa_reading(text, lexicon)
-        return embed_queries(embedder, [text] if reading is None else [text, reading])
+        readings = [text] if reading is None else [text, reading]
+        terms = latent.start_question(readings) if latent.usable else None
+        vectors = embed_queries(embedder, readings)
+        if terms is not None:
+            terms.result()
+        return vectors
 
     return embed
 
@@ -329,7 +339,7 @@ def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult
               f"{row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['server_took_p50_ms']:>10.1f}")
     if paired and paired.embed_ms:
         overhead = [request - embed for request, embed in zip(paired.latencies_ms, paired.embed_ms)]
-        print(f"paired pass (1 client; after each response this process embeds the query the server searched for, "
+        print(f"paired pass (1 client; after each response this process embeds the query the server searched for and reads its latent terms, "
               f"n={len(paired.embed_ms)}):\n"
               f"  request p50 {percentile(paired.latencies_ms, 50):.1f} ms, embedding p50 {percentile(paired.embed_ms, 50):.1f} ms "
               f"(p95 {percentile(paired.embed_ms, 95):.1f}), request minus its embedding p50 {percentile(overhead, 50):.1f} ms")
