@@ -11,11 +11,16 @@ For the "one-client p50 <= embedding time + 15 ms" target, a second one-client p
 after the first one-client level (so with caches as warm as that level had them), pairs the
 two: after each response (the server idle), this process embeds the focused query the
 server reported, with the same model, as the server's dense side does (with its MSA reading
-in the same batch when the query is in dialect).  Both numbers then come from the same minutes of the
+in the same batch when the query is in dialect, and the latent terms of each reading on threads
+beside them when the settings read them).  Both numbers then come from the same minutes of the
 same run; on this shared machine the embedding time alone drifts by 20% from one minute to
 the next, so an embedding timed after the server stopped compared badly.
 
     .venv/bin/python scripts/bench_api.py --corpus bench-data/corpus-1k --index-dir bench-data/index-1k
+    .venv/bin/python scripts/bench_api.py ... --server-setting dense_latent_weight=0 --server-setting answer_latent_weight=0
+
+The server sees no KB_ variable of the caller's environment (a stray one would change what is
+measured); ``--server-setting`` gives it settings to compare on the same index.
 
 The index must exist (``kb --articles-dir CORPUS --index-dir INDEX index``); this script never
 builds one, because embedding a 10k-article corpus takes 2-4 hours on this machine.
@@ -24,6 +29,7 @@ builds one, because embedding a 10k-article corpus takes 2-4 hours on this machi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import itertools
 import json
@@ -45,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb.store.apikeys import create_key  # noqa: E402
 from kb.content.articles import article_paths  # noqa: E402
+from kb.config import Settings  # noqa: E402
 from kb.config import load_settings  # noqa: E402
 from kb.store.db import Database  # noqa: E402
 from kb.search.indexing import Manifest  # noqa: E402
@@ -217,12 +224,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(corpus: Path, index_dir: Path, data_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(corpus: Path, index_dir: Path, data_dir: Path, port: int, log_path: Path,
+                 settings_env: dict[str, str] | None = None) -> subprocess.Popen:
     script = Path(sys.executable).parent / "kb"
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from kb.cli import cli; cli()"]
     command += ["--articles-dir", str(corpus), "--index-dir", str(index_dir), "--data-dir", str(data_dir),
                 "serve", "--host", "127.0.0.1", "--port", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update(settings_env or {})  # --server-setting: the only KB_ variables the server sees
     log = log_path.open("w")
     # cwd: a folder without a kb.toml, so only the options above apply.
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir, env=env)
@@ -270,7 +279,7 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 # -- embedding time, in-process --------------------------------------------------------------
 
 
-def dense_side_embedding(embedder):
+def dense_side_embedding(embedder, with_terms: bool = True):
     """What the server's dense side asks of the model for a query: the query's vector, and for a
     dialect query its MSA reading's too, in one batch, and beside them, a thread per reading,
     their latent terms (kb.search.ranking.dense_articles; scripts/bench_search.py times the same).
@@ -287,13 +296,21 @@ def dense_side_embedding(embedder):
     def embed(text: str):
         reading = msa_reading(text, lexicon)
         readings = [text] if reading is None else [text, reading]
-        terms = latent.start_question(readings) if latent.usable else None
+        terms = latent.start_question(readings) if with_terms and latent.usable else None
         vectors = embed_queries(embedder, readings)
         if terms is not None:
             terms.result()
         return vectors
 
     return embed
+
+
+SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(Settings))
+
+
+def server_settings(settings_env: dict[str, str]):
+    """The settings the server runs with: the defaults and --server-setting (no kb.toml, no other KB_ variable)."""
+    return load_settings(environ=settings_env, config_file=Path(os.devnull + ".toml"))
 
 
 def local_embedder(backend: str):
@@ -339,7 +356,7 @@ def print_report(manifest: Manifest, health: dict, levels: dict[int, LevelResult
               f"{row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} {row['p99_ms']:>7.1f} {row['server_took_p50_ms']:>10.1f}")
     if paired and paired.embed_ms:
         overhead = [request - embed for request, embed in zip(paired.latencies_ms, paired.embed_ms)]
-        print(f"paired pass (1 client; after each response this process embeds the query the server searched for and reads its latent terms, "
+        print(f"paired pass (1 client; after each response this process repeats the model work of the server's dense side for the query it searched for, "
               f"n={len(paired.embed_ms)}):\n"
               f"  request p50 {percentile(paired.latencies_ms, 50):.1f} ms, embedding p50 {percentile(paired.embed_ms, 50):.1f} ms "
               f"(p95 {percentile(paired.embed_ms, 95):.1f}), request minus its embedding p50 {percentile(overhead, 50):.1f} ms")
@@ -367,12 +384,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=5000, help="Cap on measured requests per level.")
     parser.add_argument("--paired-seconds", type=float, default=20.0,
                         help="Measured time of the one-client pass that embeds each focused query here after its response.")
+    parser.add_argument("--server-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the server (repeatable), e.g. dense_latent_weight=0, to compare "
+                             "settings on the same index; the paired pass follows it")
     parser.add_argument("--port", type=int, default=0, help="Default: a free port.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     args = parser.parse_args(argv)
     corpus, index_dir = args.corpus.resolve(), args.index_dir.resolve()
     levels_wanted = [int(c) for c in args.concurrency.split(",")]
+    settings_env = {}
+    for item in args.server_setting:
+        name, separator, value = item.partition("=")
+        if not separator or name.strip() not in SETTING_NAMES:
+            parser.error(f"--server-setting {item!r}: write NAME=VALUE with a setting's name, e.g. dense_latent_weight=0")
+        settings_env["KB_" + name.strip().upper()] = value.strip()
+    uses_terms = server_settings(settings_env).uses_latent_terms  # a bad name or value stops here
     manifest = check_index(corpus, index_dir)
     warning = standin_warning(index_dir)
     if warning:
@@ -384,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     key = create_key(Database(data_dir / "kb.sqlite3").connection(), "benchmark", rate_limit=1_000_000_000)[1]
     port = args.port or free_port()
     log_path = work / "server.log"
-    process = start_server(corpus, index_dir, data_dir, port, log_path)
+    process = start_server(corpus, index_dir, data_dir, port, log_path, settings_env)
     levels: dict[int, LevelResult] = {}
     try:
         print(f"starting kb serve on 127.0.0.1:{port} (log: {log_path}) ...", flush=True)
@@ -401,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"1 client, each response followed by embedding its query here, for {args.paired_seconds:.0f} s ...",
                       flush=True)
                 paired = run_level(port, key, factory, 1, args.paired_seconds, 0, args.max_requests,
-                                   dense_side_embedding(embedder))
+                                   dense_side_embedding(embedder, uses_terms))
         memory = server_memory_mb(process.pid)
     finally:
         stop_server(process)
