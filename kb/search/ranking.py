@@ -284,13 +284,15 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                         for stem in analyzed.unique_stems}
         matches = keyword.match_passages(searcher, looked_at, passage_terms, caches.passages, analyzed.stems, alternatives)
         keyword_passages = matches.passages
-        near = _long_only(matches.coverage, catalog, settings.fusion_short_words)
-        if mode != "semantic" and settings.proximity_weight > 0:
+        closer = mode != "semantic" and settings.proximity_weight > 0
+        # The second look: not among stored questions (most candidates short), as for the latent
+        # terms and the keyword weight: there the dense model alone is the better judge.
+        second = mode == "hybrid" and settings.second_look_weight > 0 and not fusion.mostly_short(
+            [catalog[slug].word_count for slug, _ in semantic_ranking if slug in catalog], settings.fusion_short_words)
+        near = _long_only(matches.coverage, catalog, settings.fusion_short_words) if closer or second else {}
+        if closer:
             fused = proximity.rerank(fused, near, settings.proximity_weight)
-        # Not among stored questions (most candidates short), as for the latent terms and the
-        # keyword weight: there the dense model alone is the better judge.
-        if mode == "hybrid" and not fusion.mostly_short(
-                [catalog[slug].word_count for slug, _ in semantic_ranking if slug in catalog], settings.fusion_short_words):
+        if second:
             fused = second_look.rescore(fused, semantic_ranking, _known_keyword(paired, semantic_ranking, unknown),
                                         near, settings.second_look_weight)
     ranked = []
