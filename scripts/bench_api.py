@@ -281,8 +281,8 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 
 def dense_side_embedding(embedder, with_terms: bool = True):
     """What the server's dense side asks of the model for a query: the query's vector, and for a
-    dialect query its MSA reading's too, in one batch, and beside them, a thread per reading,
-    their latent terms (kb.search.ranking.dense_articles; scripts/bench_search.py times the same).
+    dialect query its MSA reading's too, in one batch, and beside them, on a thread, the latent
+    terms of the query as typed (kb.search.ranking.dense_articles; scripts/bench_search.py times the same).
     Without the terms, the paired check compared a request that ran four passes of the model for
     a dialect query with two of them (2026-12-07: request minus embedding 58.5 ms at the p50)."""
     from kb.search.dialect_files import load_builtin
@@ -296,7 +296,7 @@ def dense_side_embedding(embedder, with_terms: bool = True):
     def embed(text: str):
         reading = msa_reading(text, lexicon)
         readings = [text] if reading is None else [text, reading]
-        terms = latent.start_question(readings) if with_terms and latent.usable else None
+        terms = latent.start_question([text]) if with_terms and latent.usable else None
         vectors = embed_queries(embedder, readings)
         if terms is not None:
             terms.result()

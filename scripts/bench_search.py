@@ -104,8 +104,8 @@ def latency_rows(knowledge: KnowledgeBase, questions: list[str]) -> dict[str, li
         rows["keyword"].append(timed(knowledge.search, question, mode="keyword")[0])
         if embedder is not None:
             # What the dense side embeds: the question, and for a dialect question its MSA
-            # reading too, in one batch, and beside them on another thread their latent terms
-            # (kb.search.ranking.dense_articles).
+            # reading too, in one batch, and beside them on another thread the latent terms of
+            # the question as typed (kb.search.ranking.dense_articles).
             text = question[: knowledge.settings.max_query_chars].strip()
             reading = msa_reading(text, lexicon) if knowledge.settings.dense_msa_reading == "max" else None
             rows["embed"].append(timed(_embed_question, embedder, latent, [text] if reading is None else [text, reading])[0])
@@ -114,7 +114,7 @@ def latency_rows(knowledge: KnowledgeBase, questions: list[str]) -> dict[str, li
 
 
 def _embed_question(embedder, latent, readings: list[str]) -> None:
-    terms = latent.start_question(readings) if latent is not None and latent.usable else None
+    terms = latent.start_question(readings[:1]) if latent is not None and latent.usable else None
     embed_queries(embedder, readings)
     if terms is not None:
         terms.result()

@@ -118,10 +118,11 @@ def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_
     blended = dense_articles(question, vectors, embedder, filters, catalog, 30, settings.dense_msa_reading, None,
                              settings.dense_about_weight, latent, settings.dense_latent_weight)
     assert blended.cosines == plain.cosines
-    readings = [question, *([] if len(blended.query_vectors) == 1 else [_msa(question)])]
-    # Standardized within each language (the launch articles have English translations).
+    assert len(blended.query_vectors) == 2  # a dialect question: its MSA reading is embedded too
+    # The terms of the question as typed only.  Standardized within each language (the launch
+    # articles have English translations).
     candidates = [catalog[slug] for slug, _ in plain.cosines]
-    scores = latent.scores(latent.question(readings), candidates)
+    scores = latent.scores(latent.question([question]), candidates)
     assert any(article.lang == "en" for article in candidates)
     expected = blend_latent(plain.cosines, scores, settings.dense_latent_weight,
                             {article.slug: article.lang for article in candidates})
@@ -139,13 +140,6 @@ def _dense(knowledge, question: str, latent=None, weight: float = 0.0):
     return dense_articles(question, knowledge._read_state().vectors, knowledge.embedder, keyword.Filters(include_internal=True),
                           knowledge.catalog.articles, 30, settings.dense_msa_reading, None, settings.dense_about_weight,
                           latent, weight)
-
-
-def _msa(question: str) -> str:
-    from kb.search.dialect import msa_reading
-    from kb.search.dialect_files import load_builtin
-
-    return msa_reading(question, load_builtin())
 
 
 def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_run(fresh_kb):
@@ -237,7 +231,7 @@ def test_a_weight_of_zero_leaves_the_terms_out_of_the_dense_ranking(launch_kb):
     plain = _dense(launch_kb, question)
     zero = _dense(launch_kb, question, launch_kb.latent_terms(launch_kb.embedder), 0.0)
     assert zero.ranking == plain.ranking and not plain.query_terms
-    assert len(zero.query_terms) == len(zero.query_vectors)
+    assert len(zero.query_vectors) == 2 and len(zero.query_terms) == 1  # the terms of the question as typed only
 
 
 def test_a_negative_weight_is_refused(tmp_path):

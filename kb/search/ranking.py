@@ -124,7 +124,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     best passage cosine and the cosine of what the article says it is about (title, summary
     and tags, ``kb.search.passages.about_text``), each the better of the two readings.  See
     :func:`blend_about`.  Before that, with `latent`, the model's latent terms of the question
-    (both readings) are blended in at `latent_weight` (``kb.search.latent``; standardized within
+    as typed are blended in at `latent_weight` (``kb.search.latent``; standardized within
     each language, ``blend_latent``), unless most
     candidates are shorter than `short_words` (a collection of stored questions, as for the
     keyword weight in ``fusion.adaptive``: nsurl_q2q's first half lost 0.004 with them, the
@@ -134,7 +134,9 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     readings = [text] if reading is None else [text, reading]
-    terms = latent.start_question(readings) if latent is not None and latent.usable else None
+    # The terms of the question as typed only: its MSA reading's added a pass of the model
+    # (an agent message's, 40 ms of CPU) and nothing on the first halves (kb.search.latent).
+    terms = latent.start_question([text]) if latent is not None and latent.usable else None
     query_vectors = embed_queries(embedder, readings)
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
