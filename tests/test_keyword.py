@@ -260,6 +260,22 @@ def test_a_typo_whose_stem_is_two_letters_is_looked_up_through_the_typed_word(tm
     assert slugs(knowledge, "اللفة") == ["language"]
 
 
+def test_a_word_only_a_tag_holds_corrects_a_typo(tmp_path):
+    """GIVEN an article whose tag alone names refunds (الاسترداد; its text says "نعيد المبلغ")
+    WHEN a question mistypes the word, joined to a preposition (two letters swapped: "للاسترادد", so
+    no word as typed is one edit from it, only its stem)
+    THEN the tag's word is the correction, as a word of the text would be, and the article is found."""
+    knowledge = keyword_only_kb(tmp_path, {
+        "refunds.md": article_file("إعادة المبلغ", "نعيد المبلغ خلال سبعة أيام من الطلب.", tags="[الاسترداد]"),
+        "shipping.md": article_file("الشحن", "مدة الشحن ثلاثة أيام."),
+    })
+    with knowledge._searching(knowledge._read_state()) as searcher:
+        assert searcher.reader().doc_frequency("body", stem("الاسترداد")) == 0
+    query, expansions = typo_expansions_of(knowledge, "للاسترادد")
+    assert expansions == {query.stems[0]: [stem("الاسترداد")]}
+    assert slugs(knowledge, "للاسترادد") == ["refunds"]
+
+
 def test_a_joined_preposition_the_stemmer_keeps_is_tried_without_it(reader):
     """Light10 strips "بال"/"لل" but keeps a bare "ل"/"ب" glued to a word without the article."""
     query = keyword.analyze_query("لاسترداد مبلغ", 500)
