@@ -104,7 +104,10 @@ class DenseSide:
     passages: dict[str, str]
     cosines: list[tuple[str, float]]
     query_vectors: tuple = ()  # the question's, and its MSA reading's when it has one
-    query_terms: tuple = ()  # their latent terms (dense unit vectors), when the search read them
+    query_terms: tuple = ()  # the latent terms of the question as typed (a dense unit vector), when the search read them
+    # Most candidates are stored questions (``fusion.mostly_short``): the latent terms and the
+    # second look leave them alone, the dense model alone is the better judge there.
+    stored_questions: bool = False
 
 
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
@@ -149,9 +152,9 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
         ranking = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:want]
     cosines = ranking
     candidates = [catalog[slug] for slug, _ in ranking if slug in catalog]
+    stored_questions = fusion.mostly_short([article.word_count for article in candidates], short_words)
     query_terms = tuple(terms.result()) if terms is not None else ()
-    if query_terms and latent_weight > 0 and len(ranking) > 1 \
-            and not fusion.mostly_short([article.word_count for article in candidates], short_words):
+    if query_terms and latent_weight > 0 and len(ranking) > 1 and not stored_questions:
         # Standardized within each language: the terms of a text are much its language's
         # (blend_latent).
         ranking = blend_latent(ranking, latent.scores(list(query_terms), candidates), latent_weight,
@@ -163,7 +166,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
             for slug, score in vectors.about_cosines(vector, slugs).items():
                 about[slug] = max(score, about.get(slug, -2.0))
     return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, cosines,
-                     tuple(query_vectors), query_terms)
+                     tuple(query_vectors), query_terms, stored_questions)
 
 
 def blend_about(cosines: list[tuple[str, float]], about: dict[str, float], weight: float) -> list[tuple[str, float]]:
@@ -287,10 +290,9 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
         matches = keyword.match_passages(searcher, looked_at, passage_terms, caches.passages, analyzed.stems, alternatives)
         keyword_passages = matches.passages
         closer = mode != "semantic" and settings.proximity_weight > 0
-        # The second look: not among stored questions (most candidates short), as for the latent
-        # terms and the keyword weight: there the dense model alone is the better judge.
-        second = mode == "hybrid" and settings.second_look_weight > 0 and not fusion.mostly_short(
-            [catalog[slug].word_count for slug, _ in semantic_ranking if slug in catalog], settings.fusion_short_words)
+        # The second look: not among stored questions (most of the dense side's candidates
+        # short), as for the latent terms and the keyword weight.
+        second = mode == "hybrid" and settings.second_look_weight > 0 and not dense.stored_questions
         near = _long_only(matches.coverage, catalog, settings.fusion_short_words) if closer or second else {}
         if closer:
             fused = proximity.rerank(fused, near, settings.proximity_weight)
