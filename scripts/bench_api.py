@@ -296,7 +296,7 @@ def dense_side_embedding(embedder, with_terms: bool = True):
     def embed(text: str):
         reading = msa_reading(text, lexicon)
         readings = [text] if reading is None else [text, reading]
-        terms = latent.start_question([text]) if with_terms and latent.usable else None
+        terms = latent.start_question(text) if with_terms and latent.usable else None
         vectors = embed_queries(embedder, readings)
         if terms is not None:
             terms.result()

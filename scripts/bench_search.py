@@ -114,7 +114,7 @@ def latency_rows(knowledge: KnowledgeBase, questions: list[str]) -> dict[str, li
 
 
 def _embed_question(embedder, latent, readings: list[str]) -> None:
-    terms = latent.start_question(readings[:1]) if latent is not None and latent.usable else None
+    terms = latent.start_question(readings[0]) if latent is not None and latent.usable else None
     embed_queries(embedder, readings)
     if terms is not None:
         terms.result()

@@ -302,8 +302,8 @@ def test_a_collection_of_stored_questions_does_not_read_the_question_s_terms(ses
                                            encoding="utf-8")
     stored = KnowledgeBase.from_settings(make_settings(tmp_path), embedder=session_kb.embedder)
     stored.build()
-    asked: list[list[str]] = []
-    monkeypatch.setattr(LatentTerms, "start_question", lambda self, texts: asked.append(list(texts)))
+    asked: list[str] = []
+    monkeypatch.setattr(LatentTerms, "start_question", lambda self, text: asked.append(text))
     assert stored.search("بدي رجع مصاري الطلبية")
     assert asked == []
     assert session_kb.search("بدي رجع مصاري الطلبية")

@@ -70,12 +70,13 @@ FEATURES = 1 << 16
 
 @dataclass(frozen=True)
 class PendingQuestion:
-    """The question's term vectors being read (:meth:`LatentTerms.start_question`)."""
+    """The question's term vector being read (:meth:`LatentTerms.start_question`)."""
 
-    futures: list[Future]
+    future: Future
 
     def result(self) -> list[np.ndarray]:
-        return [vector for future in self.futures for vector in future.result()]
+        """The question's terms as :meth:`LatentTerms.question` gives them (one vector)."""
+        return self.future.result()
 
 
 class LatentTerms:
@@ -103,11 +104,10 @@ class LatentTerms:
     def usable(self) -> bool:
         return self._terms_of is not None
 
-    def start_question(self, texts: Sequence[str]) -> PendingQuestion:
-        """:meth:`question`, each text on a thread of its own, begun now: the model reads the
-        question's terms while the caller embeds its vectors (one after the other they cost
-        the sum of the two)."""
-        return PendingQuestion([self._pool.submit(self.question, [text]) for text in texts])
+    def start_question(self, text: str) -> PendingQuestion:
+        """:meth:`question` on a thread of its own, begun now: the model reads the question's
+        terms while the caller embeds its vectors (one after the other they cost the sum of the two)."""
+        return PendingQuestion(self._pool.submit(self.question, [text]))
 
     def question(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Each text's terms as a dense unit vector over the features (for fancy indexing)."""

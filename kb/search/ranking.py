@@ -140,7 +140,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     # The terms of the question as typed only: its MSA reading's added a pass of the model (four
     # concurrent agent messages: 130 -> 102 ms of CPU a request) and nothing on the first halves
     # (kb.search.latent).
-    terms = latent.start_question([text]) if latent is not None and latent.usable else None
+    terms = latent.start_question(text) if latent is not None and latent.usable else None
     query_vectors = embed_queries(embedder, readings)
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
