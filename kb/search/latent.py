@@ -60,6 +60,7 @@ from kb.search.indexing import CHUNK_OVERLAP
 from kb.search.indexing import CHUNK_WORDS
 from kb.search.indexing import passage_chunks
 from kb.search.passages import article_passages
+from kb.search.question_memo import QuestionMemo
 from kb.search.term_rows import TermRows
 
 
@@ -87,10 +88,12 @@ class LatentTerms:
     been a candidate.  An article whose terms are not in the cache (vectors still pending,
     a cache from before the terms) has none, and :func:`blend_latent` leaves it neutral."""
 
-    def __init__(self, embedder: Embedder, cache_dir: Path):
+    def __init__(self, embedder: Embedder, cache_dir: Path, memo: QuestionMemo | None = None):
+        """`memo`: where the terms of recent questions are kept (None: every question is read)."""
         self._terms_of: Callable[[Sequence[str]], list[Terms]] | None = latent_terms(embedder)
         self._cache_dir = cache_dir
         self.embedder = embedder
+        self._memo = memo
         self._cache: EmbeddingCache | None = None
         self._articles: dict[str, TermRows | None] = {}  # each article's chunks, as rows
         self._checksums: dict[str, str] = {}
@@ -113,7 +116,10 @@ class LatentTerms:
         """Each text's terms as a dense unit vector over the features (for fancy indexing)."""
         if self._terms_of is None:
             return []
-        return [question_vector(terms) for terms in self._terms_of(list(texts))]
+        texts = list(texts)
+        read = self._terms_of(texts) if self._memo is None else \
+            self._memo.remembered(("latent terms", self.embedder.fingerprint), texts, self._terms_of)
+        return [question_vector(terms) for terms in read]
 
     def scores(self, questions: list[np.ndarray], articles: Sequence[Article]) -> dict[str, float]:
         """Each article's best chunk cosine with the best of the question readings."""

@@ -31,6 +31,7 @@ from kb.search.embed import embed_queries
 from kb.search.embed import word_pieces
 from kb.search.latent import LatentTerms
 from kb.search.latent import blend_latent
+from kb.search.question_memo import QuestionMemo
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
@@ -113,7 +114,8 @@ class DenseSide:
 def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters: keyword.Filters,
                    catalog: dict[str, Article], want: int, msa_reading: str = "max",
                    dialect: DialectLexicon | None = None, about_weight: float = 0.0,
-                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0) -> DenseSide:
+                   latent: LatentTerms | None = None, latent_weight: float = 0.0, short_words: int = 0,
+                   memo: QuestionMemo | None = None) -> DenseSide:
     """:func:`semantic_articles` for the question, and for a dialect question also for its MSA
     reading, each article scored by its best passage blended with its about vector.
 
@@ -134,6 +136,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     launch articles and every paragraph collection gain).  The cosines the no-answer cut is
     calibrated on stay the best passages' own.  With `latent`, the question's terms are read
     even at weight 0: the no-answer cut compares them with its landmarks' (``query_terms``).
+    With `memo`, a text the model has read before is not read again (``kb.search.question_memo``).
     """
     reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
     readings = [text] if reading is None else [text, reading]
@@ -141,7 +144,8 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     # concurrent agent messages: 130 -> 102 ms of CPU a request) and nothing on the first halves
     # (kb.search.latent).
     terms = latent.start_question(text) if latent is not None and latent.usable else None
-    query_vectors = embed_queries(embedder, readings)
+    query_vectors = embed_queries(embedder, readings) if memo is None else \
+        memo.remembered(("query vector", embedder.fingerprint), readings, lambda texts: embed_queries(embedder, texts))
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
     if reading is not None:
         msa_ranking, msa_passages = semantic_articles(vectors, query_vectors[1], filters, catalog, want)
@@ -212,10 +216,11 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
                   embedder: Embedder | None, catalog: dict[str, Article], synonyms: SynonymTable,
                   settings: Settings, need: int, caches: SegmentCaches,
                   cut: no_answer.AnswerCut | None = None, dialect: DialectLexicon | None = None,
-                  latent: LatentTerms | None = None) -> Ranked:
+                  latent: LatentTerms | None = None, memo: QuestionMemo | None = None) -> Ranked:
     """Every article that answers, best first; `cut` decides which do (None: every match).
     `dialect` is the lexicon the keyword side reads dialect words with (None: the built-in one);
-    `latent` the articles' latent terms (None: the dense side without them)."""
+    `latent` the articles' latent terms (None: the dense side without them); `memo` the model's
+    reading of recent questions (None: the model reads every question)."""
     read_as = arabizi_reading(query, searcher, caches, dialect, embedder, synonyms=synonyms)
     query = read_as or query
     analyzed = keyword.analyze_query(query, settings.max_query_chars, dialect)
@@ -243,7 +248,7 @@ def rank_articles(query: str, mode: str, filters: keyword.Filters, searcher, vec
     if mode in ("semantic", "hybrid") and embedder is not None and vectors is not None and analyzed.words:
         dense = dense_articles(text, vectors, embedder, filters, catalog, candidates, settings.dense_msa_reading,
                                dialect, settings.dense_about_weight, latent, settings.dense_latent_weight,
-                               settings.fusion_short_words)
+                               settings.fusion_short_words, memo)
     semantic_ranking, semantic_passages = dense.ranking, dense.passages
     reader = filters.lang or question_language
     # Every article this search can list is in one of the two rankings: their translated pairs,

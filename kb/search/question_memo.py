@@ -1,0 +1,93 @@
+"""The model's reading of recent questions, kept so that asking again costs no model pass.
+
+Most of a hybrid search's time is the model reading the question: its query vectors (the
+question, and a dialect question's MSA reading) and its latent terms, about 50 of a search's
+60 ms at the median on the 1k stand-in (``scripts/bench_search.py``).  The same text comes
+back often, and not only because customers ask alike:
+
+- the widget searches as the visitor types, then the same text again 1.5 s later to count it
+  (``record=1``, ``kb/web/static/widget/widget.js``);
+- its page suggestions search the host page's title for every visitor of that page;
+- the site's next page of results, a category filter and the back button search the same
+  question again, and the contact form searches the question as it is typed and on sending;
+- an agent's panel asks again for the same customer message when the conversation is reopened.
+
+The model is deterministic, so a remembered reading gives the very same results.  Keyed by
+the model's fingerprint as well as the text: a reloaded or other model never reads another's
+vectors.  Bounded, least recently used first out: a reading (one text's vector, or its terms,
+at most 256 of them) takes 2 to 3 kB with its key, so the default 2,048 readings (a question
+has two or three) about 5 MB.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable
+from typing import Hashable
+from typing import Sequence
+from typing import TypeVar
+
+import numpy as np
+
+MAX_READINGS = 2048
+
+Reading = TypeVar("Reading")
+
+
+class QuestionMemo:
+    """Per (kind, model fingerprint, text): what the model made of the text.  Owned by a
+    KnowledgeBase and shared by its searches (thread-safe)."""
+
+    def __init__(self, max_readings: int = MAX_READINGS) -> None:
+        self.max_readings = max_readings
+        self._readings: OrderedDict[tuple[Hashable, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remembered(self, kind: Hashable, texts: Sequence[str],
+                   read: Callable[[list[str]], Sequence[Reading]]) -> list[Reading]:
+        """Each text's reading: remembered ones as they were, the others from one call of
+        `read` (the texts it is given, in order), then remembered.  `kind` names the reading
+        and the model that made it (a fingerprint among it).  Arrays are kept read-only: one
+        search's reading is every later search's."""
+        found: dict[str, Reading] = {}
+        with self._lock:
+            for text in texts:
+                key = (kind, text)
+                if key in self._readings:
+                    self._readings.move_to_end(key)
+                    found[text] = self._readings[key]  # type: ignore[assignment]
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if missing:
+            fresh = [_frozen(reading) for reading in read(missing)]
+            if not fresh:  # a backend that reads nothing of this kind (no latent terms)
+                return []
+            if len(fresh) != len(missing):
+                raise ValueError(f"{len(missing)} texts read as {len(fresh)}")
+            found.update(zip(missing, fresh))
+            if self.max_readings > 0:
+                with self._lock:
+                    for text, reading in zip(missing, fresh):
+                        self._readings[(kind, text)] = reading
+                        self._readings.move_to_end((kind, text))
+                    while len(self._readings) > self.max_readings:
+                        self._readings.popitem(last=False)
+        return [found[text] for text in texts]
+
+    def __len__(self) -> int:
+        return len(self._readings)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._readings.clear()
+
+
+def _frozen(reading):
+    """`reading` with its arrays read-only (a vector, or a tuple of arrays such as latent terms)."""
+    if isinstance(reading, np.ndarray):
+        reading.flags.writeable = False
+    elif isinstance(reading, tuple):
+        for part in reading:
+            if isinstance(part, np.ndarray):
+                part.flags.writeable = False
+    return reading
