@@ -187,10 +187,10 @@ def with_dense(choose: Callable[[list], list], fuse: Fuse | None = None) -> Fuse
 
 def variants() -> dict[str, Fuse]:
     return {
-        # The default until 2026-12-05 (README "Search quality"), as it was.
+        # The default until 2026-12-05 (README "Search quality", docs/search-quality-history.md), as it was.
         "old default (adaptive)": settings_fuse(fusion_method="adaptive", fusion_short_words=12),
         "new default": settings_fuse(),
-        # Reaches dial2msa >= 0.880, at a cost on nsurl_q2q (see README): short documents also
+        # Reaches dial2msa >= 0.880, at a cost on nsurl_q2q (README, docs/search-quality-history.md): short documents also
         # get the long-document weight when less than 0.8 of the question matched.
         "trade-off: short docs below 0.8 matched": trade_off(),
         # The dense side of a dialect question (ranking.dense_articles, setting dense_msa_reading).

@@ -22,8 +22,8 @@ article against each other article among a question's first ten) on the first ha
 help-center sets that may be tuned on (tuning, held-out, Arabizi, short, English:
 scripts/data), of dial2msa and of arcd, features the fused score over the best one and the
 three above, L2-regularized (C = 1), weights divided by the fused score's
-(scripts/learn_second_look.py).  Measured with them (2026-12-07, fourteenth session; README,
-"Search quality"), against the same code with the setting at 0, first half / second half:
+(scripts/learn_second_look.py).  Measured with them (2026-12-07, fourteenth session;
+docs/search-quality-history.md), against the same code with the setting at 0, first half / second half:
 help-center first places 202 -> 207 and 180 -> 190 (top-3 242 -> 245 and 233 -> 234); nDCG@10
 mlqa_ar_dev (never learnt on) 0.835 -> 0.844 and 0.799 -> 0.815, arcd 0.881 -> 0.881 and
 0.877 -> 0.880, arcd with typos 0.837 -> 0.836 and 0.836 -> 0.838, dial2msa 0.916 -> 0.915 and
