@@ -79,6 +79,17 @@ def test_an_article_is_scored_by_its_best_chunk():
     assert terms.best(question) == pytest.approx(float(np.sqrt(0.5) * 4 / 3), rel=1e-3)  # weights held in 16 bits
 
 
+def test_many_articles_are_scored_at_once_exactly_as_one_at_a_time():
+    random = np.random.default_rng(3)
+    question = np.zeros(64, dtype=np.float32)
+    question[random.choice(64, 12, replace=False)] = random.random(12)
+    question /= np.linalg.norm(question)
+    articles = [TermRows.pack([(random.choice(64, n, replace=False), random.random(n)) for n in random.integers(1, 9, chunks)])
+                for chunks in (1, 3, 7, 2)]
+    assert TermRows.best_of_each(articles, question) == [terms.best(question) for terms in articles]
+    assert TermRows.best_of_each([], question) == []
+
+
 def test_terms_survive_the_cache_s_16_bit_storage():
     ids, weights = np.array([16383, 7, 0]), np.array([3.25, 1.5, 0.015625], dtype=np.float32)
     back_ids, back_weights = decode_latent(encode_latent((ids, weights)))

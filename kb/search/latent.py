@@ -123,17 +123,13 @@ class LatentTerms:
 
     def scores(self, questions: list[np.ndarray], articles: Sequence[Article]) -> dict[str, float]:
         """Each article's best chunk cosine with the best of the question readings."""
-        scores: dict[str, float] = {}
         if not questions:
-            return scores
-        for article in articles:
-            terms = self._of(article)
-            if terms is None:
-                continue
-            best = -1.0
-            for question in questions:
-                best = max(best, terms.best(question))
-            scores[article.slug] = best
+            return {}
+        held = [(article.slug, terms) for article in articles if (terms := self._of(article)) is not None]
+        scores = {slug: -1.0 for slug, _ in held}
+        for question in questions:
+            for (slug, _), best in zip(held, TermRows.best_of_each([terms for _, terms in held], question)):
+                scores[slug] = max(scores[slug], best)
         return scores
 
     def _of(self, article: Article) -> TermRows | None:

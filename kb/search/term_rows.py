@@ -50,6 +50,22 @@ class TermRows:
         products = question[self.ids] * self.weights.astype(np.float32)
         return float(np.add.reduceat(products, self.starts).max())
 
+    @staticmethod
+    def best_of_each(many: Sequence[TermRows], question: np.ndarray) -> list[float]:
+        """:meth:`best` of each of `many` (a search's candidate articles) in one pass: the
+        same products and sums, gathered once instead of once an article (a hundred candidates:
+        about 1.5 ms of numpy calls a search, most of it per-call overhead)."""
+        if not many:
+            return []
+        ids = np.concatenate([rows.ids for rows in many])
+        weights = np.concatenate([rows.weights for rows in many]).astype(np.float32)
+        lengths = np.array([len(rows.ids) for rows in many])
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        starts = np.concatenate([rows.starts + offset for rows, offset in zip(many, offsets)])
+        sums = np.add.reduceat(question[ids] * weights, starts)
+        first_rows = np.concatenate([[0], np.cumsum([len(rows.starts) for rows in many])[:-1]])
+        return np.maximum.reduceat(sums, first_rows).astype(float).tolist()
+
     def to_bytes(self) -> bytes:
         """The rows as stored: their count, then starts (32-bit), ids and weights (16-bit)."""
         return (np.array([len(self.starts)], dtype=np.uint32).tobytes() + self.starts.astype(np.uint32).tobytes()
