@@ -98,7 +98,7 @@ class RequestFactory:
             number = self.random.randrange(10_000, 10_000_000)
         message = self.messages[n % len(self.messages)]
         cycle = n // len(self.messages)
-        more = cycle // len(REMARKS)  # 0 for the first 80 x 16 requests (as before there was a second remark)
+        more = cycle // len(REMARKS)  # 0 for the first 80 x 16 requests: those are as they were before
         text = "\n".join(part for part in (
             GREETINGS[n % len(GREETINGS)],
             message["message"],

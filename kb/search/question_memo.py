@@ -1,8 +1,9 @@
 """The model's reading of recent questions, kept so that asking again costs no model pass.
 
 Most of a hybrid search's time is the model reading the question: its query vectors (the
-question, and a dialect question's MSA reading) and its latent terms, about 50 of a search's
-60 ms at the median on the 1k stand-in (``scripts/bench_search.py``).  The same text comes
+question, and a dialect question's MSA reading) and its latent terms: about 40 of a search's
+54 ms at the median on the 1k stand-in, where the same question searched again takes 10 ms
+(``scripts/bench_search.py``).  The same text comes
 back often, and not only because customers ask alike:
 
 - the widget searches as the visitor types, then the same text again 1.5 s later to count it
