@@ -21,13 +21,15 @@ if TYPE_CHECKING:
 
 def health_report(manifest: Manifest, vectors: int | None, cut: AnswerCut, *, embedding_backend: str,
                   semantic: bool, model_error: str | None, vectors_unusable: str | None,
-                  background: dict) -> dict:
+                  background: dict, question_memo: dict | None = None) -> dict:
     """The report of an index whose manifest is `manifest`.
 
     `vectors`: how many passage vectors searches hold (None: none loaded); `semantic`: whether
     searches use them now; `model_error`: why this process has no model (it did not load, or
     is disabled); `vectors_unusable`: why the index's vectors cannot answer this process's
-    queries (another model made them); `background`: the vector worker's status."""
+    queries (another model made them); `background`: the vector worker's status;
+    `question_memo`: what the model's reading of recent questions holds and answered
+    (``QuestionMemo.stats``, this process's; None: not reported)."""
     return {
         "status": "ok",
         "articles": len(manifest.articles),
@@ -43,6 +45,7 @@ def health_report(manifest: Manifest, vectors: int | None, cut: AnswerCut, *, em
         # Every indexed article has its vectors: semantic search has caught up with the publishes.
         "semantic_caught_up": not manifest.pending_vectors and not vectors_unusable and vectors is not None,
         "background": background,
+        **({"question_memo": question_memo} if question_memo is not None else {}),
         **_answer_health(manifest, cut),
     }
 

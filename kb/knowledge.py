@@ -444,4 +444,5 @@ class KnowledgeBase:
         semantic = state.vectors is not None and self.embedder is not None
         return health_report(manifest, len(state.vectors) if state.vectors is not None else None, self.answer_cut(state),
                              embedding_backend=self.settings.embedding_backend, semantic=semantic,
-                             model_error=self._embedder_error, vectors_unusable=unusable, background=background)
+                             model_error=self._embedder_error, vectors_unusable=unusable, background=background,
+                             question_memo=self.question_memo.stats())

@@ -71,6 +71,10 @@ def test_asking_again_reads_nothing_and_finds_the_same(counted_kb):
     knowledge.search_page(question, category=knowledge.catalog.articles[first.hits[0].slug].category)
     assert counter.read == []
 
+    # The health report says what the memo holds and answered: three readings made by the
+    # model (two vectors, the terms), each then found kept by three more searches.
+    assert knowledge.health()["question_memo"] == {"readings": 3, "max_readings": 2048, "hits": 9, "misses": 3}
+
 
 def test_another_question_is_read(counted_kb):
     knowledge, counter = counted_kb
@@ -105,6 +109,13 @@ def test_readings_are_read_once_each_in_order_and_kept_read_only():
         first[0][0] = 9.0  # a later search's reading must not be changed by this one
     assert memo.remembered("other kind", ["a"], read)[0].tolist() == [1, 1]
     assert calls[-1] == ["a"]
+
+
+def test_the_memo_counts_what_it_answered_and_what_the_model_read():
+    memo = QuestionMemo(max_readings=4)
+    memo.remembered("v", ["a", "b"], lambda texts: [len(text) for text in texts])
+    memo.remembered("v", ["a", "c", "a"], lambda texts: [len(text) for text in texts])
+    assert memo.stats() == {"readings": 3, "max_readings": 4, "hits": 2, "misses": 3}
 
 
 def test_the_least_recently_used_reading_goes_first():

@@ -44,6 +44,8 @@ class QuestionMemo:
         self.max_readings = max_readings
         self._readings: OrderedDict[tuple[Hashable, str], object] = OrderedDict()
         self._lock = threading.Lock()
+        self._hits = 0  # readings a search found kept
+        self._misses = 0  # readings the model had to make
 
     def remembered(self, kind: Hashable, texts: Sequence[str],
                    read: Callable[[list[str]], Sequence[Reading]]) -> list[Reading]:
@@ -58,7 +60,9 @@ class QuestionMemo:
                 if key in self._readings:
                     self._readings.move_to_end(key)
                     found[text] = self._readings[key]  # type: ignore[assignment]
-        missing = list(dict.fromkeys(text for text in texts if text not in found))
+            missing = list(dict.fromkeys(text for text in texts if text not in found))
+            self._hits += sum(1 for text in texts if text in found)
+            self._misses += len(missing)
         if missing:
             fresh = [_frozen(reading) for reading in read(missing)]
             if not fresh:  # a backend that reads nothing of this kind (no latent terms)
@@ -77,6 +81,13 @@ class QuestionMemo:
 
     def __len__(self) -> int:
         return len(self._readings)
+
+    def stats(self) -> dict:
+        """For the health report: how many readings are kept (of at most how many), and since
+        the process started how many a search found kept and how many the model made."""
+        with self._lock:
+            return {"readings": len(self._readings), "max_readings": self.max_readings,
+                    "hits": self._hits, "misses": self._misses}
 
     def clear(self) -> None:
         with self._lock:

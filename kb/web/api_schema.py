@@ -282,6 +282,14 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
                                    "evidence decides).",
                 }),
                 "answer_threshold_source": {"type": "string", "enum": ["calibrated", "setting", "none"]},
+                "question_memo": {
+                    "type": "object",
+                    "description": "The model's reading of recent questions this process keeps (query vectors and "
+                                   "latent terms): a question asked again is not read by the model again. hits: "
+                                   "readings a search found kept; misses: readings the model made (since start).",
+                    "properties": {"readings": {"type": "integer"}, "max_readings": {"type": "integer"},
+                                   "hits": {"type": "integer"}, "misses": {"type": "integer"}},
+                },
                 "replication": {
                     "type": "object",
                     "description": "This node's place in the change log every node applies (kb serve): 0 changes "
