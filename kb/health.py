@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def health_report(manifest: Manifest, vectors: int | None, cut: AnswerCut, *, embedding_backend: str,
                   semantic: bool, model_error: str | None, vectors_unusable: str | None,
-                  background: dict, question_memo: dict | None = None) -> dict:
+                  background: dict, question_memo: dict) -> dict:
     """The report of an index whose manifest is `manifest`.
 
     `vectors`: how many passage vectors searches hold (None: none loaded); `semantic`: whether
@@ -29,7 +29,7 @@ def health_report(manifest: Manifest, vectors: int | None, cut: AnswerCut, *, em
     is disabled); `vectors_unusable`: why the index's vectors cannot answer this process's
     queries (another model made them); `background`: the vector worker's status;
     `question_memo`: what the model's reading of recent questions holds and answered
-    (``QuestionMemo.stats``, this process's; None: not reported)."""
+    (``QuestionMemo.stats``, this process's)."""
     return {
         "status": "ok",
         "articles": len(manifest.articles),
@@ -45,7 +45,7 @@ def health_report(manifest: Manifest, vectors: int | None, cut: AnswerCut, *, em
         # Every indexed article has its vectors: semantic search has caught up with the publishes.
         "semantic_caught_up": not manifest.pending_vectors and not vectors_unusable and vectors is not None,
         "background": background,
-        **({"question_memo": question_memo} if question_memo is not None else {}),
+        "question_memo": question_memo,
         **_answer_health(manifest, cut),
     }
 
