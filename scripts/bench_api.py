@@ -285,27 +285,22 @@ def server_memory_mb(pid: int) -> tuple[float, float]:
 
 
 def dense_side_embedding(embedder, with_terms: bool = True):
-    """What the server's dense side asks of the model for a query: the query's vector, and for a
-    dialect query its MSA reading's too, in one batch, and beside them, on a thread, the latent
-    terms of the query as typed (kb.search.ranking.dense_articles; scripts/bench_search.py times the same).
+    """What the server's dense side asks of the model for a query (kb.search.question_reading:
+    the query's vector, and for a dialect query its MSA reading's too, in one batch, and beside
+    them, on a thread, the latent terms of the query as typed; scripts/bench_search.py times the same).
     Without the terms, the paired check compared a request that ran four passes of the model for
     a dialect query with two of them (2026-12-07: request minus embedding 58.5 ms at the p50)."""
     from kb.search.dialect_files import load_builtin
-    from kb.search.dialect import msa_reading
-    from kb.search.embed import embed_queries
     from kb.search.latent import LatentTerms
+    from kb.search.question_reading import read_question
 
     lexicon = load_builtin()
-    latent = LatentTerms(embedder, Path(os.devnull))  # the question's terms only: no article cache read
+    latent = LatentTerms(embedder, Path(os.devnull)) if with_terms else None  # the question's terms only: no article cache read
 
     def embed(text: str):
-        reading = msa_reading(text, lexicon)
-        readings = [text] if reading is None else [text, reading]
-        terms = latent.start_question(text) if with_terms and latent.usable else None
-        vectors = embed_queries(embedder, readings)
-        if terms is not None:
-            terms.result()
-        return vectors
+        question = read_question(text, embedder, lexicon, latent)
+        question.terms()
+        return question.vectors
 
     return embed
 

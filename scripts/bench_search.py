@@ -51,12 +51,15 @@ sys.path.insert(0, str(ROOT))
 
 from kb import KnowledgeBase  # noqa: E402
 from kb import load_settings  # noqa: E402
-from kb.search.dialect import msa_reading  # noqa: E402
-from kb.search.embed import embed_queries  # noqa: E402
 from kb.search.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
 from kb.search.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
+
+try:  # the dense side's model work, as a search does it
+    from kb.search.question_reading import read_question  # noqa: E402
+except ImportError:  # a checkout from before it (2026-12-07): no "embed" column
+    read_question = None
 from benchlib import percentile  # noqa: E402
 from benchlib import rss_mb  # noqa: E402
 from benchlib import standin_warning  # noqa: E402
@@ -103,31 +106,22 @@ def latency_rows(knowledge: KnowledgeBase, questions: list[str]) -> dict[str, li
     rows: dict[str, list[float]] = {"keyword": [], "embed": [], "hybrid": [], "again": []}
     for question in questions[:5]:  # warm up: searcher, caches, model
         knowledge.search(question, mode="hybrid")
-    lexicon = knowledge.dialect()
+    lexicon = knowledge.dialect() if knowledge.settings.dense_msa_reading == "max" else None
     latent = getattr(knowledge, "latent_terms", lambda _: None)(embedder)  # older checkouts have none
     memo = getattr(knowledge, "question_memo", None)  # older checkouts have none
     for question in questions:
         rows["keyword"].append(timed(knowledge.search, question, mode="keyword")[0])
         if embedder is not None:
-            # What the dense side embeds: the question, and for a dialect question its MSA
-            # reading too, in one batch, and beside them on another thread the latent terms of
-            # the question as typed (kb.search.ranking.dense_articles).
-            text = question[: knowledge.settings.max_query_chars].strip()
-            reading = msa_reading(text, lexicon) if knowledge.settings.dense_msa_reading == "max" else None
-            rows["embed"].append(timed(_embed_question, embedder, latent, [text] if reading is None else [text, reading])[0])
+            if read_question is not None:
+                # What the dense side asks of the model (kb.search.question_reading), without the memo.
+                text = question[: knowledge.settings.max_query_chars].strip()
+                rows["embed"].append(timed(lambda: read_question(text, embedder, lexicon, latent).terms())[0])
             if memo is not None:
                 memo.clear()  # the hybrid search reads the question itself, as a new question does
             rows["hybrid"].append(timed(knowledge.search, question, mode="hybrid")[0])
             if memo is not None:
                 rows["again"].append(timed(knowledge.search, question, mode="hybrid")[0])
     return rows
-
-
-def _embed_question(embedder, latent, readings: list[str]) -> None:
-    terms = latent.start_question(readings[0]) if latent is not None and latent.usable else None
-    embed_queries(embedder, readings)
-    if terms is not None:
-        terms.result()
 
 
 def bench_keyword_only(name: str, corpus: Path, prebuilt: Path, questions: list[str]) -> dict:
@@ -231,7 +225,7 @@ def bench_size(name: str, corpus: Path, prebuilt: Path, full_embed: bool, questi
 
         rows = latency_rows(knowledge, questions)
         for mode, values in rows.items():
-            if mode == "again" and not values:  # a checkout without the memo
+            if not values:  # "again": a checkout without the memo; "embed": without read_question
                 continue
             for p in (50, 95, 99):
                 result[f"{mode}_p{p}_ms"] = percentile(values, p)

@@ -104,10 +104,10 @@ class Landmarks:
         its MSA reading), the most favourable counts, as the dense side keeps the better one."""
         return max(float(np.max(self.inside @ vector) - np.max(self.offtopic @ vector)) for vector in query_vectors)
 
-    def latent_contrast(self, question_terms: Sequence[np.ndarray]) -> float | None:
+    def latent_contrast(self, question_terms: np.ndarray | None) -> float | None:
         """:meth:`contrast` in the model's latent terms (``kb.search.latent``): the question's
-        terms (dense unit vectors over the features, one per reading) against the landmarks'.
-        None without terms on either side.
+        terms (a dense unit vector over the features, of the question as typed) against the
+        landmarks'.  None without terms on either side.
 
         Why a second contrast: the pooled vector of "قول لي نكته تضحك" or "جوالي صاير بطيء حيل"
         says "a request for help", and lies as near to the help center's own questions as to
@@ -115,9 +115,9 @@ class Landmarks:
         collection's questions.  First halves of the help-center sets, the contrast alone:
         in-domain questions have a median of 0.06 to 0.11, everyday off-topic ones -0.09, the
         encyclopedia-style ones -0.03 (the rule that uses it: ``no_answer.answering``)."""
-        if self.offtopic_terms is None or self.inside_terms is None or not question_terms:
+        if self.offtopic_terms is None or self.inside_terms is None or question_terms is None:
             return None
-        return max(self.inside_terms.best(terms) - self.offtopic_terms.best(terms) for terms in question_terms)
+        return self.inside_terms.best(question_terms) - self.offtopic_terms.best(question_terms)
 
     def __repr__(self) -> str:  # not the matrices: an AnswerCut in a log line stays one line
         terms = "" if self.offtopic_terms is None else ", with latent terms"

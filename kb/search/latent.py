@@ -75,9 +75,10 @@ class PendingQuestion:
 
     future: Future
 
-    def result(self) -> list[np.ndarray]:
-        """The question's terms as :meth:`LatentTerms.question` gives them (one vector)."""
-        return self.future.result()
+    def result(self) -> np.ndarray | None:
+        """The question's terms (:meth:`LatentTerms.question`), None when the model has none."""
+        read = self.future.result()
+        return read[0] if read else None
 
 
 class LatentTerms:
@@ -121,16 +122,13 @@ class LatentTerms:
             self._memo.remembered(("latent terms", self.embedder.fingerprint), texts, self._terms_of)
         return [question_vector(terms) for terms in read]
 
-    def scores(self, questions: list[np.ndarray], articles: Sequence[Article]) -> dict[str, float]:
-        """Each article's best chunk cosine with the best of the question readings."""
-        if not questions:
+    def scores(self, question: np.ndarray | None, articles: Sequence[Article]) -> dict[str, float]:
+        """Each article's best chunk cosine with the question's terms (:meth:`question`), for
+        the articles whose terms are known (none without the question's)."""
+        if question is None:
             return {}
         held = [(article.slug, terms) for article in articles if (terms := self._of(article)) is not None]
-        scores = {slug: -1.0 for slug, _ in held}
-        for question in questions:
-            for (slug, _), best in zip(held, TermRows.best_of_each([terms for _, terms in held], question)):
-                scores[slug] = max(scores[slug], best)
-        return scores
+        return dict(zip([slug for slug, _ in held], TermRows.best_of_each([terms for _, terms in held], question)))
 
     def _of(self, article: Article) -> TermRows | None:
         if self._checksums.get(article.slug) == article.checksum:

@@ -25,13 +25,12 @@ from kb.search import proximity
 from kb.search import second_look
 from kb.search import spelling
 from kb.search import tiers
-from kb.search.dialect import msa_reading as read_in_msa
 from kb.search.dialect_files import load_builtin as load_dialect_lexicon
-from kb.search.embed import embed_queries
 from kb.search.embed import word_pieces
 from kb.search.latent import LatentTerms
 from kb.search.latent import blend_latent
 from kb.search.question_memo import QuestionMemo
+from kb.search.question_reading import read_question
 from kb.search.segments import SegmentCaches
 from kb.search.synonyms import SynonymTable
 from kb.search.synonyms import names_entry
@@ -105,7 +104,7 @@ class DenseSide:
     passages: dict[str, str]
     cosines: list[tuple[str, float]]
     query_vectors: tuple = ()  # the question's, and its MSA reading's when it has one
-    query_terms: tuple = ()  # the latent terms of the question as typed (a dense unit vector), when the search read them
+    query_terms: np.ndarray | None = None  # the latent terms of the question as typed (a dense unit vector), when the search read them
     # Most candidates are stored questions (``fusion.mostly_short``): the latent terms and the
     # second look leave them alone, the dense model alone is the better judge there.
     stored_questions: bool = False
@@ -138,16 +137,11 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     even at weight 0: the no-answer cut compares them with its landmarks' (``query_terms``).
     With `memo`, a text the model has read before is not read again (``kb.search.question_memo``).
     """
-    reading = read_in_msa(text, dialect or load_dialect_lexicon()) if msa_reading == "max" else None
-    readings = [text] if reading is None else [text, reading]
-    # The terms of the question as typed only: its MSA reading's added a pass of the model (four
-    # concurrent agent messages: 130 -> 102 ms of CPU a request) and nothing on the first halves
-    # (kb.search.latent).
-    terms = latent.start_question(text) if latent is not None and latent.usable else None
-    query_vectors = embed_queries(embedder, readings) if memo is None else \
-        memo.remembered(("query vector", embedder.fingerprint), readings, lambda texts: embed_queries(embedder, texts))
+    lexicon = (dialect or load_dialect_lexicon()) if msa_reading == "max" else None
+    question = read_question(text, embedder, lexicon, latent, memo)
+    query_vectors = question.vectors
     ranking, passages = semantic_articles(vectors, query_vectors[0], filters, catalog, want)
-    if reading is not None:
+    if len(query_vectors) > 1:  # a dialect question's MSA reading
         msa_ranking, msa_passages = semantic_articles(vectors, query_vectors[1], filters, catalog, want)
         best = dict(ranking)
         for slug, score in msa_ranking:
@@ -158,11 +152,11 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
     cosines = ranking
     candidates = [catalog[slug] for slug, _ in ranking if slug in catalog]
     stored_questions = fusion.mostly_short([article.word_count for article in candidates], short_words)
-    query_terms = tuple(terms.result()) if terms is not None else ()
-    if query_terms and latent_weight > 0 and len(ranking) > 1 and not stored_questions:
+    query_terms = question.terms()
+    if query_terms is not None and latent_weight > 0 and len(ranking) > 1 and not stored_questions:
         # Standardized within each language: the terms of a text are much its language's
         # (blend_latent).
-        ranking = blend_latent(ranking, latent.scores(list(query_terms), candidates), latent_weight,
+        ranking = blend_latent(ranking, latent.scores(query_terms, candidates), latent_weight,
                                {article.slug: article.lang for article in candidates})
     about: dict[str, float] = {}
     if about_weight > 0 and ranking:
@@ -171,7 +165,7 @@ def dense_articles(text: str, vectors: VectorIndex, embedder: Embedder, filters:
             for slug, score in vectors.about_cosines(vector, slugs).items():
                 about[slug] = max(score, about.get(slug, -2.0))
     return DenseSide(blend_about(ranking, about, about_weight), {slug: passages[slug] for slug, _ in ranking}, cosines,
-                     tuple(query_vectors), query_terms, stored_questions)
+                     query_vectors, query_terms, stored_questions)
 
 
 def blend_about(cosines: list[tuple[str, float]], about: dict[str, float], weight: float) -> list[tuple[str, float]]:
