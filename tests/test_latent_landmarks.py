@@ -61,6 +61,7 @@ def test_term_rows_score_a_question_by_their_best_row():
     assert question.shape == (FEATURES,)
     assert rows.best(question) == pytest.approx(np.sqrt(0.5), abs=1e-3)  # the second row: one term of two
     assert TermRows.pack(_terms(([], []))) is None
+    assert rows.widened().best(question) == rows.best(question)  # the same sums, in wider types
 
 
 def test_latent_contrast_is_how_much_nearer_the_own_questions_terms_are_than_any_probe_s():
@@ -84,6 +85,13 @@ def test_landmarks_keep_their_terms_on_disk_and_older_files_have_none(tmp_path):
     question = question_vector((np.array([12]), np.array([1.0], dtype=np.float32)))
     assert back.latent_contrast(question) == pytest.approx(landmarks.latent_contrast(question), abs=1e-3)
     assert repr(back) == "Landmarks(probes=2, own_questions=1, with latent terms)"
+    # Kept 16-bit on disk, widened once in memory (every search scores its question against them).
+    with np.load(tmp_path / "answer_landmarks.npz") as stored:
+        assert stored["inside_term_ids"].dtype == np.uint16 and stored["inside_term_weights"].dtype == np.float16
+    assert back.inside_terms.ids.dtype == np.intp and back.inside_terms.weights.dtype == np.float32
+    back.save(tmp_path)  # widened rows are stored 16-bit all the same
+    with np.load(tmp_path / "answer_landmarks.npz") as stored:
+        assert stored["offtopic_term_ids"].dtype == np.uint16 and stored["offtopic_term_weights"].dtype == np.float16
     Landmarks(landmarks.offtopic, landmarks.inside).save(tmp_path)  # as the previous release wrote them
     older = Landmarks.load(tmp_path, dim=2)
     assert older.offtopic_terms is None and older.latent_contrast(question) is None

@@ -133,8 +133,8 @@ class Landmarks:
         terms = {}
         if self.offtopic_terms is not None and self.inside_terms is not None:
             for side, rows in (("offtopic", self.offtopic_terms), ("inside", self.inside_terms)):
-                terms.update({f"{side}_term_ids": rows.ids, f"{side}_term_weights": rows.weights,
-                              f"{side}_term_starts": rows.starts})
+                terms.update({f"{side}_term_ids": rows.ids.astype(np.uint16),
+                              f"{side}_term_weights": rows.weights.astype(np.float16), f"{side}_term_starts": rows.starts})
         np.savez(buffer, offtopic=self.offtopic.astype(np.float32), inside=self.inside.astype(np.float32), **terms)
         atomic_write_bytes(generation / FILE_NAME, buffer.getvalue())
 
@@ -146,7 +146,8 @@ class Landmarks:
         path = generation / FILE_NAME
         try:
             with np.load(path) as data:
-                terms = [TermRows(data[f"{side}_term_ids"], data[f"{side}_term_weights"], data[f"{side}_term_starts"])
+                # Widened once here: every search scores its question against them (TermRows.widened).
+                terms = [TermRows(data[f"{side}_term_ids"], data[f"{side}_term_weights"], data[f"{side}_term_starts"]).widened()
                          if f"{side}_term_ids" in data.files else None for side in ("offtopic", "inside")]
                 landmarks = cls(np.asarray(data["offtopic"], dtype=np.float32), np.asarray(data["inside"], dtype=np.float32),
                                 *terms)
