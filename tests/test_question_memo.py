@@ -73,7 +73,8 @@ def test_asking_again_reads_nothing_and_finds_the_same(counted_kb):
 
     # The health report says what the memo holds and answered: three readings made by the
     # model (two vectors, the terms), each then found kept by three more searches.
-    assert knowledge.health()["question_memo"] == {"readings": 3, "max_readings": 2048, "hits": 9, "misses": 3}
+    assert knowledge.health()["question_memo"] == {"readings": 3, "max_readings": 2048, "hits": 9, "shared": False,
+                                                  "shared_hits": 0, "misses": 3}
 
 
 def test_another_question_is_read(counted_kb):
@@ -115,7 +116,7 @@ def test_the_memo_counts_what_it_answered_and_what_the_model_read():
     memo = QuestionMemo(max_readings=4)
     memo.remembered("v", ["a", "b"], lambda texts: [len(text) for text in texts])
     memo.remembered("v", ["a", "c", "a"], lambda texts: [len(text) for text in texts])
-    assert memo.stats() == {"readings": 3, "max_readings": 4, "hits": 2, "misses": 3}
+    assert memo.stats() == {"readings": 3, "max_readings": 4, "hits": 2, "shared": False, "shared_hits": 0, "misses": 3}
 
 
 def test_the_least_recently_used_reading_goes_first():

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,42 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(session_kb, tmp_
     assert node.stop(timeout=40) == 0
     for pid in replaced:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_the_workers_share_what_the_model_read_of_a_question(session_kb, tmp_path, started):
+    """GIVEN kb serve --workers 2 serving
+    WHEN one question is searched again and again (requests land on either worker)
+    THEN the worker that did not read it takes the model's reading from the workers' shared
+    file (kb.search.shared_readings: health says shared_hits), and the file goes with the server."""
+    import urllib.parse
+    from concurrent.futures import ThreadPoolExecutor
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    node = KbNode("workers", empty_site(session_kb, tmp_path / "site"), node_env(TMPDIR=str(scratch)), workers=2)
+    started.append(node.start())
+    node.wait_ready()
+    wait_for(lambda: node.log().count("kb is serving") == 2, 60, "both workers serving")
+    files = list(scratch.glob("kb-question-readings-*/readings.sqlite3"))
+    assert len(files) == 1
+    url = node.url + "/api/v1/search?q=" + urllib.parse.quote("العميل زعلان مرة وش اسوي")
+    assert http_json(url)[0] == 200
+    with sqlite3.connect(files[0]) as db:  # the model's three readings: two vectors (as typed, MSA), the terms
+        assert db.execute("SELECT COUNT(*) FROM readings").fetchone()[0] == 3
+
+    def other_worker() -> dict | None:
+        with ThreadPoolExecutor(4) as pool:  # at once, so that both workers take some
+            assert set(pool.map(lambda _: http_json(url)[0], range(8))) == {200}
+        memos = [node.health()["question_memo"] for _ in range(6)]
+        assert all(memo["shared"] for memo in memos)
+        return next((memo for memo in memos if memo["shared_hits"]), None)
+
+    memo = wait_for(other_worker, 60, "a worker answering from the other's reading")
+    # It took the three readings from the file (two requests at once may both look before it
+    # keeps them): the model never read the question there.
+    assert memo["shared_hits"] >= 3 and memo["misses"] == 0
+    assert node.stop(timeout=40) == 0
+    assert not list(scratch.glob("kb-question-readings-*"))
 
 
 def test_a_worker_that_cannot_start_stops_the_server(session_kb, tmp_path, started):

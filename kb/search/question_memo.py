@@ -18,6 +18,10 @@ the model's fingerprint as well as the text: a reloaded or other model never rea
 vectors.  Bounded, least recently used first out: a reading (one text's vector, or its terms,
 at most 256 of them) takes 2 to 3 kB with its key, so the default 2,048 readings (a question
 has two or three) about 5 MB.
+
+Under ``kb serve --workers N`` the workers also share their readings through one file
+(``kb.search.shared_readings``): a text this process has not read is looked up there
+before the model reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Sequence
 from typing import TypeVar
 
 import numpy as np
+
+from kb.search.shared_readings import SharedReadings
 
 MAX_READINGS = 2048
 
@@ -45,7 +51,13 @@ class QuestionMemo:
         self._readings: OrderedDict[tuple[Hashable, str], object] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = 0  # readings a search found kept
+        self._shared_hits = 0  # readings another worker process had kept
         self._misses = 0  # readings the model had to make
+        self.shared: SharedReadings | None = None
+
+    def share_through(self, shared: SharedReadings | None) -> None:
+        """Also look up, and keep, readings in `shared` (the worker processes' file; None: this process's only)."""
+        self.shared = shared
 
     def remembered(self, kind: Hashable, texts: Sequence[str],
                    read: Callable[[list[str]], Sequence[Reading]]) -> list[Reading]:
@@ -62,21 +74,29 @@ class QuestionMemo:
                     found[text] = self._readings[key]  # type: ignore[assignment]
             missing = list(dict.fromkeys(text for text in texts if text not in found))
             self._hits += sum(1 for text in texts if text in found)
-            self._misses += len(missing)
-        if missing:
-            fresh = [_frozen(reading) for reading in read(missing)]
+        shared = self.shared
+        from_shared = shared.get_many(kind, missing) if shared is not None and missing else {}
+        fresh: list = []
+        if missing and len(from_shared) < len(missing):
+            unread = [text for text in missing if text not in from_shared]
+            fresh = [_frozen(reading) for reading in read(unread)]
             if not fresh:  # a backend that reads nothing of this kind (no latent terms)
                 return []
-            if len(fresh) != len(missing):
-                raise ValueError(f"{len(missing)} texts read as {len(fresh)}")
-            found.update(zip(missing, fresh))
+            if len(fresh) != len(unread):
+                raise ValueError(f"{len(unread)} texts read as {len(fresh)}")
+            found.update(zip(unread, fresh))
+            if shared is not None:
+                shared.put_many(kind, list(zip(unread, fresh)))
+        found.update(from_shared)
+        with self._lock:
+            self._shared_hits += len(from_shared)
+            self._misses += len(fresh)
             if self.max_readings > 0:
-                with self._lock:
-                    for text, reading in zip(missing, fresh):
-                        self._readings[(kind, text)] = reading
-                        self._readings.move_to_end((kind, text))
-                    while len(self._readings) > self.max_readings:
-                        self._readings.popitem(last=False)
+                for text in missing:
+                    self._readings[(kind, text)] = found[text]
+                    self._readings.move_to_end((kind, text))
+                while len(self._readings) > self.max_readings:
+                    self._readings.popitem(last=False)
         return [found[text] for text in texts]
 
     def __len__(self) -> int:
@@ -84,14 +104,19 @@ class QuestionMemo:
 
     def stats(self) -> dict:
         """For the health report: how many readings are kept (of at most how many), and since
-        the process started how many a search found kept and how many the model made."""
+        the process started how many a search found kept, how many another worker had kept
+        (``shared_hits``, under ``kb serve --workers N``: ``shared``) and how many the model made."""
         with self._lock:
             return {"readings": len(self._readings), "max_readings": self.max_readings,
-                    "hits": self._hits, "misses": self._misses}
+                    "hits": self._hits, "shared": self.shared is not None, "shared_hits": self._shared_hits,
+                    "misses": self._misses}
 
     def clear(self) -> None:
+        """Forgets every reading, the shared ones too (a benchmark timing new questions)."""
         with self._lock:
             self._readings.clear()
+        if self.shared is not None:
+            self.shared.clear()
 
 
 def _frozen(reading):

@@ -286,9 +286,12 @@ def _schemas(settings: Settings, categories: Sequence[str]) -> dict:
                     "type": "object",
                     "description": "The model's reading of recent questions this process keeps (query vectors and "
                                    "latent terms): a question asked again is not read by the model again. hits: "
-                                   "readings a search found kept; misses: readings the model made (since start).",
+                                   "readings a search found kept; shared_hits: readings another worker process of "
+                                   "this server had kept (kb serve --workers N, shared: true); misses: readings the "
+                                   "model made (since start).",
                     "properties": {"readings": {"type": "integer"}, "max_readings": {"type": "integer"},
-                                   "hits": {"type": "integer"}, "misses": {"type": "integer"}},
+                                   "hits": {"type": "integer"}, "shared": {"type": "boolean"},
+                                   "shared_hits": {"type": "integer"}, "misses": {"type": "integer"}},
                 },
                 "replication": {
                     "type": "object",
