@@ -336,9 +336,10 @@ _NOT_PORTABLE = {
     r"(?i)\bCOLLATE\s+NOCASE\b": "values stored in one case (kb.store.users.normalize_email)",
     r"(?i)\bLIMIT\s+-1\b": "no LIMIT",
 }
-# The database layer itself (the façade and its SQLite driver module), and the local embedding
-# cache, which stays SQLite on purpose.
-_SQLITE_ON_PURPOSE = {"kb/store/db.py", "kb/store/sqlite.py", "kb/search/cache.py"}
+# The database layer itself (the façade and its SQLite driver module), and the local caches,
+# which stay SQLite on purpose: the embedding cache, and the question readings a server's
+# worker processes share (a file in a temporary folder of one machine, never the database).
+_SQLITE_ON_PURPOSE = {"kb/store/db.py", "kb/store/sqlite.py", "kb/search/cache.py", "kb/search/shared_readings.py"}
 
 
 def _code_strings(tree):
