@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from benchlib import load_questions  # noqa: E402
 from benchlib import percentile  # noqa: E402
+from bench_api import stop_server  # noqa: E402
 
 
 def free_port() -> int:
@@ -142,11 +143,7 @@ def run(args, root: Path) -> dict:
             seconds = time.perf_counter() - started
             memos = worker_memos(port, args.workers)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_server(process)
     totals = {key: sum(memo.get(key, 0) for memo in memos) for key in ("hits", "shared_hits", "misses")}
     return {"root": str(root), "questions": len(questions), "clients": args.clients, "workers": args.workers,
             "seconds": seconds, "errors": len(errors), "first": first, "again": again, "memos": memos, **totals}
