@@ -55,14 +55,14 @@ from kb.search.indexing import embedding_texts  # noqa: E402
 from kb.search.passages import article_passages  # noqa: E402
 from kb.search.indexing import load_vectors  # noqa: E402
 from benchlib import load_questions  # noqa: E402
+from benchlib import percentile  # noqa: E402
+from benchlib import rss_mb  # noqa: E402
+from benchlib import standin_warning  # noqa: E402
 
 try:  # the dense side's model work, as a search does it
     from kb.search.question_reading import read_question  # noqa: E402
 except ImportError:  # a checkout from before it (2026-12-07): no "embed" column
     read_question = None
-from benchlib import percentile  # noqa: E402
-from benchlib import rss_mb  # noqa: E402
-from benchlib import standin_warning  # noqa: E402
 
 
 UPSERTS = 5
