@@ -112,7 +112,7 @@ def test_the_bundled_model_gives_each_text_its_heaviest_latent_terms(session_kb)
 def test_every_article_of_a_built_index_has_its_terms(launch_kb):
     latent = launch_kb.latent_terms(launch_kb.embedder)
     articles = list(launch_kb.catalog.articles.values())
-    scores = latent.scores(latent.question(["كيف أتعامل مع عميل غاضب"])[0], articles)
+    scores = latent.scores(latent.question("كيف أتعامل مع عميل غاضب"), articles)
     assert set(scores) == {article.slug for article in articles}
     assert max(scores, key=scores.get) == "handling-angry-customers"
 
@@ -133,7 +133,7 @@ def test_the_dense_side_is_the_best_passages_blended_with_the_latent_terms_then_
     # The terms of the question as typed only.  Standardized within each language (the launch
     # articles have English translations).
     candidates = [catalog[slug] for slug, _ in plain.cosines]
-    scores = latent.scores(latent.question([question])[0], candidates)
+    scores = latent.scores(latent.question(question), candidates)
     assert any(article.lang == "en" for article in candidates)
     expected = blend_latent(plain.cosines, scores, settings.dense_latent_weight,
                             {article.slug: article.lang for article in candidates})
@@ -162,11 +162,11 @@ def test_an_index_whose_cache_lost_its_terms_gets_them_back_at_the_next_index_ru
         db.execute("DROP TABLE facts")
     articles = list(fresh_kb.catalog.articles.values())
     latent = fresh_kb.latent_terms(embedder)
-    assert latent.scores(latent.question(["استرداد المبلغ"])[0], articles) == {}  # searches go on without them
+    assert latent.scores(latent.question("استرداد المبلغ"), articles) == {}  # searches go on without them
 
     report = fresh_kb.index()
     assert not report.full and report.changed == 0  # nothing re-indexed, nothing re-embedded
-    assert set(latent.scores(latent.question(["استرداد المبلغ"])[0], articles)) == {a.slug for a in articles}
+    assert set(latent.scores(latent.question("استرداد المبلغ"), articles)) == {a.slug for a in articles}
 
 
 def test_a_cache_that_has_every_chunk_s_terms_is_not_walked_again(fresh_kb, monkeypatch):
@@ -188,7 +188,7 @@ def test_a_cache_that_has_every_chunk_s_terms_is_not_walked_again(fresh_kb, monk
     fresh_kb.index()
     assert walked == []
     latent = fresh_kb.latent_terms(embedder)
-    assert "new-refunds" in latent.scores(latent.question(["استرداد المبلغ"])[0], [fresh_kb.catalog.articles["new-refunds"]])
+    assert "new-refunds" in latent.scores(latent.question("استرداد المبلغ"), [fresh_kb.catalog.articles["new-refunds"]])
 
 
 def test_a_search_reads_an_article_s_terms_packed_without_parsing_it_again(fresh_kb, monkeypatch):
@@ -196,15 +196,15 @@ def test_a_search_reads_an_article_s_terms_packed_without_parsing_it_again(fresh
     process (kb.search.article_terms); the index keeps its terms packed under its text."""
     embedder = fresh_kb.embedder
     articles = list(fresh_kb.catalog.articles.values())
-    question = ["عميل غاضب يريد استرداد المبلغ"]
+    question = "عميل غاضب يريد استرداد المبلغ"
     parsed = LatentTerms(embedder, fresh_kb.store.root / "embeddings")
     monkeypatch.setattr(article_terms_module, "read_packed", lambda cache, key: None)
     monkeypatch.setattr(latent_module, "read_packed", lambda cache, key: None)
-    expected = parsed.scores(parsed.question(question)[0], articles)
+    expected = parsed.scores(parsed.question(question), articles)
     monkeypatch.undo()
     monkeypatch.setattr(latent_module, "article_passages", _no_parsing)
     packed = LatentTerms(embedder, fresh_kb.store.root / "embeddings")
-    assert packed.scores(packed.question(question)[0], articles) == pytest.approx(expected)
+    assert packed.scores(packed.question(question), articles) == pytest.approx(expected)
     # A new text whose chunks are all cached (the front matter changed, not the body) gets its row too.
     monkeypatch.undo()
     article = fresh_kb.catalog.articles["handling-angry-customers"]
@@ -214,7 +214,7 @@ def test_a_search_reads_an_article_s_terms_packed_without_parsing_it_again(fresh
     changed = fresh_kb.catalog.articles["handling-angry-customers"]
     assert changed.checksum != article.checksum
     monkeypatch.setattr(latent_module, "article_passages", _no_parsing)
-    assert LatentTerms(embedder, fresh_kb.store.root / "embeddings").scores(packed.question(question)[0], [changed]) == \
+    assert LatentTerms(embedder, fresh_kb.store.root / "embeddings").scores(packed.question(question), [changed]) == \
         pytest.approx({changed.slug: expected[changed.slug]})
 
 
@@ -226,7 +226,7 @@ def test_a_deleted_article_s_terms_leave_memory(fresh_kb):
     embedder = fresh_kb.embedder
     latent = fresh_kb.latent_terms(embedder)
     articles = list(fresh_kb.catalog.articles.values())
-    latent.scores(latent.question(["عميل غاضب"])[0], articles)
+    latent.scores(latent.question("عميل غاضب"), articles)
     before = latent.nbytes
     gone = fresh_kb.catalog.articles["handling-angry-customers"]
     gone.path.unlink()
@@ -294,7 +294,7 @@ def test_among_stored_questions_the_dense_side_leaves_the_latent_terms_out(sessi
     vectors, catalog = knowledge._read_state().vectors, knowledge.catalog.articles
     filters = keyword.Filters()
     question = "بدي رجع مصاري الطلبية"
-    assert latent.scores(latent.question([question])[0], list(catalog.values()))  # the terms are there
+    assert latent.scores(latent.question(question), list(catalog.values()))  # the terms are there
     plain = dense_articles(question, vectors, knowledge.embedder, filters, catalog, 10, "max", None, 1.0)
     gated = dense_articles(question, vectors, knowledge.embedder, filters, catalog, 10, "max", None, 1.0,
                            latent, 5.0, short_words=10)

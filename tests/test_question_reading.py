@@ -36,7 +36,7 @@ def test_the_latent_terms_are_the_question_s_as_typed(session_kb):
     question = read_question(DIALECT, session_kb.embedder, load_builtin(), latent)
     terms = question.terms()
     assert terms is not None and np.isclose(float(np.linalg.norm(terms)), 1.0, atol=1e-4)
-    np.testing.assert_allclose(terms, latent.question([DIALECT])[0], atol=1e-6)
+    np.testing.assert_allclose(terms, latent.question(DIALECT), atol=1e-6)
 
 
 def test_with_a_memo_a_question_read_before_is_not_read_again(session_kb):

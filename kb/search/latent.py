@@ -77,8 +77,7 @@ class PendingQuestion:
 
     def result(self) -> np.ndarray | None:
         """The question's terms (:meth:`LatentTerms.question`), None when the model has none."""
-        read = self.future.result()
-        return read[0] if read else None
+        return self.future.result()
 
 
 class LatentTerms:
@@ -111,16 +110,16 @@ class LatentTerms:
     def start_question(self, text: str) -> PendingQuestion:
         """:meth:`question` on a thread of its own, begun now: the model reads the question's
         terms while the caller embeds its vectors (one after the other they cost the sum of the two)."""
-        return PendingQuestion(self._pool.submit(self.question, [text]))
+        return PendingQuestion(self._pool.submit(self.question, text))
 
-    def question(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each text's terms as a dense unit vector over the features (for fancy indexing)."""
+    def question(self, text: str) -> np.ndarray | None:
+        """The text's terms as a dense unit vector over the features (for fancy indexing), None
+        when the model has none."""
         if self._terms_of is None:
-            return []
-        texts = list(texts)
-        read = self._terms_of(texts) if self._memo is None else \
-            self._memo.remembered(("latent terms", self.embedder.fingerprint), texts, self._terms_of)
-        return [question_vector(terms) for terms in read]
+            return None
+        read = self._terms_of([text]) if self._memo is None else \
+            self._memo.remembered(("latent terms", self.embedder.fingerprint), [text], self._terms_of)
+        return question_vector(read[0]) if read else None
 
     def scores(self, question: np.ndarray | None, articles: Sequence[Article]) -> dict[str, float]:
         """Each article's best chunk cosine with the question's terms (:meth:`question`), for
