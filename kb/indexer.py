@@ -147,11 +147,17 @@ class Indexer:
             model_change = None if reason else _model_reason(manifest, embedder)
             if reason:
                 logger.info("full rebuild: %s", reason)
+                # In the background (a server's start) a build whose passages the model has not
+                # embedded yet (a first start, or a new model as well as a new format) writes the
+                # keyword side only and leaves every vector to the vector worker, as a model
+                # change does: the site serves keyword search in seconds instead of waiting
+                # for the model (the bundled 33 articles: first page 126 s before).
+                embeds_now = embedder is not None and not (background and self._uncached(embedder, articles))
                 new_generation = kb.store.new_generation()
                 try:
                     manifest = build_generation(
-                        new_generation, kb.articles_dir, articles, embedder, self._cache(embedder), kb.settings.ann_threshold,
-                        kb.semantic_error, progress,
+                        new_generation, kb.articles_dir, articles, embedder if embeds_now else None,
+                        self._cache(embedder), kb.settings.ann_threshold, kb.semantic_error, progress,
                     )
                 except BaseException:
                     kb.store.discard(new_generation)
@@ -184,13 +190,23 @@ class Indexer:
         if not background and embedder is not None and manifest.embedder_fingerprint == embedder.fingerprint:
             self.fill_latent_terms(embedder)
         manifest = self._calibrate(manifest, changed=bool(reason or added or changed or deleted))
+        awaiting_model = embedder is not None and manifest.embedder_fingerprint != embedder.fingerprint
         return IndexReport(
             full=bool(reason), added=added, changed=changed, deleted=deleted, articles=len(manifest.articles),
             passages=manifest.passages, vectors=manifest.vectors, seconds=time.monotonic() - started,
-            semantic="on" if embedder is not None else N_("off: %(reason)s", reason=kb.semantic_error),
-            reason=reason or model_change or "", pending_vectors=len(manifest.pending_vectors),
+            semantic=(N_("following in the background") if background and awaiting_model else "on")
+            if embedder is not None else N_("off: %(reason)s", reason=kb.semantic_error),
+            reason=reason or model_change or "",
+            pending_vectors=len(manifest.articles) if awaiting_model else len(manifest.pending_vectors),
             answer_threshold=held.threshold if (held := Calibration.from_dict(manifest.answer_calibration)) else None,
         )
+
+    def _uncached(self, embedder: Embedder, articles: list[Article]) -> bool:
+        """Whether some passage of these articles is not in the embedding cache (vectors or
+        latent terms): building now would wait for the model."""
+        work = VectorWork(embedder, self._cache(embedder), lambda *_: None)
+        _, missing = work.cached([(a, article_passages(a)) for a in articles])
+        return bool(missing)
 
     def fill_latent_terms(self, embedder: Embedder) -> None:
         """Give every article's passages their latent terms where the embedding cache has none
@@ -338,7 +354,7 @@ class Indexer:
         pending (a crash may have left some) or re-embeds for a new model."""
         kb = self.knowledge
         removed = kb.store.clean_up()
-        built = kb.ensure_index(progress)
+        built = kb.ensure_index(progress, background=True)
         report = built or kb.index(progress=progress, background=True)
         kb.start_vector_worker()
         if removed:
@@ -349,13 +365,15 @@ class Indexer:
                            report.added, report.changed, report.deleted, extra={"reported": True})  # as above
         return StartReport(report, tuple(removed), built is not None)
 
-    def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Build the index if there is none (first start); otherwise leave it alone."""
+    def ensure_index(self, progress: Progress | None = None, background: bool = False) -> IndexReport | None:
+        """Build the index if there is none (first start); otherwise leave it alone.  With
+        `background` (a server's start) the vectors are left to the vector worker when the
+        model has not embedded the passages yet (``index``)."""
         kb = self.knowledge
         generation = kb.store.current()
         if generation is not None and Manifest.load(generation) is not None:
             return None
-        return kb.index(progress=progress)
+        return kb.index(progress=progress, background=background)
 
 
 def _format_reason(manifest: Manifest | None) -> str | None:

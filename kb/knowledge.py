@@ -219,8 +219,13 @@ class KnowledgeBase:
 
     def _vectors_unusable(self, manifest: Manifest) -> str | None:
         """Why the manifest's vectors cannot answer this process's queries, or None."""
-        if self._embedder_disabled or not manifest.vector_snapshot:
+        if self._embedder_disabled:
             return None
+        if not manifest.vector_snapshot:
+            if manifest.embedder_fingerprint is not None or not manifest.articles or self.embedder is None:
+                return None
+            # Built without vectors (a server's first start, kb.indexer): the vector worker embeds them.
+            return "the articles are being embedded for the first time: keyword search only until that finishes"
         embedder = self.embedder
         if embedder is None or manifest.embedder_fingerprint == embedder.fingerprint:
             return None
@@ -244,9 +249,10 @@ class KnowledgeBase:
         if state.vectors is not None and self.embedder is not None:
             self.embedder.embed_query("warm up")
 
-    def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
-        """Build the index if there is none (first start); otherwise leave it alone."""
-        return self._indexer.ensure_index(progress)
+    def ensure_index(self, progress: Progress | None = None, background: bool = False) -> IndexReport | None:
+        """Build the index if there is none (first start); otherwise leave it alone; with
+        `background` the vectors may follow from the vector worker (``Indexer.ensure_index``)."""
+        return self._indexer.ensure_index(progress, background)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -260,8 +266,10 @@ class KnowledgeBase:
         mismatch = self._vectors_unusable(manifest) if manifest else None
         if mismatch and mismatch != self._model_mismatch:
             # The vector worker of a serving process (started by start()) re-embeds; a
-            # one-off reader (kb search) just answers by keyword.
-            logger.error("semantic search is off: %s", mismatch)
+            # one-off reader (kb search) just answers by keyword.  A first embedding is no
+            # fault: the start and the worker say it already.
+            logger.log(logging.INFO if manifest.embedder is None else logging.ERROR, "semantic search is off: %s",
+                       mismatch)
             if self.vector_worker.running:
                 self.vector_worker.wake()
         self._model_mismatch = mismatch

@@ -126,14 +126,16 @@ def _start_index(knowledge, progress):
     fails the others after its 30 s wait, long before a build that embeds every passage is
     done (found by scripts/bench_cluster.py: ``--workers 2`` on an index of the previous
     format stopped with ``index_busy``).  The one that waited finds the index in line and
-    goes on in a moment."""
+    goes on in a moment.  A build whose passages the model has not embedded yet writes the
+    keyword side only (``Indexer.index`` in the background): every process serves keyword
+    search in seconds, and one vector worker (``vectors.lock``) embeds for all of them."""
     root = Path(knowledge.store.root)
 
     def waiting() -> None:
         logger.warning("another process is preparing the index in %s: waiting for it", root)
 
     with file_lock(root / "start.lock", on_wait=waiting):
-        built = knowledge.ensure_index(progress) if knowledge.store.current() is None else None
+        built = knowledge.ensure_index(progress, background=True) if knowledge.store.current() is None else None
         started = knowledge.start(progress=progress)
     if built is not None:  # this process built it (start() then only found it in line with the folder)
         started = dataclasses.replace(started, index=built, built=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -284,6 +285,76 @@ def test_the_staff_page_says_semantic_search_is_off_while_re_embedding(fresh_kb,
         assert "البحث بالمعنى متوقف مؤقتًا" in page and "another model" in page
         health = client.get("/api/v1/health").get_json()
         assert health["semantic"] is False and "another model" in health["semantic_error"]
+    finally:
+        gate.set()
+        server.close()
+
+
+# -- a first start: keyword search at once, the model's work in the background ----------------------
+
+
+class GatedModel:
+    """The real model (same fingerprint, latent terms and all) whose passage embedding waits
+    for the test: the state a first start is in while the model works."""
+
+    def __init__(self, real, gate: threading.Event):
+        self.real = real
+        self.gate = gate
+        self.started = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def embed_passages(self, texts):
+        self.started.set()
+        assert self.gate.wait(60), "the test never released the model"
+        return self.real.embed_passages(texts)
+
+
+@pytest.mark.slow
+def test_a_first_start_serves_keyword_search_at_once_and_embeds_in_the_background(session_kb, session_dir, tmp_path,
+                                                                                  caplog):
+    """GIVEN an articles folder and no index (a new install's first ``kb serve``)
+    WHEN the server starts
+    THEN the start writes the keyword index without waiting for the model (every article
+    searchable by keyword, the start report and the health report say semantic search follows),
+    and the vector worker embeds every article, then measures the "no answer" cut, after which
+    search is the same as on an index ``kb index`` built at once (same hits, same scores, same
+    threshold)."""
+    import shutil
+
+    shutil.copytree(session_dir / "articles", tmp_path / "articles")
+    gate = threading.Event()
+    model = GatedModel(session_kb.embedder, gate)
+    server = KnowledgeBase.from_settings(make_settings(tmp_path), embedder=model)
+    caplog.set_level(logging.INFO)
+    try:
+        started = server.start()  # what kb serve does before serving
+        assert started.built and started.index.full and started.index.vectors == 0
+        assert started.index.pending_vectors == len(server.catalog.articles) > 0
+        assert str(started.index.semantic) == "following in the background"
+        assert "searchable by keyword while their vectors are embedded" in started.summary()
+        hits = server.search("الاسترداد", mode="hybrid")
+        assert hits and {hit.matched_by for hit in hits} == {"keyword"}
+        assert model.started.wait(30)  # the worker is embedding, by itself
+        health = server.health()
+        assert health["semantic"] is False and not health["semantic_caught_up"]
+        assert "embedded for the first time" in health["semantic_error"]
+        assert health["background"]["task"] == "embedding" and health["answer_threshold"] is None
+        assert not any(r.levelno >= logging.ERROR for r in caplog.records)  # a first start is no fault
+
+        gate.set()
+        assert server.catch_up_vectors()
+        deadline = time.monotonic() + 120
+        while server.health()["answer_threshold"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # the worker measures the cut on its pass after the vectors
+        health = server.health()
+        assert health["semantic"] is True and health["semantic_caught_up"] and health["semantic_error"] is None
+        assert health["answer_threshold"] == session_kb.health()["answer_threshold"] is not None
+        assert any("search is complete" in r.getMessage() for r in caplog.records)
+        for question in ("عميل معصب وش اسوي", "كيف أسترد المبلغ", "how do I get a refund", "ما هو سعر الذهب اليوم"):
+            ours, built = server.search_page(question), session_kb.search_page(question)
+            assert [(h.slug, round(h.score, 4)) for h in ours.hits] == [(h.slug, round(h.score, 4)) for h in built.hits]
     finally:
         gate.set()
         server.close()
