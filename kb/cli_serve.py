@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
@@ -75,10 +73,9 @@ def serve(ctx: click.Context, host, port, workers, dev, access_log) -> None:
 
     # What the model read of recent questions, shared by the workers for this server's lifetime
     # (kb.search.shared_readings): a question asked again on another worker is not read again.
-    from kb.search.shared_readings import SharedReadings
+    from kb.search.shared_readings import server_readings
 
-    with tempfile.TemporaryDirectory(prefix="kb-question-readings-") as folder:
-        shared_readings = SharedReadings.create(Path(folder) / "readings.sqlite3")
+    with server_readings() as shared_readings:
 
         def worker(sock) -> None:
             try:

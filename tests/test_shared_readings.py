@@ -129,3 +129,54 @@ def test_a_forked_process_opens_its_own_connection(tmp_path):
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 1) == b"\x00" and status == 0
     assert shared.get_many("v", ["child"])["child"].tolist() == [2.0] * 4
+
+
+# -- the folder of one server's readings ---------------------------------------------------------------
+
+
+def ended_process_id() -> int:
+    """The id of a process that has ended (a child started and waited for)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    return int(child.stdout)
+
+
+def test_a_servers_folder_holds_its_readings_and_its_owner_and_goes_when_the_server_stops(tmp_path):
+    """GIVEN a server starting (the supervisor of kb serve --workers N)
+    WHEN it makes its readings folder
+    THEN the folder holds the shared file and the supervisor's process id, and it is removed
+    when the server stops."""
+    from kb.search.shared_readings import OWNER_FILE
+    from kb.search.shared_readings import server_readings
+
+    with server_readings(tmp_path) as shared:
+        folder = shared.path.parent
+        assert folder.parent == tmp_path and folder.name.startswith("kb-question-readings-")
+        assert (folder / OWNER_FILE).read_text() == str(os.getpid())
+        shared.put_many(("vector", "model"), [("سؤال", vector(0.5))])
+        assert shared.count() == 1
+        shared.close()
+    assert not folder.exists()
+
+
+def test_a_server_removes_the_folders_of_killed_servers_and_leaves_the_others(tmp_path, caplog):
+    """GIVEN readings folders left in TMPDIR: one by a supervisor killed with -9 (its process
+    is gone), one of a server still running, one another program made under the same prefix
+    WHEN a server starts
+    THEN only the dead supervisor's folder is removed (logged), and the new server has its own."""
+    from kb.search.shared_readings import OWNER_FILE
+    from kb.search.shared_readings import server_readings
+
+    dead, alive, foreign = (tmp_path / f"kb-question-readings-{name}" for name in ("dead", "alive", "foreign"))
+    for folder in (dead, alive, foreign):
+        folder.mkdir()
+        (folder / "readings.sqlite3").write_bytes(b"x" * 1000)
+    (dead / OWNER_FILE).write_text(str(ended_process_id()))
+    (alive / OWNER_FILE).write_text(str(os.getppid()))  # a process that runs for the whole test
+    caplog.set_level(logging.INFO, logger="kb.search.shared_readings")
+    with server_readings(tmp_path) as shared:
+        assert not dead.exists() and alive.exists() and foreign.exists()
+        assert shared.path.parent not in (dead, alive, foreign) and shared.path.exists()
+        shared.close()
+    assert any(str(dead) in r.getMessage() for r in caplog.records)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, foreign.name]

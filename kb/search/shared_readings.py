@@ -16,6 +16,10 @@ used ones whatever this file drops).
 
 A cache must never cost a search: any SQLite error (the folder gone, the disk full, a lock
 held too long) makes the look-up find nothing and the insert do nothing, logged once.
+
+The folder (:func:`server_readings`) holds the supervisor's process id: a server stopped
+normally removes its folder, and the next server removes the folders of supervisors that
+died without doing so (``kill -9``, a power loss without a ``PrivateTmp``).
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from typing import Hashable
 from typing import Sequence
 
@@ -35,6 +43,51 @@ logger = logging.getLogger(__name__)
 
 MAX_SHARED_READINGS = 8192  # about 20 MB: four times a process's own memo
 BUSY_MS = 100  # how long a look-up or insert waits for another worker's write before giving up
+FOLDER_PREFIX = "kb-question-readings-"
+OWNER_FILE = "supervisor.pid"  # in the folder: the process whose lifetime it lasts
+
+
+@contextmanager
+def server_readings(parent: Path | None = None) -> Iterator[SharedReadings]:
+    """The shared readings of one server, in a new temporary folder (in `parent`, else
+    ``TMPDIR``) removed when the block ends; the folders that supervisors killed before
+    they could remove theirs are removed first (:func:`remove_abandoned`)."""
+    parent = Path(parent or tempfile.gettempdir())
+    remove_abandoned(parent)
+    with tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX, dir=parent) as folder:
+        (Path(folder) / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+        yield SharedReadings.create(Path(folder) / "readings.sqlite3")
+
+
+def remove_abandoned(parent: Path) -> list[Path]:
+    """Removes this user's readings folders in `parent` whose supervisor is no longer running,
+    and returns them.  A folder without an owner file (not made here) or of a live process is
+    left alone, and so is one that cannot be read or removed (never an error: the server starts)."""
+    removed = []
+    for folder in sorted(parent.glob(FOLDER_PREFIX + "*")):
+        try:
+            if folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue
+        if pid <= 0 or _running(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+            logger.info("removed %s, left by a server that stopped without removing it", folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class SharedReadings:
