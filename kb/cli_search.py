@@ -42,7 +42,7 @@ def index(ctx: click.Context, full: bool) -> None:
                  "%(changed)d, deleted %(deleted)d) in %(seconds).1f s; semantic search %(semantic)s",
                  articles=report.articles, passages=report.passages, vectors=report.vectors, added=report.added,
                  changed=report.changed, deleted=report.deleted, seconds=report.seconds,
-                 semantic=word(str(report.semantic))))
+                 semantic=word(report.semantic)))
     if report.pending_vectors:
         click.echo(gettext("%(count)d article(s) searchable by keyword only until their vectors are embedded (by the "
                            "next 'kb index' with the model, or a running server)", count=report.pending_vectors))

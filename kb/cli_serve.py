@@ -103,7 +103,7 @@ def _start_serving(settings, threads: bool = True):
         click.echo(gettext("removed %(count)d temp file(s) of interrupted article writes: %(files)s",
                            count=len(node.removed_temp_files), files=", ".join(node.removed_temp_files[:5])))
     click.echo(gettext("%(summary)s; semantic search %(semantic)s", summary=reasons(node.started.summary_parts()),
-                       semantic=word(str(node.started.index.semantic))))
+                       semantic=word(node.started.index.semantic)))
     if knowledge.semantic_error:
         click.echo(gettext("warning: semantic search is off, keyword search only: %(reason)s",
                            reason=knowledge.semantic_error), err=True)

@@ -268,3 +268,37 @@ def test_yaml_mistakes_are_explained_in_the_cli_language(english_site, language)
         assert "colon.md: front matter: invalid YAML at line 2: a ':' inside a value: put the value in quotes" \
             in result.output
         assert "a tab character: indent with spaces" in result.output
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_first_starts_summary_is_in_the_cli_language(english_site, language):
+    """GIVEN a help center without an index WHEN `kb serve` starts (a real process) THEN the
+    start's summary says, in the CLI's language, that the articles are searchable by keyword
+    while semantic search follows in the background."""
+    import subprocess
+
+    from cluster_harness import clean_environment
+    from cluster_harness import free_port
+    from cluster_harness import kb_command
+
+    command = kb_command("--articles-dir", str(english_site / "articles"), "--index-dir", str(english_site / "index"),
+                         "--data-dir", str(english_site / "data"), "serve", "--port", str(free_port()))
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              env=clean_environment(KB_CLI_LANGUAGE=language))
+    try:
+        lines = []
+        for line in server.stdout:  # the start's lines, up to "kb is serving"
+            lines.append(line)
+            if "http://127.0.0.1:" in line:
+                break
+    finally:
+        server.terminate()
+        server.wait(30)
+    output = "".join(lines)
+    assert_in_language(output, language, ("http://127.0.0.1",))
+    if language == "ar":
+        assert "1 مقالة يمكن البحث فيها بالكلمات فقط إلى أن تُحسب متجهاتها؛ البحث بالمعنى يعمل بعد حساب المتجهات في الخلفية" \
+            in output, output
+    else:
+        assert "1 article(s) searchable by keyword while their vectors are embedded; semantic search following in the " \
+               "background" in output, output
