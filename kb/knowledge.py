@@ -28,6 +28,7 @@ from kb.backfill import VectorWorker
 from kb.config import Settings
 from kb.config import load_settings
 from kb.errors import KbError
+from kb.translation import N_
 from kb.health import health_report
 from kb.indexer import IndexReport
 from kb.indexer import Indexer
@@ -225,7 +226,7 @@ class KnowledgeBase:
             if manifest.embedder_fingerprint is not None or not manifest.articles or self.embedder is None:
                 return None
             # Built without vectors (a server's first start, kb.indexer): the vector worker embeds them.
-            return "the articles are being embedded for the first time: keyword search only until that finishes"
+            return N_("the articles are being embedded for the first time: keyword search only until that finishes")
         embedder = self.embedder
         if embedder is None or manifest.embedder_fingerprint == embedder.fingerprint:
             return None

@@ -9,6 +9,7 @@ Each test works on ``fresh_kb`` (a private copy of the test articles and index, 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -311,6 +312,17 @@ class GatedModel:
         return self.real.embed_passages(texts)
 
 
+def first_start_folders(session_dir: Path, base: Path) -> Path:
+    """A new install's folders: the session's articles and one more, no index, and a copy of
+    the session's embedding cache (the model reads only the new article)."""
+    import shutil
+
+    shutil.copytree(session_dir / "articles", base / "articles")
+    (base / "articles" / "orders" / "tracking.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    shutil.copytree(session_dir / "index" / "embeddings", base / "index" / "embeddings")
+    return base
+
+
 @pytest.mark.slow
 def test_a_first_start_serves_keyword_search_at_once_and_embeds_in_the_background(session_kb, session_dir, tmp_path,
                                                                                   caplog):
@@ -326,17 +338,10 @@ def test_a_first_start_serves_keyword_search_at_once_and_embeds_in_the_backgroun
     Both indexes start from a copy of the session's embedding cache (the other articles and the
     calibration's probes are read from there, as a rebuild reads them): the model reads only
     the new article, and the test takes seconds instead of the first start's minute."""
-    import shutil
-
-    def first_start_folders(base: Path) -> Path:
-        shutil.copytree(session_dir / "articles", base / "articles")
-        (base / "articles" / "orders" / "tracking.md").write_text(NEW_ARTICLE, encoding="utf-8")
-        shutil.copytree(session_dir / "index" / "embeddings", base / "index" / "embeddings")
-        return base
-
     gate = threading.Event()
     model = GatedModel(session_kb.embedder, gate)
-    server = KnowledgeBase.from_settings(make_settings(first_start_folders(tmp_path / "served")), embedder=model)
+    server = KnowledgeBase.from_settings(make_settings(first_start_folders(session_dir, tmp_path / "served")),
+                                         embedder=model)
     caplog.set_level(logging.INFO)
     try:
         started = server.start()  # what kb serve does before serving
@@ -363,7 +368,7 @@ def test_a_first_start_serves_keyword_search_at_once_and_embeds_in_the_backgroun
         assert health["semantic"] is True and health["semantic_caught_up"] and health["semantic_error"] is None
         assert any("search is complete" in r.getMessage() for r in caplog.records)
 
-        built = KnowledgeBase.from_settings(make_settings(first_start_folders(tmp_path / "built")),
+        built = KnowledgeBase.from_settings(make_settings(first_start_folders(session_dir, tmp_path / "built")),
                                             embedder=session_kb.embedder)
         built.build()  # kb index: everything at once
         assert health["answer_threshold"] == built.health()["answer_threshold"] is not None
@@ -373,6 +378,36 @@ def test_a_first_start_serves_keyword_search_at_once_and_embeds_in_the_backgroun
             assert [(h.slug, round(h.score, 4)) for h in ours.hits] == [(h.slug, round(h.score, 4)) for h in theirs.hits]
         assert "tracking" in slugs(server, "أين طلبي وكيف أتتبع الشحنة", mode="semantic")
         built.close()
+    finally:
+        gate.set()
+        server.close()
+
+
+def test_the_staff_page_says_semantic_search_follows_during_a_first_start(session_kb, session_dir, tmp_path,
+                                                                          cheap_hashing):
+    """GIVEN a first start whose vector worker is embedding WHEN an editor opens the staff
+    pages (Arabic) THEN they say why search by meaning is paused, in Arabic, and how far the
+    embedding is."""
+    from kb.store import users
+    from kb.web import create_app
+    from staff_fixtures import EDITOR
+    from staff_fixtures import StaffClient
+
+    gate = threading.Event()
+    model = GatedModel(session_kb.embedder, gate)
+    settings = make_settings(first_start_folders(session_dir, tmp_path))
+    server = KnowledgeBase.from_settings(settings, embedder=model)
+    server.start()
+    app = create_app(settings, knowledge=server, test_config={"TESTING": True})
+    users.create_user(app.extensions["kb_db"].connection(), *EDITOR, role="editor")
+    client = StaffClient(app.test_client())
+    assert client.login(*EDITOR).status_code == 302
+    try:
+        assert model.started.wait(30)
+        page = client.get("/staff/articles").get_data(as_text=True)
+        assert "البحث بالمعنى متوقف مؤقتًا" in page and "تُحسب متجهات المقالات لأول مرة" in page
+        assert re.search(r"حساب المتجهات في الخلفية: \d+ من %d مقال" % len(server.catalog.articles), page)
+        assert "for the first time" not in page
     finally:
         gate.set()
         server.close()

@@ -97,8 +97,11 @@ def _flash_index_health() -> None:
     if background.get("task") == "re-embedding" and background.get("total"):
         progress = " " + _("Vectors are being recomputed in the background: %(done)d of %(total)d articles.",
                            done=background["done"], total=background["total"])
-    flash(_("Search by meaning is paused; keyword search works: %(reason)s.", reason=report["semantic_error"]) + progress,
-          "info")
+    elif background.get("task") == "embedding" and background.get("total"):  # a first start (kb.indexer)
+        progress = " " + _("Vectors are being computed in the background: %(done)d of %(total)d articles.",
+                           done=background["done"], total=background["total"])
+    flash(_("Search by meaning is paused; keyword search works: %(reason)s.",
+            reason=translated(report["semantic_error"])) + progress, "info")
 
 
 # A node this far behind the cluster's change log says so on the staff landing page.
