@@ -273,13 +273,14 @@ class VectorWorker:
     def _reembed(self, generation: Path, manifest: Manifest, embedder: Embedder, progress: Progress | None) -> int:
         """Every article's vectors with the configured model, then one swap under the lock."""
         slugs = sorted(manifest.articles)
-        first = manifest.embedder is None  # built without vectors (a server's first start, kb.indexer)
+        first = manifest.never_embedded  # a server's first start (kb.indexer)
         if first:
             logger.warning("semantic search follows in the background: embedding %d articles with %s (keyword "
                            "search meanwhile)", len(slugs), embedder.name)
         else:
             logger.warning("the index's vectors come from %s, this server embeds with %s: keyword search only while "
-                           "%d articles are re-embedded in the background", manifest.embedder, embedder.name, len(slugs))
+                           "%d articles are re-embedded in the background", manifest.embedder or "no model", embedder.name,
+                           len(slugs))
         started = time.monotonic()
         embedded: list[Embedded] = []
         for done, slug in enumerate(slugs):

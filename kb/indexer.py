@@ -203,10 +203,11 @@ class Indexer:
 
     def _uncached(self, embedder: Embedder, articles: list[Article]) -> bool:
         """Whether some passage of these articles is not in the embedding cache (vectors or
-        latent terms): building now would wait for the model."""
+        latent terms): building now would wait for the model.  Article by article, stopping at
+        the first one missing: on a first start (an empty cache) that is the first article,
+        not every article's passages worked out before the build works them out again."""
         work = VectorWork(embedder, self._cache(embedder), lambda *_: None)
-        _, missing = work.cached([(a, article_passages(a)) for a in articles])
-        return bool(missing)
+        return any(work.cached([(article, article_passages(article))])[1] for article in articles)
 
     def fill_latent_terms(self, embedder: Embedder) -> None:
         """Give every article's passages their latent terms where the embedding cache has none

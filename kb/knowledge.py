@@ -223,9 +223,9 @@ class KnowledgeBase:
         if self._embedder_disabled:
             return None
         if not manifest.vector_snapshot:
-            if manifest.embedder_fingerprint is not None or not manifest.articles or self.embedder is None:
+            if not manifest.never_embedded or self.embedder is None:
                 return None
-            # Built without vectors (a server's first start, kb.indexer): the vector worker embeds them.
+            # The vector worker embeds them.
             return N_("the articles are being embedded for the first time: keyword search only until that finishes")
         embedder = self.embedder
         if embedder is None or manifest.embedder_fingerprint == embedder.fingerprint:
@@ -269,7 +269,7 @@ class KnowledgeBase:
             # The vector worker of a serving process (started by start()) re-embeds; a
             # one-off reader (kb search) just answers by keyword.  A first embedding is no
             # fault: the start and the worker say it already.
-            logger.log(logging.INFO if manifest.embedder is None else logging.ERROR, "semantic search is off: %s",
+            logger.log(logging.INFO if manifest.never_embedded else logging.ERROR, "semantic search is off: %s",
                        mismatch)
             if self.vector_worker.running:
                 self.vector_worker.wake()

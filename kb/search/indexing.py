@@ -81,6 +81,12 @@ class Manifest:
     def passages(self) -> int:
         return sum(a.get("passages", 0) for a in self.articles.values())
 
+    @property
+    def never_embedded(self) -> bool:
+        """Articles indexed without any vectors yet (a server's first start leaves them to the
+        vector worker, kb.indexer; or kb index ran without the model)."""
+        return bool(self.articles) and not self.vector_snapshot and self.embedder_fingerprint is None
+
     def vector_files(self, generation: Path) -> VectorFiles:
         return VectorFiles(generation, self.vector_snapshot, self.vector_journal_bytes)
 
